@@ -1,0 +1,78 @@
+"""Shared input checks for the measurement modules (private)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import ResonatorError
+
+
+class MeasureError(ResonatorError):
+    """A measurement asked for something impossible: a bad array, rate or frequency range."""
+
+
+def check_sr(sr, where: str = "sr") -> float:
+    """Return ``sr`` as a float, raising :class:`MeasureError` unless it is finite and > 0."""
+    try:
+        value = float(sr)
+    except (TypeError, ValueError):
+        raise MeasureError(f"sample rate must be a number > 0, got {sr!r}", where) from None
+    if not math.isfinite(value) or value <= 0:
+        raise MeasureError(f"sample rate must be a number > 0, got {sr!r}", where)
+    return value
+
+
+def as_2d(x, where: str = "x", *, min_frames: int = 1) -> np.ndarray:
+    """Return ``x`` as a float64 array of shape (channels, n).
+
+    A 1-D array becomes one channel. A 2-D array must be (channels, n); an array that looks
+    like soundfile's (n, channels) layout (many more rows than columns, few columns) is
+    refused with a message saying to transpose it.
+    """
+    a = np.asarray(x)
+    if a.dtype.kind not in "fiu":
+        raise MeasureError(f"audio must be a real numeric array, got dtype {a.dtype}", where)
+    if a.ndim == 1:
+        a = a[np.newaxis, :]
+    elif a.ndim != 2:
+        raise MeasureError(
+            f"audio must have shape (n,) or (channels, n), got shape {a.shape}", where
+        )
+    elif a.shape[0] > 64 and a.shape[1] <= 64:
+        raise MeasureError(
+            f"audio has shape {a.shape}: expected (channels, n); "
+            "transpose soundfile's (n, channels) arrays with x.T",
+            where,
+        )
+    if a.shape[0] < 1 or a.shape[1] < min_frames:
+        raise MeasureError(
+            f"audio has {a.shape[1]} frames in {a.shape[0]} channel(s); "
+            f"at least {min_frames} frames are needed",
+            where,
+        )
+    a = np.asarray(a, dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        raise MeasureError("audio contains NaN or infinite samples", where)
+    return a
+
+
+def as_mono(x, where: str = "x", *, min_frames: int = 1) -> np.ndarray:
+    """Return ``x`` as a 1-D float64 array: a 2-D (channels, n) array is averaged over channels."""
+    a = as_2d(x, where, min_frames=min_frames)
+    return a[0] if a.shape[0] == 1 else a.mean(axis=0)
+
+
+def check_band(lo_hz, hi_hz, sr: float, where: str, *, lo_name="fmin_hz", hi_name="fmax_hz"):
+    """Check 0 <= lo < hi <= sr/2 and return them as floats."""
+    lo, hi = float(lo_hz), float(hi_hz)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi <= lo:
+        raise MeasureError(
+            f"{lo_name}={lo_hz!r} and {hi_name}={hi_hz!r}: need 0 <= {lo_name} < {hi_name}", where
+        )
+    if hi > sr / 2:
+        raise MeasureError(
+            f"{hi_name}={hi_hz!r} Hz is above the Nyquist frequency {sr / 2:g} Hz of sr={sr:g}",
+            where,
+        )
+    return lo, hi
