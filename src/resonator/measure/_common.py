@@ -63,16 +63,17 @@ def as_mono(x, where: str = "x", *, min_frames: int = 1) -> np.ndarray:
     return a[0] if a.shape[0] == 1 else a.mean(axis=0)
 
 
-def check_band(lo_hz, hi_hz, sr: float, where: str, *, lo_name="fmin_hz", hi_name="fmax_hz"):
-    """Check 0 <= lo < hi <= sr/2 and return them as floats."""
+def check_band(lo_hz, hi_hz, sr: float, where: str, *, lo_name="fmin_hz", hi_name="fmax_hz",
+               limit_hz: float | None = None, limit_name: str = "the Nyquist frequency"):
+    """Check 0 <= lo < hi <= limit (default sr/2) and return them as floats."""
     lo, hi = float(lo_hz), float(hi_hz)
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi <= lo:
         raise MeasureError(
             f"{lo_name}={lo_hz!r} and {hi_name}={hi_hz!r}: need 0 <= {lo_name} < {hi_name}", where
         )
-    if hi > sr / 2:
+    limit = sr / 2 if limit_hz is None else limit_hz
+    if hi > limit:
         raise MeasureError(
-            f"{hi_name}={hi_hz!r} Hz is above the Nyquist frequency {sr / 2:g} Hz of sr={sr:g}",
-            where,
+            f"{hi_name}={hi_hz!r} Hz is above {limit_name} ({limit:g} Hz at sr={sr:g})", where
         )
     return lo, hi

@@ -157,7 +157,8 @@ def modulation_spectrum(x, sr, *, fmin_hz: float = 0.5, fmax_hz: float = 64.0,
         Envelope power per bin, summing to 1 (all zeros for a flat envelope).
     """
     sr = check_sr(sr, "modulation_spectrum")
-    fmin, fmax = check_band(fmin_hz, fmax_hz, sr / 4, "modulation_spectrum")
+    fmin, fmax = check_band(fmin_hz, fmax_hz, sr, "modulation_spectrum", limit_hz=sr / 4,
+                            limit_name="sr/4 (the envelope needs 4 samples per cycle)")
     env, esr = envelope_lowrate(x, sr, max_hz=fmax)
     f, p = _welch(env, esr, fmin, resolution_hz)
     sel = (f >= fmin) & (f <= fmax)
@@ -271,7 +272,8 @@ def am_rate_depth(x, sr, *, rate_hint_hz: float | None = None, fmin_hz: float = 
         :func:`gated_depth`). 0.0 with rate nan for a flat or silent envelope.
     """
     sr = check_sr(sr, "am_rate_depth")
-    fmin, fmax = check_band(fmin_hz, fmax_hz, sr / 4, "am_rate_depth")
+    fmin, fmax = check_band(fmin_hz, fmax_hz, sr, "am_rate_depth", limit_hz=sr / 4,
+                            limit_name="sr/4 (the envelope needs 4 samples per cycle)")
     if rate_hint_hz is not None:
         span = max(0.5, 0.1 * float(rate_hint_hz))
         fmin, fmax = max(fmin, rate_hint_hz - span), min(fmax, rate_hint_hz + span)

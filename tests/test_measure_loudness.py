@@ -1,0 +1,194 @@
+"""Known-answer tests for resonator.measure.loudness (BS.1770-4, EBU Tech 3342, true peak)."""
+import math
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from resonator.errors import ResonatorError
+from resonator.measure.loudness import (
+    LoudnessMeter,
+    integrated_loudness,
+    k_weighting_sos,
+    loudness_range,
+    short_term_loudness,
+    true_peak_dbtp,
+)
+
+
+def tone(freq_hz, dur_s, sr, amp=1.0, phase=0.0):
+    t = np.arange(int(round(dur_s * sr))) / sr
+    return amp * np.sin(2 * np.pi * freq_hz * t + phase)
+
+
+def k_gain_sq(freq_hz, sr):
+    _, h = signal.sosfreqz(k_weighting_sos(sr), worN=[freq_hz], fs=sr)
+    return abs(h[0]) ** 2
+
+
+def test_k_weighting_matches_bs1770_table_at_48k():
+    sos = k_weighting_sos(48000)
+    np.testing.assert_allclose(sos[0, :3], [1.53512485958697, -2.69169618940638, 1.19839281085285], atol=1e-12)
+    np.testing.assert_allclose(sos[0, 4:], [-1.69065929318241, 0.73248077421585], atol=1e-12)
+    np.testing.assert_allclose(sos[1, 4:], [-1.99004745483398, 0.99007225036621], atol=1e-12)
+
+
+@pytest.mark.parametrize("sr", [48000, 44100])
+def test_997hz_stereo_sine_closed_form(sr):
+    amp = 10 ** (-20 / 20)  # -20 dBFS peak in both channels
+    x = np.vstack([tone(997, 5, sr, amp)] * 2)
+    # L = -0.691 + 10 log10(sum_i G_i * mean square_i * |K(997)|^2)
+    expected = -0.691 + 10 * math.log10(2 * amp**2 / 2 * k_gain_sq(997, sr))
+    got = integrated_loudness(x, sr)
+    assert got == pytest.approx(expected, abs=0.01)
+    # by hand: -20 dBFS peak = -23.01 dB mean square, +3.01 for two channels, -0.691 offset
+    # cancelled by K's +0.69 dB at 997 Hz: -20.0 LUFS
+    assert got == pytest.approx(-20.0, abs=0.02)
+
+
+def _pink(n, rng):
+    b = [0.049922035, -0.095993537, 0.050612699, -0.004408786]
+    a = [1, -2.494956002, 2.017265875, -0.522189400]
+    y = signal.lfilter(b, a, rng.standard_normal(n))
+    return y / np.std(y)
+
+
+@pytest.mark.parametrize("sr", [48000, 44100])
+def test_integrated_matches_pyloudnorm(sr):
+    pyln = pytest.importorskip("pyloudnorm")
+    rng = np.random.default_rng(7)
+    n = int(6.3 * sr)
+    t = np.arange(n) / sr
+    signals = {
+        "white": 0.1 * rng.standard_normal((2, n)),
+        "pink": 0.2 * np.vstack([_pink(n, rng), _pink(n, rng)]),
+        "stepped": np.vstack([np.where(t < 3, 0.3, 0.01) * np.sin(2 * np.pi * 300 * t),
+                              0.05 * rng.standard_normal(n)]),
+        "mono_100hz": 0.2 * np.sin(2 * np.pi * 100 * t),
+        "binaural": 0.25 * np.vstack([np.sin(2 * np.pi * 205 * t), np.sin(2 * np.pi * 195 * t)]),
+    }
+    meter = pyln.Meter(sr)
+    for name, x in signals.items():
+        ref = meter.integrated_loudness(x.T)
+        assert integrated_loudness(x, sr) == pytest.approx(ref, abs=0.1), name
+
+
+def test_gating_closed_form():
+    sr = 16000
+    amp = 0.1
+    loud = np.vstack([tone(997, 6, sr, amp)] * 2)
+    expected = -0.691 + 10 * math.log10(amp**2 * k_gain_sq(997, sr))
+    # 6 s of tone: 57 whole 400 ms blocks, then 3 blocks straddling the end of the tone
+    # (3/4, 1/2, 1/4 of their samples loud) which pass both gates
+    straddle = np.array([0.75, 0.5, 0.25])
+    # silence after the tone is removed by the absolute gate
+    x = np.concatenate([loud, np.zeros((2, 6 * sr))], axis=1)
+    want = expected + 10 * math.log10((57 + straddle.sum()) / 60)
+    assert integrated_loudness(x, sr) == pytest.approx(want, abs=0.005)
+    # a part 30 dB quieter is removed by the relative gate (-10 LU)
+    quiet = loud * 10 ** (-30 / 20)
+    x = np.concatenate([loud, quiet], axis=1)
+    want = expected + 10 * math.log10((57 + (straddle + (1 - straddle) * 1e-3).sum()) / 60)
+    got = integrated_loudness(x, sr)
+    assert got == pytest.approx(want, abs=0.005)
+    ungated = -0.691 + 10 * math.log10(np.mean(x**2) * 2 * k_gain_sq(997, sr))
+    assert got > ungated + 2.5
+
+
+def test_silence_and_short_input_are_minus_inf():
+    assert integrated_loudness(np.zeros((2, 48000)), 48000) == -math.inf
+    assert integrated_loudness(tone(997, 0.3, 48000), 48000) == -math.inf
+    assert true_peak_dbtp(np.zeros(4800), 48000) == -math.inf
+
+
+def test_meter_is_independent_of_block_size():
+    sr = 22050
+    rng = np.random.default_rng(3)
+    x = np.vstack([tone(440, 8, sr, 0.3) * np.linspace(0.1, 1, 8 * sr),
+                   0.05 * rng.standard_normal(8 * sr)])
+    m = LoudnessMeter(sr, 2)
+    i = 0
+    while i < x.shape[1]:
+        n = int(rng.integers(1, 7000))
+        m.update(x[:, i:i + n])
+        i += n
+    assert m.duration_s == pytest.approx(8.0)
+    assert m.integrated() == pytest.approx(integrated_loudness(x, sr), abs=1e-9)
+    assert m.true_peak_dbtp() == pytest.approx(true_peak_dbtp(x, sr), abs=1e-9)
+    assert m.loudness_range() == pytest.approx(loudness_range(x, sr), abs=1e-9)
+    t1, l1 = m.short_term()
+    t2, l2 = short_term_loudness(x, sr)
+    np.testing.assert_allclose(t1, t2)
+    np.testing.assert_allclose(l1, l2, atol=1e-9)
+
+
+def test_true_peak_between_samples():
+    sr = 48000
+    # sr/4 sine at 45 degrees: every sample is +/-0.7071 (-3.01 dBFS) and the crest lies
+    # exactly half way between samples, on the 4x grid: true peak 0.0 dBTP
+    x = tone(sr / 4, 2, sr, 1.0, math.pi / 4)
+    assert 20 * math.log10(np.max(np.abs(x))) == pytest.approx(-3.0103, abs=1e-3)
+    assert true_peak_dbtp(x, sr) == pytest.approx(0.0, abs=0.01)
+    m = LoudnessMeter(sr, 1)
+    m.update(x)
+    assert m.sample_peak_dbfs() == pytest.approx(-3.0103, abs=1e-3)
+
+
+@pytest.mark.parametrize("freq_hz", [997.0, 5000.0, 15000.0])
+def test_true_peak_of_sines_at_any_phase(freq_hz):
+    sr = 48000
+    # worst case the crest falls 1/8 sample from the 4x grid: under-read 1 - cos(2 pi f / 8 sr)
+    allowed = -20 * math.log10(math.cos(2 * math.pi * freq_hz / sr / 8)) + 0.01
+    for phase in np.linspace(0, 2 * math.pi, 7, endpoint=False):
+        got = true_peak_dbtp(tone(freq_hz, 1, sr, 0.5, phase), sr)
+        assert -6.0206 - allowed <= got <= -6.0206 + 0.01
+
+
+def test_true_peak_above_ceiling_is_caught_although_samples_are_below():
+    sr = 44100
+    x = np.vstack([tone(sr / 4, 2, sr, 10 ** (-0.5 / 20), math.pi / 4)] * 2)
+    assert 20 * math.log10(np.max(np.abs(x))) < -3.4  # sample peak -3.51 dBFS passes
+    tp = true_peak_dbtp(x, sr)
+    assert tp == pytest.approx(-0.5, abs=0.01)
+    assert tp > -1.0  # a -1 dBTP ceiling fails
+
+
+def test_loudness_range_ebu_3342_cases():
+    sr = 16000
+    amp20 = 10 ** (-20 / 20)
+    # Tech 3342 case 1: 20 s at -20 dBFS then 20 s at -30 dBFS -> 10 LU
+    x = np.concatenate([tone(1000, 20, sr, amp20), tone(1000, 20, sr, amp20 / 10**0.5)])
+    assert loudness_range(np.vstack([x, x]), sr) == pytest.approx(10.0, abs=0.1)
+    # case 2: -20 then -15 -> 5 LU
+    x = np.concatenate([tone(1000, 20, sr, amp20), tone(1000, 20, sr, amp20 * 10 ** (5 / 20))])
+    assert loudness_range(x, sr) == pytest.approx(5.0, abs=0.1)
+    # a steady tone has no range
+    assert loudness_range(tone(1000, 20, sr, amp20), sr) == pytest.approx(0.0, abs=0.01)
+
+
+def test_short_term_values_and_times():
+    sr = 8000
+    amp = 0.1
+    x = np.concatenate([tone(997, 10, sr, amp), tone(997, 10, sr, amp / 10)])
+    times, lufs = short_term_loudness(x, sr, window_s=3.0, hop_s=1.0)
+    np.testing.assert_allclose(times, np.arange(1.5, 18.6, 1.0))
+    level = -0.691 + 10 * math.log10(amp**2 / 2 * k_gain_sq(997, sr))
+    np.testing.assert_allclose(lufs[times < 8.5], level, atol=0.01)
+    np.testing.assert_allclose(lufs[times > 11.5], level - 20, atol=0.01)
+    # a 2 s window with a 0.5 s hop
+    times, _ = short_term_loudness(x, sr, window_s=2.0, hop_s=0.5)
+    assert times[0] == pytest.approx(1.0) and times[1] - times[0] == pytest.approx(0.5)
+
+
+def test_bad_input_raises_resonator_error():
+    with pytest.raises(ResonatorError, match="transpose"):
+        integrated_loudness(np.zeros((48000, 2)), 48000)
+    with pytest.raises(ResonatorError, match="sample rate"):
+        integrated_loudness(np.zeros(48000), 0)
+    with pytest.raises(ResonatorError, match="multiple of 0.1"):
+        short_term_loudness(np.zeros(48000), 48000, window_s=0.25)
+    m = LoudnessMeter(48000, 2)
+    with pytest.raises(ResonatorError, match=r"\(2, n\)"):
+        m.update(np.zeros((3, 100)))
+    with pytest.raises(ResonatorError, match="NaN"):
+        true_peak_dbtp(np.array([0.0, np.nan] * 1000), 48000)
