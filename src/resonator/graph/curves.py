@@ -1,0 +1,272 @@
+"""Automation curves: breakpoints with per-segment shapes and an exact integral.
+
+A :class:`Curve` is a one-channel control signal and a pure function of time. Its
+:meth:`Curve.integral` is exact (closed form per segment), so an oscillator whose frequency
+follows a curve gets its phase from the integral: a 10 -> 20 Hz glide sweeps 10 -> 20 Hz, never
+beyond, whatever the block size.
+
+Segment shapes (the shape names the segment that *ends* at a breakpoint):
+
+========== ===================================================================================
+step       holds the previous value, jumps at the breakpoint
+linear     straight line
+exp        exponential (geometric) between two values of the same sign: v0 * (v1/v0) ** x
+db         linear in decibels between two amplitudes >= 0 (zero counts as -120 dB)
+cos        half-cosine ease in and out: v0 + (v1 - v0) * (1 - cos(pi x)) / 2
+smooth     smoothstep 3x^2 - 2x^3
+curve:C    SuperCollider Env curvature C (C > 0 slow start, C < 0 fast start, 0 = linear)
+========== ===================================================================================
+
+Before the first breakpoint the curve holds the first value; after the last, the last value.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..errors import GraphError
+from .core import Node, TimeFunction
+
+SHAPES = ("step", "linear", "exp", "db", "cos", "smooth", "curve:C")
+_DB_FLOOR = 1e-6  # -120 dB: where "db" segments treat silence
+
+
+def _parse_shape(shape: str) -> tuple[str, float]:
+    if isinstance(shape, (int, float)):
+        return "curve", float(shape)
+    s = str(shape).strip().lower()
+    if s in ("step", "linear", "exp", "db", "cos", "smooth"):
+        return s, 0.0
+    if s in ("lin",):
+        return "linear", 0.0
+    if s in ("exponential",):
+        return "exp", 0.0
+    if s in ("cosine", "sine"):
+        return "cos", 0.0
+    if s in ("smoothstep",):
+        return "smooth", 0.0
+    if s.startswith("curve:"):
+        try:
+            c = float(s.split(":", 1)[1])
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(c):
+                return ("linear", 0.0) if abs(c) < 1e-9 else ("curve", c)
+    raise GraphError(f"unknown curve shape {shape!r}: allowed are {', '.join(SHAPES)}")
+
+
+class Curve(TimeFunction):
+    """A breakpoint curve with per-segment shapes, exact values and exact integral.
+
+    Parameters
+    ----------
+    points : sequence of (time_s, value) or (time_s, value, shape)
+        Breakpoints with non-decreasing times in seconds. The optional shape of a point names the
+        segment that ends there (default ``default_shape``). Equal times make an instant step.
+    default_shape : str
+        Shape of segments that do not name one (default ``"linear"``).
+    name : str, optional
+        Stable name in the graph.
+
+    Examples
+    --------
+    >>> glide = Curve([(0, 10.0), (20, 20.0)])            # 10 -> 20 Hz over 20 s
+    >>> fade = Curve([(0, 0.0), (5, 1.0, "cos")])         # raised-cosine fade-in
+    >>> float(glide.integral(20.0))                        # cycles in the first 20 s
+    300.0
+    """
+
+    def __init__(self, points: Iterable[Sequence], *, default_shape: str = "linear", name=None):
+        super().__init__(name=name)
+        pts = [tuple(p) for p in points]
+        if not pts:
+            raise GraphError("a curve needs at least one breakpoint")
+        times, values, kinds, params = [], [], [], []
+        for i, p in enumerate(pts):
+            if len(p) not in (2, 3):
+                raise GraphError(
+                    f"curve point {i}: expected (time_s, value) or (time_s, value, shape), got {p!r}"
+                )
+            try:
+                t, v = float(p[0]), float(p[1])
+            except (TypeError, ValueError):
+                raise GraphError(f"curve point {i}: time and value must be numbers, got {p!r}")
+            if not (math.isfinite(t) and math.isfinite(v)):
+                raise GraphError(f"curve point {i}: time and value must be finite, got {p!r}")
+            if times and t < times[-1]:
+                raise GraphError(
+                    f"curve point {i}: time {t:g} s is earlier than the previous point "
+                    f"({times[-1]:g} s); breakpoint times must not decrease"
+                )
+            kind, c = _parse_shape(p[2] if len(p) == 3 else default_shape)
+            if i > 0 and kind in ("exp",) and (values[-1] == 0 or v == 0 or (values[-1] > 0) != (v > 0)):
+                raise GraphError(
+                    f"curve point {i}: an exp segment needs two non-zero values of the same sign, "
+                    f"got {values[-1]:g} -> {v:g}; use 'db' for fades from silence"
+                )
+            if i > 0 and kind == "db" and (values[-1] < 0 or v < 0):
+                raise GraphError(f"curve point {i}: a db segment needs values >= 0, got {v:g}")
+            times.append(t)
+            values.append(v)
+            kinds.append(kind)
+            params.append(c)
+        self.t = np.array(times)
+        self.v = np.array(values)
+        self.kinds = kinds
+        self.curvature = np.array(params)
+        # cumulative integral at each breakpoint
+        cum = [0.0]
+        for k in range(1, len(times)):
+            cum.append(cum[-1] + self._segment_integral(k, np.array([1.0]))[0])
+        self.cum = np.array(cum)
+
+    # ------------------------------------------------------------------ info
+    def describe(self):
+        return f"Curve({len(self.t)} points, {self.t[0]:g}..{self.t[-1]:g} s)"
+
+    def bounds(self):
+        lo, hi = float(self.v.min()), float(self.v.max())
+        return lo, hi  # every shape stays within its end values
+
+    @property
+    def duration(self) -> float:
+        """Time of the last breakpoint in seconds."""
+        return float(self.t[-1])
+
+    # ------------------------------------------------------------------ shapes
+    def _shape(self, k: int, x: np.ndarray) -> np.ndarray:
+        """Normalised segment k (ending at point k) at progress x in [0, 1]."""
+        v0, v1 = self.v[k - 1], self.v[k]
+        kind = self.kinds[k]
+        if kind == "step":
+            return np.where(x >= 1.0, v1, v0)
+        if kind == "linear":
+            return v0 + (v1 - v0) * x
+        if kind == "exp":
+            return v0 * (v1 / v0) ** x
+        if kind == "db":
+            a0, a1 = max(v0, _DB_FLOOR), max(v1, _DB_FLOOR)
+            y = a0 * (a1 / a0) ** x
+            # land exactly on the end values, silence included
+            return np.where(x >= 1.0, v1, np.where(x <= 0.0, v0, y))
+        if kind == "cos":
+            return v0 + (v1 - v0) * (1.0 - np.cos(np.pi * x)) * 0.5
+        if kind == "smooth":
+            return v0 + (v1 - v0) * x * x * (3.0 - 2.0 * x)
+        c = self.curvature[k]
+        return v0 + (v1 - v0) * np.expm1(c * x) / math.expm1(c)
+
+    def _segment_integral(self, k: int, x: np.ndarray) -> np.ndarray:
+        """Integral of segment k from its start to progress x, in value * seconds."""
+        d = self.t[k] - self.t[k - 1]
+        if d == 0.0:
+            return np.zeros_like(x)
+        v0, v1 = self.v[k - 1], self.v[k]
+        kind = self.kinds[k]
+        if kind == "step":
+            f = v0 * x
+        elif kind == "linear":
+            f = v0 * x + (v1 - v0) * x * x * 0.5
+        elif kind in ("exp", "db"):
+            if kind == "db":
+                a0, a1 = max(v0, _DB_FLOOR), max(v1, _DB_FLOOR)
+            else:
+                a0, a1 = v0, v1
+            r = math.log(a1 / a0)
+            f = a0 * x if abs(r) < 1e-12 else a0 * np.expm1(r * x) / r
+        elif kind == "cos":
+            f = v0 * x + (v1 - v0) * 0.5 * (x - np.sin(np.pi * x) / np.pi)
+        elif kind == "smooth":
+            f = v0 * x + (v1 - v0) * (x**3 - 0.5 * x**4)
+        else:
+            c = self.curvature[k]
+            f = v0 * x + (v1 - v0) * (np.expm1(c * x) / c - x) / math.expm1(c)
+        return f * d
+
+    # ------------------------------------------------------------------ evaluation
+    def _locate(self, t: np.ndarray):
+        k = np.searchsorted(self.t, t, side="right")  # t in [t[k-1], t[k])
+        return k
+
+    def evaluate(self, t) -> np.ndarray:
+        """Curve values at times ``t`` (seconds)."""
+        t = np.asarray(t, dtype=np.float64)
+        out = np.empty_like(t)
+        k = self._locate(t)
+        n = len(self.t)
+        out[k == 0] = self.v[0]
+        out[k >= n] = self.v[-1]
+        for seg in np.unique(k[(k > 0) & (k < n)]):
+            m = k == seg
+            d = self.t[seg] - self.t[seg - 1]
+            x = (t[m] - self.t[seg - 1]) / d
+            out[m] = self._shape(int(seg), x)
+        return out
+
+    def integral(self, t) -> np.ndarray:
+        """Exact integral of the curve from time 0 to ``t`` (seconds); value * seconds.
+
+        Before the first breakpoint the curve holds its first value, so the integral is defined
+        for every t >= 0 (and negative t integrates backwards).
+        """
+        t = np.asarray(t, dtype=np.float64)
+        out = np.empty_like(t)
+        k = self._locate(t)
+        n = len(self.t)
+        t0 = self.t[0]
+        # integral from 0 to the first breakpoint (curve holds v[0] there)
+        base0 = self.v[0] * t0
+        m = k == 0
+        out[m] = self.v[0] * t[m]
+        m = k >= n
+        out[m] = base0 + self.cum[-1] + self.v[-1] * (t[m] - self.t[-1])
+        for seg in np.unique(k[(k > 0) & (k < n)]):
+            m = k == seg
+            d = self.t[seg] - self.t[seg - 1]
+            x = (t[m] - self.t[seg - 1]) / d
+            out[m] = base0 + self.cum[seg - 1] + self._segment_integral(int(seg), x)
+        return out
+
+    # ------------------------------------------------------------------ affine algebra
+    def _affine(self, scale: float, offset: float) -> "Curve":
+        pts = []
+        for i in range(len(self.t)):
+            kind = self.kinds[i]
+            shape = f"curve:{self.curvature[i]!r}" if kind == "curve" else kind
+            v = self.v[i] * scale + offset
+            pts.append((self.t[i], v, shape))
+        if offset != 0.0 and any(k in ("exp", "db") for k in self.kinds[1:]):
+            return None  # exp shapes are not closed under offsets
+        return Curve(pts)
+
+    def __mul__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            c = self._affine(float(other), 0.0)
+            if c is not None and float(other) != 0.0:
+                return c
+        return super().__mul__(other)
+
+    __rmul__ = __mul__
+
+    def __add__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            c = self._affine(1.0, float(other))
+            if c is not None:
+                return c
+        return super().__add__(other)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return self * -1.0
+
+
+def glide(start_value: float, end_value: float, duration_s: float, *, start_s: float = 0.0,
+          shape: str = "linear") -> Curve:
+    """A two-point curve from ``start_value`` at ``start_s`` to ``end_value`` after ``duration_s``."""
+    if duration_s < 0:
+        raise GraphError(f"a glide's duration must be >= 0 s, got {duration_s:g}")
+    return Curve([(start_s, start_value), (start_s + duration_s, end_value, shape)])

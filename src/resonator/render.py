@@ -1,0 +1,330 @@
+"""Streaming renderer: a graph to a numpy array or to WAV/FLAC, in bounded memory.
+
+* Blocks sit on an absolute grid (multiples of ``block_frames`` from sample 0), so a window
+  render (``start_s``) reproduces the samples a full render has there.
+* Output files are written atomically: to a hidden temporary file beside the target, renamed
+  when complete. An error or Ctrl-C leaves neither a partial file nor the temporary one.
+* 16-bit output gets TPDF dither that is a pure function of (seed, channel, sample index), so it
+  too is independent of block size. WAV files that would pass 4 GiB are written as RF64.
+* A JSON sidecar beside the file records what is needed to reproduce it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import numba
+import numpy as np
+
+from .errors import AudioFileError, GraphError, OutputExistsError
+from .graph.core import Node, RenderContext, prepare, walk
+from .graph.kernels import mix64
+
+DEFAULT_BLOCK = 16384
+FORMATS = ("wav", "flac")
+BITS = ("16", "24", "32f")
+_SUBTYPE = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+_BYTES = {"16": 2, "24": 3, "32f": 4}
+MAX_WAV_BYTES = 0xFFFFFFFF - 1024
+
+ProgressFn = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------- block engine
+def _frames(seconds: float, sr: int, what: str) -> int:
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds)):
+        raise GraphError(f"{what} must be a finite number of seconds, got {seconds!r}")
+    if seconds < 0:
+        raise GraphError(f"{what} must not be negative, got {seconds:g} s")
+    return int(round(seconds * sr))
+
+
+def iter_blocks(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,
+                block_frames: int = DEFAULT_BLOCK):
+    """Yield ``(start_frame, block)`` for the window [start_s, start_s + duration_s).
+
+    The graph is validated before anything is rendered. ``block`` is float64
+    ``(channels, n)``; consecutive blocks tile the window exactly. ``start_frame`` counts from
+    the session's sample 0.
+    """
+    if not isinstance(node, Node):
+        raise GraphError(f"render needs a signal node, got {type(node).__name__}")
+    ctx = RenderContext(sr, seed, block_frames)
+    total = _frames(duration_s, sr, "duration")
+    if total == 0:
+        raise GraphError("duration must be longer than zero")
+    first = _frames(start_s, sr, "start time")
+    nodes = prepare(node, ctx)
+    warm = max((n.warmup_frames for n in nodes), default=0)
+    B = ctx.block_frames
+    grid = ((max(0, first - warm)) // B) * B
+    for n in nodes:
+        n._reset(ctx, grid)
+    pos, end = grid, first + total
+    while pos < end:
+        n = min(B, end - pos)
+        block = ctx.pull(node, pos, n)
+        lo = max(first - pos, 0)
+        if lo < n:
+            out = block[:, lo:] if lo else block
+            yield pos + lo, np.broadcast_to(out, (node.channels, n - lo))
+        pos += n
+
+
+def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,
+                 block_frames: int = DEFAULT_BLOCK, progress: ProgressFn | None = None) -> np.ndarray:
+    """Render a graph into memory (for notebooks and tests).
+
+    Parameters
+    ----------
+    node : Node
+        The output node.
+    duration_s : float > 0
+        Length of the window in seconds.
+    sr : int > 0
+        Sample rate in Hz.
+    seed : int >= 0
+        Session seed.
+    start_s : float >= 0
+        Where the window starts in the session; the samples equal a full render's there.
+    block_frames : int > 0
+        Block size of the engine (output does not depend on it beyond float rounding).
+    progress : callable(done_frames, total_frames), optional
+
+    Returns
+    -------
+    np.ndarray [shape=(channels, round(duration_s * sr)), dtype=float64]
+    """
+    total = _frames(duration_s, sr, "duration")
+    out = np.empty((node.channels, total))
+    first = _frames(start_s, sr, "start time")
+    for pos, block in iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
+                                  block_frames=block_frames):
+        out[:, pos - first : pos - first + block.shape[1]] = block
+        if progress:
+            progress(pos - first + block.shape[1], total)
+    return out
+
+
+# --------------------------------------------------------------------------- quantisation
+@numba.njit(cache=True)
+def _quantize(block, start, seed, full_scale, dither, out):  # pragma: no cover - numba
+    """Scale, TPDF-dither, round and clip ``block`` (ch, n) into interleaved ``out`` (n, ch).
+
+    The dither at (channel c, absolute sample i) is u1 - u2 LSB with u1, u2 the two 32-bit
+    halves of a hash of (seed, c, i): TPDF, and a pure function of position. Returns the clipped-sample count.
+    """
+    channels, n = block.shape
+    lo = -full_scale - 1.0
+    hi = full_scale
+    clipped = 0
+    inv = 1.0 / 4294967296.0
+    for c in range(channels):
+        base = mix64(np.uint64(seed) ^ (np.uint64(c + 1) << np.uint64(48)))
+        for j in range(n):
+            v = block[c, j] * full_scale
+            if dither:
+                h = mix64(base ^ np.uint64(start + j))
+                v += (np.float64(h & np.uint64(0xFFFFFFFF)) - np.float64(h >> np.uint64(32))) * inv
+            r = math.floor(v + 0.5)
+            if r > hi:
+                r = hi
+                clipped += 1
+            elif r < lo:
+                r = lo
+                clipped += 1
+            out[j, c] = r
+    return clipped
+
+
+def quantize(block: np.ndarray, start: int, bits: str, seed: int) -> tuple[np.ndarray, int]:
+    """Convert a float block to the file's sample type; return (interleaved array, clipped count)."""
+    if bits == "32f":
+        return np.ascontiguousarray(block.T, dtype=np.float32), int(np.sum(np.abs(block) > 1.0))
+    block = np.ascontiguousarray(block, dtype=np.float64)
+    if bits == "16":
+        out = np.empty((block.shape[1], block.shape[0]), dtype=np.int16)
+        clipped = _quantize(block, start, seed, 32767.0, True, out)
+    else:  # 24-bit, left-justified in int32 as soundfile expects
+        tmp = np.empty((block.shape[1], block.shape[0]), dtype=np.int32)
+        clipped = _quantize(block, start, seed, 8388607.0, False, tmp)
+        out = tmp << 8
+    return out, int(clipped)
+
+
+# --------------------------------------------------------------------------- files
+@dataclasses.dataclass
+class RenderResult:
+    """What a file render produced."""
+
+    path: Path
+    sidecar: Path | None
+    frames: int
+    sr: int
+    channels: int
+    peak_dbfs: float
+    clipped_samples: int
+    seconds: float  # wall time
+
+    @property
+    def realtime_factor(self) -> float:
+        """Audio seconds rendered per wall-clock second."""
+        return self.frames / self.sr / max(self.seconds, 1e-9)
+
+
+def graph_fingerprint(node: Node) -> str:
+    """A stable hash of a graph's structure and parameters (for sidecars)."""
+    h = hashlib.sha256()
+    for n in walk(node):
+        h.update(type(n).__name__.encode())
+        h.update(repr(sorted(n.inputs().keys())).encode())
+        for key, value in sorted(vars(n).items()):
+            if key.startswith("_") and key not in ("_mode",):
+                continue
+            if isinstance(value, (int, float, str, bool)) or value is None:
+                h.update(f"{key}={value!r};".encode())
+            elif isinstance(value, np.ndarray):
+                h.update(key.encode() + value.tobytes())
+    return h.hexdigest()[:16]
+
+
+def dependency_versions() -> dict[str, str]:
+    """Versions of resonator and the libraries that shape its output."""
+    from importlib import metadata
+
+    from . import __version__
+
+    out = {"resonator": __version__}
+    for dist in ("numpy", "scipy", "soundfile", "pedalboard", "numba", "librosa"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _choose_format(path: Path, fmt: str | None, bits: str, frames: int, channels: int) -> tuple[str, str]:
+    fmt = (fmt or path.suffix.lstrip(".") or "wav").lower()
+    if fmt not in FORMATS:
+        raise AudioFileError(f"output format {fmt!r} is not supported: choose wav or flac", str(path))
+    if bits not in BITS:
+        raise AudioFileError(f"bit depth {bits!r} is not supported: choose 16, 24 or 32f", str(path))
+    if fmt == "flac" and bits == "32f":
+        raise AudioFileError("FLAC stores integers only: choose --bits 16 or 24", str(path))
+    container = fmt.upper()
+    if fmt == "wav" and frames * channels * _BYTES[bits] > MAX_WAV_BYTES:
+        container = "RF64"
+    return container, _SUBTYPE[bits]
+
+
+def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
+                start_s: float = 0.0, fmt: str | None = None, bits: str = "16",
+                block_frames: int = DEFAULT_BLOCK, force: bool = False,
+                progress: ProgressFn | None = None, sidecar: bool = True,
+                metadata: dict | None = None, post: Callable | None = None) -> RenderResult:
+    """Render a graph to a WAV or FLAC file, streaming, atomically.
+
+    Parameters
+    ----------
+    node : Node
+        Output node (1 or 2 channels, or more).
+    path : str or Path
+        Target file. Its parent folder is created if missing.
+    duration_s, sr, seed, start_s, block_frames
+        As in :func:`render_array`.
+    fmt : {"wav", "flac"}, optional
+        Container; defaults to the path's suffix.
+    bits : {"16", "24", "32f"}
+        Sample format: 16-bit PCM with TPDF dither, 24-bit PCM, or 32-bit float.
+    force : bool
+        Overwrite an existing file. Without it an existing file raises OutputExistsError.
+    progress : callable(done_frames, total_frames), optional
+    sidecar : bool
+        Write ``<path>.json`` (same name, ``.json`` suffix) describing the render.
+    metadata : dict, optional
+        Extra fields for the sidecar (recipe path and hash, ...).
+    post : callable(block, start_frame) -> block, optional
+        A final per-block stage (gain, limiter) applied before quantisation.
+
+    Returns
+    -------
+    RenderResult
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    side = path.with_suffix(".json") if sidecar else None
+    if not force:
+        for p in (path, side):
+            if p is not None and p.exists():
+                raise OutputExistsError(
+                    "exists already; pass --force (force=True) to overwrite it", str(p)
+                )
+    total = _frames(duration_s, sr, "duration")
+    container, subtype = _choose_format(path, fmt, bits, total, node.channels)
+    t0 = time.perf_counter()
+    blocks = iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
+                         block_frames=block_frames)
+    first_block = next(blocks)  # validates and renders one block before a file exists
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    peak = 0.0
+    clipped = 0
+    done = 0
+    try:
+        with sf.SoundFile(tmp, "w", samplerate=sr, channels=node.channels, subtype=subtype,
+                          format=container) as f:
+            for pos, block in _chain(first_block, blocks):
+                if post is not None:
+                    block = post(block, pos)
+                peak = max(peak, float(np.max(np.abs(block))))
+                data, c = quantize(block, pos, bits, seed)
+                clipped += c
+                f.write(data)
+                done += block.shape[1]
+                if progress:
+                    progress(done, total)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+        raise
+    seconds = time.perf_counter() - t0
+    peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
+    result = RenderResult(path, side, total, sr, node.channels, peak_db, clipped, seconds)
+    if side is not None:
+        info = {
+            "file": path.name,
+            "format": container.lower(),
+            "subtype": subtype,
+            "sample_rate": sr,
+            "channels": node.channels,
+            "seed": seed,
+            "block_frames": block_frames,
+            "start_s": start_s,
+            "duration_s": total / sr,
+            "frames": total,
+            "peak_dbfs": None if peak == 0 else round(peak_db, 3),
+            "clipped_samples": clipped,
+            "graph_hash": graph_fingerprint(node),
+            "versions": dependency_versions(),
+            "render_seconds": round(seconds, 3),
+        }
+        info.update(metadata or {})
+        stmp = side.with_name(f".{side.name}.{os.getpid()}.part")
+        stmp.write_text(json.dumps(info, indent=2, default=str) + "\n")
+        os.replace(stmp, side)
+    return result
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
