@@ -444,6 +444,16 @@ def _clip(sp: m.Span, t0: float, t1: float) -> m.Span | None:
     for p in pts[1:]:
         if p != dedup[-1]:
             dedup.append(p)
+    # drop points in the middle of a hold (three equal values in a row)
+    merged = [dedup[0]]
+    for k in range(1, len(dedup) - 1):
+        a, b, c = merged[-1], dedup[k], dedup[k + 1]
+        if (a.a, a.b, a.amp) == (b.a, b.b, b.amp) == (c.a, c.b, c.amp):
+            continue
+        merged.append(b)
+    if len(dedup) > 1:
+        merged.append(dedup[-1])
+    dedup = merged
     if len(dedup) < 2:
         return None
     return m.Span(sp.slot, sp.voice, dedup, [_kind(p, q) for p, q in zip(dedup, dedup[1:])])
