@@ -1,0 +1,189 @@
+"""Build the beat-tracking ground-truth set from the music21 corpus, offline.
+
+Each piece is parsed from the music21 corpus (pip package ``music21``), its notes are written to a
+MIDI file with :mod:`pretty_midi` at one constant tempo chosen per piece, and the MIDI is rendered
+with FluidSynth and a General MIDI soundfont (Debian ``fluidsynth`` and ``fluid-soundfont-gm``).
+The ground-truth beats come from the score itself: every measure's beats (music21's
+``TimeSignature.beatDuration``: quarter in 2/4-3/4-4/4, half in 2/2, dotted quarter in 6/8 and 3/8)
+converted to seconds with the same constant tempo.
+
+Traps handled (see shared/NOTES.md):
+
+- pickups: the first measure, when shorter than a full bar, is aligned to its closing barline, so
+  its beats are counted backwards from the barline (``pretty_midi.get_beats()`` is not used);
+- stuck notes: notes are written by pretty_midi with explicit note-offs, every track gets
+  all-notes-off and all-sound-off (CC123, CC120) at its end, and FluidSynth runs under ``timeout``;
+- repeats: not expanded (the score is played as written once), so ``expandRepeats()`` cannot fail.
+
+Only the first ``MAX_SECONDS`` of each piece are rendered. Notes get a mild metrical accent
+(velocity 100 on downbeats, 88 on other beats, 74 off the beat), as a player would give; there is
+no timing jitter. Output is cached under ``benchmarks/out/analysis/`` (git-ignored):
+``<id>.wav`` (22.05 kHz stereo), ``<id>.beats.txt`` (one time in seconds a line) and
+``manifest.json``.
+
+Usage::
+
+    .venv/bin/python benchmarks/analysis/build_dataset.py [--force]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "out" / "analysis"
+SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+MAX_SECONDS = 60.0
+SR = 22050
+
+# id, corpus path, score number inside an opus (or None), beat tempo in BPM, GM program(s) per part.
+# Beat tempi are musically plausible for each piece (the score's own marking when it has one).
+PIECES = [
+    ("joplin_maple_leaf", "joplin/maple_leaf_rag.mxl", None, 100, [0]),
+    ("reel_7th_regiment", "ryansMammoth/7thRegimentReel.abc", None, 112, [21]),
+    ("reel_acacia", "ryansMammoth/AcaciaReel.abc", None, 104, [105]),
+    ("hornpipe_acrobats", "ryansMammoth/AcrobatsHornpipe.abc", None, 80, [0]),
+    ("mozart_k545_1", "mozart/k545/movement1_exposition.mxl", None, 132, [0]),
+    ("haydn_op1no1_3", "haydn/opus1no1/movement3.mxl", None, 66, [0]),
+    ("beethoven_op18no1_3", "beethoven/opus18no1/movement3.mxl", None, 168, [0]),
+    ("clara_polonaise_1", "schumann_clara/polonaise_op1n1.mxl", None, 96, [0]),
+    ("chopin_mazurka_6_2", "chopin/mazurka06-2.krn", None, 150, [0]),
+    ("verdi_donna_mobile", "verdi/laDonnaEMobile.mxl", None, 60, [0]),
+    ("berlin_alexanders_ragtime", "leadSheet/berlinAlexandersRagtime.mxl", None, 120, [56]),
+    ("cpebach_h186", "cpebach/h186.mxl", None, 120, [6]),
+    ("corelli_grave", "corelli/opus3no1/1grave.xml", None, 60, [6]),
+    ("handel_lascia", "handel/rinaldo/Lascia_chio_pianga.mxl", None, 66, [0]),
+    ("bach_bwv66_6", "bach/bwv66.6", None, 96, [0]),
+    ("bach_bwv846", "bach/bwv846", None, 72, [6]),
+    ("aird_touzle_jig", "airdsAirs/book1.abc", 4, 112, [21]),
+    ("aird_quick_step", "airdsAirs/book1.abc", 2, 112, [24]),
+    ("oneill_donnybrook_jig", "oneills1850/0001-0050.abc", 5, 116, [46]),
+    ("oneill_heathy_hill", "oneills1850/0001-0050.abc", 3, 100, [25]),
+    ("mozart_k155_3", "mozart/k155/movement3.mxl", None, 140, [40, 40, 41, 42]),
+    ("haydn_op74no1_4", "haydn/opus74no1/movement4.mxl", None, 144, [40, 40, 41, 42]),
+    ("schumann_op41no1_2", "schumann_robert/opus41no1/movement2.mxl", None, 80, [0]),
+    ("foster_brown_hair", "leadSheet/fosterBrownHair.mxl", None, 80, [11]),
+    ("fife_british_grenadiers", "miscFolk/americanfifeopus.abc", 3, 112, [12]),
+    ("fife_finnegans_wake", "miscFolk/americanfifeopus.abc", 6, 90, [21]),
+    ("beach_prayer", "beach/prayer_of_a_tired_child.musicxml", None, 80, [0]),
+    ("nottingham_cuckoos_nest", "nottingham-dataset/reelsa-c.abc", 1, 140, [0]),
+    ("essen_roland", "essenFolksong/altdeu10.abc", 6, 100, [12]),
+]
+
+
+def _score(path: str, number):
+    from music21 import corpus
+
+    if number is None:
+        return corpus.parse(path)
+    return corpus.parse(path, number=number)
+
+
+def _beats_quarters(score):
+    """Beat offsets (quarter lengths from the start) and which of them are downbeats."""
+    from music21 import meter
+
+    part = score.parts[0] if hasattr(score, "parts") and len(score.parts) else score
+    measures = list(part.getElementsByClass("Measure"))
+    beats, downs = [], []
+    ts = None
+    for i, m in enumerate(measures):
+        if m.timeSignature is not None:
+            ts = m.timeSignature
+        if ts is None:
+            ts = meter.TimeSignature("4/4")
+        bd = float(ts.beatDuration.quarterLength)
+        bar = float(ts.barDuration.quarterLength)
+        dur = float(m.duration.quarterLength)
+        pad = float(m.paddingLeft or 0.0)
+        if i == 0 and dur < bar - 1e-6:  # pickup: aligned to its closing barline
+            pad = bar - dur
+        start = float(m.getOffsetBySite(part))
+        k = 0
+        while k * bd - pad < dur - 1e-6:
+            pos = k * bd - pad
+            if pos >= -1e-6:
+                beats.append(start + pos)
+                downs.append(k == 0)
+            k += 1
+    return beats, downs
+
+
+def build_piece(pid, path, number, bpm, programs, force=False):
+    import numpy as np
+    import pretty_midi
+    from music21 import meter
+
+    wav, txt = OUT / f"{pid}.wav", OUT / f"{pid}.beats.txt"
+    if wav.exists() and txt.exists() and not force:
+        return True
+    s = _score(path, number)
+    ts0 = next(iter(s.recurse().getElementsByClass(meter.TimeSignature)), None) or meter.TimeSignature("4/4")
+    sec_per_q = 60.0 / bpm / float(ts0.beatDuration.quarterLength)
+    beats_q, downs = _beats_quarters(s)
+    beat_set = {round(b, 4) for b in beats_q}
+    down_set = {round(b, 4) for b, d in zip(beats_q, downs) if d}
+    pm = pretty_midi.PrettyMIDI(initial_tempo=60.0 / sec_per_q)
+    parts = list(s.parts) if hasattr(s, "parts") and len(s.parts) else [s]
+    end_time = 0.0
+    for pi, part in enumerate(parts):
+        prog = programs[pi % len(programs)]
+        inst = pretty_midi.Instrument(program=prog, is_drum=False)
+        for n in part.stripTies().flatten().notes:
+            q = float(n.getOffsetInHierarchy(part))
+            t0 = q * sec_per_q
+            if t0 >= MAX_SECONDS:
+                continue
+            dq = float(n.duration.quarterLength)
+            if dq <= 0:  # grace notes
+                continue
+            t1 = min(t0 + dq * sec_per_q * 0.95, MAX_SECONDS + 2.0)
+            key = round(q, 4)
+            vel = 100 if key in down_set else (88 if key in beat_set else 74)
+            for p in getattr(n, "pitches", []):
+                inst.notes.append(pretty_midi.Note(velocity=vel, pitch=int(p.midi), start=t0, end=t1))
+            end_time = max(end_time, t1)
+        pm.instruments.append(inst)
+    for inst in pm.instruments:  # stuck-note guard
+        inst.control_changes.append(pretty_midi.ControlChange(123, 0, end_time + 0.05))
+        inst.control_changes.append(pretty_midi.ControlChange(120, 0, end_time + 0.05))
+    mid = OUT / f"{pid}.mid"
+    pm.write(str(mid))
+    cmd = ["timeout", "120", "fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(SR), "-F", str(wav),
+           SOUNDFONT, str(mid)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0 or not wav.exists():
+        print(f"{pid}: fluidsynth failed ({r.returncode}): {r.stderr[-300:]}", file=sys.stderr)
+        wav.unlink(missing_ok=True)
+        return False
+    bt = np.array([b * sec_per_q for b in beats_q])
+    bt = bt[bt <= min(end_time, MAX_SECONDS)]
+    np.savetxt(txt, bt, fmt="%.6f")
+    return True
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--force", action="store_true", help="rebuild cached pieces")
+    args = ap.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    warnings.filterwarnings("ignore")
+    manifest = []
+    for pid, path, number, bpm, programs in PIECES:
+        try:
+            ok = build_piece(pid, path, number, bpm, programs, force=args.force)
+        except Exception as exc:  # a corpus piece that music21 cannot parse: skip it, say so
+            print(f"{pid}: skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
+            ok = False
+        if ok:
+            manifest.append({"id": pid, "corpus": path, "number": number, "bpm": bpm, "programs": programs})
+            print(f"{pid}: ok", file=sys.stderr)
+    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    print(f"{len(manifest)} pieces in {OUT}")
+
+
+if __name__ == "__main__":
+    main()

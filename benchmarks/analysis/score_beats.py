@@ -1,0 +1,97 @@
+"""Score resonator's beat tracker and librosa's default side by side on the rendered corpus set.
+
+Run ``build_dataset.py`` first. For each piece: resonator's ``analyze_file`` (tempo + beats) and
+``librosa.beat.beat_track(y=y, sr=22050)`` with every default, on the same WAV. Beat scores from
+``mir_eval.beat`` (F-measure, CMLt, AMLt; both reference and estimate trimmed of their first 5 s,
+mir_eval's convention), tempo Accuracy1 (within 4 % of the score's tempo) and Accuracy2 (also
+at 2x, 3x, 1/2, 1/3 of it).
+
+Usage::
+
+    .venv/bin/python benchmarks/analysis/score_beats.py [--json benchmarks/out/analysis/scores.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parents[1] / "out" / "analysis"
+
+
+def accuracy(est_bpm, ref_bpm):
+    if est_bpm is None or not np.isfinite(est_bpm) or est_bpm <= 0:
+        return 0.0, 0.0
+    a1 = abs(est_bpm / ref_bpm - 1.0) <= 0.04
+    a2 = any(abs(est_bpm / (ref_bpm * f) - 1.0) <= 0.04 for f in (1, 2, 3, 0.5, 1 / 3))
+    return float(a1), float(a2)
+
+
+def beat_scores(ref, est):
+    import mir_eval
+
+    ref = mir_eval.beat.trim_beats(np.asarray(ref, dtype=float))
+    est = mir_eval.beat.trim_beats(np.asarray(est, dtype=float))
+    f = mir_eval.beat.f_measure(ref, est)
+    cmlc, cmlt, amlc, amlt = mir_eval.beat.continuity(ref, est)
+    return {"F": f, "CMLt": cmlt, "AMLt": amlt}
+
+
+def run_resonator(wav):
+    from resonator.analysis import analyze_file
+
+    r = analyze_file(wav, loudness=False)
+    return r["tempo"]["bpm"], np.asarray(r["beats"])
+
+
+def run_librosa(wav):
+    import librosa
+
+    y, sr = librosa.load(wav, sr=22050, mono=True)
+    tempo, beats = librosa.beat.beat_track(y=y, sr=sr, units="time")
+    return float(np.atleast_1d(tempo)[0]), beats
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", help="write per-piece scores here")
+    ap.add_argument("--only", nargs="*", help="piece ids")
+    args = ap.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    manifest = json.loads((OUT / "manifest.json").read_text())
+    if args.only:
+        manifest = [m for m in manifest if m["id"] in args.only]
+    rows = []
+    for m in manifest:
+        wav = str(OUT / f"{m['id']}.wav")
+        ref = np.loadtxt(OUT / f"{m['id']}.beats.txt", ndmin=1)
+        row = {"id": m["id"], "ref_bpm": m["bpm"]}
+        for name, fn in (("resonator", run_resonator), ("librosa", run_librosa)):
+            t0 = time.perf_counter()
+            bpm, beats = fn(wav)
+            row[name] = {"bpm": bpm, **beat_scores(ref, beats)}
+            row[name]["A1"], row[name]["A2"] = accuracy(bpm, m["bpm"])
+            row[name]["seconds"] = time.perf_counter() - t0
+        rows.append(row)
+        r, lb = row["resonator"], row["librosa"]
+        print(f"{m['id']:28s} ref {m['bpm']:6.1f} | res {r['bpm'] or 0:7.2f} F {r['F']:.2f} "
+              f"CMLt {r['CMLt']:.2f} AMLt {r['AMLt']:.2f} | lib {lb['bpm']:7.2f} F {lb['F']:.2f} "
+              f"CMLt {lb['CMLt']:.2f} AMLt {lb['AMLt']:.2f}", flush=True)
+    print()
+    print(f"{len(rows)} pieces            F-measure  CMLt   AMLt   Accuracy1  Accuracy2")
+    for name in ("resonator", "librosa"):
+        mean = {k: np.mean([row[name][k] for row in rows]) for k in ("F", "CMLt", "AMLt", "A1", "A2")}
+        print(f"{name:24s} {mean['F']:9.3f} {mean['CMLt']:6.3f} {mean['AMLt']:6.3f} "
+              f"{mean['A1']:9.3f} {mean['A2']:10.3f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""The whole analysis of one file or signal, as plain JSON-serialisable data.
+
+Keys of the report (see also the README):
+
+``path``, ``duration_s``, ``sample_rate_hz``, ``channels``,
+``tempo`` {``bpm``, ``confidence``, ``curve``}, ``beats`` (seconds), ``onset_rate_per_s``,
+``pulse_clarity``, ``modulation`` {``bands``, ``peaks_hz``, ``peak_shares``, ``depth``},
+``breathing`` {``breaths_per_min``, ``beats_per_breath``, ``cycle_s``, ``inhale_beats``,
+``exhale_beats``} or None, ``binaural`` {``beat_hz``, ``left_hz``, ``right_hz``, ``carrier_hz``,
+``left_tones_hz``, ``right_tones_hz``}, ``loudness`` {``integrated_lufs``,
+``loudness_range_lu``, ``true_peak_dbtp``}.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage, signal
+
+from .features import Features, features_from_file, features_from_signal
+
+
+def onset_rate(onset: np.ndarray, fps: float) -> float:
+    """Detected onsets per second (adaptive-threshold peak picking of the onset envelope).
+
+    Parameters
+    ----------
+    onset : np.ndarray [shape=(n,)]
+        Onset strength at ``fps`` frames per second.
+    fps : number > 0
+        Frame rate in Hz.
+
+    Returns
+    -------
+    float
+        Peaks that rise above the local (1 s) mean by half the envelope's standard deviation, at
+        least 30 ms apart, divided by the duration in seconds.
+    """
+    o = ndimage.gaussian_filter1d(np.asarray(onset, dtype=np.float64), 1.0)
+    if o.size < 3 or np.std(o) == 0:
+        return 0.0
+    thr = ndimage.uniform_filter1d(o, int(fps), mode="nearest") + 0.5 * np.std(o)
+    idx, _ = signal.find_peaks(o, distance=max(1, int(0.03 * fps)))
+    idx = idx[o[idx] > thr[idx]]
+    return float(idx.size / (o.size / fps))
+
+
+def _analyze(feat: Features, *, prior_bpm: float | None = None):
+    from .beats import bpm_from_beats, track_beats
+    from .binaural import detect_binaural
+    from .breathing import breathing_pace
+    from .modulation_report import modulation_report
+    from .tempo import PRIOR_BPM, estimate_tempo
+
+    t = estimate_tempo(feat.onset, feat.fps, prior_bpm=prior_bpm or PRIOR_BPM)
+    bpm = t["bpm"]
+    beats = np.zeros(0)
+    per_frame = None
+    if bpm is not None:
+        if t["curve"] is not None:
+            frames_t = np.arange(feat.onset.size) / feat.fps
+            per_frame = np.interp(frames_t, t["curve"]["times_s"], t["curve"]["bpm"])
+            beats = track_beats(feat.onset, feat.fps, per_frame, onset_low=feat.onset_low)
+        else:
+            beats = track_beats(feat.onset, feat.fps, bpm, onset_low=feat.onset_low)
+            fine = bpm_from_beats(beats)
+            if fine is not None and abs(fine / bpm - 1) < 0.03:
+                bpm = fine
+    mod = modulation_report(feat.env, feat.env_sr)
+    report = {
+        "path": feat.path,
+        "duration_s": round(feat.duration_s, 3),
+        "sample_rate_hz": feat.sr_in,
+        "channels": feat.channels,
+        "tempo": {
+            "bpm": None if bpm is None else round(float(bpm), 2),
+            "confidence": round(t["confidence"], 3),
+            "curve": t["curve"],
+        },
+        "beats": [round(float(b), 3) for b in beats],
+        "onset_rate_per_s": round(onset_rate(feat.onset, feat.fps), 3),
+        "pulse_clarity": round(t["pulse_clarity"], 3),
+        "modulation": {k: v for k, v in mod.items() if not k.startswith("_")},
+        "breathing": breathing_pace(bpm),
+        "binaural": detect_binaural(feat.spec_freqs_hz, feat.spec),
+        "loudness": dict(feat.loudness),
+    }
+    internals = {"features": feat, "tempo": t, "modulation": mod, "beats": beats}
+    return report, internals
+
+
+def analyze_features(feat: Features, **kw) -> dict:
+    """Analyze already extracted :class:`~resonator.analysis.features.Features` (see analyze_file)."""
+    return _analyze(feat, **kw)[0]
+
+
+def analyze_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
+                   prior_bpm: float | None = None) -> dict:
+    """Analyze an in-memory signal.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,) or (channels, n)]
+        Audio samples (float, full scale 1.0).
+    sr : number > 0
+        Sample rate in Hz.
+    loudness : bool
+        Measure loudness (integrated LUFS, range, true peak).
+    prior_bpm : number in [40, 240], optional
+        Centre of the tempo prior in BPM (default 110).
+
+    Returns
+    -------
+    dict
+        The report (see :func:`analyze_file`), with ``path`` None.
+    """
+    return _analyze(features_from_signal(x, sr, loudness=loudness), prior_bpm=prior_bpm)[0]
+
+
+def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | None = None) -> dict:
+    """Rhythmic analysis of one audio file, as plain data.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        WAV, FLAC, OGG or MP3 file, any sample rate, mono or stereo (more channels: the first two
+        are left and right for binaural detection; all are mixed for the rest).
+    loudness : bool
+        Measure loudness (the true-peak oversampler is the costliest part of the pass).
+    plot : str or os.PathLike, optional
+        Write a PNG here: waveform and envelope, tempogram with tempo curve and beats,
+        modulation spectrum with the bands shaded.
+    prior_bpm : number in [40, 240], optional
+        Centre of the tempo prior in BPM (default 110).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable report; keys listed in this module's docstring.
+
+    Raises
+    ------
+    AudioFileError
+        The file cannot be read as audio.
+    """
+    feat = features_from_file(path, loudness=loudness)
+    report, internals = _analyze(feat, prior_bpm=prior_bpm)
+    if plot is not None:
+        from .plot import plot_report
+
+        plot_report(plot, report, internals)
+    return report

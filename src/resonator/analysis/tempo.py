@@ -1,0 +1,215 @@
+"""Tempo from an onset-strength envelope: windowed autocorrelation, comb salience, prior, curve.
+
+Method
+------
+1. The onset envelope is cut into 12 s windows every 1 s; each window's mean is removed and its
+   autocorrelation (lags up to 6 s) is normalised by its value at lag 0 (a local tempogram).
+2. The salience of a tempo T (period P = 60/T s) is a comb over the windows' mean
+   autocorrelation, read by linear interpolation at fractional lags (no hop quantisation):
+   ``A(P) + A(2P)/2 + A(3P)/3 + A(4P)/4``, weighted by a log-normal prior centred on
+   ``prior_bpm`` (one octave wide). The tempo grid is 40-240 BPM in steps of 0.1 %.
+3. Each window's local tempo is the salience peak within a factor 1.3 of the global tempo;
+   their median-smoothed sequence is the tempo curve, reported when it moves.
+
+The final BPM of a steady piece is refined again from the tracked beats
+(:func:`resonator.analysis.beats.track_beats`).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+WIN_S = 12.0
+HOP_S = 1.0
+MAX_LAG_S = 6.0
+BPM_MIN, BPM_MAX = 40.0, 240.0
+PRIOR_BPM = 110.0
+PRIOR_OCTAVES = 1.0
+AGREE = 0.04
+
+
+def bpm_grid(bpm_min: float = BPM_MIN, bpm_max: float = BPM_MAX, step: float = 0.001) -> np.ndarray:
+    """Log-spaced tempo grid in BPM, ``step`` relative spacing."""
+    n = int(np.ceil(np.log(bpm_max / bpm_min) / np.log1p(step))) + 1
+    return bpm_min * (1.0 + step) ** np.arange(n)
+
+
+def local_autocorrelation(onset: np.ndarray, fps: float, *, win_s: float = WIN_S,
+                          hop_s: float = HOP_S, max_lag_s: float = MAX_LAG_S):
+    """Normalised autocorrelation of the onset envelope in sliding windows.
+
+    Parameters
+    ----------
+    onset : np.ndarray [shape=(n,)]
+        Onset strength, ``fps`` frames per second.
+    fps : number > 0
+        Frame rate in Hz.
+    win_s, hop_s, max_lag_s : number > 0
+        Window length, window hop and longest lag in seconds. Inputs shorter than a window are
+        analysed as one window.
+
+    Returns
+    -------
+    times_s : np.ndarray [shape=(w,)]
+        Centre time of each window in seconds.
+    acf : np.ndarray [shape=(w, lags)]
+        Autocorrelation per window, 1 at lag 0 (0 everywhere for a silent window); lag j frames.
+    """
+    o = np.asarray(onset, dtype=np.float64)
+    win = int(round(win_s * fps))
+    hop = max(1, int(round(hop_s * fps)))
+    if o.size < win:
+        win = max(o.size, 2)
+        o = np.pad(o, (0, win - o.size))
+    max_lag = min(int(round(max_lag_s * fps)), win - 1)
+    starts = np.arange(0, o.size - win + 1, hop)
+    nfft = 1 << int(np.ceil(np.log2(2 * win)))
+    out = np.empty((starts.size, max_lag + 1))
+    view = np.lib.stride_tricks.sliding_window_view(o, win)
+    for i in range(0, starts.size, 256):  # bounded memory for long inputs
+        seg = view[starts[i:i + 256]]
+        seg = seg - seg.mean(axis=1, keepdims=True)
+        spec = np.fft.rfft(seg * np.hanning(win), n=nfft, axis=1)
+        ac = np.fft.irfft(np.abs(spec) ** 2, n=nfft, axis=1)[:, : max_lag + 1]
+        z = ac[:, :1]
+        out[i:i + 256] = np.divide(ac, z, out=np.zeros_like(ac), where=z > 1e-12)
+    times = (starts + win / 2) / fps
+    return times, out
+
+
+def comb_salience(acf: np.ndarray, fps: float, bpms: np.ndarray, harmonics: int = 4) -> np.ndarray:
+    """Comb salience ``sum_k A(k P) / k`` of tempo candidates, interpolated at fractional lags.
+
+    Parameters
+    ----------
+    acf : np.ndarray [shape=(lags,) or (w, lags)]
+        Autocorrelation(s), lag j frames.
+    fps : number > 0
+        Frame rate in Hz.
+    bpms : np.ndarray [shape=(c,)]
+        Candidate tempi in BPM.
+    harmonics : int >= 1
+        Number of comb teeth; teeth beyond the longest lag count as 0.
+
+    Returns
+    -------
+    salience : np.ndarray [shape=(c,) or (w, c)]
+    """
+    a = np.atleast_2d(acf)
+    lags = np.arange(a.shape[1], dtype=np.float64)
+    period = 60.0 * fps / np.asarray(bpms, dtype=np.float64)
+    sal = np.zeros((a.shape[0], period.size))
+    for k in range(1, harmonics + 1):
+        pos = k * period
+        ok = pos <= lags[-1]
+        i0 = np.floor(pos[ok]).astype(int)
+        fr = pos[ok] - i0
+        i1 = np.minimum(i0 + 1, lags.size - 1)
+        sal[:, ok] += (a[:, i0] * (1 - fr) + a[:, i1] * fr) / k
+    return sal[0] if np.ndim(acf) == 1 else sal
+
+
+def tempo_prior(bpms: np.ndarray, prior_bpm: float = PRIOR_BPM,
+                octaves: float = PRIOR_OCTAVES) -> np.ndarray:
+    """Log-normal tempo prior, 1 at ``prior_bpm``, standard deviation ``octaves`` octaves."""
+    return np.exp(-0.5 * (np.log2(np.asarray(bpms) / prior_bpm) / octaves) ** 2)
+
+
+def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BPM,
+                   prior_octaves: float = PRIOR_OCTAVES) -> dict:
+    """Global tempo, its confidence, the pulse clarity and the local tempo curve.
+
+    Parameters
+    ----------
+    onset : np.ndarray [shape=(n,)]
+        Onset strength envelope at ``fps`` frames per second (at least about 2 s).
+    fps : number > 0
+        Frame rate in Hz.
+    prior_bpm : number in [40, 240]
+        Centre of the log-normal tempo prior in BPM (chooses among metrical levels).
+    prior_octaves : number > 0
+        Width (standard deviation) of the prior in octaves.
+
+    Returns
+    -------
+    dict
+        ``bpm`` (float; None when the signal has no pulse), ``confidence`` (0-1: share of 12 s
+        windows whose local tempo is within 4 % of ``bpm``), ``pulse_clarity`` (0-1: mean
+        normalised autocorrelation of the onset envelope at the beat period), ``curve`` (None
+        when steady, else ``{"times_s": [...], "bpm": [...]}`` one point per second), and the
+        private arrays ``_times_s``, ``_local_bpm``, ``_acf`` used by the plots and the tracker.
+    """
+    times, acf = local_autocorrelation(onset, fps)
+    bpms = bpm_grid()
+    mean_acf = acf.mean(axis=0)
+    sal = comb_salience(mean_acf, fps, bpms) * tempo_prior(bpms, prior_bpm, prior_octaves)
+    if not np.any(sal > 0):
+        return {"bpm": None, "confidence": 0.0, "pulse_clarity": 0.0, "curve": None,
+                "_times_s": times, "_local_bpm": np.full(times.size, np.nan), "_acf": acf}
+    i = int(np.argmax(sal))
+    # parabolic refinement on the log-tempo grid
+    if 0 < i < sal.size - 1:
+        y0, y1, y2 = sal[i - 1], sal[i], sal[i + 1]
+        den = y0 - 2 * y1 + y2
+        d = 0.5 * (y0 - y2) / den if den < 0 else 0.0
+        bpm = float(bpms[i] * (1.001 ** d))
+    else:
+        bpm = float(bpms[i])
+    local = local_tempi(acf, fps, bpm)
+    agree = np.abs(local / bpm - 1.0) <= AGREE
+    lag = 60.0 * fps / bpm
+    j0 = int(np.floor(lag))
+    fr = lag - j0
+    clar = acf[:, j0] * (1 - fr) + acf[:, min(j0 + 1, acf.shape[1] - 1)] * fr
+    curve = tempo_curve(times, local, bpm)
+    return {
+        "bpm": bpm,
+        "confidence": float(np.mean(agree)),
+        "pulse_clarity": float(np.clip(np.mean(clar), 0.0, 1.0)),
+        "curve": curve,
+        "_times_s": times,
+        "_local_bpm": local,
+        "_acf": acf,
+    }
+
+
+def local_tempi(acf: np.ndarray, fps: float, bpm: float, spread: float = 1.3) -> np.ndarray:
+    """Each window's tempo: its comb-salience peak within a factor ``spread`` of ``bpm``."""
+    bpms = bpm_grid(max(BPM_MIN / 2, bpm / spread), min(BPM_MAX * 2, bpm * spread))
+    sal = comb_salience(acf, fps, bpms)
+    local = bpms[np.argmax(sal, axis=1)]
+    local[~np.any(sal > 0, axis=1)] = np.nan
+    return local
+
+
+def tempo_curve(times_s: np.ndarray, local_bpm: np.ndarray, bpm: float, *,
+                min_change: float = 0.08) -> dict | None:
+    """Median-smoothed local tempo, or None when it stays within ``min_change`` of ``bpm``.
+
+    Parameters
+    ----------
+    times_s : np.ndarray [shape=(w,)]
+        Window centres in seconds.
+    local_bpm : np.ndarray [shape=(w,)]
+        Local tempi in BPM (NaN for silent windows).
+    bpm : number > 0
+        Global tempo in BPM.
+    min_change : number > 0
+        Relative spread (max - min) / bpm of the smoothed curve that counts as a tempo change;
+        at least a fifth of the windows must also lie more than 4 % away from ``bpm``.
+
+    Returns
+    -------
+    dict or None
+        ``{"times_s": [...], "bpm": [...]}`` rounded to 0.01 s and 0.01 BPM.
+    """
+    ok = np.isfinite(local_bpm)
+    if ok.sum() < 5:
+        return None
+    sm = ndimage.median_filter(np.where(ok, local_bpm, bpm), size=5, mode="nearest")
+    spread = (sm.max() - sm.min()) / bpm
+    off = np.mean(np.abs(sm / bpm - 1.0) > AGREE)
+    if spread < min_change or off < 0.2:
+        return None
+    return {"times_s": [round(float(t), 2) for t in times_s],
+            "bpm": [round(float(b), 2) for b in sm]}
