@@ -1,4 +1,26 @@
 """Measurement primitives: what a render really contains.
 
-Submodules are imported on demand so ``import resonator.measure`` stays cheap.
+Everything works on numpy arrays of shape (channels, n) (or (n,) for one channel), full
+scale = 1.0; long files are read in blocks with :mod:`resonator.measure.io` and loudness is
+streamed with :class:`resonator.measure.loudness.LoudnessMeter`.
+
+Modules (imported on demand, so ``import resonator.measure`` stays cheap):
+
+- ``io``: ``open_audio``, ``iter_blocks``, ``read_window``
+- ``loudness``: ``LoudnessMeter``, ``integrated_loudness``, ``true_peak_dbtp``,
+  ``loudness_range``, ``short_term_loudness``
+- ``modulation``: ``envelope``, ``modulation_spectrum``, ``band_shares``, ``am_rate_depth``,
+  ``gated_depth``, ``share_in_band``
+- ``frequency``: ``peak_frequency``, ``dominant_tones``
+- ``binaural``: ``measure_binaural``, ``binaural_track``
+- ``breath``: ``breath_rate``
+- ``dynamics``: ``ClickDetector``, ``click_score``, ``find_clicks``, ``loudness_trend``
+- ``spectrum``: ``band_energy_db``, ``spectral_centroid_track``,
+  ``noise_slope_db_per_decade``, ``lr_correlation``, ``power_spectrum``
+
+Bad arguments raise :class:`MeasureError` (a :class:`resonator.errors.ResonatorError`);
+unreadable files raise :class:`resonator.errors.AudioFileError`.
 """
+from ._common import MeasureError
+
+__all__ = ["MeasureError"]
