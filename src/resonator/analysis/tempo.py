@@ -6,7 +6,7 @@ Method
    autocorrelation (lags up to 6 s) is normalised by its value at lag 0 (a local tempogram).
 2. The salience of a tempo T (period P = 60/T s) is a comb over the windows' mean
    autocorrelation, read by linear interpolation at fractional lags (no hop quantisation):
-   ``A(P) + A(2P)/2 + A(3P)/3 + A(4P)/4``, weighted by a log-normal prior centred on
+   ``A(P) + A(2P)/2 + A(3P)/3``, weighted by a log-normal prior centred on
    ``prior_bpm`` (one octave wide). The tempo grid is 40-240 BPM in steps of 0.1 %.
 3. Each window's local tempo is the salience peak within a factor 1.3 of the global tempo;
    their median-smoothed sequence is the tempo curve, reported when it moves.
@@ -23,7 +23,7 @@ WIN_S = 12.0
 HOP_S = 1.0
 MAX_LAG_S = 6.0
 BPM_MIN, BPM_MAX = 40.0, 240.0
-PRIOR_BPM = 110.0
+PRIOR_BPM = 100.0
 PRIOR_OCTAVES = 1.0
 AGREE = 0.04
 
@@ -77,7 +77,7 @@ def local_autocorrelation(onset: np.ndarray, fps: float, *, win_s: float = WIN_S
     return times, out
 
 
-def comb_salience(acf: np.ndarray, fps: float, bpms: np.ndarray, harmonics: int = 4) -> np.ndarray:
+def comb_salience(acf: np.ndarray, fps: float, bpms: np.ndarray, harmonics: int = 3) -> np.ndarray:
     """Comb salience ``sum_k A(k P) / k`` of tempo candidates, interpolated at fractional lags.
 
     Parameters

@@ -1,0 +1,162 @@
+"""``resonator analyze``: tempo, beats, pulse, modulation spectrum, binaural beat and loudness of music.
+
+Only formats: the work is :func:`resonator.analysis.analyze_file`. Nothing heavy is imported at
+module level (no librosa, numba or matplotlib), so ``resonator --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+NAME = "analyze"
+HELP = "analyze the rhythm of existing music: tempo, beats, pulse, modulation bands, binaural beat, loudness"
+EXAMPLE = "resonator analyze music/track.flac --json report.json"
+MORE_EXAMPLES = (
+    "\n  resonator analyze music/ --csv summary.csv --plot plots/"
+    "\n  resonator analyze a.wav b.mp3 --json - "
+)
+
+AUDIO_EXTS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".w64", ".rf64")
+
+CSV_FIELDS = [
+    "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_changes", "beats",
+    "onset_rate_per_s", "pulse_clarity", "delta", "theta", "alpha", "beta", "gamma",
+    "modulation_peaks_hz", "breaths_per_min", "beats_per_breath", "binaural_beat_hz",
+    "integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
+]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="audio files (WAV, FLAC, OGG, MP3; any rate, mono or stereo) or folders "
+                             "(every audio file inside, not recursive)")
+    parser.add_argument("--json", metavar="FILE",
+                        help="write the full reports as a JSON list, one object per file ('-' for stdout)")
+    parser.add_argument("--csv", metavar="FILE", help="write one summary row per file")
+    parser.add_argument("--plot", metavar="DIR", help="write one PNG per file into DIR")
+    parser.add_argument("--no-loudness", action="store_true",
+                        help="skip the loudness measurement (faster on long files)")
+
+
+def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
+    """(files to analyze, messages about paths that give none)."""
+    out, problems = [], []
+    for p in paths:
+        if os.path.isdir(p):
+            files = sorted(os.path.join(p, f) for f in os.listdir(p)
+                           if f.lower().endswith(AUDIO_EXTS) and os.path.isfile(os.path.join(p, f)))
+            if not files:
+                problems.append(f"{p}: no audio files in this folder (looked for {', '.join(AUDIO_EXTS)})")
+            out.extend(files)
+        elif os.path.exists(p):
+            out.append(p)
+        else:
+            problems.append(f"{p}: no such file or folder")
+    return out, problems
+
+
+def _summary(r: dict) -> str:
+    t = r["tempo"]
+    m = r["modulation"]
+    bands = " ".join(f"{k} {v:.2f}" for k, v in m["bands"].items())
+    bpm = "none" if t["bpm"] is None else f"{t['bpm']:.2f} BPM"
+    lines = [
+        f"{r['path']}: {r['duration_s']:.1f} s, {r['channels']} ch, {r['sample_rate_hz']} Hz",
+        f"  tempo {bpm} (confidence {t['confidence']:.2f}"
+        + (", changes" if t["curve"] else "") + f"), {len(r['beats'])} beats, "
+        f"onsets {r['onset_rate_per_s']:.2f}/s, pulse clarity {r['pulse_clarity']:.2f}",
+        f"  modulation {bands}; peaks {', '.join(f'{p:g} Hz' for p in m['peaks_hz']) or 'none'}",
+    ]
+    b = r["breathing"]
+    if b:
+        lines.append(f"  breathing {b['breaths_per_min']:.2f}/min = {b['beats_per_breath']} beats "
+                     f"({b['inhale_beats']} in, {b['exhale_beats']} out)")
+    bi = r["binaural"]
+    lines.append("  binaural " + (f"{bi['beat_hz']:g} Hz (L {bi['left_hz']:g} Hz, R {bi['right_hz']:g} Hz)"
+                                  if bi["beat_hz"] is not None else "none"))
+    lo = r["loudness"]
+    if lo.get("integrated_lufs") is not None:
+        lines.append(f"  loudness {lo['integrated_lufs']:.1f} LUFS, range {lo['loudness_range_lu']} LU, "
+                     f"true peak {lo['true_peak_dbtp']:.1f} dBTP")
+    return "\n".join(lines)
+
+
+def _csv_row(r: dict) -> dict:
+    t, m, b, lo = r["tempo"], r["modulation"], r["breathing"] or {}, r["loudness"]
+    return {
+        "path": r["path"], "duration_s": r["duration_s"], "tempo_bpm": t["bpm"],
+        "tempo_confidence": t["confidence"], "tempo_changes": t["curve"] is not None,
+        "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
+        "pulse_clarity": r["pulse_clarity"], **m["bands"],
+        "modulation_peaks_hz": " ".join(f"{p:g}" for p in m["peaks_hz"]),
+        "breaths_per_min": b.get("breaths_per_min"), "beats_per_breath": b.get("beats_per_breath"),
+        "binaural_beat_hz": r["binaural"]["beat_hz"],
+        "integrated_lufs": lo.get("integrated_lufs"), "loudness_range_lu": lo.get("loudness_range_lu"),
+        "true_peak_dbtp": lo.get("true_peak_dbtp"),
+    }
+
+
+def _write(path: str, text: str) -> None:
+    from ..errors import AudioFileError
+
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise AudioFileError(f"cannot write this output file ({exc.strerror})", path) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import AudioFileError, ResonatorError
+
+    files, problems = _expand(args.paths)
+    for msg in problems:
+        print(f"resonator analyze: skipped: {msg}", file=sys.stderr)
+    if args.plot:
+        try:
+            os.makedirs(args.plot, exist_ok=True)
+        except OSError as exc:
+            raise AudioFileError(f"cannot create the plot folder ({exc.strerror})", args.plot) from None
+    from ..analysis import analyze_file
+
+    it = files
+    if len(files) > 1 and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        it = tqdm(files, desc="analyze", unit="file", file=sys.stderr)
+    reports, failed = [], len(problems)
+    quiet_stdout = args.json == "-"
+    for f in it:
+        png = None
+        if args.plot:
+            png = os.path.join(args.plot, os.path.splitext(os.path.basename(f))[0] + ".png")
+        try:
+            r = analyze_file(f, loudness=not args.no_loudness, plot=png)
+        except ResonatorError as exc:
+            failed += 1
+            print(f"resonator analyze: skipped: {exc}", file=sys.stderr)
+            continue
+        reports.append(r)
+        if not quiet_stdout:
+            print(_summary(r), flush=True)
+    if args.json:
+        import json
+
+        _write(args.json, json.dumps(reports, indent=1) + "\n")
+    if args.csv:
+        import csv
+        import io
+
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for r in reports:
+            w.writerow(_csv_row(r))
+        _write(args.csv, buf.getvalue())
+    if not reports:
+        raise AudioFileError("no file could be analyzed (see the messages above)", ", ".join(args.paths))
+    return 1 if failed else 0
