@@ -1,0 +1,84 @@
+"""Known-answer tests for automation curves: values, exact integrals, glides, errors."""
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+from resonator.errors import GraphError
+from resonator.graph import Curve, Sine, glide
+from resonator.render import render_array
+
+SHAPES = ["step", "linear", "exp", "db", "cos", "smooth", "curve:4", "curve:-3"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_integral_matches_quadrature(shape):
+    c = Curve([(1.0, 2.0), (4.0, 8.0, shape), (6.0, 3.0, shape)])
+    for t in [0.5, 1.0, 2.2, 4.0, 5.3, 6.0, 9.0]:
+        # integrate piecewise so quad never straddles a step
+        edges = [0.0] + [e for e in (1.0, 4.0, 6.0) if e < t] + [t]
+        num = sum(integrate.quad(lambda s: float(c.evaluate(np.array([s]))[0]), a, b,
+                                 epsabs=1e-12, epsrel=1e-12)[0] for a, b in zip(edges, edges[1:]))
+        assert float(c.integral(t)) == pytest.approx(num, rel=1e-9, abs=1e-9)
+
+
+def test_closed_form_values_at_midpoint():
+    x = 0.5
+    cases = {
+        "linear": 2 + 6 * x,
+        "exp": 2 * 4**x,
+        "db": 2 * 4**x,
+        "cos": 2 + 6 * (1 - math.cos(math.pi * x)) / 2,
+        "smooth": 2 + 6 * (3 * x * x - 2 * x**3),
+        "curve:4": 2 + 6 * math.expm1(4 * x) / math.expm1(4),
+        "step": 2.0,
+    }
+    for shape, want in cases.items():
+        c = Curve([(0, 2.0), (2, 8.0, shape)])
+        assert float(c.evaluate(1.0)) == pytest.approx(want, rel=1e-12), shape
+        assert float(c.evaluate(2.0)) == 8.0
+        assert float(c.evaluate(-1.0)) == 2.0 and float(c.evaluate(99.0)) == 8.0
+
+
+def test_glide_integral_is_exact():
+    g = glide(10.0, 20.0, 20.0)
+    assert float(g.integral(20.0)) == pytest.approx(300.0, abs=1e-12)  # 20 s * mean 15 Hz
+    assert float(g.integral(30.0)) == pytest.approx(500.0, abs=1e-12)  # then 20 Hz held
+
+
+def test_gliding_sine_sweeps_exactly_10_to_20_hz():
+    """The peer bug: phase = 2 pi f(t) t sweeps 10 -> 30 Hz. Ours must stay within 10..20."""
+    sr = 2000
+    g = glide(10.0, 20.0, 20.0)
+    x = render_array(Sine(g), 25.0, sr=sr)[0]
+    from scipy.signal import hilbert
+
+    inst = np.diff(np.unwrap(np.angle(hilbert(x)))) * sr / (2 * np.pi)
+    t = (np.arange(len(inst)) + 0.5) / sr
+    core = (t > 2) & (t < 23)  # away from Hilbert edge effects
+    expected = np.where(t < 20, 10 + t / 2, 20.0)
+    assert np.max(np.abs(inst[core] - expected[core])) < 0.1
+    assert inst[core].max() < 20.1  # the peer bug reaches 30 Hz
+
+
+def test_affine_algebra_keeps_a_curve():
+    c = Curve([(0, 1.0), (10, 3.0, "cos")])
+    d = 200 + 0.5 * c
+    assert isinstance(d, Curve)
+    assert float(d.integral(10.0)) == pytest.approx(2000 + 0.5 * float(c.integral(10.0)))
+
+
+@pytest.mark.parametrize(
+    "points, message",
+    [
+        ([(0, 1), (-1, 2)], "must not decrease"),
+        ([(0, 1), (1, -1, "exp")], "same sign"),
+        ([(0, 1), (1, 2, "wobbly")], "unknown curve shape"),
+        ([], "at least one"),
+        ([(0, float("nan"))], "finite"),
+    ],
+)
+def test_bad_curves_raise_clear_errors(points, message):
+    with pytest.raises(GraphError, match=message):
+        Curve(points)
