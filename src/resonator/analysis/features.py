@@ -4,7 +4,7 @@ The audio is read in blocks at its own rate (loudness is measured there), resamp
 to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
 
 - two onset-strength envelopes at ``FPS`` = 22050/128 = 172.3 frames/s: log-compressed mel
-  spectral flux over all bands, and over the bands below 300 Hz (bass onsets);
+  spectral flux over all bands, and magnitude flux of the mel bands below 300 Hz (bass onsets);
 - a channel-averaged amplitude envelope at ``ENV_SR`` = 22050/88 = 250.6 Hz (full-wave rectified,
   8th-order Butterworth low-pass at 100 Hz with carried state, decimated), for the modulation
   spectrum up to 64 Hz;
@@ -206,16 +206,21 @@ class FeatureStream:
         if n:
             fr = np.lib.stride_tricks.sliding_window_view(buf, N_FFT)[: n * HOP : HOP] * self._win
             mag = np.abs(np.fft.rfft(fr, axis=1)).astype(np.float32) ** 2
-            lm = np.log1p(1e4 * (mag @ self._fb.T))  # (n, mels)
+            mel = mag @ self._fb.T  # (n, mels) power
+            # all bands: log-compressed flux (level independent); bass bands: flux of the
+            # magnitude (square root of power), so loud bass hits outweigh the faint low
+            # end of bright sounds
+            lm = np.concatenate((np.log1p(1e4 * mel), np.sqrt(mel[:, self._low])), axis=1)
             if self._prev is None:
                 self._prev = np.repeat(lm[:1], FLUX_LAG, axis=0)
             full = np.concatenate((self._prev, lm))
-            ref = full[:-FLUX_LAG]
+            ref = full[:-FLUX_LAG, :N_MELS]
             # SuperFlux-style: compare with the max of the neighbouring bands in the earlier frame
             ref = np.maximum(ref, np.maximum(np.roll(ref, 1, axis=1), np.roll(ref, -1, axis=1)))
-            d = np.maximum(full[FLUX_LAG:] - ref, 0.0)
+            d = np.maximum(full[FLUX_LAG:, :N_MELS] - ref, 0.0)
+            dl = np.maximum(full[FLUX_LAG:, N_MELS:] - full[:-FLUX_LAG, N_MELS:], 0.0)
             self._onset.append(d.mean(axis=1))
-            self._onset_low.append(d[:, self._low].mean(axis=1))
+            self._onset_low.append(dl.sum(axis=1))
             self._prev = full[-FLUX_LAG:]
         self._buf = buf[n * HOP:]
 

@@ -1,0 +1,257 @@
+"""Known-answer tests for resonator.analysis and `resonator analyze` (short synthetic signals)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from resonator.analysis import analyze_signal, breathing_pace, detect_binaural
+from resonator.analysis.beats import bpm_from_beats
+from resonator.analysis.features import features_from_signal
+from resonator.analysis.report import analyze_features
+
+SR = 22050
+
+
+def _hit(kind: str, sr: int) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    if kind == "bass":  # a kick-like low thump with a short attack
+        t = np.arange(int(0.15 * sr)) / sr
+        return 0.8 * np.sin(2 * np.pi * 60 * t) * np.exp(-t / 0.05) + 0.1 * rng.standard_normal(t.size) * np.exp(-t / 0.004)
+    t = np.arange(int(0.05 * sr)) / sr  # "hat"/chord: bright noise burst, louder
+    return 0.9 * rng.standard_normal(t.size) * np.exp(-t / 0.012)
+
+
+def pulse_track(bpm, seconds, sr=SR, offbeat=True, start_s=0.5, bpm2=None, switch_s=None):
+    """Bass hits on the beats, brighter (louder broadband) hits half-way between them.
+
+    Returns (signal, beat_times_s). With bpm2/switch_s the tempo steps at switch_s.
+    """
+    x = np.zeros(int(seconds * sr) + sr)
+    beats, t = [], start_s
+    while t < seconds - 0.2:
+        beats.append(t)
+        p = 60.0 / (bpm if (bpm2 is None or t < switch_s) else bpm2)
+        t += p
+    beats = np.array(beats)
+    bass, hat = _hit("bass", sr), _hit("hat", sr)
+    for i, b in enumerate(beats):
+        k = int(round(b * sr))
+        x[k:k + bass.size] += bass[: x.size - k]
+        if offbeat and i + 1 < beats.size:
+            k = int(round((b + (beats[i + 1] - b) / 2) * sr))
+            x[k:k + hat.size] += hat[: x.size - k]
+    return 0.5 * x[: int(seconds * sr)], beats
+
+
+def f_measure(ref, est, window=0.07):
+    import mir_eval
+
+    return mir_eval.beat.f_measure(np.asarray(ref), np.asarray(est), f_measure_threshold=window)
+
+
+@pytest.fixture(scope="module")
+def steady():
+    x, beats = pulse_track(123.7, 40.0)
+    return x, beats, analyze_signal(x, SR)
+
+
+def test_tempo_below_hop_quantisation(steady):
+    # at 172 frames/s a 123.7 BPM period is 83.6 frames: integer lags are 1.2 % apart
+    _, _, r = steady
+    assert abs(r["tempo"]["bpm"] - 123.7) < 0.1
+    assert r["tempo"]["confidence"] >= 0.9
+    assert r["tempo"]["curve"] is None
+
+
+def test_beats_on_the_bass_not_the_louder_offbeat(steady):
+    _, ref, r = steady
+    est = np.array(r["beats"])
+    assert f_measure(ref[ref > 5], est[est > 5]) >= 0.97
+    # every estimate is near a true beat, not near an off-beat (half a period away)
+    err = np.array([np.min(np.abs(ref - b)) for b in est])
+    assert np.median(err) < 0.015
+    assert np.max(err) < 0.05
+    assert abs(len(est) - len(ref)) <= 1
+
+
+def test_onset_rate_counts_hits(steady):
+    _, ref, r = steady
+    # two hits per beat: 2 * 123.7 / 60 = 4.12 per second
+    assert r["onset_rate_per_s"] == pytest.approx(2 * 123.7 / 60, rel=0.08)
+
+
+def test_bpm_from_beats_closed_form():
+    b = 0.3 + np.arange(50) * 60.0 / 97.3
+    assert bpm_from_beats(b) == pytest.approx(97.3, rel=1e-9)
+    assert bpm_from_beats(np.delete(b, [10, 30])) == pytest.approx(97.3, rel=1e-9)  # missed beats
+    assert bpm_from_beats(b[:3]) is None
+
+
+def test_tempo_curve_follows_a_step():
+    x, ref = pulse_track(100.0, 60.0, bpm2=130.0, switch_s=30.0)
+    r = analyze_signal(x, SR, loudness=False)
+    c = r["tempo"]["curve"]
+    assert c is not None
+    t, b = np.array(c["times_s"]), np.array(c["bpm"])
+    assert np.median(b[t < 22]) == pytest.approx(100.0, rel=0.02)
+    assert np.median(b[t > 38]) == pytest.approx(130.0, rel=0.02)
+    est = np.array(r["beats"])
+    assert f_measure(ref[ref > 5], est[est > 5]) >= 0.9
+
+
+def test_noise_has_no_confident_pulse():
+    x = 0.1 * np.random.default_rng(1).standard_normal(20 * SR)
+    r = analyze_signal(x, SR, loudness=False)
+    assert r["tempo"]["confidence"] < 0.5
+    assert r["pulse_clarity"] < 0.2
+
+
+def test_modulation_peak_and_band_of_am_noise():
+    rng = np.random.default_rng(2)
+    n = 20 * SR
+    t = np.arange(n) / SR
+    for rate, band in ((10.0, "alpha"), (40.0, "gamma"), (2.5, "delta")):
+        x = 0.2 * rng.standard_normal(n) * (1 + 0.8 * np.sin(2 * np.pi * rate * t))
+        m = analyze_signal(x, SR, loudness=False)["modulation"]
+        assert m["peaks_hz"][0] == pytest.approx(rate, abs=0.06)
+        assert max(m["bands"], key=m["bands"].get) == band
+        assert m["bands"][band] > 0.5
+        assert sum(m["bands"].values()) <= 1.0 + 1e-6
+
+
+def test_binaural_beat_detected_and_measured():
+    n = 12 * SR
+    t = np.arange(n) / SR
+    rng = np.random.default_rng(3)
+    noise = 0.02 * rng.standard_normal((2, n))
+    x = np.stack([0.3 * np.sin(2 * np.pi * 205.0 * t), 0.3 * np.sin(2 * np.pi * 195.0 * t)]) + noise
+    b = analyze_signal(x, SR, loudness=False)["binaural"]
+    assert b["beat_hz"] == pytest.approx(10.0, abs=0.02)
+    assert b["left_hz"] == pytest.approx(205.0, abs=0.02)
+    assert b["right_hz"] == pytest.approx(195.0, abs=0.02)
+    assert b["carrier_hz"] == pytest.approx(200.0, abs=0.02)
+
+
+def test_binaural_slow_beat_and_none_cases():
+    n = 12 * SR
+    t = np.arange(n) / SR
+    slow = np.stack([0.3 * np.sin(2 * np.pi * 400.5 * t), 0.3 * np.sin(2 * np.pi * 399.7 * t)])
+    assert analyze_signal(slow, SR, loudness=False)["binaural"]["beat_hz"] == pytest.approx(0.8, abs=0.02)
+    # the same two tones in both ears: a monaural beat, not a binaural one
+    both = 0.15 * (np.sin(2 * np.pi * 205 * t) + np.sin(2 * np.pi * 195 * t))
+    r = analyze_signal(np.stack([both, both]), SR, loudness=False)["binaural"]
+    assert r["beat_hz"] is None
+    assert sorted(round(f) for f in r["left_tones_hz"][:2]) == [195, 205]
+    mono = analyze_signal(both, SR, loudness=False)["binaural"]
+    assert mono["beat_hz"] is None and mono["right_tones_hz"] is None
+    # a 60 Hz difference is no beat (outside 0.5-40 Hz)
+    far = np.stack([0.3 * np.sin(2 * np.pi * 260 * t), 0.3 * np.sin(2 * np.pi * 200 * t)])
+    assert analyze_signal(far, SR, loudness=False)["binaural"]["beat_hz"] is None
+
+
+def test_detect_binaural_on_given_spectra():
+    f = np.arange(0, 1500, 0.25)
+    base = np.full((2, f.size), 1e-8)
+    base[0, np.argmin(abs(f - 300.0))] = 1.0
+    base[1, np.argmin(abs(f - 306.0))] = 1.0
+    r = detect_binaural(f, base)
+    assert r["beat_hz"] == pytest.approx(6.0, abs=1e-6)
+
+
+def test_breathing_pace_closed_form():
+    assert breathing_pace(120.0) == {"breaths_per_min": 6.0, "beats_per_breath": 20, "cycle_s": 10.0,
+                                     "inhale_beats": 8, "exhale_beats": 12}
+    b = breathing_pace(100.0)
+    assert b["beats_per_breath"] == 16 and b["breaths_per_min"] == 6.25
+    assert breathing_pace(54.0)["beats_per_breath"] == 9  # 6.0 per minute exactly
+    assert breathing_pace(None) is None
+
+
+def test_loudness_of_a_sine():
+    t = np.arange(10 * 48000) / 48000
+    x = 0.1 * np.sin(2 * np.pi * 997 * t)
+    lo = analyze_signal(np.stack([x, x]), 48000)["loudness"]
+    # BS.1770: a 997 Hz sine at -20 dBFS peak in both channels reads -20.0 LUFS
+    assert lo["integrated_lufs"] == pytest.approx(-20.0, abs=0.1)
+    assert lo["true_peak_dbtp"] == pytest.approx(-20.0, abs=0.1)
+
+
+def test_file_at_44k_matches_signal_and_is_json(tmp_path):
+    x, ref = pulse_track(96.0, 25.0, sr=44100)
+    p = tmp_path / "a.flac"
+    sf.write(p, np.stack([x, x]).T, 44100)
+    from resonator.analysis import analyze_file
+
+    r = analyze_file(p)
+    json.dumps(r)
+    assert r["sample_rate_hz"] == 44100 and r["channels"] == 2
+    assert r["duration_s"] == pytest.approx(25.0, abs=1e-3)
+    assert r["tempo"]["bpm"] == pytest.approx(96.0, rel=0.003)
+    est = np.array(r["beats"])
+    assert f_measure(ref[ref > 5], est[est > 5]) >= 0.97
+    for key in ("path", "duration_s", "tempo", "beats", "modulation", "binaural", "loudness",
+                "breathing", "onset_rate_per_s", "pulse_clarity"):
+        assert key in r
+    assert set(r["modulation"]["bands"]) == {"delta", "theta", "alpha", "beta", "gamma"}
+
+
+def test_block_size_does_not_change_the_onsets():
+    x, _ = pulse_track(110.0, 12.0)
+    a = features_from_signal(x, SR, loudness=False)
+    from resonator.analysis import features as F
+
+    old = F.READ_FRAMES
+    try:
+        F.READ_FRAMES = 3001
+        b = features_from_signal(x, SR, loudness=False)
+    finally:
+        F.READ_FRAMES = old
+    assert a.onset.size == b.onset.size
+    np.testing.assert_allclose(a.onset, b.onset, atol=1e-4)
+    np.testing.assert_allclose(a.env, b.env, rtol=1e-5, atol=1e-7)
+    assert analyze_features(a)["beats"] == analyze_features(b)["beats"]
+
+
+def test_cli_json_csv_plot_and_skips(tmp_path, capsys):
+    from resonator.cli import main
+
+    x, _ = pulse_track(120.0, 12.0)
+    good = tmp_path / "music"
+    good.mkdir()
+    sf.write(good / "one.wav", x, SR)
+    sf.write(good / "two.ogg", np.stack([x, x]).T, SR)
+    (good / "broken.wav").write_bytes(b"not audio at all")
+    out_json, out_csv, plots = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "plots"
+    rc = main(["analyze", str(good), "--json", str(out_json), "--csv", str(out_csv), "--plot", str(plots)])
+    err = capsys.readouterr().err
+    assert rc == 1  # one file skipped, the others analysed
+    assert "broken.wav" in err and "cannot read audio" in err and "Traceback" not in err
+    reports = json.loads(out_json.read_text())
+    assert [r["path"].rsplit("/", 1)[-1] for r in reports] == ["one.wav", "two.ogg"]
+    assert all(r["tempo"]["bpm"] == pytest.approx(120.0, rel=0.005) for r in reports)
+    assert len(out_csv.read_text().strip().splitlines()) == 3
+    assert sorted(p.name for p in plots.iterdir()) == ["one.png", "two.png"]
+    assert (plots / "one.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_errors_exit_2_without_traceback(tmp_path, capsys):
+    from resonator.cli import main
+
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"\x00" * 100)
+    assert main(["analyze", str(bad)]) == 2
+    assert main(["analyze", str(tmp_path / "missing.wav")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.wav: no such file or folder" in err and "Traceback" not in err
+
+
+def test_help_does_not_import_heavy_modules():
+    code = ("import sys; from resonator.cli import build_parser; build_parser(); "
+            "print(any(m in sys.modules for m in ('librosa', 'numba', 'matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
