@@ -151,3 +151,26 @@ def test_modulation_bad_input():
         share_in_band(np.zeros(8000), 8000, 0.5, 42)
     with pytest.raises(ResonatorError, match="smoothing_hz"):
         envelope(np.zeros(100), 1000, smoothing_hz=600)
+
+
+def test_envelope_stream_matches_array_functions():
+    from resonator.measure.modulation import (
+        EnvelopeStream, am_rate_depth_from_envelope, envelope_lowrate, gated_depth_from_envelope,
+        modulation_spectrum_from_envelope, share_in_band_from_envelope)
+    sr = 4000
+    x = am_tone(13.0, 0.4, 150, sr)  # 600 k frames: several chunks
+    env, esr = envelope_lowrate(x, sr, max_hz=100)
+    st = EnvelopeStream(sr, 1, max_hz=100)
+    for i in range(0, x.size, 9999):
+        st.update(x[i:i + 9999])
+    st.finish()
+    assert st.env_sr == esr
+    np.testing.assert_allclose(st.envelope, env, atol=1e-9)
+    rate, depth = am_rate_depth_from_envelope(st.envelope, st.env_sr)
+    assert rate == pytest.approx(13.0, abs=0.01) and depth == pytest.approx(0.4, abs=0.02)
+    assert (rate, depth) == pytest.approx(am_rate_depth(x, sr), abs=1e-4)
+    f, p = modulation_spectrum_from_envelope(st.envelope, st.env_sr, fmax_hz=30)
+    assert f[np.argmax(p)] == pytest.approx(13.0, abs=0.07)
+    assert share_in_band_from_envelope(st.envelope, st.env_sr, 12, 14) > 0.99
+    m, c = 0.4, math.cos(0.02 * math.pi)
+    assert gated_depth_from_envelope(st.envelope) == pytest.approx(1 - (1 - m * c) / (1 + m * c), abs=0.01)

@@ -29,6 +29,11 @@ __all__ = [
     "am_rate_depth",
     "gated_depth",
     "share_in_band",
+    "EnvelopeStream",
+    "modulation_spectrum_from_envelope",
+    "am_rate_depth_from_envelope",
+    "share_in_band_from_envelope",
+    "gated_depth_from_envelope",
 ]
 
 DEFAULT_BANDS = {
@@ -133,6 +138,83 @@ def envelope_lowrate(x, sr, *, max_hz: float = 64.0):
     return np.concatenate(pieces), sr / q
 
 
+class EnvelopeStream:
+    """Channel-averaged low-rate Hilbert envelope of audio given block by block.
+
+    Gives the same samples as :func:`envelope_lowrate` on the whole array, while holding only
+    about one 2^18-frame chunk of audio plus the low-rate envelope (an hour at 48 kHz with
+    ``max_hz=64`` is 0.9 M envelope samples, 7 MB). Feed it from
+    :func:`resonator.measure.io.iter_blocks`, call :meth:`finish`, then pass ``.envelope``
+    and ``.env_sr`` to the ``*_from_envelope`` functions.
+
+    Parameters
+    ----------
+    sr : number > 0
+        Sample rate in Hz.
+    channels : int >= 1
+        Channels of every block.
+    max_hz : number, 0 < max_hz < sr/4
+        Highest modulation frequency kept (see :func:`envelope_lowrate`).
+    """
+
+    def __init__(self, sr, channels: int, *, max_hz: float = 64.0):
+        self.sr = check_sr(sr, "EnvelopeStream")
+        if not (0 < float(max_hz) < self.sr / 4):
+            raise MeasureError(f"max_hz={max_hz!r}: need 0 < max_hz < sr/4 = {self.sr / 4:g}",
+                               "EnvelopeStream")
+        self.channels = int(channels)
+        self.q = max(1, int(self.sr // (4.0 * float(max_hz))))
+        self.env_sr = self.sr / self.q
+        lp = 1.5 * float(max_hz) if self.q > 1 else None
+        self._sos = signal.butter(4, lp, fs=self.sr, output="sos") if lp and lp < 0.45 * self.sr else None
+        self._core = max(self.q, (_CORE // self.q) * self.q)
+        self._pad = int(math.ceil(_PAD / self.q)) * self.q
+        self._buf = np.zeros((self.channels, 0))
+        self._buf_start = 0
+        self._next = 0
+        self._pieces: list[np.ndarray] = []
+        self._done = False
+
+    def update(self, block) -> None:
+        """Add the next block, shape (channels, n) (or (n,) for one channel)."""
+        x = np.asarray(block, dtype=np.float64)
+        if x.ndim == 1 and self.channels == 1:
+            x = x[np.newaxis]
+        if x.ndim != 2 or x.shape[0] != self.channels:
+            raise MeasureError(f"block has shape {x.shape}; expected ({self.channels}, n)",
+                               "EnvelopeStream.update")
+        self._buf = np.concatenate((self._buf, x), axis=1)
+        end = self._buf_start + self._buf.shape[1]
+        while end >= self._next + self._core + self._pad:
+            self._emit(self._next + self._core + self._pad, self._next + self._core)
+
+    def _emit(self, hi: int, stop: int) -> None:
+        lo = max(self._buf_start, self._next - self._pad)
+        seg = self._buf[:, lo - self._buf_start : hi - self._buf_start]
+        env = _hilbert_env(seg)
+        if self._sos is not None:
+            env = signal.sosfiltfilt(self._sos, env, axis=-1)
+        self._pieces.append(env[:, self._next - lo : stop - lo : self.q].mean(axis=0))
+        self._next = stop
+        drop = max(0, self._next - self._pad - self._buf_start)
+        self._buf = self._buf[:, drop:]
+        self._buf_start += drop
+
+    def finish(self) -> None:
+        """Process the rest of the audio (call once after the last block)."""
+        if self._done:
+            return
+        end = self._buf_start + self._buf.shape[1]
+        if end > self._next:
+            self._emit(end, end)
+        self._done = True
+
+    @property
+    def envelope(self) -> np.ndarray:
+        """Envelope samples so far, at times ``k / env_sr``."""
+        return np.concatenate(self._pieces) if self._pieces else np.zeros(0)
+
+
 def modulation_spectrum(x, sr, *, fmin_hz: float = 0.5, fmax_hz: float = 64.0,
                         resolution_hz: float | None = None):
     """Power spectrum of the amplitude envelope (Welch), normalised over [fmin_hz, fmax_hz].
@@ -160,6 +242,49 @@ def modulation_spectrum(x, sr, *, fmin_hz: float = 0.5, fmax_hz: float = 64.0,
     fmin, fmax = check_band(fmin_hz, fmax_hz, sr, "modulation_spectrum", limit_hz=sr / 4,
                             limit_name="sr/4 (the envelope needs 4 samples per cycle)")
     env, esr = envelope_lowrate(x, sr, max_hz=fmax)
+    return _mod_spectrum(env, esr, fmin, fmax, resolution_hz)
+
+
+def _reduce(env, env_sr, max_hz: float, where: str):
+    """Check a low-rate envelope and decimate it further when its rate exceeds 8 x max_hz."""
+    env = np.asarray(env, dtype=np.float64)
+    esr = check_sr(env_sr, where)
+    if env.ndim != 1 or env.size < 8:
+        raise MeasureError(f"envelope must be 1-D with at least 8 samples, got shape {env.shape}",
+                           where)
+    if max_hz >= esr / 2:
+        raise MeasureError(f"{max_hz:g} Hz is above the envelope's Nyquist ({esr / 2:g} Hz)", where)
+    q = int(esr // (4.0 * max_hz))
+    if q >= 2:
+        sos = signal.butter(4, 1.5 * max_hz, fs=esr, output="sos")
+        env = signal.sosfiltfilt(sos, env)[::q]
+        esr = esr / q
+    return env, esr
+
+
+def modulation_spectrum_from_envelope(env, env_sr, *, fmin_hz: float = 0.5,
+                                      fmax_hz: float = 64.0, resolution_hz: float | None = None):
+    """:func:`modulation_spectrum` of a low-rate envelope (from :class:`EnvelopeStream`).
+
+    Parameters
+    ----------
+    env : np.ndarray [shape=(m,)]
+        Envelope samples.
+    env_sr : number > 2 x fmax_hz
+        Envelope sample rate in Hz.
+    fmin_hz, fmax_hz, resolution_hz
+        As in :func:`modulation_spectrum`.
+
+    Returns
+    -------
+    freqs_hz, power : np.ndarray [shape=(k,)]
+    """
+    fmin, fmax = check_band(fmin_hz, fmax_hz, float(env_sr), "modulation_spectrum_from_envelope")
+    env, esr = _reduce(env, env_sr, fmax, "modulation_spectrum_from_envelope")
+    return _mod_spectrum(env, esr, fmin, fmax, resolution_hz)
+
+
+def _mod_spectrum(env, esr, fmin, fmax, resolution_hz):
     f, p = _welch(env, esr, fmin, resolution_hz)
     sel = (f >= fmin) & (f <= fmax)
     f, p = f[sel], p[sel]
@@ -239,6 +364,19 @@ def share_in_band(x, sr, lo_hz: float, hi_hz: float, *, fmin_hz: float = 1.0,
     return float(p[(f >= lo) & (f <= hi)].sum())
 
 
+def share_in_band_from_envelope(env, env_sr, lo_hz: float, hi_hz: float, *,
+                                fmin_hz: float = 1.0, fmax_hz: float = 100.0) -> float:
+    """:func:`share_in_band` of a low-rate envelope (from :class:`EnvelopeStream`, made with
+    ``max_hz >= fmax_hz``)."""
+    lo, hi = float(lo_hz), float(hi_hz)
+    if not (fmin_hz <= lo < hi <= fmax_hz):
+        raise MeasureError(
+            f"band {lo_hz}-{hi_hz} Hz must lie inside {fmin_hz}-{fmax_hz} Hz",
+            "share_in_band_from_envelope")
+    f, p = modulation_spectrum_from_envelope(env, env_sr, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
+    return float(p[(f >= lo) & (f <= hi)].sum())
+
+
 def _dtft_mag(e: np.ndarray, w: np.ndarray, esr: float, f: float) -> float:
     n = np.arange(e.size)
     return float(np.abs(np.dot(w * e, np.exp(-2j * np.pi * f / esr * n))))
@@ -281,6 +419,24 @@ def am_rate_depth(x, sr, *, rate_hint_hz: float | None = None, fmin_hz: float = 
             raise MeasureError(f"rate_hint_hz={rate_hint_hz!r} is outside {fmin_hz}-{fmax_hz} Hz",
                                "am_rate_depth")
     env, esr = envelope_lowrate(x, sr, max_hz=max(fmax, 8.0))
+    return _am(env, esr, fmin, fmax)
+
+
+def am_rate_depth_from_envelope(env, env_sr, *, rate_hint_hz: float | None = None,
+                                fmin_hz: float = 0.5, fmax_hz: float = 64.0):
+    """:func:`am_rate_depth` of a low-rate envelope (from :class:`EnvelopeStream`)."""
+    fmin, fmax = check_band(fmin_hz, fmax_hz, float(env_sr), "am_rate_depth_from_envelope")
+    if rate_hint_hz is not None:
+        span = max(0.5, 0.1 * float(rate_hint_hz))
+        fmin, fmax = max(fmin, rate_hint_hz - span), min(fmax, rate_hint_hz + span)
+        if fmin >= fmax:
+            raise MeasureError(f"rate_hint_hz={rate_hint_hz!r} is outside {fmin_hz}-{fmax_hz} Hz",
+                               "am_rate_depth_from_envelope")
+    env, esr = _reduce(env, env_sr, max(fmax, 8.0), "am_rate_depth_from_envelope")
+    return _am(env, esr, fmin, fmax)
+
+
+def _am(env, esr, fmin, fmax):
     e0 = float(env.mean())
     if e0 <= 0:
         return float("nan"), 0.0
@@ -344,6 +500,19 @@ def gated_depth(x, sr, *, smoothing_hz: float | None = None) -> float:
     if smoothing_hz is not None:
         max_hz = min(max_hz, float(smoothing_hz) / 1.5)
     env, _ = envelope_lowrate(x, sr, max_hz=max_hz)
+    return _gated(env)
+
+
+def gated_depth_from_envelope(env) -> float:
+    """:func:`gated_depth` of an envelope (e.g. :class:`EnvelopeStream` with max_hz=500)."""
+    env = np.asarray(env, dtype=np.float64)
+    if env.ndim != 1 or env.size < 2:
+        raise MeasureError(f"envelope must be 1-D, got shape {env.shape}",
+                           "gated_depth_from_envelope")
+    return _gated(env)
+
+
+def _gated(env):
     p2, p98 = np.percentile(env, [2.0, 98.0])
     if p98 <= 0:
         return 0.0
