@@ -1,0 +1,94 @@
+"""Time ``analyze_file`` on a 5-minute 44.1 kHz stereo track, and numba's one-time compilation.
+
+The track is the rendered corpus pieces (``build_dataset.py``) joined and resampled to
+44.1 kHz stereo, 16-bit WAV, cached in ``benchmarks/out/analysis/speed_5min.wav``. Each timing
+runs in a fresh process:
+
+1. numba compile: the DP kernel compiled with an empty numba cache directory;
+2. analysis: ``analyze_file`` (loudness included) with the kernel loaded from the cache,
+   median of 3 runs, and the process's peak RSS.
+
+``--hour`` also writes a 60-minute file and reports its time and peak RSS (memory bound check).
+
+Usage::
+
+    .venv/bin/python benchmarks/analysis/speed.py [--hour]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "out" / "analysis"
+
+CHILD = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+from resonator.analysis.beats import warm_up
+compile_s = warm_up()
+from resonator.analysis import analyze_file
+t1 = time.perf_counter()
+r = analyze_file(sys.argv[1])
+t2 = time.perf_counter()
+print(json.dumps({"kernel_s": compile_s, "analyze_s": t2 - t1, "import_s": t1 - t0,
+                  "bpm": r["tempo"]["bpm"], "beats": len(r["beats"]),
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def make_track(minutes: float, path: Path) -> Path:
+    import numpy as np
+    import soundfile as sf
+    import soxr
+
+    if path.exists():
+        return path
+    pieces = sorted(OUT.glob("*.wav"))
+    pieces = [p for p in pieces if not p.name.startswith("speed_")]
+    need = int(minutes * 60 * 44100)
+    with sf.SoundFile(path, "w", 44100, 2, subtype="PCM_16", format="RF64" if minutes > 30 else "WAV") as out:
+        done, i = 0, 0
+        while done < need:
+            x, sr = sf.read(pieces[i % len(pieces)], dtype="float32", always_2d=True)
+            y = soxr.resample(x, sr, 44100)[: need - done]
+            out.write(y)
+            done += y.shape[0]
+            i += 1
+    return path
+
+
+def child(path: Path, env=None) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True,
+                         env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hour", action="store_true", help="also time a 60-minute file")
+    args = ap.parse_args(argv)
+    track = make_track(5.0, OUT / "speed_5min.wav")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        cold = child(track, env)
+        print(f"numba compile of the DP kernel (empty cache): {cold['kernel_s']:.2f} s; "
+              f"import of the analysis modules: {cold['import_s']:.2f} s")
+        runs = [child(track, env) for _ in range(3)]
+    times = sorted(r["analyze_s"] for r in runs)
+    print(f"5-minute 44.1 kHz stereo WAV: analyze_file median {times[1]:.2f} s "
+          f"(runs {', '.join(f'{t:.2f}' for t in times)}), kernel from cache {runs[0]['kernel_s']:.3f} s, "
+          f"peak RSS {max(r['peak_rss_mb'] for r in runs):.0f} MB, {runs[0]['beats']} beats")
+    if args.hour:
+        hour = make_track(60.0, OUT / "speed_60min.wav")
+        r = child(hour)
+        print(f"60-minute 44.1 kHz stereo RF64: analyze_file {r['analyze_s']:.1f} s, "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
