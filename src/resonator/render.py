@@ -117,12 +117,15 @@ def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start
 def _quantize(block, start, seed, full_scale, dither, out):  # pragma: no cover - numba
     """Scale, TPDF-dither, round and clip ``block`` (ch, n) into interleaved ``out`` (n, ch).
 
+    Full scale is 2**(bits-1), the convention soundfile/libsndfile read back with, so a sample
+    read back equals the written value exactly; +1.0 clips to the largest code.
+
     The dither at (channel c, absolute sample i) is u1 - u2 LSB with u1, u2 the two 32-bit
     halves of a hash of (seed, c, i): TPDF, and a pure function of position. Returns the clipped-sample count.
     """
     channels, n = block.shape
-    lo = -full_scale - 1.0
-    hi = full_scale
+    lo = -full_scale
+    hi = full_scale - 1.0
     clipped = 0
     inv = 1.0 / 4294967296.0
     for c in range(channels):
@@ -150,10 +153,10 @@ def quantize(block: np.ndarray, start: int, bits: str, seed: int) -> tuple[np.nd
     block = np.ascontiguousarray(block, dtype=np.float64)
     if bits == "16":
         out = np.empty((block.shape[1], block.shape[0]), dtype=np.int16)
-        clipped = _quantize(block, start, seed, 32767.0, True, out)
+        clipped = _quantize(block, start, seed, 32768.0, True, out)
     else:  # 24-bit, left-justified in int32 as soundfile expects
         tmp = np.empty((block.shape[1], block.shape[0]), dtype=np.int32)
-        clipped = _quantize(block, start, seed, 8388607.0, False, tmp)
+        clipped = _quantize(block, start, seed, 8388608.0, False, tmp)
         out = tmp << 8
     return out, int(clipped)
 

@@ -1,0 +1,200 @@
+"""Loudness-safe output: normalise to a loudness target under a true-peak ceiling, streaming.
+
+Two passes over the graph, never holding the session in memory:
+
+1. **Measure.** Render the graph block by block into a BS.1770 meter
+   (:class:`resonator.measure.loudness.LoudnessMeter`) and keep only the sample peak of every
+   10 ms hop (a few hundred kB for hours of audio).
+2. **Plan the gain.** A static gain moves the integrated loudness onto the target. Where a hop's
+   peak times that gain would pass the ceiling (allowing for the inter-sample overshoot measured
+   in pass 1, at least 0.5 dB), a gain reduction is planned for that hop. Because the whole future
+   is known, the reduction starts *before* the peak: the per-hop gains are slope-limited to 0.6 dB
+   per 10 ms hop both forwards and backwards and joined by raised-cosine segments, whose
+   steepest point is pi/2 times their mean slope: under 0.1 dB per millisecond.
+   The result is a pure function of time, so the rendered output does not depend on block size.
+
+The render then applies ``post`` to every block. When no hop needs reduction the result is an
+exact linear scaling and its loudness is ``measured + gain_db``; otherwise the output is metered
+again on the way out and the report says what came out.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable
+
+import numpy as np
+
+from .graph.core import Node
+from .graph.curves import Curve
+from .render import DEFAULT_BLOCK, iter_blocks
+
+HOP_S = 0.01
+SLOPE_DB_PER_HOP = 0.6  # cosine segments peak at pi/2 x average: 0.094 dB per millisecond
+MIN_OVERSHOOT_DB = 0.5
+
+
+@dataclasses.dataclass
+class Mastering:
+    """The planned output stage of a render.
+
+    Attributes
+    ----------
+    gain_db : float
+        Static gain that moves the measured loudness onto the target.
+    measured_lufs, measured_true_peak_dbtp, measured_range_lu : float
+        Pass-1 measurements of the unprocessed graph.
+    target_lufs, ceiling_dbtp : float
+    limited_hops : int
+        Number of 10 ms hops that get a gain reduction (0: the output is a pure gain).
+    max_reduction_db : float
+        Deepest planned gain reduction.
+    post : callable(block, start_frame) -> block
+        The stage to pass to :func:`resonator.render.render_file`.
+    """
+
+    gain_db: float
+    measured_lufs: float
+    measured_true_peak_dbtp: float
+    measured_range_lu: float
+    target_lufs: float
+    ceiling_dbtp: float
+    limited_hops: int
+    max_reduction_db: float
+    post: Callable[[np.ndarray, int], np.ndarray]
+    _envelope: Curve | None = None
+    _meter: object = None
+
+    @property
+    def predicted_lufs(self) -> float:
+        """Output loudness when no hop is limited (exact), else an upper estimate."""
+        return self.measured_lufs + self.gain_db
+
+    def report(self) -> dict:
+        """Plain data for sidecars and printing: what was measured, planned and produced."""
+        out = {
+            "target_lufs": self.target_lufs,
+            "ceiling_dbtp": self.ceiling_dbtp,
+            "measured_lufs": _r(self.measured_lufs),
+            "measured_true_peak_dbtp": _r(self.measured_true_peak_dbtp),
+            "loudness_range_lu": _r(self.measured_range_lu),
+            "gain_db": _r(self.gain_db),
+            "limited_hops": self.limited_hops,
+            "max_reduction_db": _r(self.max_reduction_db),
+        }
+        if self._meter is not None and self._meter.duration_s > 0:
+            out["output_lufs"] = _r(self._meter.integrated())
+            out["output_true_peak_dbtp"] = _r(self._meter.true_peak_dbtp())
+        elif math.isfinite(self.measured_lufs):
+            out["output_lufs"] = _r(self.predicted_lufs)
+            out["output_true_peak_dbtp"] = _r(self.measured_true_peak_dbtp + self.gain_db)
+        return out
+
+
+def _r(x: float):
+    return None if x is None or not math.isfinite(x) else round(float(x), 3)
+
+
+def _hop_peaks(peaks: np.ndarray, block: np.ndarray, pos: int, hop: int) -> None:
+    a = np.max(np.abs(block), axis=0)
+    idx = (pos + np.arange(a.shape[0])) // hop
+    first = idx[0]
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    m = np.maximum.reduceat(a, starts)
+    sl = slice(first, first + len(m))
+    peaks[sl] = np.maximum(peaks[sl], m)
+
+
+def plan_envelope(hop_peaks: np.ndarray, gain: float, ceiling: float, hop_s: float) -> tuple[Curve | None, int, float]:
+    """Gain-reduction curve keeping ``hop_peaks * gain * envelope`` under ``ceiling``.
+
+    Returns (curve or None when nothing needs reducing, number of limited hops, deepest
+    reduction in dB). The curve is slope-limited to :data:`SLOPE_DB_PER_HOP` per hop in both
+    directions and uses raised-cosine segments between hop boundaries.
+    """
+    with np.errstate(divide="ignore"):
+        need = np.minimum(1.0, ceiling / np.maximum(hop_peaks * gain, 1e-30))
+    limited = int(np.sum(need < 1.0))
+    if limited == 0:
+        return None, 0, 0.0
+    # value at boundary b sits between hops b-1 and b: it must not exceed either hop's need
+    n = len(need)
+    bound = np.ones(n + 1)
+    bound[:-1] = need
+    bound[1:] = np.minimum(bound[1:], need)
+    step = 10 ** (SLOPE_DB_PER_HOP / 20)
+    for i in range(1, n + 1):  # release: rise at most `step` per hop
+        bound[i] = min(bound[i], bound[i - 1] * step)
+    for i in range(n - 1, -1, -1):  # attack in advance: fall at most `step` per hop
+        bound[i] = min(bound[i], bound[i + 1] * step)
+    # keep only the points around reductions
+    keep = np.flatnonzero(bound < 1.0)
+    sel = np.unique(np.clip(np.concatenate([keep - 1, keep, keep + 1]), 0, n))
+    pts = [(float(i * hop_s), float(bound[i]), "cos") for i in sel]
+    if pts[0][0] > 0:
+        pts.insert(0, (0.0, 1.0))
+    return Curve(pts), limited, float(-20 * np.log10(bound.min()))
+
+
+def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,
+           target_lufs: float = -20.0, ceiling_dbtp: float = -1.0,
+           block_frames: int = DEFAULT_BLOCK,
+           progress: Callable[[int, int], None] | None = None) -> Mastering:
+    """Measure a graph (pass 1) and plan the output gain and peak control.
+
+    Parameters
+    ----------
+    node : Node
+        Output node.
+    duration_s, sr, seed, start_s, block_frames
+        The render's window and settings (the same as the render that will use ``post``).
+    target_lufs : float
+        Integrated loudness target (BS.1770), e.g. -20.
+    ceiling_dbtp : float
+        True-peak ceiling, e.g. -1.
+    progress : callable(done_frames, total_frames), optional
+        Called after every measured block.
+
+    Returns
+    -------
+    Mastering
+    """
+    from .measure.loudness import LoudnessMeter
+
+    hop = max(1, int(round(HOP_S * sr)))
+    total = int(round(duration_s * sr))
+    first = int(round(start_s * sr))
+    peaks = np.zeros((first + total) // hop + 2)
+    meter = LoudnessMeter(sr, node.channels)
+    done = 0
+    for pos, block in iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
+                                  block_frames=block_frames):
+        meter.update(block)
+        _hop_peaks(peaks, block, pos, hop)
+        done += block.shape[1]
+        if progress:
+            progress(done, total)
+    measured = meter.integrated()
+    tp = meter.true_peak_dbtp()
+    sample_peak = meter.sample_peak_dbfs()
+    if not math.isfinite(measured):  # silence: nothing to normalise
+        gain_db = 0.0
+    else:
+        gain_db = target_lufs - measured
+    gain = 10 ** (gain_db / 20)
+    overshoot_db = max(MIN_OVERSHOOT_DB, (tp - sample_peak) if math.isfinite(tp) else 0.0)
+    ceiling = 10 ** ((ceiling_dbtp - overshoot_db) / 20)
+    hop_s = hop / sr
+    env, limited, deepest = plan_envelope(peaks, gain, ceiling, hop_s)
+    out_meter = LoudnessMeter(sr, node.channels) if env is not None else None
+
+    def post(block: np.ndarray, start: int) -> np.ndarray:
+        y = block * gain
+        if env is not None:
+            t = np.arange(start, start + block.shape[1], dtype=np.float64) / sr
+            y *= env.evaluate(t)
+            out_meter.update(y)
+        return y
+
+    return Mastering(gain_db, measured, tp, meter.loudness_range(), target_lufs, ceiling_dbtp,
+                     limited, deepest, post, env, out_meter)

@@ -1,0 +1,49 @@
+"""Loudness normalisation and true-peak control, measured on the written file."""
+import numpy as np
+import pytest
+import soundfile as sf
+
+from resonator.graph import Channels, Curve, Noise, Sine
+from resonator.mastering import master
+from resonator.measure.loudness import integrated_loudness, true_peak_dbtp
+from resonator.render import render_file
+
+SR = 48000
+
+
+def _render(node, tmp_path, seconds, **kw):
+    m = master(node, seconds, sr=SR, **kw)
+    render_file(node, tmp_path / "m.wav", seconds, sr=SR, bits="32f", post=m.post)
+    data, _ = sf.read(tmp_path / "m.wav", always_2d=True)
+    return m, data.T
+
+
+def test_quiet_session_is_normalised_to_target(tmp_path):
+    node = Channels([Sine(205.0), Sine(195.0)]) * 0.05 + Noise("pink", channels=2, amplitude=0.1, name="n")
+    m, y = _render(node, tmp_path, 8.0, target_lufs=-20.0, ceiling_dbtp=-1.0)
+    assert m.limited_hops == 0
+    assert integrated_loudness(y, SR) == pytest.approx(-20.0, abs=0.1)
+    assert m.report()["output_lufs"] == pytest.approx(-20.0, abs=0.01)
+
+
+def test_peaks_are_held_under_the_ceiling_with_smooth_gain(tmp_path):
+    # a quiet bed with a loud 200 ms burst: normalising the bed would push the burst past 0 dBFS
+    burst = Curve([(0, 0.0), (3.0, 0.0), (3.02, 1.0, "cos"), (3.2, 1.0), (3.22, 0.0, "cos")])
+    node = Noise("pink", channels=2, amplitude=0.1, name="bed") + Sine(1000.0) * burst * 0.5
+    m, y = _render(node, tmp_path, 8.0, target_lufs=-14.0, ceiling_dbtp=-1.0)
+    assert m.limited_hops > 0
+    assert true_peak_dbtp(y, SR) <= -1.0
+    # the applied gain curve never moves faster than 0.1 dB per millisecond
+    t = np.arange(0, 8.0, 0.0005)
+    g_db = 20 * np.log10(m._envelope.evaluate(t))
+    assert np.max(np.abs(np.diff(g_db))) / 0.5 <= 0.1 + 1e-9
+    # the bed away from the burst is untouched by the limiter
+    assert m._envelope.evaluate(np.array([1.0, 6.0])).tolist() == [1.0, 1.0]
+
+
+def test_limiter_would_be_needed_without_it(tmp_path):
+    """The known answer the previous test relies on: the plain gain really clips."""
+    burst = Curve([(0, 0.0), (3.0, 0.0), (3.02, 1.0, "cos"), (3.2, 1.0), (3.22, 0.0, "cos")])
+    node = Noise("pink", channels=2, amplitude=0.1, name="bed") + Sine(1000.0) * burst * 0.5
+    m = master(node, 8.0, sr=SR, target_lufs=-14.0, ceiling_dbtp=-1.0)
+    assert m.measured_true_peak_dbtp + m.gain_db > 0.0

@@ -1,0 +1,131 @@
+"""Renderer: atomic files, no overwrite, dither statistics, formats, sidecar, determinism."""
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from resonator.errors import AudioFileError, GraphError, OutputExistsError
+from resonator.graph import Channels, Constant, Map, Noise, Sine
+from resonator.render import _choose_format, render_array, render_file
+
+SR = 8000
+
+
+def _leftovers(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_error_mid_render_leaves_no_file(tmp_path):
+    def explode(x):
+        explode.calls += 1
+        if explode.calls > 3:
+            raise RuntimeError("boom")
+        return x
+
+    explode.calls = 0
+    with pytest.raises(RuntimeError):
+        render_file(Map(Sine(100.0), explode), tmp_path / "x.wav", 10.0, sr=SR, block_frames=1000)
+    assert _leftovers(tmp_path) == []
+
+
+def test_ctrl_c_leaves_no_file(tmp_path):
+    def interrupt(done, total):
+        if done > 2000:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        render_file(Sine(100.0), tmp_path / "x.flac", 5.0, sr=SR, block_frames=1000, progress=interrupt)
+    assert _leftovers(tmp_path) == []
+
+
+def test_existing_output_needs_force(tmp_path):
+    out = tmp_path / "x.wav"
+    out.write_bytes(b"precious")
+    with pytest.raises(OutputExistsError, match="--force"):
+        render_file(Sine(100.0), out, 0.5, sr=SR)
+    assert out.read_bytes() == b"precious"
+    render_file(Sine(100.0), out, 0.5, sr=SR, force=True)
+    assert sf.info(out).frames == SR // 2
+
+
+def test_bad_graph_fails_before_a_file_exists(tmp_path):
+    with pytest.raises(GraphError):
+        render_file(Sine(5000.0), tmp_path / "x.wav", 1.0, sr=SR)
+    assert _leftovers(tmp_path) == []
+
+
+def test_tpdf_dither_statistics_on_silence(tmp_path):
+    """TPDF dither of +-1 LSB on digital silence rounds to 0 with probability 3/4, +-1 with 1/8."""
+    render_file(Constant([0.0, 0.0]), tmp_path / "d.wav", 10.0, sr=SR, bits="16")
+    data, _ = sf.read(tmp_path / "d.wav", dtype="int16")
+    values, counts = np.unique(data, return_counts=True)
+    share = dict(zip(values.tolist(), (counts / data.size).tolist()))
+    assert set(share) == {-1, 0, 1}
+    assert share[0] == pytest.approx(0.75, abs=0.01)
+    assert share[1] == pytest.approx(0.125, abs=0.01) and share[-1] == pytest.approx(0.125, abs=0.01)
+    assert abs(np.corrcoef(data[:, 0], data[:, 1])[0, 1]) < 0.02  # independent per channel
+
+
+def test_dither_does_not_depend_on_block_size(tmp_path):
+    node = Sine([300.0, 301.0], amplitude=0.3)
+    render_file(node, tmp_path / "a.wav", 2.0, sr=SR, block_frames=1000)
+    render_file(node, tmp_path / "b.wav", 2.0, sr=SR, block_frames=4096)
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+
+
+@pytest.mark.parametrize("bits, step", [("16", 1 / 32768), ("24", 1 / 8388608)])
+def test_integer_formats_round_trip(tmp_path, bits, step):
+    node = Sine(123.0, amplitude=0.5)
+    ref = render_array(node, 1.0, sr=SR)[0]
+    render_file(node, tmp_path / "x.flac", 1.0, sr=SR, bits=bits)
+    data, _ = sf.read(tmp_path / "x.flac")
+    tol = 1.5 * step if bits == "16" else 0.51 * step  # 16-bit carries +-1 LSB of dither
+    assert np.max(np.abs(data - ref)) <= tol + 1e-12
+
+
+def test_clipping_is_counted_not_wrapped(tmp_path):
+    res = render_file(Sine(100.0, amplitude=1.5), tmp_path / "c.wav", 1.0, sr=SR, bits="24")
+    data, _ = sf.read(tmp_path / "c.wav")
+    assert data.max() == pytest.approx(1.0, abs=1e-6) and data.min() >= -1.0
+    assert np.sum(np.abs(data) > 0.999) > 100  # clipped flat, not wrapped around
+    assert res.clipped_samples > 0
+    assert json.loads((tmp_path / "c.json").read_text())["clipped_samples"] == res.clipped_samples
+
+
+def test_sidecar_records_the_render(tmp_path):
+    res = render_file(Channels([Sine(205.0), Sine(195.0)]) * 0.5, tmp_path / "s.wav", 1.0,
+                      sr=SR, seed=42, metadata={"recipe": "demo"})
+    info = json.loads(res.sidecar.read_text())
+    assert info["sample_rate"] == SR and info["seed"] == 42 and info["frames"] == SR
+    assert info["channels"] == 2 and info["recipe"] == "demo"
+    assert info["peak_dbfs"] == pytest.approx(20 * np.log10(0.5), abs=0.01)
+    assert set(info["versions"]) >= {"resonator", "numpy", "scipy", "soundfile"}
+    assert len(info["graph_hash"]) == 16
+
+
+def test_graph_hash_tracks_parameters(tmp_path):
+    a = render_file(Sine(200.0), tmp_path / "a.wav", 0.1, sr=SR)
+    b = render_file(Sine(200.0), tmp_path / "b.wav", 0.1, sr=SR)
+    c = render_file(Sine(201.0), tmp_path / "c.wav", 0.1, sr=SR)
+    h = [json.loads(r.sidecar.read_text())["graph_hash"] for r in (a, b, c)]
+    assert h[0] == h[1] != h[2]
+
+
+def test_same_seed_same_file_bytes(tmp_path):
+    node = Noise("pink", channels=2, name="bed")
+    render_file(node, tmp_path / "a.wav", 1.0, sr=SR, seed=5)
+    render_file(node, tmp_path / "b.wav", 1.0, sr=SR, seed=5)
+    render_file(node, tmp_path / "c.wav", 1.0, sr=SR, seed=6)
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+    assert (tmp_path / "a.wav").read_bytes() != (tmp_path / "c.wav").read_bytes()
+
+
+def test_rf64_chosen_past_4_gib(tmp_path):
+    two_hours_96k = 2 * 3600 * 96000
+    assert _choose_format(tmp_path / "x.wav", None, "32f", two_hours_96k, 2)[0] == "RF64"
+    assert _choose_format(tmp_path / "x.wav", None, "16", 10 * 60 * 44100, 2)[0] == "WAV"
+    with pytest.raises(AudioFileError, match="FLAC"):
+        _choose_format(tmp_path / "x.flac", None, "32f", 100, 2)
+    with pytest.raises(AudioFileError, match="wav or flac"):
+        _choose_format(tmp_path / "x.mp3", None, "16", 100, 2)
