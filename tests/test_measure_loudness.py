@@ -114,7 +114,7 @@ def test_meter_is_independent_of_block_size():
         i += n
     assert m.duration_s == pytest.approx(8.0)
     assert m.integrated() == pytest.approx(integrated_loudness(x, sr), abs=1e-9)
-    assert m.true_peak_dbtp() == pytest.approx(true_peak_dbtp(x, sr), abs=1e-9)
+    assert m.true_peak_dbtp() == pytest.approx(true_peak_dbtp(x, sr), abs=1e-4)  # float32 FFTs
     assert m.loudness_range() == pytest.approx(loudness_range(x, sr), abs=1e-9)
     t1, l1 = m.short_term()
     t2, l2 = short_term_loudness(x, sr)

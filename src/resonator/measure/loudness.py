@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import fft as sfft
 from scipy import signal
 
 from ._common import MeasureError, as_2d, check_sr
@@ -156,6 +157,7 @@ class LoudnessMeter:
         if self._track_tp:
             self._tp_h = _true_peak_filter()
             self._tp_hist = np.zeros((self.channels, 0))
+            self._tp_spec: dict[int, np.ndarray] = {}
         self._peak = 0.0
         self._tp = 0.0
 
@@ -234,12 +236,20 @@ class LoudnessMeter:
         bound = float(np.max(np.sum(np.abs(h), axis=1)))
         if float(np.max(np.abs(xx))) * bound <= self._tp:
             return
-        for c in range(self.channels):
-            for p in range(h.shape[0]):
-                yp = signal.oaconvolve(xx[c], h[p], mode="valid")
-                m = float(np.max(np.abs(yp)))
-                if m > self._tp:
-                    self._tp = m
+        # all phases from one real FFT of the block: y_p = xx * h_p ('valid' part)
+        n = xx.shape[1]
+        nfft = sfft.next_fast_len(n + ntaps - 1, real=True)
+        hspec = self._tp_spec.get(nfft)
+        if hspec is None:
+            if len(self._tp_spec) > 8:
+                self._tp_spec.clear()
+            hspec = self._tp_spec[nfft] = sfft.rfft(h.astype(np.float32), nfft, axis=-1)
+        # float32 FFTs: about twice as fast; relative error ~1e-6 (1e-5 dB)
+        spec = sfft.rfft(xx.astype(np.float32), nfft, axis=-1, workers=-1)
+        y = sfft.irfft(spec[:, None, :] * hspec[None], nfft, axis=-1, workers=-1)
+        m = float(np.max(np.abs(y[:, :, ntaps - 1 : n])))
+        if m > self._tp:
+            self._tp = m
 
     # ------------------------------------------------------------------ results
     @property
