@@ -17,8 +17,9 @@ When any of them is not constant, the coefficients are recomputed on a fixed gri
 sample positions: every :data:`GRID` (32) samples, at multiples of 32 counted from the session's
 sample 0. The coefficients used for samples ``[32 k, 32 k + 32)`` come from the parameter
 values *at sample* ``32 k``. Within a block, those values are read from the pulled parameter
-block. A block that starts inside a grid segment uses the values carried from the previous
-block (which contained the grid sample); right after a reset (the first block of a window
+block (node parameters) or evaluated at the grid times (TimeFunctions). A block that starts inside a grid segment uses the values carried from the previous
+block (which contained the grid sample). TimeFunction parameters are evaluated at the grid
+samples only (not pulled per sample), which is what keeps a swept filter cheap. Right after a reset (the first block of a window
 render) a TimeFunction parameter is evaluated at the grid sample's time, and any other node
 parameter falls back to its value at the block's first sample. That fallback only touches the
 first < 32 samples of a warm-up stretch, which a window render discards. Output therefore does
@@ -368,13 +369,20 @@ class Filter(Node):
                 _run(x[c], co, seg, self._zi[c], start, GRID)
             return x
         pc = self.param_channels
-        blocks = [np.broadcast_to(ctx.pull(p, start, frames), (pc, frames))
-                  for p in (self.cutoff, self.q, self.gain)]
         first = -(-start // GRID) * GRID  # first grid sample at or after start
         offs = np.arange(first - start, frames, GRID, dtype=np.int64)
         vals = np.empty((pc, offs.size, 3))
-        for i, blk in enumerate(blocks):
-            vals[:, :, i] = blk[:, offs]
+        blocks = []
+        for i, p in enumerate((self.cutoff, self.q, self.gain)):
+            if isinstance(p, TimeFunction):
+                # only the grid samples are needed: evaluate there (the same float64 times
+                # ctx.times() would give, so the same values as a pulled block)
+                vals[:, :, i] = p.evaluate((start + offs).astype(np.float64) / ctx.sr)
+                blocks.append(None)
+            else:
+                blk = np.broadcast_to(ctx.pull(p, start, frames), (pc, frames))
+                vals[:, :, i] = blk[:, offs]
+                blocks.append(blk)
         if offs.size == 0 or offs[0] != 0:  # the block starts inside a grid segment
             carry = self._carry if self._carry is not None else self._params_at_grid(ctx, start, blocks)
             vals = np.concatenate([carry[:, None, :], vals], axis=1)
