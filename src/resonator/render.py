@@ -120,21 +120,30 @@ def _quantize(block, start, seed, full_scale, dither, out):  # pragma: no cover 
     Full scale is 2**(bits-1), the convention soundfile/libsndfile read back with, so a sample
     read back equals the written value exactly; +1.0 clips to the largest code.
 
-    The dither at (channel c, absolute sample i) is u1 - u2 LSB with u1, u2 the two 32-bit
-    halves of a hash of (seed, c, i): TPDF, and a pure function of position. Returns the clipped-sample count.
+    The dither at (channel c, absolute frame i) is (u1 - u2) LSB with u1, u2 two 16-bit
+    uniforms from a 64-bit hash of (seed, i, c // 2): TPDF, and a pure function of position,
+    so it does not depend on block size. One hash serves two channels. Returns the number of
+    clipped samples.
     """
     channels, n = block.shape
     lo = -full_scale
     hi = full_scale - 1.0
     clipped = 0
-    inv = 1.0 / 4294967296.0
-    for c in range(channels):
-        base = mix64(np.uint64(seed) ^ (np.uint64(c + 1) << np.uint64(48)))
-        for j in range(n):
+    inv = 1.0 / 65536.0
+    mask = np.uint64(0xFFFF)
+    base = mix64(np.uint64(seed) ^ np.uint64(0x5DEECE66D))
+    for j in range(n):
+        h = np.uint64(0)
+        for c in range(channels):
             v = block[c, j] * full_scale
             if dither:
-                h = mix64(base ^ np.uint64(start + j))
-                v += (np.float64(h & np.uint64(0xFFFFFFFF)) - np.float64(h >> np.uint64(32))) * inv
+                if c % 2 == 0:
+                    h = mix64(base ^ (np.uint64(start + j) * np.uint64(channels)) ^ np.uint64(c))
+                else:
+                    h = h >> np.uint64(32)
+                u1 = np.float64(h & mask) + 0.5
+                u2 = np.float64((h >> np.uint64(16)) & mask) + 0.5
+                v += (u1 - u2) * inv
             r = math.floor(v + 0.5)
             if r > hi:
                 r = hi

@@ -20,11 +20,14 @@ from .core import (
     walk,
 )
 from .curves import Curve, glide
+from .effects import Effect
+from .filters import BandPass, Filter, HighPass, HighShelf, LowPass, LowShelf
 from .noise import BrownNoise, Noise, PinkNoise, WhiteNoise
 from .oscillators import Oscillator, Pulse, Saw, Sine, Square, Triangle
 from .stereo import Channels, Gain, Mix, Pan, Select
 
 __all__ = [
+    "BandPass", "Effect", "Filter", "HighPass", "HighShelf", "LowPass", "LowShelf",
     "BrownNoise", "Channels", "Constant", "Curve", "DbToAmp", "FunctionOfTime", "Gain", "Map",
     "Mix", "Node", "Noise", "Oscillator", "Pan", "PinkNoise", "Product", "Pulse",
     "RenderContext", "Saw", "Select", "Sine", "Square", "Sum", "TimeFunction", "Triangle",
