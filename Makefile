@@ -23,8 +23,15 @@ $(TSTAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+RECIPE ?= recipes/mettannealing.toml
+
 render: $(STAMP)
-	$(BIN)/resonator render recipes/mettannealing.toml --force
+	@if [ -f "$(RECIPE)" ] && [ -f src/resonator/commands/render.py ]; then \
+		$(BIN)/resonator render "$(RECIPE)" --force; \
+	else \
+		echo "no recipe system yet: rendering the Python demo session"; \
+		$(BIN)/python -m resonator.demo renders/demo.wav; \
+	fi
 
 test: $(TSTAMP)
 	$(BIN)/python -m pytest -q
