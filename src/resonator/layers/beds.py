@@ -1,0 +1,291 @@
+"""Bed layers: noise, drone and bell.
+
+Target kinds emitted (``resonator check``):
+
+``lr_correlation``  correlation of left and right (noise: 0 for independent ears, 1 for mono).
+``bell_strikes``    number of strikes in the window (with ``times_s``, the strike times).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import RecipeError
+from ..graph.core import Constant, FunctionOfTime, Map, Node, Sum, TimeFunction
+from ..graph.noise import COLORS, Noise
+from ..graph.oscillators import Sine
+from ..graph.stereo import Channels
+from ..units import parse_duration, parse_ratio
+from ._common import (
+    TWO_PI,
+    bounds_of,
+    const,
+    event_sum,
+    fail,
+    max_overlap,
+    param_targets,
+    raised_cosine,
+    sample,
+)
+from .base import LayerKind, ParamInfo, register
+
+try:  # swept biquads (graph/filters.py)
+    from ..graph.filters import HighPass, LowPass
+except ImportError:  # pragma: no cover - filters not available
+    LowPass = HighPass = None
+
+
+# ----------------------------------------------------------------------------- noise
+NOISE_PARAMS = {
+    "color": ParamInfo("choice", "pink", "noise colour", choices=COLORS, automatable=False),
+    "stereo": ParamInfo("bool", True, "independent noise per ear (true) or the same in both "
+                        "(false)", automatable=False),
+    "lowpass": ParamInfo("hz", 0.0, "low-pass cutoff (2nd order); 0 = off", range=(0.0, 24000.0)),
+    "highpass": ParamInfo("hz", 0.0, "high-pass cutoff (2nd order); 0 = off",
+                          range=(0.0, 24000.0)),
+}
+
+
+def _filter_on(node) -> bool:
+    c = const(node)
+    return c is None or c > 0
+
+
+def build_noise(params, ctx) -> Node:
+    """Coloured noise at RMS 0.25 (peaks near 1), optionally low- and high-passed.
+
+    Cutoffs may vary (for example bound to temperature); the filters update on a fixed grid.
+    """
+    color = params["color"]
+    if color not in COLORS:
+        fail(ctx, "color", f'"{color}" is not a noise colour: allowed are {", ".join(COLORS)}')
+    stereo = bool(params["stereo"])
+    node: Node = Noise(color, channels=2 if stereo else 1, name=f"{ctx.layer_name}/noise")
+    for key, maker in (("highpass", HighPass), ("lowpass", LowPass)):
+        cutoff = params[key]
+        if not _filter_on(cutoff):
+            continue
+        lo, hi = bounds_of(cutoff, ctx.sr, ctx.duration_s)
+        if lo <= 0 or hi >= 0.5 * ctx.sr:
+            fail(ctx, key, f"cutoff must stay between 0 and {0.5 * ctx.sr:g} Hz (half the sample "
+                 f"rate), ranges {lo:g}..{hi:g} Hz")
+        if maker is None:  # pragma: no cover
+            ctx.warn(f"{key}: filters are not available in this build; ignored")
+            continue
+        node = maker(node, cutoff)
+    if node.channels == 1:
+        node = Channels([node, node])
+    return node
+
+
+def targets_noise(params, ctx):
+    expected = 0.0 if params["stereo"] else 1.0
+    return param_targets("lr_correlation", Constant(expected), ctx, tolerance=0.1, window_s=4.0)
+
+
+register(LayerKind("noise", "coloured noise bed, independent per ear or mono", NOISE_PARAMS,
+                   build_noise, targets_noise))
+
+
+# ----------------------------------------------------------------------------- drone
+DEFAULT_RATIOS = [1.0, 1.5, 2.0, 2.5]
+
+
+def parse_ratios(values, ctx, param="ratios") -> list[float]:
+    """Just-intonation ratios from strings ("3:2", "5/4") or numbers, each > 0."""
+    if not isinstance(values, (list, tuple)) or not values:
+        fail(ctx, param, f"expected a non-empty list of ratios such as [1, \"3:2\", 2], got "
+             f"{values!r}")
+    out = []
+    for v in values:
+        try:
+            out.append(parse_ratio(v))
+        except RecipeError as e:
+            fail(ctx, param, e.message)
+    return out
+
+
+def _drift_lfo(k: int, drift: float, layer_name: str):
+    """Deterministic slow level LFO of partial ``k``: ``1 - drift/2 + drift/2 sin(...)``.
+
+    Periods spread over 20-90 s by the golden ratio; phases from the partial index.
+    """
+    golden = 0.6180339887498949
+    period = 20.0 + 70.0 * ((k * golden + 0.37) % 1.0)
+    phase = (k * 0.754877666 + 0.13) % 1.0
+
+    def f(t):
+        return 1.0 - 0.5 * drift + 0.5 * drift * np.sin(TWO_PI * (t / period + phase))
+    return f
+
+
+DRONE_PARAMS = {
+    "root": ParamInfo("hz", 110.0, "root frequency", range=(20.0, 4000.0),
+                      warn_range=(40.0, 1000.0)),
+    "ratios": ParamInfo("list", DEFAULT_RATIOS, "partials as just-intonation ratios of the root "
+                        "(\"3:2\" or 1.5)", automatable=False),
+    "partials": ParamInfo("list", [], "partials in Hz (replaces root and ratios when given)",
+                          automatable=False),
+    "brightness": ParamInfo("fraction", 0.5, "spectral tilt: 0 dark (levels fall as n^-2.5), 1 "
+                            "bright (n^-0.5)", range=(0.0, 1.0)),
+    "detune_cents": ParamInfo("number", 3.0, "detune between the ears (left up, right down by "
+                              "half) for width", range=(0.0, 50.0), automatable=False),
+    "drift": ParamInfo("fraction", 0.0, "depth of slow deterministic level LFOs on the partials "
+                       "(periods 20-90 s); 0 = static", range=(0.0, 1.0), automatable=False),
+}
+
+
+def tilt_levels(ratios: np.ndarray, brightness: np.ndarray) -> np.ndarray:
+    """Partial levels ``r^-(2.5 - 2 b)`` normalised to sum 1; shape (partials, times)."""
+    b = np.atleast_1d(np.asarray(brightness, dtype=np.float64))
+    lv = ratios[:, None] ** (-(2.5 - 2.0 * np.clip(b, 0.0, 1.0))[None, :])
+    return lv / lv.sum(axis=0, keepdims=True)
+
+
+def build_drone(params, ctx) -> Node:
+    """A harmonic pad: sine partials with a brightness tilt, stereo detune and optional drift.
+
+    Levels sum to 1 at every moment (peak at most 1), so brightness changes the colour more
+    than the loudness. The left ear is detuned up by half of ``detune_cents``, the right down.
+    """
+    partials = params.get("partials") or []
+    if partials:
+        try:
+            freqs = [float(p) for p in partials]
+        except (TypeError, ValueError):
+            fail(ctx, "partials", f"expected a list of frequencies in Hz, got {partials!r}")
+        if min(freqs) <= 0:
+            fail(ctx, "partials", "frequencies must be above 0 Hz")
+        root: object = Constant(min(freqs))
+        ratios = [f / min(freqs) for f in freqs]
+    else:
+        root = params["root"]
+        ratios = parse_ratios(params["ratios"], ctx)
+    r = np.array(ratios)
+    rel = r / r.min()
+    _, rhi = bounds_of(root, ctx.sr, ctx.duration_s)
+    cents = float(params["detune_cents"])
+    up, down = 2.0 ** (cents / 2400.0), 2.0 ** (-cents / 2400.0)
+    if rhi * r.max() * up >= 0.45 * ctx.sr:
+        fail(ctx, "ratios" if not partials else "partials",
+             f"the highest partial reaches {rhi * r.max():g} Hz, too high for a {ctx.sr} Hz "
+             "render")
+    drift = float(params["drift"])
+    bright = params["brightness"]
+    bc = const(bright)
+    amps = []
+    for k in range(len(r)):
+        lfo = _drift_lfo(k, drift, ctx.layer_name) if drift > 0 else None
+        if bc is not None:
+            level = float(tilt_levels(rel, bc)[k, 0])
+            if lfo is None:
+                amps.append(Constant(level))
+            else:
+                amps.append(FunctionOfTime(lambda t, lv=level, f=lfo: lv * f(t), bounds=(0, 1)))
+        elif isinstance(bright, TimeFunction):
+            def fn(t, k=k, f=lfo):
+                v = tilt_levels(rel, bright.evaluate(t))[k]
+                return v * f(t) if f is not None else v
+            amps.append(FunctionOfTime(fn, bounds=(0.0, 1.0)))
+        else:
+            a = Map(bright, lambda x, k=k: tilt_levels(rel, x[0])[k][None, :], label="Tilt")
+            amps.append(a if lfo is None else a * FunctionOfTime(lfo))
+    left = Sum([Sine(root * (float(rk) * up), amplitude=a) for rk, a in zip(r, amps)])
+    right = Sum([Sine(root * (float(rk) * down), amplitude=a) for rk, a in zip(r, amps)])
+    return Channels([left, right])
+
+
+register(LayerKind("drone", "harmonic pad of just-intonation partials with stereo detune",
+                   DRONE_PARAMS, build_drone))
+
+
+# ----------------------------------------------------------------------------- bell
+BELL_RATIOS = np.array([1.0, 2.76, 5.40, 8.93])
+BELL_LEVELS = np.array([1.0, 0.6, 0.35, 0.2])
+BELL_DECAYS = np.array([1.0, 0.6, 0.35, 0.22])  # of decay_s, per partial
+BELL_ATTACK_S = 0.004
+LN_1000 = math.log(1000.0)
+
+BELL_PARAMS = {
+    "at": ParamInfo("choice", "phases", "strike at the start of every phase, or at the given "
+                    "times", choices=("phases", "times"), automatable=False),
+    "times": ParamInfo("list", [], "strike times (\"0s\", \"10m\", 90); used when given",
+                       automatable=False),
+    "pitch": ParamInfo("hz", 220.0, "fundamental of the bell (sampled at each strike)",
+                       range=(40.0, 4000.0)),
+    "decay_s": ParamInfo("s", 6.0, "time for the fundamental to fall by 60 dB",
+                         range=(0.5, 30.0), automatable=False),
+}
+
+
+def strike_times(params, ctx) -> np.ndarray:
+    """Sorted strike times in seconds within [0, duration)."""
+    times = params.get("times") or []
+    if times:
+        out = []
+        for v in times:
+            try:
+                out.append(parse_duration(v))
+            except RecipeError as e:
+                fail(ctx, "times", e.message)
+        t = np.array(sorted(out))
+    elif params.get("at", "phases") == "times":
+        fail(ctx, "times", 'at = "times" needs a list of times, such as ["0s", "10m"]')
+    else:
+        t = np.array(sorted({float(a) for _, a, _ in ctx.phases} or {0.0}))
+    return t[(t >= 0) & (t < ctx.duration_s)]
+
+
+def bell_sound(pitch_hz: np.ndarray, decay_s: float, sr: int):
+    """``sound(tau, k)``: one strike (peak about 1) for strike k with pitch ``pitch_hz[k]``.
+
+    Inharmonic partials with a 4 ms raised-cosine attack and exponential decays; the tail is
+    tapered to zero by a raised cosine over the last 20 % of the sound (no cut-off click).
+    """
+    length = decay_s * 80.0 / 60.0  # the fundamental is at -80 dB there
+    norm = 1.0 / BELL_LEVELS.sum()
+
+    def sound(tau, k):
+        f0 = pitch_hz[k]
+        env = raised_cosine(tau / BELL_ATTACK_S) * raised_cosine((length - tau) / (0.2 * length))
+        out = np.zeros_like(tau)
+        for ratio, level, dec in zip(BELL_RATIOS, BELL_LEVELS, BELL_DECAYS):
+            f = ratio * f0
+            ok = f < 0.45 * sr
+            if not np.any(ok):
+                continue
+            tc = decay_s * dec / LN_1000
+            out += np.where(ok, level * np.exp(-tau / tc) * np.sin(TWO_PI * f * tau), 0.0)
+        return norm * env * out
+    return sound, length
+
+
+def build_bell(params, ctx) -> Node:
+    """Struck bells: inharmonic partials 1, 2.76, 5.40, 8.93 with fast attack and long decay.
+
+    Partials above 0.45 x the sample rate are left out. Output is a pure function of time.
+    """
+    times = strike_times(params, ctx)
+    decay = float(params["decay_s"])
+    pitch = sample(params["pitch"], times, ctx.sr) if times.size else np.zeros(0)
+    if np.any(pitch <= 0):
+        fail(ctx, "pitch", "must be above 0 Hz")
+    if np.any(pitch >= 0.45 * ctx.sr):
+        fail(ctx, "pitch", f"too high for a {ctx.sr} Hz render")
+    sound, length = bell_sound(pitch, decay, ctx.sr)
+    overlap = max_overlap(times, length)
+    mono = FunctionOfTime(lambda t: event_sum(t, times, length, sound, overlap),
+                          bounds=(-1.0, 1.0))
+    return Channels([mono, mono])
+
+
+def targets_bell(params, ctx):
+    times = strike_times(params, ctx)
+    return [{"kind": "bell_strikes", "start_s": 0.0, "end_s": float(ctx.duration_s),
+             "expected": int(times.size), "tolerance": 0, "times_s": [float(t) for t in times],
+             "layer": ctx.layer_name}]
+
+
+register(LayerKind("bell", "struck bell cues at phase starts or given times", BELL_PARAMS,
+                   build_bell, targets_bell))
