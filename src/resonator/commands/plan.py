@@ -1,0 +1,31 @@
+"""``resonator plan``: a recipe's timeline as text, JSON or a PNG plot (no audio)."""
+from __future__ import annotations
+
+import argparse
+import json
+
+NAME = "plan"
+HELP = "show a recipe's timeline: phases, layers, temperature, parameters over time"
+EXAMPLE = "resonator plan recipes/mettannealing.toml --plot plan.png"
+MORE_EXAMPLES = "\n  resonator plan recipes/sleep-descent.toml --json"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recipe", metavar="RECIPE", help="recipe file (.toml)")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="write a PNG of the temperature and every time-varying parameter")
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+
+def run(args) -> int:
+    from ..recipe import load_recipe
+    from ..recipe.plan import format_plan, plan, plot_plan
+
+    recipe = load_recipe(args.recipe)
+    p = plan(recipe)
+    print(json.dumps(p, indent=2, default=str) if args.json else format_plan(p))
+    if args.plot:
+        path = plot_plan(recipe, args.plot)
+        if not args.json:
+            print(f"plot written to {path}")
+    return 0

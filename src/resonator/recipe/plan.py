@@ -1,0 +1,163 @@
+"""Plans: what a recipe will do, as data, as text and as a PNG plot (no audio rendered)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..units import format_duration
+from .model import Recipe, load_recipe
+from .values import ValueSpec
+
+
+def plan(recipe) -> dict:
+    """Describe a recipe's timeline.
+
+    Parameters
+    ----------
+    recipe : Recipe, str or Path
+
+    Returns
+    -------
+    dict
+        ``title``, ``duration_s``, ``sample_rate``, ``loudness_lufs``, ``true_peak_dbtp``,
+        ``phases`` (each: ``name``, ``start_s``, ``end_s``, ``temperature_start``,
+        ``temperature_end``, ``schedule``, ``layers`` playing), ``layers`` (each: ``name``,
+        ``kind``, ``phases``, ``gain`` and ``params`` described as text, ``varying``: the
+        parameters that change over time), ``targets`` and ``warnings``.
+    """
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    tl = recipe.timeline()
+    phases = []
+    for p in recipe.phases:
+        t0, t1 = recipe.temperature(np.array([p.start_s, p.end_s]))
+        pt = p.temperature
+        if pt.holds or pt.to == t0:
+            sched = "hold"
+        else:
+            sched = pt.schedule
+            if pt.time_s is not None or pt.delay_s:
+                sched += f" over {format_duration(pt.time_s or p.duration_s - pt.delay_s)}"
+                if pt.delay_s:
+                    sched += f" after {format_duration(pt.delay_s)}"
+        phases.append({
+            "name": p.name, "start_s": p.start_s, "end_s": p.end_s,
+            "temperature_start": round(float(t0), 6), "temperature_end": round(float(t1), 6),
+            "schedule": sched,
+            "layers": [lay.name for lay in recipe.layers if p.name in lay.phases],
+        })
+    layers = []
+    for lay in recipe.layers:
+        params = {k: (v.describe(tl) if isinstance(v, ValueSpec) else v)
+                  for k, v in lay.params.items()}
+        varying = [k for k, v in lay.params.items() if isinstance(v, ValueSpec) and v.varies]
+        if lay.gain.varies:
+            varying.insert(0, "gain")
+        layers.append({"name": lay.name, "kind": lay.kind, "phases": lay.phases,
+                       "gain": lay.gain.describe(tl), "pan": lay.pan.describe(tl),
+                       "params": params, "varying": varying})
+    return {
+        "title": recipe.title, "description": recipe.description, "recipe": str(recipe.path),
+        "duration_s": recipe.duration_s, "sample_rate": recipe.sample_rate, "seed": recipe.seed,
+        "loudness_lufs": recipe.loudness_lufs, "true_peak_dbtp": recipe.true_peak_dbtp,
+        "fade_in_s": recipe.fade_in_s, "fade_out_s": recipe.fade_out_s,
+        "phases": phases, "layers": layers,
+        "targets": [t.as_dict() for t in recipe.targets], "warnings": list(recipe.warnings),
+    }
+
+
+def format_plan(p: dict) -> str:
+    """The plan as readable text (what ``resonator plan`` prints)."""
+    lines = [f"{p['title']}  ({format_duration(p['duration_s'])}, {p['sample_rate']} Hz, "
+             f"{p['loudness_lufs']:g} LUFS, true peak <= {p['true_peak_dbtp']:g} dBTP, "
+             f"fades {format_duration(p['fade_in_s'])} / {format_duration(p['fade_out_s'])})"]
+    if p.get("description"):
+        lines.append(f"  {p['description']}")
+    lines.append("")
+    lines.append("phases:")
+    w = max(len(ph["name"]) for ph in p["phases"])
+    for ph in p["phases"]:
+        lines.append(
+            f"  {format_duration(ph['start_s']):>8} - {format_duration(ph['end_s']):<8} "
+            f"{ph['name']:<{w}}  T {ph['temperature_start']:.2f} -> "
+            f"{ph['temperature_end']:.2f} ({ph['schedule']})  layers: "
+            f"{', '.join(ph['layers']) or '-'}")
+    lines.append("")
+    lines.append("layers:")
+    for lay in p["layers"]:
+        lines.append(f"  {lay['name']} ({lay['kind']}) in {', '.join(lay['phases'])}; "
+                     f"gain {lay['gain']}; pan {lay['pan']}")
+        for k, v in lay["params"].items():
+            mark = " *" if k in lay["varying"] else ""
+            lines.append(f"      {k} = {v}{mark}")
+    if p["targets"]:
+        lines.append("")
+        lines.append("targets:")
+        for t in p["targets"]:
+            win = t["window"] or f"{format_duration(t['start_s'])}-{format_duration(t['end_s'])}"
+            lines.append(f"  {t['name'] or '-'}: {t['kind']} in {win}: {t['expected']} "
+                         f"+- {t['tolerance']}")
+    for wmsg in p["warnings"]:
+        lines.append(f"warning: {wmsg}")
+    lines.append("(* changes over time)")
+    return "\n".join(lines)
+
+
+def plot_plan(recipe, path, *, points: int = 2000) -> Path:
+    """Write a PNG of the temperature and every time-varying parameter over the session.
+
+    Parameters
+    ----------
+    recipe : Recipe, str or Path
+    path : str or Path
+        The PNG file (its folder is created).
+    points : int
+        Samples per curve.
+
+    Returns
+    -------
+    Path
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    tl = recipe.timeline()
+    t = np.linspace(0.0, recipe.duration_s, points)
+    curves = []
+    for lay in recipe.layers:
+        items = [("gain", lay.gain)] + [(k, v) for k, v in lay.params.items()
+                                        if isinstance(v, ValueSpec)]
+        for k, v in items:
+            if v.varies:
+                curves.append((f"{lay.name} > {k}", v))
+    n = 1 + len(curves)
+    fig, axes = plt.subplots(n, 1, figsize=(10, 1.8 + 1.6 * n), sharex=True, squeeze=False)
+    axes = axes[:, 0]
+    minutes = t / 60.0
+    axes[0].plot(minutes, recipe.temperature(t), color="tab:red")
+    axes[0].set_ylabel("temperature")
+    axes[0].set_ylim(-0.05, 1.05)
+    axes[0].set_title(recipe.title)
+    units = {"hz": "Hz", "db": "dB", "s": "s", "per_min": "/min", "amp": "amp"}
+    for ax, (label, spec) in zip(axes[1:], curves):
+        ax.plot(minutes, spec.evaluate(tl, t))
+        ax.set_ylabel(f"{label}\n{units.get(spec.unit, '')}", fontsize=8)
+    for ax in axes:
+        for p in recipe.phases[1:]:
+            ax.axvline(p.start_s / 60.0, color="0.6", lw=0.8, ls="--")
+        ax.grid(alpha=0.3)
+    for p in recipe.phases:
+        axes[0].text((p.start_s + p.end_s) / 120.0, 1.0, p.name, ha="center", va="top",
+                     fontsize=8)
+    axes[-1].set_xlabel("minutes")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

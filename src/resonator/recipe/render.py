@@ -1,0 +1,212 @@
+"""Rendering a recipe to a file: build, normalise loudness, stream to WAV/FLAC with a sidecar."""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import RecipeError
+from ..units import format_duration, parse_duration
+from .model import Recipe, load_recipe
+from .session import Session, build_session
+
+
+def get_master() -> Callable | None:
+    """The loudness normaliser ``resonator.mastering.master``, or None when not available.
+
+    A seam: tests replace it, and renders work (un-normalised, with a warning) before the
+    mastering module exists.
+    """
+    try:
+        from .. import mastering
+    except ImportError:
+        return None
+    return getattr(mastering, "master", None)
+
+
+class Progress:
+    """Progress reporting for renders.
+
+    On a terminal: a tqdm bar on stderr with elapsed time, ETA and the current phase. Elsewhere:
+    one plain line per phase change on ``stream`` (or nothing when ``quiet``).
+
+    Parameters
+    ----------
+    session : Session
+    start_s : float
+        Window start in the session (to name the phase being rendered).
+    stream : file, optional
+        Default ``sys.stderr``.
+    tty : bool, optional
+        Force terminal (bar) or plain mode; default: ``stream.isatty()``.
+    quiet : bool
+        No output at all.
+    """
+
+    def __init__(self, session: Session, start_s: float = 0.0, stream=None, tty=None,
+                 quiet: bool = False):
+        self.session = session
+        self.start_s = start_s
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.quiet = quiet
+        self.bar = None
+        self.phase = None
+        self.label = ""
+
+    def stage(self, label: str, total: int) -> Callable[[int, int], None]:
+        """A ``progress(done, total)`` callback for one stage ("measuring", "rendering")."""
+        self.close()
+        self.label = label
+        self.phase = None
+        if self.quiet:
+            return lambda done, total: None
+        if self.tty:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="frame", unit_scale=True,
+                            file=self.stream, dynamic_ncols=True,
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} "
+                                       "{postfix}")
+        sr = self.session.sr
+        base = self.start_s if label == "rendering" else 0.0
+
+        def update(done: int, total: int) -> None:
+            phase = self.session.phase_at(base + done / sr - 1e-9 if done else base)
+            if self.bar is not None:
+                self.bar.update(done - self.bar.n)
+                if phase != self.phase:
+                    self.bar.set_postfix_str(f"phase {phase}")
+            elif phase != self.phase:
+                print(f"{label}: phase {phase} (at {format_duration(base + done / sr)})",
+                      file=self.stream, flush=True)
+            self.phase = phase
+        return update
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _seconds(value, what) -> float | None:
+    if value is None:
+        return None
+    return parse_duration(value, where=what)
+
+
+def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
+                  sr: int | None = None, seed: int | None = None, start=None, duration=None,
+                  force: bool = False, normalize: bool = True, progress: Progress | bool = False,
+                  block_frames: int | None = None):
+    """Render a recipe to a WAV or FLAC file with a JSON sidecar.
+
+    Parameters
+    ----------
+    recipe : Recipe, str or Path
+        A loaded recipe or its path.
+    out : str or Path, optional
+        Output file (default ``renders/<recipe stem>.<fmt>`` in the working folder).
+    fmt : {"wav", "flac"}, optional
+        Default: the suffix of ``out``, else wav.
+    bits : {"16", "24", "32f"}
+    sr, seed : int, optional
+        Override the recipe's sample rate and seed.
+    start, duration : seconds or duration strings, optional
+        Render only the window [start, start + duration) of the session (the samples equal a
+        full render's there; loudness gain is still measured on the whole session).
+    force : bool
+        Overwrite existing files.
+    normalize : bool
+        Normalise to the recipe's loudness target and true-peak ceiling with
+        ``resonator.mastering.master`` (a full analysis pass before the render).
+    progress : Progress or bool
+        True: progress on stderr (a bar on a terminal, plain lines otherwise).
+    block_frames : int, optional
+        Engine block size.
+
+    Returns
+    -------
+    resonator.render.RenderResult
+        With an extra attribute ``session`` (the built Session) and ``mastering`` (the
+        mastering report dict or None).
+    """
+    from ..render import DEFAULT_BLOCK, render_file
+
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    session = build_session(recipe, sr=sr, seed=seed)
+    block = int(block_frames or DEFAULT_BLOCK)
+    start_s = _seconds(start, "--start") or 0.0
+    dur_s = _seconds(duration, "--duration")
+    if dur_s is None:
+        dur_s = session.duration_s - start_s
+    if start_s >= session.duration_s:
+        raise RecipeError(f"--start {format_duration(start_s)} is at or after the end of the "
+                          f"session ({format_duration(session.duration_s)})")
+    if dur_s <= 0:
+        raise RecipeError("--duration must be longer than 0 s")
+    if start_s + dur_s > session.duration_s + 1e-9:
+        raise RecipeError(f"the window {format_duration(start_s)} + {format_duration(dur_s)} "
+                          f"passes the end of the session ({format_duration(session.duration_s)}"
+                          "); shorten --duration")
+    if fmt is not None and fmt not in ("wav", "flac"):
+        raise RecipeError(f"format {fmt!r} is not supported: choose wav or flac")
+    if out is None:
+        out = Path("renders") / f"{recipe.stem}.{fmt or 'wav'}"
+    out = Path(out)
+    if fmt is None and out.suffix.lower().lstrip(".") in ("wav", "flac"):
+        fmt = out.suffix.lower().lstrip(".")
+    if not force:
+        from ..errors import OutputExistsError
+        for p in (out, out.with_suffix(".json")):
+            if p.exists():
+                raise OutputExistsError("exists already; pass --force to overwrite it", str(p))
+    prog = progress if isinstance(progress, Progress) else \
+        (Progress(session, start_s) if progress else None)
+    if prog is not None:
+        prog.start_s = start_s
+
+    post = None
+    report: dict[str, Any] | None = None
+    warnings = list(session.warnings)
+    if normalize:
+        master = get_master()
+        if master is None:
+            warnings.append("loudness not normalised: resonator.mastering is not available")
+        else:
+            total_frames = int(round(session.duration_s * session.sr))
+            cb = prog.stage("measuring", total_frames) if prog else None
+            m = master(session.node, session.duration_s, sr=session.sr, seed=session.seed,
+                       target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
+                       block_frames=block, progress=cb)
+            post = m.post
+            report = dict(getattr(m, "report", {}) or {})
+            report.setdefault("gain_db", getattr(m, "gain_db", None))
+    metadata = {
+        "recipe": str(recipe.path),
+        "recipe_sha256": recipe.sha256(),
+        "recipe_files": [str(s.path) for s in recipe.raw.sources],
+        "title": recipe.title,
+        "session_duration_s": session.duration_s,
+        "phases": [{"name": n, "start_s": s, "end_s": e} for n, s, e in session.phases],
+        "layers": [{"name": i.name, "kind": i.kind, "phases": i.phases} for i in session.layers],
+        "loudness": {"target_lufs": recipe.loudness_lufs,
+                     "ceiling_dbtp": recipe.true_peak_dbtp,
+                     "normalized": report is not None, "result": report},
+        "targets": session.targets,
+        "warnings": warnings,
+    }
+    cb = prog.stage("rendering", int(round(dur_s * session.sr))) if prog else None
+    try:
+        result = render_file(session.node, out, dur_s, sr=session.sr, seed=session.seed,
+                             start_s=start_s, fmt=fmt, bits=bits, block_frames=block,
+                             force=force, progress=cb, metadata=metadata, post=post)
+    finally:
+        if prog:
+            prog.close()
+    result.session = session
+    result.mastering = report
+    result.warnings = warnings
+    return result

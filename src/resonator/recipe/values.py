@@ -1,0 +1,388 @@
+"""Parameter values: the four forms a recipe can give, parsed to specs and built to graph nodes.
+
+==================== ================================================== =======================
+form                 TOML                                               graph node
+==================== ================================================== =======================
+constant             ``beat = "6 Hz"`` (bare numbers take the unit)      ``Constant``
+per phase            ``beat = {energize = "10 Hz", cool = "3 Hz",        ``Curve`` (exact
+                     glide = "20s", shape = "linear"}``                   integral)
+explicit curve       ``beat = {points = [["0s", "10 Hz"],                ``Curve``
+                     ["cool+5m", "4 Hz", "exp"]]}``
+temperature-bound    ``beat = {temperature = "2..10 Hz",                 ``FunctionOfTime``
+                     mapping = "exponential"}``                           of ``bind(T(t))``
+==================== ================================================== =======================
+
+Per phase: a phase not named takes ``default`` when given, else keeps the value of the phase
+before it (phases before the first named one take its value). Where the value changes, it
+glides over ``glide`` (default: the layer's, else the session's ``glide``) starting at the
+phase boundary, with ``shape`` (a :class:`~resonator.graph.Curve` shape, default linear). A
+glide is cut short at the end of its phase.
+
+Curve point times: a duration from the session start (``"90s"``, ``"5m"``), a phase name (its
+start), ``"PHASE+DUR"`` / ``"PHASE-DUR"``, ``"end"`` or ``"end-DUR"``.
+
+Temperature-bound: the first value is used at T = 0 (cold), the second at T = 1 (hot).
+``mapping`` is ``linear``, ``exponential`` or ``db`` (default ``db`` for dB and amplitude
+parameters, else ``linear``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..errors import RecipeError
+from ..graph.core import Constant, FunctionOfTime, Node
+from ..graph.curves import Curve, _parse_shape
+from ..session.schedules import BIND_MAPPINGS, bind
+from ..units import (
+    parse_duration,
+    parse_frequency,
+    parse_gain_db,
+    parse_level,
+    parse_range,
+    parse_rate_per_min,
+    quote,
+    suggest,
+)
+
+NUMERIC_UNITS = ("hz", "db", "s", "per_min", "amp", "fraction", "number")
+VALUE_FORMS = ("constant", "per-phase", "curve", "temperature")
+PER_PHASE_KEYS = ("glide", "shape", "default")
+CURVE_SHAPES = ("step", "linear", "exp", "db", "cos", "smooth", "curve:C")
+
+
+def _parse_fraction(value, *, where=None) -> float:
+    x = _parse_number(value, where=where)
+    if not 0.0 <= x <= 1.0:
+        raise RecipeError(f"{quote(value)} is not a number between 0 and 1", where)
+    return x
+
+
+def _parse_number(value, *, where=None) -> float:
+    if isinstance(value, bool):
+        raise RecipeError(f"{quote(value)} is not a number", where)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise RecipeError(f"{quote(value)} is not a number", where) from None
+    if not math.isfinite(x):
+        raise RecipeError(f"{quote(value)} is not a finite number", where)
+    return x
+
+
+#: parser per numeric unit: value (number or string) -> float in the base unit
+PARSERS: dict[str, Callable[..., float]] = {
+    "hz": parse_frequency,
+    "db": parse_gain_db,
+    "s": parse_duration,
+    "per_min": parse_rate_per_min,
+    "amp": parse_level,
+    "fraction": _parse_fraction,
+    "number": _parse_number,
+}
+
+UNIT_LABEL = {"hz": "Hz", "db": "dB", "s": "s", "per_min": "/min", "amp": "", "fraction": "",
+              "number": ""}
+
+
+@dataclass
+class Timeline:
+    """The session's phases and temperature, as value specs need them.
+
+    Attributes
+    ----------
+    phases : list of (name, start_s, end_s)
+    duration_s : float
+    temperature : callable(t) -> T, or None before the temperature is known
+    """
+
+    phases: list
+    duration_s: float
+    temperature: Callable | None = None
+
+    def phase_names(self) -> list[str]:
+        return [p[0] for p in self.phases]
+
+    def start_of(self, name: str) -> float | None:
+        for n, s, _ in self.phases:
+            if n == name:
+                return s
+        return None
+
+
+# ------------------------------------------------------------------------------ specs
+@dataclass
+class ValueSpec:
+    """A parsed parameter value in its base unit (see the module docstring)."""
+
+    form: str
+    unit: str
+    #: constant: value; per-phase: list of values per phase; curve: list of (t, v, shape);
+    #: temperature: (lo, hi)
+    data: object
+    glide_s: float = 0.0
+    shape: str = "linear"
+    mapping: str = "linear"
+
+    def values(self) -> list[float]:
+        """Every value the spec names (for range checks)."""
+        if self.form == "constant":
+            return [self.data]
+        if self.form == "per-phase":
+            return list(self.data)
+        if self.form == "curve":
+            return [p[1] for p in self.data]
+        return list(self.data)
+
+    def bounds(self) -> tuple[float, float]:
+        v = self.values()
+        return min(v), max(v)
+
+    @property
+    def varies(self) -> bool:
+        return self.form != "constant" and len(set(self.values())) > 1
+
+    def breakpoints(self, timeline: Timeline) -> list[tuple]:
+        """Curve points (time_s, value, shape) for per-phase and curve forms."""
+        if self.form == "curve":
+            return list(self.data)
+        pts: list[tuple] = []
+        values = list(self.data)
+        pts.append((0.0, values[0]))
+        for i in range(1, len(values)):
+            if values[i] == values[i - 1]:
+                continue
+            _, start, end = timeline.phases[i]
+            g = min(self.glide_s, end - start)
+            if g <= 0:
+                pts.append((start, values[i - 1]))
+                pts.append((start, values[i], "step"))
+            else:
+                pts.append((start, values[i - 1]))
+                pts.append((start + g, values[i], self.shape))
+        return pts
+
+    def to_node(self, timeline: Timeline) -> Node:
+        """The graph node of this value."""
+        if self.form == "constant":
+            return Constant(float(self.data))
+        if self.form in ("per-phase", "curve"):
+            pts = self.breakpoints(timeline)
+            if len(pts) == 1 or len({p[1] for p in pts}) == 1:
+                return Constant(float(pts[0][1]))
+            return Curve(pts)
+        lo, hi = self.data
+        T = timeline.temperature
+        return FunctionOfTime(self.bound_function(T), bounds=(min(lo, hi), max(lo, hi)))
+
+    def bound_function(self, T: Callable) -> Callable:
+        """``f(t)`` of a temperature-bound value."""
+        lo, hi = self.data
+        mapping, unit = self.mapping, self.unit
+        if unit == "amp" and mapping == "db":
+            lo_db = -math.inf if lo <= 0 else 20 * math.log10(lo)
+            hi_db = -math.inf if hi <= 0 else 20 * math.log10(hi)
+
+            def f(t):
+                db = bind(T(t), lo_db, hi_db, mapping="db")
+                return np.where(np.isneginf(db), 0.0, 10.0 ** (db / 20.0))
+            return f
+        return lambda t: bind(T(t), lo, hi, mapping=mapping)
+
+    def evaluate(self, timeline: Timeline, t: np.ndarray) -> np.ndarray:
+        """Values at times ``t`` (for plans and plots)."""
+        t = np.asarray(t, dtype=float)
+        if self.form == "constant":
+            return np.full(t.shape, float(self.data))
+        if self.form == "temperature":
+            return np.asarray(self.bound_function(timeline.temperature)(t), dtype=float)
+        return Curve(self.breakpoints(timeline)).evaluate(t)
+
+    def describe(self, timeline: Timeline) -> str:
+        """Short text for plans: ``6 Hz``, ``per phase 10 -> 6 -> 3 Hz``, ``T: 2..10 Hz``."""
+        u = UNIT_LABEL.get(self.unit, "")
+        fmt = (lambda v: f"{v:g}{(' ' + u) if u and u != '/min' else u}")
+        if self.form == "constant":
+            return fmt(self.data)
+        if self.form == "per-phase":
+            vals = []
+            for v in self.data:
+                if not vals or vals[-1] != v:
+                    vals.append(v)
+            return "per phase " + " -> ".join(fmt(v) for v in vals) + \
+                f" (glide {self.glide_s:g}s)"
+        if self.form == "curve":
+            return f"curve of {len(self.data)} points " + \
+                " -> ".join(fmt(p[1]) for p in self.data)
+        lo, hi = self.data
+        return f"temperature {fmt(lo)} (cold) .. {fmt(hi)} (hot), {self.mapping}"
+
+
+# ------------------------------------------------------------------------------ parsing
+def resolve_time(value, timeline: Timeline, where: str) -> float:
+    """A curve or window time: a duration, ``PHASE``, ``PHASE+DUR``, ``PHASE-DUR``, ``end``."""
+    if isinstance(value, str):
+        text = value.strip()
+        names = timeline.phase_names() + ["end"]
+        for sign in ("+", "-"):
+            head, sep, tail = text.partition(sign)
+            head = head.strip()
+            if sep and head and (head in names):
+                base = timeline.duration_s if head == "end" else timeline.start_of(head)
+                d = parse_duration(tail.strip(), where=where)
+                return base + d if sign == "+" else base - d
+        if text in names:
+            return timeline.duration_s if text == "end" else timeline.start_of(text)
+        if text and text[0].isalpha() and not text[:1].isdigit():
+            try:
+                return parse_duration(text, where=where)
+            except RecipeError:
+                hint = suggest(text.split("+")[0].split("-")[0], names)
+                did = f"; did you mean '{hint}'?" if hint else ""
+                raise RecipeError(
+                    f"{quote(value)} is not a time{did}: use a duration (\"90s\", \"5m\", "
+                    f"\"1:30\"), a phase name (its start: {', '.join(names[:-1])}), "
+                    "\"PHASE+DUR\" or \"end-DUR\"", where) from None
+    return parse_duration(value, where=where)
+
+
+def parse_value(raw, unit: str, *, key: str, timeline: Timeline, default_glide: float,
+                where: Callable[[tuple], str], allow: tuple = VALUE_FORMS) -> ValueSpec:
+    """Parse one parameter value into a :class:`ValueSpec` in the base unit.
+
+    Parameters
+    ----------
+    raw : number, str or dict
+        The TOML value.
+    unit : str
+        A key of :data:`PARSERS`.
+    key : str
+        The parameter name (for messages).
+    timeline : Timeline
+        Phases (names and times) of the session.
+    default_glide : float
+        Glide in seconds for per-phase values that give none.
+    where : callable(subpath tuple) -> str
+        Location of the value (or of a key inside its table) for errors.
+    allow : tuple of str
+        Value forms allowed here (non-automatable parameters allow only "constant").
+
+    Raises
+    ------
+    RecipeError
+        With the file, line and key path.
+    """
+    parser = PARSERS[unit]
+    if not isinstance(raw, dict):
+        if isinstance(raw, list):
+            raise RecipeError(
+                f"{key} takes one value, got a list; for a value that changes over time use "
+                f"a table: per phase {{phase = value, ...}}, a curve {{points = [[time, "
+                f"value], ...]}} or {{temperature = \"lo..hi\"}}", where(()))
+        return ValueSpec("constant", unit, parser(raw, where=where(())))
+    if "temperature" in raw:
+        _require("temperature", allow, key, where)
+        _check_keys(raw, ("temperature", "mapping"), f"a temperature-bound {key}", where)
+        lo, hi = parse_range(raw["temperature"], parser, where=where(("temperature",)))
+        default = "db" if unit in ("db", "amp") else "linear"
+        mapping = raw.get("mapping", default)
+        if mapping not in BIND_MAPPINGS:
+            hint = suggest(str(mapping), BIND_MAPPINGS)
+            did = f"; did you mean '{hint}'?" if hint else ""
+            raise RecipeError(f"unknown mapping {quote(mapping)}{did} allowed: "
+                              f"{', '.join(BIND_MAPPINGS)}", where(("mapping",)))
+        if mapping == "exponential" and (lo == 0 or hi == 0 or (lo < 0) != (hi < 0)):
+            raise RecipeError(f"an exponential mapping needs two non-zero values of the same "
+                              f"sign, got {lo:g} and {hi:g}; use mapping = \"linear\"",
+                              where(("temperature",)))
+        if mapping == "db" and unit not in ("db", "amp"):
+            raise RecipeError(f"mapping \"db\" is for gains and levels; {key} is in "
+                              f"{unit}: use linear or exponential", where(("mapping",)))
+        return ValueSpec("temperature", unit, (lo, hi), mapping=mapping)
+    if "points" in raw:
+        _require("curve", allow, key, where)
+        _check_keys(raw, ("points", "shape"), f"a curve for {key}", where)
+        pts_raw = raw["points"]
+        default_shape = _shape(raw.get("shape", "linear"), where(("shape",)))
+        if not isinstance(pts_raw, list) or not pts_raw:
+            raise RecipeError("points must be a non-empty list of [time, value] or "
+                              "[time, value, shape]", where(("points",)))
+        pts = []
+        for i, p in enumerate(pts_raw):
+            w = where(("points",)) + f" > point {i + 1}"
+            if not isinstance(p, list) or len(p) not in (2, 3):
+                raise RecipeError(f"{quote(p)} is not a point: write [time, value] or "
+                                  "[time, value, shape]", w)
+            t = resolve_time(p[0], timeline, w)
+            v = parser(p[1], where=w)
+            shape = _shape(p[2], w) if len(p) == 3 else default_shape
+            if pts and t < pts[-1][0]:
+                raise RecipeError(f"point time {t:g} s is before the previous point "
+                                  f"({pts[-1][0]:g} s): times must not decrease", w)
+            if i and shape == "exp" and (v == 0 or pts[-1][1] == 0 or (v > 0) != (pts[-1][1] > 0)):
+                raise RecipeError("an exp segment needs two non-zero values of the same sign; "
+                                  "use 'db' or 'linear'", w)
+            pts.append((t, v, shape))
+        return ValueSpec("curve", unit, pts)
+    # per phase
+    _require("per-phase", allow, key, where)
+    names = timeline.phase_names()
+    for k in raw:
+        if k not in names and k not in PER_PHASE_KEYS:
+            options = names + list(PER_PHASE_KEYS) + ["points", "temperature"]
+            hint = suggest(str(k), options)
+            did = f"; did you mean '{hint}'?" if hint else ""
+            raise RecipeError(
+                f"unknown key '{k}' in the value of {key}{did} allowed: the phase names "
+                f"({', '.join(names)}), glide, shape, default; or points = [...] for a curve, "
+                f"or temperature = \"lo..hi\"", where((k,)))
+    given = {n: parser(raw[n], where=where((n,))) for n in names if n in raw}
+    default = parser(raw["default"], where=where(("default",))) if "default" in raw else None
+    if not given and default is None:
+        raise RecipeError(f"the per-phase value of {key} names no phase: give at least one of "
+                          f"{', '.join(names)}", where(()))
+    values: list[float] = []
+    first = given[next(n for n in names if n in given)] if given else default
+    for n in names:
+        if n in given:
+            values.append(given[n])
+        elif default is not None:
+            values.append(default)
+        else:
+            values.append(values[-1] if values else first)
+    glide = parse_duration(raw["glide"], where=where(("glide",))) if "glide" in raw \
+        else default_glide
+    shape = _shape(raw.get("shape", "linear"), where(("shape",)))
+    if shape == "exp" and any(v == 0 for v in values) or (
+            shape == "exp" and len({v > 0 for v in values}) > 1):
+        raise RecipeError("shape \"exp\" needs non-zero values of one sign", where(("shape",)))
+    return ValueSpec("per-phase", unit, values, glide_s=glide, shape=shape)
+
+
+def _require(form, allow, key, where):
+    if form not in allow:
+        raise RecipeError(f"{key} cannot change over time (a {form} value): give one constant "
+                          "value", where(()))
+
+
+def _check_keys(raw: dict, allowed: tuple, what: str, where):
+    for k in raw:
+        if k not in allowed:
+            hint = suggest(str(k), allowed)
+            did = f"; did you mean '{hint}'?" if hint else ""
+            raise RecipeError(f"unknown key '{k}' in {what}{did} allowed: {', '.join(allowed)}",
+                              where((k,)))
+
+
+def _shape(value, where) -> str:
+    try:
+        kind, c = _parse_shape(value)
+    except Exception:
+        hint = suggest(str(value), CURVE_SHAPES)
+        did = f"; did you mean '{hint}'?" if hint else ""
+        raise RecipeError(f"unknown shape {quote(value)}{did} allowed: "
+                          f"{', '.join(CURVE_SHAPES)}", where) from None
+    return f"curve:{c!r}" if kind == "curve" else kind
