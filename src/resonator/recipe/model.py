@@ -461,7 +461,7 @@ def _parse_param(pname, info, rawv, timeline, glide, sr, where, warnings, layer,
         spec = parse_value(rawv, unit, key=pname, timeline=timeline, default_glide=glide,
                            where=where, **kw)
         lo, hi = spec.bounds()
-        if info.range is not None and (lo < info.range[0] or hi > info.range[1]):
+        if info.range is not None and not default and (lo < info.range[0] or hi > info.range[1]):
             bad = lo if lo < info.range[0] else hi
             raise RecipeError(f"{pname} = {bad:g} {unit} is outside the allowed range "
                               f"{info.range[0]:g}..{info.range[1]:g} ({info.doc})", where(()))

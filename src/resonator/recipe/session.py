@@ -229,6 +229,10 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> 
         try:
             for tgt in kind.targets(params, ctx) or []:
                 d = dict(tgt)
+                s0, s1 = float(d.get("start_s", 0.0)), float(d.get("end_s", duration))
+                mid = np.linspace(s0, s1, 9)
+                if np.min(envelope.evaluate(mid)) < 0.999:
+                    continue  # the layer is silent or fading in part of this window
                 d.setdefault("layer", spec.name)
                 d["source"] = "layer"
                 implied.append(d)
