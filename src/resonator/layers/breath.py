@@ -12,7 +12,8 @@ Pattern parameters that default to 0 mean "the pattern's own default" (see
 the chosen pattern and is not 0 gives a warning.
 
 Target kind emitted: ``breath_rate`` (breaths per minute of the slow envelope), one per phase
-where the breaths are regular, else per window of four regular breaths.
+where the breaths are regular, else per window of four breaths (skipping stretches
+whose breath lengths differ by more than 30 %, such as Wim Hof rounds).
 """
 from __future__ import annotations
 
@@ -174,8 +175,9 @@ def targets_breath(params, ctx):
                             end_s=float(inside[-1, 0] + inside[-1, 1]), expected=float(bpm),
                             tolerance=float(max(0.2, 0.03 * bpm))))
             continue
+        # a changing pace: windows of four breaths, skipping irregular stretches (Wim Hof)
         groups = [inside[i:i + 4] for i in range(0, len(inside) - 3, 4)]
-        groups = [g for g in groups if g[:, 1].max() <= 1.05 * g[:, 1].min()]
+        groups = [g for g in groups if g[:, 1].max() <= 1.3 * g[:, 1].min()]
         if len(groups) > 5:
             groups = [groups[i] for i in np.linspace(0, len(groups) - 1, 5).round().astype(int)]
         for g in groups:

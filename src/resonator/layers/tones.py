@@ -128,18 +128,19 @@ register(LayerKind("monaural", "monaural beat: two tones in both ears, beating a
 
 # ----------------------------------------------------------------------------- isochronic
 def gate_shape(frac, rate_hz, duty, ramp_s):
-    """Raised-cosine gate at cycle fraction ``frac``: on for ``duty`` of each cycle.
+    """Raised-cosine gate at cycle fraction ``frac``: above half level for ``duty`` of a cycle.
 
-    Edges last ``ramp_s`` seconds, shortened to half the on or off time when the cycle is too
-    short. Returns values in [0, 1].
+    The edges last ``ramp_s`` seconds and are centred on the cycle start (rising) and on
+    ``duty / rate`` (falling), so the gate crosses half level exactly there; at high rates the
+    ramps shorten to the on or off time. Returns values in [0, 1].
     """
     period = 1.0 / rate_hz
     on = duty * period
-    ramp = np.minimum(ramp_s, 0.5 * np.minimum(on, period - on))
-    tau = frac * period
+    ramp = np.minimum(ramp_s, np.minimum(on, period - on))
+    tau = np.mod(frac * period + 0.5 * ramp, period)  # shifted: rise starts at tau = 0
     rise = raised_cosine(tau / ramp)
-    fall = raised_cosine((on - tau) / ramp)
-    return np.where(tau < on, np.minimum(rise, fall), 0.0)
+    fall = raised_cosine((on + ramp - tau) / ramp)
+    return np.where(tau < on + ramp, np.minimum(rise, fall), 0.0)
 
 
 ISOCHRONIC_PARAMS = {
@@ -160,7 +161,9 @@ def build_isochronic(params, ctx) -> Node:
     """Isochronic tone: a sine gated at ``rate`` with raised-cosine edges (never a hard gate).
 
     The gate is a pure function of the rate's phase (exact integral when the rate is a constant
-    or a curve). Edges last ``ramp_s`` (shortened to half the on/off time at high rates).
+    or a curve). It is above half level for ``duty`` of each cycle; edges last ``ramp_s``
+    (shortened to the on or off time at high rates); ``depth`` < 1 leaves a floor of
+    ``1 - depth``.
     """
     ramp = float(params["ramp_s"])
     if not 0.002 <= ramp <= 0.010:

@@ -1,0 +1,266 @@
+"""Known-answer tests for the tone layers: binaural, monaural, isochronic, pulse, gamma.
+
+Every test renders a few seconds and measures the signal (peak frequency per channel, Hilbert
+envelope and its spectrum, envelope percentiles, pulse counts, clicks) against the value the
+parameters imply.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from resonator.errors import RecipeError
+from resonator.graph import Constant, Curve, FunctionOfTime
+from resonator.layers import LAYER_KINDS, LayerContext
+from resonator.layers.base import UNITS
+from resonator.measure.dynamics import click_score
+from resonator.measure.frequency import peak_frequency
+from resonator.measure.modulation import am_rate_depth, gated_depth, share_in_band
+from resonator.render import render_array
+
+NON_NUMERIC = ("choice", "text", "path", "bool", "int", "list")
+
+
+def make_ctx(sr=16000, duration_s=8.0, phases=None, warnings=None, recipe_dir="."):
+    return LayerContext(
+        sr=sr, duration_s=duration_s, phases=phases or [("main", 0.0, duration_s)],
+        temperature=Constant(0.5), recipe_dir=Path(recipe_dir), layer_name="test-layer",
+        where="test.toml: layer \"x\"",
+        warn=(warnings.append if warnings is not None else (lambda m: None)))
+
+
+def make_params(kind, **given):
+    """Every declared parameter, as the recipe layer passes them (numbers -> nodes)."""
+    out = {}
+    for name, info in LAYER_KINDS[kind].params.items():
+        v = given.get(name, info.default)
+        if info.automatable and info.unit not in NON_NUMERIC and not hasattr(v, "channels"):
+            v = Constant(float(v))
+        out[name] = v
+    return out
+
+
+def render(kind, duration_s=4.0, sr=16000, ctx=None, **given):
+    ctx = ctx or make_ctx(sr, duration_s)
+    node = LAYER_KINDS[kind].build(make_params(kind, **given), ctx)
+    assert node.channels == 2
+    return render_array(node, duration_s, sr=ctx.sr)
+
+
+def hilbert_env(x):
+    return np.abs(signal.hilbert(x))
+
+
+# ----------------------------------------------------------------------------- contract
+def test_registry_has_every_kind_and_sane_declarations():
+    want = {"binaural", "monaural", "isochronic", "pulse", "gamma", "breath", "noise", "drone",
+            "bell", "music"}
+    assert want <= set(LAYER_KINDS)
+    for kind in want:
+        for name, info in LAYER_KINDS[kind].params.items():
+            assert info.unit in UNITS or info.unit in NON_NUMERIC, (kind, name)
+            assert info.doc, (kind, name)
+            if info.choices:
+                assert info.default in info.choices, (kind, name)
+            if info.range and isinstance(info.default, (int, float)):
+                assert info.range[0] <= info.default <= info.range[1], (kind, name)
+
+
+@pytest.mark.parametrize("kind", ["binaural", "monaural", "isochronic", "pulse", "gamma",
+                                  "breath", "noise", "drone", "bell"])
+def test_defaults_build_stereo_at_nominal_level(kind):
+    sr = 24000
+    x = render(kind, 3.0, sr=sr, ctx=make_ctx(sr, 3.0))
+    peak = np.abs(x).max()
+    assert 0.2 < peak <= 1.05, peak
+    assert np.all(np.isfinite(x))
+
+
+# ----------------------------------------------------------------------------- binaural
+def test_binaural_sbagen_convention_and_flat_envelopes():
+    sr = 16000
+    x = render("binaural", 4.0, sr, carrier=200.0, beat=6.0)
+    assert abs(peak_frequency(x[0], sr, 100, 300) - 203.0) < 1e-3
+    assert abs(peak_frequency(x[1], sr, 100, 300) - 197.0) < 1e-3
+    for ch in x:  # each ear alone carries no beat
+        env = hilbert_env(ch)[sr // 4: -sr // 4]
+        assert 1 - np.percentile(env, 2) / np.percentile(env, 98) < 0.01
+    assert click_score(x, sr) < 3
+
+
+def test_binaural_curve_glides_have_exact_beat_and_are_functions_of_time():
+    sr, dur = 16000, 8.0
+    carrier = Curve([(0, 200.0), (dur, 300.0)])
+    beat = Curve([(0, 4.0), (dur, 8.0)])
+    ctx = make_ctx(sr, dur)
+    node = LAYER_KINDS["binaural"].build(make_params("binaural", carrier=carrier, beat=beat), ctx)
+    x = render_array(node, dur, sr=sr)
+    for c in (2.0, 4.0, 6.0):
+        seg = slice(int((c - 0.5) * sr), int((c + 0.5) * sr))
+        lf = peak_frequency(x[0, seg], sr, 150, 350)
+        rf = peak_frequency(x[1, seg], sr, 150, 350)
+        assert abs((lf - rf) - (4.0 + 4.0 * c / dur)) < 0.02
+        assert abs(0.5 * (lf + rf) - (200 + 100 * c / dur)) < 0.05
+    win = render_array(node, 1.0, sr=sr, start_s=5.0)
+    np.testing.assert_allclose(win, x[:, 5 * sr: 6 * sr], atol=1e-6)
+    assert click_score(x, sr) < 3
+
+
+def test_binaural_beat_bound_to_a_function_of_time_uses_running_phase():
+    sr, dur = 16000, 6.0
+    beat = FunctionOfTime(lambda t: 5.0 + 0.0 * t, bounds=(5.0, 5.0))
+    x = render("binaural", dur, sr, beat=beat, carrier=300.0)
+    lf = peak_frequency(x[0, sr:], sr, 250, 350)
+    rf = peak_frequency(x[1, sr:], sr, 250, 350)
+    assert abs(lf - rf - 5.0) < 1e-3
+
+
+def test_binaural_targets_follow_phases_and_glides():
+    ctx = make_ctx(16000, 120.0, phases=[("warm", 0.0, 60.0), ("cool", 60.0, 120.0)])
+    beat = Curve([(0, 10.0), (60, 10.0), (120, 4.0)])
+    t = LAYER_KINDS["binaural"].targets(make_params("binaural", beat=beat), ctx)
+    warm = [d for d in t if d["phase"] == "warm"]
+    cool = [d for d in t if d["phase"] == "cool"]
+    assert len(warm) == 1 and warm[0]["expected"] == 10.0 and warm[0]["end_s"] == 60.0
+    assert len(cool) == 5
+    for d in cool:
+        centre = 0.5 * (d["start_s"] + d["end_s"])
+        assert abs(d["expected"] - (10.0 - 6.0 * (centre - 60.0) / 60.0)) < 1e-9
+        assert d["kind"] == "binaural_beat" and d["layer"] == "test-layer"
+
+
+def test_binaural_refuses_beat_larger_than_twice_the_carrier():
+    with pytest.raises(RecipeError, match="beat"):
+        render("binaural", 1.0, carrier=20.0, beat=50.0)
+
+
+# ----------------------------------------------------------------------------- monaural
+def test_monaural_has_a_real_envelope_at_the_beat_in_each_ear():
+    sr = 16000
+    x = render("monaural", 6.0, sr, carrier=250.0, beat=7.0)
+    np.testing.assert_array_equal(x[0], x[1])
+    rate, _ = am_rate_depth(x[:1], sr)
+    assert abs(rate - 7.0) < 0.01
+    env = hilbert_env(x[0])[sr // 2: -sr // 2]
+    assert 1 - np.percentile(env, 2) / np.percentile(env, 98) > 0.9
+
+
+# ----------------------------------------------------------------------------- isochronic
+def test_isochronic_rate_depth_and_soft_edges():
+    sr = 16000
+    x = render("isochronic", 6.0, sr, carrier=300.0, rate=10.0, duty=0.5)
+    rate, _ = am_rate_depth(x, sr, rate_hint_hz=10.0)
+    assert abs(rate - 10.0) < 0.01
+    assert gated_depth(x, sr) > 0.97
+    assert abs(peak_frequency(x[0], sr, 100, 1000) - 300.0) < 0.01
+    assert click_score(x, sr) < 4
+    # the gate opens over the ramp: the envelope's steepest rise is that of a 5 ms raised cosine
+    env = hilbert_env(x[0])
+    env = signal.sosfiltfilt(signal.butter(2, 1000, fs=sr, output="sos"), env)
+    steepest = np.abs(np.diff(env)).max() * sr  # per second
+    assert steepest < 1.2 * np.pi / (2 * 0.005)
+    # open for half of each cycle
+    open_share = np.mean(env > 0.5 * env.max())
+    assert abs(open_share - 0.5) < 0.03
+
+
+def test_isochronic_partial_depth_and_gliding_rate():
+    sr = 16000
+    x = render("isochronic", 4.0, sr, depth=0.5, rate=6.0)
+    assert abs(gated_depth(x, sr) - 0.5) < 0.03
+    dur = 8.0
+    rate = Curve([(0, 8.0), (dur, 12.0)])
+    x = render("isochronic", dur, sr, rate=rate)
+    seg = x[:, 3 * sr: 5 * sr]
+    r, _ = am_rate_depth(seg, sr, rate_hint_hz=10.0)
+    assert abs(r - 10.0) < 0.1
+
+
+def test_isochronic_refuses_hard_gates():
+    with pytest.raises(RecipeError, match="ramp_s"):
+        render("isochronic", 1.0, ramp_s=0.0005)
+
+
+# ----------------------------------------------------------------------------- pulse
+def _count_bursts(x, sr, smooth_hz=30.0):
+    env = hilbert_env(x[0])
+    env = signal.sosfiltfilt(signal.butter(2, smooth_hz, fs=sr, output="sos"), env)
+    above = env > 0.3 * env.max()
+    return int(np.sum(above[1:] & ~above[:-1]) + above[0])
+
+
+@pytest.mark.parametrize("style,rate", [("thump", 4.0), ("thump", 11.0), ("click", 3.0)])
+def test_pulse_counts_and_rate(style, rate):
+    sr, dur = 16000, 5.0
+    x = render("pulse", dur, sr, style=style, rate=rate)
+    assert _count_bursts(x, sr, smooth_hz=4 * rate if style == "thump" else 200.0) == int(
+        round(dur * rate))
+    r, _ = am_rate_depth(x, sr, rate_hint_hz=rate)
+    assert abs(r - rate) < 0.02
+    if style == "thump":
+        assert abs(peak_frequency(x[0], sr, 20, 200) - 60.0) < 6.0
+        assert click_score(x, sr) < 8
+
+
+def test_pulse_refuses_unknown_style():
+    with pytest.raises(RecipeError, match="style"):
+        render("pulse", 1.0, style="boom")
+
+
+# ----------------------------------------------------------------------------- gamma
+@pytest.mark.parametrize("rate", [40.0, 38.0])
+def test_gamma_genus_pips(rate):
+    sr, dur = 32000, 4.0
+    x = render("gamma", dur, sr, ctx=make_ctx(sr, dur), rate=rate)
+    r, _ = am_rate_depth(x, sr, rate_hint_hz=rate)
+    assert abs(r - rate) < 0.05
+    share = share_in_band(x, sr, rate - 2, rate + 2)
+    assert 0.42 < share < 0.62, share
+    # pips: 1 ms, one per cycle, carrier 10 kHz
+    assert abs(peak_frequency(x[0], sr, 5000, 15000) - 10000.0) < 50
+    assert np.mean(np.abs(x[0]) > 1e-6) < 0.05
+    assert _count_bursts(x, sr, smooth_hz=2000.0) == int(dur * rate)
+
+
+def test_gamma_am_tone_depth_and_rate():
+    sr = 16000
+    x = render("gamma", 4.0, sr, mode="am", depth=1.0)
+    r, d = am_rate_depth(x, sr, rate_hint_hz=40.0)
+    assert abs(r - 40.0) < 0.05 and abs(d - 1.0) < 0.02
+    assert abs(peak_frequency(x[0], sr, 100, 1000) - 400.0) < 0.5
+    assert share_in_band(x, sr, 38, 42) > 0.9
+    x = render("gamma", 4.0, sr, mode="am", depth=0.5, carrier=250.0)
+    r, d = am_rate_depth(x, sr, rate_hint_hz=40.0)
+    assert abs(d - 0.5) < 0.02
+
+
+def test_gamma_am_pink_noise_share():
+    sr = 16000
+    x = render("gamma", 6.0, sr, mode="am", source="pink")
+    share = share_in_band(x, sr, 38, 42)
+    assert 0.55 < share < 0.9, share
+    r, _ = am_rate_depth(x, sr, rate_hint_hz=40.0)
+    assert abs(r - 40.0) < 0.05
+    assert abs(np.corrcoef(x[0], x[1])[0, 1]) < 0.1  # independent noise per ear
+
+
+def test_gamma_carrier_above_nyquist_is_a_recipe_error():
+    with pytest.raises(RecipeError, match="carrier"):
+        render("gamma", 1.0, 16000, mode="genus")
+
+
+def test_rate_from_a_node_uses_a_running_phase_that_window_renders_reproduce():
+    sr, dur = 16000, 6.0
+    rate = Constant(6.0) + FunctionOfTime(lambda t: 4.0 * np.asarray(t) / dur)  # a Sum node
+    ctx = make_ctx(sr, dur)
+    node = LAYER_KINDS["isochronic"].build(make_params("isochronic", rate=rate), ctx)
+    full = render_array(node, dur, sr=sr, block_frames=4096)
+    other = render_array(node, dur, sr=sr, block_frames=1000)
+    np.testing.assert_allclose(full, other, atol=1e-9)
+    win = render_array(node, 1.0, sr=sr, start_s=4.0, block_frames=4096)
+    np.testing.assert_allclose(win, full[:, 4 * sr: 5 * sr], atol=1e-9)
+    r, _ = am_rate_depth(full[:, 2 * sr: 4 * sr], sr, rate_hint_hz=8.0)
+    assert abs(r - 8.0) < 0.1
