@@ -129,3 +129,34 @@ def test_rf64_chosen_past_4_gib(tmp_path):
         _choose_format(tmp_path / "x.flac", None, "32f", 100, 2)
     with pytest.raises(AudioFileError, match="wav or flac"):
         _choose_format(tmp_path / "x.mp3", None, "16", 100, 2)
+
+
+@pytest.mark.parametrize("bits", ["16", "24", "32f"])
+@pytest.mark.parametrize("channels", [1, 2, 3])
+@pytest.mark.parametrize("rf64", [False, True])
+def test_own_wav_writer_reads_back_exactly(tmp_path, bits, channels, rf64):
+    from resonator.render import quantize
+    from resonator.wavfile import WavWriter
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-0.9, 0.9, (channels, 1001))
+    data, _ = quantize(x, 0, bits, 0)
+    path = tmp_path / "w.wav"
+    with WavWriter(path, 44100, channels, bits, 1001, rf64=rf64) as w:
+        w.write(data[:500])
+        w.write(data[500:])
+    info = sf.info(path)
+    assert (info.samplerate, info.channels, info.frames) == (44100, channels, 1001)
+    assert info.format == ("RF64" if rf64 else "WAV" if channels <= 2 else "WAVEX")
+    back, _ = sf.read(path, dtype="float64", always_2d=True)
+    scale = {"16": 32768.0, "24": 8388608.0, "32f": 1.0}[bits]
+    assert np.array_equal(back * scale, data.astype(np.float64))
+
+
+def test_wav_writer_refuses_a_short_write(tmp_path):
+    from resonator.wavfile import WavWriter
+
+    w = WavWriter(tmp_path / "s.wav", 8000, 1, "16", 10)
+    w.write(np.zeros((5, 1), np.int16))
+    with pytest.raises(ValueError, match="declares"):
+        w.close()

@@ -25,6 +25,7 @@ import numpy as np
 from .errors import AudioFileError, GraphError, OutputExistsError
 from .graph.core import Node, RenderContext, prepare, walk
 from .graph.kernels import mix64
+from .wavfile import WavWriter
 
 DEFAULT_BLOCK = 16384
 FORMATS = ("wav", "flac")
@@ -113,8 +114,8 @@ def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start
 
 
 # --------------------------------------------------------------------------- quantisation
-@numba.njit(cache=True)
-def _quantize(block, start, seed, full_scale, dither, out):  # pragma: no cover - numba
+@numba.njit(cache=True, fastmath=True)
+def _quantize(block, start, seed, full_scale, dither, out, noise):  # pragma: no cover - numba
     """Scale, TPDF-dither, round and clip ``block`` (ch, n) into interleaved ``out`` (n, ch).
 
     Full scale is 2**(bits-1), the convention soundfile/libsndfile read back with, so a sample
@@ -122,51 +123,55 @@ def _quantize(block, start, seed, full_scale, dither, out):  # pragma: no cover 
 
     The dither at (channel c, absolute frame i) is (u1 - u2) LSB with u1, u2 two 16-bit
     uniforms from a 64-bit hash of (seed, i, c // 2): TPDF, and a pure function of position,
-    so it does not depend on block size. One hash serves two channels. Returns the number of
-    clipped samples.
+    so it does not depend on block size. One hash serves two channels. ``noise`` is scratch
+    space shaped like ``block``. Returns the number of clipped samples.
     """
     channels, n = block.shape
+    inv = 1.0 / 65536.0
+    mask = np.uint64(0xFFFF)
+    if dither:
+        base = mix64(np.uint64(seed) ^ np.uint64(0x5DEECE66D))
+        for c2 in range(0, channels, 2):
+            b = base ^ (np.uint64(c2) << np.uint64(40))
+            for j in range(n):
+                h = mix64(b ^ np.uint64(start + j))
+                noise[c2, j] = (np.float64(h & mask) - np.float64((h >> np.uint64(16)) & mask)) * inv
+                if c2 + 1 < channels:
+                    noise[c2 + 1, j] = (np.float64((h >> np.uint64(32)) & mask)
+                                        - np.float64(h >> np.uint64(48))) * inv
+    else:
+        noise[:, :] = 0.0
     lo = -full_scale
     hi = full_scale - 1.0
     clipped = 0
-    inv = 1.0 / 65536.0
-    mask = np.uint64(0xFFFF)
-    base = mix64(np.uint64(seed) ^ np.uint64(0x5DEECE66D))
-    for j in range(n):
-        h = np.uint64(0)
-        for c in range(channels):
-            v = block[c, j] * full_scale
-            if dither:
-                if c % 2 == 0:
-                    h = mix64(base ^ (np.uint64(start + j) * np.uint64(channels)) ^ np.uint64(c))
-                else:
-                    h = h >> np.uint64(32)
-                u1 = np.float64(h & mask) + 0.5
-                u2 = np.float64((h >> np.uint64(16)) & mask) + 0.5
-                v += (u1 - u2) * inv
-            r = math.floor(v + 0.5)
-            if r > hi:
-                r = hi
-                clipped += 1
-            elif r < lo:
-                r = lo
-                clipped += 1
-            out[j, c] = r
+    for c in range(channels):
+        for j in range(n):
+            v = block[c, j] * full_scale + noise[c, j]
+            clipped += (v > hi + 0.5) or (v < lo - 0.5)
+            v = min(max(v, lo), hi)
+            out[j, c] = math.floor(v + 0.5)
     return clipped
 
 
-def quantize(block: np.ndarray, start: int, bits: str, seed: int) -> tuple[np.ndarray, int]:
-    """Convert a float block to the file's sample type; return (interleaved array, clipped count)."""
+def quantize(block: np.ndarray, start: int, bits: str, seed: int, *, shift24: bool = False
+             ) -> tuple[np.ndarray, int]:
+    """Convert a float block to the file's sample type; return (interleaved array, clipped count).
+
+    16-bit: int16 with TPDF dither. 24-bit: int32 holding the 24-bit value (left-justified
+    when ``shift24``, as soundfile expects). 32f: float32.
+    """
     if bits == "32f":
         return np.ascontiguousarray(block.T, dtype=np.float32), int(np.sum(np.abs(block) > 1.0))
     block = np.ascontiguousarray(block, dtype=np.float64)
+    scratch = np.empty_like(block)
     if bits == "16":
         out = np.empty((block.shape[1], block.shape[0]), dtype=np.int16)
-        clipped = _quantize(block, start, seed, 32768.0, True, out)
-    else:  # 24-bit, left-justified in int32 as soundfile expects
-        tmp = np.empty((block.shape[1], block.shape[0]), dtype=np.int32)
-        clipped = _quantize(block, start, seed, 8388608.0, False, tmp)
-        out = tmp << 8
+        clipped = _quantize(block, start, seed, 32768.0, True, out, scratch)
+    else:
+        out = np.empty((block.shape[1], block.shape[0]), dtype=np.int32)
+        clipped = _quantize(block, start, seed, 8388608.0, False, out, scratch)
+        if shift24:
+            out <<= 8
     return out, int(clipped)
 
 
@@ -290,13 +295,17 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     clipped = 0
     done = 0
     try:
-        with sf.SoundFile(tmp, "w", samplerate=sr, channels=node.channels, subtype=subtype,
-                          format=container) as f:
+        if container in ("WAV", "RF64"):
+            writer = WavWriter(tmp, sr, node.channels, bits, total, rf64=container == "RF64")
+        else:
+            writer = sf.SoundFile(tmp, "w", samplerate=sr, channels=node.channels,
+                                  subtype=subtype, format=container)
+        with writer as f:
             for pos, block in _chain(first_block, blocks):
                 if post is not None:
                     block = post(block, pos)
                 peak = max(peak, float(np.max(np.abs(block))))
-                data, c = quantize(block, pos, bits, seed)
+                data, c = quantize(block, pos, bits, seed, shift24=container == "FLAC")
                 clipped += c
                 f.write(data)
                 done += block.shape[1]

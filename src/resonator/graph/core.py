@@ -239,8 +239,14 @@ class Sum(Node):
         return {str(i): t for i, t in enumerate(self.terms)}
 
     def _process(self, ctx, start, frames):
-        out = np.zeros((self.channels, frames))
-        for t in self.terms:
+        first, *rest = self.terms
+        x = ctx.pull(first, start, frames)
+        if not rest:
+            return np.array(np.broadcast_to(x, (self.channels, frames)))
+        out = np.add(x, ctx.pull(rest[0], start, frames))  # one pass: never zeros-then-add
+        if out.shape != (self.channels, frames):
+            out = np.array(np.broadcast_to(out, (self.channels, frames)))
+        for t in rest[1:]:
             out += ctx.pull(t, start, frames)
         return out
 
@@ -273,13 +279,19 @@ class Product(Node):
 
     def _process(self, ctx, start, frames):
         first, *others = self.factors
-        out = np.array(np.broadcast_to(ctx.pull(first, start, frames), (self.channels, frames)))
-        for f in others:
+        x = ctx.pull(first, start, frames)
+        shape = (self.channels, frames)
+        if not others:
+            return np.array(np.broadcast_to(x, shape))
+        f = others[0]
+        c = constant_value(f)
+        y = c if c is not None else ctx.pull(f, start, frames)
+        out = np.multiply(x, y)  # one pass: never copy-then-multiply
+        if out.shape != shape:
+            out = np.array(np.broadcast_to(out, shape))
+        for f in others[1:]:
             c = constant_value(f)
-            if c is not None:
-                out *= c
-            else:
-                out *= ctx.pull(f, start, frames)
+            out *= c if c is not None else ctx.pull(f, start, frames)
         return out
 
 

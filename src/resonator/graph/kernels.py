@@ -70,28 +70,52 @@ def sos_inplace(x, sos, zi):  # pragma: no cover - numba
         x[j] = v
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=True)
 def sine_from_anchors(out, sin_a, cos_a, cos_t, sin_t, offset, amp):  # pragma: no cover
     """out[j] = amp * sin(phase) from anchor phases on a grid of len(cos_t) samples.
 
     Sample j of the block sits ``offset + j`` samples after the first anchor; anchor s covers
-    samples [s*G, (s+1)*G). sin(a + b) = sin a cos b + cos a sin b.
+    samples [s*G, (s+1)*G). sin(a + b) = sin a cos b + cos a sin b. The inner loop runs over
+    aligned slices so it vectorises.
     """
     G = cos_t.shape[0]
     n = out.shape[0]
     j = 0
     s = offset // G
-    k = offset - s * G
+    k0 = offset - s * G
     while j < n:
         sa = amp * sin_a[s]
         ca = amp * cos_a[s]
-        stop = min(n, j + G - k)
-        for i in range(j, stop):
-            out[i] = sa * cos_t[k] + ca * sin_t[k]
-            k += 1
-        j = stop
+        m = min(n - j, G - k0)
+        for i in range(m):
+            out[j + i] = sa * cos_t[k0 + i] + ca * sin_t[k0 + i]
+        j += m
         s += 1
-        k = 0
+        k0 = 0
+
+
+@numba.njit(cache=True, fastmath=True)
+def pink_noise(key, start, out, state):  # pragma: no cover - numba
+    """Uniform hash noise through Paul Kellet's refined pink filter (state: 7 floats).
+
+    Specialised (constant coefficients, locals in registers) because pink is the most used
+    noise: about 3 ns a sample. Same recursion as :func:`colored_noise` with the pink bank.
+    """
+    b0, b1, b2, b3, b4, b5, xp = state[0], state[1], state[2], state[3], state[4], state[5], state[6]
+    k0 = np.uint64(key)
+    scale = math.sqrt(12.0) * _INV53
+    for j in range(out.shape[0]):
+        h = mix64(k0 ^ np.uint64(start + j))
+        x = np.float64(h >> np.uint64(11)) * scale - 0.5 * math.sqrt(12.0)
+        b0 = 0.99886 * b0 + 0.0555179 * x
+        b1 = 0.99332 * b1 + 0.0750759 * x
+        b2 = 0.96900 * b2 + 0.1538520 * x
+        b3 = 0.86650 * b3 + 0.3104856 * x
+        b4 = 0.55000 * b4 + 0.5329522 * x
+        b5 = -0.7616 * b5 - 0.0168980 * x
+        out[j] = (b0 + b1) + (b2 + b3) + (b4 + b5) + 0.5362 * x + 0.115926 * xp
+        xp = x
+    state[0], state[1], state[2], state[3], state[4], state[5], state[6] = b0, b1, b2, b3, b4, b5, xp
 
 
 @numba.njit(cache=True, fastmath=True)

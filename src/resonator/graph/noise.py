@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import GraphError
 from .core import Node, as_node
-from .kernels import colored_noise, hash_noise
+from .kernels import colored_noise, hash_noise, pink_noise
 
 COLORS = ("white", "pink", "brown", "blue", "violet")
 NOISE_RMS = 0.25
@@ -135,8 +135,11 @@ class Noise(Node):
         x = np.empty((self.channels, frames))
         poles, gains, direct, delayed, diff = self._bank
         for c in range(self.channels):
-            colored_noise(self._keys[c], start, x[c], self.color == "white", poles, gains,
-                          direct, delayed, diff, self._state[c])
+            if self.color == "pink":
+                pink_noise(self._keys[c], start, x[c], self._state[c])
+            else:
+                colored_noise(self._keys[c], start, x[c], self.color == "white", poles, gains,
+                              direct, delayed, diff, self._state[c])
         amp = ctx.pull_param(self.amplitude, start, frames)
         if isinstance(amp, float):
             x *= self._scale * amp
