@@ -29,7 +29,7 @@ from .temperature import (
     parse_session_temperature,
     temperature_function,
 )
-from .values import NUMERIC_UNITS, PARSERS, Timeline, ValueSpec, parse_value
+from .values import NUMERIC_UNITS, PARSERS, UNIT_LABEL, Timeline, ValueSpec, parse_value
 
 #: top-level keys and their meaning (also used by the JSON schema and "did you mean")
 SESSION_KEYS = {
@@ -461,14 +461,15 @@ def _parse_param(pname, info, rawv, timeline, glide, sr, where, warnings, layer,
         spec = parse_value(rawv, unit, key=pname, timeline=timeline, default_glide=glide,
                            where=where, **kw)
         lo, hi = spec.bounds()
-        if info.range is not None and not default and (lo < info.range[0] or hi > info.range[1]):
-            bad = lo if lo < info.range[0] else hi
-            raise RecipeError(f"{pname} = {bad:g} {unit} is outside the allowed range "
-                              f"{info.range[0]:g}..{info.range[1]:g} ({info.doc})", where(()))
         if unit == "hz" and max(abs(lo), abs(hi)) >= sr / 2:
             raise RecipeError(f"{pname} reaches {max(abs(lo), abs(hi)):g} Hz, at or above the "
                               f"Nyquist frequency {sr / 2:g} Hz of the {sr} Hz sample rate",
                               where(()))
+        ul = (" " + UNIT_LABEL[unit]) if UNIT_LABEL[unit] else ""
+        if info.range is not None and not default and (lo < info.range[0] or hi > info.range[1]):
+            bad = lo if lo < info.range[0] else hi
+            raise RecipeError(f"{pname} = {bad:g}{ul} is outside the allowed range "
+                              f"{info.range[0]:g}..{info.range[1]:g}{ul} ({info.doc})", where(()))
         if unit == "s" and spec.form == "constant" and pname.endswith(("duration", "length")) \
                 and spec.data <= 0:
             raise RecipeError(f"{pname} must be longer than 0 s", where(()))

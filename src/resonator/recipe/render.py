@@ -71,6 +71,13 @@ class Progress:
                                        "{postfix}")
         sr = self.session.sr
         base = self.start_s if label == "rendering" else 0.0
+        if self.bar is None:
+            self.phase = self.session.phase_at(base)
+            print(f"{label}: phase {self.phase} (at {format_duration(base)})", file=self.stream,
+                  flush=True)
+        else:
+            self.phase = self.session.phase_at(base)
+            self.bar.set_postfix_str(f"phase {self.phase}")
 
         def update(done: int, total: int) -> None:
             phase = self.session.phase_at(base + done / sr - 1e-9 if done else base)

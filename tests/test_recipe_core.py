@@ -1,0 +1,325 @@
+"""Known-answer tests of the recipe system: temperature, value forms, glides, locations, extends."""
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import peak_hz
+from resonator.errors import RecipeError
+from resonator.recipe import build_session, load_recipe, plan
+from resonator.recipe.loader import Locator
+from resonator.render import render_array
+from resonator.session.schedules import schedule_curve
+
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(text).lstrip())
+    return p
+
+
+BASE = """
+title = "t"
+glide = "4s"
+fade_in = "0.5s"
+fade_out = "0.5s"
+
+[[phase]]
+name = "energize"
+duration = "100s"
+temperature = {to = 1.0, schedule = "cosine"}
+
+[[phase]]
+name = "metta"
+duration = "50s"
+
+[[phase]]
+name = "cool"
+duration = "100s"
+temperature = {to = 0.1, schedule = "exponential", time = "60s"}
+
+[[layer]]
+name = "beat"
+kind = "binaural"
+carrier = "200 Hz"
+beat = {energize = "10 Hz", metta = "20 Hz", cool = "4 Hz"}
+gain = "-6 dB"
+"""
+
+
+def test_temperature_matches_schedule_closed_form(tmp_path):
+    r = load_recipe(write(tmp_path, "a.toml", BASE))
+    t = np.array([0.0, 25.0, 50.0, 100.0, 120.0, 150.0, 180.0, 210.0, 249.0])
+    T = r.temperature(t)
+    # cosine heating 0 -> 1 over 100 s
+    assert T[0] == 0.0 and T[3] == 1.0
+    assert T[1] == pytest.approx(0.5 - 0.5 * math.cos(math.pi * 0.25), abs=1e-12)
+    assert T[2] == pytest.approx(0.5, abs=1e-12)
+    assert T[4] == 1.0 and T[5] == 1.0  # metta holds
+    # exponential cooling 1 -> 0.1 over 60 s from 150 s: midpoint is the geometric mean
+    assert T[6] == pytest.approx(math.sqrt(0.1), abs=1e-12)
+    assert T[6] == pytest.approx(float(schedule_curve("exponential", 0.5, 1.0, 0.1)), abs=1e-12)
+    assert T[7] == pytest.approx(0.1) and T[8] == pytest.approx(0.1)  # holds after the time
+
+
+@pytest.mark.parametrize("schedule", ["linear", "exponential", "logarithmic", "lundy-mees",
+                                      "cosine", "sigmoid", "stepped"])
+def test_every_schedule_known_answer(tmp_path, schedule):
+    text = BASE.replace('schedule = "exponential", time = "60s"', f'schedule = "{schedule}"')
+    r = load_recipe(write(tmp_path, "a.toml", text))
+    x = np.linspace(0, 1, 11)
+    got = r.temperature(150.0 + 100.0 * x)
+    assert np.allclose(got, schedule_curve(schedule, x, 1.0, 0.1), atol=1e-12)
+
+
+def test_per_phase_glide_measured_in_render(tmp_path):
+    r = load_recipe(write(tmp_path, "a.toml", BASE))
+    s = build_session(r, sr=16000)
+    sr = s.sr
+
+    def left_hz(center):
+        x = render_array(s.node, 0.5, sr=sr, start_s=center - 0.25)
+        return peak_hz(x[0], sr, 150, 260)
+    # beat 10 Hz before 100 s, glides linearly to 20 Hz over 4 s; left = 200 + beat/2
+    assert left_hz(98.0) == pytest.approx(205.0, abs=0.05)
+    assert left_hz(102.0) == pytest.approx(207.5, abs=0.1)   # mid-glide: beat 15 Hz
+    assert left_hz(106.0) == pytest.approx(210.0, abs=0.05)
+    right = render_array(s.node, 0.5, sr=sr, start_s=105.75)[1]
+    assert peak_hz(right, sr, 150, 260) == pytest.approx(190.0, abs=0.05)
+
+
+def test_value_forms_to_nodes(tmp_path):
+    text = BASE.replace('gain = "-6 dB"', 'gain = {temperature = "-30..-12 dB"}')
+    text = text.replace('carrier = "200 Hz"',
+                        'carrier = {points = [["0s", "200 Hz"], ["metta+10s", "300 Hz", "exp"]]}')
+    r = load_recipe(write(tmp_path, "a.toml", text))
+    lay = r.layers[0]
+    tl = r.timeline()
+    assert lay.gain.form == "temperature" and lay.gain.mapping == "db"
+    assert lay.gain.evaluate(tl, np.array([0.0, 50.0, 120.0])) == pytest.approx(
+        [-30.0, -21.0, -12.0])
+    c = lay.params["carrier"]
+    assert c.form == "curve"
+    assert c.evaluate(tl, np.array([0.0, 55.0, 110.0, 200.0])) == pytest.approx(
+        [200.0, 200 * 1.5 ** 0.5, 300.0, 300.0])
+
+
+def test_bare_numbers_take_the_documented_unit(tmp_path):
+    text = BASE.replace('carrier = "200 Hz"', "carrier = 210").replace('gain = "-6 dB"',
+                                                                       "gain = -9")
+    lay = load_recipe(write(tmp_path, "a.toml", text)).layers[0]
+    assert lay.params["carrier"].data == 210.0 and lay.gain.data == -9.0
+
+
+def test_layer_phase_gating_crossfades(tmp_path):
+    text = BASE.replace('gain = "-6 dB"', 'gain = "0 dB"\nphases = ["metta"]')
+    s = build_session(load_recipe(write(tmp_path, "a.toml", text)))
+    env = s.layers[0].envelope
+    t = np.array([50.0, 97.9, 100.0, 102.1, 125.0, 148.0, 150.0, 152.1, 200.0])
+    e = env.evaluate(t)
+    assert e[0] == 0 and e[1] == 0 and e[2] == pytest.approx(0.5) and e[3] == 1
+    assert e[4] == 1 and e[6] == pytest.approx(0.5) and e[7] == 0 and e[8] == 0
+    # raised cosine: smooth, max slope pi/2 per ramp length
+    tt = np.linspace(95, 105, 10001)
+    d = np.diff(env.evaluate(tt)) / np.diff(tt)
+    assert d.max() <= math.pi / 2 / 4 + 1e-3
+
+
+# ------------------------------------------------------------------------------ errors
+def test_misspelled_key_names_file_line_and_suggests(tmp_path):
+    text = BASE.replace('carrier = "200 Hz"', 'carier = "200 Hz"')
+    p = write(tmp_path, "x.toml", text)
+    line = text.lstrip().splitlines().index('carier = "200 Hz"') + 1
+    with pytest.raises(RecipeError) as e:
+        load_recipe(p)
+    msg = str(e.value)
+    assert f"x.toml:{line}: layer \"beat\" > carier" in msg
+    assert "did you mean 'carrier'" in msg and "allowed:" in msg
+
+
+def test_error_inside_inline_table_points_at_its_line(tmp_path):
+    text = BASE.replace('cool = "4 Hz"}', 'cool = "4 Hz", coll = "3 Hz"}')
+    p = write(tmp_path, "x.toml", text)
+    line = [i for i, ln in enumerate(text.lstrip().splitlines(), 1) if "coll" in ln][0]
+    with pytest.raises(RecipeError) as e:
+        load_recipe(p)
+    assert f"x.toml:{line}: layer \"beat\" > beat > coll" in str(e.value)
+    assert "did you mean 'cool'" in str(e.value)
+
+
+@pytest.mark.parametrize("change, expect", [
+    (('carrier = "200 Hz"', 'carrier = "30 kHz"'), "Nyquist"),
+    (('duration = "50s"', 'duration = "-5s"'), "negative"),
+    (('duration = "50s"', 'duration = "0s"'), "longer than 0"),
+    (('kind = "binaural"', 'kind = "binaurl"'), "did you mean 'binaural'"),
+    (('title = "t"', 'title = "t"\nmax_duration = "2m"'), "longer than max_duration"),
+    (('gain = "-6 dB"', 'gain = {metta = "-6 dB", cool = "-30 dB", glide = "0s"}'),
+     "0.1 dB per millisecond"),
+    (('schedule = "cosine"', 'schedule = "cosin"'), "did you mean 'cosine'"),
+    (('time = "60s"', 'time = "160s"'), "does not fit"),
+    (('beat = {energize', 'beat = {enrgize'), "did you mean 'energize'"),
+])
+def test_user_errors_caught_before_audio(tmp_path, change, expect):
+    p = write(tmp_path, "x.toml", BASE.replace(*change))
+    with pytest.raises(RecipeError) as e:
+        build_session(load_recipe(p))
+    assert expect in str(e.value)
+    assert "x.toml:" in str(e.value)
+
+
+def test_nyquist_checked_again_for_rate_override(tmp_path):
+    text = BASE.replace('carrier = "200 Hz"', 'carrier = "3000 Hz"')
+    r = load_recipe(write(tmp_path, "x.toml", text))
+    with pytest.raises(RecipeError, match="Nyquist"):
+        build_session(r, sr=6000)
+
+
+def test_missing_music_file_is_a_recipe_error(tmp_path):
+    text = BASE + '\n[[layer]]\nname = "song"\nkind = "music"\nfile = "nope.flac"\n'
+    p = write(tmp_path, "x.toml", text)
+    with pytest.raises(RecipeError) as e:
+        build_session(load_recipe(p))
+    assert "nope.flac" in str(e.value) and "x.toml" in str(e.value)
+
+
+def test_circular_extends(tmp_path):
+    write(tmp_path, "a.toml", 'extends = "b.toml"\n')
+    write(tmp_path, "b.toml", 'extends = "a.toml"\n')
+    with pytest.raises(RecipeError, match="circular extends"):
+        load_recipe(tmp_path / "a.toml")
+
+
+def test_toml_syntax_error_has_line(tmp_path):
+    p = write(tmp_path, "x.toml", 'title = "t"\n[[phase]\nname = 1\n')
+    with pytest.raises(RecipeError, match=r"x\.toml:2: not valid TOML"):
+        load_recipe(p)
+
+
+# ------------------------------------------------------------------------------ extends
+def test_extends_overrides_exactly_the_given_keys(tmp_path):
+    write(tmp_path, "base.toml", BASE + textwrap.dedent("""
+        [[layer]]
+        name = "bed"
+        kind = "noise"
+        gain = "-30 dB"
+
+        [[target]]
+        name = "b"
+        kind = "binaural_beat"
+        window = "metta"
+        expected = "20 Hz"
+        tolerance = "0.1 Hz"
+        """))
+    child = write(tmp_path, "child.toml", """
+        extends = "base.toml"
+        title = "child"
+
+        [[phase]]
+        name = "cool"
+        duration = "200s"
+        temperature = {time = "150s"}
+
+        [[phase]]
+        name = "pre"
+        duration = "30s"
+        before = "energize"
+
+        [[layer]]
+        name = "bed"
+        enabled = false
+
+        [[layer]]
+        name = "beat"
+        carrier = "220 Hz"
+        """)
+    base = load_recipe(tmp_path / "base.toml")
+    c = load_recipe(child)
+    assert c.title == "child" and c.glide_s == base.glide_s
+    assert [p.name for p in c.phases] == ["pre", "energize", "metta", "cool"]
+    cool = c.phases[-1]
+    assert cool.duration_s == 200.0
+    # the temperature table merged by key: schedule and 'to' kept, time overridden
+    assert cool.temperature.schedule == "exponential" and cool.temperature.to == 0.1
+    assert cool.temperature.time_s == 150.0
+    assert [lay.name for lay in c.layers] == ["beat"]
+    beat, bbeat = c.layers[0], base.layers[0]
+    assert beat.params["carrier"].data == 220.0
+    assert beat.params["beat"].data[1:] == bbeat.params["beat"].data  # pre takes the first
+    assert beat.gain.data == bbeat.gain.data
+    assert [t.name for t in c.targets] == ["b"] and c.targets[0].start_s == 130.0
+    assert c.sha256() != base.sha256()
+    # errors in the child point at the child file, errors in inherited keys at the parent
+    assert "child.toml:" in c.raw.where(("layer", "beat", "carrier"))
+    assert "base.toml:" in c.raw.where(("layer", "beat", "beat"))
+
+
+def test_locator_maps_paths_to_lines():
+    loc = Locator(textwrap.dedent("""
+        title = "x"
+        [temperature]
+        start = 0.5
+        [[phase]]
+        name = "a"
+        [[phase]]
+        name = "b"
+        temperature = {to = 0.1,
+          schedule = "linear"}
+        [[layer]]
+        name = "l"
+        beat = {a = 1, b = 2}
+        """))
+    assert loc.line_of(("title",)) == 2
+    assert loc.line_of(("temperature", "start")) == 4
+    assert loc.line_of(("phase", 1, "name")) == 8
+    assert loc.line_of(("phase", 1, "temperature", "to")) == 9
+    assert loc.line_of(("layer", 0, "beat", "b")) == 13
+    assert loc.line_of(("layer", 0, "nothing")) == 11
+
+
+# ------------------------------------------------------------------------------ shipped
+SHIPPED = sorted(RECIPES.glob("*.toml"))
+
+
+def test_all_shipped_recipes_present():
+    names = {p.stem for p in SHIPPED}
+    for n in ("mettannealing", "mettannealing-slow-cooling", "mettannealing-fast-cooling",
+              "mettannealing-hot", "mettannealing-preload", "resonance-breathing", "gamma-40",
+              "focus", "sleep-descent", "theta-pulse"):
+        assert n in names
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_recipe_builds_and_renders_a_window(path):
+    s = build_session(path)
+    assert s.node.channels == 2 and s.duration_s > 0
+    x = render_array(s.node, 1.0, sr=s.sr, seed=s.seed, start_s=30.0)
+    assert x.shape == (2, s.sr) and np.all(np.isfinite(x)) and np.abs(x).max() > 1e-4
+    p = plan(s.recipe)
+    assert p["phases"][0]["start_s"] == 0.0
+
+
+def test_mettannealing_variants_known_answers():
+    base = load_recipe(RECIPES / "mettannealing.toml")
+    slow = load_recipe(RECIPES / "mettannealing-slow-cooling.toml")
+    fast = load_recipe(RECIPES / "mettannealing-fast-cooling.toml")
+    hot = load_recipe(RECIPES / "mettannealing-hot.toml")
+    pre = load_recipe(RECIPES / "mettannealing-preload.toml")
+    assert base.phases[-1].duration_s == 900 and slow.phases[-1].duration_s == 1500
+    # cooling ends at the base's end temperature, and after 6 minutes in the fast variant
+    for r in (base, slow):
+        assert r.temperature(np.array([r.duration_s]))[0] == pytest.approx(0.05)
+    assert fast.temperature(np.array([1500.0 + 360.0]))[0] == pytest.approx(0.05)
+    assert hot.temperature(np.array([360.0]))[0] == 1.0
+    assert base.temperature(np.array([600.0]))[0] == pytest.approx(0.9)
+    assert [p.name for p in pre.phases][:2] == ["preload", "energize"]
+    assert pre.temperature(np.array([0.0, 299.0]))[1] == 0.0
+    beat = base.layers[[lay.name for lay in base.layers].index("beat")]
+    # theta in metta: 2 * 3.5 ** 0.9 Hz
+    assert beat.params["beat"].evaluate(base.timeline(), np.array([1200.0]))[0] == \
+        pytest.approx(2 * 3.5 ** 0.9)
