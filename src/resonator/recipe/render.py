@@ -97,6 +97,15 @@ class Progress:
             self.bar = None
 
 
+def _report(m) -> dict:
+    rep = getattr(m, "report", None)
+    if callable(rep):
+        rep = rep()
+    out = dict(rep or {})
+    out.setdefault("gain_db", getattr(m, "gain_db", None))
+    return out
+
+
 def _seconds(value, what) -> float | None:
     if value is None:
         return None
@@ -189,8 +198,7 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                        target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
                        block_frames=block, progress=cb)
             post = m.post
-            report = dict(getattr(m, "report", {}) or {})
-            report.setdefault("gain_db", getattr(m, "gain_db", None))
+            report = _report(m)
     metadata = {
         "recipe": str(recipe.path),
         "recipe_sha256": recipe.sha256(),
@@ -213,6 +221,14 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     finally:
         if prog:
             prog.close()
+    if normalize and report is not None:
+        # the output stage may meter what it wrote: refresh the report in the sidecar
+        report = _report(m)
+        if result.sidecar is not None and result.sidecar.exists():
+            import json
+            info = json.loads(result.sidecar.read_text())
+            info["loudness"]["result"] = report
+            result.sidecar.write_text(json.dumps(info, indent=2, default=str) + "\n")
     result.session = session
     result.mastering = report
     result.warnings = warnings
