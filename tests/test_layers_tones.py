@@ -124,7 +124,7 @@ def test_binaural_targets_follow_phases_and_glides():
     t = LAYER_KINDS["binaural"].targets(make_params("binaural", beat=beat), ctx)
     warm = [d for d in t if d["phase"] == "warm"]
     cool = [d for d in t if d["phase"] == "cool"]
-    assert len(warm) == 1 and warm[0]["expected"] == 10.0 and warm[0]["end_s"] == 60.0
+    assert len(warm) == 1 and warm[0]["expected"] == 10.0 and warm[0]["end_s"] == 54.0  # 10 % margins
     assert len(cool) == 5
     for d in cool:
         centre = 0.5 * (d["start_s"] + d["end_s"])

@@ -253,22 +253,35 @@ def raised_cosine(x: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ targets
+def inner_phases(ctx, margin_share: float = 0.1, max_margin_s: float = 30.0):
+    """``(name, start_s, end_s)`` of each phase shrunk by a margin at both ends.
+
+    The margin (10 % of the phase, at most 30 s) keeps targets clear of glides between phases
+    and of layer fades, which the recipe layer would otherwise drop the target for.
+    """
+    phases = ctx.phases or [("session", 0.0, ctx.duration_s)]
+    out = []
+    for pname, a, b in phases:
+        m = min(margin_share * (b - a), max_margin_s)
+        if b - a - 2 * m > 0:
+            out.append((pname, float(a + m), float(b - m)))
+    return out
+
+
 def param_targets(kind: str, node, ctx, *, tolerance: float, window_s: float,
                   scale: float = 1.0, extra: dict | None = None,
                   min_window_s: float | None = None) -> list[dict]:
     """Targets for a parameter, one per phase when it holds still there, else sampled windows.
 
-    In each phase of ``ctx.phases`` the parameter is sampled on a grid. When it varies by less
+    In each phase of ``ctx.phases`` (less a margin, see :func:`inner_phases`) the parameter is
+    sampled on a grid. When it varies by less
     than a tenth of ``tolerance`` the target covers the whole phase with that value. Otherwise
     windows of ``window_s`` are placed at up to five points across the phase, each expecting
     the value at the window's centre; the tolerance grows by half the change within the
     window. ``scale`` multiplies values (for example to convert units).
     """
     out: list[dict] = []
-    phases = ctx.phases or [("session", 0.0, ctx.duration_s)]
-    for pname, a, b in phases:
-        if b - a <= 0:
-            continue
+    for pname, a, b in inner_phases(ctx):
         base = {"layer": ctx.layer_name, "phase": pname}
         if extra:
             base.update(extra)

@@ -13,7 +13,8 @@ the chosen pattern and is not 0 gives a warning.
 
 Target kind emitted: ``breath_rate`` (breaths per minute of the slow envelope), one per phase
 where the breaths are regular, else per window of four breaths (skipping stretches
-whose breath lengths differ by more than 30 %, such as Wim Hof rounds).
+whose breath lengths differ by more than 10 %, such as Wim Hof rounds or a pace that
+changes fast).
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from ..graph.curves import Curve
 from ..graph.oscillators import Sine
 from ..graph.stereo import Channels
 from ..session.breath import BREATH_PATTERNS, breath_pattern, timeline, timeline_varying
-from ._common import TWO_PI, bounds_of, const, event_sum, fail, max_overlap, sample
+from ._common import (TWO_PI, bounds_of, const, event_sum, fail, inner_phases, max_overlap,
+                      sample)
 from .base import LayerKind, ParamInfo, register
 
 #: which of the layer's parameters each pattern takes
@@ -162,8 +164,7 @@ def targets_breath(params, ctx):
     tl = breath_timeline(params, ctx)
     cyc = np.array(tl.cycles, dtype=np.float64).reshape(-1, 2)
     out = []
-    phases = ctx.phases or [("session", 0.0, ctx.duration_s)]
-    for pname, a, b in phases:
+    for pname, a, b in inner_phases(ctx):
         inside = cyc[(cyc[:, 0] >= a - 1e-9) & (cyc[:, 0] + cyc[:, 1] <= b + 1e-9)]
         if len(inside) < 3:
             continue
@@ -177,7 +178,7 @@ def targets_breath(params, ctx):
             continue
         # a changing pace: windows of four breaths, skipping irregular stretches (Wim Hof)
         groups = [inside[i:i + 4] for i in range(0, len(inside) - 3, 4)]
-        groups = [g for g in groups if g[:, 1].max() <= 1.3 * g[:, 1].min()]
+        groups = [g for g in groups if g[:, 1].max() <= 1.1 * g[:, 1].min()]
         if len(groups) > 5:
             groups = [groups[i] for i in np.linspace(0, len(groups) - 1, 5).round().astype(int)]
         for g in groups:
