@@ -471,10 +471,13 @@ def _am(env, esr, fmin, fmax):
         return float("nan"), 0.0
     e = env - e0
     w = signal.get_window("hann", e.size, fftbins=False)
-    nfft = sfft.next_fast_len(8 * e.size, real=True)
+    # 8x zero padding for short envelopes, at least 2x (and at most ~2^21 points) for long
+    # ones: the golden-section step below makes the final accuracy independent of it
+    nfft = sfft.next_fast_len(max(2 * e.size, min(8 * e.size, 1 << 21)), real=True)
     mag = np.abs(sfft.rfft(e * w, nfft))
+    k_lo, k_hi = int(math.ceil(fmin * nfft / esr)), int(math.floor(fmax * nfft / esr))
+    sel = np.arange(max(k_lo, 0), min(k_hi, mag.size - 1) + 1)
     freqs = np.arange(mag.size) * esr / nfft
-    sel = np.flatnonzero((freqs >= fmin) & (freqs <= fmax))
     if sel.size == 0 or not np.any(mag[sel] > 0):
         return float("nan"), 0.0
     k = sel[np.argmax(mag[sel])]
