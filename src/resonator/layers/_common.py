@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import GraphError, RecipeError
-from ..graph.core import Constant, Node, TimeFunction, as_node, constant_value, walk
+from ..graph.core import Node, TimeFunction, as_node, constant_value, walk
 from ..graph.curves import Curve
 
 TWO_PI = 2.0 * math.pi

@@ -12,10 +12,10 @@ import math
 import numpy as np
 
 from ..errors import RecipeError
-from ..graph.core import Constant, FunctionOfTime, Map, Node, Sum, TimeFunction
+from ..graph.core import Constant, FunctionOfTime, Node, Sum, TimeFunction
 from ..graph.noise import COLORS, Noise
 from ..graph.oscillators import Sine
-from ..graph.stereo import Channels
+from ..graph.stereo import Channels, Select
 from ..units import parse_duration, parse_ratio
 from ._common import (
     TWO_PI,
@@ -143,6 +143,48 @@ def tilt_levels(ratios: np.ndarray, brightness: np.ndarray) -> np.ndarray:
     return lv / lv.sum(axis=0, keepdims=True)
 
 
+class LevelBank(Node):
+    """Levels of every drone partial (one channel each): brightness tilt times drift LFOs.
+
+    Levels move slowly, so they are computed every :attr:`GRID` samples (absolute positions)
+    and interpolated linearly: a pure function of time when brightness is a constant or a
+    time function; brightness from another node is read per sample.
+    """
+
+    GRID = 64
+
+    def __init__(self, ratios: np.ndarray, brightness, lfos):
+        super().__init__()
+        self.ratios = np.asarray(ratios, dtype=np.float64)
+        self.brightness = brightness
+        self.lfos = lfos
+        self.channels = len(self.ratios)
+        self._timefn = const(brightness) is not None or isinstance(brightness, TimeFunction)
+
+    def inputs(self):
+        return {} if const(self.brightness) is not None else {"brightness": self.brightness}
+
+    def _levels(self, t, b):
+        lv = tilt_levels(self.ratios, b)
+        if self.lfos is not None:
+            lv = lv * np.stack([f(t) for f in self.lfos])
+        return lv
+
+    def _process(self, ctx, start, frames):
+        if not self._timefn:
+            t = ctx.times(start, frames)
+            return self._levels(t, ctx.pull(self.brightness, start, frames)[0])
+        g = self.GRID
+        first = (start // g) * g
+        grid_n = np.arange(first, start + frames + g, g, dtype=np.float64)
+        tg = grid_n / ctx.sr
+        c = const(self.brightness)
+        b = np.full(tg.shape, c) if c is not None else self.brightness.evaluate(tg)
+        lv = self._levels(tg, b)
+        n = np.arange(start, start + frames, dtype=np.float64)
+        return np.stack([np.interp(n, grid_n, row) for row in lv])
+
+
 def build_drone(params, ctx) -> Node:
     """A harmonic pad: sine partials with a brightness tilt, stereo detune and optional drift.
 
@@ -174,23 +216,12 @@ def build_drone(params, ctx) -> Node:
     drift = float(params["drift"])
     bright = params["brightness"]
     bc = const(bright)
-    amps = []
-    for k in range(len(r)):
-        lfo = _drift_lfo(k, drift, ctx.layer_name) if drift > 0 else None
-        if bc is not None:
-            level = float(tilt_levels(rel, bc)[k, 0])
-            if lfo is None:
-                amps.append(Constant(level))
-            else:
-                amps.append(FunctionOfTime(lambda t, lv=level, f=lfo: lv * f(t), bounds=(0, 1)))
-        elif isinstance(bright, TimeFunction):
-            def fn(t, k=k, f=lfo):
-                v = tilt_levels(rel, bright.evaluate(t))[k]
-                return v * f(t) if f is not None else v
-            amps.append(FunctionOfTime(fn, bounds=(0.0, 1.0)))
-        else:
-            a = Map(bright, lambda x, k=k: tilt_levels(rel, x[0])[k][None, :], label="Tilt")
-            amps.append(a if lfo is None else a * FunctionOfTime(lfo))
+    lfos = [_drift_lfo(k, drift, ctx.layer_name) for k in range(len(r))] if drift > 0 else None
+    if bc is not None and lfos is None:
+        amps = [Constant(float(v)) for v in tilt_levels(rel, bc)[:, 0]]
+    else:
+        bank = LevelBank(rel, bright, lfos)
+        amps = [Select(bank, [k]) for k in range(len(r))]
     left = Sum([Sine(root * (float(rk) * up), amplitude=a) for rk, a in zip(r, amps)])
     right = Sum([Sine(root * (float(rk) * down), amplitude=a) for rk, a in zip(r, amps)])
     return Channels([left, right])

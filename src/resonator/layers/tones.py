@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph.core import Constant, Node
-from ..graph.curves import Curve
 from ..graph.oscillators import Sine
 from ..graph.noise import Noise
 from ..graph.stereo import Channels
