@@ -28,6 +28,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -72,6 +73,44 @@ PIECES = [
     ("nottingham_cuckoos_nest", "nottingham-dataset/reelsa-c.abc", 1, 140, [0]),
     ("essen_roland", "essenFolksong/altdeu10.abc", 6, 100, [12]),
 ]
+
+# Added 2026-11-22 (second batch): never looked at before the tempo/beat code was last tuned.
+PIECES_2 = [
+    ("mozart_k80_1", "mozart/k80/movement1.mxl", None, 56, [40, 40, 41, 42]),
+    ("mozart_k80_3", "mozart/k80/movement3.mxl", None, 126, [6]),
+    ("mozart_k156_1", "mozart/k156/movement1.mxl", None, 84, [0]),
+    ("mozart_k156_3", "mozart/k156/movement3.mxl", None, 120, [46]),
+    ("mozart_k458_1", "mozart/k458/movement1.mxl", None, 108, [40, 40, 41, 42]),
+    ("mozart_k458_2", "mozart/k458/movement2.mxl", None, 138, [0]),
+    ("mozart_k458_4", "mozart/k458/movement4.mxl", None, 152, [0]),
+    ("beethoven_op59no1_2", "beethoven/opus59no1/movement2.mxl", None, 58, [0]),
+    ("beethoven_op59no2_3", "beethoven/opus59no2/movement3.mxl", None, 132, [46]),
+    ("beethoven_op59no3_3", "beethoven/opus59no3/movement3.mxl", None, 116, [0]),
+    ("beethoven_op59no3_4", "beethoven/opus59no3/movement4.mxl", None, 88, [40, 40, 41, 42]),
+    ("haydn_op1no1_1", "haydn/opus1no1/movement1.mxl", None, 100, [0]),
+    ("haydn_op1no1_5", "haydn/opus1no1/movement5.mxl", None, 168, [0]),
+    ("haydn_op74no1_1", "haydn/opus74no1/movement1.mxl", None, 120, [40, 40, 41, 42]),
+    ("clara_polonaise_2", "schumann_clara/polonaise_op1n2.mxl", None, 92, [0]),
+    ("schubert_lindenbaum", "schubert/Lindenbaum.xml", None, 76, [71, 0, 0]),
+    ("schumann_dichterliebe_2", "schumann_robert/dichterliebe_no2.xml", None, 60, [68, 0, 0]),
+    ("johnson_lift_every_voice", "johnson_j_r/lift_every_voice.mxl", None, 52, [0]),
+    ("liliuokalani_aloha_oe", "liliuokalani/aloha_oe.mxl", None, 84, [24, 0]),
+    ("bach_bwv1_6", "bach/bwv1.6", None, 80, [19]),
+    ("bach_bwv10_7", "bach/bwv10.7", None, 88, [0]),
+    ("slipjig_drop_of_whiskey", "ryansMammoth/DropOfWhiskeySlipjig.abc", None, 116, [21]),
+    ("hornpipe_admirals", "ryansMammoth/AdmiralsHornpipe.abc", None, 88, [0]),
+    ("jig_butchers_march", "ryansMammoth/ButchersMarchJig.abc", None, 120, [71]),
+    ("oneill_friars_hill", "oneills1850/0001-0050.abc", 10, 108, [40]),
+    ("oneill_monks_screw", "oneills1850/0001-0050.abc", 20, 112, [73]),
+    ("oneill_gordons_tune", "oneills1850/0001-0050.abc", 40, 96, [22]),
+    ("essen_han1", "essenFolksong/han1.abc", 1, 100, [11]),
+    ("monteverdi_3_1", "monteverdi/madrigal.3.1.mxl", None, 72, [6]),
+]
+
+
+def split_of(pid: str) -> str:
+    """The fixed development / held-out rule: first byte of SHA-1(id) modulo 5; 0 or 1 = "test"."""
+    return "test" if hashlib.sha1(pid.encode()).digest()[0] % 5 < 2 else "dev"
 
 
 def _score(path: str, number):
@@ -172,14 +211,15 @@ def main(argv=None):
     OUT.mkdir(parents=True, exist_ok=True)
     warnings.filterwarnings("ignore")
     manifest = []
-    for pid, path, number, bpm, programs in PIECES:
+    for batch, (pid, path, number, bpm, programs) in [(1, p) for p in PIECES] + [(2, p) for p in PIECES_2]:
         try:
             ok = build_piece(pid, path, number, bpm, programs, force=args.force)
         except Exception as exc:  # a corpus piece that music21 cannot parse: skip it, say so
             print(f"{pid}: skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
             ok = False
         if ok:
-            manifest.append({"id": pid, "corpus": path, "number": number, "bpm": bpm, "programs": programs})
+            manifest.append({"id": pid, "corpus": path, "number": number, "bpm": bpm, "programs": programs,
+                             "batch": batch, "split": split_of(pid)})
             print(f"{pid}: ok", file=sys.stderr)
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"{len(manifest)} pieces in {OUT}")

@@ -4,7 +4,8 @@ Run ``build_dataset.py`` first. For each piece: resonator's ``analyze_file`` (te
 ``librosa.beat.beat_track(y=y, sr=22050)`` with every default, on the same WAV. Beat scores from
 ``mir_eval.beat`` (F-measure, CMLt, AMLt; both reference and estimate trimmed of their first 5 s,
 mir_eval's convention), tempo Accuracy1 (within 4 % of the score's tempo) and Accuracy2 (also
-at 2x, 3x, 1/2, 1/3 of it).
+at 2x, 3x, 1/2, 1/3 of it). Means are printed as Markdown tables for the development split, the
+held-out split (and its part added in the second batch, never seen before tuning) and all pieces.
 
 Usage::
 
@@ -83,11 +84,25 @@ def main(argv=None):
               f"CMLt {r['CMLt']:.2f} AMLt {r['AMLt']:.2f} | lib {lb['bpm']:7.2f} F {lb['F']:.2f} "
               f"CMLt {lb['CMLt']:.2f} AMLt {lb['AMLt']:.2f}", flush=True)
     print()
-    print(f"{len(rows)} pieces            F-measure  CMLt   AMLt   Accuracy1  Accuracy2")
-    for name in ("resonator", "librosa"):
-        mean = {k: np.mean([row[name][k] for row in rows]) for k in ("F", "CMLt", "AMLt", "A1", "A2")}
-        print(f"{name:24s} {mean['F']:9.3f} {mean['CMLt']:6.3f} {mean['AMLt']:6.3f} "
-              f"{mean['A1']:9.3f} {mean['A2']:10.3f}")
+    split = {m["id"]: (m.get("split", "dev"), m.get("batch", 1)) for m in manifest}
+    subsets = [("development", lambda r: split[r["id"]][0] == "dev"),
+               ("held-out", lambda r: split[r["id"]][0] == "test"),
+               ("held-out, new batch", lambda r: split[r["id"]] == ("test", 2)),
+               ("all", lambda r: True)]
+    for title, keep in subsets:
+        sub = [r for r in rows if keep(r)]
+        if not sub:
+            continue
+        print(f"| {title}: {len(sub)} pieces | F-measure | CMLt | AMLt | Accuracy1 | Accuracy2 |")
+        print("|---|---|---|---|---|---|")
+        for name, label in (("resonator", "resonator"), ("librosa", "librosa default")):
+            mean = {k: np.mean([r[name][k] for r in sub]) for k in ("F", "CMLt", "AMLt", "A1", "A2")}
+            print(f"| {label} | {mean['F']:.3f} | {mean['CMLt']:.3f} | {mean['AMLt']:.3f} | "
+                  f"{mean['A1']:.3f} | {mean['A2']:.3f} |")
+        miss = [f"{r['id']} ({r['ref_bpm']:g} -> {r['resonator']['bpm'] or 0:.1f})"
+                for r in sub if not r["resonator"]["A1"]]
+        print(f"resonator tempo misses: {', '.join(miss) or 'none'}")
+        print()
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

@@ -5,13 +5,15 @@ to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
 
 - two onset-strength envelopes at ``FPS`` = 22050/128 = 172.3 frames/s: log-compressed mel
   spectral flux over all bands, and magnitude flux of the mel bands below 300 Hz (bass onsets);
+- a 12-bin chroma (pitch-class energy, 110-2100 Hz, 4096-point frames) at ``CHROMA_FPS`` =
+  22050/512 = 43.1 frames/s, for the harmonic-change (chord change) evidence of the metre;
 - a channel-averaged amplitude envelope at ``ENV_SR`` = 22050/88 = 250.6 Hz (full-wave rectified,
   8th-order Butterworth low-pass at 100 Hz with carried state, decimated), for the modulation
   spectrum up to 64 Hz;
 - each channel's average power spectrum below 1500 Hz (Hann, 2^17-point segments = 5.9 s,
   0.168 Hz bins, 50 % overlap), for binaural-beat detection.
 
-What is kept grows by about 2.3 kB per second of audio (an hour: about 8 MB), whatever the input
+What is kept grows by about 4.4 kB per second of audio (an hour: about 16 MB), whatever the input
 rate or length; the audio itself is never held whole.
 """
 from __future__ import annotations
@@ -36,6 +38,30 @@ N_MELS = 64
 LOW_HZ = 300.0
 FLUX_LAG = 2
 READ_FRAMES = 1 << 16
+CHROMA_N = 4096
+CHROMA_HOP = 4 * HOP
+CHROMA_FPS = SR / CHROMA_HOP
+CHROMA_FMIN_HZ, CHROMA_FMAX_HZ = 110.0, 2100.0
+
+
+def chroma_filterbank(sr: float = SR, n_fft: int = CHROMA_N, fmin_hz: float = CHROMA_FMIN_HZ,
+                      fmax_hz: float = CHROMA_FMAX_HZ) -> np.ndarray:
+    """Pitch-class weights of the FFT bins: Gaussian around each semitone (0.25 semitone wide).
+
+    Returns
+    -------
+    fb : np.ndarray [shape=(12, n_fft // 2 + 1)]
+        Row ``c`` weights bins near pitch class ``c`` (0 = C); 0 outside [fmin_hz, fmax_hz].
+    """
+    f = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    ok = (f >= fmin_hz) & (f <= fmax_hz)
+    midi = np.zeros_like(f)
+    midi[ok] = 69.0 + 12.0 * np.log2(f[ok] / 440.0)
+    near = np.round(midi)
+    w = np.where(ok, np.exp(-0.5 * ((midi - near) / 0.25) ** 2), 0.0)
+    fb = np.zeros((12, f.size))
+    fb[(near.astype(int) % 12)[ok], np.flatnonzero(ok)] = w[ok]
+    return fb.astype(np.float32)
 
 
 def mel_filterbank(sr: float, n_fft: int, n_mels: int, fmin_hz: float = 30.0,
@@ -95,6 +121,8 @@ class Features:
         All-band onset strength, frame k at time ``k / FPS`` seconds.
     onset_low : np.ndarray [shape=(n_frames,)]
         Onset strength of the bands below 300 Hz.
+    chroma : np.ndarray [shape=(n_chroma, 12)]
+        Pitch-class magnitudes (float32), frame k centred at ``k / CHROMA_FPS`` seconds.
     env : np.ndarray [shape=(m,)]
         Channel-averaged amplitude envelope at ``ENV_SR`` Hz.
     peak : np.ndarray [shape=(m,)]
@@ -120,6 +148,8 @@ class Features:
     loudness: dict = field(default_factory=dict)
     fps: float = FPS
     env_sr: float = ENV_SR
+    chroma: np.ndarray | None = None
+    chroma_fps: float = CHROMA_FPS
 
 
 class FeatureStream:
@@ -156,6 +186,13 @@ class FeatureStream:
         self._buf = np.zeros(N_FFT // 2, dtype=np.float32)  # centred frames
         self._prev = None  # last FLUX_LAG log-mel frames
         self._onset, self._onset_low = [], []
+        # chroma framing (centred frames, 4x the onset hop)
+        self._cwin = signal.windows.hann(CHROMA_N, sym=False).astype(np.float32)
+        self._cfb = chroma_filterbank()
+        self._cbins = np.flatnonzero(self._cfb.any(axis=0))
+        self._cfb = np.ascontiguousarray(self._cfb[:, self._cbins].T)
+        self._cbuf = np.zeros(CHROMA_N // 2, dtype=np.float32)
+        self._chroma = []
         # envelope
         self._sos = signal.butter(8, 100.0, fs=SR, output="sos")
         self._zi = np.zeros((self._sos.shape[0], self.channels, 2))
@@ -195,6 +232,7 @@ class FeatureStream:
         y = np.ascontiguousarray(y.T)  # (channels, m)
         mono = y.mean(axis=0)
         self._frames(mono)
+        self._chroma_frames(mono)
         self._envelope(y, mono)
         self._spectrum(y)
 
@@ -223,6 +261,17 @@ class FeatureStream:
             self._onset_low.append(dl.sum(axis=1))
             self._prev = full[-FLUX_LAG:]
         self._buf = buf[n * HOP:]
+
+    def _chroma_frames(self, mono: np.ndarray, final: bool = False) -> None:
+        buf = np.concatenate((self._cbuf, mono))
+        if final:
+            buf = np.concatenate((buf, np.zeros(CHROMA_N // 2, dtype=np.float32)))
+        n = 0 if buf.size < CHROMA_N else 1 + (buf.size - CHROMA_N) // CHROMA_HOP
+        if n:
+            fr = np.lib.stride_tricks.sliding_window_view(buf, CHROMA_N)[: n * CHROMA_HOP: CHROMA_HOP]
+            mag = np.abs(np.fft.rfft(fr * self._cwin, axis=1)[:, self._cbins]).astype(np.float32)
+            self._chroma.append(mag @ self._cfb)
+        self._cbuf = buf[n * CHROMA_HOP:]
 
     def _envelope(self, y: np.ndarray, mono: np.ndarray) -> None:
         r, self._zi = signal.sosfilt(self._sos, np.abs(y), axis=1, zi=self._zi)
@@ -257,6 +306,7 @@ class FeatureStream:
         if self._rs is not None:
             self._process(self._rs.resample_chunk(np.zeros((0, self.channels), np.float32), last=True))
         self._frames(np.zeros(0, np.float32), final=True)
+        self._chroma_frames(np.zeros(0, np.float32), final=True)
         self._spectrum(np.zeros((self.channels, 0), np.float32), final=True)
         cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
         duration = self.n_in / self.sr_in
@@ -266,6 +316,8 @@ class FeatureStream:
         env = cat(self._env).astype(np.float64)
         peak = cat(self._peak).astype(np.float64)[: env.size]
         spec = self._spec / max(self._nspec, 1)
+        ncf = int(math.floor(duration * CHROMA_FPS)) + 1
+        chroma = (np.concatenate(self._chroma) if self._chroma else np.zeros((0, 12), np.float32))[:ncf]
         freqs = np.arange(self._nbins) * SR / SPEC_N
         loud = {"integrated_lufs": None, "loudness_range_lu": None, "true_peak_dbtp": None}
         if self._meter is not None:
@@ -279,7 +331,7 @@ class FeatureStream:
                 "true_peak_dbtp": finite(self._meter.true_peak_dbtp()),
             }
         return Features(path, int(round(self.sr_in)), self.channels, duration, onset, onset_low,
-                        env, peak, freqs, spec, loud)
+                        env, peak, freqs, spec, loud, chroma=chroma)
 
 
 def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True) -> Features:

@@ -50,7 +50,9 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
     from .modulation_report import modulation_report
     from .tempo import PRIOR_BPM, estimate_tempo
 
-    t = estimate_tempo(feat.onset, feat.fps, prior_bpm=prior_bpm or PRIOR_BPM)
+    rate = onset_rate(feat.onset, feat.fps)
+    t = estimate_tempo(feat.onset, feat.fps, prior_bpm=prior_bpm or PRIOR_BPM,
+                       onset_low=feat.onset_low, chroma=feat.chroma, chroma_fps=feat.chroma_fps)
     bpm = t["bpm"]
     beats = np.zeros(0)
     per_frame = None
@@ -76,7 +78,7 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
             "curve": t["curve"],
         },
         "beats": [round(float(b), 3) for b in beats],
-        "onset_rate_per_s": round(onset_rate(feat.onset, feat.fps), 3),
+        "onset_rate_per_s": round(rate, 3),
         "pulse_clarity": round(t["pulse_clarity"], 3),
         "modulation": {k: v for k, v in mod.items() if not k.startswith("_")},
         "breathing": breathing_pace(bpm),

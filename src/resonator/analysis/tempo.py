@@ -116,7 +116,9 @@ def tempo_prior(bpms: np.ndarray, prior_bpm: float = PRIOR_BPM,
 
 
 def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BPM,
-                   prior_octaves: float = PRIOR_OCTAVES) -> dict:
+                   prior_octaves: float = PRIOR_OCTAVES, onset_low: np.ndarray | None = None,
+                   chroma: np.ndarray | None = None, chroma_fps: float | None = None,
+                   levels: bool = True) -> dict:
     """Global tempo, its confidence, the pulse clarity and the local tempo curve.
 
     Parameters
@@ -129,6 +131,13 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         Centre of the log-normal tempo prior in BPM (chooses among metrical levels).
     prior_octaves : number > 0
         Width (standard deviation) of the prior in octaves.
+    onset_low : np.ndarray [shape=(n,)], optional
+        Bass onset strength (metrical-level evidence and candidate beat grids).
+    chroma : np.ndarray [shape=(m, 12)], optional
+        Chroma at ``chroma_fps`` frames per second (harmonic-change evidence).
+    levels : bool
+        Choose the metrical level on evidence (:mod:`resonator.analysis.metre`); False keeps the
+        comb-and-prior peak.
 
     Returns
     -------
@@ -142,10 +151,12 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
     times, acf = local_autocorrelation(onset, fps)
     bpms = bpm_grid()
     mean_acf = acf.mean(axis=0)
-    sal = comb_salience(mean_acf, fps, bpms) * tempo_prior(bpms, prior_bpm, prior_octaves)
+    raw = comb_salience(mean_acf, fps, bpms)
+    sal = raw * tempo_prior(bpms, prior_bpm, prior_octaves)
     if not np.any(sal > 0):
         return {"bpm": None, "confidence": 0.0, "pulse_clarity": 0.0, "curve": None,
-                "_times_s": times, "_local_bpm": np.full(times.size, np.nan), "_acf": acf}
+                "_times_s": times, "_local_bpm": np.full(times.size, np.nan), "_acf": acf,
+                "_levels": None}
     i = int(np.argmax(sal))
     # parabolic refinement on the log-tempo grid
     if 0 < i < sal.size - 1:
@@ -155,6 +166,19 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         bpm = float(bpms[i] * (1.001 ** d))
     else:
         bpm = float(bpms[i])
+    lv = None
+    if levels:
+        from . import metre
+
+        hc = None
+        if chroma is not None and chroma_fps and metre.tonality(chroma) >= metre.TONAL_MIN:
+            hc = metre.harmonic_change(chroma, chroma_fps)
+        cands, feats = metre.level_features(bpm, raw, bpms, onset, fps, onset_low, hc,
+                                            chroma_fps or 1.0, prior_bpm, prior_octaves)
+        if cands.size:
+            k = metre.choose_level(cands, feats)
+            bpm = float(cands[k])
+            lv = {"candidates_bpm": cands, "features": feats, "chosen": k}
     local = local_tempi(acf, fps, bpm)
     agree = np.abs(local / bpm - 1.0) <= AGREE
     lag = 60.0 * fps / bpm
@@ -170,6 +194,7 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         "_times_s": times,
         "_local_bpm": local,
         "_acf": acf,
+        "_levels": lv,
     }
 
 
