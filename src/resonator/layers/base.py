@@ -1,0 +1,127 @@
+"""The contract between recipes and layer kinds.
+
+A layer kind (binaural, isochronic, breath, ...) declares its parameters with :class:`ParamInfo`
+and builds a stereo graph node from already-resolved parameters. The recipe layer parses the
+TOML, checks names, units and ranges against ``params``, turns every numeric value into a graph
+node (a constant, a per-phase :class:`~resonator.graph.Curve` with glides, an explicit curve, or a
+function of the session temperature) and calls :meth:`LayerKind.build`. Gain, pan, fades and the
+phases a layer plays in are applied by the recipe layer around the built node, for every kind.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable
+
+from ..graph.core import Node, TimeFunction
+
+#: unit names a numeric parameter can have; each maps to a parser in resonator.units
+UNITS = {
+    "hz": "frequency in Hz (\"6 Hz\", \"1.5 kHz\")",
+    "db": "gain in dB (\"-18 dB\")",
+    "s": "duration in seconds (\"90s\", \"10m\", \"1:30\")",
+    "per_min": "rate per minute (\"6/min\")",
+    "amp": "linear amplitude 0..1 or \"-6 dB\"",
+    "fraction": "number between 0 and 1",
+    "number": "plain number",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamInfo:
+    """One parameter of a layer kind.
+
+    Parameters
+    ----------
+    unit : str
+        A key of :data:`UNITS` for numeric parameters, or "choice", "text", "path", "bool",
+        "int", "list" for the others.
+    default : Any
+        Value when the recipe does not give one (``None``: required).
+    doc : str
+        One line for ``--help``, the JSON schema and error messages.
+    range : (float, float), optional
+        Allowed range (inclusive) in the parameter's unit; values outside are refused.
+    warn_range : (float, float), optional
+        Recommended range; values outside produce a warning, not a refusal (for example a
+        binaural carrier outside 100-1000 Hz).
+    choices : tuple of str, optional
+        Allowed values for ``unit="choice"``.
+    automatable : bool
+        Whether the value may vary over time (per phase, curve, bound to temperature). When
+        False the recipe layer passes a plain Python value.
+    """
+
+    unit: str
+    default: Any = None
+    doc: str = ""
+    range: tuple[float, float] | None = None
+    warn_range: tuple[float, float] | None = None
+    choices: tuple[str, ...] | None = None
+    automatable: bool = True
+
+
+@dataclasses.dataclass
+class LayerContext:
+    """What a layer kind may know about the session while building.
+
+    Attributes
+    ----------
+    sr : int
+        Sample rate in Hz.
+    duration_s : float
+        Session length in seconds.
+    phases : list of (name, start_s, end_s)
+        The session's phases in order.
+    temperature : TimeFunction
+        The session temperature in [0, 1] over time.
+    recipe_dir : Path
+        Folder of the recipe file (relative file paths resolve against it).
+    layer_name : str
+        The layer's unique name (use it to name noise nodes: stable seeds).
+    where : str
+        Location prefix for error messages ("recipes/x.toml: layer \"beat\"").
+    warn : callable(str)
+        Report a warning (not fatal).
+    """
+
+    sr: int
+    duration_s: float
+    phases: list[tuple[str, float, float]]
+    temperature: TimeFunction
+    recipe_dir: Path
+    layer_name: str
+    where: str = ""
+    warn: Callable[[str], None] = lambda message: None
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerKind:
+    """A kind of layer: its parameters, its builder and the targets it implies.
+
+    ``build(params, ctx) -> Node`` receives every declared parameter: automatable numeric
+    parameters as one-channel graph nodes (Constant, Curve or other TimeFunction, in the
+    parameter's base unit: Hz, dB, seconds, per minute, linear amplitude), the others as plain
+    Python values. It returns a 2-channel node at nominal level (peaks about 1 before the layer
+    gain; the recipe layer applies gain, pan, fades and phase gating).
+
+    ``targets(params, ctx) -> list[dict]`` returns the measurements the layer implies (for
+    ``resonator check``): dicts with at least ``kind``, ``start_s``, ``end_s``, ``expected`` and
+    ``tolerance``.
+    """
+
+    name: str
+    doc: str
+    params: dict[str, ParamInfo]
+    build: Callable[[dict[str, Any], LayerContext], Node]
+    targets: Callable[[dict[str, Any], LayerContext], list[dict]] = lambda params, ctx: []
+
+
+#: registry of layer kinds by name, filled by the modules of this package
+LAYER_KINDS: dict[str, LayerKind] = {}
+
+
+def register(kind: LayerKind) -> LayerKind:
+    """Add a layer kind to :data:`LAYER_KINDS` (module import time)."""
+    LAYER_KINDS[kind.name] = kind
+    return kind
