@@ -255,3 +255,120 @@ def test_help_does_not_import_heavy_modules():
             "print(any(m in sys.modules for m in ('librosa', 'numba', 'matplotlib')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- metrical level, beat phase and tempo curve on pitched, synthetic music -----------------------
+
+def _note(freqs, dur_s, sr=SR, amp=0.3, decay_s=0.25):
+    """A plucked chord: harmonic tones (3 partials each) with a sharp attack and exponential decay."""
+    t = np.arange(int(dur_s * sr)) / sr
+    env = np.exp(-t / decay_s) * np.minimum(1.0, t / 0.003)
+    y = np.zeros(t.size)
+    for f in freqs:
+        for h, a in ((1, 1.0), (2, 0.5), (3, 0.25)):
+            y += a * np.sin(2 * np.pi * f * h * t)
+    return amp * env * y / len(freqs)
+
+
+def _place(x, y, t_s, sr=SR):
+    k = int(round(t_s * sr))
+    if k < x.size:
+        x[k:k + y.size] += y[: x.size - k]
+
+
+# root-position triads (Hz) of a I - V - IV - I progression in C
+CHORDS = [(261.63, 329.63, 392.0), (246.94, 293.66, 392.0), (261.63, 349.23, 440.0),
+          (261.63, 329.63, 392.0)]
+ROOTS = [65.41, 98.0, 87.31, 65.41]
+
+
+def waltz(bpm, seconds, sr=SR):
+    """3/4: bass note plus chord on each downbeat, softer chords on beats 2 and 3, chords
+    changing every bar. Returns (signal, beat times)."""
+    p = 60.0 / bpm
+    x = np.zeros(int(seconds * sr))
+    beats = np.arange(0.5, seconds - 0.5, p)
+    for i, b in enumerate(beats):
+        bar = i // 3
+        ch = CHORDS[bar % 4]
+        if i % 3 == 0:
+            _place(x, _note([ROOTS[bar % 4]], 3 * p, amp=0.5, decay_s=0.6), b)
+            _place(x, _note(ch, p, amp=0.35), b)
+        else:
+            _place(x, _note(ch, p, amp=0.2), b)
+    return x, beats
+
+
+def test_waltz_beat_is_the_quarter_note():
+    # 132 BPM in 3/4: the comb and the prior alone prefer 88 BPM (two beats against the bar's
+    # three) or 66; the chords change on the downbeats, which only the quarter-note grid (or the
+    # bar) keeps hitting
+    x, ref = waltz(132.0, 20.0)
+    r = analyze_signal(x, SR, loudness=False)
+    assert r["tempo"]["bpm"] == pytest.approx(132.0, rel=0.01)
+    est = np.array(r["beats"])
+    assert f_measure(ref[ref > 5], est[est > 5]) >= 0.95
+
+
+def stride(bpm, seconds, sr=SR):
+    """Bass notes on the beats, louder and brighter chords on the off-beats (ragtime's left hand);
+    the harmony changes every two beats, with the bass. Returns (signal, beat times)."""
+    p = 60.0 / bpm
+    x = np.zeros(int(seconds * sr))
+    beats = np.arange(0.5, seconds - 0.5, p)
+    for i, b in enumerate(beats):
+        k = (i // 2) % 4
+        _place(x, _note([ROOTS[k]], 0.8 * p, amp=0.35, decay_s=0.3), b)
+        _place(x, _note([2 * f for f in CHORDS[k]], 0.4 * p, amp=0.6, decay_s=0.1), b + p / 2)
+    return x, beats
+
+
+def test_louder_offbeat_chords_do_not_take_the_beat():
+    x, ref = stride(104.0, 20.0)
+    r = analyze_signal(x, SR, loudness=False)
+    assert r["tempo"]["bpm"] == pytest.approx(104.0, rel=0.01)
+    est = np.array(r["beats"])
+    assert f_measure(ref[ref > 5], est[est > 5]) >= 0.95
+    err = np.array([np.min(np.abs(ref - b)) for b in est[est > 5]])
+    assert np.median(err) < 0.02  # on the bass, not a half period (0.29 s) away
+
+
+def test_tempo_curve_follows_a_ramp():
+    # 90 -> 120 BPM, linear in tempo over 60 s: beat n at the integral of the tempo
+    sr = SR
+    seconds, b0, b1 = 60.0, 90.0, 120.0
+    beats, t = [], 0.5
+    while t < seconds - 0.3:
+        beats.append(t)
+        t += 60.0 / (b0 + (b1 - b0) * t / seconds)
+    beats = np.array(beats)
+    bass = _hit("bass", sr)
+    x = np.zeros(int(seconds * sr))
+    for b in beats:
+        _place(x, bass, b)
+    r = analyze_signal(0.5 * x, SR, loudness=False)
+    c = r["tempo"]["curve"]
+    assert c is not None
+    tc, bc = np.array(c["times_s"]), np.array(c["bpm"])
+    inner = (tc > 12) & (tc < 48)
+    truth = b0 + (b1 - b0) * tc[inner] / seconds
+    assert np.max(np.abs(bc[inner] / truth - 1)) < 0.03
+    assert np.corrcoef(tc[inner], bc[inner])[0, 1] > 0.95
+    est = np.array(r["beats"])
+    assert f_measure(beats[beats > 5], est[est > 5]) >= 0.9
+
+
+def test_harmonic_change_and_tonality_known_answers():
+    from resonator.analysis.features import CHROMA_FPS
+    from resonator.analysis.metre import harmonic_change, tonality
+
+    # C major for 2 s, then G major for 2 s: one change, at 2 s
+    ch = np.zeros((int(4 * CHROMA_FPS), 12))
+    ch[: int(2 * CHROMA_FPS), [0, 4, 7]] = 1.0
+    ch[int(2 * CHROMA_FPS):, [7, 11, 2]] = 1.0
+    h = harmonic_change(ch, CHROMA_FPS)
+    assert abs(np.argmax(h) / CHROMA_FPS - 2.0) < 1.5 / CHROMA_FPS
+    assert h.max() == pytest.approx(2.0 / 3.0, abs=1e-6)  # two of three pitch classes change
+    assert np.sum(h > 1e-9) <= 2 * round(0.1 * CHROMA_FPS) + 1
+    assert tonality(ch) > 0.5
+    assert tonality(np.ones((100, 12))) < 0.01
