@@ -321,6 +321,10 @@ def DbToAmp(gain_db) -> Node:
     c = constant_value(node)
     if c is not None:
         return Constant(10.0 ** (c / 20.0))
+    from .curves import Curve
+
+    if isinstance(node, Curve):
+        return node.map_to_curve(lambda db: 10.0 ** (db / 20.0))
     if isinstance(node, TimeFunction):
         b = node.bounds()
         return FunctionOfTime(

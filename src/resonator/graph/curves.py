@@ -191,19 +191,39 @@ class Curve(TimeFunction):
         k = np.searchsorted(self.t, t, side="right")  # t in [t[k-1], t[k])
         return k
 
+    def _segments(self, t: np.ndarray):
+        """Yield (segment index k, slice of t) covering ``t``; fast when t is ascending.
+
+        k == 0 means before the first breakpoint, k == len(points) after the last.
+        """
+        n = len(self.t)
+        if t.ndim == 1 and t.size > 1 and t[0] <= t[-1] and (t.size < 3 or t[1] >= t[0]):
+            k_first = int(np.searchsorted(self.t, t[0], side="right"))
+            k_last = int(np.searchsorted(self.t, t[-1], side="right"))
+            # block sample times are ascending: cut them at the breakpoints in between
+            cuts = np.searchsorted(t, self.t[k_first:k_last], side="left")
+            edges = [0, *cuts.tolist(), t.size]
+            for i, k in enumerate(range(k_first, k_last + 1)):
+                if edges[i + 1] > edges[i]:
+                    yield k, slice(edges[i], edges[i + 1])
+            return
+        k = np.searchsorted(self.t, t, side="right")
+        for seg in np.unique(k):
+            yield int(seg), k == seg
+
     def evaluate(self, t) -> np.ndarray:
         """Curve values at times ``t`` (seconds)."""
         t = np.asarray(t, dtype=np.float64)
         out = np.empty_like(t)
-        k = self._locate(t)
         n = len(self.t)
-        out[k == 0] = self.v[0]
-        out[k >= n] = self.v[-1]
-        for seg in np.unique(k[(k > 0) & (k < n)]):
-            m = k == seg
-            d = self.t[seg] - self.t[seg - 1]
-            x = (t[m] - self.t[seg - 1]) / d
-            out[m] = self._shape(int(seg), x)
+        for k, sl in self._segments(t):
+            if k == 0:
+                out[sl] = self.v[0]
+            elif k >= n:
+                out[sl] = self.v[-1]
+            else:
+                d = self.t[k] - self.t[k - 1]
+                out[sl] = self._shape(k, (t[sl] - self.t[k - 1]) / d)
         return out
 
     def integral(self, t) -> np.ndarray:
@@ -214,21 +234,29 @@ class Curve(TimeFunction):
         """
         t = np.asarray(t, dtype=np.float64)
         out = np.empty_like(t)
-        k = self._locate(t)
         n = len(self.t)
-        t0 = self.t[0]
-        # integral from 0 to the first breakpoint (curve holds v[0] there)
-        base0 = self.v[0] * t0
-        m = k == 0
-        out[m] = self.v[0] * t[m]
-        m = k >= n
-        out[m] = base0 + self.cum[-1] + self.v[-1] * (t[m] - self.t[-1])
-        for seg in np.unique(k[(k > 0) & (k < n)]):
-            m = k == seg
-            d = self.t[seg] - self.t[seg - 1]
-            x = (t[m] - self.t[seg - 1]) / d
-            out[m] = base0 + self.cum[seg - 1] + self._segment_integral(int(seg), x)
+        base0 = self.v[0] * self.t[0]  # integral from 0 to the first breakpoint
+        for k, sl in self._segments(t):
+            if k == 0:
+                out[sl] = self.v[0] * t[sl]
+            elif k >= n:
+                out[sl] = base0 + self.cum[-1] + self.v[-1] * (t[sl] - self.t[-1])
+            else:
+                d = self.t[k] - self.t[k - 1]
+                x = (t[sl] - self.t[k - 1]) / d
+                out[sl] = base0 + self.cum[k - 1] + self._segment_integral(k, x)
         return out
+
+    def map_to_curve(self, func, *, shape: str = "linear", step_s: float = 0.05,
+                     rel_tol: float = 1e-5) -> "Curve":
+        """A curve approximating ``func(self(t))`` (e.g. dB to amplitude) by sampling.
+
+        Samples every ``step_s`` between the first and last breakpoints (plus the breakpoints
+        themselves), then drops points that ``shape`` interpolation reproduces within
+        ``rel_tol`` of the value range. Holds outside stay exact.
+        """
+        return sample_curve(lambda t: func(self.evaluate(t)), self.t[0], self.t[-1],
+                            shape=shape, step_s=step_s, rel_tol=rel_tol, extra=self.t)
 
     # ------------------------------------------------------------------ affine algebra
     def _affine(self, scale: float, offset: float) -> "Curve":
@@ -262,6 +290,48 @@ class Curve(TimeFunction):
 
     def __neg__(self):
         return self * -1.0
+
+
+def sample_curve(func, start_s: float, end_s: float, *, shape: str = "linear",
+                 step_s: float = 0.25, rel_tol: float = 1e-5, extra=None, name=None) -> Curve:
+    """A breakpoint :class:`Curve` approximating a smooth vectorised ``func(t)`` on [start_s, end_s].
+
+    The function is sampled every ``step_s`` seconds (and at the times in ``extra``), joined by
+    ``shape`` segments; samples that their two neighbours already predict within ``rel_tol``
+    times the value range are dropped (repeatedly, never two neighbours at once), so holds and
+    straight stretches cost nothing. The result has an exact integral and evaluates quickly, so
+    slow control signals (temperature-bound parameters) are cheap and oscillators following them
+    keep exact, random-access phase. For a schedule that changes over minutes the difference
+    from ``func`` at 0.25 s spacing is far below audibility (second-order in the spacing).
+    """
+    n = max(2, int(math.ceil((end_s - start_s) / step_s)) + 1)
+    t = np.linspace(start_s, end_s, n)
+    if extra is not None:
+        e = np.asarray(extra, dtype=np.float64)
+        t = np.unique(np.concatenate([t, e[(e >= start_s) & (e <= end_s)]]))
+    v = np.asarray(func(t), dtype=np.float64)
+    if not np.all(np.isfinite(v)):
+        raise GraphError("a sampled control curve produced a non-finite value")
+    span = float(v.max() - v.min())
+    tol = rel_tol * span
+    keep = np.ones(len(t), dtype=bool)
+    for parity in (0, 1) * 24:
+        idx = np.flatnonzero(keep)
+        if len(idx) < 3:
+            break
+        mid = idx[1:-1]
+        lo, hi = idx[:-2], idx[2:]
+        x = (t[mid] - t[lo]) / (t[hi] - t[lo])
+        pred = v[lo] + (v[hi] - v[lo]) * x
+        drop = np.abs(pred - v[mid]) <= tol
+        drop &= (np.arange(len(mid)) % 2) == parity  # never two neighbours in one pass
+        if not drop.any() and parity == 1:
+            break
+        keep[mid[drop]] = False
+    idx = np.flatnonzero(keep)
+    pts = [(float(t[idx[0]]), float(v[idx[0]]))]
+    pts += [(float(t[k]), float(v[k]), shape) for k in idx[1:]]
+    return Curve(pts, name=name)
 
 
 def glide(start_value: float, end_value: float, duration_s: float, *, start_s: float = 0.0,

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..errors import RecipeError
 from ..graph.core import Constant, FunctionOfTime, Node
+from ..graph.curves import sample_curve
 from ..graph.curves import Curve, _parse_shape
 from ..session.schedules import BIND_MAPPINGS, bind
 from ..units import (
@@ -176,7 +177,11 @@ class ValueSpec:
             return Curve(pts)
         lo, hi = self.data
         T = timeline.temperature
-        return FunctionOfTime(self.bound_function(T), bounds=(min(lo, hi), max(lo, hi)))
+        end = timeline.phases[-1][2] if timeline.phases else 0.0
+        # a sampled curve: cheap to evaluate, exact integral (oscillators keep random-access
+        # phase), indistinguishable from the schedule at 0.25 s spacing
+        return sample_curve(self.bound_function(T), 0.0, max(end, 1.0),
+                            extra=[p[1] for p in timeline.phases] + [p[2] for p in timeline.phases])
 
     def bound_function(self, T: Callable) -> Callable:
         """``f(t)`` of a temperature-bound value."""
