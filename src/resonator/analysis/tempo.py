@@ -11,6 +11,10 @@ Method
 3. Each window's local tempo is the salience peak within a factor 1.3 of the global tempo;
    their median-smoothed sequence is the tempo curve, reported when it moves.
 
+4. The metrical level (T, 2T, T/2, 3T, T/3, 3T/2, 2T/3 of the comb peak) is then chosen on
+   evidence, including the harmonic change on each candidate's beat grid
+   (:mod:`resonator.analysis.metre`); ``levels=False`` keeps the comb-and-prior peak.
+
 The final BPM of a steady piece is refined again from the tracked beats
 (:func:`resonator.analysis.beats.track_beats`).
 """
