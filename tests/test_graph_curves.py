@@ -82,3 +82,26 @@ def test_affine_algebra_keeps_a_curve():
 def test_bad_curves_raise_clear_errors(points, message):
     with pytest.raises(GraphError, match=message):
         Curve(points)
+
+
+def test_sample_curve_follows_a_smooth_function_and_collapses_holds():
+    from resonator.graph.curves import sample_curve
+
+    f = lambda t: np.where(t < 100, 5.0, 5.0 + 3.0 * np.sin(2 * np.pi * (t - 100) / 400))
+    c = sample_curve(f, 0.0, 500.0, extra=[100.0])
+    t = np.linspace(0, 500, 200001)
+    assert np.max(np.abs(c.evaluate(t) - f(t))) < 1e-4 * 3  # second-order in the 0.25 s step
+    assert len(c.t) < 0.75 * 2001  # the 100 s hold costs two points, not 400
+    assert np.sum(c.t < 99.0) <= 2
+    # its integral is exact for the curve and close to the function's
+    assert float(c.integral(500.0)) == pytest.approx(5 * 500.0, abs=1e-3)
+
+
+def test_db_gain_of_a_curve_is_an_amplitude_curve():
+    from resonator.graph import DbToAmp
+
+    db = Curve([(0, -40.0), (10, -6.0, "cos"), (20, -6.0)])
+    amp = DbToAmp(db)
+    assert isinstance(amp, Curve)
+    t = np.linspace(0, 25, 10001)
+    assert np.max(np.abs(amp.evaluate(t) / 10 ** (db.evaluate(t) / 20) - 1)) < 1e-4

@@ -324,7 +324,7 @@ def DbToAmp(gain_db) -> Node:
     from .curves import Curve
 
     if isinstance(node, Curve):
-        return node.map_to_curve(lambda db: 10.0 ** (db / 20.0))
+        return node.map_to_curve(lambda db: 10.0 ** (db / 20.0), shape="db")
     if isinstance(node, TimeFunction):
         b = node.bounds()
         return FunctionOfTime(

@@ -298,12 +298,14 @@ def sample_curve(func, start_s: float, end_s: float, *, shape: str = "linear",
 
     The function is sampled every ``step_s`` seconds (and at the times in ``extra``), joined by
     ``shape`` segments; samples that their two neighbours already predict within ``rel_tol``
-    times the value range are dropped (repeatedly, never two neighbours at once), so holds and
+    times the value range ("linear") or within 0.0005 dB ("db") are dropped (repeatedly, never two neighbours at once), so holds and
     straight stretches cost nothing. The result has an exact integral and evaluates quickly, so
     slow control signals (temperature-bound parameters) are cheap and oscillators following them
     keep exact, random-access phase. For a schedule that changes over minutes the difference
     from ``func`` at 0.25 s spacing is far below audibility (second-order in the spacing).
     """
+    if shape not in ("linear", "db"):
+        raise GraphError(f"sample_curve joins samples with 'linear' or 'db' segments, not {shape!r}")
     n = max(2, int(math.ceil((end_s - start_s) / step_s)) + 1)
     t = np.linspace(start_s, end_s, n)
     if extra is not None:
@@ -322,8 +324,13 @@ def sample_curve(func, start_s: float, end_s: float, *, shape: str = "linear",
         mid = idx[1:-1]
         lo, hi = idx[:-2], idx[2:]
         x = (t[mid] - t[lo]) / (t[hi] - t[lo])
-        pred = v[lo] + (v[hi] - v[lo]) * x
-        drop = np.abs(pred - v[mid]) <= tol
+        if shape == "db":  # geometric between amplitudes; tolerance 0.0005 dB
+            a, b = np.maximum(v[lo], _DB_FLOOR), np.maximum(v[hi], _DB_FLOOR)
+            pred = a * (b / a) ** x
+            drop = np.abs(np.log(pred / np.maximum(v[mid], _DB_FLOOR))) <= 0.0005 * math.log(10) / 20
+        else:
+            pred = v[lo] + (v[hi] - v[lo]) * x
+            drop = np.abs(pred - v[mid]) <= tol
         drop &= (np.arange(len(mid)) % 2) == parity  # never two neighbours in one pass
         if not drop.any() and parity == 1:
             break
