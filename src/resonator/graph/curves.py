@@ -33,6 +33,18 @@ SHAPES = ("step", "linear", "exp", "db", "cos", "smooth", "curve:C")
 _DB_FLOOR = 1e-6  # -120 dB: where "db" segments treat silence
 
 
+def _exp(y: np.ndarray) -> np.ndarray:
+    """exp(y) for curve values, evaluated in float32: several times faster, relative error
+    ~1e-7 (always the same precision, so values never depend on block size). Integrals, which
+    give oscillators their phase, stay in float64."""
+    return np.exp(np.asarray(y, dtype=np.float32)).astype(np.float64)
+
+
+def _cos_pi(x: np.ndarray) -> np.ndarray:
+    """cos(pi x) for curve values, in float32 like :func:`_exp`."""
+    return np.cos(np.asarray(x, dtype=np.float32) * np.float32(np.pi)).astype(np.float64)
+
+
 def _parse_shape(shape: str) -> tuple[str, float]:
     if isinstance(shape, (int, float)):
         return "curve", float(shape)
@@ -147,22 +159,18 @@ class Curve(TimeFunction):
         if kind == "linear":
             return v0 + (v1 - v0) * x
         if kind == "exp":
-            return v0 * (v1 / v0) ** x
+            return v0 * _exp(math.log(v1 / v0) * x)
         if kind == "db":
             a0, a1 = max(v0, _DB_FLOOR), max(v1, _DB_FLOOR)
-            y = a0 * (a1 / a0) ** x
+            y = a0 * _exp(math.log(a1 / a0) * x)
             # land exactly on the end values, silence included
             return np.where(x >= 1.0, v1, np.where(x <= 0.0, v0, y))
         if kind == "cos":
-            if x.size > 64:  # float32 cosine: 10x faster, error ~1e-7 of the step (values only;
-                # integrals stay float64)
-                c = np.cos(x.astype(np.float32) * np.float32(np.pi)).astype(np.float64)
-                return v0 + (v1 - v0) * (1.0 - c) * 0.5
-            return v0 + (v1 - v0) * (1.0 - np.cos(np.pi * x)) * 0.5
+            return v0 + (v1 - v0) * (1.0 - _cos_pi(x)) * 0.5
         if kind == "smooth":
             return v0 + (v1 - v0) * x * x * (3.0 - 2.0 * x)
         c = self.curvature[k]
-        return v0 + (v1 - v0) * np.expm1(c * x) / math.expm1(c)
+        return v0 + (v1 - v0) * (_exp(c * x) - 1.0) / math.expm1(c)
 
     def _segment_integral(self, k: int, x: np.ndarray) -> np.ndarray:
         """Integral of segment k from its start to progress x, in value * seconds."""
