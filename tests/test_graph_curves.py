@@ -12,6 +12,7 @@ from resonator.render import render_array
 SHAPES = ["step", "linear", "exp", "db", "cos", "smooth", "curve:4", "curve:-3"]
 
 
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")  # float32 values
 @pytest.mark.parametrize("shape", SHAPES)
 def test_integral_matches_quadrature(shape):
     c = Curve([(1.0, 2.0), (4.0, 8.0, shape), (6.0, 3.0, shape)])
