@@ -8,13 +8,15 @@ NAME = "render"
 HELP = "render a recipe to a WAV or FLAC file (loudness-normalised, with a JSON sidecar)"
 EXAMPLE = "resonator render recipes/mettannealing.toml"
 MORE_EXAMPLES = (
+    "\n  resonator render ts-brain-alpha.sbg --stereo-noise   (an SBaGen sequence, converted)"
     "\n  resonator render recipes/focus.toml -o focus.flac --bits 24"
     "\n  resonator render recipes/mettannealing.toml --start 24m --duration 30s -o check.wav --force"
 )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", metavar="RECIPE", help="recipe file (.toml)")
+    parser.add_argument("recipe", metavar="RECIPE",
+                        help="recipe file (.toml), or an SBaGen sequence (.sbg) to convert and render")
     parser.add_argument("-o", "--output", metavar="OUT",
                         help="output file (default renders/<recipe name>.wav)")
     parser.add_argument("--format", choices=("wav", "flac"), help="container (default: from OUT, else wav)")
@@ -27,6 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     parser.add_argument("--no-normalize", action="store_true",
                         help="skip loudness normalisation (no analysis pass)")
+    parser.add_argument("--stereo-noise", action="store_true",
+                        help=".sbg only: independent noise per ear (SBaGen: the same in both)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
 
@@ -36,7 +40,11 @@ def run(args) -> int:
     from ..recipe.session import build_session
     from ..units import format_duration
 
-    recipe = load_recipe(args.recipe)
+    if str(args.recipe).lower().endswith(".sbg"):
+        from ..sbg.convert import load_sbg_recipe
+        recipe = load_sbg_recipe(args.recipe, stereo_noise=getattr(args, "stereo_noise", False))
+    else:
+        recipe = load_recipe(args.recipe)
     for w in recipe.warnings:
         print(f"warning: {w}", file=sys.stderr)
     tty = sys.stderr.isatty()

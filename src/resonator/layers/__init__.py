@@ -34,5 +34,6 @@ try:
     from . import music  # noqa: F401
 except ImportError:  # pragma: no cover
     pass
+from . import sbg_voices  # noqa: F401  (registers tone, wave, spin, chime for SBaGen import)
 
 __all__ = ["LAYER_KINDS", "LayerContext", "LayerKind", "ParamInfo", "register"]

@@ -63,6 +63,8 @@ LAYER_COMMON = {
     "kind": "layer kind",
     "enabled": "false removes the layer (useful in recipes that extend another)",
     "gain": "gain in dB: constant, per phase, curve or bound to temperature (default 0 dB)",
+    "level": "linear amplitude 0..1 applied after gain: constant, per phase, curve or bound to "
+             "temperature; unlike gain it can reach silence (default 1)",
     "pan": "-1 (left) .. 1 (right), default 0",
     "fade_in": "fade-in when the layer starts (default: the glide)",
     "fade_out": "fade-out when the layer stops (default: the glide)",
@@ -79,6 +81,7 @@ TARGET_KEYS = {
     "layer": "the layer the target is about",
     "expected": "expected value with unit (\"6 Hz\")",
     "tolerance": "allowed difference with unit (\"0.1 Hz\")",
+    "carrier": "carrier frequency hint for binaural_beat targets (\"200 Hz\")",
     "enabled": "false removes the target",
     "description": "free text",
 }
@@ -139,6 +142,7 @@ class LayerSpec:
     glide_s: float
     given: tuple = ()               # parameter names the recipe set explicitly
     description: str = ""
+    level: ValueSpec | None = None  # linear amplitude 0..1 (None: 1)
 
 
 @dataclass
@@ -154,11 +158,15 @@ class TargetSpec:
     window: str | None = None
     layer: str | None = None
     where: str = ""
+    carrier_hz: float | None = None
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "window": self.window,
-                "start_s": self.start_s, "end_s": self.end_s, "layer": self.layer,
-                "expected": self.expected, "tolerance": self.tolerance, "source": "recipe"}
+        d = {"name": self.name, "kind": self.kind, "window": self.window,
+             "start_s": self.start_s, "end_s": self.end_s, "layer": self.layer,
+             "expected": self.expected, "tolerance": self.tolerance, "source": "recipe"}
+        if self.carrier_hz is not None:
+            d["carrier_hz"] = self.carrier_hz
+        return d
 
 
 @dataclass
@@ -240,7 +248,12 @@ def load_recipe(path) -> Recipe:
     ------
     RecipeError
         One message naming the file, the line, the key path, what is wrong and what is allowed.
+
+    An SBaGen sequence (``.sbg``) is converted first (:func:`resonator.sbg.convert.load_sbg_recipe`).
     """
+    if str(path).lower().endswith(".sbg"):
+        from ..sbg.convert import load_sbg_recipe
+        return load_sbg_recipe(path)
     return parse_recipe(load_raw(path))
 
 
@@ -415,6 +428,11 @@ def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide
     if gain.bounds()[1] > 24:
         raise RecipeError(f"gain {gain.bounds()[1]:g} dB is above the allowed +24 dB",
                           lw(("gain",)))
+    level = value("level", "amp") if "level" in entry else None
+    if level is not None:
+        lo, hi = level.bounds()
+        if lo < 0 or hi > 1:
+            raise RecipeError("level must be from 0 (silent) to 1", lw(("level",)))
     pan = value("pan", "number") if "pan" in entry else ValueSpec("constant", "number", 0.0)
     lo, hi = pan.bounds()
     if lo < -1 or hi > 1:
@@ -438,7 +456,7 @@ def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide
                                          lambda p: lw(()), warnings, name, default=True)
     return LayerSpec(name, kind_name, params, gain, pan, fade_in, fade_out, phases, glide,
                      tuple(k for k in kind.params if k in entry),
-                     str(entry.get("description", "")))
+                     str(entry.get("description", "")), level)
 
 
 def _check_gain_slope(gain: ValueSpec, timeline: Timeline, where):
@@ -547,5 +565,9 @@ def _parse_target(i, entry, raw: RawRecipe, timeline: Timeline, layer_names) -> 
         did = f"; did you mean '{hint}'?" if hint else ""
         raise RecipeError(f"unknown layer {quote(layer)}{did} layers are: "
                           f"{', '.join(layer_names)}", tw(("layer",)))
+    carrier = None
+    if "carrier" in entry:
+        from ..units import parse_frequency
+        carrier = parse_frequency(entry["carrier"], where=tw(("carrier",)))
     return TargetSpec(kind, s, e, entry.get("expected"), entry.get("tolerance"), name, window,
-                      layer, tw(()))
+                      layer, tw(()), carrier)

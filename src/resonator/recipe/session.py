@@ -3,12 +3,13 @@
 Every layer's node is built by its kind (:class:`~resonator.layers.base.LayerKind`) from the
 parameter nodes, then wrapped the same way for every kind::
 
-    layer = pan(kind node) * DbToAmp(gain) * envelope
+    layer = pan(kind node) * DbToAmp(gain) * envelope [* level]
 
 ``envelope`` is 1 in the phases the layer plays in and 0 elsewhere, with raised-cosine ramps
 centred on the phase boundaries where the layer enters or leaves (length: the layer's
 ``fade_in`` / ``fade_out`` when given, else its glide); a ramp at the session start or end lies
-inside the session. The mix of all layers gets the session's raised-cosine ``fade_in`` and
+inside the session. ``level`` (optional, linear 0..1, may reach silence) multiplies the layer too;
+implied targets of a layer are dropped where its level falls below 0.001. The mix of all layers gets the session's raised-cosine ``fade_in`` and
 ``fade_out``.
 """
 from __future__ import annotations
@@ -137,6 +138,14 @@ def _balance(node: Node, pan: Node) -> Node:
                      Product([Select(node, [1]), FunctionOfTime(right, bounds=(0, 1))])])
 
 
+def _evaluate(node: Node, t: np.ndarray) -> np.ndarray:
+    if isinstance(node, TimeFunction):
+        return np.asarray(node.evaluate(t), dtype=float)
+    if isinstance(node, Constant):
+        return np.full(np.shape(t), float(node.values[0]))
+    return np.ones(np.shape(t))
+
+
 def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> Session:
     """Build the signal graph of a recipe.
 
@@ -223,7 +232,10 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> 
             r_out = MIN_RAMP_S
         envelope = ramp_envelope(active, timeline.phases, duration, r_in, r_out)
         gain = DbToAmp(spec.gain.to_node(timeline))
-        node = Product([placed, gain, envelope], name=f"layer:{spec.name}")
+        level = spec.level.to_node(timeline) if getattr(spec, "level", None) is not None \
+            else None
+        node = Product([placed, gain, envelope] + ([level] if level is not None else []),
+                       name=f"layer:{spec.name}")
         infos.append(LayerInfo(spec.name, spec.kind, spec.phases, node, source, envelope,
                                params))
         try:
@@ -233,6 +245,8 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> 
                 mid = np.linspace(s0, s1, 9)
                 if np.min(envelope.evaluate(mid)) < 0.999:
                     continue  # the layer is silent or fading in part of this window
+                if level is not None and np.min(_evaluate(level, mid)) < 1e-3:
+                    continue  # the layer's level reaches silence in this window
                 d.setdefault("layer", spec.name)
                 d["source"] = "layer"
                 implied.append(d)
