@@ -71,6 +71,7 @@ def iter_blocks(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_
     while pos < end:
         n = min(B, end - pos)
         block = ctx.pull(node, pos, n)
+        ctx._memo.clear()  # intermediate blocks are not needed any more: bound the memory
         lo = max(first - pos, 0)
         if lo < n:
             out = block[:, lo:] if lo else block
