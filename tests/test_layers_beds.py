@@ -87,6 +87,25 @@ def test_noise_lowpass_and_automated_highpass():
     assert band_energy_db(late, sr, 100, 400) < band_energy_db(early, sr, 100, 400) - 10
 
 
+@pytest.mark.parametrize("rate, depth", [(16.0, 0.5), (8.0, 0.9)])
+def test_noise_amplitude_modulation_rate_and_depth(rate, depth):
+    """The Brain.fm approach over a noise bed: the envelope measures the asked rate and depth."""
+    # pink noise has its own energy at the modulation rate: measure the envelope of the band
+    # above 300 Hz, where the carrier is well above the modulation (the Hilbert envelope of the
+    # raw bed reads about 20 % low)
+    sos = signal.butter(4, 300, "highpass", fs=16000, output="sos")
+    x = signal.sosfiltfilt(sos, render("noise", duration_s=10.0, mod_rate=rate, mod_depth=depth))
+    r, d = am_rate_depth(x, 16000, rate_hint_hz=rate)
+    assert r == pytest.approx(rate, abs=0.02)
+    assert d == pytest.approx(depth, abs=0.05)
+    plain = signal.sosfiltfilt(sos, render("noise", duration_s=10.0))
+    _, d0 = am_rate_depth(plain, 16000, rate_hint_hz=rate)
+    assert d0 < 0.1  # an unmodulated bed measures no such depth
+    kinds = {t["kind"] for t in LAYER_KINDS["noise"].targets(
+        make_params("noise", mod_rate=rate, mod_depth=depth), make_ctx(16000, 10.0))}
+    assert {"am_rate", "am_depth"} <= kinds
+
+
 def test_noise_cutoff_above_nyquist_is_a_recipe_error():
     with pytest.raises(RecipeError, match="lowpass"):
         render("noise", 1.0, 16000, lowpass=9000.0)

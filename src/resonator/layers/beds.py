@@ -18,6 +18,7 @@ from ..graph.oscillators import Sine
 from ..graph.stereo import Channels, Select
 from ..units import parse_duration, parse_ratio
 from ._common import (
+    am_modulator,
     TWO_PI,
     bounds_of,
     const,
@@ -44,6 +45,10 @@ NOISE_PARAMS = {
     "lowpass": ParamInfo("hz", 0.0, "low-pass cutoff (2nd order); 0 = off", range=(0.0, 24000.0)),
     "highpass": ParamInfo("hz", 0.0, "high-pass cutoff (2nd order); 0 = off",
                           range=(0.0, 24000.0)),
+    "mod_rate": ParamInfo("hz", 16.0, "amplitude-modulation rate (the Brain.fm approach: 16 Hz "
+                          "for focus); used when mod_depth > 0", range=(0.1, 64.0)),
+    "mod_depth": ParamInfo("fraction", 0.0, "amplitude-modulation depth 0..1 (0 = off); the "
+                           "envelope's measured depth 2|E(f)|/E0 equals it", range=(0.0, 1.0)),
 }
 
 
@@ -76,12 +81,23 @@ def build_noise(params, ctx) -> Node:
         node = maker(node, cutoff)
     if node.channels == 1:
         node = Channels([node, node])
+    if _modulated(params):
+        node = node * am_modulator(params["mod_rate"], params["mod_depth"])
     return node
+
+
+def _modulated(params) -> bool:
+    d = const(params.get("mod_depth", 0.0))
+    return d is None or d > 0
 
 
 def targets_noise(params, ctx):
     expected = 0.0 if params["stereo"] else 1.0
-    return param_targets("lr_correlation", Constant(expected), ctx, tolerance=0.1, window_s=4.0)
+    out = param_targets("lr_correlation", Constant(expected), ctx, tolerance=0.1, window_s=4.0)
+    if _modulated(params):
+        out += param_targets("am_rate", params["mod_rate"], ctx, tolerance=0.05, window_s=4.0)
+        out += param_targets("am_depth", params["mod_depth"], ctx, tolerance=0.05, window_s=4.0)
+    return out
 
 
 register(LayerKind("noise", "coloured noise bed, independent per ear or mono", NOISE_PARAMS,
