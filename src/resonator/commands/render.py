@@ -11,6 +11,7 @@ MORE_EXAMPLES = (
     "\n  resonator render ts-brain-alpha.sbg --stereo-noise   (an SBaGen sequence, converted)"
     "\n  resonator render recipes/focus.toml -o focus.flac --bits 24"
     "\n  resonator render recipes/mettannealing.toml --start 24m --duration 30s -o check.wav --force"
+    "\n  resonator render recipes/theta-pulse.toml --start 6m --duration 1m -o t.wav --check"
 )
 
 
@@ -32,6 +33,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stereo-noise", action="store_true",
                         help=".sbg only: independent noise per ear (SBaGen: the same in both)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--check", action="store_true",
+                        help="then measure the render against the recipe's targets (as "
+                             "'resonator check'; exit 1 when a target fails)")
 
 
 def run(args) -> int:
@@ -63,4 +67,8 @@ def run(args) -> int:
         print(f"{result.path}: {format_duration(result.frames / result.sr)} at {result.sr} Hz, "
               f"peak {result.peak_dbfs:.1f} dBFS{gain}, "
               f"{result.realtime_factor:.0f}x real time (sidecar {result.sidecar})")
+    if getattr(args, "check", False):
+        from .check import run_check
+
+        return run_check(result.path, recipe, quiet=args.quiet)
     return 0

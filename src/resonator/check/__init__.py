@@ -1,0 +1,46 @@
+"""Verification: measure a render against its recipe's written and implied targets.
+
+>>> from resonator.check import check_file, format_table
+>>> report = check_file("renders/mettannealing.wav")           # doctest: +SKIP
+>>> print(format_table(report)); report.passed                   # doctest: +SKIP
+
+Modules: :mod:`.targets` (one Target model for written, layer-implied and session-implied
+targets, window renders), :mod:`.scan` (one streaming pass: loudness, true peak, clicks,
+spectra), :mod:`.methods` (an evaluator per kind, with its method and accuracy),
+:mod:`.runner` (:func:`check_file`), :mod:`.report` (table, JSON, plot).
+
+JSON written by ``resonator check --json FILE``::
+
+    {
+      "passed": true,                 # every evaluated target passed
+      "file": "renders/x.wav",
+      "recipe": "recipes/x.toml",     # or null (--target only)
+      "offset_s": 0.0,                # session second of the file's first sample
+      "duration_s": 2400.0,
+      "results": [
+        {
+          "kind": "binaural_beat",    # see resonator.check.targets.KIND_INFO
+          "name": "metta-beat",       # [[target]] name or null
+          "window": {"start_s": 690.0, "end_s": 1410.0,   # file seconds
+                     "phase": "metta", "session_start_s": 690.0},
+          "expected": 6.2,            # number, or "falling"/"rising" for trends
+          "measured": 6.1987,         # null when nothing could be measured
+          "tolerance": 0.2,
+          "unit": "Hz",
+          "passed": true,
+          "layer": "beat",            # or null
+          "source": "recipe",         # recipe | layer | session | cli
+          "detail": {...}             # method-specific: sub-windows, rho, errors
+        }
+      ],
+      "skipped": [{"kind": ..., "window": {...}, "layer": ..., "reason": "..."}]
+    }
+
+Exit codes of ``resonator check``: 0 all passed, 1 any failed, 2 bad input.
+"""
+from .report import format_table, plot_report, write_json
+from .runner import CheckReport, CheckResult, check_file
+from .targets import CheckInputError, Target, parse_target_arg
+
+__all__ = ["CheckInputError", "CheckReport", "CheckResult", "Target", "check_file",
+           "format_table", "parse_target_arg", "plot_report", "write_json"]

@@ -1,0 +1,604 @@
+"""One evaluator per target kind, each calling :mod:`resonator.measure`.
+
+Every evaluator takes a :class:`~resonator.check.targets.Target` (window in file seconds) and
+the :class:`~resonator.check.runner.CheckContext` (window reader, one-pass scan, plan) and
+returns ``(measured, passed, detail)``. Long windows are measured on a few spread
+sub-windows (read on demand), never read whole:
+
+=================== ===================================================================
+kind                method (accuracy from the known-answer tests)
+=================== ===================================================================
+binaural_beat       per-channel interpolated peak frequency (:func:`measure_binaural`)
+binaural_carrier    on 4 s windows (up to 5 spread over a phase; a glide sample: its
+                    window, read at its centre); left - right and the ears' mean.
+                    Better than 0.01 Hz under pink noise 10 dB down. Every sub-window
+                    must pass; ``measured`` is their median.
+am_rate             envelope spectrum peak (:func:`am_rate_depth`) of the layer's band
+                    (band-pass around the carrier), up to 3 sub-windows of 30 s.
+am_depth,           the band's squared Hilbert envelope folded at the measured rate
+gated_depth         (synchronous average over every cycle), less the band's noise power
+                    (median-filtered PSD between the modulation lines), square-rooted:
+                    sine depth ``2|A1|/A0`` within 0.02; gated ``1 - P2/P98`` of the
+                    folded amplitude, both robust to noise in the band.
+gamma_share         :func:`share_in_band` 38-42 Hz of 1-100 Hz on the band, 30 s windows.
+breath_rate         slow envelope (streamed over the window, 16 Hz) autocorrelation +
+                    spectral refinement (:func:`breath_rate`).
+lr_correlation      :func:`lr_correlation` in the band where the layer dominates.
+bell_strikes        a rise of 6 dB or more in 10 ms power within 60 ms of each strike.
+loudness            BS.1770 integrated (one pass, whole file).
+true_peak           4x oversampled true peak (one pass); passes at or below expected+tol.
+loudness_range      EBU Tech 3342 LRA.
+fade_in, fade_out   50 ms power across the fade against the level just after (before)
+                    it: the first (last) 5 % at least 20 dB down, the middle within 4 dB
+                    of the raised cosine's -6 dB, and a monotonic rise (fall) over the
+                    fade (Spearman >= 0.9 over 10 slices).
+clicks              third-difference ratio over local RMS > 12 (one pass).
+loudness_trend      3 s short-term loudness at 1 s steps: Spearman rho of its 20 s-binned
+                    values <= -0.95 (falling), and the largest bump over the planned level
+                    curve (the session graph rendered at a low rate over the window, its
+                    median offset removed) <= tolerance (default 0.3 dB: a 0.5 dB bump
+                    lasting 8 s reads 0.43-0.5 dB); without a plan, over a
+                    Savitzky-Golay trend (21 s).
+centroid_trend      spectral centroid (per-second 4096-point spectra from the scan),
+                    binned like loudness: Spearman rho <= -tolerance (0.95) when falling.
+band_energy         :func:`band_energy_db` (kind ``band_energy@LO-HI``), 60 s at most.
+noise_slope         :func:`noise_slope_db_per_decade` 50 Hz-10 kHz, 30 s at most.
+=================== ===================================================================
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import signal, stats
+
+from ..measure import MeasureError
+
+__all__ = ["EVALUATORS", "evaluate"]
+
+
+# ------------------------------------------------------------------------------ helpers
+def _spread(a: float, b: float, length: float, count: int) -> list[tuple[float, float]]:
+    """Up to ``count`` windows of ``length`` s spread evenly over [a, b]."""
+    if b - a <= length * 1.0001:
+        return [(a, b)]
+    n = int(min(count, max(1, (b - a) // length)))
+    centres = a + length / 2 + (np.arange(n) + 0.5) / n * (b - a - length)
+    return [(float(c - length / 2), float(c + length / 2)) for c in centres]
+
+
+def _centred(a: float, b: float, length: float) -> tuple[float, float]:
+    c = 0.5 * (a + b)
+    h = min(length, b - a) / 2
+    return c - h, c + h
+
+
+def _band(x: np.ndarray, sr: float, band, smooth: bool = False) -> np.ndarray:
+    """Keep a band: 4th-order Butterworth forwards and backwards, or (``smooth``) a Gaussian
+    frequency response centred on it (zero phase), for envelopes.
+
+    The Gaussian's impulse response is a positive Gaussian times the centre tone, so the envelope of a
+    tone in the band is smoothed without over- or undershoot (a Butterworth band-pass rings
+    and digs dips into gated envelopes). The response is -3 dB at ``lo`` and ``hi``.
+    """
+    if band is None:
+        return x
+    if not smooth:
+        lo, hi = float(band[0]), min(float(band[1]), 0.45 * sr)
+        if lo <= 5.0:
+            sos = signal.butter(4, hi, "lowpass", fs=sr, output="sos")
+        elif hi >= 0.449 * sr:
+            sos = signal.butter(4, lo, "highpass", fs=sr, output="sos")
+        else:
+            sos = signal.butter(4, [lo, hi], "bandpass", fs=sr, output="sos")
+        return signal.sosfiltfilt(sos, x, axis=-1)
+    from scipy import fft as sfft
+
+    lo, hi = float(band[0]), min(float(band[1]), 0.5 * sr)
+    n = x.shape[-1]
+    nfft = sfft.next_fast_len(n, real=True)
+    f = np.arange(nfft // 2 + 1) * (sr / nfft)
+    fc, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    h = np.exp(-math.log(2) * ((f - fc) / max(half, 1e-9)) ** 2 / 2)
+    spec = sfft.rfft(x, nfft, axis=-1) * h
+    return sfft.irfft(spec, nfft, axis=-1)[..., :n]
+
+
+def _binned_rho(times: np.ndarray, values_db: np.ndarray, bin_s: float = 20.0,
+                power: bool = True) -> tuple[float, int]:
+    """Spearman rho of time-binned values (power mean of dB values when ``power``)."""
+    ok = np.isfinite(values_db)
+    t, v = times[ok], values_db[ok]
+    if v.size < 3:
+        return float("nan"), 0
+    span = t[-1] - t[0]
+    nb = int(np.clip(span // bin_s, 5, 30))
+    nb = min(nb, v.size)
+    idx = np.minimum((np.arange(v.size) * nb) // v.size, nb - 1)
+    if power:
+        lin = 10 ** (v / 10)
+        vals = np.array([10 * np.log10(lin[idx == i].mean()) for i in range(nb)])
+    else:
+        vals = np.array([v[idx == i].mean() for i in range(nb)])
+    if np.ptp(vals) == 0:
+        return 0.0, nb
+    return float(stats.spearmanr(np.arange(nb), vals).statistic), nb
+
+
+def _round(x, nd=4):
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return [_round(v, nd) for v in x]
+    x = float(x)
+    return round(x, nd) if math.isfinite(x) else None
+
+
+def _within(value, expected, tol) -> bool:
+    return value is not None and math.isfinite(value) and abs(value - expected) <= tol + 1e-12
+
+
+# ------------------------------------------------------------------------------ tones
+def _binaural(t, ctx, what: str):
+    x_windows = [_centred(t.start_s, t.end_s, 4.0)] if t.params.get("sample") else \
+        _spread(t.start_s, t.end_s, 4.0, 5)
+    if ctx.channels != 2:
+        raise MeasureError(f"a binaural target needs a stereo file; this one has "
+                           f"{ctx.channels} channel(s) (never measured on a mono sum)")
+    from ..measure.binaural import measure_binaural
+
+    hint = t.params.get("carrier_hz")
+    if what == "carrier" and hint is None:
+        hint = t.expected
+    vals, carriers, rows = [], [], []
+    for a, b in x_windows:
+        x, sr = ctx.read(a, b)
+        r = measure_binaural(x[0], x[1], sr, carrier_hint_hz=hint,
+                             fmax_hz=min(1500.0, 0.45 * sr) if hint is None else 0.45 * sr)
+        v = r["left_minus_right_hz"] if what == "beat" else r["carrier_hz"]
+        vals.append(v)
+        carriers.append(r["carrier_hz"])
+        rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "value": _round(v, 5),
+                     "left_hz": _round(r["left_hz"], 5), "right_hz": _round(r["right_hz"], 5)})
+    ok = all(_within(v, t.expected, t.tolerance) for v in vals)
+    worst = max(vals, key=lambda v: abs(v - t.expected))
+    return float(np.median(vals)), ok, {"windows": rows, "worst": _round(worst, 5)}
+
+
+def binaural_beat(t, ctx):
+    return _binaural(t, ctx, "beat")
+
+
+def binaural_carrier(t, ctx):
+    return _binaural(t, ctx, "carrier")
+
+
+def _am_windows(t):
+    return [_centred(t.start_s, t.end_s, 8.0)] if t.params.get("sample") else \
+        _spread(t.start_s, t.end_s, 30.0, 3)
+
+
+def _rate_of(x, sr, hint):
+    from ..measure.modulation import am_rate_depth
+
+    if hint is None:  # the strongest modulation between 0.5 and 64 Hz
+        return am_rate_depth(x, sr, fmin_hz=0.5, fmax_hz=min(64.0, sr / 4 - 1.0))
+    fmax = min(max(64.0, 1.3 * hint + 1.0), sr / 4 - 1.0)
+    return am_rate_depth(x, sr, rate_hint_hz=hint, fmin_hz=0.3, fmax_hz=fmax)
+
+
+def am_rate(t, ctx):
+    rows, vals = [], []
+    curve = t.params.get("rate_curve")
+    for a, b in _am_windows(t):
+        x, sr = ctx.read(a, b)
+        xb = _band(x, sr, t.params.get("band"), smooth=not t.params.get("noise_carrier"))
+        hint = float(curve([0.5 * (a + b) + ctx.offset_s])[0]) if curve else float(t.expected)
+        rate, depth = _rate_of(xb, sr, hint)
+        vals.append(rate)
+        rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "rate_hz": _round(rate, 5),
+                     "depth": _round(depth, 4)})
+    ok = all(_within(v, t.expected, t.tolerance) for v in vals)
+    return float(np.median(vals)), ok, {"windows": rows}
+
+
+def folded_amplitude(x: np.ndarray, sr: float, rate_hz, bins: int = 100,
+                     denoise: bool = True, carrier_hz: float | None = None,
+                     max_k: int | None = None):
+    """Noise-corrected amplitude profile of a modulated band over one modulation cycle.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(channels, n)]
+        Band-limited audio (channels are averaged in power).
+    sr : float
+    rate_hz : float or np.ndarray [shape=(n,)]
+        Modulation rate, constant or per sample (a glide): the fold follows its integral.
+    bins : int
+        Phase bins per cycle (the profile is then smoothed over 3 bins, circularly).
+    denoise : bool
+        Remove the power that is not on a modulation line (for tone carriers; a noise
+        carrier is all "noise").
+    carrier_hz : float, optional
+        The modulated tone: lines sit at ``carrier_hz + k rate``. Without it the noise
+        floor is the PSD median-filtered across 1.5 line spacings.
+    max_k : int, optional
+        Highest line order ``|k|`` the modulation makes (2 for sine AM; default all).
+
+    Returns
+    -------
+    amp : np.ndarray [shape=(bins,)]
+        Amplitude envelope over one cycle, the band's noise power removed.
+    noise_share : float
+        Share of the band's power taken as noise.
+    """
+    from ..measure.modulation import envelope
+
+    env2 = np.mean(envelope(x, sr) ** 2, axis=0)
+    n = env2.size
+    rate = np.broadcast_to(np.asarray(rate_hz, dtype=np.float64), (n,))
+    cyc_ph = np.cumsum(rate) / sr
+    ph = np.mod(cyc_ph, 1.0)
+    # leave out cycles holding transients of other layers (cues, strikes): their power is
+    # well above the typical cycle's
+    cyc = cyc_ph.astype(np.int64)
+    cyc -= cyc[0]
+    cmean = np.bincount(cyc, env2) / np.maximum(np.bincount(cyc), 1)
+    keep = (cmean <= 1.5 * np.median(cmean))[cyc]
+    k = np.minimum((ph * bins).astype(np.int64), bins - 1)[keep]
+    prof = np.bincount(k, env2[keep], minlength=bins) / np.maximum(
+        np.bincount(k, minlength=bins), 1)
+    prof = (np.roll(prof, 1) + prof + np.roll(prof, -1)) / 3.0
+    if not denoise:
+        return np.sqrt(np.maximum(prof, 0.0)), 0.0
+    # everything in the band that is not a modulation line (carrier + k rate) is noise or
+    # another layer: its power, from the PSD, is taken off every bin of the profile
+    r0 = float(np.median(rate))
+    df = r0 / 8.0
+    nper = int(min(n, 2 ** math.ceil(math.log2(sr / df))))
+    f, p = signal.welch(x, fs=sr, nperseg=nper, noverlap=nper // 2, axis=-1)
+    p = p.mean(axis=0)
+    step = f[1] - f[0]
+    if carrier_hz is not None:
+        kmax = int(np.ceil(max(abs(f[-1] - carrier_hz), carrier_hz) / r0))
+        kmax = kmax if max_k is None else min(kmax, int(max_k))
+        lines = carrier_hz + r0 * np.arange(-kmax, kmax + 1)
+        near = np.min(np.abs(f[:, None] - lines[None, :]), axis=1) <= 2.0 * step
+        other = p[~near]
+        floor_under = float(np.median(other)) if other.size else 0.0
+        noise = (float(np.sum(other)) + floor_under * np.count_nonzero(near)) * step * 2.0
+    else:
+        width = int(max(3, round(1.5 * r0 / step)) | 1)
+        floor = signal.medfilt(p, width) if width < p.size else np.full_like(p, np.median(p))
+        noise = float(np.sum(np.minimum(floor, p)) * step) * 2.0  # |analytic|^2 = 2 x^2
+    total = float(env2.mean())
+    noise = min(noise, 0.95 * float(prof.min())) if prof.min() > 0 else 0.0
+    amp = np.sqrt(np.maximum(prof - noise, 0.0))
+    return amp, (noise / total if total > 0 else 0.0)
+
+
+def _depth(t, ctx, gated: bool):
+    rows, vals = [], []
+    wins = [_centred(t.start_s, t.end_s, 8.0)] if t.params.get("sample") else \
+        _spread(t.start_s, t.end_s, 12.0, 3)
+    curve = t.params.get("rate_curve")
+    for a, b in wins:
+        x, sr = ctx.read(a, b)
+        band = t.params.get("band")
+        noisy = bool(t.params.get("noise_carrier"))
+        xb = _band(x, sr, band, smooth=not noisy)
+        hint = float(curve([0.5 * (a + b) + ctx.offset_s])[0]) if curve else None
+        rate, _ = _rate_of(xb, sr, hint)
+        if not math.isfinite(rate):
+            raise MeasureError("no amplitude modulation found in the window")
+        fold_rate = rate
+        if curve is not None:
+            tt = a + ctx.offset_s + np.arange(0, b - a + 0.002, 0.001)
+            planned = np.interp(a + ctx.offset_s + np.arange(x.shape[1]) / sr, tt, curve(tt))
+            if abs(np.median(planned) - rate) < 0.05 + 0.01 * rate:
+                fold_rate = planned
+        amp, noise_share = folded_amplitude(
+            xb, sr, fold_rate, denoise=band is not None and not noisy,
+            carrier_hz=0.5 * (band[0] + band[1]) if band is not None and not noisy else None,
+            max_k=None if gated else 2)
+        if gated:
+            p2, p98 = np.percentile(amp, [2.0, 98.0])
+            d = float(1.0 - p2 / p98) if p98 > 0 else 0.0
+        else:
+            a0 = amp.mean()
+            a1 = np.abs(np.sum(amp * np.exp(-2j * np.pi * np.arange(amp.size) / amp.size)))
+            d = float(2 * a1 / amp.size / a0) if a0 > 0 else 0.0
+            if band is not None and not noisy:  # undo the Gaussian band's sideband loss
+                half = 0.5 * (band[1] - band[0])
+                d /= math.exp(-math.log(2) * (rate / half) ** 2 / 2)
+        vals.append(d)
+        rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "depth": _round(d, 4),
+                     "rate_hz": _round(rate, 4), "noise_share": _round(noise_share, 3)})
+    ok = all(_within(v, t.expected, t.tolerance) for v in vals)
+    return float(np.median(vals)), ok, {"windows": rows}
+
+
+def am_depth(t, ctx):
+    return _depth(t, ctx, gated=False)
+
+
+def gated_depth(t, ctx):
+    return _depth(t, ctx, gated=True)
+
+
+def gamma_share(t, ctx):
+    from ..measure.modulation import share_in_band
+
+    rows, vals = [], []
+    for a, b in _am_windows(t):
+        x, sr = ctx.read(a, b)
+        xb = _band(x, sr, t.params.get("band"), smooth=not t.params.get("noise_carrier"))
+        s = share_in_band(xb, sr, 38.0, 42.0)
+        vals.append(s)
+        rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "share": _round(s, 4)})
+    ok = all(_within(v, t.expected, t.tolerance) for v in vals)
+    return float(np.median(vals)), ok, {"windows": rows}
+
+
+# ------------------------------------------------------------------------------ breath
+def breath_rate(t, ctx):
+    from ..measure.breath import breath_rate as _rate
+
+    env, esr = ctx.slow_envelope(t.start_s, t.end_s, t.params.get("band"), max_hz=4.0)
+    # breath_rate takes audio: give it the envelope on a 64 Hz carrier at 256 Hz (the
+    # Hilbert envelope of env * cos(2 pi 64 t) is env again)
+    fs = 256.0
+    tt = np.arange(int(env.size * fs / esr)) / fs
+    e = np.interp(tt, np.arange(env.size) / esr, env)
+    x = e * np.cos(2 * np.pi * 64.0 * tt)
+    exp = float(t.expected)
+    bpm = _rate(x, fs, min_bpm=max(0.5, 0.5 * exp), max_bpm=min(60.0, 2.0 * exp))
+    return bpm, _within(bpm, exp, t.tolerance), {"envelope_rate_hz": _round(esr, 3)}
+
+
+# ------------------------------------------------------------------------------ beds
+def lr_correlation(t, ctx):
+    from ..measure.spectrum import lr_correlation as _corr
+
+    if t.params.get("unmeasurable"):
+        raise MeasureError(t.params["unmeasurable"])
+    if ctx.channels != 2:
+        raise MeasureError(f"needs a stereo file; this one has {ctx.channels} channel(s)")
+    rows, vals = [], []
+    for a, b in _spread(t.start_s, t.end_s, 20.0, 3):
+        x, sr = ctx.read(a, b)
+        r = _corr(_band(x, sr, t.params.get("band")))
+        vals.append(r)
+        rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "r": _round(r, 4)})
+    ok = all(_within(v, t.expected, t.tolerance) for v in vals)
+    return float(np.mean(vals)), ok, {"windows": rows, "band_hz": _round(t.params.get("band"))}
+
+
+def bell_strikes(t, ctx):
+    times = [x for x in t.params.get("times_s", []) if t.start_s <= x < t.end_s]
+    found = []
+    for s in times:
+        a, b = max(0.0, s - 0.35), min(ctx.duration_s, s + 0.2)
+        if b - a < 0.1:
+            continue
+        x, sr = ctx.read(a, b)
+        hop = max(1, int(0.01 * sr))
+        p = np.mean(x ** 2, axis=0)
+        m = p.size // hop
+        pw = p[: m * hop].reshape(m, hop).mean(axis=1)
+        tt = a + (np.arange(m) + 0.5) * hop / sr
+        before = pw[(tt >= s - 0.3) & (tt < s - 0.05)]
+        after = pw[(tt >= s - 0.02) & (tt < s + 0.06)]
+        if before.size and after.size and after.max() > 4.0 * max(before.mean(), 1e-12):
+            found.append(s)
+    n = len(found)
+    ok = abs(n - float(t.expected)) <= t.tolerance
+    missed = [_round(s, 3) for s in times if s not in found]
+    return float(n), ok, {"missed_s": missed[:20]}
+
+
+def band_energy(t, ctx):
+    from ..measure.spectrum import band_energy_db
+
+    lo, hi = t.params["band"]
+    a, b = _centred(t.start_s, t.end_s, 60.0)
+    x, sr = ctx.read(a, b)
+    v = band_energy_db(x, sr, lo, hi)
+    return v, _within(v, t.expected, t.tolerance), {"band_hz": [lo, hi]}
+
+
+def noise_slope(t, ctx):
+    from ..measure.spectrum import noise_slope_db_per_decade
+
+    a, b = _centred(t.start_s, t.end_s, 30.0)
+    x, sr = ctx.read(a, b)
+    v = noise_slope_db_per_decade(x, sr, 50.0, min(10000.0, 0.45 * sr))
+    return v, _within(v, t.expected, t.tolerance), {}
+
+
+# ------------------------------------------------------------------------------ session-wide
+def loudness(t, ctx):
+    meter = ctx.scan.meter
+    if meter is None:
+        raise MeasureError("sample rate too low for BS.1770 K-weighting")
+    if t.start_s <= 0.05 and t.end_s >= ctx.duration_s - 0.05:
+        v = meter.integrated()
+    else:
+        from ..measure.loudness import integrated_loudness
+
+        x, sr = ctx.read(t.start_s, t.end_s, limit_s=600.0)
+        v = integrated_loudness(x, sr)
+    return v, _within(v, t.expected, t.tolerance), {"loudness_range_lu":
+                                                    _round(meter.loudness_range(), 2)}
+
+
+def true_peak(t, ctx):
+    if t.start_s <= 0.05 and t.end_s >= ctx.duration_s - 0.05:
+        v = ctx.scan.true_peak_dbtp
+    else:
+        from ..measure.loudness import true_peak_dbtp
+
+        x, sr = ctx.read(t.start_s, t.end_s, limit_s=600.0)
+        v = true_peak_dbtp(x, sr)
+    ok = v is not None and v <= float(t.expected) + t.tolerance
+    return v, ok, {"sample_peak_dbfs": _round(20 * math.log10(ctx.scan.sample_peak), 3)
+                   if ctx.scan.sample_peak else None, "rule": "measured <= expected + tolerance"}
+
+
+def loudness_range(t, ctx):
+    v = ctx.scan.meter.loudness_range()
+    return v, _within(v, t.expected, t.tolerance), {}
+
+
+def clicks(t, ctx):
+    found = [(s, r) for s, r in (ctx.scan.clicks or []) if t.start_s <= s < t.end_s]
+    n = len(found)
+    ok = n <= float(t.expected) + t.tolerance
+    return float(n), ok, {"times_s": [_round(s, 4) for s, _ in found[:20]],
+                          "ratios": [_round(r, 1) for _, r in found[:20]],
+                          "threshold": 12.0, "score": _round(ctx.scan.click_score, 2)}
+
+
+def _fade(t, ctx, rising: bool):
+    T = float(t.params.get("fade_s", t.expected))
+    if rising:
+        a, b = 0.0, min(ctx.duration_s, T + 5.0)
+    else:
+        a, b = max(0.0, ctx.duration_s - T - 5.0), ctx.duration_s
+    x, sr = ctx.read(a, b)
+    hop = max(1, int(0.05 * sr))
+    p = np.mean(x ** 2, axis=0)
+    m = p.size // hop
+    pw = p[: m * hop].reshape(m, hop).mean(axis=1)
+    tt = (np.arange(m) + 0.5) * hop / sr  # from the window start
+    if rising:
+        u = tt / T  # fade progress 0 -> 1
+        ref = pw[(tt >= T + 0.25) & (tt < T + 5.0)]
+    else:
+        end = b - a
+        u = (end - tt) / T  # 1 at the fade start, 0 at the end
+        ref = pw[(tt <= end - T - 0.25)]
+    if ref.size == 0 or np.mean(ref) <= 0:
+        raise MeasureError("no sound next to the fade to compare it with")
+    ref_p = float(np.mean(ref))
+
+    def level(lo, hi):
+        sel = (u >= lo) & (u < hi)
+        v = float(np.mean(pw[sel])) if sel.any() else 0.0
+        return 10 * math.log10(max(v, 1e-20) / ref_p)
+    edge = level(0.0, 0.05)
+    mid = level(0.45, 0.55)
+    slices = [level(i / 10, (i + 1) / 10) for i in range(10)]
+    rho = float(stats.spearmanr(np.arange(10), slices).statistic)
+    ok = edge <= -20.0 and abs(mid + 6.02) <= 4.0 and rho >= 0.9
+    word = "start" if rising else "end"
+    return mid, ok, {f"{word}_level_db": _round(edge, 1), "mid_level_db": _round(mid, 2),
+                     "expected_mid_db": -6.02, "rho": _round(rho, 3),
+                     "slices_db": _round(slices, 1) if rising else _round(slices[::-1], 1),
+                     "rule": f"{word} 5 % <= -20 dB, middle -6 +/- 4 dB, monotonic (rho >= 0.9)"}
+
+
+def fade_in(t, ctx):
+    return _fade(t, ctx, True)
+
+
+def fade_out(t, ctx):
+    return _fade(t, ctx, False)
+
+
+def _rho_needed(plan_rho, base: float = 0.95) -> float:
+    """|rho| required: 0.95, or as steady as the plan less 0.05 when the plan itself is
+    not that steady over the window (breath swells in a short window of a slow cooling)."""
+    if plan_rho is None or not math.isfinite(plan_rho):
+        return base
+    return min(base, max(0.0, abs(plan_rho) - 0.05))
+
+
+def loudness_trend(t, ctx):
+    meter = ctx.scan.meter
+    times, lufs = meter.short_term(3.0, 1.0)
+    sel = (times - 1.5 >= t.start_s - 1e-6) & (times + 1.5 <= t.end_s + 1e-6)
+    tt, v = times[sel], lufs[sel]
+    if v.size < 10:
+        raise MeasureError("the window holds fewer than 10 short-term loudness values")
+    sign = -1.0 if t.expected == "falling" else 1.0
+    rho, nb = _binned_rho(tt, v)
+    plan = ctx.plan_short_term(tt, t.start_s, t.end_s) if ctx.has_plan else None
+    ok_v = np.isfinite(v)
+    detail = {"rho_binned": _round(rho, 4), "bins": nb, "drop_db": _round(v[ok_v][0] -
+                                                                          v[ok_v][-1], 2)}
+    if plan is not None:
+        r = v - plan
+        good = ok_v & np.isfinite(plan)
+        r = r[good]
+        bump = float(max(0.0, np.max(r - np.median(r)))) if r.size else float("nan")
+        detail["against"] = "plan (the session graph rendered at a low rate)"
+        detail["plan_drop_db"] = _round(plan[good][0] - plan[good][-1], 2)
+        i = int(np.argmax(r - np.median(r))) if r.size else 0
+        detail["bump_at_s"] = _round(tt[good][i], 1) if r.size else None
+        plan_rho, _ = _binned_rho(tt[good], plan[good])
+        detail["plan_rho_binned"] = _round(plan_rho, 4)
+    else:
+        w = min(21, v.size if v.size % 2 else v.size - 1)
+        vv = v[ok_v]
+        trend = signal.savgol_filter(vv, w, 2, mode="interp")
+        bump = float(max(0.0, np.max(vv - trend)))
+        detail["against"] = "Savitzky-Golay trend (21 s); no plan"
+        detail["bump_at_s"] = _round(tt[ok_v][int(np.argmax(vv - trend))], 1)
+    run = np.minimum.accumulate(v[ok_v]) if sign < 0 else np.maximum.accumulate(v[ok_v])
+    detail["max_rise_db"] = _round(float(np.max(sign * (run - v[ok_v]))) if sign < 0 else
+                                   float(np.max(run - v[ok_v])), 3)
+    need = _rho_needed(detail.get("plan_rho_binned"))
+    detail["rule"] = (f"binned Spearman rho {'<=' if sign < 0 else '>='} {sign * need:g} and "
+                      f"bump <= {t.tolerance:g} dB")
+    ok = math.isfinite(rho) and sign * rho >= need and bump <= t.tolerance
+    return bump, ok, detail
+
+
+def centroid_trend(t, ctx):
+    sc = ctx.scan
+    sel = (sc.spec_times_s >= t.start_s) & (sc.spec_times_s <= t.end_s)
+    c = sc.centroid_hz[sel]
+    if np.count_nonzero(np.isfinite(c)) < 10:
+        raise MeasureError("the window holds fewer than 10 spectra")
+    rho, nb = _binned_rho(sc.spec_times_s[sel], np.log(c), power=False)
+    sign = -1.0 if t.expected == "falling" else 1.0
+    plan_rho = None
+    if ctx.has_plan:
+        pt, pc = ctx.plan_centroid(t.start_s, t.end_s)
+        if np.count_nonzero(np.isfinite(pc)) >= 10:
+            plan_rho, _ = _binned_rho(pt, np.log(pc), power=False)
+            plan_rho = sign * max(0.0, sign * plan_rho)
+    need = _rho_needed(plan_rho, t.tolerance)
+    ok = math.isfinite(rho) and sign * rho >= need
+    cc = c[np.isfinite(c)]
+    return rho, ok, {"bins": nb, "first_hz": _round(np.median(cc[: max(1, cc.size // 10)]), 1),
+                     "last_hz": _round(np.median(cc[-max(1, cc.size // 10):]), 1),
+                     "plan_rho_binned": _round(plan_rho, 4),
+                     "rule": f"binned Spearman rho {'<=' if sign < 0 else '>='} "
+                             f"{sign * need:g}"}
+
+
+EVALUATORS = {
+    "binaural_beat": binaural_beat, "binaural_carrier": binaural_carrier, "am_rate": am_rate,
+    "am_depth": am_depth, "gated_depth": gated_depth, "gamma_share": gamma_share,
+    "breath_rate": breath_rate, "lr_correlation": lr_correlation,
+    "bell_strikes": bell_strikes, "loudness": loudness, "true_peak": true_peak,
+    "loudness_range": loudness_range, "fade_in": fade_in, "fade_out": fade_out,
+    "clicks": clicks, "loudness_trend": loudness_trend, "centroid_trend": centroid_trend,
+    "band_energy": band_energy, "noise_slope": noise_slope,
+}
+
+
+def evaluate(t, ctx):
+    """Measure one target: ``(measured or None, passed, detail)``; measurement problems
+    (a mono file for a binaural target, silence) fail the target with ``detail["error"]``."""
+    from ..errors import ResonatorError
+
+    try:
+        measured, ok, detail = EVALUATORS[t.kind](t, ctx)
+    except (ResonatorError, ValueError, FloatingPointError) as exc:
+        return None, False, {"error": str(exc)}
+    if measured is not None and not math.isfinite(float(measured)):
+        return None, False, dict(detail, error="no value could be measured")
+    return float(measured), bool(ok), detail

@@ -1,0 +1,408 @@
+"""Running a check: find the targets, scan the file once, read only the windows needed.
+
+:func:`check_file` is the library entry point behind ``resonator check``. Order of work:
+
+1. targets: from the recipe (named on the command line or in the render's JSON sidecar; a
+   TOML file with only ``[[target]]`` tables works for any audio file) and ``--target``
+   strings; moved to file seconds for window renders (:func:`~.targets.fit_to_file`);
+2. one streaming pass (:class:`~.scan.Scan`) for the session-wide measures: loudness,
+   short-term loudness, true peak, clicks, per-second spectra;
+3. each target's evaluator (:mod:`.methods`) reads only its (sub-)windows;
+4. cooling targets compare with a *plan*: the session graph rendered at a low sample rate
+   (16 kHz when the recipe allows) over the trend window only.
+
+Nothing runs in parallel; memory is bounded by one block plus the windows read (each at
+most 30 s, or 60 s for band energy).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..measure.io import open_audio
+from .targets import (CheckInputError, Target, fit_to_file, targets_from_file,
+                      targets_from_session)
+
+__all__ = ["CheckResult", "CheckReport", "CheckContext", "check_file", "read_sidecar"]
+
+MAX_READ_S = 120.0
+
+
+@dataclass
+class CheckResult:
+    """One evaluated target (window in file seconds)."""
+
+    target: Target
+    measured: float | None
+    passed: bool
+    detail: dict = field(default_factory=dict)
+
+    def as_dict(self, offset_s: float = 0.0) -> dict:
+        t = self.target
+        exp = t.expected if isinstance(t.expected, str) else float(t.expected)
+        return {
+            "kind": t.kind,
+            "name": t.name,
+            "window": {"start_s": round(t.start_s, 3), "end_s": round(t.end_s, 3),
+                       "phase": t.phase, "session_start_s": round(t.start_s + offset_s, 3)},
+            "expected": exp,
+            "measured": None if self.measured is None else round(self.measured, 6),
+            "tolerance": t.tolerance,
+            "unit": _unit(t.kind),
+            "passed": self.passed,
+            "layer": t.layer,
+            "source": t.source,
+            "detail": self.detail,
+        }
+
+
+def _unit(kind: str) -> str:
+    from .targets import KIND_INFO
+
+    return KIND_INFO[kind]["unit"]
+
+
+@dataclass
+class CheckReport:
+    """Everything ``resonator check`` found.
+
+    Attributes
+    ----------
+    file : str
+    recipe : str or None
+    offset_s : float
+        Session second of the file's first sample (window renders).
+    duration_s : float
+    results : list of CheckResult
+    skipped : list of (Target, reason)
+    scan : Scan
+        The one-pass measures (for plots).
+    """
+
+    file: str
+    recipe: str | None
+    offset_s: float
+    duration_s: float
+    results: list
+    skipped: list
+    scan: object = None
+    phases: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when every evaluated target passed (and at least one was evaluated)."""
+        return bool(self.results) and all(r.passed for r in self.results)
+
+    def as_dict(self) -> dict:
+        """The JSON structure documented in :mod:`resonator.check`."""
+        return {
+            "passed": self.passed,
+            "file": self.file,
+            "recipe": self.recipe,
+            "offset_s": self.offset_s,
+            "duration_s": round(self.duration_s, 3),
+            "results": [r.as_dict(self.offset_s) for r in self.results],
+            "skipped": [{"kind": t.kind, "window": {"start_s": round(t.start_s, 3),
+                                                    "end_s": round(t.end_s, 3),
+                                                    "phase": t.phase},
+                         "layer": t.layer, "reason": why} for t, why in self.skipped],
+        }
+
+
+def read_sidecar(path) -> dict | None:
+    """The JSON sidecar of a render (``x.wav`` -> ``x.json``), or None when there is none."""
+    side = Path(path).with_suffix(".json")
+    if not side.is_file():
+        return None
+    try:
+        data = json.loads(side.read_text())
+    except (OSError, ValueError) as exc:
+        raise CheckInputError(f"the sidecar cannot be read as JSON ({exc})", str(side)) from None
+    return data if isinstance(data, dict) else None
+
+
+class CheckContext:
+    """What evaluators may use: window reads, the scan, the plan.
+
+    Attributes
+    ----------
+    path : str
+    sr, channels : int
+    duration_s : float
+    scan : Scan
+    """
+
+    def __init__(self, path, info, scan, plan=None, offset_s: float = 0.0):
+        self.path = str(path)
+        self.info = info
+        self.sr = info.sr
+        self.channels = info.channels
+        self.duration_s = scan.duration_s if scan is not None else info.duration_s
+        self.scan = scan
+        self._plan = plan
+        self.offset_s = float(offset_s)
+
+    def read(self, start_s: float, end_s: float, limit_s: float = MAX_READ_S):
+        """Audio of [start_s, end_s) in file seconds (at most ``limit_s``, centred),
+        float64 (channels, n), and the sample rate."""
+        from ..measure.io import read_window
+
+        start_s = max(0.0, float(start_s))
+        end_s = min(float(end_s), self.duration_s)
+        if end_s - start_s > limit_s:
+            c = 0.5 * (start_s + end_s)
+            start_s, end_s = c - limit_s / 2, c + limit_s / 2
+        if end_s - start_s < 1.0 / self.sr * 16:
+            from ..measure import MeasureError
+            raise MeasureError(f"window {start_s:.3f}-{end_s:.3f} s is too short")
+        x, sr = read_window(self.path, start_s, end_s)
+        return x, sr
+
+    def slow_envelope(self, start_s: float, end_s: float, band=None, max_hz: float = 4.0):
+        """Channel-averaged Hilbert envelope of a window, streamed (any length).
+
+        Returns (env, env_sr). ``band`` (lo, hi) band-passes first (causal, state carried).
+        """
+        from scipy import signal
+
+        from ..measure.io import iter_blocks
+        from ..measure.modulation import EnvelopeStream
+
+        stream = EnvelopeStream(self.sr, self.channels, max_hz=max_hz)
+        sos, zi = None, None
+        if band is not None:
+            lo, hi = float(band[0]), min(float(band[1]), 0.45 * self.sr)
+            sos = signal.butter(2, [lo, hi], "bandpass", fs=self.sr, output="sos")
+            zi = np.zeros((sos.shape[0], self.channels, 2))
+        for block in iter_blocks(self.path, 1 << 17, max(0.0, start_s),
+                                 min(end_s, self.duration_s)):
+            if sos is not None:
+                block, zi = signal.sosfilt(sos, block, axis=-1, zi=zi)
+            stream.update(block)
+        stream.finish()
+        return stream.envelope, stream.env_sr
+
+    @property
+    def has_plan(self) -> bool:
+        return self._plan is not None
+
+    def plan_short_term(self, times_s: np.ndarray, a: float, b: float):
+        """Planned short-term loudness (LUFS, any offset) at these window centres (file s)."""
+        return self._plan.short_term(times_s, a, b)
+
+    def plan_centroid(self, a: float, b: float):
+        """Planned per-second spectral centroid over [a, b] file seconds: (times, Hz)."""
+        return self._plan.centroid(a, b)
+
+
+class Plan:
+    """The session graph rendered at a low sample rate, measured on demand.
+
+    Parameters
+    ----------
+    recipe : Recipe
+    offset_s : float
+        Session second of the file's first sample.
+    seed : int, optional
+    """
+
+    RATES = (8000, 12000, 16000, 24000)
+
+    def __init__(self, recipe, offset_s: float, seed=None, sr_hint=None):
+        self.recipe = recipe
+        self.offset_s = offset_s
+        self.seed = seed
+        self.sr_hint = sr_hint
+        self._session = None
+        self._cache = {}
+
+    def session(self):
+        if self._session is None:
+            from ..errors import ResonatorError
+            from ..recipe.session import build_session
+
+            last = None
+            rates = [r for r in self.RATES if r < (self.sr_hint or 48000)] + \
+                [self.sr_hint or self.recipe.sample_rate]
+            for sr in rates:
+                try:
+                    self._session = build_session(self.recipe, sr=sr, seed=self.seed)
+                    break
+                except ResonatorError as exc:
+                    last = exc
+            if self._session is None:
+                raise last
+        return self._session
+
+    def _measure(self, a_file: float, b_file: float):
+        """Render the plan over file seconds [a, b] (whole seconds around them) once and
+        keep its short-term loudness and per-second centroid (streamed, bounded memory)."""
+        from ..measure.loudness import LoudnessMeter
+        from ..render import iter_blocks
+        from .scan import SpectrumStream
+
+        s = self.session()
+        a = max(0, math.floor(a_file + self.offset_s))
+        b = min(math.ceil(b_file + self.offset_s), s.duration_s)
+        key = (a, b)
+        if key in self._cache:
+            return self._cache[key]
+        meter = LoudnessMeter(s.sr, 2, true_peak=False)
+        spec = SpectrumStream(s.sr, 2)
+        for _, block in iter_blocks(s.node, b - a, sr=s.sr, seed=s.seed, start_s=a,
+                                    block_frames=1 << 15):
+            meter.update(block)
+            spec.update(np.asarray(block, dtype=np.float32))
+        tt, lufs = meter.short_term(3.0, 1.0)
+        out = (tt + a - self.offset_s, lufs, spec.times_s + a - self.offset_s, spec.centroid_hz)
+        self._cache = {key: out}
+        return out
+
+    def short_term(self, times_s: np.ndarray, a_file: float, b_file: float) -> np.ndarray:
+        """3 s loudness of the plan at the given centres (file seconds)."""
+        tt, lufs, _, _ = self._measure(a_file, b_file)
+        return np.interp(times_s, tt, lufs, left=np.nan, right=np.nan)
+
+    def centroid(self, a_file: float, b_file: float):
+        """(times in file seconds, centroid in Hz) of the plan over the window."""
+        _, _, ct, c = self._measure(a_file, b_file)
+        sel = (ct >= a_file) & (ct <= b_file)
+        return ct[sel], c[sel]
+
+
+def _resolve_recipe_path(name: str, sidecar_dir: Path) -> Path | None:
+    p = Path(name)
+    if p.is_file():
+        return p
+    q = sidecar_dir / p
+    if q.is_file():
+        return q
+    q = sidecar_dir / p.name
+    return q if q.is_file() else None
+
+
+def _is_target_file(path: Path) -> bool:
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "layer" not in data and "extends" not in data
+
+
+def check_file(path, recipe=None, *, targets: list | None = None,
+               tolerance_scale: float = 1.0, use_sidecar: bool = True,
+               progress=None) -> CheckReport:
+    """Check an audio file against a recipe's written and implied targets.
+
+    Parameters
+    ----------
+    path : str or Path
+        WAV, FLAC, OGG or MP3.
+    recipe : str, Path or Recipe, optional
+        The recipe (or a TOML file with only ``[[target]]`` tables). Default: the recipe
+        named in the render's sidecar (``path`` with ``.json``), when there is one.
+    targets : list of Target, optional
+        More targets (``--target``), in session seconds.
+    tolerance_scale : float > 0
+        Multiplies every tolerance (not the trend rho threshold).
+    use_sidecar : bool
+        Read the sidecar for the recipe, the window offset and normalisation.
+    progress : callable(done_frames, total_frames), optional
+        Progress of the scan.
+
+    Returns
+    -------
+    CheckReport
+
+    Raises
+    ------
+    CheckInputError, RecipeError, AudioFileError
+        Bad input: no targets at all, an unreadable file or recipe.
+    """
+    from ..recipe.model import Recipe, load_recipe
+    from .scan import Scan
+
+    if not tolerance_scale > 0:
+        raise CheckInputError(f"--tolerance-scale must be > 0, got {tolerance_scale!r}")
+    info = open_audio(path)
+    side = read_sidecar(path) if use_sidecar else None
+    offset = float(side.get("start_s", 0.0) or 0.0) if side else 0.0
+    normalized = bool(((side or {}).get("loudness") or {}).get("normalized", False)) \
+        if side else None
+    rec = None
+    recipe_name = None
+    all_targets: list[Target] = []
+    session_s = None
+    plan = None
+    if recipe is None and side and side.get("recipe"):
+        rp = _resolve_recipe_path(str(side["recipe"]), Path(info.path).parent)
+        if rp is None:
+            raise CheckInputError(f"the sidecar names the recipe {side['recipe']!r}, which "
+                                  "cannot be found; pass the recipe after the file",
+                                  str(Path(info.path).with_suffix(".json")))
+        recipe = rp
+    if isinstance(recipe, Recipe):
+        rec = recipe
+    elif recipe is not None:
+        rp = Path(recipe)
+        if not rp.is_file():
+            raise CheckInputError("no such recipe file", str(rp))
+        if _is_target_file(rp):
+            all_targets += targets_from_file(rp)
+            recipe_name = str(rp)
+        else:
+            rec = load_recipe(rp)
+    if rec is not None:
+        from ..recipe.session import build_session
+
+        recipe_name = str(rec.path)
+        seed = (side or {}).get("seed")
+        session = build_session(rec, seed=seed)
+        session_s = session.duration_s
+        if side is None and abs(info.duration_s - session_s) > 0.05:
+            # a plain file with a recipe: window targets still apply from its start
+            pass
+        ts = targets_from_session(session)
+        if normalized is False:
+            ts = [t for t in ts if not t.params.get("needs_normalized")]
+        all_targets += ts
+        plan = Plan(rec, offset, seed=seed, sr_hint=info.sr)
+    all_targets += list(targets or [])
+    if not all_targets:
+        raise CheckInputError("nothing to check: give a recipe (or a render with a sidecar "
+                              "naming one) or --target KIND:START-END:EXPECTED:TOL")
+    scan = Scan(info.path, progress=progress)
+    kept, skipped = fit_to_file(all_targets, offset, scan.duration_s, session_s)
+    skipped += [(t, t.params["unmeasurable"]) for t in kept if t.params.get("unmeasurable")]
+    kept = [t for t in kept if not t.params.get("unmeasurable")]
+    if normalized is False and rec is not None:
+        skipped += [(t, "the render was not loudness-normalised")
+                    for t in targets_from_session_placeholder(rec)]
+    for t in kept:
+        if t.kind != "centroid_trend":
+            t.tolerance *= tolerance_scale
+    ctx = CheckContext(info.path, info, scan, plan, offset)
+    results = []
+    from .methods import evaluate
+
+    for t in kept:
+        measured, ok, detail = evaluate(t, ctx)
+        results.append(CheckResult(t, measured, ok, detail))
+    phases = []
+    if rec is not None:
+        phases = [(p.name, p.start_s - offset, p.end_s - offset) for p in rec.phases]
+    return CheckReport(info.path, recipe_name, offset, scan.duration_s, results, skipped, scan,
+                       phases)
+
+
+def targets_from_session_placeholder(rec) -> list[Target]:
+    """Loudness and true-peak targets left out for an un-normalised render (for the report)."""
+    return [Target("loudness", 0.0, rec.duration_s, rec.loudness_lufs, 0.5, source="session"),
+            Target("true_peak", 0.0, rec.duration_s, rec.true_peak_dbtp, 0.1,
+                   source="session")]

@@ -1,0 +1,715 @@
+"""Targets: what ``resonator check`` measures, from recipes, layer kinds and the command line.
+
+Every target becomes a :class:`Target` with a kind, a window in *session* seconds, an
+expected value, a tolerance and hints for the measurement (the layer's frequency band, a
+binaural carrier, bell strike times). Three sources:
+
+- ``recipe``: the recipe's ``[[target]]`` tables (expected and tolerance given with units);
+- ``layer``: targets the layer kinds imply (:attr:`resonator.recipe.Session.targets`), plus
+  binaural carriers sampled like the beat;
+- ``session``: implied by the session settings: integrated loudness and true peak (normalised
+  renders), fades at start and end, no clicks, and for every phase span where the temperature
+  falls: steadily quieter (``loudness_trend``) when a layer gain follows the temperature, and
+  darker (``centroid_trend``) when a brightness or low-pass cutoff follows it.
+
+A render of a window (``--start/--duration``) covers session seconds ``[offset, offset +
+length)``: :func:`fit_to_file` keeps targets inside it, clips phase-long targets that only
+partly overlap (when enough remains) and moves every window to file seconds.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import RecipeError, ResonatorError
+
+__all__ = ["Target", "CheckInputError", "KIND_INFO", "targets_from_session",
+           "targets_from_file", "parse_target_arg", "fit_to_file"]
+
+
+class CheckInputError(ResonatorError):
+    """A check cannot start: a bad target, a missing recipe, an unreadable sidecar."""
+
+
+@dataclass
+class Target:
+    """One measurement to make.
+
+    Attributes
+    ----------
+    kind : str
+        A key of :data:`KIND_INFO`.
+    start_s, end_s : float
+        Window in seconds (session seconds until :func:`fit_to_file` moves it to the file).
+    expected : float or str
+        Expected value in the kind's unit (``"falling"`` for trends).
+    tolerance : float
+        Allowed difference (for trends: the allowed bump in dB over the plan).
+    phase : str or None
+        Phase the window lies in (or is), when known.
+    layer : str or None
+        Layer the target is about.
+    source : str
+        ``recipe``, ``layer``, ``session`` or ``cli``.
+    name : str or None
+    params : dict
+        Measurement hints: ``band`` (lo_hz, hi_hz) isolating the layer, ``carrier_hz``,
+        ``times_s`` (bell strikes), ``sample`` (True for short windows sampled on a glide,
+        whose expected value holds at the window centre and must not be clipped).
+    """
+
+    kind: str
+    start_s: float
+    end_s: float
+    expected: Any
+    tolerance: float
+    phase: str | None = None
+    layer: str | None = None
+    source: str = "recipe"
+    name: str | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+#: per kind: (unit label, default tolerance, shortest useful window in s, value parser)
+KIND_INFO: dict[str, dict] = {
+    "binaural_beat": dict(unit="Hz", tol=0.05, min_s=1.0, parse="hz_signed"),
+    "binaural_carrier": dict(unit="Hz", tol=0.1, min_s=1.0, parse="hz"),
+    "am_rate": dict(unit="Hz", tol=0.05, min_s=2.0, parse="hz"),
+    "am_depth": dict(unit="", tol=0.05, min_s=2.0, parse="number"),
+    "gated_depth": dict(unit="", tol=0.05, min_s=2.0, parse="number"),
+    "gamma_share": dict(unit="", tol=0.1, min_s=4.0, parse="number"),
+    "breath_rate": dict(unit="/min", tol=0.2, min_s=30.0, parse="per_min"),
+    "lr_correlation": dict(unit="", tol=0.1, min_s=1.0, parse="number"),
+    "bell_strikes": dict(unit="strikes", tol=0.0, min_s=0.5, parse="number"),
+    "loudness": dict(unit="LUFS", tol=0.5, min_s=0.4, parse="lufs"),
+    "true_peak": dict(unit="dBTP", tol=0.1, min_s=0.1, parse="dbtp"),
+    "loudness_range": dict(unit="LU", tol=1.0, min_s=3.0, parse="number"),
+    "fade_in": dict(unit="s", tol=0.0, min_s=0.1, parse="seconds"),
+    "fade_out": dict(unit="s", tol=0.0, min_s=0.1, parse="seconds"),
+    "clicks": dict(unit="clicks", tol=0.0, min_s=0.01, parse="number"),
+    "loudness_trend": dict(unit="dB", tol=0.3, min_s=120.0, parse="trend"),
+    "centroid_trend": dict(unit="", tol=0.95, min_s=120.0, parse="trend"),
+    "band_energy": dict(unit="dB", tol=1.0, min_s=0.5, parse="db"),
+    "noise_slope": dict(unit="dB/decade", tol=1.0, min_s=2.0, parse="number"),
+}
+TREND_WORDS = ("falling", "rising")
+
+
+def _number(value, unit_words: tuple = ()) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    for w in unit_words:
+        if text.lower().endswith(w.lower()):
+            text = text[: -len(w)].strip()
+            break
+    return float(text)
+
+
+def parse_value(kind: str, value, what: str, where: str | None = None):
+    """Read an expected value or tolerance of a target in the kind's unit.
+
+    Parameters
+    ----------
+    kind : str
+        Target kind (a key of :data:`KIND_INFO`).
+    value : number or str
+        ``"6 Hz"``, ``"6/min"``, ``"-20 LUFS"``, ``"0.1 dB"``, ``"falling"``, ``0.7``.
+    what : {"expected", "tolerance"}
+    where : str, optional
+        Location for the error message.
+
+    Returns
+    -------
+    float or str
+    """
+    from ..units import parse_duration, parse_frequency, parse_rate_per_min
+
+    how = KIND_INFO[kind]["parse"]
+    try:
+        if how == "trend":
+            if what == "expected":
+                text = str(value).strip().lower()
+                if text not in TREND_WORDS:
+                    raise ValueError
+                return text
+            return _number(value, ("dB", "db"))
+        if how == "hz":
+            return parse_frequency(value, where=where)
+        if how == "hz_signed":
+            if isinstance(value, str) and value.strip().startswith("-"):
+                return -parse_frequency(value.strip()[1:], where=where)
+            return parse_frequency(value, where=where)
+        if how == "per_min":
+            return parse_rate_per_min(value, where=where)
+        if how == "seconds":
+            return parse_duration(value, where=where)
+        if how == "lufs":
+            return _number(value, ("LUFS", "LKFS", "LU"))
+        if how == "dbtp":
+            return _number(value, ("dBTP", "dB"))
+        if how == "db":
+            return _number(value, ("dB/decade", "dB"))
+        return _number(value, ("dB/decade",))
+    except (ValueError, TypeError, RecipeError):
+        unit = KIND_INFO[kind]["unit"]
+        hint = "falling or rising" if how == "trend" and what == "expected" else \
+            f"a number{(' in ' + unit) if unit else ''}"
+        raise CheckInputError(f"{what} {value!r} of a {kind} target: expected {hint}",
+                              where) from None
+
+
+def _check_kind(kind: str, where: str | None = None) -> str:
+    base = kind.split("@")[0]
+    if base not in KIND_INFO:
+        from ..units import suggest
+
+        hint = suggest(base, list(KIND_INFO))
+        did = f"; did you mean '{hint}'?" if hint else ""
+        raise CheckInputError(f"unknown target kind {kind!r}{did} known kinds: "
+                              f"{', '.join(KIND_INFO)}", where)
+    return base
+
+
+def _band_suffix(kind: str, where=None) -> dict:
+    """``band_energy@100-300`` -> {"band": (100, 300)}."""
+    if "@" not in kind:
+        if kind == "band_energy":
+            raise CheckInputError("band_energy needs a band: band_energy@LO-HI (Hz)", where)
+        return {}
+    m = re.fullmatch(r"[a-z_]+@([0-9.]+)-([0-9.]+)", kind)
+    if not m or float(m.group(1)) >= float(m.group(2)):
+        raise CheckInputError(f"{kind!r}: write the band as KIND@LO-HI in Hz, e.g. "
+                              "band_energy@100-300", where)
+    return {"band": (float(m.group(1)), float(m.group(2)))}
+
+
+def make_target(kind, start_s, end_s, expected, tolerance, *, phase=None, layer=None,
+                source="recipe", name=None, params=None, where=None) -> Target:
+    """Build a :class:`Target`, reading expected/tolerance with units and filling defaults."""
+    base = _check_kind(str(kind), where)
+    extra = _band_suffix(str(kind), where)
+    info = KIND_INFO[base]
+    if expected is None:
+        if base in ("clicks",):
+            expected = 0
+        elif info["parse"] == "trend":
+            expected = "falling"
+        else:
+            raise CheckInputError(f"a {base} target needs an expected value", where)
+    exp = parse_value(base, expected, "expected", where)
+    tol = info["tol"] if tolerance is None else parse_value(base, tolerance, "tolerance", where)
+    if isinstance(tol, str):
+        tol = info["tol"]
+    p = dict(params or {})
+    p.update(extra)
+    return Target(base, float(start_s), float(end_s), exp, float(tol), phase, layer, source,
+                  name, p)
+
+
+# ------------------------------------------------------------------------------ sessions
+def _layer_band(info, sr: int) -> tuple[float, float] | None:
+    """A frequency band that holds most of a layer's energy, or None (whole band)."""
+    from ..layers._common import bounds_of, const
+
+    p = info.params
+    nyq = 0.5 * sr
+    dur = 1.0
+
+    def rng(key):
+        try:
+            return bounds_of(p[key], sr, dur) if not isinstance(p[key], (int, float)) else \
+                (float(p[key]), float(p[key]))
+        except Exception:  # noqa: BLE001 - a hint only
+            return None
+    kind = info.kind
+    if kind in ("isochronic", "monaural"):
+        c, r = rng("carrier"), rng("rate" if kind == "isochronic" else "beat")
+        if c and r:
+            w = max(3.0 * abs(r[1]), 60.0) if kind == "isochronic" else abs(r[1]) + 20.0
+            return max(10.0, c[0] - w), min(0.95 * nyq, c[1] + w)
+    if kind == "gamma":
+        mode = p.get("mode")
+        carrier = float(p.get("carrier") or (10000.0 if mode == "genus" else 400.0))
+        if mode == "genus":
+            return max(20.0, carrier - 3000.0), min(0.95 * nyq, carrier + 3000.0)
+        if p.get("source") == "tone":
+            r = rng("rate")
+            w = (r[1] if r else 50.0) * 1.5 + 10.0
+            return max(10.0, carrier - w), min(0.95 * nyq, carrier + w)
+        return (200.0, 0.95 * nyq)  # noise carrier: well above the modulation
+    if kind == "noise":
+        return (200.0, 0.95 * nyq)  # modulated noise: a carrier well above the modulation
+    if kind == "breath":
+        r = rng("root")
+        if r:
+            return max(10.0, 0.9 * r[0]), min(0.95 * nyq, 2.6 * r[1])
+    if kind == "pulse":
+        pitch = float(p.get("pitch") or (60.0 if p.get("style") == "thump" else 2000.0))
+        return max(10.0, 0.3 * pitch), min(0.95 * nyq, 3.0 * pitch)
+    return None
+
+
+def _tones(info, sr) -> list[tuple[float, float]]:
+    """Frequency ranges (lo, hi) of a tonal layer's partials (empty for noise, music)."""
+    from ..layers._common import bounds_of
+    from ..layers.breath import PARTIAL_RATIOS
+
+    p = info.params
+
+    def rng(key):
+        try:
+            return bounds_of(p[key], sr, 1.0)
+        except Exception:  # noqa: BLE001
+            return None
+    out = []
+    if info.kind == "drone":
+        r = rng("root")
+        ratios = p.get("ratios") or [1.0, 1.5, 2.0, 2.5]
+        try:
+            from ..units import parse_ratio
+            rr = [parse_ratio(v) for v in ratios]
+        except Exception:  # noqa: BLE001
+            rr = [1.0, 1.5, 2.0, 2.5]
+        if p.get("partials"):
+            out = [(float(f) * 0.995, float(f) * 1.005) for f in p["partials"]]
+        elif r:
+            out = [(r[0] * k * 0.995, r[1] * k * 1.005) for k in rr]
+    elif info.kind == "breath":
+        r = rng("root")
+        if r:
+            out = [(r[0] * k * 0.995, r[1] * k * 1.005) for k in PARTIAL_RATIOS]
+            if p.get("cues"):
+                out += [(435.0, 665.0)]
+    elif info.kind in ("binaural", "monaural", "isochronic"):
+        c = rng("carrier")
+        b = rng("beat") if info.kind != "isochronic" else rng("rate")
+        if c:
+            w = (max(abs(b[0]), abs(b[1])) if b else 10.0) * (0.5 if info.kind != "isochronic"
+                                                               else 3.0) + 2.0
+            out = [(c[0] - w, c[1] + w)]
+    elif info.kind == "gamma" and p.get("source") == "tone":
+        band = _layer_band(info, sr)
+        if band:
+            out = [band]
+    return out
+
+
+def _breath_band(session, info, phase=None) -> tuple[float, float] | None:
+    """A narrow band around the breath partial farthest from every other layer's tones."""
+    from ..layers._common import bounds_of
+    from ..layers.breath import PARTIAL_RATIOS, PARTIAL_SWELL
+
+    try:
+        lo, hi = bounds_of(info.params["root"], session.sr, 1.0)
+    except Exception:  # noqa: BLE001
+        return None
+    others = [r for other in session.layers if other.name != info.name
+              and (phase is None or phase in other.phases)
+              for r in _tones(other, session.sr)]
+    best, best_gap = None, -1.0
+    for k, swell in zip(PARTIAL_RATIOS, PARTIAL_SWELL):
+        a, b = lo * k * 0.99 - 6.0, hi * k * 1.01 + 6.0
+        gap = min([max(r0 - b, a - r1) for r0, r1 in others] or [1e9])
+        score = min(gap, 40.0) + 5.0 * swell
+        if score > best_gap:
+            best, best_gap = (a, b), score
+    if best is None or best_gap < 5.0:
+        return None
+    return best
+
+
+def _tonal_top(session, skip: str) -> float:
+    """Highest tonal frequency of the session's layers other than ``skip`` (a rough bound)."""
+    from ..layers._common import bounds_of
+
+    top = 0.0
+    for info in session.layers:
+        if info.name == skip or info.kind in ("noise", "music"):
+            continue
+        if info.kind == "gamma" and info.params.get("source") != "tone":
+            continue
+        band = _layer_band(info, session.sr)
+        if band:
+            top = max(top, band[1])
+        elif info.kind in ("binaural", "drone"):
+            key = "carrier" if info.kind == "binaural" else "root"
+            try:
+                hi = bounds_of(info.params[key], session.sr, 1.0)[1]
+            except Exception:  # noqa: BLE001
+                hi = 1000.0
+            mult = 1.05 if info.kind == "binaural" else 4.0
+            top = max(top, hi * mult + 50.0)
+        elif info.kind == "bell":
+            top = max(top, 0.45 * session.sr)
+    return top
+
+
+def _noise_band(session, info, a, b) -> tuple[float, float] | None:
+    """Band where a noise layer dominates the others (for its L/R correlation), or None."""
+    from ..layers._common import sample
+
+    lo = max(200.0, 1.5 * _tonal_top(session, info.name))
+    hi = 0.45 * session.sr
+    lp = info.params.get("lowpass")
+    try:
+        lpv = float(np.min(sample(lp, np.linspace(a, b, 33), session.sr))) if lp is not None \
+            else 0.0
+    except Exception:  # noqa: BLE001
+        lpv = 0.0
+    if lpv > 0:
+        hi = min(hi, lpv)
+    return (lo, hi) if hi > 1.5 * lo else None
+
+
+def _loud_span(session, info, a, b, within_db: float = 6.0):
+    """The part of [a, b] where the layer's planned gain is within ``within_db`` of its
+    highest there (a layer 30 dB under the mix cannot be measured); returns (a, b, original
+    window or None)."""
+    from ..layers._common import sample
+
+    spec = next((s for s in session.recipe.layers if s.name == info.name), None)
+    if spec is None or spec.gain.form == "constant":
+        return a, b, None
+    try:
+        node = spec.gain.to_node(session.recipe.timeline())
+        tt = np.linspace(a, b, 129)
+        g = sample(node, tt, session.sr)
+    except Exception:  # noqa: BLE001
+        return a, b, None
+    keep = np.flatnonzero(g >= g.max() - within_db)
+    na, nb = float(tt[keep[0]]), float(tt[keep[-1]])
+    if nb - na >= b - a - 1e-6 or nb - na < 10.0:
+        return a, b, None
+    return na, nb, (a, b)
+
+
+def _curve_fn(node, sr):
+    """``t -> value`` of a parameter (seconds in, array out), for measurement hints."""
+    from ..layers._common import sample
+
+    return lambda t: sample(node, np.atleast_1d(np.asarray(t, dtype=float)), sr)
+
+
+def _carrier_targets(session, info) -> list[dict]:
+    """``binaural_carrier`` targets sampled like the layer's beat (see param_targets)."""
+    from ..layers._common import param_targets
+    from ..layers.base import LayerContext
+
+    ctx = LayerContext(sr=session.sr, duration_s=session.duration_s,
+                       phases=list(session.phases), temperature=session.temperature,
+                       recipe_dir=Path("."), layer_name=info.name)
+    try:
+        out = param_targets("binaural_carrier", info.params["carrier"], ctx, tolerance=0.1,
+                            window_s=4.0)
+    except Exception:  # noqa: BLE001 - carriers the sampler cannot read are not checked
+        return []
+    import numpy as np
+
+    keep = []
+    for d in out:
+        mid = np.linspace(d["start_s"], d["end_s"], 9)
+        if np.min(info.envelope.evaluate(mid)) >= 0.999:
+            d["source"] = "layer"
+            keep.append(d)
+    return keep
+
+
+def _bound_to_temperature(spec_value) -> bool:
+    return getattr(spec_value, "form", None) == "temperature"
+
+
+def _cooling_spans(recipe) -> list[tuple[float, float, str]]:
+    """(start_s, end_s, phase) of every span where the temperature falls."""
+    out = []
+    for seg in getattr(recipe, "segments", []) or []:
+        if seg.get("kind") == "hold" or seg.get("t_end") is None:
+            continue
+        if seg["t_end"] < seg["t_start"] - 0.05 and seg["end_s"] - seg["start_s"] >= 60.0:
+            name = next((n for n, a, b in recipe.timeline().phases
+                         if a <= seg["start_s"] < b), None)
+            out.append((float(seg["start_s"]), float(seg["end_s"]), name))
+    return out
+
+
+def targets_from_session(session) -> list[Target]:
+    """Every target of a built session: written, implied by layers, implied by the session.
+
+    Parameters
+    ----------
+    session : resonator.recipe.Session
+
+    Returns
+    -------
+    targets : list of Target
+        In session seconds.
+    """
+    recipe = session.recipe
+    by_name = {i.name: i for i in session.layers}
+    out: list[Target] = []
+    for d in session.targets:
+        d = dict(d)
+        kind = d.pop("kind")
+        layer = d.get("layer")
+        params = {}
+        info = by_name.get(layer)
+        if info is not None:
+            band = _layer_band(info, session.sr)
+            if kind == "breath_rate" and info.kind == "breath":
+                band = _breath_band(session, info, d.get("phase")) or band
+            if kind == "lr_correlation" and info.kind == "noise":
+                band = _noise_band(session, info, d["start_s"], d["end_s"])
+                if band is None:
+                    params["unmeasurable"] = ("other layers cover the noise's band; no band "
+                                              "left where its L/R correlation can be read")
+            if band:
+                params["band"] = band
+            if info.kind in ("noise", "music") or (info.kind == "gamma" and
+                                                  info.params.get("source") != "tone"):
+                params["noise_carrier"] = True
+            if info.kind == "binaural":
+                from ..layers._common import const
+                c = const(info.params["carrier"])
+                if c is not None:
+                    params["carrier_hz"] = c
+        if info is not None and kind in ("am_rate", "am_depth", "gated_depth", "gamma_share",
+                                         "binaural_beat"):
+            from ..layers._common import sample
+            from ..graph.core import TimeFunction
+
+            key = {"music": "mod_rate", "noise": "mod_rate", "binaural": "carrier",
+                   "monaural": "beat"}.get(
+                info.kind, "rate")
+            node = info.params.get(key)
+            if node is not None and not isinstance(node, (str, list, bool)):
+                try:
+                    mid = 0.5 * (d["start_s"] + d["end_s"])
+                    if key == "carrier":
+                        params["carrier_hz"] = float(sample(node, [mid], session.sr)[0])
+                    elif isinstance(node, TimeFunction) or isinstance(node, (int, float)):
+                        params["rate_curve"] = _curve_fn(node, session.sr)
+                except Exception:  # noqa: BLE001 - a hint only
+                    pass
+        for key in ("carrier_hz", "times_s"):
+            if d.get(key) is not None:
+                params[key] = d[key]
+        if d.get("source") == "layer" and d["end_s"] - d["start_s"] <= 8.0:
+            params["sample"] = True
+        elif d.get("source") == "layer" and info is not None:
+            d["start_s"], d["end_s"], shrunk = _loud_span(session, info, d["start_s"],
+                                                           d["end_s"])
+            if shrunk:
+                params["loud_part_of"] = shrunk
+        out.append(make_target(kind, d["start_s"], d["end_s"], d.get("expected"),
+                               d.get("tolerance"), phase=d.get("phase") or d.get("window"),
+                               layer=layer, source=d.get("source", "recipe"),
+                               name=d.get("name"), params=params))
+    # binaural carriers
+    for info in session.layers:
+        if info.kind == "binaural":
+            for d in _carrier_targets(session, info):
+                p = {"sample": d["end_s"] - d["start_s"] <= 8.0}
+                out.append(make_target("binaural_carrier", d["start_s"], d["end_s"],
+                                       d["expected"], d["tolerance"], phase=d.get("phase"),
+                                       layer=info.name, source="layer", params=p))
+    dur = session.duration_s
+    # session-wide
+    out.append(make_target("loudness", 0.0, dur, recipe.loudness_lufs, 0.5, source="session",
+                           params={"session_wide": True, "needs_normalized": True}))
+    out.append(make_target("true_peak", 0.0, dur, recipe.true_peak_dbtp, 0.1,
+                           source="session", params={"needs_normalized": True}))
+    if recipe.fade_in_s >= 0.5:
+        out.append(make_target("fade_in", 0.0, min(dur, recipe.fade_in_s + 5.0),
+                               recipe.fade_in_s, 0.0, source="session",
+                               params={"edge": "start", "fade_s": recipe.fade_in_s}))
+    if recipe.fade_out_s >= 0.5:
+        out.append(make_target("fade_out", max(0.0, dur - recipe.fade_out_s - 5.0), dur,
+                               recipe.fade_out_s, 0.0, source="session",
+                               params={"edge": "end", "fade_s": recipe.fade_out_s}))
+    out.append(make_target("clicks", 0.0, dur, 0, 0, source="session"))
+    # cooling: quieter when a gain follows the temperature, darker when colour does
+    gains = any(_bound_to_temperature(spec.gain) for spec in recipe.layers)
+    colour = [spec.name for spec in recipe.layers
+              if any(_bound_to_temperature(spec.params.get(k))
+                     for k in ("brightness", "lowpass"))]
+    written = {(t.kind, round(t.start_s, 3), round(t.end_s, 3)) for t in out}
+    for a, b, phase in _cooling_spans(recipe):
+        if gains and not any(t.kind == "loudness_trend" and t.start_s <= a + 1 and
+                             t.end_s >= b - 1 for t in out if t.source == "recipe"):
+            out.append(make_target("loudness_trend", a, b, "falling", None, phase=phase,
+                                   source="session"))
+        if colour and ("centroid_trend", round(a, 3), round(b, 3)) not in written:
+            out.append(make_target("centroid_trend", a, b, "falling", None, phase=phase,
+                                   layer=", ".join(colour), source="session"))
+    return out
+
+
+# ------------------------------------------------------------------------------ target files
+def targets_from_file(path) -> list[Target]:
+    """Written targets of a TOML file that may hold no layers (any audio file can be checked).
+
+    Phases (``[[phase]]`` with name and duration) are optional; ``window`` names one, or
+    ``start``/``end`` give times (durations, ``PHASE``, ``PHASE+DUR``, ``end-DUR`` when the
+    phases define the end).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    targets : list of Target
+    """
+    import tomllib
+
+    from ..recipe.values import Timeline, resolve_time
+    from ..units import parse_duration
+
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise CheckInputError("no such file", str(p)) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CheckInputError(f"cannot read as TOML ({exc})", str(p)) from None
+    phases, t = [], 0.0
+    for i, ph in enumerate(data.get("phase") or []):
+        d = parse_duration(ph.get("duration"), where=f"{p}: phase #{i + 1}")
+        phases.append((str(ph.get("name", f"phase{i + 1}")), t, t + d))
+        t += d
+    timeline = Timeline(phases, t if phases else math.inf, None)
+    out = []
+    for i, entry in enumerate(data.get("target") or []):
+        if entry.get("enabled", True) is False:
+            continue
+        where = f"{p}: target #{i + 1}"
+        kind = entry.get("kind")
+        if not isinstance(kind, str):
+            raise CheckInputError('a target needs kind = "..."', where)
+        window = entry.get("window")
+        if window is not None:
+            match = [ph for ph in phases if ph[0] == window]
+            if not match:
+                raise CheckInputError(f"unknown phase {window!r}; phases: "
+                                      f"{', '.join(n for n, _, _ in phases) or '(none)'}", where)
+            _, a, b = match[0]
+        else:
+            a = resolve_time(entry.get("start", 0.0), timeline, where)
+            end = entry.get("end", "end")
+            b = math.inf if end == "end" and not phases else resolve_time(end, timeline, where)
+        if not b > a >= 0:
+            raise CheckInputError(f"window {a:g}..{b:g} s: the end must follow the start",
+                                  where)
+        out.append(make_target(kind, a, b, entry.get("expected"), entry.get("tolerance"),
+                               phase=window, layer=entry.get("layer"), source="recipe",
+                               name=entry.get("name"), where=where))
+    if not out:
+        raise CheckInputError("holds no [[target]] tables and no layers: nothing to check",
+                              str(p))
+    return out
+
+
+def parse_target_arg(text: str) -> Target:
+    """Read ``KIND:START-END:EXPECTED:TOL`` (``--target``); START/END are durations or
+    ``end``; TOL may be left out (``KIND:START-END:EXPECTED``).
+
+    Examples: ``binaural_beat:0-60:6Hz:0.05``, ``am_rate:1m-2m:16:0.1``,
+    ``loudness_trend:10m-end:falling:0.3``, ``band_energy@100-300:0-30:-40:2``.
+    """
+    from ..units import parse_duration
+
+    parts = text.split(":")
+    if len(parts) not in (3, 4):
+        raise CheckInputError(f"--target {text!r}: write KIND:START-END:EXPECTED[:TOL], e.g. "
+                              "binaural_beat:0-60:6Hz:0.05")
+    kind, span, expected = parts[0].strip(), parts[1].strip(), parts[2].strip()
+    tol = parts[3].strip() if len(parts) == 4 else None
+    a_text, sep, b_text = span.partition("-")
+    if not sep:
+        raise CheckInputError(f"--target {text!r}: the window is START-END, e.g. 0-60 or "
+                              "10m-end")
+    where = f"--target {text}"
+    try:
+        a = parse_duration(a_text or "0")
+        b = math.inf if b_text.strip() == "end" else parse_duration(b_text)
+    except RecipeError as exc:
+        raise CheckInputError(exc.message, where) from None
+    if not b > a >= 0:
+        raise CheckInputError("the window's end must follow its start", where)
+    return make_target(kind, a, b, expected, tol, source="cli", where=where)
+
+
+# ------------------------------------------------------------------------------ windows
+def fit_to_file(targets: list[Target], offset_s: float, length_s: float,
+                session_s: float | None):
+    """Move targets to file seconds and keep those the file can answer.
+
+    Parameters
+    ----------
+    targets : list of Target
+        In session seconds (``end_s`` may be inf: the end of the file).
+    offset_s : float
+        Session second of the file's first sample (a window render's ``start_s``).
+    length_s : float
+        File length in seconds.
+    session_s : float or None
+        Session length (None for plain files): session-wide targets (integrated loudness)
+        need the whole session.
+
+    Returns
+    -------
+    kept : list of Target
+        Windows in file seconds.
+    skipped : list of (Target, str)
+        Targets outside the file, with the reason.
+    """
+    kept, skipped = [], []
+    lo_f, hi_f = offset_s, offset_s + length_s
+    eps = 0.05
+    for t in targets:
+        end = hi_f if math.isinf(t.end_s) else t.end_s
+        t = replace(t, end_s=end)
+        if t.params.get("session_wide") and session_s is not None and (
+                offset_s > eps or length_s < session_s - eps):
+            skipped.append((t, "needs the whole session; this file is a window of it"))
+            continue
+        edge = t.params.get("edge")
+        if edge == "start" and offset_s > eps:
+            skipped.append((t, "the file does not start at the session start"))
+            continue
+        if edge == "end" and (session_s is None or hi_f < session_s - eps):
+            skipped.append((t, "the file does not reach the session end"))
+            continue
+        a, b = max(t.start_s, lo_f), min(end, hi_f)
+        if a >= t.start_s - eps and b <= end + eps and b > a:
+            kept.append(replace(t, start_s=a - offset_s, end_s=b - offset_s))
+            continue
+        if b - a <= 0:
+            skipped.append((t, "outside the rendered window"))
+            continue
+        clip_ok = not t.params.get("sample") and t.kind not in ("fade_in", "fade_out")
+        if not clip_ok or b - a < max(KIND_INFO[t.kind]["min_s"], 0.0):
+            skipped.append((t, "only partly inside the rendered window"))
+            continue
+        p = dict(t.params, clipped_from=(t.start_s, end))
+        if t.kind == "bell_strikes":
+            times = [x for x in p.get("times_s", []) if a <= x < b]
+            kept.append(replace(t, start_s=a - offset_s, end_s=b - offset_s,
+                                expected=float(len(times)), params=dict(p, times_s=times)))
+            continue
+        kept.append(replace(t, start_s=a - offset_s, end_s=b - offset_s, params=p))
+    for t in kept:
+        if "times_s" in t.params:
+            t.params["times_s"] = [x - offset_s for x in t.params["times_s"]]
+    return kept, skipped

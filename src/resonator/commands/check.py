@@ -1,0 +1,71 @@
+"""``resonator check``: measure a render (or any audio file) against its targets.
+
+Only formats: the work is :func:`resonator.check.check_file`. Nothing heavy is imported at
+module level (no librosa, numba or matplotlib), so ``resonator --help`` stays fast. The JSON
+structure of ``--json`` is documented in :mod:`resonator.check`.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+NAME = "check"
+HELP = "measure a render (or any audio file) against the recipe's written and implied targets"
+EXAMPLE = "resonator check renders/mettannealing.wav"
+MORE_EXAMPLES = (
+    "\n  resonator check renders/focus.wav recipes/focus.toml --json focus-check.json"
+    "\n  resonator check music.flac --target am_rate:0-60:16Hz:0.1 --plot check.png"
+    "\n  resonator check window.wav --tolerance-scale 2"
+    "\n\nexit codes: 0 every target passed, 1 a target failed, 2 bad input"
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("render", metavar="RENDER", help="audio file (WAV, FLAC, OGG, MP3)")
+    parser.add_argument("recipe", metavar="RECIPE", nargs="?",
+                        help="recipe, or a TOML file with only [[target]] tables "
+                             "(default: the recipe named in RENDER's JSON sidecar)")
+    parser.add_argument("--target", metavar="KIND:START-END:EXPECTED[:TOL]", action="append",
+                        default=[], help="an extra target, e.g. binaural_beat:0-60:6Hz:0.05 "
+                        "or loudness_trend:10m-end:falling:0.3 (repeatable)")
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON ('-' for "
+                        "standard output)")
+    parser.add_argument("--plot", metavar="FILE.png", help="draw spectrogram, envelope and "
+                        "short-term loudness with the targets marked")
+    parser.add_argument("--tolerance-scale", metavar="X", type=float, default=1.0,
+                        help="multiply every tolerance by X (default 1)")
+    parser.add_argument("--no-sidecar", action="store_true",
+                        help="ignore RENDER's JSON sidecar (recipe, window offset)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print only the summary line")
+
+
+def run_check(render, recipe=None, *, targets=(), json_path=None, plot_path=None,
+              tolerance_scale: float = 1.0, use_sidecar: bool = True, quiet: bool = False,
+              out=None) -> int:
+    """Check a file, print the table, write JSON/plot; return the exit code (0 or 1).
+
+    Shared by ``resonator check`` and ``resonator render --check``.
+    """
+    from ..check import check_file, format_table, parse_target_arg, plot_report, write_json
+
+    out = out or sys.stdout
+    extra = [parse_target_arg(t) for t in targets]
+    report = check_file(render, recipe, targets=extra, tolerance_scale=tolerance_scale,
+                        use_sidecar=use_sidecar)
+    table = format_table(report)
+    if json_path != "-":
+        print(table if not quiet else table.splitlines()[-1], file=out)
+    if json_path:
+        write_json(report, json_path)
+    if plot_path:
+        path = plot_report(report, plot_path)
+        if json_path != "-" and not quiet:
+            print(f"plot written to {path}", file=out)
+    return 0 if report.passed else 1
+
+
+def run(args) -> int:
+    return run_check(args.render, args.recipe, targets=args.target, json_path=args.json,
+                     plot_path=args.plot, tolerance_scale=args.tolerance_scale,
+                     use_sidecar=not args.no_sidecar, quiet=args.quiet)
