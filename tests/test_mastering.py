@@ -47,3 +47,33 @@ def test_limiter_would_be_needed_without_it(tmp_path):
     node = Noise("pink", channels=2, amplitude=0.1, name="bed") + Sine(1000.0) * burst * 0.5
     m = master(node, 8.0, sr=SR, target_lufs=-14.0, ceiling_dbtp=-1.0)
     assert m.measured_true_peak_dbtp + m.gain_db > 0.0
+
+
+def test_raw_cache_replays_the_blocks_of_a_render(tmp_path):
+    """The cached blocks equal a second render bit for bit, on the same block boundaries."""
+    from resonator.mastering import RawCache
+    from resonator.render import iter_blocks
+
+    node = Channels([Sine(205.0), Sine(195.0)]) * 0.3 + Noise("pink", channels=2, name="c")
+    B = 4096
+    for first_s, dur_s in ((0.0, 3.0), (0.0, 1.3)):
+        first, total = round(first_s * SR), round(dur_s * SR)
+        with RawCache(tmp_path / ".x.raw", 2, first, total, B) as cache:
+            m = master(node, 3.0, sr=SR, block_frames=B, cache=cache)
+            got = list(cache.blocks())
+        assert not (tmp_path / ".x.raw").exists()
+        ref = list(iter_blocks(node, dur_s, sr=SR, start_s=first_s, block_frames=B))
+        assert [p for p, _ in got] == [p for p, _ in ref]
+        for (_, a), (_, b) in zip(got, ref):
+            assert a.shape == b.shape and np.array_equal(a, b)
+        assert m.report() == master(node, 3.0, sr=SR, block_frames=B).report()
+
+
+def test_raw_cache_is_removed_on_error(tmp_path):
+    from resonator.mastering import RawCache
+
+    with pytest.raises(KeyboardInterrupt):
+        with RawCache(tmp_path / ".y.raw", 2, 0, 100, 64) as cache:
+            cache.store(0, np.zeros((2, 64)))
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []

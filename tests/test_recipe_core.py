@@ -323,3 +323,45 @@ def test_mettannealing_variants_known_answers():
     # theta in metta: 2 * 3.5 ** 0.9 Hz
     assert beat.params["beat"].evaluate(base.timeline(), np.array([1200.0]))[0] == \
         pytest.approx(2 * 3.5 ** 0.9)
+
+
+def test_single_pass_render_is_bit_identical_to_two_passes(tmp_path, monkeypatch):
+    """render_recipe renders the graph once (cached blocks); the files equal the two-pass ones."""
+    import json
+    import os
+
+    from resonator.recipe import render_recipe
+    from resonator.render import iter_blocks as real_iter_blocks
+    import resonator.mastering as mastering_mod
+    import resonator.render as render_mod
+
+    text = BASE.replace('duration = "100s"', 'duration = "3s"').replace(
+        'duration = "50s"', 'duration = "2s"').replace('glide = "4s"', 'glide = "1s"').replace(
+        'time = "60s"', 'time = "2s"')
+    text += '\n[[layer]]\nname = "air"\nkind = "noise"\nlowpass = "3000 Hz"\ngain = "-20 dB"\n'
+    p = write(tmp_path, "s.toml", text)
+    passes = []
+
+    def counting(*a, **kw):
+        passes.append(1)
+        return real_iter_blocks(*a, **kw)
+    monkeypatch.setattr(mastering_mod, "iter_blocks", counting)
+    monkeypatch.setattr(render_mod, "iter_blocks", counting)
+    for bits in ("16", "32f"):
+        passes.clear()
+        a = render_recipe(p, tmp_path / f"a{bits}.wav", sr=16000, bits=bits, block_frames=3000)
+        assert len(passes) == 1
+        b = render_recipe(p, tmp_path / f"b{bits}.wav", sr=16000, bits=bits, block_frames=3000,
+                          single_pass=False)
+        assert len(passes) == 3
+        assert (tmp_path / f"a{bits}.wav").read_bytes() == (tmp_path / f"b{bits}.wav").read_bytes()
+        assert a.mastering == b.mastering
+        ja = json.loads((tmp_path / f"a{bits}.json").read_text())
+        jb = json.loads((tmp_path / f"b{bits}.json").read_text())
+        assert ja["loudness"] == jb["loudness"]
+    # a window from the start uses the cache too; nothing is left beside the output
+    c = render_recipe(p, tmp_path / "c.wav", sr=16000, duration="2.5s", block_frames=3000)
+    assert c.frames == 40000
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["s.toml", "a16.wav", "a16.json", "b16.wav", "b16.json", "a32f.wav", "a32f.json",
+         "b32f.wav", "b32f.json", "c.wav", "c.json"])

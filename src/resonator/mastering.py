@@ -139,7 +139,8 @@ def plan_envelope(hop_peaks: np.ndarray, gain: float, ceiling: float, hop_s: flo
 def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,
            target_lufs: float = -20.0, ceiling_dbtp: float = -1.0,
            block_frames: int = DEFAULT_BLOCK,
-           progress: Callable[[int, int], None] | None = None) -> Mastering:
+           progress: Callable[[int, int], None] | None = None,
+           cache: "RawCache | None" = None) -> Mastering:
     """Measure a graph (pass 1) and plan the output gain and peak control.
 
     Parameters
@@ -154,6 +155,10 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         True-peak ceiling, e.g. -1.
     progress : callable(done_frames, total_frames), optional
         Called after every measured block.
+    cache : RawCache, optional
+        Also store the measured blocks (float64, exactly as rendered) of the cache's window, so
+        the render pass can replay them (:meth:`RawCache.blocks`) instead of rendering the graph
+        a second time.
 
     Returns
     -------
@@ -171,6 +176,8 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
                                   block_frames=block_frames):
         meter.update(block)
         _hop_peaks(peaks, block, pos, hop)
+        if cache is not None:
+            cache.store(pos, block)
         done += block.shape[1]
         if progress:
             progress(done, total)
@@ -198,3 +205,87 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
 
     return Mastering(gain_db, measured, tp, meter.loudness_range(), target_lufs, ceiling_dbtp,
                      limited, deepest, post, env, out_meter)
+
+
+class RawCache:
+    """Rendered blocks of a window kept on disk (float64, bit-exact) for a second pass.
+
+    :func:`master` stores every block of the measuring pass that overlaps the window
+    [first, first + total) frames; :meth:`blocks` then yields ``(start_frame, block)`` exactly as
+    :func:`resonator.render.iter_blocks` would for that window rendered on the same block grid
+    (same values, same block boundaries), reading the file back block by block. Memory stays at
+    one block; the file (hidden, beside the output) is removed by :meth:`close` (use the cache as
+    a context manager so an error or Ctrl-C never leaves it behind).
+
+    Parameters
+    ----------
+    path : Path
+        The temporary file (created, truncated).
+    channels : int
+    first, total : int
+        Window start and length in frames.
+    block_frames : int
+        The engine's block grid.
+    """
+
+    def __init__(self, path, channels: int, first: int, total: int, block_frames: int):
+        from pathlib import Path
+
+        self.path = Path(path)
+        self.channels = int(channels)
+        self.first = int(first)
+        self.total = int(total)
+        self.block_frames = int(block_frames)
+        self._written = 0
+        self._f = open(self.path, "w+b")
+
+    def store(self, pos: int, block: np.ndarray) -> None:
+        """Keep the part of ``block`` (frames [pos, pos + n)) inside the window, in order."""
+        lo = max(self.first + self._written - pos, 0)
+        hi = min(self.first + self.total - pos, block.shape[1])
+        if hi <= lo:
+            return
+        if pos + lo != self.first + self._written:
+            raise RuntimeError("RawCache: blocks must arrive in order without gaps")
+        part = np.ascontiguousarray(block[:, lo:hi], dtype=np.float64)
+        self._f.write(part.T.tobytes())  # interleaved frames: the file is read back in any split
+        self._written += hi - lo
+
+    @property
+    def complete(self) -> bool:
+        return self._written == self.total
+
+    def blocks(self):
+        """Yield ``(start_frame, block)`` for the window, on the block grid of the render."""
+        if not self.complete:
+            raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
+        f = self._f
+        f.flush()
+        f.seek(0)
+        B, ch = self.block_frames, self.channels
+        pos, end = self.first, self.first + self.total
+        buf = np.empty((min(B, self.total), ch))
+        while pos < end:
+            n = min((pos // B + 1) * B, end) - pos
+            view = buf[:n]
+            got = f.readinto(memoryview(view).cast("B"))
+            if got != view.nbytes:
+                raise RuntimeError("RawCache: the temporary file is shorter than expected")
+            yield pos, np.ascontiguousarray(view.T)  # (channels, n) like a rendered block
+            pos += n
+
+    def close(self) -> None:
+        """Close and delete the file (safe to call twice)."""
+        try:
+            self._f.close()
+        finally:
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

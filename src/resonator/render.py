@@ -245,7 +245,8 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
                 start_s: float = 0.0, fmt: str | None = None, bits: str = "16",
                 block_frames: int = DEFAULT_BLOCK, force: bool = False,
                 progress: ProgressFn | None = None, sidecar: bool = True,
-                metadata: dict | None = None, post: Callable | None = None) -> RenderResult:
+                metadata: dict | None = None, post: Callable | None = None,
+                blocks=None) -> RenderResult:
     """Render a graph to a WAV or FLAC file, streaming, atomically.
 
     Parameters
@@ -269,6 +270,11 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
         Extra fields for the sidecar (recipe path and hash, ...).
     post : callable(block, start_frame) -> block, optional
         A final per-block stage (gain, limiter) applied before quantisation.
+    blocks : iterable of (start_frame, block), optional
+        The window's blocks already rendered (for example replayed from disk by
+        :class:`resonator.mastering.RawCache`) instead of rendering ``node`` again; they must be
+        what :func:`iter_blocks` yields for this window. ``node`` still names the graph in the
+        sidecar.
 
     Returns
     -------
@@ -287,8 +293,10 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     total = _frames(duration_s, sr, "duration")
     container, subtype = _choose_format(path, fmt, bits, total, node.channels)
     t0 = time.perf_counter()
-    blocks = iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
-                         block_frames=block_frames)
+    if blocks is None:
+        blocks = iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
+                             block_frames=block_frames)
+    blocks = iter(blocks)
     first_block = next(blocks)  # validates and renders one block before a file exists
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -115,7 +116,7 @@ def _seconds(value, what) -> float | None:
 def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                   sr: int | None = None, seed: int | None = None, start=None, duration=None,
                   force: bool = False, normalize: bool = True, progress: Progress | bool = False,
-                  block_frames: int | None = None):
+                  block_frames: int | None = None, single_pass: bool = True):
     """Render a recipe to a WAV or FLAC file with a JSON sidecar.
 
     Parameters
@@ -141,6 +142,12 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
         True: progress on stderr (a bar on a terminal, plain lines otherwise).
     block_frames : int, optional
         Engine block size.
+    single_pass : bool
+        When normalising a render that starts at the session start, render the graph once:
+        the measuring pass also stores its blocks (float64, bit-exact) in a hidden temporary
+        file beside the output, which the render pass replays through the mastering stage (the
+        file is always deleted, also on errors and Ctrl-C). The output is bit-identical to
+        rendering the graph twice (``single_pass=False``).
 
     Returns
     -------
@@ -187,18 +194,50 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     post = None
     report: dict[str, Any] | None = None
     warnings = list(session.warnings)
-    if normalize:
-        master = get_master()
-        if master is None:
-            warnings.append("loudness not normalised: resonator.mastering is not available")
-        else:
-            total_frames = int(round(session.duration_s * session.sr))
-            cb = prog.stage("measuring", total_frames) if prog else None
-            m = master(session.node, session.duration_s, sr=session.sr, seed=session.seed,
-                       target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
-                       block_frames=block, progress=cb)
-            post = m.post
-            report = _report(m)
+    cache = None
+    try:
+        if normalize:
+            master = get_master()
+            if master is None:
+                warnings.append("loudness not normalised: resonator.mastering is not available")
+            else:
+                total_frames = int(round(session.duration_s * session.sr))
+                cb = prog.stage("measuring", total_frames) if prog else None
+                kw = {}
+                if single_pass and start_s == 0 and _accepts_cache(master):
+                    from ..mastering import RawCache
+
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    cache = RawCache(out.with_name(f".{out.name}.{os.getpid()}.raw"),
+                                     session.node.channels, 0,
+                                     int(round(dur_s * session.sr)), block)
+                    kw["cache"] = cache
+                m = master(session.node, session.duration_s, sr=session.sr, seed=session.seed,
+                           target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
+                           block_frames=block, progress=cb, **kw)
+                post = m.post
+                report = _report(m)
+        return _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, force,
+                                  prog, post, report, warnings, normalize,
+                                  m if report is not None else None, cache)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _accepts_cache(master) -> bool:
+    import inspect
+
+    try:
+        return "cache" in inspect.signature(master).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, force, prog,
+                       post, report, warnings, normalize, m, cache):
+    from ..render import render_file
+
     metadata = {
         "recipe": str(recipe.path),
         "recipe_sha256": recipe.sha256(),
@@ -217,7 +256,8 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     try:
         result = render_file(session.node, out, dur_s, sr=session.sr, seed=session.seed,
                              start_s=start_s, fmt=fmt, bits=bits, block_frames=block,
-                             force=force, progress=cb, metadata=metadata, post=post)
+                             force=force, progress=cb, metadata=metadata, post=post,
+                             blocks=cache.blocks() if cache is not None else None)
     finally:
         if prog:
             prog.close()
