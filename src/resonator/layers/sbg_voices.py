@@ -200,11 +200,18 @@ def build_wave(params, ctx) -> Node:
     return Channels([left, right])
 
 
+def _signed(targets):
+    """Expected beats as text with a unit ("-8 Hz"): negative numbers are not frequencies."""
+    for t in targets:
+        t["expected"] = f"{float(t['expected']):.6g} Hz"
+    return targets
+
+
 def targets_wave(params, ctx):
     carrier = const(params["carrier"])
     extra = {"carrier_hz": carrier} if carrier is not None else {}
-    return param_targets("binaural_beat", params["beat"], ctx, tolerance=0.05, window_s=4.0,
-                         extra=extra)
+    return _signed(param_targets("binaural_beat", params["beat"], ctx, tolerance=0.05,
+                                 window_s=4.0, extra=extra))
 
 
 register(LayerKind("wave", "binaural pair with a band-limited waveform (square, triangle, "

@@ -703,9 +703,9 @@ def _write(seq, tl, phases, layers, targets, unsupported, notes, max_sum, sr, st
         L.append(f"layer = {_val(tg['layer'])}")
         L.append(f"start = \"{fmt_time(s)}\"")
         L.append(f"end = \"{fmt_time(e)}\"")
-        unit = "Hz, left minus right" if tg["kind"] == "binaural_beat" else "Hz"
-        L.append(f"expected = {_num(round(tg['expected'], 6))}   # {unit}")
-        L.append(f"tolerance = {_num(round(tg['tolerance'], 4))}")
+        note = "   # left minus right" if tg["kind"] == "binaural_beat" else ""
+        L.append(f"expected = \"{round(tg['expected'], 6):.6g} Hz\"{note}")
+        L.append(f"tolerance = \"{round(tg['tolerance'], 4):.4g} Hz\"")
         if tg.get("carrier") is not None:
             L.append(f"carrier = \"{tg['carrier']:.6g} Hz\"")
         L.append("")
