@@ -360,7 +360,6 @@ def _noise_band(session, info, a, b) -> tuple[float, float] | None:
     """Band where a noise layer dominates the others (for its L/R correlation), or None."""
     from ..layers._common import sample
 
-    lo = max(200.0, 1.5 * _tonal_top(session, info.name))
     hi = 0.45 * session.sr
     lp = info.params.get("lowpass")
     try:
@@ -370,7 +369,22 @@ def _noise_band(session, info, a, b) -> tuple[float, float] | None:
         lpv = 0.0
     if lpv > 0:
         hi = min(hi, lpv)
-    return (lo, hi) if hi > 1.5 * lo else None
+    # the widest stretch of [200 Hz, hi] free of every other playing layer's tones
+    mid = 0.5 * (a + b)
+    phase = next((n for n, s0, s1 in session.phases if s0 <= mid < s1), None)
+    busy = sorted((r0 / 1.15, r1 * 1.15) for other in session.layers
+                  if other.name != info.name and (phase is None or phase in other.phases)
+                  for r0, r1 in _tones(other, session.sr))
+    if any(o.kind in ("music", "bell") or (o.kind == "noise" and o.name != info.name)
+           for o in session.layers if phase is None or phase in o.phases):
+        return None  # other broadband layers: no band belongs to this noise alone
+    best, lo = None, 200.0
+    for r0, r1 in busy + [(hi, hi)]:
+        top = min(r0, hi)
+        if top > lo and (best is None or top / lo > best[1] / best[0]):
+            best = (lo, top)
+        lo = max(lo, r1)
+    return best if best is not None and best[1] >= 1.5 * best[0] else None
 
 
 def _loud_span(session, info, a, b, within_db: float = 6.0):
@@ -692,7 +706,7 @@ def fit_to_file(targets: list[Target], offset_s: float, length_s: float,
             skipped.append((t, "the file does not reach the session end"))
             continue
         a, b = max(t.start_s, lo_f), min(end, hi_f)
-        if a >= t.start_s - eps and b <= end + eps and b > a:
+        if t.start_s >= lo_f - eps and end <= hi_f + eps and b > a:
             kept.append(replace(t, start_s=a - offset_s, end_s=b - offset_s))
             continue
         if b - a <= 0:
