@@ -8,9 +8,9 @@ parameter nodes, then wrapped the same way for every kind::
 ``envelope`` is 1 in the phases the layer plays in and 0 elsewhere, with raised-cosine ramps
 centred on the phase boundaries where the layer enters or leaves (length: the layer's
 ``fade_in`` / ``fade_out`` when given, else its glide); a ramp at the session start or end lies
-inside the session. ``level`` (optional, linear 0..1, may reach silence) multiplies the layer too;
-implied targets of a layer are dropped where its level falls below 0.001. The mix of all layers gets the session's raised-cosine ``fade_in`` and
-``fade_out``.
+inside the session. ``level`` (optional, linear 0..1, may reach silence) multiplies the layer
+too; implied targets of a layer are dropped where its level falls below 0.001. The mix of all
+layers gets the session's raised-cosine ``fade_in`` and ``fade_out``.
 """
 from __future__ import annotations
 
