@@ -9,6 +9,8 @@ from resonator.graph import (
     Channels, Constant, Curve, DbToAmp, FunctionOfTime, Gain, Map, Mix, Node, Noise, Oscillator,
     Pan, Product, Select, Sine, Sum,
 )
+from resonator.graph.bank import SineBank
+from resonator.graph.filters import LowPass
 from resonator.render import render_array, render_file
 
 SR = 8000
@@ -45,7 +47,17 @@ REGISTRY = {
     "constant": lambda: Constant([0.25, -0.5]),
     "curve": lambda: _curve(),
     "function-of-time": lambda: _lfo(),
+    "sine-bank": lambda: SineBank([[100.0, 101.0], [150.0, 149.0], [441.0, 440.0]],
+                                  [(_gate(), 0, 0.5, 0.1), 0.2, _lfo() * 0.001]),
+    "product-gated": lambda: Channels([Sine(300.0), Sine(310.0)]) * _gate() * 0.5 * _curve(),
+    "product-gated-stateful": lambda: LowPass(Noise("pink", channels=2, name="gs"), 1000.0)
+    * _gate(),
 }
+
+
+def _gate():
+    """An envelope that is exactly 0 until 1.1 s (gated products skip their inputs there)."""
+    return Curve([(0.0, 0.0), (1.1, 0.0), (1.5, 1.0, "cos"), (2.2, 1.0), (2.3, 0.0, "cos")])
 
 
 @pytest.fixture(params=sorted(REGISTRY))
@@ -127,3 +139,28 @@ def test_pan_is_equal_power():
     assert np.allclose(x[0], 1.0) and np.allclose(x[1], 0.0, atol=1e-15)
     with pytest.raises(GraphError, match="between -1"):
         render_array(Pan(Constant(1.0), 2.0), 0.01, sr=SR)
+
+
+def test_gated_product_skips_silent_blocks_exactly():
+    """A product with an envelope that is 0 over a block returns zeros without computing its
+    other inputs, unless they carry state (filters, running phases)."""
+    calls = []
+
+    class Counting(Node):
+        channels = 2
+
+        def _process(self, ctx, start, frames):
+            calls.append(start)
+            return np.ones((2, frames))
+
+    env = _gate()
+    node = Counting() * env * 0.5
+    y = render_array(node, 3.0, sr=SR, block_frames=1000)
+    want = 0.5 * env.evaluate(np.arange(3 * SR) / SR)
+    assert np.max(np.abs(y - want[None, :])) <= 1e-15
+    # blocks of 1000 frames: [0, 8000) and [19000, 24000) are silent
+    assert sorted(calls) == list(range(8000, 19000, 1000))
+    calls.clear()
+    stateful = LowPass(Counting(), 1000.0) * env
+    render_array(stateful, 3.0, sr=SR, block_frames=1000)
+    assert len(calls) == 24  # a filter must see every block

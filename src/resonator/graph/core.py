@@ -277,21 +277,81 @@ class Product(Node):
     def inputs(self):
         return {str(i): f for i, f in enumerate(self.factors)}
 
+    def _prepare(self, ctx):
+        from .curves import Curve
+
+        # gates: one-channel curves that are exactly 0 somewhere (layer envelopes). When a gate
+        # is 0 over a whole block and nothing below this product carries state (no warm-up, no
+        # running phase), the block is zeros and the other factors are not computed at all.
+        self._gates = [f for f in self.factors if isinstance(f, Curve) and f.channels == 1
+                       and bool(np.any(f.v == 0.0))]
+        if self._gates and any(n.warmup_frames or n.needs_prefix for n in walk(self)):
+            self._gates = []
+
     def _process(self, ctx, start, frames):
-        first, *others = self.factors
-        x = ctx.pull(first, start, frames)
         shape = (self.channels, frames)
+        for g in getattr(self, "_gates", ()):
+            if not ctx.pull(g, start, frames).any():
+                return np.zeros(shape)
+        if self.channels > 1 and len(self.factors) > 2:
+            # one-channel factors (gains, envelopes) multiply each other first (cheap), then
+            # the multi-channel signal once
+            wide = [f for f in self.factors if f.channels > 1]
+            narrow = [f for f in self.factors if f.channels == 1]
+            if wide and len(narrow) > 1:
+                return self._multiply(ctx, wide + [_Narrow(narrow)], start, frames, shape)
+        return self._multiply(ctx, self.factors, start, frames, shape)
+
+    @staticmethod
+    def _multiply(ctx, factors, start, frames, shape):
+        first, *others = factors
+        x = ctx.pull(first, start, frames) if not isinstance(first, _Narrow) else \
+            first.block(ctx, start, frames)
         if not others:
             return np.array(np.broadcast_to(x, shape))
         f = others[0]
-        c = constant_value(f)
-        y = c if c is not None else ctx.pull(f, start, frames)
+        if isinstance(f, _Narrow):
+            y = f.block(ctx, start, frames)
+        else:
+            c = constant_value(f)
+            y = c if c is not None else ctx.pull(f, start, frames)
         out = np.multiply(x, y)  # one pass: never copy-then-multiply
         if out.shape != shape:
             out = np.array(np.broadcast_to(out, shape))
         for f in others[1:]:
+            if isinstance(f, _Narrow):
+                out *= f.block(ctx, start, frames)
+                continue
             c = constant_value(f)
             out *= c if c is not None else ctx.pull(f, start, frames)
+        return out
+
+
+class _Narrow:
+    """The product of a product's one-channel factors (not a node: computed inside Product)."""
+
+    def __init__(self, factors):
+        self.scalar = 1.0
+        self.factors = []
+        for f in factors:
+            c = constant_value(f)
+            if c is None:
+                self.factors.append(f)
+            else:
+                self.scalar *= c
+
+    def block(self, ctx, start, frames):
+        if not self.factors:
+            return self.scalar
+        first, *rest = self.factors
+        x = ctx.pull(first, start, frames)
+        if not rest:
+            return x * self.scalar if self.scalar != 1.0 else x
+        out = np.multiply(x, ctx.pull(rest[0], start, frames))
+        for f in rest[1:]:
+            out *= ctx.pull(f, start, frames)
+        if self.scalar != 1.0:
+            out *= self.scalar
         return out
 
 
