@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import RecipeError
 from ..graph.core import Constant, FunctionOfTime, Node, Sum, TimeFunction
 from ..graph.noise import COLORS, Noise
+from ..graph.bank import SineBank
 from ..graph.oscillators import Sine
 from ..graph.stereo import Channels, Select
 from ..units import parse_duration, parse_ratio
@@ -233,6 +234,16 @@ def build_drone(params, ctx) -> Node:
     bright = params["brightness"]
     bc = const(bright)
     lfos = [_drift_lfo(k, drift, ctx.layer_name) for k in range(len(r))] if drift > 0 else None
+    rc = const(root)
+    if rc is not None:
+        # constant root: all partials of both ears in one fused kernel
+        if bc is not None and lfos is None:
+            bank_amps = [float(v) for v in tilt_levels(rel, bc)[:, 0]]
+        else:
+            levels = LevelBank(rel, bright, lfos)
+            bank_amps = [(levels, k, 1.0, 0.0) for k in range(len(r))]
+        freqs = [[rc * (float(rk) * up), rc * (float(rk) * down)] for rk in r]
+        return SineBank(freqs, bank_amps)
     if bc is not None and lfos is None:
         amps = [Constant(float(v)) for v in tilt_levels(rel, bc)[:, 0]]
     else:

@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import RecipeError
 from ..graph.core import Constant, FunctionOfTime, Node, Sum
 from ..graph.curves import Curve
+from ..graph.bank import SineBank
 from ..graph.oscillators import Sine
 from ..graph.stereo import Channels
 from ..session.breath import BREATH_PATTERNS, breath_pattern, timeline, timeline_varying
@@ -140,13 +141,8 @@ def build_breath(params, ctx) -> Node:
     up, down = 2.0 ** (cents / 2400.0), 2.0 ** (-cents / 2400.0)
     if rhi * max(PARTIAL_RATIOS) * up >= 0.45 * ctx.sr:
         fail(ctx, "root", f"{rhi:g} Hz puts the top partial too high for a {ctx.sr} Hz render")
-    left, right = [], []
-    for ratio, lv, dk in zip(PARTIAL_RATIOS, levels, PARTIAL_SWELL):
-        d = swell * dk
-        amp = b * float(lv * d) + float(lv * (1.0 - d)) if d > 0 else Constant(float(lv))
-        left.append(Sine(root * (ratio * up), amplitude=amp))
-        right.append(Sine(root * (ratio * down), amplitude=amp))
-    terms_l, terms_r = [Sum(left)], [Sum(right)]
+    rc = const(root)
+    cue = None
     if cues and cue_level > 0 and tl.events:
         times = np.array([t for t, _ in tl.events])
         pitches = np.array([CUE_PITCH_HZ[k] for _, k in tl.events])
@@ -154,6 +150,23 @@ def build_breath(params, ctx) -> Node:
         overlap = max_overlap(times, CUE_S)
         cue = FunctionOfTime(lambda t: event_sum(t, times, CUE_S, sound, overlap),
                              bounds=(-1.0, 1.0))
+    if rc is not None:
+        # constant root: every partial in one fused kernel, amplitudes 0.. affine in b(t)
+        amps = []
+        for lv, dk in zip(levels, PARTIAL_SWELL):
+            d = swell * dk
+            amps.append((b, 0, float(lv * d), float(lv * (1.0 - d))) if d > 0 else float(lv))
+        freqs = [[rc * (ratio * up), rc * (ratio * down)] for ratio in PARTIAL_RATIOS]
+        tones = SineBank(freqs, amps)
+        return tones if cue is None else Sum([tones, cue])
+    left, right = [], []
+    for ratio, lv, dk in zip(PARTIAL_RATIOS, levels, PARTIAL_SWELL):
+        d = swell * dk
+        amp = b * float(lv * d) + float(lv * (1.0 - d)) if d > 0 else Constant(float(lv))
+        left.append(Sine(root * (ratio * up), amplitude=amp))
+        right.append(Sine(root * (ratio * down), amplitude=amp))
+    terms_l, terms_r = [Sum(left)], [Sum(right)]
+    if cue is not None:
         terms_l.append(cue)
         terms_r.append(cue)
     return Channels([Sum(terms_l), Sum(terms_r)])
