@@ -291,7 +291,8 @@ class Product(Node):
     def _process(self, ctx, start, frames):
         shape = (self.channels, frames)
         for g in getattr(self, "_gates", ()):
-            if not ctx.pull(g, start, frames).any():
+            gb = ctx.pull(g, start, frames)
+            if not (gb[0, 0] if gb.strides[-1] == 0 else gb.any()):
                 return np.zeros(shape)
         if self.channels > 1 and len(self.factors) > 2:
             # one-channel factors (gains, envelopes) multiply each other first (cheap), then
@@ -341,17 +342,22 @@ class _Narrow:
                 self.scalar *= c
 
     def block(self, ctx, start, frames):
-        if not self.factors:
-            return self.scalar
-        first, *rest = self.factors
-        x = ctx.pull(first, start, frames)
-        if not rest:
-            return x * self.scalar if self.scalar != 1.0 else x
-        out = np.multiply(x, ctx.pull(rest[0], start, frames))
-        for f in rest[1:]:
-            out *= ctx.pull(f, start, frames)
-        if self.scalar != 1.0:
-            out *= self.scalar
+        """The product block, or a float when every factor holds over the block."""
+        scalar = self.scalar
+        arrays = []
+        for f in self.factors:
+            x = ctx.pull(f, start, frames)
+            if x.strides[-1] == 0:  # a hold (broadcast view): fold it as a number
+                scalar *= float(x[0, 0])
+            else:
+                arrays.append(x)
+        if not arrays:
+            return scalar
+        out = arrays[0] * scalar if scalar != 1.0 else arrays[0]
+        if len(arrays) > 1:
+            out = np.multiply(out, arrays[1])
+            for x in arrays[2:]:
+                out *= x
         return out
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from typing import Iterable, Sequence
 
+import numba
 import numpy as np
 
 from ..errors import GraphError
@@ -38,6 +39,70 @@ def _exp(y: np.ndarray) -> np.ndarray:
     ~1e-7 (always the same precision, so values never depend on block size). Integrals, which
     give oscillators their phase, stay in float64."""
     return np.exp(np.asarray(y, dtype=np.float32)).astype(np.float64)
+
+
+_KIND_CODE = {"step": 0, "linear": 1, "exp": 2, "db": 3, "cos": 4, "smooth": 5, "curve": 6}
+
+
+@numba.njit(cache=True, inline="always")
+def _seg_value(kind, v0, v1, a0, r, e, x):  # pragma: no cover - numba
+    """Segment value at progress x in [0, 1]: the formulas of :meth:`Curve._shape`, with the
+    same float32 transcendentals (exp, cos) and float64 everything else."""
+    if kind == 1:
+        return v0 + (v1 - v0) * x
+    if kind == 3:
+        if x >= 1.0:
+            return v1
+        if x <= 0.0:
+            return v0
+        return a0 * np.float64(math.exp(np.float32(r * x)))
+    if kind == 4:
+        return v0 + (v1 - v0) * (1.0 - np.float64(math.cos(np.float32(x) * np.float32(math.pi)))) \
+            * 0.5
+    if kind == 0:
+        return v1 if x >= 1.0 else v0
+    if kind == 2:
+        return v0 * np.float64(math.exp(np.float32(r * x)))
+    if kind == 5:
+        return v0 + (v1 - v0) * x * x * (3.0 - 2.0 * x)
+    return v0 + (v1 - v0) * (np.float64(math.exp(np.float32(r * x))) - 1.0) / e
+
+
+@numba.njit(cache=True, inline="always")
+def _value_at(ti, k, tp, vp, kinds, a0s, rs, es):  # pragma: no cover - numba
+    """(value at time ti, segment index k) with k a guess of searchsorted(tp, ti, 'right')."""
+    n = tp.shape[0]
+    if not ((k == 0 or tp[k - 1] <= ti) and (k == n or ti < tp[k])):
+        lo, hi = 0, n
+        while lo < hi:  # first index with tp[index] > ti
+            mid = (lo + hi) // 2
+            if tp[mid] <= ti:
+                lo = mid + 1
+            else:
+                hi = mid
+        k = lo
+    if k == 0:
+        return vp[0], k
+    if k >= n:
+        return vp[n - 1], k
+    x = (ti - tp[k - 1]) / (tp[k] - tp[k - 1])
+    return _seg_value(kinds[k], vp[k - 1], vp[k], a0s[k], rs[k], es[k], x), k
+
+
+@numba.njit(cache=True)
+def _curve_eval(t, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
+    """out[i] = curve value at t[i] (any order; fastest when ascending)."""
+    k = 0
+    for i in range(t.shape[0]):
+        out[i], k = _value_at(t[i], k, tp, vp, kinds, a0s, rs, es)
+
+
+@numba.njit(cache=True)
+def _curve_block(start, sr, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
+    """out[i] = curve value at sample start + i, time (start + i) / sr as RenderContext.times."""
+    k = 0
+    for i in range(out.shape[0]):
+        out[i], k = _value_at(np.float64(start + i) / sr, k, tp, vp, kinds, a0s, rs, es)
 
 
 def _cos_pi(x: np.ndarray) -> np.ndarray:
@@ -135,6 +200,23 @@ class Curve(TimeFunction):
             cum.append(cum[-1] + self._segment_integral(k, np.array([1.0]))[0])
         self.cum = np.array(cum)
         self._base = None  # (source curve, scale, offset) when made by affine algebra
+        # per-segment constants of the evaluation kernel
+        n = len(times)
+        self._codes = np.array([_KIND_CODE[k] for k in kinds], dtype=np.int64)
+        self._a0 = np.zeros(n)
+        self._r = np.zeros(n)
+        self._e = np.ones(n)
+        for k in range(1, n):
+            v0, v1 = values[k - 1], values[k]
+            if kinds[k] == "exp":
+                self._r[k] = math.log(v1 / v0)
+            elif kinds[k] == "db":
+                a0, a1 = max(v0, _DB_FLOOR), max(v1, _DB_FLOOR)
+                self._a0[k] = a0
+                self._r[k] = math.log(a1 / a0)
+            elif kinds[k] == "curve":
+                self._r[k] = params[k]
+                self._e[k] = math.expm1(params[k])
 
     # ------------------------------------------------------------------ info
     def describe(self):
@@ -227,17 +309,25 @@ class Curve(TimeFunction):
     def evaluate(self, t) -> np.ndarray:
         """Curve values at times ``t`` (seconds)."""
         t = np.asarray(t, dtype=np.float64)
-        out = np.empty_like(t)
+        flat = np.ascontiguousarray(t).reshape(-1)
+        out = np.empty(flat.shape)
+        _curve_eval(flat, self.t, self.v, self._codes, self._a0, self._r, self._e, out)
+        return out.reshape(t.shape)
+
+    def _constant_over(self, t0: float, t1: float):
+        """The value when the curve holds one value over [t0, t1] (one flat segment), else None."""
+        k = int(np.searchsorted(self.t, t0, side="right"))
+        if k != int(np.searchsorted(self.t, t1, side="right")):
+            return None
         n = len(self.t)
-        for k, sl in self._segments(t):
-            if k == 0:
-                out[sl] = self.v[0]
-            elif k >= n:
-                out[sl] = self.v[-1]
-            else:
-                d = self.t[k] - self.t[k - 1]
-                out[sl] = self._shape(k, (t[sl] - self.t[k - 1]) / d)
-        return out
+        if k == 0:
+            return float(self.v[0])
+        if k >= n:
+            return float(self.v[-1])
+        v0 = self.v[k - 1]
+        if v0 != self.v[k] or (self.kinds[k] == "db" and v0 < _DB_FLOOR):
+            return None  # (a db segment from silence to silence sits at the floor inside)
+        return float(v0)
 
     def integral(self, t) -> np.ndarray:
         """Exact integral of the curve from time 0 to ``t`` (seconds); value * seconds.
@@ -292,8 +382,16 @@ class Curve(TimeFunction):
         if self._base is not None:
             base, a, b = self._base
             x = ctx.pull(base, start, frames)
+            if x.strides[-1] == 0:  # the source holds over this block
+                return np.broadcast_to(x[0, 0] * a + b if b != 0.0 else x[0, 0] * a, (1, frames))
             return x * a + b if b != 0.0 else x * a
-        return self.evaluate(ctx.times(start, frames))[None, :]
+        c = self._constant_over(start / ctx.sr, (start + frames - 1) / ctx.sr)
+        if c is not None:  # a hold: a read-only broadcast (consumers never write pulled blocks)
+            return np.broadcast_to(np.float64(c), (1, frames))
+        out = np.empty((1, frames))
+        _curve_block(start, float(ctx.sr), self.t, self.v, self._codes, self._a0, self._r,
+                     self._e, out[0])
+        return out
 
     def __mul__(self, other):
         if isinstance(other, (int, float)) and not isinstance(other, bool):
