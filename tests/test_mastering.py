@@ -77,3 +77,27 @@ def test_raw_cache_is_removed_on_error(tmp_path):
             cache.store(0, np.zeros((2, 64)))
             raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
+
+
+def test_measuring_pipeline_keeps_order_and_raises_errors_from_either_side():
+    import threading
+
+    from resonator.mastering import _pipeline
+
+    seen = []
+    blocks = [(i * 10, np.full((2, 10), float(i))) for i in range(50)]
+    _pipeline(iter(blocks), lambda pos, b: seen.append((pos, float(b[0, 0]))), None, 500)
+    assert seen == [(i * 10, float(i)) for i in range(50)]
+
+    def bad_consumer(pos, b):
+        if pos == 200:
+            raise ValueError("meter broke")
+    with pytest.raises(ValueError, match="meter broke"):
+        _pipeline(iter(blocks), bad_consumer, None, 500)
+
+    def bad_source():
+        yield blocks[0]
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        _pipeline(bad_source(), lambda pos, b: None, None, 500)
+    assert not [t for t in threading.enumerate() if t.name == "resonator-measure"]

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import queue
+import threading
 from typing import Callable
 
 import numpy as np
@@ -105,6 +107,47 @@ def _hop_peaks(peaks: np.ndarray, block: np.ndarray, pos: int, hop: int) -> None
     peaks[sl] = np.maximum(peaks[sl], m)
 
 
+def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
+    """``consume(pos, block)`` for every block, in order, on a worker thread.
+
+    The graph renders the next blocks while the meter (scipy filters and FFTs, which release
+    the GIL) and the disk cache take the previous ones: the same calls in the same order as a
+    plain loop, so the results are identical. At most ``depth`` blocks wait in between. An error
+    on either side stops both and is raised here.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    failed: list[BaseException] = []
+
+    def work():
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    return
+                consume(*item)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            failed.append(exc)
+            while q.get() is not None:  # keep the producer from blocking
+                pass
+
+    worker = threading.Thread(target=work, name="resonator-measure", daemon=True)
+    worker.start()
+    try:
+        done = 0
+        for pos, block in blocks:
+            if failed:
+                break
+            q.put((pos, block))
+            done += block.shape[1]
+            if progress:
+                progress(done, total)
+    finally:
+        q.put(None)
+        worker.join()
+    if failed:
+        raise failed[0]
+
+
 def plan_envelope(hop_peaks: np.ndarray, gain: float, ceiling: float, hop_s: float) -> tuple[Curve | None, int, float]:
     """Gain-reduction curve keeping ``hop_peaks * gain * envelope`` under ``ceiling``.
 
@@ -171,16 +214,16 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     first = int(round(start_s * sr))
     peaks = np.zeros((first + total) // hop + 2)
     meter = LoudnessMeter(sr, node.channels)
-    done = 0
-    for pos, block in iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
-                                  block_frames=block_frames):
+
+    def consume(pos, block):
         meter.update(block)
         _hop_peaks(peaks, block, pos, hop)
         if cache is not None:
             cache.store(pos, block)
-        done += block.shape[1]
-        if progress:
-            progress(done, total)
+
+    blocks = iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
+                         block_frames=block_frames)
+    _pipeline(blocks, consume, progress, total)
     measured = meter.integrated()
     tp = meter.true_peak_dbtp()
     sample_peak = meter.sample_peak_dbfs()

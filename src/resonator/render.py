@@ -115,7 +115,7 @@ def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start
 
 
 # --------------------------------------------------------------------------- quantisation
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def _quantize(block, start, seed, full_scale, dither, out, noise):  # pragma: no cover - numba
     """Scale, TPDF-dither, round and clip ``block`` (ch, n) into interleaved ``out`` (n, ch).
 

@@ -34,7 +34,7 @@ TWO_PI = 2.0 * math.pi
 _GRID = 1024  # the anchor grid of the constant-frequency sine (oscillators._GRID)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def bank_kernel(out, sin_a, cos_a, cos_t, sin_t, offset, src, rows, scale, shift):  # pragma: no cover
     """out[c, j] = sum_k amp_k[j] * sin(phase_kc at sample offset + j after the first anchor).
 

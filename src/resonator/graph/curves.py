@@ -89,7 +89,7 @@ def _value_at(ti, k, tp, vp, kinds, a0s, rs, es):  # pragma: no cover - numba
     return _seg_value(kinds[k], vp[k - 1], vp[k], a0s[k], rs[k], es[k], x), k
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _curve_eval(t, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
     """out[i] = curve value at t[i] (any order; fastest when ascending)."""
     k = 0
@@ -97,7 +97,7 @@ def _curve_eval(t, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
         out[i], k = _value_at(t[i], k, tp, vp, kinds, a0s, rs, es)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _curve_block(start, sr, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
     """out[i] = curve value at sample start + i, time (start + i) / sr as RenderContext.times."""
     k = 0

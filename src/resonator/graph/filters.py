@@ -62,7 +62,7 @@ _FLUSH = 1e-200
 
 
 # --------------------------------------------------------------------------- kernels
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _design(kind, order, sr, f, q, gain_db, out):  # pragma: no cover - numba
     """Write the normalised sections (b0, b1, b2, a1, a2) for one parameter set into ``out``.
 
@@ -131,7 +131,7 @@ def _design(kind, order, sr, f, q, gain_db, out):  # pragma: no cover - numba
         out[s, 4] = a2 * inv
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _run(x, coefs, seg_starts, zi, abs_start, grid):  # pragma: no cover - numba
     """Filter 1-D ``x`` in place, section coefficients switching at ``seg_starts``.
 
@@ -174,7 +174,7 @@ def _run(x, coefs, seg_starts, zi, abs_start, grid):  # pragma: no cover - numba
             zi[s, 1] = z1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _design_many(kind, order, sr, f, q, g, out):  # pragma: no cover - numba
     """``_design`` for every parameter set: ``out`` [shape=(len(f), sections, 5)]."""
     for k in range(f.shape[0]):

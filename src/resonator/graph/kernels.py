@@ -26,7 +26,7 @@ _INV53 = 1.0 / 9007199254740992.0
 _INV16 = 1.0 / 65536.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def hash_noise(key, start, out, gaussian):  # pragma: no cover - numba
     """Fill ``out`` with unit-variance noise for absolute samples start, start+1, ...
 
@@ -47,7 +47,7 @@ def hash_noise(key, start, out, gaussian):  # pragma: no cover - numba
             out[j] = (np.float64(h >> np.uint64(11)) * _INV53 - 0.5) * scale_u
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def sos_inplace(x, sos, zi):  # pragma: no cover - numba
     """Filter 1-D ``x`` in place through second-order sections (transposed direct form II).
 
@@ -70,7 +70,7 @@ def sos_inplace(x, sos, zi):  # pragma: no cover - numba
         x[j] = v
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def sine_from_anchors(out, sin_a, cos_a, cos_t, sin_t, offset, amp):  # pragma: no cover
     """out[j] = amp * sin(phase) from anchor phases on a grid of len(cos_t) samples.
 
@@ -94,7 +94,7 @@ def sine_from_anchors(out, sin_a, cos_a, cos_t, sin_t, offset, amp):  # pragma: 
         k0 = 0
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def pink_noise(key, start, out, state):  # pragma: no cover - numba
     """Uniform hash noise through Paul Kellet's refined pink filter (state: 7 floats).
 
@@ -118,7 +118,7 @@ def pink_noise(key, start, out, state):  # pragma: no cover - numba
     state[0], state[1], state[2], state[3], state[4], state[5], state[6] = b0, b1, b2, b3, b4, b5, xp
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True, nogil=True, fastmath=True)
 def colored_noise(key, start, out, gaussian, poles, gains, direct, delayed, diff, state):  # pragma: no cover
     """Hash noise (see :func:`hash_noise`) through a bank of parallel one-pole filters.
 

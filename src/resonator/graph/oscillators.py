@@ -80,7 +80,7 @@ def _wavetable(shape: str) -> tuple[np.ndarray, np.ndarray]:
     return _tables[shape]
 
 
-@numba.njit(cache=True, fastmath=False)
+@numba.njit(cache=True, nogil=True, fastmath=False)
 def _table_lookup(phase, freq, tables, counts, nyq, out):  # pragma: no cover - numba
     """out[i] = band-limited table value at phase[i] for fundamental freq[i] (Hz, > 0)."""
     n_levels = tables.shape[0]
