@@ -207,11 +207,25 @@ def _signed(targets):
     return targets
 
 
+def _measurable(targets, carrier, beat, ctx, band=(60.0, 1400.0)):
+    """Keep targets whose window keeps both ears inside ``band`` (SBaGen's ``-p slide`` takes
+    the carrier down to beat/2, where no ear can be measured)."""
+    from ._common import sample
+    out = []
+    for t in targets:
+        grid = np.linspace(t["start_s"], t["end_s"], 9)
+        c, b = sample(carrier, grid, ctx.sr), np.abs(sample(beat, grid, ctx.sr))
+        if np.min(c - 0.5 * b) >= band[0] and np.max(c + 0.5 * b) <= band[1]:
+            out.append(t)
+    return out
+
+
 def targets_wave(params, ctx):
     carrier = const(params["carrier"])
     extra = {"carrier_hz": carrier} if carrier is not None else {}
-    return _signed(param_targets("binaural_beat", params["beat"], ctx, tolerance=0.05,
-                                 window_s=4.0, extra=extra))
+    found = param_targets("binaural_beat", params["beat"], ctx, tolerance=0.05, window_s=4.0,
+                          extra=extra)
+    return _signed(_measurable(found, params["carrier"], params["beat"], ctx))
 
 
 register(LayerKind("wave", "binaural pair with a band-limited waveform (square, triangle, "
