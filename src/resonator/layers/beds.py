@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from ..errors import RecipeError
@@ -197,9 +198,29 @@ class LevelBank(Node):
         tg = grid_n / ctx.sr
         c = const(self.brightness)
         b = np.full(tg.shape, c) if c is not None else self.brightness.evaluate(tg)
-        lv = self._levels(tg, b)
-        n = np.arange(start, start + frames, dtype=np.float64)
-        return np.stack([np.interp(n, grid_n, row) for row in lv])
+        lv = np.ascontiguousarray(self._levels(tg, b))
+        out = np.empty((lv.shape[0], frames))
+        _grid_interp(lv, first, start, g, out)
+        return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _grid_interp(lv, first, start, g, out):  # pragma: no cover - numba
+    """``np.interp`` of every row of ``lv`` (values at samples first, first + g, ...) at samples
+    start, start + 1, ...: the same arithmetic, ``slope * (n - n_j) + lv[j]``, in one pass."""
+    rows, frames = out.shape
+    for r in range(rows):
+        i = 0
+        j = (start - first) // g
+        while i < frames:
+            x0 = np.float64(first + j * g)
+            slope = (lv[r, j + 1] - lv[r, j]) / (np.float64(first + (j + 1) * g) - x0)
+            y0 = lv[r, j]
+            stop = min(frames, first + (j + 1) * g - start)
+            for ii in range(i, stop):
+                out[r, ii] = slope * (np.float64(start + ii) - x0) + y0
+            i = stop
+            j += 1
 
 
 def build_drone(params, ctx) -> Node:
