@@ -29,7 +29,7 @@ from .targets import (CheckInputError, Target, fit_to_file, targets_from_file,
 
 __all__ = ["CheckResult", "CheckReport", "CheckContext", "check_file", "read_sidecar"]
 
-MAX_READ_S = 120.0
+MAX_READ_S = 60.0
 
 
 @dataclass
@@ -145,12 +145,17 @@ class CheckContext:
         self.scan = scan
         self._plan = plan
         self.offset_s = float(offset_s)
+        self._memo = {}
+
+    def memo(self, key, compute):
+        """Cache a measurement shared by several targets (a binaural pair: beat, carrier)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def read(self, start_s: float, end_s: float, limit_s: float = MAX_READ_S):
         """Audio of [start_s, end_s) in file seconds (at most ``limit_s``, centred),
         float64 (channels, n), and the sample rate."""
-        from ..measure.io import read_window
-
         start_s = max(0.0, float(start_s))
         end_s = min(float(end_s), self.duration_s)
         if end_s - start_s > limit_s:
@@ -159,8 +164,32 @@ class CheckContext:
         if end_s - start_s < 1.0 / self.sr * 16:
             from ..measure import MeasureError
             raise MeasureError(f"window {start_s:.3f}-{end_s:.3f} s is too short")
-        x, sr = read_window(self.path, start_s, end_s)
-        return x, sr
+        a = int(round(start_s * self.sr))
+        b = int(round(end_s * self.sr))
+        x = np.empty((self.channels, b - a))
+        import soundfile as sf
+
+        with sf.SoundFile(self.path) as f:  # float32 blocks into one float64 array
+            f.seek(a)
+            pos = 0
+            while pos < b - a:
+                d = f.read(min(1 << 16, b - a - pos), dtype="float32", always_2d=True)
+                if d.shape[0] == 0:
+                    break
+                x[:, pos : pos + d.shape[0]] = d.T
+                pos += d.shape[0]
+        return x[:, :pos], self.sr
+
+    def stream_meter(self, start_s: float, end_s: float, true_peak: bool = False):
+        """A LoudnessMeter fed with [start_s, end_s) block by block (any length)."""
+        from ..measure.io import iter_blocks
+        from ..measure.loudness import LoudnessMeter
+
+        meter = LoudnessMeter(self.sr, self.channels, true_peak=true_peak)
+        for block in iter_blocks(self.path, 1 << 16, max(0.0, start_s),
+                                 min(end_s, self.duration_s)):
+            meter.update(block)
+        return meter
 
     def slow_envelope(self, start_s: float, end_s: float, band=None, max_hz: float = 4.0):
         """Channel-averaged Hilbert envelope of a window, streamed (any length).
@@ -274,6 +303,14 @@ class Plan:
         return ct[sel], c[sel]
 
 
+class _AtRate:
+    """A view of a Session with another ``sr`` (the file's), for band limits."""
+
+    def __init__(self, session, sr):
+        self.__dict__.update(session.__dict__)
+        self.sr = int(sr)
+
+
 def _resolve_recipe_path(name: str, sidecar_dir: Path) -> Path | None:
     p = Path(name)
     if p.is_file():
@@ -359,20 +396,17 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         else:
             rec = load_recipe(rp)
     if rec is not None:
-        from ..recipe.session import build_session
-
         recipe_name = str(rec.path)
         seed = (side or {}).get("seed")
-        session = build_session(rec, seed=seed)
+        plan = Plan(rec, offset, seed=seed, sr_hint=info.sr)
+        # one session (at the plan's low rate) serves the targets and the plan; bands and
+        # Nyquist limits use the file's rate
+        session = plan.session()
         session_s = session.duration_s
-        if side is None and abs(info.duration_s - session_s) > 0.05:
-            # a plain file with a recipe: window targets still apply from its start
-            pass
-        ts = targets_from_session(session)
+        ts = targets_from_session(_AtRate(session, info.sr))
         if normalized is False:
             ts = [t for t in ts if not t.params.get("needs_normalized")]
         all_targets += ts
-        plan = Plan(rec, offset, seed=seed, sr_hint=info.sr)
     all_targets += list(targets or [])
     if not all_targets:
         raise CheckInputError("nothing to check: give a recipe (or a render with a sidecar "

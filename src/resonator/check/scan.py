@@ -30,6 +30,41 @@ _FLOOR = 1e-4
 _EXCLUDE = 3
 
 
+class FastMeter(LoudnessMeter):
+    """:class:`LoudnessMeter` (no true peak) with a faster feed when ``sr`` is a multiple of
+    10: K-weighting in float32 (state carried; relative error ~1e-7, far below 0.001 dB)
+    and whole 100 ms sub-blocks summed by reshaping. Results come from the parent's
+    gating and windowing code unchanged."""
+
+    def __init__(self, sr, channels: int):
+        super().__init__(sr, channels, true_peak=False)
+        self._fast = int(sr) == sr and int(sr) % 10 == 0
+        self._L = int(sr) // 10
+        self._sos32 = self._sos.astype(np.float32)
+        self._zi32 = np.zeros((self._sos.shape[0], channels, 2), dtype=np.float32)
+        self._rest = np.zeros((channels, 0), dtype=np.float32)
+
+    def update(self, block) -> None:
+        if not self._fast:
+            super().update(block)
+            return
+        from scipy import signal
+
+        x = np.asarray(block, dtype=np.float32)
+        if x.shape[1] == 0:
+            return
+        self._peak = max(self._peak, float(np.max(np.abs(x))))
+        y, self._zi32 = signal.sosfilt(self._sos32, x, axis=-1, zi=self._zi32)
+        y = np.concatenate((self._rest, y), axis=1) if self._rest.shape[1] else y
+        m = y.shape[1] // self._L
+        if m:
+            seg = y[:, : m * self._L].reshape(self.channels, m, self._L)
+            sums = np.einsum("cmk,cmk->mc", seg, seg, dtype=np.float64)
+            self._append(sums, np.full(m, self._L, dtype=np.int64))
+        self._rest = np.array(y[:, m * self._L :])
+        self._pos += x.shape[1]
+
+
 class FastTruePeak:
     """True peak (4x oversampling, BS.1770 style) evaluated around candidate peaks only.
 
@@ -75,8 +110,8 @@ class FastTruePeak:
         # output (m, p) = sum_k h[p, k] x[m - k] (the meter's polyphase form)
         d = (self.taps - 1) // 2  # group delay in input samples
         k = np.arange(self.taps)
-        for s in range(0, ci.size, 20000):
-            c, n = ci[s : s + 20000], ni[s : s + 20000]
+        for s in range(0, ci.size, 4000):
+            c, n = ci[s : s + 4000], ni[s : s + 4000]
             # outputs (m, p) sit at input time m + p/4 - d: m = n+d-1 .. n+d+1 covers n-1 .. n+1
             m = n[:, None] + d + np.array([-1, 0, 1])[None, :]
             idx = m[:, :, None] - k[None, None, :]  # (cand, 3, taps)
@@ -114,7 +149,7 @@ class FastClicks:
         self.threshold = float(threshold)
         self.merge = merge_s
         self.ch = channels
-        self.tail = np.zeros((channels, 0), dtype=np.float64)
+        self.tail = np.zeros((channels, 0), dtype=np.float32)
         self.tail_start = 0  # absolute index of tail[:, 0]
         self.done = 0  # differences before this absolute index are evaluated
         self.score = 0.0
@@ -122,12 +157,15 @@ class FastClicks:
 
     def update(self, x: np.ndarray, final: bool = False) -> None:
         """Add a (channels, n) block (``final`` for the last call)."""
-        buf = np.concatenate((self.tail, x.astype(np.float64)), axis=1)
+        x = np.asarray(x, dtype=np.float32)
+        buf = np.concatenate((self.tail, x), axis=1) if self.tail.shape[1] else x
         n = buf.shape[1]
         if n <= 3:
             self.tail = buf
             return
-        d = np.diff(buf, n=3, axis=1)  # d[k] belongs to absolute frame tail_start + k
+        # third difference (float32 for the frame bounds; flagged frames are recomputed
+        # in float64): d[k] belongs to absolute frame tail_start + k
+        d = buf[:, 3:] - buf[:, :-3] + 3.0 * (buf[:, 1:-2] - buf[:, 2:-1])
         m = d.shape[1]
         k0 = self.done - self.tail_start
         k1 = m if final else m - self.h - _EXCLUDE - 1
@@ -143,19 +181,20 @@ class FastClicks:
                 fr = seg.reshape(self.ch, nf, F)
                 mx = np.max(np.abs(fr), axis=2)
                 pw = np.einsum("cfk,cfk->cf", fr, fr)
+                # float32 rounding of d (relative 1e-6) cannot move a ratio across 0.1 %
                 lower = np.sqrt(np.maximum(pw - 7.0 * mx * mx, 0.0) / (2 * self.h))
-                bound = mx / (lower + _FLOOR)
+                bound = mx / (lower + _FLOOR) * 1.001
                 flagged = np.flatnonzero(np.max(bound, axis=0) > self.threshold)
                 for f in flagged:
-                    self._exact(d, k0 + f * F, min(k0 + (f + 1) * F, k1), m)
+                    self._exact(buf, k0 + f * F, min(k0 + (f + 1) * F, k1), m)
                 self.done = self.tail_start + k1
         keep = max(0, (self.done - self.tail_start) - self.h - 8)
         self.tail = buf[:, keep:]
         self.tail_start += keep
 
-    def _exact(self, d, a, b, m) -> None:
+    def _exact(self, buf, a, b, m) -> None:
         lo, hi = max(0, a - self.h - 1), min(m, b + self.h + 1)
-        seg = d[:, lo:hi]
+        seg = np.diff(buf[:, lo : hi + 3].astype(np.float64), n=3, axis=1)
         p = seg * seg
         wide, narrow = 2 * self.h + 1, 2 * _EXCLUDE + 1
         tot = (ndimage.uniform_filter1d(p, wide, axis=1, mode="constant") * wide
@@ -165,7 +204,7 @@ class FastClicks:
             np.minimum(i + _EXCLUDE, m - 1) - np.maximum(i - _EXCLUDE, 0))
         tot = tot[:, a - lo : b - lo]
         rms = np.sqrt(np.maximum(tot, 0) / np.maximum(cnt, 1))
-        ratio = (np.abs(d[:, a:b]) / (rms + _FLOOR)).max(axis=0)
+        ratio = (np.abs(seg[:, a - lo : b - lo]) / (rms + _FLOOR)).max(axis=0)
         self.score = max(self.score, float(ratio.max()))
         for j in np.flatnonzero(ratio > self.threshold):
             t = (self.tail_start + a + j + 1.5) / self.sr
@@ -288,7 +327,7 @@ class Scan:
         info = open_audio(path)
         self.sr, self.channels, self.frames = info.sr, info.channels, info.frames
         sr = self.sr
-        self.meter = LoudnessMeter(sr, self.channels, true_peak=False) if sr >= 4000 else None
+        self.meter = FastMeter(sr, self.channels) if sr >= 4000 else None
         tp = FastTruePeak(self.channels) if true_peak else None
         ck = FastClicks(sr, self.channels) if clicks else None
         hop = max(1, int(round(0.05 * sr)))
@@ -322,7 +361,7 @@ class Scan:
                 if ck is not None:
                     ck.update(x)
                 # 50 ms RMS
-                p = np.mean(x.astype(np.float64) ** 2, axis=0)
+                p = np.einsum("cn,cn->n", x, x, dtype=np.float64) / x.shape[0]
                 acc = np.concatenate((acc, p))
                 whole = (acc.size // hop) * hop
                 if whole:
