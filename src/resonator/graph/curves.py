@@ -35,19 +35,19 @@ _DB_FLOOR = 1e-6  # -120 dB: where "db" segments treat silence
 
 
 def _exp(y: np.ndarray) -> np.ndarray:
-    """exp(y) for curve values, evaluated in float32: several times faster, relative error
-    ~1e-7 (always the same precision, so values never depend on block size). Integrals, which
-    give oscillators their phase, stay in float64."""
-    return np.exp(np.asarray(y, dtype=np.float32)).astype(np.float64)
+    """exp(y) for curve values (float64, like the evaluation kernels)."""
+    return np.exp(np.asarray(y, dtype=np.float64))
 
 
 _KIND_CODE = {"step": 0, "linear": 1, "exp": 2, "db": 3, "cos": 4, "smooth": 5, "curve": 6}
 
 
+_AG = 128  # anchor grid of the block kernel (absolute sample positions)
+
+
 @numba.njit(cache=True, inline="always")
 def _seg_value(kind, v0, v1, a0, r, e, x):  # pragma: no cover - numba
-    """Segment value at progress x in [0, 1]: the formulas of :meth:`Curve._shape`, with the
-    same float32 transcendentals (exp, cos) and float64 everything else."""
+    """Segment value at progress x in [0, 1] (float64 throughout)."""
     if kind == 1:
         return v0 + (v1 - v0) * x
     if kind == 3:
@@ -55,17 +55,16 @@ def _seg_value(kind, v0, v1, a0, r, e, x):  # pragma: no cover - numba
             return v1
         if x <= 0.0:
             return v0
-        return a0 * np.float64(math.exp(np.float32(r * x)))
+        return a0 * math.exp(r * x)
     if kind == 4:
-        return v0 + (v1 - v0) * (1.0 - np.float64(math.cos(np.float32(x) * np.float32(math.pi)))) \
-            * 0.5
+        return v0 + (v1 - v0) * (1.0 - math.cos(math.pi * x)) * 0.5
     if kind == 0:
         return v1 if x >= 1.0 else v0
     if kind == 2:
-        return v0 * np.float64(math.exp(np.float32(r * x)))
+        return a0 * math.exp(r * x)
     if kind == 5:
         return v0 + (v1 - v0) * x * x * (3.0 - 2.0 * x)
-    return v0 + (v1 - v0) * (np.float64(math.exp(np.float32(r * x))) - 1.0) / e
+    return v0 + (v1 - v0) * (math.exp(r * x) - 1.0) / e
 
 
 @numba.njit(cache=True, inline="always")
@@ -99,15 +98,99 @@ def _curve_eval(t, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
 
 @numba.njit(cache=True, nogil=True)
 def _curve_block(start, sr, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
-    """out[i] = curve value at sample start + i, time (start + i) / sr as RenderContext.times."""
-    k = 0
-    for i in range(out.shape[0]):
-        out[i], k = _value_at(np.float64(start + i) / sr, k, tp, vp, kinds, a0s, rs, es)
+    """out[i] = curve value at sample start + i (time (start + i) / sr, as RenderContext.times).
+
+    Segments are found once per block. exp, db, curve:C and cos segments use anchors on an
+    absolute grid of ``_AG`` samples: the transcendental is evaluated exactly at the anchor and
+    rotated/scaled to the samples after it with a per-segment table
+    (``exp(r (xa + dj)) = exp(r xa) exp(r dj)``, ``cos(pi (xa + dj))`` by the angle-sum rule), so
+    each sample is a function of its index only (any block split gives the same bits) and
+    agrees with :meth:`Curve.evaluate` to float64 rounding (about 1e-15 relative).
+    """
+    n = out.shape[0]
+    npts = tp.shape[0]
+    ta = np.empty(_AG)
+    tb = np.empty(_AG)
+    t_first = np.float64(start) / sr
+    lo, hi = 0, npts
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tp[mid] <= t_first:
+            lo = mid + 1
+        else:
+            hi = mid
+    k = lo
+    i = 0
+    while i < n:
+        # samples [i, i1) lie in segment k: time < tp[k]
+        if k >= npts:
+            i1 = n
+        else:
+            i1 = int(math.ceil(tp[k] * sr)) - start
+            i1 = min(max(i1, i), n)
+            while i1 > i and np.float64(start + i1 - 1) / sr >= tp[k]:
+                i1 -= 1
+            while i1 < n and np.float64(start + i1) / sr < tp[k]:
+                i1 += 1
+        if i1 > i:
+            if k == 0 or k >= npts:
+                v = vp[0] if k == 0 else vp[npts - 1]
+                for ii in range(i, i1):
+                    out[ii] = v
+            else:
+                kind = kinds[k]
+                t0 = tp[k - 1]
+                d = tp[k] - t0
+                v0 = vp[k - 1]
+                v1 = vp[k]
+                a0 = a0s[k]
+                r = rs[k]
+                e = es[k]
+                if kind == 2 or kind == 3 or kind == 4 or kind == 6:
+                    for j in range(_AG):
+                        dj = (np.float64(j) / sr) / d
+                        if kind == 4:
+                            ta[j] = math.cos(math.pi * dj)
+                            tb[j] = math.sin(math.pi * dj)
+                        else:
+                            ta[j] = math.exp(r * dj)
+                    ii = i
+                    while ii < i1:
+                        m = start + ii
+                        anchor = (m // _AG) * _AG
+                        j0 = m - anchor
+                        stop = min(i1, ii + _AG - j0)
+                        xa = (np.float64(anchor) / sr - t0) / d
+                        if kind == 4:
+                            ca = math.cos(math.pi * xa)
+                            sa = math.sin(math.pi * xa)
+                            h = (v1 - v0) * 0.5
+                            for q in range(ii, stop):
+                                j = j0 + q - ii
+                                out[q] = v0 + h * (1.0 - (ca * ta[j] - sa * tb[j]))
+                        elif kind == 6:
+                            ea = math.exp(r * xa)
+                            h = (v1 - v0) / e
+                            for q in range(ii, stop):
+                                out[q] = v0 + h * (ea * ta[j0 + q - ii] - 1.0)
+                        else:
+                            ea = a0 * math.exp(r * xa)
+                            for q in range(ii, stop):
+                                out[q] = ea * ta[j0 + q - ii]
+                        ii = stop
+                    if kind == 3 and np.float64(start + i) / sr <= t0:
+                        out[i] = v0  # a db segment starts exactly on its first value
+                else:
+                    for ii in range(i, i1):
+                        x = (np.float64(start + ii) / sr - t0) / d
+                        out[ii] = _seg_value(kind, v0, v1, a0, r, e, x)
+        i = i1
+        k += 1
 
 
 def _cos_pi(x: np.ndarray) -> np.ndarray:
-    """cos(pi x) for curve values, in float32 like :func:`_exp`."""
-    return np.cos(np.asarray(x, dtype=np.float32) * np.float32(np.pi)).astype(np.float64)
+    """cos(pi x) for curve values (float64, like the evaluation kernels)."""
+    return np.cos(np.pi * np.asarray(x, dtype=np.float64))
 
 
 def _parse_shape(shape: str) -> tuple[str, float]:
@@ -209,6 +292,7 @@ class Curve(TimeFunction):
         for k in range(1, n):
             v0, v1 = values[k - 1], values[k]
             if kinds[k] == "exp":
+                self._a0[k] = v0
                 self._r[k] = math.log(v1 / v0)
             elif kinds[k] == "db":
                 a0, a1 = max(v0, _DB_FLOOR), max(v1, _DB_FLOOR)
