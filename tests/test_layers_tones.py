@@ -264,3 +264,19 @@ def test_rate_from_a_node_uses_a_running_phase_that_window_renders_reproduce():
     np.testing.assert_allclose(win, full[:, 4 * sr: 5 * sr], atol=1e-9)
     r, _ = am_rate_depth(full[:, 2 * sr: 4 * sr], sr, rate_hint_hz=8.0)
     assert abs(r - 8.0) < 0.1
+
+
+def test_phase_sine_pair_equals_two_phase_sines():
+    import numpy as np
+
+    from resonator.graph import Curve
+    from resonator.layers._common import PhaseSine, PhaseSinePair
+    from resonator.render import render_array
+
+    beat = Curve([(0, 4.0), (3, 10.0, "exp")])
+    pair = PhaseSinePair(lambda t: 200.0 * t, lambda t: 0.5 * beat.integral(t), (190, 210))
+    left = PhaseSine(lambda t: 200.0 * t + 0.5 * beat.integral(t), (190, 210))
+    right = PhaseSine(lambda t: 200.0 * t - 0.5 * beat.integral(t), (190, 210))
+    y = render_array(pair, 3.0, sr=8000, block_frames=1000)
+    assert np.array_equal(y[0], render_array(left, 3.0, sr=8000)[0])
+    assert np.array_equal(y[1], render_array(right, 3.0, sr=8000)[0])

@@ -197,6 +197,38 @@ class PhaseSine(TimeFunction):
         return np.sin(frac * np.float32(TWO_PI)).astype(np.float64)
 
 
+class PhaseSinePair(Node):
+    """Two sines (left, right) with phases ``common(t) + diff(t)`` and ``common(t) - diff(t)``.
+
+    The stereo form of :class:`PhaseSine` for a binaural pair (carrier +- beat/2): both
+    closed-form phase functions are evaluated once per block for the two ears. Each channel
+    equals ``PhaseSine(lambda t: common(t) +- diff(t))`` bit for bit.
+    """
+
+    def __init__(self, common_fn, diff_fn, freq_bounds: tuple[float, float], *, name=None):
+        super().__init__(name=name)
+        self.common_fn = common_fn
+        self.diff_fn = diff_fn
+        self.freq_bounds = freq_bounds
+        self.channels = 2
+
+    def describe(self):
+        return "PhaseSinePair"
+
+    def _prepare(self, ctx):
+        PhaseSine._prepare(self, ctx)
+
+    def _process(self, ctx, start, frames):
+        t = ctx.times(start, frames)
+        a = self.common_fn(t)
+        b = self.diff_fn(t)
+        out = np.empty((2, frames))
+        for c, ph in enumerate((a + b, a - b)):
+            frac = (ph - np.floor(ph)).astype(np.float32)
+            out[c] = np.sin(frac * np.float32(TWO_PI))
+        return out
+
+
 def am_modulator(rate_hz, depth) -> Node:
     """Sine amplitude modulation ``(1 + depth cos(2 pi phase)) / (1 + depth)``.
 

@@ -26,6 +26,7 @@ from ._common import (
     TWO_PI,
     PhaseShaper,
     PhaseSine,
+    PhaseSinePair,
     am_modulator,
     bounds_of,
     const,
@@ -83,6 +84,12 @@ def build_binaural(params, ctx) -> Node:
     blo, bhi = bounds_of(beat, ctx.sr, ctx.duration_s)
     if clo - 0.5 * max(abs(blo), abs(bhi)) <= 0:
         fail(ctx, "beat", "half the beat must stay below the carrier (both tones above 0 Hz)")
+    ci, bi = integral_fn(carrier), integral_fn(beat)
+    if (const(carrier) is None or const(beat) is None) and ci is not None and bi is not None:
+        # both ears from one evaluation of the two closed-form phases
+        clo, chi = bounds_of(carrier, ctx.sr, ctx.duration_s)
+        half = 0.5 * max(abs(blo), abs(bhi))
+        return PhaseSinePair(ci, lambda t: 0.5 * bi(t), (clo - half, chi + half))
     left, right = _tone_pair(carrier, beat, ctx)
     return Channels([left, right])
 
