@@ -25,7 +25,7 @@ breath_rate         slow envelope (streamed over the centre 150 s at most, 16 Hz
                     autocorrelation + spectral refinement (:func:`breath_rate`), of the
                     band around the breath partial farthest from other layers' tones.
 lr_correlation      :func:`lr_correlation` in the band where the layer dominates (the
-                    widest stretch free of other layers' tones), up to 4 windows of 10 s.
+                    widest stretch free of other layers' tones), up to 4 windows of 5 s.
 bell_strikes        a rise of 6 dB or more in 10 ms power within 60 ms of each strike.
 loudness            BS.1770 integrated (one pass, whole file).
 true_peak           4x oversampled true peak (one pass); passes at or below expected+tol.
@@ -386,7 +386,7 @@ def lr_correlation(t, ctx):
     if ctx.channels != 2:
         raise MeasureError(f"needs a stereo file; this one has {ctx.channels} channel(s)")
     rows, vals = [], []
-    for a, b in _spread(t.start_s, t.end_s, 10.0, 4):
+    for a, b in _spread(t.start_s, t.end_s, 5.0, 4):
         x, sr = ctx.read(a, b)
         r = _corr(_band(x, sr, t.params.get("band")))
         vals.append(r)
@@ -483,12 +483,8 @@ def _fade(t, ctx, rising: bool):
         a, b = 0.0, min(ctx.duration_s, T + 5.0)
     else:
         a, b = max(0.0, ctx.duration_s - T - 5.0), ctx.duration_s
-    x, sr = ctx.read(a, b)
-    hop = max(1, int(0.05 * sr))
-    p = np.mean(x ** 2, axis=0)
-    m = p.size // hop
-    pw = p[: m * hop].reshape(m, hop).mean(axis=1)
-    tt = (np.arange(m) + 0.5) * hop / sr  # from the window start
+    pw, tt = ctx.power_track(a, b, 0.05)
+    tt = tt - a  # from the window start
     if rising:
         u = tt / T  # fade progress 0 -> 1
         ref = pw[(tt >= T + 0.25) & (tt < T + 5.0)]

@@ -180,6 +180,31 @@ class CheckContext:
                 pos += d.shape[0]
         return x[:, :pos], self.sr
 
+    def power_track(self, start_s: float, end_s: float, hop_s: float = 0.05):
+        """Mean power over channels in hops of ``hop_s`` (streamed): (power, hop centres in
+        file seconds)."""
+        import soundfile as sf
+
+        hop = max(1, int(round(hop_s * self.sr)))
+        a = int(round(max(0.0, start_s) * self.sr))
+        b = int(round(min(end_s, self.duration_s) * self.sr))
+        out, acc = [], np.zeros(0)
+        with sf.SoundFile(self.path) as f:
+            f.seek(a)
+            left = b - a
+            while left > 0:
+                d = f.read(min(1 << 16, left), dtype="float32", always_2d=True)
+                if d.shape[0] == 0:
+                    break
+                left -= d.shape[0]
+                acc = np.concatenate((acc, np.einsum("nc,nc->n", d, d, dtype=np.float64)
+                                      / d.shape[1]))
+                whole = (acc.size // hop) * hop
+                out.append(acc[:whole].reshape(-1, hop).mean(axis=1))
+                acc = acc[whole:]
+        pw = np.concatenate(out) if out else np.zeros(0)
+        return pw, (a + (np.arange(pw.size) + 0.5) * hop) / self.sr
+
     def stream_meter(self, start_s: float, end_s: float, true_peak: bool = False):
         """A LoudnessMeter fed with [start_s, end_s) block by block (any length)."""
         from ..measure.io import iter_blocks
@@ -362,7 +387,6 @@ def check_file(path, recipe=None, *, targets: list | None = None,
     CheckInputError, RecipeError, AudioFileError
         Bad input: no targets at all, an unreadable file or recipe.
     """
-    from ..recipe.model import Recipe, load_recipe
     from .scan import Scan
 
     if not tolerance_scale > 0:
@@ -384,7 +408,7 @@ def check_file(path, recipe=None, *, targets: list | None = None,
                                   "cannot be found; pass the recipe after the file",
                                   str(Path(info.path).with_suffix(".json")))
         recipe = rp
-    if isinstance(recipe, Recipe):
+    if recipe is not None and type(recipe).__name__ == "Recipe":
         rec = recipe
     elif recipe is not None:
         rp = Path(recipe)
@@ -393,7 +417,9 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         if _is_target_file(rp):
             all_targets += targets_from_file(rp)
             recipe_name = str(rp)
-        else:
+        else:  # (imported only here: the recipe layer loads the render engine and numba)
+            from ..recipe.model import load_recipe
+
             rec = load_recipe(rp)
     if rec is not None:
         recipe_name = str(rec.path)
