@@ -48,31 +48,30 @@ def bank_kernel(out, sin_a, cos_a, cos_t, sin_t, offset, src, rows, scale, shift
     n = out.shape[1]
     for c in range(C):
         o = out[c]
-        for j in range(n):
-            o[j] = 0.0
-        for k in range(K):
-            r = rows[k]
-            a = scale[k]
-            b = shift[k]
-            ct = cos_t[k, c]
-            st = sin_t[k, c]
-            j = 0
-            s = offset // G
-            k0 = offset - s * G
-            while j < n:
+        j = 0
+        s = offset // G
+        k0 = offset - s * G
+        while j < n:  # one anchor segment at a time: the partial sums stay in L1 cache
+            m = min(n - j, G - k0)
+            oo = o[j:j + m]
+            oo[:] = 0.0
+            for k in range(K):
                 sa = sin_a[k, c, s]
                 ca = cos_a[k, c, s]
-                m = min(n - j, G - k0)
-                if r >= 0:
-                    x = src[r]
+                ct = cos_t[k, c, k0:k0 + m]
+                st = sin_t[k, c, k0:k0 + m]
+                a = scale[k]
+                b = shift[k]
+                if rows[k] >= 0:
+                    x = src[rows[k], j:j + m]
                     for i in range(m):
-                        o[j + i] += (x[j + i] * a + b) * (sa * ct[k0 + i] + ca * st[k0 + i])
+                        oo[i] += (x[i] * a + b) * (sa * ct[i] + ca * st[i])
                 else:
                     for i in range(m):
-                        o[j + i] += b * (sa * ct[k0 + i] + ca * st[k0 + i])
-                j += m
-                s += 1
-                k0 = 0
+                        oo[i] += b * (sa * ct[i] + ca * st[i])
+            j += m
+            s += 1
+            k0 = 0
 
 
 class SineBank(Node):
