@@ -91,6 +91,22 @@ def test_folded_depth_sine_and_gated_under_noise():
         assert abs(d - depth) < 0.02, (depth, d)
 
 
+def test_gated_depth_of_an_isochronic_tone_under_noise():
+    from resonator.layers.tones import gate_shape
+
+    rng = np.random.default_rng(4)
+    t = np.arange(int(12 * 48000)) / 48000
+    for depth in (0.7, 1.0):
+        g = gate_shape(np.mod(t * 16.0, 1.0), 16.0, 0.5, 0.005)
+        x = (1 - depth * (1 - g)) * np.sin(2 * np.pi * 300 * t) * 0.08
+        x = np.vstack([x, x]) + 0.008 * pink(t.size, rng)  # about 10 dB under the tone
+        band = (150.0, 450.0)
+        amp, _ = folded_amplitude(_band(x, 48000, band, smooth=True), 48000, 16.0,
+                                  carrier_hz=300.0)
+        p2, p98 = np.percentile(amp, [2, 98])
+        assert abs((1 - p2 / p98) - depth) < 0.03, (depth, 1 - p2 / p98)
+
+
 def test_true_peak_above_ceiling_fails(tmp_path):
     t = np.arange(SR * 4) / SR
     for peak_db, ok in ((-2.0, True), (-0.5, False)):

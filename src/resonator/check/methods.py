@@ -19,7 +19,8 @@ am_depth,           the band's squared Hilbert envelope folded at the measured r
 gated_depth         (synchronous average over every cycle), less the band's noise power
                     (median-filtered PSD between the modulation lines), square-rooted:
                     sine depth ``2|A1|/A0`` within 0.02; gated ``1 - P2/P98`` of the
-                    folded amplitude, both robust to noise in the band.
+                    folded amplitude within 0.02 with pink noise about 10 dB under the
+                    tone (a gate that closes fully reads 0.92 at 3 dB).
 gamma_share         :func:`share_in_band` 38-42 Hz of 1-100 Hz on the band, 15 s windows.
 breath_rate         slow envelope (streamed over the centre 150 s at most, 16 Hz)
                     autocorrelation + spectral refinement (:func:`breath_rate`), of the
@@ -292,7 +293,7 @@ def folded_amplitude(x: np.ndarray, sr: float, rate_hz, bins: int = 100,
         floor = signal.medfilt(p, width) if width < p.size else np.full_like(p, np.median(p))
         noise = float(np.sum(np.minimum(floor, p)) * step) * 2.0  # |analytic|^2 = 2 x^2
     total = float(env2.mean())
-    noise = min(noise, 0.95 * float(prof.min())) if prof.min() > 0 else 0.0
+    noise = min(noise, float(prof.min())) if prof.min() > 0 else 0.0
     amp = np.sqrt(np.maximum(prof - noise, 0.0))
     return amp, (noise / total if total > 0 else 0.0)
 

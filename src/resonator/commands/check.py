@@ -2,7 +2,23 @@
 
 Only formats: the work is :func:`resonator.check.check_file`. Nothing heavy is imported at
 module level (no librosa, numba or matplotlib), so ``resonator --help`` stays fast. The JSON
-structure of ``--json`` is documented in :mod:`resonator.check`.
+structure of ``--json`` (also in :mod:`resonator.check`)::
+
+    {"passed": true,                    # every evaluated target passed
+     "file": "renders/x.wav", "recipe": "recipes/x.toml" | null,
+     "offset_s": 0.0,                   # session second of the file's first sample
+     "duration_s": 2400.0,
+     "results": [{"kind": "binaural_beat", "name": "metta-beat" | null,
+                  "window": {"start_s": 690.0, "end_s": 1410.0, "phase": "metta",
+                             "session_start_s": 690.0},      # file seconds
+                  "expected": 6.2,              # or "falling" / "rising" for trends
+                  "measured": 6.1987 | null,    # null: nothing could be measured
+                  "tolerance": 0.2, "unit": "Hz", "passed": true,
+                  "layer": "beat" | null, "source": "recipe|layer|session|cli",
+                  "detail": {...}}],            # sub-windows, rho, rule, error
+     "skipped": [{"kind": ..., "window": {...}, "layer": ..., "reason": "..."}]}
+
+Exit codes: 0 every target passed, 1 a target failed, 2 bad input.
 """
 from __future__ import annotations
 
