@@ -280,3 +280,14 @@ def test_phase_sine_pair_equals_two_phase_sines():
     y = render_array(pair, 3.0, sr=8000, block_frames=1000)
     assert np.array_equal(y[0], render_array(left, 3.0, sr=8000)[0])
     assert np.array_equal(y[1], render_array(right, 3.0, sr=8000)[0])
+
+
+def test_constant_am_modulator_is_the_exact_cosine():
+    import numpy as np
+
+    from resonator.layers._common import am_modulator
+    from resonator.render import render_array
+
+    y = render_array(am_modulator(40.0, 0.6), 1.0, sr=8000, block_frames=777)[0]
+    t = np.arange(8000) / 8000
+    assert np.max(np.abs(y - (1 + 0.6 * np.cos(2 * np.pi * 40 * t)) / 1.6)) <= 1e-12

@@ -236,6 +236,15 @@ def am_modulator(rate_hz, depth) -> Node:
     from 0 to 1 (``0.5 + 0.5 cos``).
     """
     d = const(depth)
+    r = const(rate_hz)
+    if d is not None and r is not None and r > 0:
+        # constant rate and depth: cos(2 pi f t) = sin(2 pi (f t + 1/4)) from the exact
+        # anchored constant-frequency sine (no per-sample transcendental)
+        from ..graph.core import Sum
+        from ..graph.oscillators import Sine
+
+        return Sum([Sine(r, amplitude=d / (1.0 + d), phase=0.25), 1.0 / (1.0 + d)],
+                   name=None)
 
     def func(frac, rate, *ex):
         dd = ex[0] if ex else d
@@ -254,7 +263,11 @@ def event_sum(t: np.ndarray, times: np.ndarray, length_s: float, sound, max_over
     """
     t = np.asarray(t, dtype=np.float64)
     out = np.zeros(t.shape)
-    if times.size == 0:
+    if times.size == 0 or t.size == 0:
+        return out
+    # event k sounds at t when times[k] in (t - length_s, t]: none in the span, nothing to do
+    lo = np.searchsorted(times, t.min() - length_s, side="right")
+    if lo >= times.size or times[lo] > t.max():
         return out
     last = np.searchsorted(times, t, side="right") - 1
     for j in range(max_overlap):
