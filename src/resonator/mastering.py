@@ -25,6 +25,7 @@ import queue
 import threading
 from typing import Callable
 
+import numba
 import numpy as np
 
 from .graph.core import Node
@@ -98,13 +99,25 @@ def _r(x: float):
 
 
 def _hop_peaks(peaks: np.ndarray, block: np.ndarray, pos: int, hop: int) -> None:
-    a = np.max(np.abs(block), axis=0)
-    idx = (pos + np.arange(a.shape[0])) // hop
-    first = idx[0]
-    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
-    m = np.maximum.reduceat(a, starts)
-    sl = slice(first, first + len(m))
-    peaks[sl] = np.maximum(peaks[sl], m)
+    """Raise ``peaks[h]`` to the sample peak of ``block`` (frames from ``pos``) in hop ``h``."""
+    _hop_peaks_kernel(peaks, np.ascontiguousarray(block, dtype=np.float64), pos, hop)
+
+
+@numba.njit(cache=True, nogil=True)
+def _hop_peaks_kernel(peaks, block, pos, hop):  # pragma: no cover - numba
+    channels, n = block.shape
+    j = 0
+    while j < n:
+        h = (pos + j) // hop
+        stop = min(n, (h + 1) * hop - pos)
+        m = peaks[h]
+        for c in range(channels):
+            for i in range(j, stop):
+                v = abs(block[c, i])
+                if v > m:
+                    m = v
+        peaks[h] = m
+        j = stop
 
 
 def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
