@@ -303,8 +303,12 @@ class RawCache:
             return
         if pos + lo != self.first + self._written:
             raise RuntimeError("RawCache: blocks must arrive in order without gaps")
+        if (pos + hi) % self.block_frames and pos + hi != self.first + self.total:
+            raise RuntimeError("RawCache: blocks must lie on the render's block grid")
+        # channel-major pieces: the pieces stored are exactly the window's blocks (the same
+        # grid), so they are read back with the same lengths and no transposition
         part = np.ascontiguousarray(block[:, lo:hi], dtype=np.float64)
-        self._f.write(part.T.tobytes())  # interleaved frames: the file is read back in any split
+        self._f.write(memoryview(part).cast("B"))
         self._written += hi - lo
 
     @property
@@ -320,14 +324,13 @@ class RawCache:
         f.seek(0)
         B, ch = self.block_frames, self.channels
         pos, end = self.first, self.first + self.total
-        buf = np.empty((min(B, self.total), ch))
         while pos < end:
             n = min((pos // B + 1) * B, end) - pos
-            view = buf[:n]
-            got = f.readinto(memoryview(view).cast("B"))
-            if got != view.nbytes:
+            block = np.empty((ch, n))
+            got = f.readinto(memoryview(block).cast("B"))
+            if got != block.nbytes:
                 raise RuntimeError("RawCache: the temporary file is shorter than expected")
-            yield pos, np.ascontiguousarray(view.T)  # (channels, n) like a rendered block
+            yield pos, block
             pos += n
 
     def close(self) -> None:
