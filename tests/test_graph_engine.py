@@ -52,6 +52,11 @@ REGISTRY = {
     "product-gated": lambda: Channels([Sine(300.0), Sine(310.0)]) * _gate() * 0.5 * _curve(),
     "product-gated-stateful": lambda: LowPass(Noise("pink", channels=2, name="gs"), 1000.0)
     * _gate(),
+    "mix-of-gated-layers": lambda: Sum([
+        Channels([Sine(300.0), Sine(302.0)]) * _gate() * DbToAmp(Curve([(0, -20.0), (3, -6.0)])),
+        Noise("pink", channels=2, name="mx") * Curve([(0, 0.2), (3, 0.4)]),
+        0.5 * Channels([Sine(150.0), Sine(151.0)]) * _gate(),
+    ]),
 }
 
 
@@ -164,3 +169,12 @@ def test_gated_product_skips_silent_blocks_exactly():
     stateful = LowPass(Counting(), 1000.0) * env
     render_array(stateful, 3.0, sr=SR, block_frames=1000)
     assert len(calls) == 24  # a filter must see every block
+
+
+def test_fused_mix_equals_products_then_sum():
+    """A sum of (signal x one-channel gains) products adds them in one pass: the same bits as
+    rendering each product and adding."""
+    layers = REGISTRY["mix-of-gated-layers"]().terms
+    mixed = render_array(Sum(layers), 3.0, sr=SR, block_frames=1000)
+    parts = [render_array(t, 3.0, sr=SR, block_frames=1000) for t in layers]
+    assert np.array_equal(mixed, (parts[0] + parts[1]) + parts[2])

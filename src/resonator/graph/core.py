@@ -25,6 +25,7 @@ import itertools
 import math
 from typing import Any, Callable, Iterable, Mapping
 
+import numba
 import numpy as np
 
 from ..errors import GraphError
@@ -238,7 +239,16 @@ class Sum(Node):
     def inputs(self):
         return {str(i): t for i, t in enumerate(self.terms)}
 
+    def _prepare(self, ctx):
+        # terms that are "signal x one-channel gains" products (mixed layers) are multiplied
+        # and added in one pass instead of a product block plus an add
+        self._fused = [isinstance(t, Product) and t._fusable(self.channels) for t in self.terms]
+        if not any(self._fused):
+            self._fused = None
+
     def _process(self, ctx, start, frames):
+        if getattr(self, "_fused", None):
+            return self._process_fused(ctx, start, frames)
         first, *rest = self.terms
         x = ctx.pull(first, start, frames)
         if not rest:
@@ -249,6 +259,49 @@ class Sum(Node):
         for t in rest[1:]:
             out += ctx.pull(t, start, frames)
         return out
+
+    def _process_fused(self, ctx, start, frames):
+        """The same sums in the same order; a fused term adds ``x * g`` in one pass (the same
+        rounding as a product block then an add), a silent gated term adds nothing."""
+        shape = (self.channels, frames)
+        out = None
+        for t, fused in zip(self.terms, self._fused):
+            if fused:
+                parts = t._signal_and_gain(ctx, start, frames)
+                if parts is None:
+                    continue
+                x, g = parts
+                if out is None:
+                    out = np.multiply(x, g)
+                    if out.shape != shape:
+                        out = np.array(np.broadcast_to(out, shape))
+                elif isinstance(g, float):
+                    _mul_add_scalar(out, np.ascontiguousarray(x), g)
+                else:
+                    _mul_add(out, np.ascontiguousarray(x), np.ascontiguousarray(g[0]))
+                continue
+            y = ctx.pull(t, start, frames)
+            if out is None:
+                out = np.array(np.broadcast_to(y, shape), dtype=np.float64)
+            else:
+                out += y
+        return out if out is not None else np.zeros(shape)
+
+
+@numba.njit(cache=True, nogil=True)
+def _mul_add(out, x, g):  # pragma: no cover - numba
+    """out[c, j] += x[c, j] * g[j]."""
+    for c in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[c, j] += x[c, j] * g[j]
+
+
+@numba.njit(cache=True, nogil=True)
+def _mul_add_scalar(out, x, g):  # pragma: no cover - numba
+    """out[c, j] += x[c, j] * g."""
+    for c in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[c, j] += x[c, j] * g
 
 
 class Product(Node):
@@ -287,6 +340,23 @@ class Product(Node):
                        and bool(np.any(f.v == 0.0))]
         if self._gates and any(n.warmup_frames or n.needs_prefix for n in walk(self)):
             self._gates = []
+
+    def _fusable(self, channels: int) -> bool:
+        """One signal of ``channels`` channels times one-channel factors (a mixed layer)."""
+        wide = [f for f in self.factors if f.channels > 1]
+        return (channels > 1 and self.channels == channels and len(wide) == 1
+                and wide[0].channels == channels and len(self.factors) > 1)
+
+    def _signal_and_gain(self, ctx, start, frames):
+        """(signal block, gain) with this product = signal * gain (gain a float or a
+        one-channel block), or None when a gate silences the block. Used by :class:`Sum`."""
+        for g in getattr(self, "_gates", ()):
+            gb = ctx.pull(g, start, frames)
+            if not (gb[0, 0] if gb.strides[-1] == 0 else gb.any()):
+                return None
+        wide = [f for f in self.factors if f.channels > 1]
+        narrow = _Narrow([f for f in self.factors if f.channels == 1])
+        return ctx.pull(wide[0], start, frames), narrow.block(ctx, start, frames)
 
     def _process(self, ctx, start, frames):
         shape = (self.channels, frames)
