@@ -365,3 +365,28 @@ def test_single_pass_render_is_bit_identical_to_two_passes(tmp_path, monkeypatch
     assert sorted(os.listdir(tmp_path)) == sorted(
         ["s.toml", "a16.wav", "a16.json", "b16.wav", "b16.json", "a32f.wav", "a32f.json",
          "b32f.wav", "b32f.json", "c.wav", "c.json"])
+
+
+def test_single_pass_render_leaves_no_temporary_file_on_interrupt(tmp_path):
+    import os
+
+    from resonator.recipe import render_recipe
+    from resonator.recipe.render import Progress
+    from resonator.recipe.session import build_session
+
+    text = BASE.replace('duration = "100s"', 'duration = "3s"').replace(
+        'duration = "50s"', 'duration = "2s"').replace('glide = "4s"', 'glide = "1s"').replace(
+        'time = "60s"', 'time = "2s"')
+    p = write(tmp_path, "i.toml", text)
+
+    class Interrupting(Progress):
+        def stage(self, label, total):
+            def update(done, total):
+                if label == "rendering" and done > 20000:
+                    raise KeyboardInterrupt
+            return update
+
+    prog = Interrupting(build_session(p, sr=16000), quiet=True)
+    with pytest.raises(KeyboardInterrupt):
+        render_recipe(p, tmp_path / "out" / "x.wav", sr=16000, block_frames=4000, progress=prog)
+    assert os.listdir(tmp_path / "out") == []
