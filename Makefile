@@ -38,6 +38,7 @@ test: $(TSTAMP)
 
 bench: $(TSTAMP)
 	$(BIN)/python benchmarks/render_speed.py
+	$(BIN)/python benchmarks/recipe_speed.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
