@@ -61,7 +61,7 @@ from scipy import signal, stats
 
 from ..measure import MeasureError
 
-__all__ = ["EVALUATORS", "evaluate"]
+__all__ = ["EVALUATORS", "evaluate", "Unmeasurable"]
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -146,14 +146,19 @@ def _within(value, expected, tol) -> bool:
 
 
 # ------------------------------------------------------------------------------ tones
+class Unmeasurable(MeasureError):
+    """The target cannot be measured in this render (planned components overlap); the
+    runner lists it under ``skipped`` with the reason instead of failing it."""
+
+
 def _binaural(t, ctx, what: str):
-    x_windows = [_centred(t.start_s, t.end_s, 4.0)] if t.params.get("sample") else \
-        _spread(t.start_s, t.end_s, 4.0, 5)
     if ctx.channels != 2:
         raise MeasureError(f"a binaural target needs a stereo file; this one has "
                            f"{ctx.channels} channel(s) (never measured on a mono sum)")
-    from ..measure.binaural import measure_binaural
-
+    if t.params.get("components") is not None and t.layer is not None:
+        return _binaural_planned(t, ctx, what)
+    x_windows = [_centred(t.start_s, t.end_s, 4.0)] if t.params.get("sample") else \
+        _spread(t.start_s, t.end_s, 4.0, 5)
     hint = t.params.get("carrier_hz")
     if what == "carrier" and hint is None:
         hint = t.expected
@@ -169,6 +174,164 @@ def _binaural(t, ctx, what: str):
     ok = all(_within(v, t.expected, t.tolerance) for v in vals)
     worst = max(vals, key=lambda v: abs(v - t.expected))
     return float(np.median(vals)), ok, {"windows": rows, "worst": _round(worst, 5)}
+
+
+#: components within this distance of a target ear are fitted with it
+FIT_NEIGHBOURHOOD_HZ = 40.0
+#: a tone near the plan counts when its peak stands this far above the band's median
+#: magnitude (Hann spectrum); else the wider search decides
+PROMINENCE = 8.0
+#: longest window used to resolve close voices in a steady window
+MAX_RESOLVE_S = 16.0
+
+
+def _binaural_planned(t, ctx, what: str):
+    """Each ear of the target's layer fitted together with every planned sinusoid near it
+    (:mod:`.voices`); windows where another component lies closer than the window resolves
+    are skipped with the reason (longer windows are tried first on steady targets)."""
+    from .voices import RESOLVE_CYCLES, resolution_problem
+
+    comps_at = t.params["components"]
+    sample = bool(t.params.get("sample"))
+    base = [_centred(t.start_s, t.end_s, 4.0)] if sample else _spread(t.start_s, t.end_s, 4.0, 5)
+    vals, rows, skipped = [], [], []
+    for a, b in base:
+        plan = _own_and_others(t, comps_at, a + ctx.offset_s, b + ctx.offset_s)
+        if plan is None:
+            raise Unmeasurable(f"layer {t.layer} plays no tone in {a:.1f}-{b:.1f} s")
+        own, others = plan
+        why = resolution_problem(own[0], others, b - a) or \
+            resolution_problem(own[1], others, b - a)
+        if why and not sample:
+            # a steady stretch: a longer window resolves closer components
+            gap = min([abs(o.hz - e.hz) for e in own for o in others
+                       if o.ear == e.ear and o.role != "range"] or [0.0])
+            need = RESOLVE_CYCLES / gap * 1.05 if gap > 0 else math.inf
+            if need <= min(MAX_RESOLVE_S, t.end_s - t.start_s):
+                a2, b2 = _centred(max(t.start_s, 0.5 * (a + b) - need / 2 - 1.0),
+                                  min(t.end_s, 0.5 * (a + b) + need / 2 + 1.0), need)
+                if b2 - a2 < need:
+                    a2, b2 = _centred(t.start_s, t.end_s, need)
+                plan2 = _own_and_others(t, comps_at, a2 + ctx.offset_s, b2 + ctx.offset_s)
+                if plan2 is not None:
+                    own2, others2 = plan2
+                    if not (resolution_problem(own2[0], others2, b2 - a2) or
+                            resolution_problem(own2[1], others2, b2 - a2)):
+                        a, b, own, others, why = a2, b2, own2, others2, None
+        if why:
+            skipped.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "reason": why})
+            continue
+        r = ctx.memo(("binaural-fit", round(a, 4), round(b, 4), t.layer),
+                     lambda a=a, b=b, own=own, others=others:
+                     _fit_pair(ctx, a, b, own, others, t.tolerance))
+        v = r["left_hz"] - r["right_hz"] if what == "beat" else \
+            0.5 * (r["left_hz"] + r["right_hz"])
+        vals.append(v)
+        rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "value": _round(v, 5),
+                     "left_hz": _round(r["left_hz"], 5), "right_hz": _round(r["right_hz"], 5),
+                     "planned_left_hz": _round(own[0].hz, 5),
+                     "planned_right_hz": _round(own[1].hz, 5),
+                     "prominence": r["prominence"],
+                     "fitted_with": r["fitted_with"], **({"note": r["note"]} if r["note"]
+                                                          else {})})
+    if not vals:
+        raise Unmeasurable(skipped[0]["reason"] if skipped else "no window to measure")
+    ok = all(_within(v, t.expected, t.tolerance) for v in vals)
+    worst = max(vals, key=lambda v: abs(v - t.expected))
+    detail = {"windows": rows, "worst": _round(worst, 5),
+              "method": "least-squares fit of the planned sinusoids near each ear"}
+    if skipped:
+        detail["skipped_windows"] = skipped
+    return float(np.median(vals)), ok, detail
+
+
+def _own_and_others(t, comps_at, sa, sb):
+    """(left, right) fundamentals of the target's layer and every other component, planned
+    over session seconds [sa, sb], or None when the layer is silent there."""
+    comps = comps_at(sa, sb)
+    own = [None, None]
+    others = []
+    for c in comps:
+        if c.layer == t.layer and c.role == "tone" and own[c.ear] is None:
+            own[c.ear] = c
+        else:
+            others.append(c)
+    if own[0] is None or own[1] is None:
+        return None
+    return own, others
+
+
+def _fit_pair(ctx, a, b, own, others, tol):
+    """Fit each ear: the layer's tone and the planned components within
+    :data:`FIT_NEIGHBOURHOOD_HZ`; a peak at the edge of its search is re-read with a wide
+    single-peak search (a grossly wrong render then reads its own value, not the plan's)."""
+    from .voices import fit_tones, tone_prominence
+
+    x, sr = ctx.read(a, b)
+    dur = x.shape[1] / sr
+    res = 1.0 / dur
+    out = {"fitted_with": [], "note": None, "prominence": []}
+    sets = []
+    top = 0.0
+    for ear in (0, 1):
+        o = own[ear]
+        near = [c for c in others if c.ear == ear and c.role != "range" and
+                abs(c.hz - o.hz) <= 1.5 * max(FIT_NEIGHBOURHOOD_HZ, 0.2 * o.hz) and c.hz > 0]
+        # drop duplicates of one frequency (e.g. two layers' identical harmonics far away)
+        uniq = []
+        for c in sorted(near, key=lambda c: -c.amp):
+            if all(abs(c.hz - u.hz) > 0.5 * res for u in uniq) and abs(c.hz - o.hz) > 0.5 * res:
+                uniq.append(c)
+        sets.append(uniq)
+        top = max([top, o.hz] + [c.hz for c in uniq])
+    q = int(sr // (3.0 * (top + 20.0)))
+    if q >= 2:
+        x = signal.resample_poly(x, 1, q, axis=1)
+        sr = sr / q
+    for ear in (0, 1):
+        o = own[ear]
+        comps = [o] + sets[ear]
+        # the ear's own tone: near the plan, or (when no clear tone is there) free up to half
+        # way to the nearest planned neighbour (at most the old +-max(40 Hz, 20 %)); the
+        # neighbours: near their plan, never into ours
+        wide = max(FIT_NEIGHBOURHOOD_HZ, 0.2 * o.hz)
+        below = [o.hz - c.hz for c in sets[ear] if c.hz < o.hz]
+        above = [c.hz - o.hz for c in sets[ear] if c.hz >= o.hz]
+        wide_half = (min([wide] + [0.5 * g for g in below]),
+                     min([wide] + [0.5 * g for g in above]))
+        narrow = max(4.0 * res, 0.75 + tol + 0.5 * (o.hi_hz - o.lo_hz))
+        narrow_half = (min(narrow, wide_half[0]), min(narrow, wide_half[1]))
+        others_half = []
+        for c in sets[ear]:
+            h = max(4.0 * res, 0.75 + tol + 0.5 * (c.hi_hz - c.lo_hz))
+            h = min(h, max(res, 0.5 * abs(c.hz - o.hz)))
+            others_half.append((h, h))
+        freqs = [c.hz for c in comps]
+        f, amps, edge = fit_tones(x[ear], sr, freqs, [narrow_half] + others_half)
+        value, how = float(f[0]), "near the plan"
+        prom = tone_prominence(x[ear], sr, value, o.hz - wide_half[0], o.hz + wide_half[1])
+        if edge[0] or prom < PROMINENCE:
+            fw, _, edge_w = fit_tones(x[ear], sr, freqs, [wide_half] + others_half)
+            prom_w = tone_prominence(x[ear], sr, float(fw[0]), o.hz - wide_half[0],
+                                     o.hz + wide_half[1])
+            # a clear tone away from the plan (a wrong render) is read there; when nothing
+            # stands out anywhere (a weak tone under noise) the plan's neighbourhood is kept
+            if abs(float(fw[0]) - value) > 0.5 * res and (prom_w >= PROMINENCE or edge[0]):
+                value, how = float(fw[0]), "wide search"
+                edge = edge_w
+            elif prom < PROMINENCE:
+                out["weak"] = True
+        out["prominence"].append(_round(prom, 1))
+        if how == "wide search":
+            side = "left" if ear == 0 else "right"
+            out["note"] = (f"no clear tone near the plan in the {side} ear (prominence "
+                           f"{prom:.1f} < {PROMINENCE:g} or at the search edge): read by a "
+                           f"search of {o.hz - wide_half[0]:.2f}-{o.hz + wide_half[1]:.2f} Hz")
+        out["left_hz" if ear == 0 else "right_hz"] = value
+        out["fitted_with"] += [f"{'L' if ear == 0 else 'R'} {c.hz:.2f} Hz ({c.layer}"
+                               f"{'' if c.role == 'tone' else ' ' + c.role})"
+                               for c in sets[ear]][:8]
+    return out
 
 
 def _measure_pair(ctx, a, b, hint):
@@ -208,17 +371,51 @@ def _rate_of(x, sr, hint):
     return am_rate_depth(x, sr, rate_hint_hz=hint, fmin_hz=0.3, fmax_hz=fmax)
 
 
+def _notch_others(t, ctx, x, sr, a, b):
+    """Remove other layers' planned sinusoids (+- max(1 Hz, 4 bins)) inside the target's band
+    from a window before its envelope is read (a binaural voice next to an isochronic one
+    would fill the gaps between pulses). Components whose notch would touch the layer's own
+    lines are left (never cut into what is measured). Returns (x, detail)."""
+    comps_at = t.params.get("components")
+    band = t.params.get("band")
+    if comps_at is None or band is None:
+        return x, {}
+    comps = comps_at(a + ctx.offset_s, b + ctx.offset_s)
+    dur = x.shape[1] / sr
+    d = max(1.0, 4.0 / dur)
+    own = [(c.lo_hz - d, c.hi_hz + d) for c in comps if c.layer == t.layer]
+    cut = []
+    for c in comps:
+        if c.layer == t.layer or c.role == "range":
+            continue
+        lo, hi = c.lo_hz - d, c.hi_hz + d
+        if hi < band[0] - 3 * (band[1] - band[0]) or lo > band[1] + 3 * (band[1] - band[0]):
+            continue  # far outside the band: the band filter removes it
+        if any(lo <= o1 and o0 <= hi for o0, o1 in own):
+            continue
+        cut.append((lo, hi))
+    if not cut:
+        return x, {}
+    X = np.fft.rfft(x, axis=-1)
+    f = np.fft.rfftfreq(x.shape[-1], 1.0 / sr)
+    for lo, hi in cut:
+        X[..., (f >= lo) & (f <= hi)] = 0.0
+    y = np.fft.irfft(X, x.shape[-1], axis=-1)
+    return y, {"notched_hz": [_round(c, 1) for c in sorted(set(cut))[:12]]}
+
+
 def am_rate(t, ctx):
     rows, vals = [], []
     curve = t.params.get("rate_curve")
     for a, b in _am_windows(t):
         x, sr = ctx.read(a, b)
+        x, notched = _notch_others(t, ctx, x, sr, a, b)
         xb = _band(x, sr, t.params.get("band"), smooth=not t.params.get("noise_carrier"))
         hint = float(curve([0.5 * (a + b) + ctx.offset_s])[0]) if curve else float(t.expected)
         rate, depth = _rate_of(xb, sr, hint)
         vals.append(rate)
         rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "rate_hz": _round(rate, 5),
-                     "depth": _round(depth, 4)})
+                     "depth": _round(depth, 4), **notched})
     ok = all(_within(v, t.expected, t.tolerance) for v in vals)
     return float(np.median(vals)), ok, {"windows": rows}
 
@@ -305,6 +502,7 @@ def _depth(t, ctx, gated: bool):
     curve = t.params.get("rate_curve")
     for a, b in wins:
         x, sr = ctx.read(a, b)
+        x, notched = _notch_others(t, ctx, x, sr, a, b)
         band = t.params.get("band")
         noisy = bool(t.params.get("noise_carrier"))
         xb = _band(x, sr, band, smooth=not noisy)
@@ -334,7 +532,8 @@ def _depth(t, ctx, gated: bool):
                 d /= math.exp(-math.log(2) * (rate / half) ** 2 / 2)
         vals.append(d)
         rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "depth": _round(d, 4),
-                     "rate_hz": _round(rate, 4), "noise_share": _round(noise_share, 3)})
+                     "rate_hz": _round(rate, 4), "noise_share": _round(noise_share, 3),
+                     **notched})
     ok = all(_within(v, t.expected, t.tolerance) for v in vals)
     return float(np.median(vals)), ok, {"windows": rows}
 
@@ -387,13 +586,57 @@ def lr_correlation(t, ctx):
     if ctx.channels != 2:
         raise MeasureError(f"needs a stereo file; this one has {ctx.channels} channel(s)")
     rows, vals = [], []
+    comps_at = t.params.get("components")
+    band = t.params.get("band")
     for a, b in _spread(t.start_s, t.end_s, 5.0, 4):
         x, sr = ctx.read(a, b)
-        r = _corr(_band(x, sr, t.params.get("band")))
+        if comps_at is None:
+            r = _corr(_band(x, sr, band))
+            row = {}
+        else:
+            notches = _tone_notches(comps_at(a + ctx.offset_s, b + ctx.offset_s),
+                                    x.shape[1] / sr)
+            r, kept = _masked_corr(x, sr, band, notches)
+            inside = [n for n in notches if band is None or (n[1] >= band[0] and
+                                                             n[0] <= band[1])]
+            row = {"notched_hz": [_round(n, 1) for n in inside[:12]],
+                   "bins_kept": kept}
         vals.append(r)
-        rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "r": _round(r, 4)})
+        rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "r": _round(r, 4), **row})
     ok = all(_within(v, t.expected, t.tolerance) for v in vals)
-    return float(np.mean(vals)), ok, {"windows": rows, "band_hz": _round(t.params.get("band"))}
+    detail = {"windows": rows, "band_hz": _round(band)}
+    if comps_at is not None:
+        detail["method"] = ("Blackman-Harris spectra, cross-spectrum over the band with every "
+                            "planned tone notched out")
+    return float(np.mean(vals)), ok, detail
+
+
+def _tone_notches(comps, dur: float) -> list[tuple[float, float]]:
+    """Frequency ranges to leave out of a noise measurement: every planned sinusoid (with
+    its glide over the window) +- max(2 Hz, 8 bins)."""
+    d = max(2.0, 8.0 / dur)
+    return sorted({(round(c.lo_hz - d, 3), round(c.hi_hz + d, 3)) for c in comps})
+
+
+def _masked_corr(x, sr, band, notches):
+    """L/R correlation of the part of the spectrum in ``band`` outside ``notches``
+    (Blackman-Harris window: tones outside leak less than -92 dB); returns (r, bins)."""
+    n = x.shape[1]
+    w = signal.windows.blackmanharris(n)
+    X = np.fft.rfft(x * w, axis=1)
+    f = np.fft.rfftfreq(n, 1.0 / sr)
+    lo, hi = (20.0, 0.45 * sr) if band is None else (float(band[0]), float(band[1]))
+    m = (f >= lo) & (f <= min(hi, 0.45 * sr))
+    for a, b in notches:
+        m &= ~((f >= a) & (f <= b))
+    if np.count_nonzero(m) < 50:
+        raise MeasureError("the planned tones leave too little of the band to read the "
+                           "noise's L/R correlation")
+    xl, xr = X[0, m], X[1, m]
+    den = math.sqrt(float(np.sum(np.abs(xl) ** 2)) * float(np.sum(np.abs(xr) ** 2)))
+    if den <= 0:
+        raise MeasureError("silence in the band")
+    return float(np.real(np.sum(xl * np.conj(xr))) / den), int(np.count_nonzero(m))
 
 
 def bell_strikes(t, ctx):
@@ -615,6 +858,8 @@ def evaluate(t, ctx):
 
     try:
         measured, ok, detail = EVALUATORS[t.kind](t, ctx)
+    except Unmeasurable as exc:
+        return None, False, {"unmeasurable": str(exc)}
     except (ResonatorError, ValueError, FloatingPointError) as exc:
         return None, False, {"error": str(exc)}
     if measured is not None and not math.isfinite(float(measured)):

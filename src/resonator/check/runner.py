@@ -453,6 +453,9 @@ def check_file(path, recipe=None, *, targets: list | None = None,
 
     for t in kept:
         measured, ok, detail = evaluate(t, ctx)
+        if "unmeasurable" in detail:  # planned components overlap: skipped with the reason
+            skipped.append((t, detail["unmeasurable"]))
+            continue
         results.append(CheckResult(t, measured, ok, detail))
     phases = []
     if rec is not None:

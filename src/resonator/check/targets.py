@@ -102,6 +102,8 @@ KIND_INFO: dict[str, dict] = {
     "noise_slope": dict(unit="dB/decade", tol=1.0, min_s=2.0, parse="number"),
 }
 TREND_WORDS = ("falling", "rising")
+#: layer kinds whose binaural targets are measured against the plan's sinusoids
+PITCHED_KINDS = ("binaural", "wave", "tone")
 
 
 def _number(value, unit_words: tuple = ()) -> float:
@@ -147,9 +149,13 @@ def parse_value(kind: str, value, what: str, where: str | None = None):
             return _number(value, ("dB", "db"))
         if how == "hz":
             return parse_frequency(value, where=where)
-        if how == "hz_signed":
+        if how == "hz_signed":  # a signed beat (left - right): "-8 Hz" or -8
             if isinstance(value, str) and value.strip().startswith("-"):
                 return -parse_frequency(value.strip()[1:], where=where)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                return -parse_frequency(-float(value), where=where)
+            if isinstance(value, (int, float)) and value == 0:
+                return 0.0
             return parse_frequency(value, where=where)
         if how == "per_min":
             return parse_rate_per_min(value, where=where)
@@ -299,6 +305,17 @@ def _tones(info, sr) -> list[tuple[float, float]]:
             w = (max(abs(b[0]), abs(b[1])) if b else 10.0) * (0.5 if info.kind != "isochronic"
                                                                else 3.0) + 2.0
             out = [(c[0] - w, c[1] + w)]
+    elif info.kind in ("wave", "tone"):
+        c = rng("carrier" if info.kind == "wave" else "frequency")
+        b = rng("beat") if info.kind == "wave" else (0.0, 0.0)
+        if c and b:
+            w = 0.5 * max(abs(b[0]), abs(b[1])) + 2.0
+            out = [(max(1.0, c[0] - w), c[1] + w)]
+    elif info.kind == "chime":
+        try:
+            out = [(float(f) - 2.0, float(f) + 2.0) for f in set(p.get("pitches") or [440.0])]
+        except (TypeError, ValueError):
+            out = []
     elif info.kind == "gamma" and p.get("source") == "tone":
         band = _layer_band(info, sr)
         if band:
@@ -375,7 +392,9 @@ def _noise_band(session, info, a, b) -> tuple[float, float] | None:
     busy = sorted((r0 / 1.15, r1 * 1.15) for other in session.layers
                   if other.name != info.name and (phase is None or phase in other.phases)
                   for r0, r1 in _tones(other, session.sr))
-    if any(o.kind in ("music", "bell") or (o.kind == "noise" and o.name != info.name)
+    if any(o.kind in ("music", "bell", "spin", "pulse") or
+           (o.kind == "noise" and o.name != info.name) or
+           (o.kind == "gamma" and o.params.get("source") != "tone")
            for o in session.layers if phase is None or phase in o.phases):
         return None  # other broadband layers: no band belongs to this noise alone
     best, lo = None, 200.0
@@ -431,9 +450,24 @@ def _carrier_targets(session, info) -> list[dict]:
         return []
     import numpy as np
 
+    level = None
+    spec = next((s for s in session.recipe.layers if s.name == info.name), None)
+    if spec is not None and getattr(spec, "level", None) is not None:
+        try:
+            level = _curve_fn(spec.level.to_node(session.recipe.timeline()), session.sr)
+        except Exception:  # noqa: BLE001 - a hint only
+            level = None
+    top = 0.0
+    if level is not None:
+        try:
+            top = float(np.max(np.abs(level(np.linspace(0.0, session.duration_s, 4097)))))
+        except Exception:  # noqa: BLE001
+            top = 0.0
     keep = []
     for d in out:
         mid = np.linspace(d["start_s"], d["end_s"], 9)
+        if level is not None and np.min(np.abs(level(mid))) < max(1e-3, 0.25 * top):
+            continue  # the level is near silence or fading in (more than 12 dB under its top)
         if np.min(info.envelope.evaluate(mid)) >= 0.999:
             d["source"] = "layer"
             keep.append(d)
@@ -472,6 +506,14 @@ def targets_from_session(session) -> list[Target]:
     recipe = session.recipe
     by_name = {i.name: i for i in session.layers}
     out: list[Target] = []
+    planned = []
+
+    def components_at():
+        """Every pitched layer's planned sinusoids (built once, on first use)."""
+        if not planned:
+            from .voices import planned_components
+            planned.append(planned_components(session))
+        return planned[0]
     for d in session.targets:
         d = dict(d)
         kind = d.pop("kind")
@@ -487,6 +529,8 @@ def targets_from_session(session) -> list[Target]:
                 if band is None:
                     params["unmeasurable"] = ("other layers cover the noise's band; no band "
                                               "left where its L/R correlation can be read")
+                else:  # every planned tone is notched out of the band
+                    params["components"] = components_at()
             if band:
                 params["band"] = band
             if info.kind in ("noise", "music") or (info.kind == "gamma" and
@@ -518,6 +562,12 @@ def targets_from_session(session) -> list[Target]:
         for key in ("carrier_hz", "times_s"):
             if d.get(key) is not None:
                 params[key] = d[key]
+        if kind in ("binaural_beat", "binaural_carrier") and info is not None and \
+                info.kind in PITCHED_KINDS:
+            params["components"] = components_at()
+        if kind in ("am_rate", "am_depth", "gated_depth") and \
+                info is not None and len(session.layers) > 1:
+            params["components"] = components_at()  # other layers' tones are notched out
         if d.get("source") == "layer" and d["end_s"] - d["start_s"] <= 8.0:
             params["sample"] = True
         elif d.get("source") == "layer" and info is not None:
@@ -533,7 +583,8 @@ def targets_from_session(session) -> list[Target]:
     for info in session.layers:
         if info.kind == "binaural":
             for d in _carrier_targets(session, info):
-                p = {"sample": d["end_s"] - d["start_s"] <= 8.0}
+                p = {"sample": d["end_s"] - d["start_s"] <= 8.0,
+                     "components": components_at()}
                 out.append(make_target("binaural_carrier", d["start_s"], d["end_s"],
                                        d["expected"], d["tolerance"], phase=d.get("phase"),
                                        layer=info.name, source="layer", params=p))

@@ -1,0 +1,399 @@
+"""Pitched components a recipe plans, and measuring one ear's tone among them.
+
+A binaural target is measured on each ear of the full mix, where other voices may sit a few
+hertz away (SBaGen sequences stack voices within 20 % of each other, cross-fade between voices
+with the same carrier, add brown noise). Instead of taking the strongest peak in a wide band,
+the evaluator asks the plan which sinusoids each ear holds in the window
+(:func:`planned_components`: every binaural, wave, tone, isochronic, monaural and chime layer,
+with harmonics of non-sine waveforms and the sidebands of isochronic gates), then
+:func:`fit_tones` fits that set of sinusoids by least squares at their approximate
+frequencies and refines each one on the residual with the others removed (Hann window,
+interpolated peak of the exact DTFT): close voices are separated, and the frequency measured
+is still free to be wrong (a search of +-``search_hz`` around the plan; a peak at the search's
+edge is reported so a grossly wrong render fails instead of reading the plan back).
+
+Two components closer than the window resolves (about 1.5 / T Hz) cannot be told apart:
+:func:`resolution_problem` names them, and the evaluator skips that window with the reason.
+Tones of layers whose partials are not modelled (drone, breath, gamma) only mark ranges: a
+target ear inside one is skipped the same way.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Component", "planned_components", "fit_tones", "resolution_problem",
+           "RESOLVE_CYCLES"]
+
+#: two components must be at least this many bins (1/T) apart to be measured separately
+RESOLVE_CYCLES = 1.5
+#: harmonics of a waveform weaker than this (relative to the fundamental) are left out
+MIN_HARMONIC = 0.003
+
+
+@dataclass
+class Component:
+    """One planned sinusoid in one ear over a window.
+
+    Attributes
+    ----------
+    layer : str
+    ear : int
+        0 left, 1 right.
+    hz : float
+        Planned frequency at the window centre.
+    lo_hz, hi_hz : float
+        Lowest and highest planned frequency over the window (a glide).
+    amp : float
+        Planned linear amplitude (gain x level x envelope x harmonic weight), relative.
+    role : str
+        ``"tone"`` (a fundamental), ``"harmonic"``, ``"sideband"``, ``"bell"`` or ``"range"``
+        (a layer whose partials are not modelled: any tone in [lo_hz, hi_hz]).
+    """
+
+    layer: str
+    ear: int
+    hz: float
+    lo_hz: float
+    hi_hz: float
+    amp: float
+    role: str = "tone"
+
+
+def _sampler(node, sr):
+    from ..layers._common import sample
+
+    return lambda t: sample(node, t, sr)
+
+
+def _harmonics(info) -> list[tuple[int, float]]:
+    """(harmonic number, relative amplitude) of a layer's waveform (fundamental first)."""
+    shape = info.params.get("shape", "sine")
+    if shape in (None, "sine"):
+        return [(1, 1.0)]
+    if shape == "custom":
+        from ..layers.sbg_voices import user_wave_harmonics
+
+        try:
+            ks, a, b = user_wave_harmonics(info.params.get("samples") or [0.0, 1.0])
+        except Exception:  # noqa: BLE001 - a hint only
+            return [(1, 1.0)]
+        amp = np.hypot(a, b)
+        ref = float(amp[ks == 1][0]) if np.any(ks == 1) else float(amp.max())
+        return [(int(k), float(v / ref)) for k, v in zip(ks, amp)
+                if ref > 0 and v / ref >= MIN_HARMONIC]
+    out = []
+    for k in range(1, 64):
+        if shape == "square":
+            v = 1.0 / k if k % 2 else 0.0
+        elif shape == "triangle":
+            v = 1.0 / k ** 2 if k % 2 else 0.0
+        else:  # sawtooth
+            v = 1.0 / k
+        if v >= MIN_HARMONIC:
+            out.append((k, v))
+    return out
+
+
+class _LayerPlan:
+    """Per-layer samplers of the planned frequencies and amplitude."""
+
+    def __init__(self, session, info):
+        from ..layers._common import sample
+
+        self.info = info
+        self.name = info.name
+        self.kind = info.kind
+        sr = session.sr
+        p = info.params
+        self.sr = sr
+        spec = next((s for s in session.recipe.layers if s.name == info.name), None)
+        timeline = session.recipe.timeline()
+        self._gain = None
+        self._level = None
+        if spec is not None:
+            try:
+                self._gain = _sampler(spec.gain.to_node(timeline), sr)
+            except Exception:  # noqa: BLE001
+                self._gain = None
+            lv = getattr(spec, "level", None)
+            if lv is not None:
+                try:
+                    self._level = _sampler(lv.to_node(timeline), sr)
+                except Exception:  # noqa: BLE001
+                    self._level = None
+        self._env = info.envelope.evaluate
+        self.ok = True
+        self.harm = [(1, 1.0)]
+        try:
+            if self.kind in ("binaural", "wave", "monaural"):
+                self._c, self._b = _sampler(p["carrier"], sr), _sampler(p["beat"], sr)
+                if self.kind == "wave":
+                    self.harm = _harmonics(info)
+            elif self.kind == "tone":
+                self._c, self._b = _sampler(p["frequency"], sr), (lambda t: np.zeros(np.shape(t)))
+                self.harm = _harmonics(info)
+            elif self.kind == "isochronic":
+                self._c, self._r = _sampler(p["carrier"], sr), _sampler(p["rate"], sr)
+            elif self.kind == "breath":
+                from ..layers.breath import PARTIAL_LEVELS, PARTIAL_RATIOS
+
+                self._root = _sampler(p["root"], sr)
+                cents = float(p.get("detune_cents", 4.0))
+                self._det = (2.0 ** (cents / 2400.0), 2.0 ** (-cents / 2400.0))
+                lv = np.asarray(PARTIAL_LEVELS, float)
+                self.harm = list(zip(PARTIAL_RATIOS, (lv / lv[0]).tolist()))
+            elif self.kind == "chime":
+                from ..units import parse_duration
+
+                times = np.array([parse_duration(t) for t in p["times"]], dtype=np.float64)
+                pitches = np.broadcast_to(np.asarray(p["pitches"] or [440.0], float),
+                                          times.shape)
+                self._strikes = (times, np.asarray(pitches, dtype=np.float64))
+            else:
+                self.ok = False
+        except Exception:  # noqa: BLE001 - curves the sampler cannot read: not modelled
+            self.ok = False
+        del sample
+
+    def amp(self, tt) -> np.ndarray:
+        a = np.asarray(self._env(tt), dtype=np.float64)
+        if self._gain is not None:
+            a = a * 10 ** (np.asarray(self._gain(tt)) / 20)
+        if self._level is not None:
+            a = a * np.abs(np.asarray(self._level(tt)))
+        return a
+
+    def components(self, t0: float, t1: float) -> list[Component]:
+        tt = np.linspace(t0, t1, 9)
+        a = self.amp(tt)
+        amp = float(np.max(a))
+        if amp <= 1e-4:
+            return []
+        out: list[Component] = []
+        if self.kind in ("binaural", "wave", "monaural", "tone"):
+            c, b = np.asarray(self._c(tt), float), np.asarray(self._b(tt), float)
+            ears = [(c + b / 2, c - b / 2)] if self.kind != "monaural" else \
+                [(c + b / 2, c + b / 2), (c - b / 2, c - b / 2)]
+            for fl, fr in ears:
+                for ear, f in ((0, fl), (1, fr)):
+                    for k, w in self.harm:
+                        fk = np.abs(k * f)
+                        out.append(Component(self.name, ear, float(fk[4]), float(fk.min()),
+                                             float(fk.max()), amp * w,
+                                             "tone" if k == 1 else "harmonic"))
+        elif self.kind == "breath":
+            root = np.asarray(self._root(tt), float)
+            for ear in (0, 1):
+                for k, w in self.harm:
+                    fk = root * k * self._det[ear]
+                    out.append(Component(self.name, ear, float(fk[4]), float(fk.min()),
+                                         float(fk.max()), amp * w, "partial"))
+        elif self.kind == "isochronic":
+            c, r = np.asarray(self._c(tt), float), np.asarray(self._r(tt), float)
+            for k in range(-7, 8):
+                w = 0.5 if k == 0 else abs(math.sin(math.pi * k / 2) / (math.pi * k))
+                if w < 0.01:
+                    continue
+                fk = np.abs(c + k * r)
+                for ear in (0, 1):
+                    out.append(Component(self.name, ear, float(fk[4]), float(fk.min()),
+                                         float(fk.max()), amp * w,
+                                         "tone" if k == 0 else "sideband"))
+        elif self.kind == "chime":
+            times, pitches = self._strikes
+            near = (times <= t1) & (times >= t0 - 4.0)  # 15 dB/s: gone after about 4 s
+            for f in sorted(set(pitches[near].tolist())):
+                for ear in (0, 1):
+                    out.append(Component(self.name, ear, f, f, f, amp, "bell"))
+        return out
+
+
+def planned_components(session):
+    """A function ``(t0, t1) -> list of Component`` for every pitched layer of a session
+    (session seconds), plus ``"range"`` components for tonal layers whose partials are not
+    modelled (drone, breath, gamma tones)."""
+    from .targets import _tones
+
+    plans, ranges = [], []
+    for info in session.layers:
+        lp = _LayerPlan(session, info)
+        if lp.ok:
+            plans.append(lp)
+        else:
+            rr = _tones(info, session.sr)
+            if rr:
+                ranges.append((info, rr))
+
+    def at(t0: float, t1: float) -> list[Component]:
+        out = []
+        for lp in plans:
+            out += lp.components(t0, t1)
+        mid = 0.5 * (t0 + t1)
+        for info, rr in ranges:
+            if float(np.min(info.envelope.evaluate(np.array([t0, mid, t1])))) <= 1e-4:
+                continue
+            for r0, r1 in rr:
+                for ear in (0, 1):
+                    out.append(Component(info.name, ear, 0.5 * (r0 + r1), r0, r1, 1.0,
+                                         "range"))
+        return out
+    return at
+
+
+def resolution_problem(own: Component, others: list[Component], window_s: float,
+                       rel_floor: float = 0.01) -> str | None:
+    """Why ``own`` cannot be measured next to ``others`` in a window of ``window_s``, or None.
+
+    Components weaker than ``rel_floor`` of ``own`` (-40 dB) are ignored."""
+    res = RESOLVE_CYCLES / window_s
+    for o in others:
+        if o.ear != own.ear:
+            continue
+        if o.role == "range":
+            if o.lo_hz - res <= own.hz <= o.hi_hz + res:
+                return (f"layer {o.layer}'s tones ({o.lo_hz:.1f}-{o.hi_hz:.1f} Hz) cover the "
+                        f"{'left' if own.ear == 0 else 'right'} ear's {own.hz:.2f} Hz")
+            continue
+        if o.amp < rel_floor * own.amp:
+            continue
+        # closest approach over the window (both may glide)
+        gap = _min_gap(own, o)
+        if gap < res:
+            what = "the same frequency as" if gap < 1e-6 else f"{gap:.3f} Hz from"
+            return (f"{'left' if own.ear == 0 else 'right'} ear {own.hz:.2f} Hz ({own.layer}) "
+                    f"is {what} {o.hz:.2f} Hz ({o.layer}{'' if o.role == 'tone' else ' ' + o.role}"
+                    f"); {window_s:g} s resolves {res:.2f} Hz")
+    return None
+
+
+def _min_gap(a: Component, b: Component) -> float:
+    # linear glides: the gap is linear over the window; check ends and centre, and crossing
+    ga = (a.lo_hz, a.hz, a.hi_hz)
+    gb = (b.lo_hz, b.hz, b.hi_hz)
+    if max(ga[0], gb[0]) <= min(ga[2], gb[2]) and (a.hi_hz - a.lo_hz > 0 or
+                                                   b.hi_hz - b.lo_hz > 0):
+        # ranges overlap: they may cross inside the window (conservative)
+        if abs(a.hz - b.hz) < 0.5 * ((a.hi_hz - a.lo_hz) + (b.hi_hz - b.lo_hz)):
+            return 0.0
+    return abs(a.hz - b.hz)
+
+
+# ----------------------------------------------------------------------------- fitting
+def _dtft(xw: np.ndarray, t: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    return np.exp(-2j * np.pi * np.outer(freqs, t)) @ xw
+
+
+def _parabola(mag3) -> float:
+    la, lb, lc = np.log(np.asarray(mag3) + 1e-300)
+    den = la - 2 * lb + lc
+    return 0.0 if den == 0 else float(np.clip(0.5 * (la - lc) / den, -0.5, 0.5))
+
+
+def _refine(r: np.ndarray, t: np.ndarray, sr: float, lo: float, hi: float):
+    """Interpolated peak of |DTFT(r)| in [lo, hi]: a zero-padded FFT (8x), a parabola on
+    log magnitudes, then a parabola on an 8x finer exact-DTFT grid. Returns (Hz, at_edge)."""
+    n = r.size
+    nfft = 1 << int(math.ceil(math.log2(8 * n)))
+    step = sr / nfft
+    i0 = max(1, int(math.ceil(lo / step)))
+    i1 = min(nfft // 2 - 1, int(math.floor(hi / step)))
+    if i1 < i0:
+        i0 = i1 = int(np.clip(round(0.5 * (lo + hi) / step), 1, nfft // 2 - 1))
+    # the FFT of the band only (via a shifted DTFT when the band is narrow)
+    if i1 - i0 + 3 <= 48:
+        grid = step * np.arange(i0 - 1, i1 + 2)
+        mag = np.abs(_dtft(r, t, grid))
+    else:
+        full = np.abs(np.fft.rfft(r, nfft))  # (t is centred: same magnitude)
+        mag = full[i0 - 1:i1 + 2]
+        grid = step * np.arange(i0 - 1, i1 + 2)
+    inner = mag[1:-1]
+    i = int(np.argmax(inner)) + 1
+    edge = i in (1, mag.size - 2) and (i1 > i0)
+    f1 = grid[i] + _parabola(mag[i - 1:i + 2]) * step
+    g2 = f1 + step / 8 * np.arange(-2, 3)
+    mag2 = np.abs(_dtft(r, t, g2))
+    j = int(np.argmax(mag2))
+    if 0 < j < 4:
+        return float(g2[j] + _parabola(mag2[j - 1:j + 2]) * step / 8), edge
+    return float(g2[j]), edge
+
+
+def tone_prominence(x: np.ndarray, sr: float, f: float, lo: float, hi: float) -> float:
+    """|X(f)| of a Hann-windowed channel over the median |X| in [lo, hi] (zero-padded 2x):
+    about 1 for noise, tens to thousands for a tone."""
+    n = x.size
+    w = np.hanning(n + 2)[1:-1]
+    xw = np.asarray(x, dtype=np.float64) * w
+    t = (np.arange(n) - 0.5 * (n - 1)) / sr
+    nfft = 1 << int(math.ceil(math.log2(2 * n)))
+    mag = np.abs(np.fft.rfft(xw, nfft))
+    ff = np.arange(mag.size) * sr / nfft
+    sel = (ff >= lo) & (ff <= hi)
+    if np.count_nonzero(sel) < 8:
+        return math.inf
+    med = float(np.median(mag[sel]))
+    peak = float(np.abs(_dtft(xw, t, np.array([f])))[0])
+    return peak / med if med > 0 else math.inf
+
+
+def fit_tones(x: np.ndarray, sr: float, freqs, search_hz, iterations: int = 4):
+    """Fit a set of sinusoids at approximately known frequencies to one channel.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+    sr : float
+    freqs : sequence of float
+        Approximate frequencies (the plan).
+    search_hz : sequence of float or of (below, above)
+        How far each frequency may move from the plan (+-, or below and above it).
+    iterations : int
+        Rounds of (least-squares amplitudes, per-component refinement on the residual).
+
+    Returns
+    -------
+    freqs : np.ndarray
+        Refined frequencies.
+    amps : np.ndarray
+        Fitted amplitudes.
+    at_edge : np.ndarray of bool
+        True where the refined peak lies at the edge of its search (the true component is
+        farther from the plan than ``search_hz``: the value is then only a bound).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    dur = n / sr
+    t = (np.arange(n) - 0.5 * (n - 1)) / sr
+    w = np.hanning(n + 2)[1:-1]
+    xw = x * w
+    f_plan = np.asarray(freqs, dtype=np.float64)
+    half = np.asarray(search_hz, dtype=np.float64)
+    if half.ndim < 2:
+        half = np.stack([np.broadcast_to(half, f_plan.shape)] * 2, axis=1)
+    f = f_plan.copy()
+    edge = np.zeros(f.size, dtype=bool)
+    coef = np.zeros((f.size, 2))
+    for it in range(max(1, iterations)):
+        ph = 2 * np.pi * np.outer(f, t)
+        basis = np.concatenate([np.cos(ph), np.sin(ph)], axis=0) * w  # (2K, n)
+        sol, *_ = np.linalg.lstsq(basis.T, xw, rcond=None)
+        coef = np.stack([sol[: f.size], sol[f.size:]], axis=1)
+        fitted = coef[:, :1] * basis[: f.size] + coef[:, 1:] * basis[f.size:]  # (K, n)
+        total = fitted.sum(axis=0)
+        if it == iterations - 1:
+            break
+        for k in range(f.size):
+            r = xw - (total - fitted[k])
+            # search around the plan, but never past the edge of the allowed range
+            lo_k, hi_k = max(0.5, f_plan[k] - half[k, 0]), f_plan[k] + half[k, 1]
+            fk, e = _refine(r, t, sr, lo_k, hi_k)
+            # a peak within a main lobe (2 bins) of the edge may be the skirt of a tone
+            # outside: counted as at the edge
+            e = e or (hi_k - lo_k > 8.0 / dur and min(fk - lo_k, hi_k - fk) < 2.0 / dur)
+            edge[k] = e
+            f[k] = fk
+    return f, np.hypot(coef[:, 0], coef[:, 1]), edge
