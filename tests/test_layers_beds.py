@@ -18,35 +18,15 @@ from resonator.measure.modulation import am_rate_depth
 from resonator.measure.spectrum import band_energy_db, lr_correlation, noise_slope_db_per_decade
 from resonator.render import render_array
 
-NON_NUMERIC = ("choice", "text", "path", "bool", "int", "list")
+from layer_helpers import NON_NUMERIC, build, make_params, render  # noqa: F401
+from layer_helpers import make_ctx as _make_ctx
 
 
-def make_ctx(sr=16000, duration_s=8.0, phases=None, warnings=None, recipe_dir=".",
-             name="bed"):
-    return LayerContext(
-        sr=sr, duration_s=duration_s, phases=phases or [("main", 0.0, duration_s)],
-        temperature=Constant(0.5), recipe_dir=Path(recipe_dir), layer_name=name,
-        where="test.toml: layer \"x\"",
-        warn=(warnings.append if warnings is not None else (lambda m: None)))
+def make_ctx(*args, name="bed", **kw):
+    return _make_ctx(*args, name=name, **kw)
 
 
-def make_params(kind, **given):
-    out = {}
-    for name, info in LAYER_KINDS[kind].params.items():
-        v = given.get(name, info.default)
-        if info.automatable and info.unit not in NON_NUMERIC and not hasattr(v, "channels"):
-            v = Constant(float(v))
-        out[name] = v
-    return out
-
-
-def build(kind, ctx, **given):
-    node = LAYER_KINDS[kind].build(make_params(kind, **given), ctx)
-    assert node.channels == 2
-    return node
-
-
-def render(kind, duration_s=4.0, sr=16000, ctx=None, **given):
+def render(kind, duration_s=4.0, sr=16000, ctx=None, **given):  # noqa: F811
     ctx = ctx or make_ctx(sr, duration_s)
     return render_array(build(kind, ctx, **given), duration_s, sr=ctx.sr)
 

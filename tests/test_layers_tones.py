@@ -21,33 +21,7 @@ from resonator.measure.frequency import peak_frequency
 from resonator.measure.modulation import am_rate_depth, gated_depth, share_in_band
 from resonator.render import render_array
 
-NON_NUMERIC = ("choice", "text", "path", "bool", "int", "list")
-
-
-def make_ctx(sr=16000, duration_s=8.0, phases=None, warnings=None, recipe_dir="."):
-    return LayerContext(
-        sr=sr, duration_s=duration_s, phases=phases or [("main", 0.0, duration_s)],
-        temperature=Constant(0.5), recipe_dir=Path(recipe_dir), layer_name="test-layer",
-        where="test.toml: layer \"x\"",
-        warn=(warnings.append if warnings is not None else (lambda m: None)))
-
-
-def make_params(kind, **given):
-    """Every declared parameter, as the recipe layer passes them (numbers -> nodes)."""
-    out = {}
-    for name, info in LAYER_KINDS[kind].params.items():
-        v = given.get(name, info.default)
-        if info.automatable and info.unit not in NON_NUMERIC and not hasattr(v, "channels"):
-            v = Constant(float(v))
-        out[name] = v
-    return out
-
-
-def render(kind, duration_s=4.0, sr=16000, ctx=None, **given):
-    ctx = ctx or make_ctx(sr, duration_s)
-    node = LAYER_KINDS[kind].build(make_params(kind, **given), ctx)
-    assert node.channels == 2
-    return render_array(node, duration_s, sr=ctx.sr)
+from layer_helpers import NON_NUMERIC, build, make_ctx, make_params, render  # noqa: F401
 
 
 def hilbert_env(x):
