@@ -224,6 +224,23 @@ def _binaural_planned(t, ctx, what: str):
         r = ctx.memo(("binaural-fit", round(a, 4), round(b, 4), t.layer),
                      lambda a=a, b=b, own=own, others=others:
                      _fit_pair(ctx, a, b, own, others, t.tolerance))
+        longest = min(MAX_RESOLVE_S, t.end_s - t.start_s)
+        if r.get("weak") and not sample and longest >= 2.0 * (b - a):
+            # a tone barely above the noise in a steady stretch: a longer window (error
+            # falls as T^-1.5) around the same centre
+            c = min(max(0.5 * (a + b), t.start_s + longest / 2), t.end_s - longest / 2)
+            a2, b2 = c - longest / 2, c + longest / 2
+            plan2 = _own_and_others(t, comps_at, a2 + ctx.offset_s, b2 + ctx.offset_s)
+            if plan2 is not None and not (resolution_problem(plan2[0][0], plan2[1], b2 - a2)
+                                          or resolution_problem(plan2[0][1], plan2[1],
+                                                                b2 - a2)):
+                own, others = plan2
+                r = ctx.memo(("binaural-fit", round(a2, 4), round(b2, 4), t.layer),
+                             lambda a=a2, b=b2, own=own, others=others:
+                             _fit_pair(ctx, a, b, own, others, t.tolerance))
+                r = dict(r, note=(r["note"] + "; " if r["note"] else "") +
+                         f"weak tone: window lengthened from {b - a:g} s")
+                a, b = a2, b2
         v = r["left_hz"] - r["right_hz"] if what == "beat" else \
             0.5 * (r["left_hz"] + r["right_hz"])
         vals.append(v)
@@ -396,12 +413,30 @@ def _notch_others(t, ctx, x, sr, a, b):
         cut.append((lo, hi))
     if not cut:
         return x, {}
-    X = np.fft.rfft(x, axis=-1)
-    f = np.fft.rfftfreq(x.shape[-1], 1.0 / sr)
-    for lo, hi in cut:
-        X[..., (f >= lo) & (f <= hi)] = 0.0
-    y = np.fft.irfft(X, x.shape[-1], axis=-1)
-    return y, {"notched_hz": [_round(c, 1) for c in sorted(set(cut))[:12]]}
+    # steady tones are fitted (least squares at the refined frequency) and subtracted: no
+    # leakage; gliding ones are notched out of the spectrum over their whole glide
+    steady = sorted({round(0.5 * (lo + hi), 4) for lo, hi in cut if hi - lo <= 2 * d + 0.25 / dur})
+    glide = [(lo, hi) for lo, hi in cut if hi - lo > 2 * d + 0.25 / dur]
+    y = np.array(x, dtype=np.float64, copy=True)
+    if steady:
+        from .voices import fit_tones
+
+        n = y.shape[-1]
+        tt = np.arange(n) / sr
+        for ch in range(y.shape[0]):
+            f, _, _ = fit_tones(y[ch], sr, steady, [min(0.5, 0.25 * d)] * len(steady))
+            ph = 2 * np.pi * np.outer(f, tt)
+            basis = np.concatenate([np.cos(ph), np.sin(ph)], axis=0)
+            sol, *_ = np.linalg.lstsq(basis.T, y[ch], rcond=None)
+            y[ch] -= sol @ basis
+    if glide:
+        X = np.fft.rfft(y, axis=-1)
+        f = np.fft.rfftfreq(y.shape[-1], 1.0 / sr)
+        for lo, hi in glide:
+            X[..., (f >= lo) & (f <= hi)] = 0.0
+        y = np.fft.irfft(X, y.shape[-1], axis=-1)
+    return y, {"subtracted_hz": [_round(v, 2) for v in steady[:12]],
+               "notched_hz": [_round(c, 1) for c in sorted(set(glide))[:12]]}
 
 
 def am_rate(t, ctx):
@@ -500,7 +535,12 @@ def _depth(t, ctx, gated: bool):
     wins = [_centred(t.start_s, t.end_s, 8.0)] if t.params.get("sample") else \
         _spread(t.start_s, t.end_s, 12.0, 3)
     curve = t.params.get("rate_curve")
+    unsteady = []
     for a, b in wins:
+        why = _unsteady(t, ctx, a, b)
+        if why:
+            unsteady.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "reason": why})
+            continue
         x, sr = ctx.read(a, b)
         x, notched = _notch_others(t, ctx, x, sr, a, b)
         band = t.params.get("band")
@@ -534,8 +574,37 @@ def _depth(t, ctx, gated: bool):
         rows.append({"start_s": _round(a, 3), "end_s": _round(b, 3), "depth": _round(d, 4),
                      "rate_hz": _round(rate, 4), "noise_share": _round(noise_share, 3),
                      **notched})
+    if not vals:
+        raise Unmeasurable(unsteady[0]["reason"])
     ok = all(_within(v, t.expected, t.tolerance) for v in vals)
-    return float(np.median(vals)), ok, {"windows": rows}
+    detail = {"windows": rows}
+    if unsteady:
+        detail["skipped_windows"] = unsteady
+    return float(np.median(vals)), ok, detail
+
+
+LEVEL_RULE = False
+
+
+def _unsteady(t, ctx, a, b) -> str | None:
+    """Why a depth cannot be read in [a, b] (file s): the layer's planned carrier or level
+    moves there (an SBaGen transition). The fold and the noise estimate assume a steady
+    tone; the same gate is still checked on the steady stretches."""
+    comps_at = t.params.get("components")
+    if comps_at is None or t.params.get("noise_carrier"):
+        return None
+    own = [c for c in comps_at(a + ctx.offset_s, b + ctx.offset_s)
+           if c.layer == t.layer and c.role == "tone"]
+    if not own:
+        return None
+    c = own[0]
+    if c.hi_hz - c.lo_hz > max(1.0, 0.005 * c.hz):
+        return (f"layer {t.layer}'s carrier glides {c.lo_hz:.1f}-{c.hi_hz:.1f} Hz over "
+                f"{a:.1f}-{b:.1f} s (a transition); the depth is read where it holds still")
+    if LEVEL_RULE and c.amp_min is not None and c.amp_min < 0.7 * c.amp:
+        return (f"layer {t.layer}'s level changes by {20 * math.log10(c.amp / max(c.amp_min, 1e-9)):.1f} dB "
+                f"over {a:.1f}-{b:.1f} s (a transition); the depth is read where it holds still")
+    return None
 
 
 def am_depth(t, ctx):

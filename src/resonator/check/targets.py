@@ -406,19 +406,28 @@ def _noise_band(session, info, a, b) -> tuple[float, float] | None:
     return best if best is not None and best[1] >= 1.5 * best[0] else None
 
 
-def _loud_span(session, info, a, b, within_db: float = 6.0):
+def _loud_span(session, info, a, b, within_db: float = 6.0, cache: dict | None = None):
     """The part of [a, b] where the layer's planned gain is within ``within_db`` of its
     highest there (a layer 30 dB under the mix cannot be measured); returns (a, b, original
     window or None)."""
     from ..layers._common import sample
 
     spec = next((s for s in session.recipe.layers if s.name == info.name), None)
-    if spec is None or spec.gain.form == "constant":
+    level = getattr(spec, "level", None) if spec is not None else None
+    if spec is None or (spec.gain.form == "constant" and level is None):
         return a, b, None
+    cache = {} if cache is None else cache
     try:
-        node = spec.gain.to_node(session.recipe.timeline())
+        if info.name not in cache:  # (curve nodes of long sequences are costly to build)
+            tl = session.recipe.timeline()
+            cache[info.name] = (spec.gain.to_node(tl),
+                                None if level is None else level.to_node(tl))
+        gain_node, level_node = cache[info.name]
         tt = np.linspace(a, b, 129)
-        g = sample(node, tt, session.sr)
+        g = sample(gain_node, tt, session.sr)
+        if level_node is not None:  # the level (linear) multiplies the gain (dB)
+            lv = np.abs(sample(level_node, tt, session.sr))
+            g = g + 20 * np.log10(np.maximum(lv, 1e-6))
     except Exception:  # noqa: BLE001
         return a, b, None
     keep = np.flatnonzero(g >= g.max() - within_db)
@@ -507,6 +516,7 @@ def targets_from_session(session) -> list[Target]:
     by_name = {i.name: i for i in session.layers}
     out: list[Target] = []
     planned = []
+    span_nodes: dict = {}
 
     def components_at():
         """Every pitched layer's planned sinusoids (built once, on first use)."""
@@ -572,7 +582,7 @@ def targets_from_session(session) -> list[Target]:
             params["sample"] = True
         elif d.get("source") == "layer" and info is not None:
             d["start_s"], d["end_s"], shrunk = _loud_span(session, info, d["start_s"],
-                                                           d["end_s"])
+                                                           d["end_s"], cache=span_nodes)
             if shrunk:
                 params["loud_part_of"] = shrunk
         out.append(make_target(kind, d["start_s"], d["end_s"], d.get("expected"),

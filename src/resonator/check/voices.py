@@ -60,6 +60,7 @@ class Component:
     hi_hz: float
     amp: float
     role: str = "tone"
+    amp_min: float | None = None  # lowest planned amplitude over the window
 
 
 def _sampler(node, sr):
@@ -173,6 +174,7 @@ class _LayerPlan:
         if amp <= 1e-4:
             return []
         out: list[Component] = []
+        amp_min = float(np.min(a))
         if self.kind in ("binaural", "wave", "monaural", "tone"):
             c, b = np.asarray(self._c(tt), float), np.asarray(self._b(tt), float)
             ears = [(c + b / 2, c - b / 2)] if self.kind != "monaural" else \
@@ -183,7 +185,7 @@ class _LayerPlan:
                         fk = np.abs(k * f)
                         out.append(Component(self.name, ear, float(fk[4]), float(fk.min()),
                                              float(fk.max()), amp * w,
-                                             "tone" if k == 1 else "harmonic"))
+                                             "tone" if k == 1 else "harmonic", amp_min * w))
         elif self.kind == "breath":
             root = np.asarray(self._root(tt), float)
             for ear in (0, 1):
@@ -201,7 +203,7 @@ class _LayerPlan:
                 for ear in (0, 1):
                     out.append(Component(self.name, ear, float(fk[4]), float(fk.min()),
                                          float(fk.max()), amp * w,
-                                         "tone" if k == 0 else "sideband"))
+                                         "tone" if k == 0 else "sideband", amp_min * w))
         elif self.kind == "chime":
             times, pitches = self._strikes
             near = (times <= t1) & (times >= t0 - 4.0)  # 15 dB/s: gone after about 4 s
