@@ -129,6 +129,9 @@ def check_fixture(path: Path, max_targets: int, verbose: bool = False) -> dict:
     chosen = _select(targets, max_targets)
     want = {_key(t.kind, t.layer, t.name, t.start_s, t.end_s): t for t in chosen}
     spans = _merge([_span(t, session.duration_s) for t in chosen])
+    if not spans:  # no frequency targets (spin noise only): one window for the click check
+        mid = 0.5 * session.duration_s
+        spans = [(max(0.0, mid - 5.0), min(session.duration_s, mid + 5.0))]
     digest = hashlib.sha256(conv.toml.encode()).hexdigest()[:10]
     folder = OUT / f"{path.stem}-{digest}-{sr}"
     got: dict = {}
