@@ -228,9 +228,9 @@ def main(argv=None) -> int:
         first = row["error"] or ""
         if not first and row["failures"]:
             f = row["failures"][0]
+            err = (f.get("detail") or {}).get("error", "") or f.get("error", "")
             first = (f"{f['kind']} {f.get('name') or ''} exp {f.get('expected')} "
-                     f"got {f.get('measured')} {f.get('detail', {}).get('error', '') if isinstance(f.get('detail'), dict) else ''}"
-                     f"{f.get('error', '')}")
+                     f"got {f.get('measured')} {err}")
         elif not first and row["skips"]:
             first = f"skip: {row['skips'][0]['reason']}"
         print(f"{row['fixture'][-44:]:44s} {row['passed']:5d} {row['failed']:5d} "

@@ -102,8 +102,6 @@ class _LayerPlan:
     """Per-layer samplers of the planned frequencies and amplitude."""
 
     def __init__(self, session, info):
-        from ..layers._common import sample
-
         self.info = info
         self.name = info.name
         self.kind = info.kind
@@ -157,7 +155,6 @@ class _LayerPlan:
                 self.ok = False
         except Exception:  # noqa: BLE001 - curves the sampler cannot read: not modelled
             self.ok = False
-        del sample
 
     def amp(self, tt) -> np.ndarray:
         a = np.asarray(self._env(tt), dtype=np.float64)
