@@ -452,13 +452,28 @@ def _notch_others(t, ctx, x, sr, a, b):
         from .voices import fit_tones
 
         n = y.shape[-1]
-        tt = np.arange(n) / sr
+        # refine the frequencies on the first second (the tones are steady; a second resolves
+        # 1 Hz, all the notch needs), then fit amplitudes over the whole window from chunked
+        # normal equations: memory and time stay linear in the window (a full-window basis of
+        # many tones took minutes and gigabytes)
+        m = min(n, int(1.0 * sr))
+        chunk = 1 << 16
         for ch in range(y.shape[0]):
-            f, _, _ = fit_tones(y[ch], sr, steady, [min(0.5, 0.25 * d)] * len(steady))
-            ph = 2 * np.pi * np.outer(f, tt)
-            basis = np.concatenate([np.cos(ph), np.sin(ph)], axis=0)
-            sol, *_ = np.linalg.lstsq(basis.T, y[ch], rcond=None)
-            y[ch] -= sol @ basis
+            f, _, _ = fit_tones(y[ch, :m], sr, steady, [min(0.5, 0.25 * d)] * len(steady),
+                                iterations=2)
+            k = 2 * len(f)
+            gram, rhs = np.zeros((k, k)), np.zeros(k)
+            for s0 in range(0, n, chunk):
+                tt = np.arange(s0, min(n, s0 + chunk)) / sr
+                ph = 2 * np.pi * np.outer(f, tt)
+                basis = np.concatenate([np.cos(ph), np.sin(ph)], axis=0)
+                gram += basis @ basis.T
+                rhs += basis @ y[ch, s0:s0 + tt.size]
+            sol = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+            for s0 in range(0, n, chunk):
+                tt = np.arange(s0, min(n, s0 + chunk)) / sr
+                ph = 2 * np.pi * np.outer(f, tt)
+                y[ch, s0:s0 + tt.size] -= sol @ np.concatenate([np.cos(ph), np.sin(ph)], axis=0)
     if glide:
         X = np.fft.rfft(y, axis=-1)
         f = np.fft.rfftfreq(y.shape[-1], 1.0 / sr)
