@@ -77,3 +77,16 @@ def check_band(lo_hz, hi_hz, sr: float, where: str, *, lo_name="fmin_hz", hi_nam
             f"{hi_name}={hi_hz!r} Hz is above {limit_name} ({limit:g} Hz at sr={sr:g})", where
         )
     return lo, hi
+
+
+def as_block(block, channels: int, where: str) -> np.ndarray:
+    """A streaming block as float64 ``(channels, n)``; ``(n,)`` is accepted for one channel.
+
+    Raises MeasureError naming ``where`` when the shape does not fit the stream.
+    """
+    x = np.asarray(block, dtype=np.float64)
+    if x.ndim == 1 and channels == 1:
+        x = x[np.newaxis]
+    if x.ndim != 2 or x.shape[0] != channels:
+        raise MeasureError(f"block has shape {x.shape}; expected ({channels}, n)", where)
+    return x

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage, signal, stats
 
-from ._common import MeasureError, as_2d, check_sr
+from ._common import MeasureError, as_2d, as_block, check_sr
 from .loudness import short_term_loudness
 
 __all__ = ["ClickDetector", "click_score", "find_clicks", "loudness_trend",
@@ -70,12 +70,7 @@ class ClickDetector:
 
     def update(self, block) -> None:
         """Add the next block, shape (channels, n) (or (n,) for one channel)."""
-        x = np.asarray(block, dtype=np.float64)
-        if x.ndim == 1 and self.channels == 1:
-            x = x[np.newaxis]
-        if x.ndim != 2 or x.shape[0] != self.channels:
-            raise MeasureError(f"block has shape {x.shape}; expected ({self.channels}, n)",
-                               "ClickDetector.update")
+        x = as_block(block, self.channels, "ClickDetector.update")
         self._process(np.concatenate((self._tail, x), axis=1), final=False)
 
     def finish(self) -> None:

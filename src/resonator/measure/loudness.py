@@ -24,7 +24,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import signal
 
-from ._common import MeasureError, as_2d, check_sr
+from ._common import MeasureError, as_2d, as_block, check_sr
 
 __all__ = [
     "LoudnessMeter",
@@ -173,14 +173,7 @@ class LoudnessMeter:
         block : np.ndarray [shape=(channels, n) or (n,) for one channel], n >= 0
             Samples, full scale = 1.0. Any block size; blocks follow each other in time.
         """
-        x = np.asarray(block, dtype=np.float64)
-        if x.ndim == 1 and self.channels == 1:
-            x = x[np.newaxis, :]
-        if x.ndim != 2 or x.shape[0] != self.channels:
-            raise MeasureError(
-                f"block has shape {x.shape}; this meter takes ({self.channels}, n) blocks",
-                "LoudnessMeter.update",
-            )
+        x = as_block(block, self.channels, "LoudnessMeter.update")
         n = x.shape[1]
         if n == 0:
             return

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import signal
 
-from ._common import MeasureError, as_2d, check_band, check_sr
+from ._common import MeasureError, as_2d, as_block, check_band, check_sr
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -206,12 +206,7 @@ class EnvelopeStream:
 
     def update(self, block) -> None:
         """Add the next block, shape (channels, n) (or (n,) for one channel)."""
-        x = np.asarray(block, dtype=np.float64)
-        if x.ndim == 1 and self.channels == 1:
-            x = x[np.newaxis]
-        if x.ndim != 2 or x.shape[0] != self.channels:
-            raise MeasureError(f"block has shape {x.shape}; expected ({self.channels}, n)",
-                               "EnvelopeStream.update")
+        x = as_block(block, self.channels, "EnvelopeStream.update")
         self._buf = np.concatenate((self._buf, x), axis=1)
         end = self._buf_start + self._buf.shape[1]
         while end >= self._next + self._core + self._pad:
