@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -195,6 +196,7 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     report: dict[str, Any] | None = None
     warnings = list(session.warnings)
     cache = None
+    t_start = time.perf_counter()
     try:
         if normalize:
             master = get_master()
@@ -217,9 +219,12 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                            block_frames=block, progress=cb, **kw)
                 post = m.post
                 report = _report(m)
-        return _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, force,
-                                  prog, post, report, warnings, normalize,
-                                  m if report is not None else None, cache)
+        result = _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block,
+                                    force, prog, post, report, warnings, normalize,
+                                    m if report is not None else None, cache)
+        # the whole call (measuring pass included), so realtime_factor is what a user waited for
+        result.seconds = time.perf_counter() - t_start
+        return result
     finally:
         if cache is not None:
             cache.close()
