@@ -173,7 +173,7 @@ def test_monotonic_property(kind, t0, t1, steep, steps, smooth):
     T = schedule_curve(kind, x, t0, t1, **params)
     assert T[0] == t0 and T[-1] == t1
     d = np.diff(T) * (1 if t1 >= t0 else -1)
-    assert np.all(d >= 0)
+    assert np.all(d >= -1e-15)  # monotonic up to float rounding (ends one ulp apart)
     if kind != "stepped" and abs(t1 - t0) >= 0.01:
         assert np.all(d > 0)
     assert np.all((T >= min(t0, t1)) & (T <= max(t0, t1)))
