@@ -26,50 +26,6 @@ _INV53 = 1.0 / 9007199254740992.0
 _INV16 = 1.0 / 65536.0
 
 
-@numba.njit(cache=True, nogil=True)
-def hash_noise(key, start, out, gaussian):  # pragma: no cover - numba
-    """Fill ``out`` with unit-variance noise for absolute samples start, start+1, ...
-
-    Sample i is a pure function of (key, i): uniform from 53 bits of mix64(key ^ i), scaled to
-    unit variance; or, when ``gaussian``, the Irwin-Hall sum of four 16-bit uniforms (close to
-    Gaussian, kurtosis 2.7), scaled to unit variance.
-    """
-    k = np.uint64(key)
-    scale_u = math.sqrt(12.0)
-    scale_g = math.sqrt(3.0)  # sum of 4 U(0,1) has variance 1/3
-    for j in range(out.shape[0]):
-        h = mix64(k ^ np.uint64(start + j))
-        if gaussian:
-            s = (np.float64(h & np.uint64(0xFFFF)) + np.float64((h >> np.uint64(16)) & np.uint64(0xFFFF))
-                 + np.float64((h >> np.uint64(32)) & np.uint64(0xFFFF)) + np.float64(h >> np.uint64(48)))
-            out[j] = (s * _INV16 + 2.0 * _INV16 - 2.0) * scale_g
-        else:
-            out[j] = (np.float64(h >> np.uint64(11)) * _INV53 - 0.5) * scale_u
-
-
-@numba.njit(cache=True, nogil=True)
-def sos_inplace(x, sos, zi):  # pragma: no cover - numba
-    """Filter 1-D ``x`` in place through second-order sections (transposed direct form II).
-
-    ``sos`` [shape=(s, 6)] as in scipy (b0 b1 b2 a0 a1 a2 with a0 = 1); ``zi`` [shape=(s, 2)]
-    carries the state across calls.
-    """
-    n_sec = sos.shape[0]
-    for j in range(x.shape[0]):
-        v = x[j]
-        for s in range(n_sec):
-            b0 = sos[s, 0]
-            b1 = sos[s, 1]
-            b2 = sos[s, 2]
-            a1 = sos[s, 4]
-            a2 = sos[s, 5]
-            y = b0 * v + zi[s, 0]
-            zi[s, 0] = b1 * v - a1 * y + zi[s, 1]
-            zi[s, 1] = b2 * v - a2 * y
-            v = y
-        x[j] = v
-
-
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def sine_from_anchors(out, sin_a, cos_a, cos_t, sin_t, offset, amp):  # pragma: no cover
     """out[j] = amp * sin(phase) from anchor phases on a grid of len(cos_t) samples.
@@ -120,7 +76,11 @@ def pink_noise(key, start, out, state):  # pragma: no cover - numba
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def colored_noise(key, start, out, gaussian, poles, gains, direct, delayed, diff, state):  # pragma: no cover
-    """Hash noise (see :func:`hash_noise`) through a bank of parallel one-pole filters.
+    """Counter-hash noise through a bank of parallel one-pole filters.
+
+    White sample i is a pure function of (key, i): uniform from 53 bits of mix64(key ^ i),
+    scaled to unit variance; or, when ``gaussian``, the Irwin-Hall sum of the hash's four
+    16-bit quarters (close to Gaussian, kurtosis 2.7) scaled to unit variance.
 
     y[i] = sum_k b_k[i] + direct * x[i] + delayed * x[i-1], with b_k[i] = poles[k] b_k[i-1] +
     gains[k] x[i]; when ``diff`` the output is y[i] - y[i-1]. ``state`` [shape=(len(poles) + 2,)]

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import GraphError
 from .core import Node, as_node
-from .kernels import colored_noise, hash_noise, pink_noise
+from .kernels import colored_noise, pink_noise
 
 COLORS = ("white", "pink", "brown", "blue", "violet")
 NOISE_RMS = 0.25
@@ -124,13 +124,6 @@ class Noise(Node):
         self._state = np.zeros((self.channels, len(self._bank[0]) + 2))
 
     # ------------------------------------------------------------------ samples
-    def white(self, ctx, start: int, frames: int) -> np.ndarray:
-        """Unit-variance white samples [start, start+frames) for every channel."""
-        out = np.empty((self.channels, frames))
-        for c in range(self.channels):
-            hash_noise(self._keys[c], start, out[c], self.color == "white")
-        return out
-
     def _process(self, ctx, start, frames):
         x = np.empty((self.channels, frames))
         poles, gains, direct, delayed, diff = self._bank
