@@ -10,7 +10,6 @@ import math
 import numba
 import numpy as np
 
-_MASK = 0xFFFFFFFFFFFFFFFF
 
 
 @numba.njit(cache=True, inline="always")
