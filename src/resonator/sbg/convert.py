@@ -39,6 +39,7 @@ import numpy as np
 from ..errors import RecipeError
 from . import model as m
 from .parser import read_sbg
+from .resolve import _voice_key as _chain_key  # one kind identity for resolve and convert
 from .resolve import resolve
 
 #: SBaGen's pink noise at amplitude 100 has an RMS of 0.152 x full scale; resonator's noise 0.25
@@ -142,22 +143,6 @@ def _comment(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------ voices
-def _chain_key(v: m.Voice):
-    if isinstance(v, (m.BinauralVoice, m.ToneVoice)):
-        return ("binaural", v.waveform)
-    if isinstance(v, m.IsochronicVoice):
-        return ("isochronic", v.waveform)
-    if isinstance(v, m.WaveVoice):
-        return ("wave", v.wave)
-    if isinstance(v, m.NoiseVoice):
-        return ("noise", v.color)
-    if isinstance(v, m.SpinVoice):
-        return ("spin", v.color)
-    if isinstance(v, m.MixVoice):
-        return ("mix",)
-    return None
-
-
 def _clean(points: list[tuple]) -> list[tuple]:
     """Drop duplicates and the middle of holds; mark same-time jumps as steps."""
     out: list[tuple] = []
