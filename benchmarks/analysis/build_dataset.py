@@ -108,6 +108,31 @@ PIECES_2 = [
 ]
 
 
+# Added 2026-11-22 (third batch, "new batch"): chosen and rendered before the metre-consistency
+# work was frozen and never scored until it was (tuning reads batches 1-2 development pieces only).
+# Tempi from the composers' metronome marks where they exist (Beethoven), else a plain reading of
+# the tempo word; fast 3/4, slow 2/4, 4/4, 6/8, 9/8, 3/8 and 2/2 are all represented.
+PIECES_3 = [
+    ("beethoven_op18no1_1", "beethoven/opus18no1/movement1.mxl", None, 174, [40, 40, 41, 42]),
+    ("beethoven_op18no1_2", "beethoven/opus18no1/movement2.mxl", None, 44, [40, 40, 41, 42]),
+    ("beethoven_op18no1_4", "beethoven/opus18no1/movement4.mxl", None, 160, [0]),
+    ("beethoven_op59no1_3", "beethoven/opus59no1/movement3.mxl", None, 44, [0]),
+    ("beethoven_op59no2_2", "beethoven/opus59no2/movement2.mxl", None, 60, [40, 40, 41, 42]),
+    ("beethoven_op59no3_2", "beethoven/opus59no3/movement2.mxl", None, 56, [46]),
+    ("beethoven_op59no2_4", "beethoven/opus59no2/movement4.mxl", None, 152, [0]),
+    ("haydn_op74no1_3", "haydn/opus74no1/movement3.mxl", None, 132, [40, 40, 41, 42]),
+    ("haydn_op74no1_2", "haydn/opus74no1/movement2.mxl", None, 46, [0]),
+    ("haydn_op1no1_2", "haydn/opus1no1/movement2.mxl", None, 126, [6]),
+    ("mozart_k155_2", "mozart/k155/movement2.mxl", None, 76, [0]),
+    ("mozart_k458_3", "mozart/k458/movement3.mxl", None, 48, [40, 40, 41, 42]),
+    ("mozart_k80_2", "mozart/k80/movement2.mxl", None, 132, [0]),
+    ("mozart_k156_2", "mozart/k156/movement2.mxl", None, 52, [68, 40, 41, 42]),
+    ("clara_polonaise_3", "schumann_clara/polonaise_op1n3.mxl", None, 96, [0]),
+    ("monteverdi_4_3", "monteverdi/madrigal.4.3.mxl", None, 88, [52]),
+    ("strathspey_money_musk", "ryansMammoth/MoneyMuskStrathspey.abc", None, 128, [21]),
+]
+
+
 def split_of(pid: str) -> str:
     """The fixed development / held-out rule: first byte of SHA-1(id) modulo 5; 0 or 1 = "test"."""
     return "test" if hashlib.sha1(pid.encode()).digest()[0] % 5 < 2 else "dev"
@@ -211,7 +236,8 @@ def main(argv=None):
     OUT.mkdir(parents=True, exist_ok=True)
     warnings.filterwarnings("ignore")
     manifest = []
-    for batch, (pid, path, number, bpm, programs) in [(1, p) for p in PIECES] + [(2, p) for p in PIECES_2]:
+    for batch, (pid, path, number, bpm, programs) in ([(1, p) for p in PIECES] + [(2, p) for p in PIECES_2]
+                                                       + [(3, p) for p in PIECES_3]):
         try:
             ok = build_piece(pid, path, number, bpm, programs, force=args.force)
         except Exception as exc:  # a corpus piece that music21 cannot parse: skip it, say so

@@ -5,7 +5,8 @@ Run ``build_dataset.py`` first. For each piece: resonator's ``analyze_file`` (te
 ``mir_eval.beat`` (F-measure, CMLt, AMLt; both reference and estimate trimmed of their first 5 s,
 mir_eval's convention), tempo Accuracy1 (within 4 % of the score's tempo) and Accuracy2 (also
 at 2x, 3x, 1/2, 1/3 of it). Means are printed as Markdown tables for the development split, the
-held-out split (and its part added in the second batch, never seen before tuning) and all pieces.
+held-out split of batches 1-2, the third batch (added 2026-11-22 and scored only after the
+metre-consistency method was frozen) and all pieces.
 
 Usage::
 
@@ -85,9 +86,9 @@ def main(argv=None):
               f"CMLt {lb['CMLt']:.2f} AMLt {lb['AMLt']:.2f}", flush=True)
     print()
     split = {m["id"]: (m.get("split", "dev"), m.get("batch", 1)) for m in manifest}
-    subsets = [("development", lambda r: split[r["id"]][0] == "dev"),
-               ("held-out", lambda r: split[r["id"]][0] == "test"),
-               ("held-out, new batch", lambda r: split[r["id"]] == ("test", 2)),
+    subsets = [("development (batches 1-2)", lambda r: split[r["id"]][0] == "dev" and split[r["id"]][1] < 3),
+               ("held-out (batches 1-2)", lambda r: split[r["id"]][0] == "test" and split[r["id"]][1] < 3),
+               ("new batch 3 (never scored before the method was frozen)", lambda r: split[r["id"]][1] == 3),
                ("all", lambda r: True)]
     for title, keep in subsets:
         sub = [r for r in rows if keep(r)]

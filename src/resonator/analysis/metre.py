@@ -33,9 +33,15 @@ import numpy as np
 from scipy import ndimage
 
 RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0, 1.5, 2.0 / 3.0)
-FEATURES = ("comb", "prior", "harm_on")
+FEATURES = ("comb", "prior", "harm_on", "hemiola", "even", "subdiv")
 HARM_WEIGHT = 2.0
 HARM_SAT = 0.2
+HEMIOLA_WEIGHT = 2.0
+HEMIOLA_FREE = 0.0
+EVEN_WEIGHT = 1.0
+EVEN_FREE = 1.0
+SUBDIV_WEIGHT = 2.0
+SUBDIV_FREE = 0.3
 HC_HALF_S = 0.1
 TONAL_MIN = 0.15
 
@@ -120,10 +126,101 @@ def refine_peak(sal: np.ndarray, bpms: np.ndarray, bpm: float, width: float = 0.
     return float(bpms[i]), float(y1)
 
 
+def _acf_at(acf: np.ndarray, lag: float) -> float:
+    """Mean autocorrelation at a fractional lag in frames (NaN beyond the longest lag)."""
+    if acf is None or lag > acf.size - 1:
+        return np.nan
+    i0 = int(np.floor(lag))
+    fr = lag - i0
+    return float(acf[i0] * (1 - fr) + acf[min(i0 + 1, acf.size - 1)] * fr)
+
+
+def hemiola(acf: np.ndarray, fps: float, bpm: float) -> float:
+    """Evidence that a beat at ``bpm`` does not divide the bar: ``A(1.5P) - max(A(P), A(2P))``.
+
+    A bar is a whole number of beats. When the music is more periodic at one and a half beat
+    periods ``P`` than at one or two, the bar is 1.5 candidate beats long: the candidate is the
+    wrong level (84 BPM for a waltz at 168 BPM: its bar is three 168 BPM beats, 1.5 periods
+    at 84 BPM). Multiples of 1.5P (3P) are left out: they are multiples of that bar too.
+
+    Parameters
+    ----------
+    acf : np.ndarray [shape=(lags,)]
+        Mean normalised autocorrelation of the onset envelope, lag j frames.
+    fps : number > 0
+        Frame rate in Hz.
+    bpm : number > 0
+        Candidate beat tempo.
+
+    Returns
+    -------
+    float
+        Positive when the 1.5-period lag dominates (inconsistent); 0 when a lag is out of range.
+    """
+    p = 60.0 * fps / bpm
+    half = _acf_at(acf, 1.5 * p)
+    whole = np.nanmax([_acf_at(acf, p), _acf_at(acf, 2 * p), -np.inf])
+    if not np.isfinite(half) or not np.isfinite(whole):
+        return 0.0
+    return float(half - whole)
+
+
+def accent_features(strength: np.ndarray, fps: float, beats: np.ndarray) -> tuple[float, float]:
+    """Evenness of a beat grid and the drop from its points to their subdivisions.
+
+    Parameters
+    ----------
+    strength : np.ndarray [shape=(n,)]
+        Non-negative accent strength (onset envelope) at ``fps``.
+    beats : np.ndarray [shape=(k,)]
+        The candidate's beat times in seconds.
+
+    Returns
+    -------
+    even : float
+        log of (mean of the weaker phases / mean of the strongest phase) when the grid points
+        are grouped in twos and in threes, the smaller of the two: near 0 when the points are
+        comparably strong (beats), strongly negative when every other point is weak (the grid
+        runs at the level of the off-beats). NaN for fewer than 8 beats.
+    subdiv : float
+        log of (mean strength half-way between grid points, or at the thirds, whichever is
+        larger / mean strength on the grid): near 0 when the subdivisions are as strong as the
+        grid (the grid is slower than the beat), strongly negative below the beat level.
+    """
+    if beats.size < 8:
+        return np.nan, np.nan
+    g = _sample(strength, fps, beats, radius=2)
+    d = np.diff(beats)
+    mids = _sample(strength, fps, beats[:-1] + 0.5 * d, radius=2)
+    thirds = np.concatenate([_sample(strength, fps, beats[:-1] + f * d, radius=2) for f in (1 / 3, 2 / 3)])
+    ev = []
+    for k in (2, 3):
+        n = (g.size // k) * k
+        ph = g[:n].reshape(-1, k).mean(axis=0)
+        j = int(np.argmax(ph))
+        ev.append(np.delete(ph, j).mean() / max(ph[j], 1e-9))
+    even = float(np.log(min(ev) + 1e-3))
+    gm = g.mean() + 1e-3
+    subdiv = float(np.log(max(mids.mean(), thirds.mean()) + 1e-3) - np.log(gm))
+    return even, subdiv
+
+
+def accent_strength(onset: np.ndarray, onset_low: np.ndarray | None) -> np.ndarray:
+    """All-band plus bass onset strength, each divided by its standard deviation, lightly
+    smoothed, median removed and clipped at 0 (the tracker's local score without its floor)."""
+    from .beats import _norm
+
+    s = _norm(np.asarray(onset, dtype=np.float64))
+    if onset_low is not None:
+        s = s + _norm(np.asarray(onset_low, dtype=np.float64)[: s.size])
+    s = ndimage.gaussian_filter1d(s, 1.0)
+    return np.maximum(s - np.median(s), 0.0)
+
+
 def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndarray, fps: float,
                    onset_low: np.ndarray | None, hc: np.ndarray | None, cfps: float,
-                   prior_bpm: float = 100.0,
-                   prior_octaves: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                   prior_bpm: float = 100.0, prior_octaves: float = 1.0,
+                   acf: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Candidate tempi related to ``bpm`` and their evidence (see the module docstring).
 
     Parameters
@@ -136,6 +233,9 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
         All-band and bass onset strength at ``fps``.
     hc : np.ndarray [shape=(m,)] or None
         Harmonic change function at ``cfps`` (None: ``harm_on`` is NaN).
+    acf : np.ndarray [shape=(lags,)], optional
+        Mean autocorrelation of ``onset`` (:func:`resonator.analysis.tempo.local_autocorrelation`
+        averaged over windows) for ``hemiola``; None: ``hemiola`` is 0.
 
     Returns
     -------
@@ -148,6 +248,7 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
     smax = float(np.max(sal)) if sal.size else 0.0
     cands, rows = [], []
     o = np.asarray(onset, dtype=np.float64)
+    strength = accent_strength(o, onset_low)
     for r in RATIOS:
         c0 = bpm * r
         if not (bpms[0] <= c0 <= bpms[-1]):
@@ -158,25 +259,44 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
         comb = np.log(max(s, 1e-3 * smax, 1e-9) / max(smax, 1e-9))
         prior = -0.5 * (np.log2(c / prior_bpm) / prior_octaves) ** 2
         harm_on = np.nan
+        beats = track_beats(o, fps, c, onset_low=onset_low, snap_s=0.0)
         if hc is not None and hc.size:
-            beats = track_beats(o, fps, c, onset_low=onset_low, snap_s=0.0)
             harm_on = 0.0
             if beats.size >= 4:
                 mids = 0.5 * (beats[:-1] + beats[1:])
                 hb, hm = _sample(hc, cfps, beats[:-1]), _sample(hc, cfps, mids)
                 harm_on = float(np.log((hb.mean() + 1e-3) / (hm.mean() + 1e-3)))
+        hem = hemiola(acf, fps, c) if acf is not None else 0.0
+        even, subdiv = accent_features(strength, fps, beats)
         cands.append(c)
-        rows.append([comb, prior, harm_on])
+        rows.append([comb, prior, harm_on, hem, even, subdiv])
     return np.array(cands), np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES))
 
 
 def level_scores(feats: np.ndarray, prior_weight: float = 1.0, harm_weight: float = HARM_WEIGHT,
-                 harm_sat: float = HARM_SAT) -> np.ndarray:
-    """Score of each candidate: ``comb + prior_weight * prior + harm_weight * min(harm_on, harm_sat)``
-    (the harmonic term is left out when ``harm_on`` is NaN)."""
+                 harm_sat: float = HARM_SAT, hemiola_weight: float = HEMIOLA_WEIGHT,
+                 hemiola_free: float = HEMIOLA_FREE, even_weight: float = EVEN_WEIGHT,
+                 even_free: float = EVEN_FREE, subdiv_weight: float = SUBDIV_WEIGHT,
+                 subdiv_free: float = SUBDIV_FREE) -> np.ndarray:
+    """Score of each candidate (larger is better)::
+
+        comb + prior_weight * prior + harm_weight * min(harm_on, harm_sat)
+             - hemiola_weight * max(0, hemiola - hemiola_free)
+             - even_weight * max(0, -even - even_free)
+             - subdiv_weight * max(0, subdiv + subdiv_free)
+
+    The harmonic term is left out when ``harm_on`` is NaN; a NaN ``even`` or ``subdiv`` (too
+    few beats) costs nothing. Feature columns follow :data:`FEATURES` (a three-column array of
+    the older ``comb, prior, harm_on`` features is accepted and scored without the new terms).
+    """
     f = np.asarray(feats, dtype=np.float64)
     h = np.minimum(f[:, 2], harm_sat)
-    return f[:, 0] + prior_weight * f[:, 1] + np.where(np.isfinite(h), harm_weight * h, 0.0)
+    out = f[:, 0] + prior_weight * f[:, 1] + np.where(np.isfinite(h), harm_weight * h, 0.0)
+    if f.shape[1] >= 6:
+        out = out - hemiola_weight * np.maximum(0.0, np.nan_to_num(f[:, 3]) - hemiola_free)
+        out = out - even_weight * np.maximum(0.0, np.nan_to_num(-f[:, 4] - even_free))
+        out = out - subdiv_weight * np.maximum(0.0, np.nan_to_num(f[:, 5] + subdiv_free))
+    return out
 
 
 def choose_level(cands: np.ndarray, feats: np.ndarray, **kw) -> int:

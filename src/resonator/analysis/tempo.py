@@ -178,7 +178,8 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         if chroma is not None and chroma_fps and metre.tonality(chroma) >= metre.TONAL_MIN:
             hc = metre.harmonic_change(chroma, chroma_fps)
         cands, feats = metre.level_features(bpm, raw, bpms, onset, fps, onset_low, hc,
-                                            chroma_fps or 1.0, prior_bpm, prior_octaves)
+                                            chroma_fps or 1.0, prior_bpm, prior_octaves,
+                                            acf=mean_acf)
         if cands.size:
             k = metre.choose_level(cands, feats)
             bpm = float(cands[k])
