@@ -192,3 +192,48 @@ def test_bad_input_raises_resonator_error():
         m.update(np.zeros((3, 100)))
     with pytest.raises(ResonatorError, match="NaN"):
         true_peak_dbtp(np.array([0.0, np.nan] * 1000), 48000)
+
+
+def test_meter_filters_like_scipy_sosfilt_and_firwin():
+    """The numba K-weighting pass and the numpy Kaiser FIR equal scipy's reference routines."""
+    from scipy import signal
+
+    from resonator.measure.loudness import (LoudnessMeter, _true_peak_filter, kaiser_lowpass,
+                                            k_weighting_sos)
+
+    assert np.allclose(kaiser_lowpass(161, 0.23, 9.0),
+                       signal.firwin(161, 0.23, window=("kaiser", 9.0)), rtol=0, atol=1e-15)
+    assert _true_peak_filter().shape == (4, 41)
+    rng = np.random.default_rng(3)
+    sr = 44100
+    x = rng.standard_normal((2, 3 * sr)) * 0.1
+    meter = LoudnessMeter(sr, 2, true_peak=False)
+    for i in range(0, x.shape[1], 7777):
+        meter.update(x[:, i:i + 7777])
+    y = signal.sosfilt(k_weighting_sos(sr), x, axis=-1)
+    edges = np.rint(np.arange(31) * sr / 10).astype(int)
+    ref = np.add.reduceat(y ** 2, edges[:-1], axis=1)[:, :30].T
+    assert meter._nsub == 30
+    assert np.allclose(meter._sub[:30], ref, rtol=1e-12, atol=0)
+    assert meter.sample_peak_dbfs() == pytest.approx(20 * np.log10(np.abs(x).max()), abs=1e-12)
+
+
+def test_hop_true_peaks_place_each_peak_in_its_hop():
+    """Per-hop true peaks: the maximum equals the meter's, an impulse lands in its own hop."""
+    from resonator.measure.loudness import HopTruePeaks, true_peak_dbtp
+
+    sr, hop = 48000, 480
+    x = np.zeros((2, sr))
+    x[1, 5000] = 0.5  # hop 10 (frames 4800..5279)
+    t = np.arange(sr) / sr
+    x[0, 20000:30000] = 0.3 * np.sin(2 * np.pi * 12000 * t[:10000] + 0.25 * np.pi)  # hops 41-62
+    for block in (333, 16384):
+        tp = HopTruePeaks(hop, 2, 0, sr // hop + 2)
+        for i in range(0, sr, block):
+            tp.update(x[:, i:i + block])
+        assert 20 * np.log10(tp.peak()) == pytest.approx(true_peak_dbtp(x, sr), abs=1e-4)
+        assert tp.peaks[10] >= 0.5 and np.argmax(tp.peaks[:40]) == 10
+        # a 12 kHz sine sampled at 45 degrees: samples 0.3 * 0.707, true peak 0.3
+        assert tp.peaks[45] == pytest.approx(0.3, abs=2e-3)
+        assert tp.peaks[:9].max() < 1e-6 and tp.peaks[12:40].max() < 1e-6  # float32 FFT floor
+        assert tp.peaks[64:].max() < 1e-6

@@ -3,15 +3,17 @@
 Two passes over the graph, never holding the session in memory:
 
 1. **Measure.** Render the graph block by block into a BS.1770 meter
-   (:class:`resonator.measure.loudness.LoudnessMeter`) and keep only the sample peak of every
-   10 ms hop (a few hundred kB for hours of audio).
+   (:class:`resonator.measure.loudness.LoudnessMeter`, K-weighting only) and into
+   :class:`resonator.measure.loudness.HopTruePeaks`, which keeps the exact 4x-oversampled true
+   peak of every 10 ms hop (a few hundred kB for hours of audio). Both run on a worker thread
+   while the graph renders the next blocks.
 2. **Plan the gain.** A static gain moves the integrated loudness onto the target. Where a hop's
-   peak times that gain would pass the ceiling (allowing for the inter-sample overshoot measured
-   in pass 1, at least 0.5 dB), a gain reduction is planned for that hop. Because the whole future
-   is known, the reduction starts *before* the peak: the per-hop gains are slope-limited to 0.6 dB
-   per 10 ms hop both forwards and backwards and joined by raised-cosine segments, whose
-   steepest point is pi/2 times their mean slope: under 0.1 dB per millisecond.
-   The result is a pure function of time, so the rendered output does not depend on block size.
+   true peak times that gain would pass the ceiling (less a 0.2 dB margin for the gain's own
+   movement), a gain reduction is planned for that hop. Because the whole future is known, the
+   reduction starts *before* the peak: the per-hop gains are slope-limited to 0.6 dB per 10 ms
+   hop both forwards and backwards and joined by raised-cosine segments, whose steepest point
+   is pi/2 times their mean slope: under 0.1 dB per millisecond. The result is a pure
+   function of time, so the rendered output does not depend on block size.
 
 The render then applies ``post`` to every block. When no hop needs reduction the result is an
 exact linear scaling and its loudness is ``measured + gain_db``; otherwise the output is metered
@@ -34,7 +36,8 @@ from .render import DEFAULT_BLOCK, iter_blocks
 
 HOP_S = 0.01
 SLOPE_DB_PER_HOP = 0.6  # cosine segments peak at pi/2 x average: 0.094 dB per millisecond
-MIN_OVERSHOOT_DB = 0.5
+TP_MARGIN_DB = 0.2  # room under the ceiling for the gain moving within the interpolator's span
+_RUN_FRAMES = 1 << 16  # longest stretch of samples read at once for true peaks
 
 
 @dataclasses.dataclass
@@ -96,28 +99,6 @@ class Mastering:
 
 def _r(x: float):
     return None if x is None or not math.isfinite(x) else round(float(x), 3)
-
-
-def _hop_peaks(peaks: np.ndarray, block: np.ndarray, pos: int, hop: int) -> None:
-    """Raise ``peaks[h]`` to the sample peak of ``block`` (frames from ``pos``) in hop ``h``."""
-    _hop_peaks_kernel(peaks, np.ascontiguousarray(block, dtype=np.float64), pos, hop)
-
-
-@numba.njit(cache=True, nogil=True)
-def _hop_peaks_kernel(peaks, block, pos, hop):  # pragma: no cover - numba
-    channels, n = block.shape
-    j = 0
-    while j < n:
-        h = (pos + j) // hop
-        stop = min(n, (h + 1) * hop - pos)
-        m = peaks[h]
-        for c in range(channels):
-            for i in range(j, stop):
-                v = abs(block[c, i])
-                if v > m:
-                    m = v
-        peaks[h] = m
-        j = stop
 
 
 def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
@@ -220,17 +201,17 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     -------
     Mastering
     """
-    from .measure.loudness import LoudnessMeter
+    from .measure.loudness import HopTruePeaks, LoudnessMeter
 
     hop = max(1, int(round(HOP_S * sr)))
     total = int(round(duration_s * sr))
     first = int(round(start_s * sr))
-    peaks = np.zeros((first + total) // hop + 2)
-    meter = LoudnessMeter(sr, node.channels)
+    meter = LoudnessMeter(sr, node.channels, true_peak=False)
+    tps = HopTruePeaks(hop, node.channels, first, (first + total) // hop + 2)
 
     def consume(pos, block):
         meter.update(block)
-        _hop_peaks(peaks, block, pos, hop)
+        tps.update(block)
         if cache is not None:
             cache.store(pos, block)
 
@@ -238,17 +219,14 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
                          block_frames=block_frames)
     _pipeline(blocks, consume, progress, total)
     measured = meter.integrated()
-    tp = meter.true_peak_dbtp()
-    sample_peak = meter.sample_peak_dbfs()
     if not math.isfinite(measured):  # silence: nothing to normalise
         gain_db = 0.0
     else:
         gain_db = target_lufs - measured
     gain = 10 ** (gain_db / 20)
-    overshoot_db = max(MIN_OVERSHOOT_DB, (tp - sample_peak) if math.isfinite(tp) else 0.0)
-    ceiling = 10 ** ((ceiling_dbtp - overshoot_db) / 20)
-    hop_s = hop / sr
-    env, limited, deepest = plan_envelope(peaks, gain, ceiling, hop_s)
+    tp = tps.peak()
+    ceiling = 10 ** ((ceiling_dbtp - TP_MARGIN_DB) / 20)
+    env, limited, deepest = plan_envelope(tps.peaks, gain, ceiling, hop / sr)
     out_meter = LoudnessMeter(sr, node.channels) if env is not None else None
 
     def post(block: np.ndarray, start: int) -> np.ndarray:
@@ -259,7 +237,8 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
             out_meter.update(y)
         return y
 
-    return Mastering(gain_db, measured, tp, meter.loudness_range(), target_lufs, ceiling_dbtp,
+    tp_db = 20 * math.log10(tp) if tp > 0 else float("-inf")
+    return Mastering(gain_db, measured, tp_db, meter.loudness_range(), target_lufs, ceiling_dbtp,
                      limited, deepest, post, env, out_meter)
 
 

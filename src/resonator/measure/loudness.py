@@ -5,7 +5,8 @@ channel for every 100 ms of audio, so an hour of 48 kHz stereo costs about 0.6 M
 The array functions are thin wrappers that feed the meter in 65536-frame pieces.
 
 - K-weighting: the two BS.1770 biquads (high shelf + RLB high pass), designed for any sample
-  rate from their analog parameters (at 48 kHz they equal the standard's coefficients); filter
+  rate from their analog parameters (at 48 kHz they equal the standard's coefficients), run in
+  one numba pass that also squares, sums per 100 ms sub-block and takes the sample peak; filter
   state is carried across blocks, so results do not depend on the block size.
 - Gating blocks: 400 ms with a 100 ms hop (75 % overlap), absolute gate -70 LUFS, relative gate
   -10 LU (integrated) or -20 LU (loudness range). 100 ms sub-block edges fall at
@@ -20,9 +21,9 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from scipy import fft as sfft
-from scipy import signal
 
 from ._common import MeasureError, as_2d, as_block, check_sr
 
@@ -88,15 +89,159 @@ def _true_peak_filter(oversample: int = 4, taps_per_phase: int = 40) -> np.ndarr
     # odd length: a group delay of a whole number of input samples keeps the oversampled grid
     # on the quarter-sample positions (an even length would shift it by 1/8 sample)
     n = oversample * taps_per_phase + 1
-    h = signal.firwin(n, 0.92 / oversample, window=("kaiser", 9.0)) * oversample
+    h = kaiser_lowpass(n, 0.92 / oversample, beta=9.0) * oversample
     h = np.concatenate((h, np.zeros(oversample - 1)))
     # phase p holds taps p, p + L, p + 2L, ...: y[L*m + p] = sum_k h[p + L*k] x[m - k]
     return h.reshape(-1, oversample).T.copy()
 
 
+def kaiser_lowpass(numtaps: int, cutoff: float, beta: float) -> np.ndarray:
+    """Windowed-sinc low-pass FIR with unity DC gain (``scipy.signal.firwin`` with a Kaiser
+    window, written out so the meter does not import scipy.signal).
+
+    Parameters
+    ----------
+    numtaps : int > 0
+    cutoff : float in (0, 1)
+        Cutoff relative to the Nyquist frequency.
+    beta : float >= 0
+        Kaiser window shape.
+
+    Returns
+    -------
+    h : np.ndarray [shape=(numtaps,)]
+    """
+    m = np.arange(numtaps, dtype=np.float64) - 0.5 * (numtaps - 1)
+    h = cutoff * np.sinc(cutoff * m) * np.kaiser(numtaps, beta)
+    return h / np.sum(h)
+
+
+@numba.njit(cache=True, nogil=True)
+def _kweight_sums(x, co, zi, cuts, sums):  # pragma: no cover - numba
+    """K-weight ``x`` [shape=(C, n)] through two biquads (transposed direct form II, the
+    arithmetic of scipy's ``sosfilt``), square, and sum per segment: ``sums[c, s]`` gets the
+    squares of samples ``cuts[s - 1] .. cuts[s] - 1`` (``cuts[-1] == n``). ``co`` holds
+    b0 b1 b2 a1 a2 of each section; ``zi`` [shape=(C, 4)] the carried state. Returns the
+    largest absolute input sample."""
+    C, n = x.shape
+    b00, b01, b02, a01, a02 = co[0], co[1], co[2], co[3], co[4]
+    b10, b11, b12, a11, a12 = co[5], co[6], co[7], co[8], co[9]
+    peak = 0.0
+    for c in range(C):
+        z0, z1, z2, z3 = zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3]
+        i = 0
+        for s in range(cuts.shape[0]):
+            acc = 0.0
+            stop = cuts[s]
+            while i < stop:
+                v = x[c, i]
+                a = abs(v)
+                if a > peak:
+                    peak = a
+                y = b00 * v + z0
+                z0 = b01 * v - a01 * y + z1
+                z1 = b02 * v - a02 * y
+                w = b10 * y + z2
+                z2 = b11 * y - a11 * w + z3
+                z3 = b12 * y - a12 * w
+                acc += w * w
+                i += 1
+            sums[c, s] = acc
+        zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3] = z0, z1, z2, z3
+    return peak
+
+
+class HopTruePeaks:
+    """Streaming true peak of every hop (for example every 10 ms).
+
+    The 4x-oversampled interpolator of :class:`LoudnessMeter` (same filter, same float32 FFT
+    arithmetic); each interpolated point counts in the hop of its time, and a hop's value is
+    never below its own sample peak. Like the meter, only points whose whole filter span lies
+    inside the audio are used. Feeding the same blocks gives the same values.
+
+    Parameters
+    ----------
+    hop : int > 0
+        Hop length in frames.
+    channels : int >= 1
+    first : int >= 0
+        Frame index of the first sample that will be given (hops count from frame 0).
+    total_hops : int
+        Length of :attr:`peaks`.
+
+    Attributes
+    ----------
+    peaks : np.ndarray [shape=(total_hops,)]
+        Linear true peak of every hop seen so far (all channels).
+    """
+
+    def __init__(self, hop: int, channels: int, first: int, total_hops: int):
+        self.hop = int(hop)
+        self.first = int(first)
+        self.peaks = np.zeros(int(total_hops))
+        self._hist = np.zeros((int(channels), 0))
+        self._pos = self.first  # frame of the next sample
+        self._spec: dict[int, np.ndarray] = {}
+
+    def update(self, block) -> None:
+        """Add the next block [shape=(channels, n)] of samples."""
+        x = np.asarray(block, dtype=np.float64)
+        n = x.shape[1]
+        if n == 0:
+            return
+        _segment_max(self.peaks, np.max(np.abs(x), axis=0), self._pos, self.hop)
+        T = _TP_H.shape[1]
+        xx = np.concatenate((self._hist, x), axis=1)
+        self._pos += n
+        self._hist = xx[:, -(T - 1):].copy()
+        if xx.shape[1] < T:
+            return
+        y = _interpolate(xx, self._spec)  # (channels, 4, len(xx) - T + 1)
+        z = np.max(np.abs(y), axis=(0, 1))
+        # output i interpolates the times m - D + p / 4, m = frame of its newest sample
+        m0 = self._pos - xx.shape[1] + T - 1
+        _segment_max(self.peaks, z, m0 - (T - 1) // 2, self.hop)
+
+    def peak(self) -> float:
+        """Highest true peak so far (linear)."""
+        return float(self.peaks.max(initial=0.0))
+
+
+def _segment_max(peaks: np.ndarray, v: np.ndarray, pos: int, hop: int) -> None:
+    """Raise ``peaks[(pos + i) // hop]`` to ``v[i]`` for every i."""
+    if v.size == 0:
+        return
+    h0 = pos // hop
+    cuts = np.arange((h0 + 1) * hop - pos, v.size, hop)
+    starts = np.concatenate(([0], cuts))
+    m = np.maximum.reduceat(v, starts)
+    idx = h0 + np.arange(m.size)
+    peaks[idx] = np.maximum(peaks[idx], m)
+
+
+def _interpolate(xx: np.ndarray, spec_cache: dict) -> np.ndarray:
+    """The four polyphase outputs of the true-peak filter over ``xx`` [shape=(C, n)], 'valid'
+    part only: shape (C, 4, n - taps + 1). float32 FFTs (relative error about 1e-6)."""
+    h = _TP_H
+    ntaps = h.shape[1]
+    n = xx.shape[1]
+    nfft = sfft.next_fast_len(n + ntaps - 1, real=True)
+    hspec = spec_cache.get(nfft)
+    if hspec is None:
+        if len(spec_cache) > 8:
+            spec_cache.clear()
+        hspec = spec_cache[nfft] = sfft.rfft(h.astype(np.float32), nfft, axis=-1)
+    spec = sfft.rfft(xx.astype(np.float32), nfft, axis=-1, workers=-1)
+    y = sfft.irfft(spec[:, None, :] * hspec[None], nfft, axis=-1, workers=-1)
+    return y[:, :, ntaps - 1:n]
+
+
 def _lufs(power: np.ndarray | float):
     with np.errstate(divide="ignore"):
         return _OFFSET + 10.0 * np.log10(power)
+
+
+_TP_H = _true_peak_filter()
 
 
 class LoudnessMeter:
@@ -144,8 +289,9 @@ class LoudnessMeter:
                     f"weights must be {self.channels} numbers >= 0, got {weights!r}",
                     "LoudnessMeter weights",
                 )
-        self._sos = k_weighting_sos(self.sr)
-        self._zi = np.zeros((self._sos.shape[0], self.channels, 2))
+        sos = k_weighting_sos(self.sr)
+        self._co = np.ascontiguousarray(sos[:, [0, 1, 2, 4, 5]].ravel())
+        self._zi = np.zeros((self.channels, 4))
         self._pos = 0  # frames consumed
         self._k = 1  # index of the next sub-block edge to reach
         self._next_edge = self._edge(1)
@@ -177,22 +323,24 @@ class LoudnessMeter:
         n = x.shape[1]
         if n == 0:
             return
-        self._peak = max(self._peak, float(np.max(np.abs(x))))
         if self._track_tp:
             self._update_true_peak(x)
-        y, self._zi = signal.sosfilt(self._sos, x, axis=-1, zi=self._zi)
-        y *= y
         start, end = self._pos, self._pos + n
         if self._next_edge > end:
-            self._acc += y.sum(axis=1)
+            cuts = np.array([n], dtype=np.int64)
         else:
             # edges of complete sub-blocks inside (start, end]
             kmax = self._k + int((end - self._next_edge) * 10 // self.sr) + 2
             edges = self._edge(np.arange(self._k, kmax + 1))
             edges = edges[edges <= end]
-            rel = np.concatenate(([0], edges - start, [n]))
-            cs = np.concatenate((np.zeros((self.channels, 1)), np.cumsum(y, axis=1)), axis=1)
-            seg = cs[:, rel[1:]] - cs[:, rel[:-1]]  # (channels, len(edges) + 1)
+            cuts = np.concatenate((edges - start, [n])).astype(np.int64)
+        seg = np.empty((self.channels, cuts.shape[0]))
+        peak = _kweight_sums(np.ascontiguousarray(x, dtype=np.float64), self._co, self._zi,
+                             cuts, seg)
+        self._peak = max(self._peak, peak)
+        if cuts.shape[0] == 1:
+            self._acc += seg[:, 0]
+        else:
             sums = seg[:, :-1].T.copy()
             sums[0] += self._acc
             prev = np.concatenate(([self._edge(self._k - 1)], edges))
@@ -229,18 +377,8 @@ class LoudnessMeter:
         bound = float(np.max(np.sum(np.abs(h), axis=1)))
         if float(np.max(np.abs(xx))) * bound <= self._tp:
             return
-        # all phases from one real FFT of the block: y_p = xx * h_p ('valid' part)
-        n = xx.shape[1]
-        nfft = sfft.next_fast_len(n + ntaps - 1, real=True)
-        hspec = self._tp_spec.get(nfft)
-        if hspec is None:
-            if len(self._tp_spec) > 8:
-                self._tp_spec.clear()
-            hspec = self._tp_spec[nfft] = sfft.rfft(h.astype(np.float32), nfft, axis=-1)
-        # float32 FFTs: about twice as fast; relative error ~1e-6 (1e-5 dB)
-        spec = sfft.rfft(xx.astype(np.float32), nfft, axis=-1, workers=-1)
-        y = sfft.irfft(spec[:, None, :] * hspec[None], nfft, axis=-1, workers=-1)
-        m = float(np.max(np.abs(y[:, :, ntaps - 1 : n])))
+        y = _interpolate(xx, self._tp_spec)
+        m = float(np.max(np.abs(y)))
         if m > self._tp:
             self._tp = m
 
