@@ -10,7 +10,7 @@ metre-consistency method was frozen) and all pieces.
 
 Usage::
 
-    .venv/bin/python benchmarks/analysis/score_beats.py [--json benchmarks/out/analysis/scores.json]
+    .venv/bin/python benchmarks/analysis/score_beats.py [--json benchmarks/out/analysis/scores.json] [--dev]
 """
 from __future__ import annotations
 
@@ -63,11 +63,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write per-piece scores here")
     ap.add_argument("--only", nargs="*", help="piece ids")
+    ap.add_argument("--dev", action="store_true",
+                    help="development pieces of batches 1-2 only (what tuning may look at)")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
     manifest = json.loads((OUT / "manifest.json").read_text())
     if args.only:
         manifest = [m for m in manifest if m["id"] in args.only]
+    if args.dev:
+        manifest = [m for m in manifest if m.get("split") == "dev" and m.get("batch", 1) < 3]
     rows = []
     for m in manifest:
         wav = str(OUT / f"{m['id']}.wav")

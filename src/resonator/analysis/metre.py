@@ -9,23 +9,44 @@ the tracker lays a beat grid at ``c`` and these features are measured:
 ``comb``
     log of the onset comb salience at ``c`` relative to the best anywhere (periodic evidence).
 ``prior``
-    log of the log-normal tempo preference (centre 100 BPM, one octave: Moelants' 'preferred
-    tempo' region); a weak tie-breaker, not the decision.
+    log of the log-normal tempo preference (centre ``PRIOR_BPM`` = 120 BPM, one octave: the
+    preferred tempo of van Noorden and Moelants); a tie-breaker, not the decision.
 ``harm_on``
     harmonic change on the grid against half-way between grid points, log ratio. Chords change
     on beats and bar lines, rarely on off-beats: a level at 3/2 or 2/3 of the beat, or a grid on
     the off-beat, puts its points where chords do not change.
+``hemiola``
+    metre consistency (:func:`hemiola`): a bar is a whole number of beats, so a level whose
+    strongest periodicity beyond itself is at 1.5 periods (a 3/4 bar seen by a grid at two
+    beats) is not the beat.
+``even``
+    evenness of the grid's points (:func:`accent_features`): beats are comparably strong; a
+    level where every other point (or two in three) is much weaker runs at the subdivision.
+``subdiv``
+    strength of the grid's subdivisions against its points (:func:`accent_features`): half-way
+    points or thirds nearly as strong as the grid points mean the beat is faster than the grid.
 
-Grid regularity features (how unevenly onsets or chord changes fall on grid points grouped in
-twos or threes) and an onset-density feature were tried and did not help on the development set,
-so they are not used.
+``even`` and ``subdiv`` read one accent ratio from two sides: the points a faster level adds
+against the points it shares with the slower one. Together they say: the beat is the level whose
+points are comparably strong and whose subdivisions are clearly weaker (the tatum-per-beat
+evidence), with the prior deciding only where the accents are ambiguous.
 
-The score of a candidate is ``comb + prior + HARM_WEIGHT * min(harm_on, HARM_SAT)``: harmonic
-change must sit on the grid, but beyond ``HARM_SAT`` more alignment earns nothing (a grid at
-twice the beat also sits on every chord change). Without chroma (``hc`` None), or for
-unpitched material (:func:`tonality` below ``TONAL_MIN``), the score is comb plus prior. ``HARM_WEIGHT`` and ``HARM_SAT`` were chosen on the development split only
-(``benchmarks/analysis/tune_levels.py``): weights 2-3 and saturations 0.2-0.4 gave the same
-development accuracy; the smallest were kept.
+The score of a candidate is (:func:`level_scores`)::
+
+    comb + prior + HARM_WEIGHT * min(harm_on, HARM_SAT)
+         - HEMIOLA_WEIGHT * max(0, hemiola - HEMIOLA_FREE)
+         - EVEN_WEIGHT * max(0, -even - EVEN_FREE)
+         - SUBDIV_WEIGHT * max(0, subdiv + SUBDIV_FREE)
+
+Harmonic change must sit on the grid, but beyond ``HARM_SAT`` more alignment earns nothing (a
+grid at twice the beat also sits on every chord change). Without chroma (``hc`` None), or for
+unpitched material (:func:`tonality` below ``TONAL_MIN``), the harmonic term is left out.
+``HARM_WEIGHT`` and ``HARM_SAT`` were chosen earlier on the development split; the hemiola,
+evenness and subdivision settings and the prior's centre (100 -> 120 BPM) on 2026-11-22
+(``benchmarks/analysis/tune_levels.py``), ranked by development level accuracy, then the
+synthetic known answers of ``benchmarks/analysis/synthetic.py`` (fast waltzes, 3/4 clicks,
+slow movements with an eighth-note surface), then the development log-likelihood of the true
+level. An earlier onset-density feature did not help and is not used.
 """
 from __future__ import annotations
 
@@ -38,10 +59,10 @@ HARM_WEIGHT = 2.0
 HARM_SAT = 0.2
 HEMIOLA_WEIGHT = 2.0
 HEMIOLA_FREE = 0.0
-EVEN_WEIGHT = 1.0
-EVEN_FREE = 1.0
-SUBDIV_WEIGHT = 2.0
-SUBDIV_FREE = 0.3
+EVEN_WEIGHT = 2.0
+EVEN_FREE = 0.8
+SUBDIV_WEIGHT = 3.0
+SUBDIV_FREE = 0.2
 HC_HALF_S = 0.1
 TONAL_MIN = 0.15
 
@@ -219,7 +240,7 @@ def accent_strength(onset: np.ndarray, onset_low: np.ndarray | None) -> np.ndarr
 
 def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndarray, fps: float,
                    onset_low: np.ndarray | None, hc: np.ndarray | None, cfps: float,
-                   prior_bpm: float = 100.0, prior_octaves: float = 1.0,
+                   prior_bpm: float = 120.0, prior_octaves: float = 1.0,
                    acf: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Candidate tempi related to ``bpm`` and their evidence (see the module docstring).
 

@@ -107,7 +107,7 @@ def analyze_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
     loudness : bool
         Measure loudness (integrated LUFS, range, true peak).
     prior_bpm : number in [40, 240], optional
-        Centre of the tempo prior in BPM (default 100).
+        Centre of the tempo prior in BPM (default 120).
 
     Returns
     -------
@@ -131,7 +131,7 @@ def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | N
         Write a PNG here: waveform and envelope, tempogram with tempo curve and beats,
         modulation spectrum with the bands shaded.
     prior_bpm : number in [40, 240], optional
-        Centre of the tempo prior in BPM (default 100).
+        Centre of the tempo prior in BPM (default 120).
 
     Returns
     -------

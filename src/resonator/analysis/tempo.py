@@ -7,12 +7,13 @@ Method
 2. The salience of a tempo T (period P = 60/T s) is a comb over the windows' mean
    autocorrelation, read by linear interpolation at fractional lags (no hop quantisation):
    ``A(P) + A(2P)/2 + A(3P)/3``, weighted by a log-normal prior centred on
-   ``prior_bpm`` (one octave wide). The tempo grid is 40-240 BPM in steps of 0.1 %.
+   ``prior_bpm`` (120 BPM by default, one octave wide). The tempo grid is 40-240 BPM in steps of 0.1 %.
 3. Each window's local tempo is the salience peak within a factor 1.3 of the global tempo;
    their median-smoothed sequence is the tempo curve, reported when it moves.
 
 4. The metrical level (T, 2T, T/2, 3T, T/3, 3T/2, 2T/3 of the comb peak) is then chosen on
-   evidence, including the harmonic change on each candidate's beat grid
+   evidence: harmonic change on each candidate's beat grid, metre consistency (hemiola), the
+   evenness of the grid's accents and the strength of its subdivisions
    (:mod:`resonator.analysis.metre`); ``levels=False`` keeps the comb-and-prior peak.
 
 The final BPM of a steady piece is refined again from the tracked beats
@@ -27,7 +28,7 @@ WIN_S = 12.0
 HOP_S = 1.0
 MAX_LAG_S = 6.0
 BPM_MIN, BPM_MAX = 40.0, 240.0
-PRIOR_BPM = 100.0
+PRIOR_BPM = 120.0
 PRIOR_OCTAVES = 1.0
 AGREE = 0.04
 
