@@ -101,3 +101,37 @@ def test_measuring_pipeline_keeps_order_and_raises_errors_from_either_side():
     with pytest.raises(KeyboardInterrupt):
         _pipeline(bad_source(), lambda pos, b: None, None, 500)
     assert not [t for t in threading.enumerate() if t.name == "resonator-measure"]
+
+
+def test_limiter_plans_from_exact_hop_true_peaks_not_a_global_margin(tmp_path):
+    """Only hops whose own true peak passes the ceiling are limited: a 12 kHz burst sampled
+    between its peaks (samples 3 dB under its true peak) is caught, the bed is untouched."""
+    from resonator.mastering import candidate_true_peaks
+    from resonator.measure.loudness import true_peak_bound
+
+    burst = Curve([(0, 0.0), (2.0, 0.0), (2.005, 1.0, "cos"), (2.025, 1.0), (2.03, 0.0, "cos")])
+    node = Noise("pink", channels=2, amplitude=0.1, name="bed") + \
+        Sine(12000.0, phase=0.125) * burst * 0.33
+    m, y = _render(node, tmp_path, 4.0, target_lufs=-16.0, ceiling_dbtp=-1.0)
+    # after the gain the burst's samples stay 1.9 dB under the ceiling, its true peak does not
+    assert 20 * np.log10(0.33 * np.sqrt(0.5)) + m.gain_db < -2.5
+    assert m.measured_true_peak_dbtp + m.gain_db > 1.0
+    assert 0 < m.limited_hops <= 6 and m.max_reduction_db > 2.5
+    assert true_peak_dbtp(y, SR) <= -1.0
+    env = m._envelope.evaluate(np.array([0.5, 1.0, 3.5]))
+    assert env.tolist() == [1.0, 1.0, 1.0]
+    # the candidates: hops whose neighbourhood peak times the bound passes the level
+    peaks = np.zeros(10)
+    peaks[4] = 0.5
+    seen = []
+
+    def read(lo, hi):
+        seen.append((lo, hi))
+        x = np.zeros((1, hi - lo))
+        x[0, 4 * 100 + 50 - lo] = 0.5
+        return x
+    tp = candidate_true_peaks(peaks, 100, 0, 1000, 0.5 * true_peak_bound() * 0.99, read)
+    assert np.flatnonzero(tp).tolist() == [4]  # hops 3 and 5 read too, see only the tails
+    assert seen == [(300 - 21, 600 + 21)]
+    assert candidate_true_peaks(peaks, 100, 0, 1000, 0.5 * true_peak_bound() * 1.01,
+                                read).max() == 0.0

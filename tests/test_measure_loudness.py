@@ -219,21 +219,22 @@ def test_meter_filters_like_scipy_sosfilt_and_firwin():
 
 
 def test_hop_true_peaks_place_each_peak_in_its_hop():
-    """Per-hop true peaks: the maximum equals the meter's, an impulse lands in its own hop."""
-    from resonator.measure.loudness import HopTruePeaks, true_peak_dbtp
+    """Exact per-hop true peaks: their maximum equals the meter's, an impulse lands in its own
+    hop, a 12 kHz sine sampled at 45 degrees reads its amplitude, any cut gives the same."""
+    from resonator.measure.loudness import TP_REACH, hop_true_peaks, true_peak_dbtp
 
     sr, hop = 48000, 480
     x = np.zeros((2, sr))
     x[1, 5000] = 0.5  # hop 10 (frames 4800..5279)
     t = np.arange(sr) / sr
     x[0, 20000:30000] = 0.3 * np.sin(2 * np.pi * 12000 * t[:10000] + 0.25 * np.pi)  # hops 41-62
-    for block in (333, 16384):
-        tp = HopTruePeaks(hop, 2, 0, sr // hop + 2)
-        for i in range(0, sr, block):
-            tp.update(x[:, i:i + block])
-        assert 20 * np.log10(tp.peak()) == pytest.approx(true_peak_dbtp(x, sr), abs=1e-4)
-        assert tp.peaks[10] >= 0.5 and np.argmax(tp.peaks[:40]) == 10
-        # a 12 kHz sine sampled at 45 degrees: samples 0.3 * 0.707, true peak 0.3
-        assert tp.peaks[45] == pytest.approx(0.3, abs=2e-3)
-        assert tp.peaks[:9].max() < 1e-6 and tp.peaks[12:40].max() < 1e-6  # float32 FFT floor
-        assert tp.peaks[64:].max() < 1e-6
+    hops = np.arange(sr // hop)
+    tp = hop_true_peaks(x, 0, hops, hop, sr)
+    assert 20 * np.log10(tp.max()) == pytest.approx(true_peak_dbtp(x, sr), abs=1e-4)
+    assert tp[10] >= 0.5 and np.argmax(tp[:40]) == 10
+    assert tp[:9].max() == 0 and tp[12:40].max() == 0 and tp[64:].max() == 0
+    assert np.abs(x[0, 20000:30000]).max() < 0.3 * 0.71
+    assert tp[45] == pytest.approx(0.3, abs=2e-3)
+    # from a piece of the signal holding just the hops' reach: the same bits
+    lo, hi = 45 * hop - TP_REACH, 47 * hop + TP_REACH
+    assert hop_true_peaks(x[:, lo:hi], lo, [45, 46], hop, sr).tolist() == tp[45:47].tolist()

@@ -3,11 +3,16 @@
 Two passes over the graph, never holding the session in memory:
 
 1. **Measure.** Render the graph block by block into a BS.1770 meter
-   (:class:`resonator.measure.loudness.LoudnessMeter`, K-weighting only) and into
-   :class:`resonator.measure.loudness.HopTruePeaks`, which keeps the exact 4x-oversampled true
-   peak of every 10 ms hop (a few hundred kB for hours of audio). Both run on a worker thread
+   (:class:`resonator.measure.loudness.LoudnessMeter`, K-weighting only), keep the sample
+   peak of every 10 ms hop (a few hundred kB for hours of audio) and a screened true peak for
+   the report (:class:`~resonator.measure.loudness.ScreenedTruePeak`), on a worker thread
    while the graph renders the next blocks.
-2. **Plan the gain.** A static gain moves the integrated loudness onto the target. Where a hop's
+2. **Exact true peaks where the ceiling is at stake.** A hop's 4x-oversampled true peak is at
+   most the interpolator's gain (about 6.5 dB) above the sample peaks within reach of it, so
+   after the gain is known only the hops that could pass the ceiling are interpolated, exactly
+   (float64, direct form: :func:`candidate_true_peaks`), from the cached blocks or from short
+   window renders of the graph (equal to the full render's samples).
+3. **Plan the gain.** A static gain moves the integrated loudness onto the target. Where a hop's
    true peak times that gain would pass the ceiling (less a 0.2 dB margin for the gain's own
    movement), a gain reduction is planned for that hop. Because the whole future is known, the
    reduction starts *before* the peak: the per-hop gains are slope-limited to 0.6 dB per 10 ms
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import queue
 import threading
 from typing import Callable
@@ -99,6 +105,28 @@ class Mastering:
 
 def _r(x: float):
     return None if x is None or not math.isfinite(x) else round(float(x), 3)
+
+
+def _hop_peaks(peaks: np.ndarray, block: np.ndarray, pos: int, hop: int) -> None:
+    """Raise ``peaks[h]`` to the sample peak of ``block`` (frames from ``pos``) in hop ``h``."""
+    _hop_peaks_kernel(peaks, np.ascontiguousarray(block, dtype=np.float64), pos, hop)
+
+
+@numba.njit(cache=True, nogil=True)
+def _hop_peaks_kernel(peaks, block, pos, hop):  # pragma: no cover - numba
+    channels, n = block.shape
+    j = 0
+    while j < n:
+        h = (pos + j) // hop
+        stop = min(n, (h + 1) * hop - pos)
+        m = peaks[h]
+        for c in range(channels):
+            for i in range(j, stop):
+                v = abs(block[c, i])
+                if v > m:
+                    m = v
+        peaks[h] = m
+        j = stop
 
 
 def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
@@ -201,17 +229,19 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     -------
     Mastering
     """
-    from .measure.loudness import HopTruePeaks, LoudnessMeter
+    from .measure.loudness import LoudnessMeter, ScreenedTruePeak
 
     hop = max(1, int(round(HOP_S * sr)))
     total = int(round(duration_s * sr))
     first = int(round(start_s * sr))
+    peaks = np.zeros((first + total) // hop + 2)
     meter = LoudnessMeter(sr, node.channels, true_peak=False)
-    tps = HopTruePeaks(hop, node.channels, first, (first + total) // hop + 2)
+    screen = ScreenedTruePeak(node.channels)
 
     def consume(pos, block):
         meter.update(block)
-        tps.update(block)
+        screen.update(block)
+        _hop_peaks(peaks, block, pos, hop)
         if cache is not None:
             cache.store(pos, block)
 
@@ -224,9 +254,12 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     else:
         gain_db = target_lufs - measured
     gain = 10 ** (gain_db / 20)
-    tp = tps.peak()
     ceiling = 10 ** ((ceiling_dbtp - TP_MARGIN_DB) / 20)
-    env, limited, deepest = plan_envelope(tps.peaks, gain, ceiling, hop / sr)
+    read = _sample_reader(node, sr=sr, seed=seed, first=first, total=total,
+                          block_frames=block_frames, cache=cache)
+    hop_tp = candidate_true_peaks(peaks, hop, first, first + total, ceiling / gain, read)
+    env, limited, deepest = plan_envelope(hop_tp, gain, ceiling, hop / sr)
+    tp = max(screen.dbtp(), 20 * math.log10(hop_tp.max()) if hop_tp.max() > 0 else -math.inf)
     out_meter = LoudnessMeter(sr, node.channels) if env is not None else None
 
     def post(block: np.ndarray, start: int) -> np.ndarray:
@@ -237,9 +270,71 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
             out_meter.update(y)
         return y
 
-    tp_db = 20 * math.log10(tp) if tp > 0 else float("-inf")
-    return Mastering(gain_db, measured, tp_db, meter.loudness_range(), target_lufs, ceiling_dbtp,
+    return Mastering(gain_db, measured, tp, meter.loudness_range(), target_lufs, ceiling_dbtp,
                      limited, deepest, post, env, out_meter)
+
+
+def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, level: float,
+                         read) -> np.ndarray:
+    """Exact true peaks of the hops that could pass ``level``; 0 for every other hop.
+
+    A hop's interpolated values are at most :func:`~resonator.measure.loudness.true_peak_bound`
+    times the largest sample within reach of it, so only hops whose own or neighbouring sample
+    peak times that bound exceeds ``level`` can pass it; those are interpolated exactly.
+
+    Parameters
+    ----------
+    peaks : np.ndarray [shape=(hops,)]
+        Sample peak of every hop (hops counted from frame 0).
+    hop : int
+        Hop length in frames.
+    first, end : int
+        The measured frames ``[first, end)``.
+    level : float
+        Linear level of interest (the ceiling before the gain).
+    read : callable(lo, hi) -> np.ndarray [shape=(channels, hi - lo)]
+        Samples of frames ``[lo, hi)``.
+
+    Returns
+    -------
+    np.ndarray [shape=(hops,)]
+    """
+    from .measure.loudness import TP_REACH, hop_true_peaks, true_peak_bound
+
+    near = peaks.copy()
+    near[1:] = np.maximum(near[1:], peaks[:-1])
+    near[:-1] = np.maximum(near[:-1], peaks[1:])
+    todo = np.flatnonzero(near * true_peak_bound() > level)
+    out = np.zeros_like(peaks)
+    if todo.size == 0:
+        return out
+    # runs of hops whose sample spans touch, read in pieces of bounded length
+    per = max(1, _RUN_FRAMES // hop)
+    breaks = np.flatnonzero(np.diff(todo) > 1) + 1
+    for run in np.split(todo, breaks):
+        for i in range(0, run.size, per):
+            part = run[i:i + per]
+            lo = max(first, int(part[0]) * hop - TP_REACH)
+            hi = min(end, (int(part[-1]) + 1) * hop + TP_REACH)
+            out[part] = hop_true_peaks(read(lo, hi), lo, part, hop, end)
+    return out
+
+
+def _sample_reader(node: Node, *, sr: int, seed: int, first: int, total: int,
+                   block_frames: int, cache: "RawCache | None"):
+    """``read(lo, hi)``: frames of the measured window, from the cache where it holds them,
+    else rendered again as a window of the graph (equal to the full render's samples)."""
+    def read(lo, hi):
+        if cache is not None and cache.complete and cache.first <= lo and \
+                hi <= cache.first + cache.total:
+            return cache.read(lo, hi)
+        parts = [np.array(b) for _, b in iter_blocks(node, (hi - lo) / sr, sr=sr, seed=seed,
+                                                     start_s=lo / sr, block_frames=block_frames)]
+        x = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+        if x.shape[1] != hi - lo:  # pragma: no cover - rounding of the window
+            raise RuntimeError(f"window render of {hi - lo} frames gave {x.shape[1]}")
+        return x
+    return read
 
 
 class RawCache:
@@ -293,6 +388,30 @@ class RawCache:
     @property
     def complete(self) -> bool:
         return self._written == self.total
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """The stored frames ``[lo, hi)`` (absolute, inside the window) as (channels, n)."""
+        if not self.complete:
+            raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
+        if not self.first <= lo <= hi <= self.first + self.total:
+            raise ValueError(f"frames {lo}..{hi} are outside the cached window")
+        self._f.flush()
+        B, ch = self.block_frames, self.channels
+        out = np.empty((ch, hi - lo))
+        fd = self._f.fileno()
+        pos = lo
+        while pos < hi:
+            bs = max(self.first, (pos // B) * B)  # the stored block holding frame pos
+            be = min(self.first + self.total, (pos // B + 1) * B)
+            n, stop = be - bs, min(hi, be)
+            for c in range(ch):  # blocks are stored channel-major
+                off = ((bs - self.first) * ch + c * n + pos - bs) * 8
+                buf = os.pread(fd, (stop - pos) * 8, off)
+                if len(buf) != (stop - pos) * 8:
+                    raise RuntimeError("RawCache: the temporary file is shorter than expected")
+                out[c, pos - lo:stop - lo] = np.frombuffer(buf, dtype=np.float64)
+            pos = stop
+        return out
 
     def blocks(self):
         """Yield ``(start_frame, block)`` for the window, on the block grid of the render."""

@@ -23,74 +23,12 @@ import numpy as np
 from scipy import ndimage
 
 from ..measure.dynamics import DEFAULT_CLICK_THRESHOLD
-from ..measure.loudness import LoudnessMeter, _true_peak_filter
+from ..measure.loudness import LoudnessMeter
+from ..measure.loudness import ScreenedTruePeak as FastTruePeak
 
 BLOCK = 1 << 16
 _FLOOR = 1e-4
 _EXCLUDE = 3
-
-
-class FastTruePeak:
-    """True peak (4x oversampling, BS.1770 style) evaluated around candidate peaks only.
-
-    Parameters
-    ----------
-    channels : int
-    margin_db : float
-        Local maxima of ``|x|`` within this many dB of the running true peak are
-        interpolated (inter-sample overshoot of content below 0.5 x Nyquist stays under 3 dB).
-    """
-
-    def __init__(self, channels: int, margin_db: float = 4.0):
-        self.h = _true_peak_filter()  # (4, taps)
-        self.taps = self.h.shape[1]
-        self.half = self.taps // 2 + 1
-        self.ch = channels
-        self.margin = 10 ** (-margin_db / 20)
-        self.tail = np.zeros((channels, 0), dtype=np.float32)
-        self.peak = 0.0  # sample peak
-        self.tp = 0.0
-
-    def update(self, x: np.ndarray) -> None:
-        """Add a (channels, n) block."""
-        if x.shape[1]:
-            self.peak = max(self.peak, float(np.max(np.abs(x))))
-        buf = np.concatenate((self.tail, x), axis=1) if self.tail.shape[1] else x
-        n = buf.shape[1]
-        lo, hi = self.half, n - self.half
-        if hi > lo:
-            thr = max(self.tp, self.peak) * self.margin
-            a = np.abs(buf)
-            core = a[:, lo:hi]
-            mask = (core >= thr) & (core >= a[:, lo - 1 : hi - 1]) & (core >= a[:, lo + 1 : hi + 1])
-            ci, ni = np.nonzero(mask)
-            if ci.size:
-                self._evaluate(buf, ci, ni + lo)
-            keep = 2 * self.half
-            self.tail = np.array(buf[:, n - keep :], dtype=np.float32)
-        else:
-            self.tail = np.array(buf, dtype=np.float32)
-
-    def _evaluate(self, buf, ci, ni) -> None:
-        # output (m, p) = sum_k h[p, k] x[m - k] (the meter's polyphase form)
-        d = (self.taps - 1) // 2  # group delay in input samples
-        k = np.arange(self.taps)
-        for s in range(0, ci.size, 4000):
-            c, n = ci[s : s + 4000], ni[s : s + 4000]
-            # outputs (m, p) sit at input time m + p/4 - d: m = n+d-1 .. n+d+1 covers n-1 .. n+1
-            m = n[:, None] + d + np.array([-1, 0, 1])[None, :]
-            idx = m[:, :, None] - k[None, None, :]  # (cand, 3, taps)
-            idx = np.clip(idx, 0, buf.shape[1] - 1)
-            seg = buf[c[:, None, None], idx].astype(np.float64)
-            y = np.einsum("cmk,pk->cmp", seg, self.h)
-            v = float(np.max(np.abs(y)))
-            if v > self.tp:
-                self.tp = v
-
-    def dbtp(self) -> float:
-        """Highest true peak in dBTP (never below the sample peak); -inf for silence."""
-        p = max(self.tp, self.peak)
-        return 20 * math.log10(p) if p > 0 else -math.inf
 
 
 class FastClicks:

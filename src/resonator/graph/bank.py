@@ -179,7 +179,7 @@ class SineBank(Node):
         if self._src_row:
             src = np.empty((len(self._src_row), frames))
             for r, (i, row) in enumerate(self._src_row):
-                src[r] = np.broadcast_to(ctx.pull(self.sources[i], start, frames)[row], (frames,))
+                src[r] = ctx.pull(self.sources[i], start, frames)[row]
         else:
             src = np.empty((0, frames))
         out = np.empty((self.channels, frames))

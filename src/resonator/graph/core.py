@@ -33,6 +33,27 @@ from ..errors import GraphError
 _ids = itertools.count()
 
 
+def hold(values, frames: int) -> np.ndarray:
+    """A read-only block that holds ``values`` (one per channel) for ``frames`` samples.
+
+    The same as ``np.broadcast_to(values[:, None], (channels, frames))`` (stride 0 along
+    time), built without numpy's Python-level broadcasting (about 8x cheaper per call; the
+    graph makes one or more per node and block).
+    """
+    v = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+    out = np.ndarray((v.size, int(frames)), np.float64, v, 0, (8, 0))
+    out.flags.writeable = False
+    return out
+
+
+def full_block(x: np.ndarray, shape: tuple) -> np.ndarray:
+    """A new writable float64 array of ``shape`` holding ``x`` broadcast to it
+    (``np.array(np.broadcast_to(x, shape))`` in one C-level copy)."""
+    out = np.empty(shape)
+    out[...] = x
+    return out
+
+
 class Node:
     """Base class of every signal node.
 
@@ -119,7 +140,7 @@ class Constant(Node):
         return f"Constant({v[0]:g})" if v.size == 1 else f"Constant({list(v)})"
 
     def _process(self, ctx, start, frames):
-        return np.broadcast_to(self.values[:, None], (self.channels, frames))
+        return hold(self.values, frames)
 
     # constants fold under arithmetic so parameters stay cheap
     def __mul__(self, other):
@@ -252,10 +273,10 @@ class Sum(Node):
         first, *rest = self.terms
         x = ctx.pull(first, start, frames)
         if not rest:
-            return np.array(np.broadcast_to(x, (self.channels, frames)))
+            return full_block(x, (self.channels, frames))
         out = np.add(x, ctx.pull(rest[0], start, frames))  # one pass: never zeros-then-add
         if out.shape != (self.channels, frames):
-            out = np.array(np.broadcast_to(out, (self.channels, frames)))
+            out = full_block(out, (self.channels, frames))
         for t in rest[1:]:
             out += ctx.pull(t, start, frames)
         return out
@@ -274,7 +295,7 @@ class Sum(Node):
                 if out is None:
                     out = np.multiply(x, g)
                     if out.shape != shape:
-                        out = np.array(np.broadcast_to(out, shape))
+                        out = full_block(out, shape)
                 elif isinstance(g, float):
                     _mul_add_scalar(out, np.ascontiguousarray(x), g)
                 else:
@@ -282,7 +303,7 @@ class Sum(Node):
                 continue
             y = ctx.pull(t, start, frames)
             if out is None:
-                out = np.array(np.broadcast_to(y, shape), dtype=np.float64)
+                out = full_block(y, shape)
             else:
                 out += y
         return out if out is not None else np.zeros(shape)
@@ -379,7 +400,7 @@ class Product(Node):
         x = ctx.pull(first, start, frames) if not isinstance(first, _Narrow) else \
             first.block(ctx, start, frames)
         if not others:
-            return np.array(np.broadcast_to(x, shape))
+            return full_block(x, shape)
         f = others[0]
         if isinstance(f, _Narrow):
             y = f.block(ctx, start, frames)
@@ -388,7 +409,7 @@ class Product(Node):
             y = c if c is not None else ctx.pull(f, start, frames)
         out = np.multiply(x, y)  # one pass: never copy-then-multiply
         if out.shape != shape:
-            out = np.array(np.broadcast_to(out, shape))
+            out = full_block(out, shape)
         for f in others[1:]:
             if isinstance(f, _Narrow):
                 out *= f.block(ctx, start, frames)

@@ -21,6 +21,8 @@ Before the first breakpoint the curve holds the first value; after the last, the
 """
 from __future__ import annotations
 
+import bisect
+
 import math
 from typing import Iterable, Sequence
 
@@ -28,7 +30,7 @@ import numba
 import numpy as np
 
 from ..errors import GraphError
-from .core import Node, TimeFunction
+from .core import Node, TimeFunction, hold
 
 SHAPES = ("step", "linear", "exp", "db", "cos", "smooth", "curve:C")
 _DB_FLOOR = 1e-6  # -120 dB: where "db" segments treat silence
@@ -400,18 +402,22 @@ class Curve(TimeFunction):
 
     def _constant_over(self, t0: float, t1: float):
         """The value when the curve holds one value over [t0, t1] (one flat segment), else None."""
-        k = int(np.searchsorted(self.t, t0, side="right"))
-        if k != int(np.searchsorted(self.t, t1, side="right")):
+        lists = self.__dict__.get("_lists")
+        if lists is None:  # plain lists: bisect on floats is far cheaper than numpy per call
+            lists = self._lists = (self.t.tolist(), self.v.tolist())
+        tl, vl = lists
+        k = bisect.bisect_right(tl, t0)
+        if k != bisect.bisect_right(tl, t1):
             return None
-        n = len(self.t)
+        n = len(tl)
         if k == 0:
-            return float(self.v[0])
+            return vl[0]
         if k >= n:
-            return float(self.v[-1])
-        v0 = self.v[k - 1]
-        if v0 != self.v[k] or (self.kinds[k] == "db" and v0 < _DB_FLOOR):
+            return vl[-1]
+        v0 = vl[k - 1]
+        if v0 != vl[k] or (self.kinds[k] == "db" and v0 < _DB_FLOOR):
             return None  # (a db segment from silence to silence sits at the floor inside)
-        return float(v0)
+        return v0
 
     def integral(self, t) -> np.ndarray:
         """Exact integral of the curve from time 0 to ``t`` (seconds); value * seconds.
@@ -467,11 +473,11 @@ class Curve(TimeFunction):
             base, a, b = self._base
             x = ctx.pull(base, start, frames)
             if x.strides[-1] == 0:  # the source holds over this block
-                return np.broadcast_to(x[0, 0] * a + b if b != 0.0 else x[0, 0] * a, (1, frames))
+                return hold(x[0, 0] * a + b if b != 0.0 else x[0, 0] * a, frames)
             return x * a + b if b != 0.0 else x * a
         c = self._constant_over(start / ctx.sr, (start + frames - 1) / ctx.sr)
         if c is not None:  # a hold: a read-only broadcast (consumers never write pulled blocks)
-            return np.broadcast_to(np.float64(c), (1, frames))
+            return hold(c, frames)
         out = np.empty((1, frames))
         _curve_block(start, float(ctx.sr), self.t, self.v, self._codes, self._a0, self._r,
                      self._e, out[0])

@@ -49,7 +49,7 @@ import numba
 import numpy as np
 
 from ..errors import GraphError
-from .core import Constant, Node, TimeFunction, as_node, node_bounds
+from .core import Constant, Node, TimeFunction, as_node, full_block, node_bounds
 
 KINDS = ("lowpass", "highpass", "bandpass", "lowshelf", "highshelf", "peak")
 _KIND_CODE = {k: i for i, k in enumerate(KINDS)}
@@ -415,8 +415,7 @@ class Filter(Node):
 
     # ------------------------------------------------------------------ samples
     def _process(self, ctx, start, frames):
-        x = np.array(np.broadcast_to(ctx.pull(self.source, start, frames), (self.channels, frames)),
-                     dtype=np.float64, order="C")
+        x = full_block(ctx.pull(self.source, start, frames), (self.channels, frames))
         if self.static:
             seg = np.zeros(1, dtype=np.int64)
             if self.channels == 2 and self.param_channels == 1:

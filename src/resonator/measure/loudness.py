@@ -151,72 +151,142 @@ def _kweight_sums(x, co, zi, cuts, sums):  # pragma: no cover - numba
     return peak
 
 
-class HopTruePeaks:
-    """Streaming true peak of every hop (for example every 10 ms).
+class ScreenedTruePeak:
+    """True peak (4x oversampling, the meter's interpolator) evaluated around candidate peaks
+    only: the fast streaming estimate for reports.
 
-    The 4x-oversampled interpolator of :class:`LoudnessMeter` (same filter, same float32 FFT
-    arithmetic); each interpolated point counts in the hop of its time, and a hop's value is
-    never below its own sample peak. Like the meter, only points whose whole filter span lies
-    inside the audio are used. Feeding the same blocks gives the same values.
+    Only the points next to local maxima of ``|x|`` within ``margin_db`` of the running true
+    peak are interpolated (in float64, direct form). The inter-sample overshoot of content
+    below half the Nyquist frequency stays under 3 dB, so for such content the result equals
+    the full meter's; content near Nyquist can hide a higher peak between low samples (use
+    :class:`LoudnessMeter` or :func:`hop_true_peaks` where a bound is needed).
 
     Parameters
     ----------
-    hop : int > 0
-        Hop length in frames.
-    channels : int >= 1
-    first : int >= 0
-        Frame index of the first sample that will be given (hops count from frame 0).
-    total_hops : int
-        Length of :attr:`peaks`.
-
-    Attributes
-    ----------
-    peaks : np.ndarray [shape=(total_hops,)]
-        Linear true peak of every hop seen so far (all channels).
+    channels : int
+    margin_db : float
+        Local maxima of ``|x|`` within this many dB of the running true peak are
+        interpolated (inter-sample overshoot of content below 0.5 x Nyquist stays under 3 dB).
     """
 
-    def __init__(self, hop: int, channels: int, first: int, total_hops: int):
-        self.hop = int(hop)
-        self.first = int(first)
-        self.peaks = np.zeros(int(total_hops))
-        self._hist = np.zeros((int(channels), 0))
-        self._pos = self.first  # frame of the next sample
-        self._spec: dict[int, np.ndarray] = {}
+    def __init__(self, channels: int, margin_db: float = 4.0):
+        self.h = _true_peak_filter()  # (4, taps)
+        self.taps = self.h.shape[1]
+        self.half = self.taps // 2 + 1
+        self.ch = channels
+        self.margin = 10 ** (-margin_db / 20)
+        self.tail = np.zeros((channels, 0), dtype=np.float32)
+        self.peak = 0.0  # sample peak
+        self.tp = 0.0
 
-    def update(self, block) -> None:
-        """Add the next block [shape=(channels, n)] of samples."""
-        x = np.asarray(block, dtype=np.float64)
-        n = x.shape[1]
-        if n == 0:
-            return
-        _segment_max(self.peaks, np.max(np.abs(x), axis=0), self._pos, self.hop)
-        T = _TP_H.shape[1]
-        xx = np.concatenate((self._hist, x), axis=1)
-        self._pos += n
-        self._hist = xx[:, -(T - 1):].copy()
-        if xx.shape[1] < T:
-            return
-        y = _interpolate(xx, self._spec)  # (channels, 4, len(xx) - T + 1)
-        z = np.max(np.abs(y), axis=(0, 1))
-        # output i interpolates the times m - D + p / 4, m = frame of its newest sample
-        m0 = self._pos - xx.shape[1] + T - 1
-        _segment_max(self.peaks, z, m0 - (T - 1) // 2, self.hop)
+    def update(self, x: np.ndarray) -> None:
+        """Add a (channels, n) block."""
+        if x.shape[1]:
+            self.peak = max(self.peak, float(np.max(np.abs(x))))
+        buf = np.concatenate((self.tail, x), axis=1) if self.tail.shape[1] else x
+        n = buf.shape[1]
+        lo, hi = self.half, n - self.half
+        if hi > lo:
+            thr = max(self.tp, self.peak) * self.margin
+            a = np.abs(buf)
+            core = a[:, lo:hi]
+            mask = (core >= thr) & (core >= a[:, lo - 1 : hi - 1]) & (core >= a[:, lo + 1 : hi + 1])
+            ci, ni = np.nonzero(mask)
+            if ci.size:
+                self._evaluate(buf, ci, ni + lo)
+            keep = 2 * self.half
+            self.tail = np.array(buf[:, n - keep :], dtype=np.float32)
+        else:
+            self.tail = np.array(buf, dtype=np.float32)
 
-    def peak(self) -> float:
-        """Highest true peak so far (linear)."""
-        return float(self.peaks.max(initial=0.0))
+    def _evaluate(self, buf, ci, ni) -> None:
+        # output (m, p) = sum_k h[p, k] x[m - k] (the meter's polyphase form)
+        d = (self.taps - 1) // 2  # group delay in input samples
+        k = np.arange(self.taps)
+        for s in range(0, ci.size, 4000):
+            c, n = ci[s : s + 4000], ni[s : s + 4000]
+            # outputs (m, p) sit at input time m + p/4 - d: m = n+d-1 .. n+d+1 covers n-1 .. n+1
+            m = n[:, None] + d + np.array([-1, 0, 1])[None, :]
+            idx = m[:, :, None] - k[None, None, :]  # (cand, 3, taps)
+            idx = np.clip(idx, 0, buf.shape[1] - 1)
+            seg = buf[c[:, None, None], idx].astype(np.float64)
+            y = np.einsum("cmk,pk->cmp", seg, self.h)
+            v = float(np.max(np.abs(y)))
+            if v > self.tp:
+                self.tp = v
+
+    def dbtp(self) -> float:
+        """Highest true peak in dBTP (never below the sample peak); -inf for silence."""
+        p = max(self.tp, self.peak)
+        return 20 * math.log10(p) if p > 0 else -math.inf
 
 
-def _segment_max(peaks: np.ndarray, v: np.ndarray, pos: int, hop: int) -> None:
-    """Raise ``peaks[(pos + i) // hop]`` to ``v[i]`` for every i."""
-    if v.size == 0:
-        return
-    h0 = pos // hop
-    cuts = np.arange((h0 + 1) * hop - pos, v.size, hop)
-    starts = np.concatenate(([0], cuts))
-    m = np.maximum.reduceat(v, starts)
-    idx = h0 + np.arange(m.size)
-    peaks[idx] = np.maximum(peaks[idx], m)
+def true_peak_bound() -> float:
+    """Largest gain of the true-peak interpolator: ``max_p sum_k |h[p, k]|`` (about 2.1,
+    6.5 dB). No interpolated value exceeds this times the largest absolute sample within
+    :data:`TP_REACH` frames of its time."""
+    return float(np.max(np.sum(np.abs(_TP_H), axis=1)))
+
+
+def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int) -> np.ndarray:
+    """Exact true peak (linear, float64 direct form) of each given hop of a signal.
+
+    The interpolated points of hop ``h`` are those of :class:`LoudnessMeter`'s interpolator at
+    times ``[h * hop, (h + 1) * hop)`` whose whole filter span lies inside ``[0, total)``; the
+    result is also never below the hop's sample peak. It depends only on the samples, not on
+    how they were cut.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(channels, n)]
+        Samples of frames ``[x_first, x_first + n)``, covering every hop's frames widened by
+        :data:`TP_REACH` on both sides (clipped to ``[0, total)``).
+    x_first : int >= 0
+    hops : array-like of int [shape=(m,)]
+        Hop indices.
+    hop : int > 0
+        Hop length in frames.
+    total : int
+        Length of the whole signal in frames.
+
+    Returns
+    -------
+    np.ndarray [shape=(m,)]
+    """
+    out = np.zeros(len(hops))
+    _hop_tp_kernel(np.ascontiguousarray(x, dtype=np.float64), _TP_H, int(x_first),
+                   np.asarray(hops, dtype=np.int64), int(hop), int(total), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _hop_tp_kernel(x, h, x_first, hops, hop, total, out):  # pragma: no cover - numba
+    P, T = h.shape
+    D = (T - 1) // 2  # group delay in input samples
+    C = x.shape[0]
+    for i in range(hops.shape[0]):
+        a = hops[i] * hop
+        b = min(a + hop, total)
+        best = 0.0
+        for c in range(C):
+            for f in range(a, b):
+                v = abs(x[c, f - x_first])
+                if v > best:
+                    best = v
+            for m in range(max(a + D, T - 1), min(b + D, total)):
+                base = m - x_first
+                y0 = 0.0
+                y1 = 0.0
+                y2 = 0.0
+                y3 = 0.0
+                for k in range(T):
+                    v = x[c, base - k]
+                    y0 += h[0, k] * v
+                    y1 += h[1, k] * v
+                    y2 += h[2, k] * v
+                    y3 += h[3, k] * v
+                best = max(best, abs(y0), abs(y1), abs(y2), abs(y3))
+        out[i] = best
 
 
 def _interpolate(xx: np.ndarray, spec_cache: dict) -> np.ndarray:
@@ -242,6 +312,7 @@ def _lufs(power: np.ndarray | float):
 
 
 _TP_H = _true_peak_filter()
+TP_REACH = (_TP_H.shape[1] - 1) // 2 + 1  # frames either side of a hop its true peak reads
 
 
 class LoudnessMeter:
