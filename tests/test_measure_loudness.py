@@ -206,8 +206,8 @@ def test_meter_filters_like_scipy_sosfilt_and_firwin():
     assert _true_peak_filter().shape == (4, 41)
     rng = np.random.default_rng(3)
     sr = 44100
-    x = rng.standard_normal((2, 3 * sr)) * 0.1
-    meter = LoudnessMeter(sr, 2, true_peak=False)
+    x = rng.standard_normal((3, 3 * sr)) * 0.1  # a channel pair and a single channel
+    meter = LoudnessMeter(sr, 3, true_peak=False)
     for i in range(0, x.shape[1], 7777):
         meter.update(x[:, i:i + 7777])
     y = signal.sosfilt(k_weighting_sos(sr), x, axis=-1)

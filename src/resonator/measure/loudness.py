@@ -127,7 +127,41 @@ def _kweight_sums(x, co, zi, cuts, sums):  # pragma: no cover - numba
     b00, b01, b02, a01, a02 = co[0], co[1], co[2], co[3], co[4]
     b10, b11, b12, a11, a12 = co[5], co[6], co[7], co[8], co[9]
     peak = 0.0
-    for c in range(C):
+    c = 0
+    while c < C:
+        if c + 1 < C:  # two channels at once: two independent recursions keep the core busy
+            p0, p1, p2, p3 = zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3]
+            q0, q1, q2, q3 = zi[c + 1, 0], zi[c + 1, 1], zi[c + 1, 2], zi[c + 1, 3]
+            i = 0
+            for s in range(cuts.shape[0]):
+                acc_p = 0.0
+                acc_q = 0.0
+                stop = cuts[s]
+                while i < stop:
+                    u = x[c, i]
+                    v = x[c + 1, i]
+                    peak = max(peak, abs(u), abs(v))
+                    y = b00 * u + p0
+                    p0 = b01 * u - a01 * y + p1
+                    p1 = b02 * u - a02 * y
+                    w = b10 * y + p2
+                    p2 = b11 * y - a11 * w + p3
+                    p3 = b12 * y - a12 * w
+                    acc_p += w * w
+                    y = b00 * v + q0
+                    q0 = b01 * v - a01 * y + q1
+                    q1 = b02 * v - a02 * y
+                    w = b10 * y + q2
+                    q2 = b11 * y - a11 * w + q3
+                    q3 = b12 * y - a12 * w
+                    acc_q += w * w
+                    i += 1
+                sums[c, s] = acc_p
+                sums[c + 1, s] = acc_q
+            zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3] = p0, p1, p2, p3
+            zi[c + 1, 0], zi[c + 1, 1], zi[c + 1, 2], zi[c + 1, 3] = q0, q1, q2, q3
+            c += 2
+            continue
         z0, z1, z2, z3 = zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3]
         i = 0
         for s in range(cuts.shape[0]):
@@ -148,6 +182,7 @@ def _kweight_sums(x, co, zi, cuts, sums):  # pragma: no cover - numba
                 i += 1
             sums[c, s] = acc
         zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3] = z0, z1, z2, z3
+        c += 1
     return peak
 
 
@@ -181,44 +216,47 @@ class ScreenedTruePeak:
 
     def update(self, x: np.ndarray) -> None:
         """Add a (channels, n) block."""
+        x = np.asarray(x, dtype=np.float64)
         if x.shape[1]:
             self.peak = max(self.peak, float(np.max(np.abs(x))))
         buf = np.concatenate((self.tail, x), axis=1) if self.tail.shape[1] else x
         n = buf.shape[1]
-        lo, hi = self.half, n - self.half
-        if hi > lo:
+        if n - self.half > self.half:
             thr = max(self.tp, self.peak) * self.margin
-            a = np.abs(buf)
-            core = a[:, lo:hi]
-            mask = (core >= thr) & (core >= a[:, lo - 1 : hi - 1]) & (core >= a[:, lo + 1 : hi + 1])
-            ci, ni = np.nonzero(mask)
-            if ci.size:
-                self._evaluate(buf, ci, ni + lo)
-            keep = 2 * self.half
-            self.tail = np.array(buf[:, n - keep :], dtype=np.float32)
+            self.tp = _screened_tp_kernel(np.ascontiguousarray(buf), self.h, self.half, thr,
+                                          self.tp)
+            self.tail = np.array(buf[:, n - 2 * self.half:])
         else:
-            self.tail = np.array(buf, dtype=np.float32)
-
-    def _evaluate(self, buf, ci, ni) -> None:
-        # output (m, p) = sum_k h[p, k] x[m - k] (the meter's polyphase form)
-        d = (self.taps - 1) // 2  # group delay in input samples
-        k = np.arange(self.taps)
-        for s in range(0, ci.size, 4000):
-            c, n = ci[s : s + 4000], ni[s : s + 4000]
-            # outputs (m, p) sit at input time m + p/4 - d: m = n+d-1 .. n+d+1 covers n-1 .. n+1
-            m = n[:, None] + d + np.array([-1, 0, 1])[None, :]
-            idx = m[:, :, None] - k[None, None, :]  # (cand, 3, taps)
-            idx = np.clip(idx, 0, buf.shape[1] - 1)
-            seg = buf[c[:, None, None], idx].astype(np.float64)
-            y = np.einsum("cmk,pk->cmp", seg, self.h)
-            v = float(np.max(np.abs(y)))
-            if v > self.tp:
-                self.tp = v
+            self.tail = np.array(buf)
 
     def dbtp(self) -> float:
         """Highest true peak in dBTP (never below the sample peak); -inf for silence."""
         p = max(self.tp, self.peak)
         return 20 * math.log10(p) if p > 0 else -math.inf
+
+
+@numba.njit(cache=True, nogil=True)
+def _screened_tp_kernel(buf, h, half, thr, tp):  # pragma: no cover - numba
+    """Interpolate around every local maximum of |buf| at or above ``thr`` (samples
+    ``half .. n - half``); return the running true peak ``tp`` raised by what was found.
+    Outputs (m, p) sit at input time m + p/4 - d: m = i+d-1 .. i+d+1 covers i-1 .. i+1."""
+    P, T = h.shape
+    d = (T - 1) // 2
+    C, n = buf.shape
+    for c in range(C):
+        for i in range(half, n - half):
+            a = abs(buf[c, i])
+            if a < thr or a < abs(buf[c, i - 1]) or a < abs(buf[c, i + 1]):
+                continue
+            for m in range(i + d - 1, i + d + 2):
+                for p in range(P):
+                    y = 0.0
+                    for k in range(T):
+                        j = min(max(m - k, 0), n - 1)
+                        y += h[p, k] * buf[c, j]
+                    if abs(y) > tp:
+                        tp = abs(y)
+    return tp
 
 
 def true_peak_bound() -> float:
