@@ -135,3 +135,36 @@ def test_limiter_plans_from_exact_hop_true_peaks_not_a_global_margin(tmp_path):
     assert seen == [(300 - 21, 600 + 21)]
     assert candidate_true_peaks(peaks, 100, 0, 1000, 0.5 * true_peak_bound() * 1.01,
                                 read).max() == 0.0
+
+
+def test_parallel_measuring_pass_equals_the_serial_one(tmp_path):
+    """With a twin graph the two halves are measured on two threads: the same loudness (to
+    float rounding), the same cached samples, the same plan."""
+    from resonator.graph import LowPass
+    from resonator.mastering import RawCache, _split_frame
+    from resonator.render import iter_blocks
+
+    sr, B, dur = 8000, 1024, 12.0
+
+    def build():
+        sweep = Curve([(0, 300.0), (12, 2000.0, "exp")])
+        beat = Curve([(0, 10.0), (12, 4.0, "exp")])
+        return 0.3 * Channels([Sine(200 + 0.5 * beat), Sine(200 - 0.5 * beat)]) + \
+            LowPass(Noise("pink", channels=2, amplitude=0.3, name="bed"), sweep)
+
+    split = _split_frame(0, int(dur * sr), sr, 80, B)
+    assert split == 2 * 25600  # lcm(1024, 800, 80) = 25600 frames
+    total = int(dur * sr)
+    serial = master(build(), dur, sr=sr, block_frames=B, target_lufs=-6.0)
+    with RawCache(tmp_path / ".p.raw", 2, 0, total, B) as cache:
+        par = master(build(), dur, sr=sr, block_frames=B, target_lufs=-6.0, cache=cache,
+                     twin=build())
+        got = np.concatenate([b for _, b in cache.blocks()], axis=1)
+    ref = np.concatenate([b for _, b in iter_blocks(build(), dur, sr=sr, block_frames=B)], axis=1)
+    assert np.array_equal(got, ref)
+    assert par.measured_lufs == pytest.approx(serial.measured_lufs, abs=1e-9)
+    assert par.measured_range_lu == pytest.approx(serial.measured_range_lu, abs=1e-9)
+    assert par.measured_true_peak_dbtp == serial.measured_true_peak_dbtp
+    assert (par.limited_hops, par.max_reduction_db) == (serial.limited_hops,
+                                                        serial.max_reduction_db)
+    assert par.limited_hops > 0  # the plan was exercised on both sides of the split

@@ -170,6 +170,44 @@ def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
         raise failed[0]
 
 
+def _split_frame(first: int, total: int, sr: int, hop: int, block_frames: int) -> int | None:
+    """Frame where a parallel measuring pass splits the window, or None when it cannot.
+
+    The split sits on the block grid, on a 100 ms loudness sub-block edge and on a hop edge,
+    so both halves' measurements join exactly; the window must start at frame 0 and hold at
+    least two such units.
+    """
+    if first != 0 or sr % 10:
+        return None
+    unit = math.lcm(int(block_frames), sr // 10, int(hop))
+    k = int(round(total / 2 / unit))
+    split = k * unit
+    if k < 1 or split >= total or split < 4 * (sr // 10):
+        return None
+    return split
+
+
+def _parallel(jobs) -> None:
+    """Run the callables on threads at once; raise the first error (after all have ended)."""
+    errors: list[BaseException] = []
+
+    def wrap(job):
+        try:
+            job()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wrap, args=(j,), name="resonator-lane", daemon=True)
+               for j in jobs[1:]]
+    for t in threads:
+        t.start()
+    wrap(jobs[0])
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
 def plan_envelope(hop_peaks: np.ndarray, gain: float, ceiling: float, hop_s: float) -> tuple[Curve | None, int, float]:
     """Gain-reduction curve keeping ``hop_peaks * gain * envelope`` under ``ceiling``.
 
@@ -205,7 +243,7 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
            target_lufs: float = -20.0, ceiling_dbtp: float = -1.0,
            block_frames: int = DEFAULT_BLOCK,
            progress: Callable[[int, int], None] | None = None,
-           cache: "RawCache | None" = None) -> Mastering:
+           cache: "RawCache | None" = None, twin: Node | None = None) -> Mastering:
     """Measure a graph (pass 1) and plan the output gain and peak control.
 
     Parameters
@@ -224,6 +262,13 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         Also store the measured blocks (float64, exactly as rendered) of the cache's window, so
         the render pass can replay them (:meth:`RawCache.blocks`) instead of rendering the graph
         a second time.
+    twin : Node, optional
+        An independent copy of ``node`` (the same graph built a second time). When given and
+        the window is long enough (at least two split units of about 26 s at 48 kHz, and it
+        starts at frame 0), the second half is rendered and measured on another thread at the
+        same time: see :func:`_split_frame`. The samples are the same; the loudness differs
+        from a serial pass by float rounding only (the K-weighting filters of the second half
+        start from 0.4 s of warm-up instead of the first half's state).
 
     Returns
     -------
@@ -235,19 +280,51 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     total = int(round(duration_s * sr))
     first = int(round(start_s * sr))
     peaks = np.zeros((first + total) // hop + 2)
-    meter = LoudnessMeter(sr, node.channels, true_peak=False)
-    screen = ScreenedTruePeak(node.channels)
+    split = _split_frame(first, total, sr, hop, block_frames) if twin is not None else None
+    lanes = []  # (node, first frame rendered, frames, first frame kept)
+    if split is None:
+        lanes.append((node, first, total, first))
+    else:
+        warm = 4 * (sr // 10)  # 0.4 s of K-weighting warm-up before the second half
+        lanes.append((node, first, split - first, first))
+        lanes.append((twin, split - warm, first + total - split + warm, split))
+    meters, screens = [], []
+    done = [0] * len(lanes)
+    lock = threading.Lock()
 
-    def consume(pos, block):
-        meter.update(block)
-        screen.update(block)
-        _hop_peaks(peaks, block, pos, hop)
-        if cache is not None:
-            cache.store(pos, block)
+    def run(i):
+        lane_node, lane_first, frames, keep = lanes[i]
+        meter = LoudnessMeter(sr, node.channels, true_peak=False)
+        screen = ScreenedTruePeak(node.channels)
+        meters.append((i, meter))
+        screens.append(screen)
 
-    blocks = iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
-                         block_frames=block_frames)
-    _pipeline(blocks, consume, progress, total)
+        def consume(pos, block):
+            meter.update(block)
+            screen.update(block)
+            if pos >= keep:
+                _hop_peaks(peaks, block, pos, hop)
+                if cache is not None:
+                    cache.store(pos, block)
+
+        def lane_progress(d, _total):
+            if progress is not None:
+                with lock:
+                    done[i] = d
+                    progress(min(sum(done), total), total)
+
+        blocks = iter_blocks(lane_node, frames / sr, sr=sr, seed=seed, start_s=lane_first / sr,
+                             block_frames=block_frames)
+        _pipeline(blocks, consume, lane_progress, frames)
+
+    if len(lanes) == 1:
+        run(0)
+    else:
+        _parallel([lambda: run(0), lambda: run(1)])
+    meters.sort(key=lambda im: im[0])
+    meter = meters[0][1]
+    if len(meters) > 1:
+        meter.absorb(meters[1][1], skip_subblocks=4)
     measured = meter.integrated()
     if not math.isfinite(measured):  # silence: nothing to normalise
         gain_db = 0.0
@@ -259,7 +336,8 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
                           block_frames=block_frames, cache=cache)
     hop_tp = candidate_true_peaks(peaks, hop, first, first + total, ceiling / gain, read)
     env, limited, deepest = plan_envelope(hop_tp, gain, ceiling, hop / sr)
-    tp = max(screen.dbtp(), 20 * math.log10(hop_tp.max()) if hop_tp.max() > 0 else -math.inf)
+    tp = max([sc.dbtp() for sc in screens] +
+             [20 * math.log10(hop_tp.max()) if hop_tp.max() > 0 else -math.inf])
     out_meter = LoudnessMeter(sr, node.channels) if env is not None else None
 
     def post(block: np.ndarray, start: int) -> np.ndarray:
@@ -367,23 +445,36 @@ class RawCache:
         self.total = int(total)
         self.block_frames = int(block_frames)
         self._written = 0
+        self._stored: set[int] = set()
+        self._lock = threading.Lock()
         self._f = open(self.path, "w+b")
 
     def store(self, pos: int, block: np.ndarray) -> None:
-        """Keep the part of ``block`` (frames [pos, pos + n)) inside the window, in order."""
-        lo = max(self.first + self._written - pos, 0)
+        """Keep the part of ``block`` (frames [pos, pos + n)) inside the window.
+
+        Blocks lie on the render's block grid; they may arrive in any order (two threads
+        measuring two halves store at once), each exactly once.
+        """
+        lo = max(self.first - pos, 0)
         hi = min(self.first + self.total - pos, block.shape[1])
         if hi <= lo:
             return
-        if pos + lo != self.first + self._written:
-            raise RuntimeError("RawCache: blocks must arrive in order without gaps")
-        if (pos + hi) % self.block_frames and pos + hi != self.first + self.total:
+        a, b = pos + lo, pos + hi
+        B = self.block_frames
+        if (a != self.first and a % B) or (b != self.first + self.total and b % B) or \
+                (b - a > B):
             raise RuntimeError("RawCache: blocks must lie on the render's block grid")
         # channel-major pieces: the pieces stored are exactly the window's blocks (the same
         # grid), so they are read back with the same lengths and no transposition
         part = np.ascontiguousarray(block[:, lo:hi], dtype=np.float64)
-        self._f.write(memoryview(part).cast("B"))
-        self._written += hi - lo
+        with self._lock:
+            if a in self._stored:
+                raise RuntimeError(f"RawCache: frames from {a} stored twice")
+            self._stored.add(a)
+        os.pwrite(self._f.fileno(), memoryview(part).cast("B"),
+                  (a - self.first) * self.channels * 8)
+        with self._lock:
+            self._written += b - a
 
     @property
     def complete(self) -> bool:

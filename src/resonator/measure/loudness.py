@@ -459,6 +459,30 @@ class LoudnessMeter:
             self._next_edge = int(self._edge(self._k))
         self._pos = end
 
+    def absorb(self, other: "LoudnessMeter", skip_subblocks: int = 0) -> None:
+        """Continue this meter with another one's measurements (parallel measuring).
+
+        ``other`` measured the audio that follows this meter's, starting ``skip_subblocks``
+        100 ms sub-blocks earlier (a warm-up for its filters, dropped here). This meter must end
+        on a sub-block edge and ``other`` must have started on one.
+        """
+        if self._acc.any() or self._pos != int(self._edge(self._k - 1)):
+            raise MeasureError("absorb: this meter does not end on a 100 ms edge",
+                               "LoudnessMeter.absorb")
+        n = other._nsub - skip_subblocks
+        if n < 0:
+            raise MeasureError("absorb: the other meter is shorter than its warm-up",
+                               "LoudnessMeter.absorb")
+        self._append(other._sub[skip_subblocks:other._nsub].copy(),
+                     other._sub_len[skip_subblocks:other._nsub].copy())
+        self._k += n
+        warm = int(other._edge(skip_subblocks))
+        self._pos += other._pos - warm
+        self._next_edge = int(self._edge(self._k))
+        self._acc = other._acc.copy()
+        self._zi = other._zi.copy()
+        self._peak = max(self._peak, other._peak)
+
     def _append(self, sums: np.ndarray, lengths: np.ndarray) -> None:
         m = sums.shape[0]
         if self._nsub + m > self._sub.shape[0]:

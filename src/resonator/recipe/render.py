@@ -206,7 +206,7 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                 total_frames = int(round(session.duration_s * session.sr))
                 cb = prog.stage("measuring", total_frames) if prog else None
                 kw = {}
-                if single_pass and start_s == 0 and _accepts_cache(master):
+                if single_pass and start_s == 0 and _accepts(master, "cache"):
                     from ..mastering import RawCache
 
                     out.parent.mkdir(parents=True, exist_ok=True)
@@ -214,6 +214,10 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                                      session.node.channels, 0,
                                      int(round(dur_s * session.sr)), block)
                     kw["cache"] = cache
+                if _accepts(master, "twin"):
+                    # the same graph built again: the measuring pass renders the second half
+                    # of the session on another thread
+                    kw["twin"] = build_session(recipe, sr=sr, seed=seed).node
                 m = master(session.node, session.duration_s, sr=session.sr, seed=session.seed,
                            target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
                            block_frames=block, progress=cb, **kw)
@@ -230,11 +234,11 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
             cache.close()
 
 
-def _accepts_cache(master) -> bool:
+def _accepts(master, name: str) -> bool:
     import inspect
 
     try:
-        return "cache" in inspect.signature(master).parameters
+        return name in inspect.signature(master).parameters
     except (TypeError, ValueError):
         return False
 
