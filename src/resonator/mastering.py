@@ -38,7 +38,7 @@ import numpy as np
 
 from .graph.core import Node
 from .graph.curves import Curve
-from .render import DEFAULT_BLOCK, iter_blocks
+from .render import DEFAULT_BLOCK, iter_blocks, on_threads
 
 HOP_S = 0.01
 SLOPE_DB_PER_HOP = 0.6  # cosine segments peak at pi/2 x average: 0.094 dB per millisecond
@@ -187,27 +187,6 @@ def _split_frame(first: int, total: int, sr: int, hop: int, block_frames: int) -
     return split
 
 
-def _parallel(jobs) -> None:
-    """Run the callables on threads at once; raise the first error (after all have ended)."""
-    errors: list[BaseException] = []
-
-    def wrap(job):
-        try:
-            job()
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=wrap, args=(j,), name="resonator-lane", daemon=True)
-               for j in jobs[1:]]
-    for t in threads:
-        t.start()
-    wrap(jobs[0])
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-
-
 def plan_envelope(hop_peaks: np.ndarray, gain: float, ceiling: float, hop_s: float) -> tuple[Curve | None, int, float]:
     """Gain-reduction curve keeping ``hop_peaks * gain * envelope`` under ``ceiling``.
 
@@ -320,7 +299,7 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     if len(lanes) == 1:
         run(0)
     else:
-        _parallel([lambda: run(0), lambda: run(1)])
+        on_threads([lambda: run(0), lambda: run(1)])
     meters.sort(key=lambda im: im[0])
     meter = meters[0][1]
     if len(meters) > 1:
@@ -504,23 +483,40 @@ class RawCache:
             pos = stop
         return out
 
-    def blocks(self):
-        """Yield ``(start_frame, block)`` for the window, on the block grid of the render."""
+    def blocks(self, lo: int | None = None, hi: int | None = None):
+        """Yield ``(start_frame, block)`` for the window (or its frames ``[lo, hi)``, both on
+        the block grid or the window's ends), on the block grid of the render."""
         if not self.complete:
             raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
-        f = self._f
-        f.flush()
-        f.seek(0)
         B, ch = self.block_frames, self.channels
-        pos, end = self.first, self.first + self.total
+        pos = self.first if lo is None else int(lo)
+        end = self.first + self.total if hi is None else int(hi)
+        for edge in (pos, end):
+            if edge not in (self.first, self.first + self.total) and edge % B:
+                raise ValueError(f"frame {edge} is not on the block grid of the cache")
+        self._f.flush()
+        fd = self._f.fileno()
         while pos < end:
             n = min((pos // B + 1) * B, end) - pos
             block = np.empty((ch, n))
-            got = f.readinto(memoryview(block).cast("B"))
+            got = os.preadv(fd, [memoryview(block).cast("B")], (pos - self.first) * ch * 8)
             if got != block.nbytes:
                 raise RuntimeError("RawCache: the temporary file is shorter than expected")
             yield pos, block
             pos += n
+
+    def split(self, lanes: int = 2) -> list:
+        """The window's blocks as ``lanes`` iterators over consecutive stretches (cut on the
+        block grid), for :func:`resonator.render.render_file` to process at once."""
+        B = self.block_frames
+        a, b = self.first, self.first + self.total
+        cuts = [a]
+        for i in range(1, lanes):
+            c = int(round((a + (b - a) * i / lanes) / B)) * B
+            if cuts[-1] < c < b:
+                cuts.append(c)
+        cuts.append(b)
+        return [self.blocks(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
 
     def close(self) -> None:
         """Close and delete the file (safe to call twice)."""

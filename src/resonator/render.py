@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -270,11 +272,13 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
         Extra fields for the sidecar (recipe path and hash, ...).
     post : callable(block, start_frame) -> block, optional
         A final per-block stage (gain, limiter) applied before quantisation.
-    blocks : iterable of (start_frame, block), optional
+    blocks : iterable of (start_frame, block), or a list of such iterables, optional
         The window's blocks already rendered (for example replayed from disk by
         :class:`resonator.mastering.RawCache`) instead of rendering ``node`` again; they must be
         what :func:`iter_blocks` yields for this window. ``node`` still names the graph in the
-        sidecar.
+        sidecar. A list holds consecutive stretches of the window, processed at the same time
+        on threads when the file is a WAV (``post`` must then depend only on each block and its
+        position); the bytes are the same as one stretch after the other.
 
     Returns
     -------
@@ -296,13 +300,16 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     if blocks is None:
         blocks = iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
                              block_frames=block_frames)
-    blocks = iter(blocks)
-    first_block = next(blocks)  # validates and renders one block before a file exists
+    lanes = [iter(b) for b in blocks] if isinstance(blocks, list) else [iter(blocks)]
+    first_block = next(lanes[0])  # validates and renders one block before a file exists
+    lanes[0] = _chain(first_block, lanes[0])
+    if len(lanes) > 1 and container not in ("WAV", "RF64"):
+        lanes = [itertools.chain(*lanes)]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    peak = 0.0
-    clipped = 0
-    done = 0
+    first = _frames(start_s, sr, "start time")
+    stats = [[0.0, 0, 0] for _ in lanes]  # peak, clipped, frames done per lane
+    lock = threading.Lock()
     try:
         if container in ("WAV", "RF64"):
             writer = WavWriter(tmp, sr, node.channels, bits, total, rf64=container == "RF64")
@@ -310,16 +317,23 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
             writer = sf.SoundFile(tmp, "w", samplerate=sr, channels=node.channels,
                                   subtype=subtype, format=container)
         with writer as f:
-            for pos, block in _chain(first_block, blocks):
-                if post is not None:
-                    block = post(block, pos)
-                peak = max(peak, float(np.max(np.abs(block))))
-                data, c = quantize(block, pos, bits, seed, shift24=container == "FLAC")
-                clipped += c
-                f.write(data)
-                done += block.shape[1]
-                if progress:
-                    progress(done, total)
+            def run(i):
+                st = stats[i]
+                for pos, block in lanes[i]:
+                    if post is not None:
+                        block = post(block, pos)
+                    st[0] = max(st[0], float(np.max(np.abs(block))))
+                    data, c = quantize(block, pos, bits, seed, shift24=container == "FLAC")
+                    st[1] += c
+                    if len(lanes) > 1:
+                        f.write_at(pos - first, data)
+                    else:
+                        f.write(data)
+                    st[2] += block.shape[1]
+                    if progress:
+                        with lock:
+                            progress(sum(x[2] for x in stats), total)
+            on_threads([lambda i=i: run(i) for i in range(len(lanes))])
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -327,6 +341,8 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
         except FileNotFoundError:
             pass
         raise
+    peak = max(x[0] for x in stats)
+    clipped = sum(x[1] for x in stats)
     seconds = time.perf_counter() - t0
     peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
     result = RenderResult(path, side, total, sr, node.channels, peak_db, clipped, seconds)
@@ -353,6 +369,30 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
         stmp.write_text(json.dumps(info, indent=2, default=str) + "\n")
         os.replace(stmp, side)
     return result
+
+
+def on_threads(jobs) -> None:
+    """Run the callables at once (the first on this thread); raise the first error after all
+    have ended. One job runs directly."""
+    if len(jobs) == 1:
+        jobs[0]()
+        return
+    errors: list[BaseException] = []
+
+    def wrap(job):
+        try:
+            job()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wrap, args=(j,), daemon=True) for j in jobs[1:]]
+    for t in threads:
+        t.start()
+    wrap(jobs[0])
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def _chain(first, rest):

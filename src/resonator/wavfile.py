@@ -8,7 +8,9 @@ libsndfile, ffmpeg and SoX.
 """
 from __future__ import annotations
 
+import os
 import struct
+import threading
 
 import numpy as np
 
@@ -77,16 +79,30 @@ class WavWriter:
             data_size = data_bytes
         header += b"fmt " + struct.pack("<I", len(fmt)) + fmt + fact + b"data" + struct.pack("<I", data_size)
         self._f.write(header)
+        self._f.flush()
+        self._data_at = len(header)
+        self._block_align = width * channels
+        self._lock = threading.Lock()
 
     def write(self, data: np.ndarray) -> None:
         """Append interleaved frames (see the class notes for dtypes)."""
-        if self.bits == "24":
-            raw = np.ascontiguousarray(data, dtype="<i4").view(np.uint8).reshape(-1, 4)[:, :3]
-            buf = raw.tobytes()
-        else:
-            buf = np.ascontiguousarray(data).tobytes()
+        buf = self._bytes(data)
         self._f.write(buf)
         self._written += len(buf)
+
+    def write_at(self, frame: int, data: np.ndarray) -> None:
+        """Write interleaved frames starting at ``frame`` (threads may write different parts
+        at once; do not mix with :meth:`write`)."""
+        buf = self._bytes(data)
+        os.pwrite(self._f.fileno(), buf, self._data_at + int(frame) * self._block_align)
+        with self._lock:
+            self._written += len(buf)
+
+    def _bytes(self, data: np.ndarray) -> bytes:
+        if self.bits == "24":
+            raw = np.ascontiguousarray(data, dtype="<i4").view(np.uint8).reshape(-1, 4)[:, :3]
+            return raw.tobytes()
+        return np.ascontiguousarray(data).tobytes()
 
     def close(self) -> None:
         """Finish the file; raises ValueError when fewer or more bytes were written than declared."""
@@ -94,6 +110,7 @@ class WavWriter:
             return
         try:
             if self._pad:
+                self._f.seek(0, 2)
                 self._f.write(b"\x00")
             if self._written != self._expected:
                 raise ValueError(f"wrote {self._written} data bytes, header declares {self._expected}")

@@ -234,6 +234,18 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
             cache.close()
 
 
+def _replay(cache, m, fmt, out):
+    """The cached blocks for the render pass: two stretches replayed at once on threads when
+    the output is a WAV and the mastering stage is a pure gain (nothing limited, so nothing
+    is metered on the way out), else one stream; None without a cache."""
+    if cache is None:
+        return None
+    fmt = fmt or out.suffix.lower().lstrip(".") or "wav"
+    if fmt == "wav" and m is not None and getattr(m, "_envelope", True) is None:
+        return cache.split(2)
+    return cache.blocks()
+
+
 def _accepts(master, name: str) -> bool:
     import inspect
 
@@ -266,7 +278,7 @@ def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, f
         result = render_file(session.node, out, dur_s, sr=session.sr, seed=session.seed,
                              start_s=start_s, fmt=fmt, bits=bits, block_frames=block,
                              force=force, progress=cb, metadata=metadata, post=post,
-                             blocks=cache.blocks() if cache is not None else None)
+                             blocks=_replay(cache, m, fmt, out))
     finally:
         if prog:
             prog.close()
