@@ -148,6 +148,9 @@ class SineBank(Node):
             shift[k] = off
         self._rows = rows
         self._src_row = src_row
+        # with one source, the row of that source each partial reads (-1: constant)
+        self._source_rows = np.array([src_row[r][1] if r >= 0 else -1 for r in rows],
+                                     dtype=np.int64)
         self._scale = scale
         self._shift = shift
 
@@ -176,7 +179,15 @@ class SineBank(Node):
         anchors = np.arange(a0, start + frames, _GRID, dtype=np.float64)
         f = self.freqs[:, :, None]
         pa = np.mod(self.phase0[:, None, None] + f * anchors[None, None, :] / ctx.sr, 1.0) * TWO_PI
-        if self._src_row:
+        rows = self._rows
+        if len(self.sources) == 1:
+            # one amplitude source (a level bank, a breath curve): the kernel reads its block
+            # directly, row by row, without copying
+            src = ctx.pull(self.sources[0], start, frames)
+            if src.strides[-1] == 0 or not src.flags.c_contiguous:
+                src = np.ascontiguousarray(np.broadcast_to(src, src.shape))
+            rows = self._source_rows
+        elif self._src_row:
             src = np.empty((len(self._src_row), frames))
             for r, (i, row) in enumerate(self._src_row):
                 src[r] = ctx.pull(self.sources[i], start, frames)[row]
@@ -184,5 +195,5 @@ class SineBank(Node):
             src = np.empty((0, frames))
         out = np.empty((self.channels, frames))
         bank_kernel(out, np.sin(pa), np.cos(pa), self._cos_t, self._sin_t, start - a0, src,
-                    self._rows, self._scale, self._shift)
+                    rows, self._scale, self._shift)
         return out

@@ -505,7 +505,7 @@ class RenderContext:
         Size of the absolute block grid.
     """
 
-    def __init__(self, sr: int, seed: int = 0, block_frames: int = 16384):
+    def __init__(self, sr: int, seed: int = 0, block_frames: int = 32768):
         if not (isinstance(sr, (int, np.integer)) and sr > 0):
             raise GraphError(f"sample rate must be a positive whole number of Hz, got {sr!r}")
         if block_frames <= 0:
