@@ -265,3 +265,20 @@ def test_constant_am_modulator_is_the_exact_cosine():
     y = render_array(am_modulator(40.0, 0.6), 1.0, sr=8000, block_frames=777)[0]
     t = np.arange(8000) / 8000
     assert np.max(np.abs(y - (1 + 0.6 * np.cos(2 * np.pi * 40 * t)) / 1.6)) <= 1e-12
+
+
+def test_phase_sine_pair_equals_two_phase_sines_bit_for_bit():
+    """The stereo binaural kernel computes each ear exactly as the one-channel PhaseSine."""
+    from resonator.graph.core import RenderContext
+    from resonator.layers._common import PhaseSine, PhaseSinePair
+
+    a = lambda t: 220.0 * t  # noqa: E731
+    b = lambda t: 0.5 * (6.0 * t + 0.1 * t * t)  # noqa: E731
+    ctx = RenderContext(48000)
+    start, n = 48000 * 1234 + 17, 40000
+    out = PhaseSinePair(a, b, (100, 300))._process(ctx, start, n)
+    t = ctx.times(start, n)
+    assert np.array_equal(out[0], PhaseSine(lambda t: a(t) + b(t), (100, 300)).evaluate(t))
+    assert np.array_equal(out[1], PhaseSine(lambda t: a(t) - b(t), (100, 300)).evaluate(t))
+    # and it is the sine of the phase to float32 precision
+    assert np.max(np.abs(out[0] - np.sin(2 * np.pi * (a(t) + b(t))))) < 2e-6
