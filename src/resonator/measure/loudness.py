@@ -23,7 +23,6 @@ import math
 
 import numba
 import numpy as np
-from scipy import fft as sfft
 
 from ._common import MeasureError, as_2d, as_block, check_sr
 
@@ -333,6 +332,8 @@ def _interpolate(xx: np.ndarray, spec_cache: dict) -> np.ndarray:
     h = _TP_H
     ntaps = h.shape[1]
     n = xx.shape[1]
+    from scipy import fft as sfft  # here: rendering (which meters without it) skips the import
+
     nfft = sfft.next_fast_len(n + ntaps - 1, real=True)
     hspec = spec_cache.get(nfft)
     if hspec is None:
