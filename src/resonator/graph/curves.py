@@ -98,6 +98,55 @@ def _curve_eval(t, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
         out[i], k = _value_at(t[i], k, tp, vp, kinds, a0s, rs, es)
 
 
+@numba.njit(cache=True, inline="always")
+def _seg_integral(kind, v0, v1, a0, r, e, x):  # pragma: no cover - numba
+    """Integral of a segment from its start to progress x, per unit of its duration (the
+    formulas of :meth:`Curve._segment_integral`)."""
+    if kind == 0:
+        return v0 * x
+    if kind == 1:
+        return v0 * x + (v1 - v0) * x * x * 0.5
+    if kind == 2 or kind == 3:
+        if abs(r) < 1e-12:
+            return a0 * x
+        return a0 * math.expm1(r * x) / r
+    if kind == 4:
+        return v0 * x + (v1 - v0) * 0.5 * (x - math.sin(math.pi * x) / math.pi)
+    if kind == 5:
+        return v0 * x + (v1 - v0) * (x ** 3 - 0.5 * x ** 4)
+    return v0 * x + (v1 - v0) * (math.expm1(r * x) / r - x) / e
+
+
+@numba.njit(cache=True, nogil=True)
+def _curve_integral(t, tp, vp, kinds, a0s, rs, es, cum, base0, out):  # pragma: no cover
+    """out[i] = integral of the curve from 0 to t[i] (any order; fastest when ascending)."""
+    n = tp.shape[0]
+    k = 0
+    for i in range(t.shape[0]):
+        ti = t[i]
+        if not ((k == 0 or tp[k - 1] <= ti) and (k == n or ti < tp[k])):
+            lo, hi = 0, n
+            while lo < hi:  # first index with tp[index] > ti
+                mid = (lo + hi) // 2
+                if tp[mid] <= ti:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            k = lo
+        if k == 0:
+            out[i] = vp[0] * ti
+        elif k >= n:
+            out[i] = base0 + cum[n - 1] + vp[n - 1] * (ti - tp[n - 1])
+        else:
+            d = tp[k] - tp[k - 1]
+            if d == 0.0:
+                out[i] = base0 + cum[k - 1]
+            else:
+                x = (ti - tp[k - 1]) / d
+                out[i] = base0 + cum[k - 1] + _seg_integral(kinds[k], vp[k - 1], vp[k],
+                                                            a0s[k], rs[k], es[k], x) * d
+
+
 @numba.njit(cache=True, nogil=True)
 def _curve_block(start, sr, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
     """out[i] = curve value at sample start + i (time (start + i) / sr, as RenderContext.times).
@@ -426,19 +475,11 @@ class Curve(TimeFunction):
         for every t >= 0 (and negative t integrates backwards).
         """
         t = np.asarray(t, dtype=np.float64)
-        out = np.empty_like(t)
-        n = len(self.t)
-        base0 = self.v[0] * self.t[0]  # integral from 0 to the first breakpoint
-        for k, sl in self._segments(t):
-            if k == 0:
-                out[sl] = self.v[0] * t[sl]
-            elif k >= n:
-                out[sl] = base0 + self.cum[-1] + self.v[-1] * (t[sl] - self.t[-1])
-            else:
-                d = self.t[k] - self.t[k - 1]
-                x = (t[sl] - self.t[k - 1]) / d
-                out[sl] = base0 + self.cum[k - 1] + self._segment_integral(k, x)
-        return out
+        flat = np.ascontiguousarray(t).reshape(-1)
+        out = np.empty(flat.shape)
+        _curve_integral(flat, self.t, self.v, self._codes, self._a0, self._r, self._e,
+                        self.cum, self.v[0] * self.t[0], out)
+        return out.reshape(t.shape)
 
     def map_to_curve(self, func, *, shape: str = "linear", step_s: float = 0.05,
                      rel_tol: float = 1e-5) -> "Curve":
