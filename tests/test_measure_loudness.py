@@ -238,3 +238,21 @@ def test_hop_true_peaks_place_each_peak_in_its_hop():
     # from a piece of the signal holding just the hops' reach: the same bits
     lo, hi = 45 * hop - TP_REACH, 47 * hop + TP_REACH
     assert hop_true_peaks(x[:, lo:hi], lo, [45, 46], hop, sr).tolist() == tp[45:47].tolist()
+
+
+def test_meter_keeps_the_sample_peak_of_every_hop():
+    """peak_hop: per-hop sample peaks from the K-weighting pass, for any cut and offset."""
+    from resonator.measure.loudness import LoudnessMeter
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 48000)) * np.linspace(0.01, 1, 48000)
+    first = 4800 * 3 + 480 * 2  # the stream's frame of the meter's first sample
+    for block in (480, 1000, 7777):
+        meter = LoudnessMeter(48000, 2, true_peak=False, peak_hop=480, first_frame=first)
+        for i in range(0, x.shape[1], block):
+            meter.update(x[:, i:i + block])
+        hp = meter.hop_peaks
+        assert hp.size == (first + 48000) // 480
+        assert np.all(hp[: first // 480] == 0)
+        ref = np.abs(x).max(axis=0).reshape(-1, 480).max(axis=1)
+        assert np.array_equal(hp[first // 480:], ref)

@@ -33,7 +33,6 @@ import queue
 import threading
 from typing import Callable
 
-import numba
 import numpy as np
 
 from .graph.core import Node
@@ -105,28 +104,6 @@ class Mastering:
 
 def _r(x: float):
     return None if x is None or not math.isfinite(x) else round(float(x), 3)
-
-
-def _hop_peaks(peaks: np.ndarray, block: np.ndarray, pos: int, hop: int) -> None:
-    """Raise ``peaks[h]`` to the sample peak of ``block`` (frames from ``pos``) in hop ``h``."""
-    _hop_peaks_kernel(peaks, np.ascontiguousarray(block, dtype=np.float64), pos, hop)
-
-
-@numba.njit(cache=True, nogil=True)
-def _hop_peaks_kernel(peaks, block, pos, hop):  # pragma: no cover - numba
-    channels, n = block.shape
-    j = 0
-    while j < n:
-        h = (pos + j) // hop
-        stop = min(n, (h + 1) * hop - pos)
-        m = peaks[h]
-        for c in range(channels):
-            for i in range(j, stop):
-                v = abs(block[c, i])
-                if v > m:
-                    m = v
-        peaks[h] = m
-        j = stop
 
 
 def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
@@ -273,18 +250,17 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
 
     def run(i):
         lane_node, lane_first, frames, keep = lanes[i]
-        meter = LoudnessMeter(sr, node.channels, true_peak=False)
+        meter = LoudnessMeter(sr, node.channels, true_peak=False, peak_hop=hop,
+                              first_frame=lane_first)
         screen = ScreenedTruePeak(node.channels)
         meters.append((i, meter))
         screens.append(screen)
 
         def consume(pos, block):
-            meter.update(block)
+            meter.update(block)  # loudness and the sample peak of every hop, in one pass
             screen.update(block)
-            if pos >= keep:
-                _hop_peaks(peaks, block, pos, hop)
-                if cache is not None:
-                    cache.store(pos, block)
+            if cache is not None and pos >= keep:
+                cache.store(pos, block)
 
         def lane_progress(d, _total):
             if progress is not None:
@@ -304,6 +280,8 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     meter = meters[0][1]
     if len(meters) > 1:
         meter.absorb(meters[1][1], skip_subblocks=4)
+    found = meter.hop_peaks
+    peaks[: found.size] = found[: peaks.size]
     measured = meter.integrated()
     if not math.isfinite(measured):  # silence: nothing to normalise
         gain_db = 0.0

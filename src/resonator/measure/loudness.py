@@ -116,37 +116,45 @@ def kaiser_lowpass(numtaps: int, cutoff: float, beta: float) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True)
-def _kweight_sums(x, co, zi, cuts, sums):  # pragma: no cover - numba
+def _kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks):  # pragma: no cover - numba
     """K-weight ``x`` [shape=(C, n)] through two biquads (transposed direct form II, the
     arithmetic of scipy's ``sosfilt``), square, and sum per segment: ``sums[c, s]`` gets the
     squares of samples ``cuts[s - 1] .. cuts[s] - 1`` (``cuts[-1] == n``). ``co`` holds
-    b0 b1 b2 a1 a2 of each section; ``zi`` [shape=(C, 4)] the carried state. Returns the
-    largest absolute input sample."""
+    b0 b1 b2 a1 a2 of each section; ``zi`` [shape=(C, 4)] the carried state. When ``hop`` > 0,
+    ``hop_peaks[h]`` is raised to the largest absolute sample (all channels) of the h-th hop
+    touched, the first hop ending after ``hop_left`` samples. Returns the largest absolute
+    input sample."""
     C, n = x.shape
     b00, b01, b02, a01, a02 = co[0], co[1], co[2], co[3], co[4]
     b10, b11, b12, a11, a12 = co[5], co[6], co[7], co[8], co[9]
     peak = 0.0
     c = 0
     while c < C:
-        if c + 1 < C:  # two channels at once: two independent recursions keep the core busy
-            p0, p1, p2, p3 = zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3]
+        pair = c + 1 < C  # two channels at once: two independent recursions keep the core busy
+        p0, p1, p2, p3 = zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3]
+        q0, q1, q2, q3 = 0.0, 0.0, 0.0, 0.0
+        if pair:
             q0, q1, q2, q3 = zi[c + 1, 0], zi[c + 1, 1], zi[c + 1, 2], zi[c + 1, 3]
-            i = 0
-            for s in range(cuts.shape[0]):
-                acc_p = 0.0
-                acc_q = 0.0
-                stop = cuts[s]
-                while i < stop:
-                    u = x[c, i]
+        i = 0
+        h = 0
+        left = hop_left
+        for s in range(cuts.shape[0]):
+            acc_p = 0.0
+            acc_q = 0.0
+            stop = cuts[s]
+            while i < stop:
+                u = x[c, i]
+                a = abs(u)
+                y = b00 * u + p0
+                p0 = b01 * u - a01 * y + p1
+                p1 = b02 * u - a02 * y
+                w = b10 * y + p2
+                p2 = b11 * y - a11 * w + p3
+                p3 = b12 * y - a12 * w
+                acc_p += w * w
+                if pair:
                     v = x[c + 1, i]
-                    peak = max(peak, abs(u), abs(v))
-                    y = b00 * u + p0
-                    p0 = b01 * u - a01 * y + p1
-                    p1 = b02 * u - a02 * y
-                    w = b10 * y + p2
-                    p2 = b11 * y - a11 * w + p3
-                    p3 = b12 * y - a12 * w
-                    acc_p += w * w
+                    a = max(a, abs(v))
                     y = b00 * v + q0
                     q0 = b01 * v - a01 * y + q1
                     q1 = b02 * v - a02 * y
@@ -154,34 +162,25 @@ def _kweight_sums(x, co, zi, cuts, sums):  # pragma: no cover - numba
                     q2 = b11 * y - a11 * w + q3
                     q3 = b12 * y - a12 * w
                     acc_q += w * w
-                    i += 1
-                sums[c, s] = acc_p
-                sums[c + 1, s] = acc_q
-            zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3] = p0, p1, p2, p3
-            zi[c + 1, 0], zi[c + 1, 1], zi[c + 1, 2], zi[c + 1, 3] = q0, q1, q2, q3
-            c += 2
-            continue
-        z0, z1, z2, z3 = zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3]
-        i = 0
-        for s in range(cuts.shape[0]):
-            acc = 0.0
-            stop = cuts[s]
-            while i < stop:
-                v = x[c, i]
-                a = abs(v)
                 if a > peak:
                     peak = a
-                y = b00 * v + z0
-                z0 = b01 * v - a01 * y + z1
-                z1 = b02 * v - a02 * y
-                w = b10 * y + z2
-                z2 = b11 * y - a11 * w + z3
-                z3 = b12 * y - a12 * w
-                acc += w * w
+                if hop > 0:
+                    if a > hop_peaks[h]:
+                        hop_peaks[h] = a
+                    left -= 1
+                    if left == 0:
+                        h += 1
+                        left = hop
                 i += 1
-            sums[c, s] = acc
-        zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3] = z0, z1, z2, z3
-        c += 1
+            sums[c, s] = acc_p
+            if pair:
+                sums[c + 1, s] = acc_q
+        zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3] = p0, p1, p2, p3
+        if pair:
+            zi[c + 1, 0], zi[c + 1, 1], zi[c + 1, 2], zi[c + 1, 3] = q0, q1, q2, q3
+            c += 2
+        else:
+            c += 1
     return peak
 
 
@@ -368,6 +367,11 @@ class LoudnessMeter:
         1, 1, 1, 1.41, 1.41) and 6 channels (L R C LFE Ls Rs: LFE weighted 0).
     true_peak : bool
         Track the 4x oversampled true peak (the costliest part; switch off when not needed).
+    peak_hop : int >= 0
+        When > 0, also keep the sample peak of every hop of this many frames
+        (:attr:`hop_peaks`), in the same pass as the K-weighting.
+    first_frame : int >= 0
+        Frame index (in the stream the hops count in) of the first sample given.
 
     Notes
     -----
@@ -381,7 +385,8 @@ class LoudnessMeter:
     >>> meter.integrated(), meter.true_peak_dbtp(), meter.loudness_range()
     """
 
-    def __init__(self, sr, channels: int, *, weights=None, true_peak: bool = True):
+    def __init__(self, sr, channels: int, *, weights=None, true_peak: bool = True,
+                 peak_hop: int = 0, first_frame: int = 0):
         self.sr = check_sr(sr, "LoudnessMeter sr")
         if self.sr < 4000:
             raise MeasureError(f"sample rate {sr!r} Hz is too low for K-weighting (need >= 4000)",
@@ -416,6 +421,18 @@ class LoudnessMeter:
             self._tp_spec: dict[int, np.ndarray] = {}
         self._peak = 0.0
         self._tp = 0.0
+        self.peak_hop = int(peak_hop)
+        self.first_frame = int(first_frame)
+        self._hop_peaks = np.zeros(1024 if self.peak_hop else 0)
+
+    @property
+    def hop_peaks(self) -> np.ndarray:
+        """Sample peak (all channels) of every hop of ``peak_hop`` frames, hops counted from
+        frame 0 of the stream whose frame ``first_frame`` was the meter's first sample (empty
+        without ``peak_hop``)."""
+        if not self.peak_hop:
+            return self._hop_peaks
+        return self._hop_peaks[: -(-(self.first_frame + self._pos) // self.peak_hop)]
 
     def _edge(self, k):
         return np.rint(np.asarray(k) * self.sr / 10.0).astype(np.int64)
@@ -445,8 +462,21 @@ class LoudnessMeter:
             edges = edges[edges <= end]
             cuts = np.concatenate((edges - start, [n])).astype(np.int64)
         seg = np.empty((self.channels, cuts.shape[0]))
+        hop = self.peak_hop
+        if hop:
+            f0 = self.first_frame + start
+            h0 = f0 // hop
+            need = (f0 + n - 1) // hop + 1
+            if need > self._hop_peaks.size:
+                grown = np.zeros(max(2 * self._hop_peaks.size, need))
+                grown[: self._hop_peaks.size] = self._hop_peaks
+                self._hop_peaks = grown
+            view = self._hop_peaks[h0:need]
+            left = (h0 + 1) * hop - f0
+        else:
+            view, left = self._hop_peaks, 0
         peak = _kweight_sums(np.ascontiguousarray(x, dtype=np.float64), self._co, self._zi,
-                             cuts, seg)
+                             cuts, seg, left, hop, view)
         self._peak = max(self._peak, peak)
         if cuts.shape[0] == 1:
             self._acc += seg[:, 0]
@@ -483,6 +513,12 @@ class LoudnessMeter:
         self._acc = other._acc.copy()
         self._zi = other._zi.copy()
         self._peak = max(self._peak, other._peak)
+        if self.peak_hop and other.peak_hop == self.peak_hop:
+            theirs = other.hop_peaks  # indexed from frame 0 of the stream, like ours
+            grown = np.zeros(max(self._hop_peaks.size, theirs.size))
+            grown[: self._hop_peaks.size] = self._hop_peaks
+            grown[: theirs.size] = np.maximum(grown[: theirs.size], theirs)
+            self._hop_peaks = grown
 
     def _append(self, sums: np.ndarray, lengths: np.ndarray) -> None:
         m = sums.shape[0]
