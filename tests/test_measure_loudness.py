@@ -256,3 +256,24 @@ def test_meter_keeps_the_sample_peak_of_every_hop():
         assert np.all(hp[: first // 480] == 0)
         ref = np.abs(x).max(axis=0).reshape(-1, 480).max(axis=1)
         assert np.array_equal(hp[first // 480:], ref)
+
+
+def test_screened_true_peak_sees_every_sample_for_any_cut():
+    """The screened estimate covers the first and last samples and the seams between blocks,
+    and reads a 12 kHz sine sampled between its peaks at its true amplitude."""
+    from resonator.measure.loudness import ScreenedTruePeak
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 20000)) * 0.2
+    x[0, 19995], x[1, 3], x[0, 4096] = 1.5, 1.2, 1.4  # the end, the start, a seam
+    for block in (7, 60, 4096, 20000):
+        s = ScreenedTruePeak(2)
+        for i in range(0, x.shape[1], block):
+            s.update(x[:, i:i + block])
+        assert s.dbtp() == pytest.approx(20 * np.log10(1.5), abs=1e-12)
+    t = np.arange(48000) / 48000
+    y = 0.5 * np.sin(2 * np.pi * 12000 * t + np.pi / 4)[None]
+    s = ScreenedTruePeak(1)
+    for i in range(0, 48000, 5000):
+        s.update(y[:, i:i + 5000])
+    assert s.dbtp() == pytest.approx(20 * np.log10(0.5), abs=0.01)  # samples read -9 dB

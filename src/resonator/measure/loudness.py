@@ -208,42 +208,60 @@ class ScreenedTruePeak:
         self.half = self.taps // 2 + 1
         self.ch = channels
         self.margin = 10 ** (-margin_db / 20)
-        self.tail = np.zeros((channels, 0), dtype=np.float32)
-        self.peak = 0.0  # sample peak
+        self.tail = np.zeros((channels, 0))
+        self.peak = 0.0  # sample peak of the samples scanned so far
         self.tp = 0.0
+        self._fresh = True
 
     def update(self, x: np.ndarray) -> None:
         """Add a (channels, n) block."""
-        x = np.asarray(x, dtype=np.float64)
-        if x.shape[1]:
-            self.peak = max(self.peak, float(np.max(np.abs(x))))
-        buf = np.concatenate((self.tail, x), axis=1) if self.tail.shape[1] else x
-        n = buf.shape[1]
-        if n - self.half > self.half:
-            thr = max(self.tp, self.peak) * self.margin
-            self.tp = _screened_tp_kernel(np.ascontiguousarray(buf), self.h, self.half, thr,
-                                          self.tp)
-            self.tail = np.array(buf[:, n - 2 * self.half:])
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        n = x.shape[1]
+        if n == 0:
+            return
+        half, T = self.half, self.tail.shape[1]
+        if self._fresh:  # the first samples are never at the centre of a scan
+            self.peak = max(self.peak, float(np.max(np.abs(x[:, :half]))))
+            self._fresh = False
+        thr = max(self.tp, self.peak) * self.margin
+        if T == 2 * half and n >= 3 * half:
+            # the stream is tail + x: scan the seam in a small joined buffer, the rest in x
+            head = np.concatenate((self.tail, x[:, :3 * half]), axis=1)
+            self.tp, self.peak = _screened_tp_kernel(head, self.h, half, T + half, thr,
+                                                     self.tp, self.peak)
+            self.tp, self.peak = _screened_tp_kernel(x, self.h, half, n - half, thr, self.tp,
+                                                     self.peak)
+            self.tail = x[:, n - 2 * half:].copy()
+            return
+        buf = np.concatenate((self.tail, x), axis=1) if T else x
+        m = buf.shape[1]
+        if m - half > half:
+            self.tp, self.peak = _screened_tp_kernel(buf, self.h, half, m - half, thr, self.tp,
+                                                     self.peak)
+            self.tail = np.array(buf[:, m - 2 * half:])
         else:
             self.tail = np.array(buf)
 
     def dbtp(self) -> float:
         """Highest true peak in dBTP (never below the sample peak); -inf for silence."""
-        p = max(self.tp, self.peak)
+        p = max(self.tp, self.peak, float(np.max(np.abs(self.tail), initial=0.0)))
         return 20 * math.log10(p) if p > 0 else -math.inf
 
 
 @numba.njit(cache=True, nogil=True)
-def _screened_tp_kernel(buf, h, half, thr, tp):  # pragma: no cover - numba
-    """Interpolate around every local maximum of |buf| at or above ``thr`` (samples
-    ``half .. n - half``); return the running true peak ``tp`` raised by what was found.
-    Outputs (m, p) sit at input time m + p/4 - d: m = i+d-1 .. i+d+1 covers i-1 .. i+1."""
+def _screened_tp_kernel(buf, h, lo, hi, thr, tp, peak):  # pragma: no cover - numba
+    """Interpolate around every local maximum of |buf| at or above ``thr`` among samples
+    ``lo .. hi - 1`` (at least ``half`` from either end); return the running true peak and
+    sample peak raised by what was scanned. Outputs (m, p) sit at input time m + p/4 - d:
+    m = i+d-1 .. i+d+1 covers i-1 .. i+1."""
     P, T = h.shape
     d = (T - 1) // 2
     C, n = buf.shape
     for c in range(C):
-        for i in range(half, n - half):
+        for i in range(lo, hi):
             a = abs(buf[c, i])
+            if a > peak:
+                peak = a
             if a < thr or a < abs(buf[c, i - 1]) or a < abs(buf[c, i + 1]):
                 continue
             for m in range(i + d - 1, i + d + 2):
@@ -254,7 +272,7 @@ def _screened_tp_kernel(buf, h, half, thr, tp):  # pragma: no cover - numba
                         y += h[p, k] * buf[c, j]
                     if abs(y) > tp:
                         tp = abs(y)
-    return tp
+    return tp, peak
 
 
 def true_peak_bound() -> float:
