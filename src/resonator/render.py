@@ -127,7 +127,8 @@ def _quantize(block, start, seed, full_scale, dither, out, noise):  # pragma: no
     The dither at (channel c, absolute frame i) is (u1 - u2) LSB with u1, u2 two 16-bit
     uniforms from a 64-bit hash of (seed, i, c // 2): TPDF, and a pure function of position,
     so it does not depend on block size. One hash serves two channels. ``noise`` is scratch
-    space shaped like ``block``. Returns the number of clipped samples.
+    space shaped like ``block``. Returns the number of clipped samples and the largest
+    absolute input value.
     """
     channels, n = block.shape
     inv = 1.0 / 65536.0
@@ -147,35 +148,41 @@ def _quantize(block, start, seed, full_scale, dither, out, noise):  # pragma: no
     lo = -full_scale
     hi = full_scale - 1.0
     clipped = 0
+    peak = 0.0
     for c in range(channels):
         for j in range(n):
-            v = block[c, j] * full_scale + noise[c, j]
+            x = block[c, j]
+            peak = max(peak, abs(x))
+            v = x * full_scale + noise[c, j]
             clipped += (v > hi + 0.5) or (v < lo - 0.5)
             v = min(max(v, lo), hi)
             out[j, c] = math.floor(v + 0.5)
-    return clipped
+    return clipped, peak
 
 
-def quantize(block: np.ndarray, start: int, bits: str, seed: int, *, shift24: bool = False
-             ) -> tuple[np.ndarray, int]:
-    """Convert a float block to the file's sample type; return (interleaved array, clipped count).
+def quantize(block: np.ndarray, start: int, bits: str, seed: int, *, shift24: bool = False,
+             with_peak: bool = False):
+    """Convert a float block to the file's sample type; return (interleaved array, clipped count)
+    or, with ``with_peak``, (array, clipped count, largest absolute input value).
 
     16-bit: int16 with TPDF dither. 24-bit: int32 holding the 24-bit value (left-justified
     when ``shift24``, as soundfile expects). 32f: float32.
     """
     if bits == "32f":
-        return np.ascontiguousarray(block.T, dtype=np.float32), int(np.sum(np.abs(block) > 1.0))
+        a = np.abs(block)
+        out = (np.ascontiguousarray(block.T, dtype=np.float32), int(np.sum(a > 1.0)))
+        return out + (float(a.max(initial=0.0)),) if with_peak else out
     block = np.ascontiguousarray(block, dtype=np.float64)
     scratch = np.empty_like(block)
     if bits == "16":
         out = np.empty((block.shape[1], block.shape[0]), dtype=np.int16)
-        clipped = _quantize(block, start, seed, 32768.0, True, out, scratch)
+        clipped, peak = _quantize(block, start, seed, 32768.0, True, out, scratch)
     else:
         out = np.empty((block.shape[1], block.shape[0]), dtype=np.int32)
-        clipped = _quantize(block, start, seed, 8388608.0, False, out, scratch)
+        clipped, peak = _quantize(block, start, seed, 8388608.0, False, out, scratch)
         if shift24:
             out <<= 8
-    return out, int(clipped)
+    return (out, int(clipped), float(peak)) if with_peak else (out, int(clipped))
 
 
 # --------------------------------------------------------------------------- files
@@ -322,8 +329,9 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
                 for pos, block in lanes[i]:
                     if post is not None:
                         block = post(block, pos)
-                    st[0] = max(st[0], float(np.max(np.abs(block))))
-                    data, c = quantize(block, pos, bits, seed, shift24=container == "FLAC")
+                    data, c, pk = quantize(block, pos, bits, seed, shift24=container == "FLAC",
+                                           with_peak=True)
+                    st[0] = max(st[0], pk)
                     st[1] += c
                     if len(lanes) > 1:
                         f.write_at(pos - first, data)
