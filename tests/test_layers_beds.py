@@ -291,3 +291,35 @@ def test_music_missing_or_unreadable_file_names_the_path(tmp_path):
     (tmp_path / "bad.wav").write_bytes(b"not audio at all")
     with pytest.raises(RecipeError, match="bad.wav"):
         build("music", make_ctx(16000, 4.0, recipe_dir=tmp_path), file="bad.wav")
+
+
+def test_drone_bank_interpolates_grid_levels_exactly_as_the_level_bank():
+    """The fused kernel (levels interpolated inside SineBank) gives the bits of the level
+    bank's own per-sample block read by the bank, for any window and block size."""
+    from resonator.graph.bank import SineBank
+    from resonator.graph.core import Node
+    from resonator.graph.curves import Curve
+    from resonator.layers.beds import LevelBank
+    from resonator.render import render_array
+
+    class Opaque(Node):  # hides grid_block: the bank reads the per-sample block
+        def __init__(self, n):
+            super().__init__()
+            self.n, self.channels = n, n.channels
+
+        def inputs(self):
+            return {"n": self.n}
+
+        def _process(self, ctx, start, frames):
+            return ctx.pull(self.n, start, frames)
+
+    ratios = np.array([1.0, 1.5, 2.0, 2.5])
+    levels = LevelBank(ratios, Curve([(0, 0.1), (30, 0.9, "exp")]), None)
+    freqs = [[110.0 * r * 1.001, 110.0 * r * 0.999] for r in ratios]
+    fused = SineBank(freqs, [(levels, k, 1.0, 0.0) for k in range(4)])
+    plain = SineBank(freqs, [(Opaque(levels), k, 1.0, 0.0) for k in range(4)])
+    for start_s, bf in ((0.0, 32768), (12.3, 777), (20.0, 1000)):
+        a = render_array(fused, 2.0, sr=16000, start_s=start_s, block_frames=bf)
+        b = render_array(plain, 2.0, sr=16000, start_s=start_s, block_frames=bf)
+        assert np.array_equal(a, b)
+    assert np.abs(a).max() > 0.1

@@ -74,6 +74,54 @@ def bank_kernel(out, sin_a, cos_a, cos_t, sin_t, offset, src, rows, scale, shift
             k0 = 0
 
 
+@numba.njit(cache=True, nogil=True)
+def bank_kernel_grid(out, sin_a, cos_a, cos_t, sin_t, offset, lv, first, g, start, rows, scale,
+                     shift):  # pragma: no cover
+    """:func:`bank_kernel` with amplitudes from grid values: row ``r`` of the source at frame
+    ``n`` is ``slope * (n - x0) + lv[r, j]`` between grid points ``x0 = first + j g`` and
+    ``x0 + g`` (the arithmetic of the level bank's own interpolation). The anchor grid is a
+    multiple of ``g``, so every grid piece lies inside one anchor segment."""
+    K, C = sin_a.shape[0], sin_a.shape[1]
+    G = cos_t.shape[2]
+    n = out.shape[1]
+    ramp = np.arange(g).astype(np.float64)
+    for c in range(C):
+        o = out[c]
+        j = 0
+        s = offset // G
+        k0 = offset - s * G
+        while j < n:  # one grid piece at a time (inside one anchor segment)
+            frame = start + j
+            jj = (frame - first) // g
+            x0 = first + jj * g
+            m = min(n - j, x0 + g - frame)
+            oo = o[j:j + m]
+            oo[:] = 0.0
+            d0 = frame - x0
+            for k in range(K):
+                sa = sin_a[k, c, s]
+                ca = cos_a[k, c, s]
+                ct = cos_t[k, c, k0:k0 + m]
+                st = sin_t[k, c, k0:k0 + m]
+                a = scale[k]
+                b = shift[k]
+                r = rows[k]
+                if r >= 0:
+                    y0 = lv[r, jj]
+                    slope = (lv[r, jj + 1] - y0) / (np.float64(x0 + g) - np.float64(x0))
+                    for i in range(m):
+                        amp = slope * ramp[d0 + i] + y0
+                        oo[i] += (amp * a + b) * (sa * ct[i] + ca * st[i])
+                else:
+                    for i in range(m):
+                        oo[i] += b * (sa * ct[i] + ca * st[i])
+            j += m
+            k0 += m
+            if k0 == G:
+                s += 1
+                k0 = 0
+
+
 class SineBank(Node):
     """N constant-frequency sine partials summed into each output channel, in one kernel.
 
@@ -180,6 +228,17 @@ class SineBank(Node):
         f = self.freqs[:, :, None]
         pa = np.mod(self.phase0[:, None, None] + f * anchors[None, None, :] / ctx.sr, 1.0) * TWO_PI
         rows = self._rows
+        grid = None
+        if len(self.sources) == 1 and hasattr(self.sources[0], "grid_block"):
+            grid = self.sources[0].grid_block(ctx, start, frames)
+        if grid is not None:
+            # amplitudes given on a grid (a drone's level bank): interpolated in the kernel,
+            # with the source's own arithmetic, instead of reading a per-sample block
+            first, g, lv = grid
+            out = np.empty((self.channels, frames))
+            bank_kernel_grid(out, np.sin(pa), np.cos(pa), self._cos_t, self._sin_t, start - a0,
+                             lv, first, g, start, self._source_rows, self._scale, self._shift)
+            return out
         if len(self.sources) == 1:
             # one amplitude source (a level bank, a breath curve): the kernel reads its block
             # directly, row by row, without copying

@@ -188,17 +188,27 @@ class LevelBank(Node):
             lv = lv * np.stack([f(t) for f in self.lfos])
         return lv
 
-    def _process(self, ctx, start, frames):
+    def grid_block(self, ctx, start, frames):
+        """``(first, grid, lv)``: the levels at frames ``first, first + grid, ...`` covering
+        [start, start + frames] (``lv`` [shape=(partials, points)]), which :meth:`_process`
+        interpolates linearly; None when brightness comes from a node (read per sample).
+        :class:`~resonator.graph.bank.SineBank` interpolates them itself."""
         if not self._timefn:
-            t = ctx.times(start, frames)
-            return self._levels(t, ctx.pull(self.brightness, start, frames)[0])
+            return None
         g = self.GRID
         first = (start // g) * g
         grid_n = np.arange(first, start + frames + g, g, dtype=np.float64)
         tg = grid_n / ctx.sr
         c = const(self.brightness)
         b = np.full(tg.shape, c) if c is not None else self.brightness.evaluate(tg)
-        lv = np.ascontiguousarray(self._levels(tg, b))
+        return first, g, np.ascontiguousarray(self._levels(tg, b))
+
+    def _process(self, ctx, start, frames):
+        grid = self.grid_block(ctx, start, frames)
+        if grid is None:
+            t = ctx.times(start, frames)
+            return self._levels(t, ctx.pull(self.brightness, start, frames)[0])
+        first, g, lv = grid
         out = np.empty((lv.shape[0], frames))
         _grid_interp(lv, first, start, g, out)
         return out
