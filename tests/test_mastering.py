@@ -168,3 +168,31 @@ def test_parallel_measuring_pass_equals_the_serial_one(tmp_path):
     assert (par.limited_hops, par.max_reduction_db) == (serial.limited_hops,
                                                         serial.max_reduction_db)
     assert par.limited_hops > 0  # the plan was exercised on both sides of the split
+
+
+def test_a_failing_lane_stops_the_other_and_its_error_is_raised():
+    """When the second half fails, the first half stops at its next block instead of
+    rendering to its end, and the caller gets the failing lane's own error."""
+    from resonator.errors import GraphError
+    from resonator.graph.core import Node
+
+    sr, B = 8000, 1024
+    seen = []
+
+    class Probe(Node):
+        def __init__(self, fail_at=None):
+            super().__init__()
+            self.channels, self.fail_at = 2, fail_at
+
+        def _process(self, ctx, start, frames):
+            if self.fail_at is not None and start >= self.fail_at:
+                raise GraphError("probe failed")
+            if self.fail_at is None:
+                seen.append(start)
+                import time
+                time.sleep(0.002)
+            return np.full((2, frames), 0.1)
+
+    with pytest.raises(GraphError, match="probe failed"):
+        master(Probe(), 120.0, sr=sr, block_frames=B, twin=Probe(fail_at=70 * sr))
+    assert 0 < len(seen) < (60 * sr) // B  # lane one stopped long before its half's end

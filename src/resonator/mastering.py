@@ -37,7 +37,7 @@ import numpy as np
 
 from .graph.core import Node
 from .graph.curves import Curve
-from .render import DEFAULT_BLOCK, iter_blocks, on_threads
+from .render import DEFAULT_BLOCK, iter_blocks, on_threads, until_stopped
 
 HOP_S = 0.01
 SLOPE_DB_PER_HOP = 0.6  # cosine segments peak at pi/2 x average: 0.094 dB per millisecond
@@ -245,6 +245,7 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         lanes.append((node, first, split - first, first))
         lanes.append((twin, split - warm, first + total - split + warm, split))
     meters, screens = [], []
+    stop = threading.Event()  # set when a lane fails: the other one stops too
     done = [0] * len(lanes)
     lock = threading.Lock()
 
@@ -268,14 +269,15 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
                     done[i] = d
                     progress(min(sum(done), total), total)
 
-        blocks = iter_blocks(lane_node, frames / sr, sr=sr, seed=seed, start_s=lane_first / sr,
-                             block_frames=block_frames)
+        blocks = until_stopped(iter_blocks(lane_node, frames / sr, sr=sr, seed=seed,
+                                           start_s=lane_first / sr, block_frames=block_frames),
+                               stop)
         _pipeline(blocks, consume, lane_progress, frames)
 
     if len(lanes) == 1:
         run(0)
     else:
-        on_threads([lambda: run(0), lambda: run(1)])
+        on_threads([lambda: run(0), lambda: run(1)], stop)
     meters.sort(key=lambda im: im[0])
     meter = meters[0][1]
     if len(meters) > 1:

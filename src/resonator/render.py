@@ -324,9 +324,11 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
             writer = sf.SoundFile(tmp, "w", samplerate=sr, channels=node.channels,
                                   subtype=subtype, format=container)
         with writer as f:
+            stop = threading.Event()
+
             def run(i):
                 st = stats[i]
-                for pos, block in lanes[i]:
+                for pos, block in until_stopped(lanes[i], stop):
                     if post is not None:
                         block = post(block, pos)
                     data, c, pk = quantize(block, pos, bits, seed, shift24=container == "FLAC",
@@ -341,7 +343,7 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
                     if progress:
                         with lock:
                             progress(sum(x[2] for x in stats), total)
-            on_threads([lambda i=i: run(i) for i in range(len(lanes))])
+            on_threads([lambda i=i: run(i) for i in range(len(lanes))], stop)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -379,12 +381,22 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     return result
 
 
-def on_threads(jobs) -> None:
+class Stopped(RuntimeError):
+    """A lane of :func:`on_threads` gave up because another one failed."""
+
+
+def on_threads(jobs, stop: threading.Event | None = None) -> None:
     """Run the callables at once (the first on this thread); raise the first error after all
-    have ended. One job runs directly."""
+    have ended. One job runs directly.
+
+    ``stop`` (optional) is set as soon as any job fails or this thread is interrupted, so jobs
+    that check it (for example through :func:`until_stopped`) end early instead of finishing
+    their share.
+    """
     if len(jobs) == 1:
         jobs[0]()
         return
+    stop = stop if stop is not None else threading.Event()
     errors: list[BaseException] = []
 
     def wrap(job):
@@ -392,15 +404,28 @@ def on_threads(jobs) -> None:
             job()
         except BaseException as exc:  # noqa: BLE001 - re-raised below
             errors.append(exc)
+            stop.set()
 
     threads = [threading.Thread(target=wrap, args=(j,), daemon=True) for j in jobs[1:]]
     for t in threads:
         t.start()
-    wrap(jobs[0])
-    for t in threads:
-        t.join()
+    try:
+        wrap(jobs[0])
+        for t in threads:
+            t.join()
+    except BaseException:  # interrupted while waiting: tell the others, then go
+        stop.set()
+        raise
     if errors:
-        raise errors[0]
+        raise next((e for e in errors if not isinstance(e, Stopped)), errors[0])
+
+
+def until_stopped(items, stop: threading.Event):
+    """Yield from ``items`` until ``stop`` is set (then raise :class:`Stopped`)."""
+    for item in items:
+        if stop.is_set():
+            raise Stopped("stopped: another lane failed")
+        yield item
 
 
 def _chain(first, rest):
