@@ -451,6 +451,9 @@ class Curve(TimeFunction):
 
     def _constant_over(self, t0: float, t1: float):
         """The value when the curve holds one value over [t0, t1] (one flat segment), else None."""
+        last = self.__dict__.get("_last_hold")
+        if last is not None and last[0] <= t0 and t1 < last[1]:
+            return last[2]  # inside the flat span found for an earlier block
         lists = self.__dict__.get("_lists")
         if lists is None:  # plain lists: bisect on floats is far cheaper than numpy per call
             lists = self._lists = (self.t.tolist(), self.v.tolist())
@@ -460,12 +463,15 @@ class Curve(TimeFunction):
             return None
         n = len(tl)
         if k == 0:
+            self._last_hold = (-math.inf, tl[0], vl[0])
             return vl[0]
         if k >= n:
+            self._last_hold = (tl[-1], math.inf, vl[-1])
             return vl[-1]
         v0 = vl[k - 1]
         if v0 != vl[k] or (self.kinds[k] == "db" and v0 < _DB_FLOOR):
             return None  # (a db segment from silence to silence sits at the floor inside)
+        self._last_hold = (tl[k - 1], tl[k], v0)
         return v0
 
     def integral(self, t) -> np.ndarray:
