@@ -272,7 +272,14 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         blocks = until_stopped(iter_blocks(lane_node, frames / sr, sr=sr, seed=seed,
                                            start_s=lane_first / sr, block_frames=block_frames),
                                stop)
-        _pipeline(blocks, consume, lane_progress, frames)
+        if len(lanes) == 1:
+            _pipeline(blocks, consume, lane_progress, frames)  # meter beside the graph
+            return
+        d = 0  # two lanes already fill two cores: each measures its own blocks
+        for pos, block in blocks:
+            consume(pos, block)
+            d += block.shape[1]
+            lane_progress(d, frames)
 
     if len(lanes) == 1:
         run(0)
