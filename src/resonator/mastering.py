@@ -220,9 +220,10 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         a second time.
     twin : Node, optional
         An independent copy of ``node`` (the same graph built a second time). When given and
-        the window is long enough (at least two split units of about 26 s at 48 kHz, and it
-        starts at frame 0), the second half is rendered and measured on another thread at the
-        same time: see :func:`_split_frame`. The samples are the same; the loudness differs
+        the window is long enough (at least two split units: the least common multiple of the
+        block, 100 ms and the hop, 51.2 s at 48 kHz with 32768-frame blocks) and starts at
+        frame 0, the second half is rendered and measured on another thread at the same time
+        (see :func:`_split_frame`). The samples are the same; the loudness differs
         from a serial pass by float rounding only (the K-weighting filters of the second half
         start from 0.4 s of warm-up instead of the first half's state).
 
