@@ -393,3 +393,26 @@ def test_single_pass_render_leaves_no_temporary_file_on_interrupt(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         render_recipe(p, tmp_path / "out" / "x.wav", sr=16000, block_frames=4000, progress=prog)
     assert os.listdir(tmp_path / "out") == []
+
+
+def test_render_falls_back_to_two_passes_when_the_disk_is_small(tmp_path, monkeypatch):
+    """A measuring cache larger than half the free space is not written: the graph renders
+    twice, the same file comes out, and the sidecar says why."""
+    import json
+    import shutil
+    from collections import namedtuple
+
+    from resonator.recipe import render_recipe
+
+    text = BASE.replace('duration = "100s"', 'duration = "3s"').replace(
+        'duration = "50s"', 'duration = "2s"').replace('glide = "4s"', 'glide = "1s"').replace(
+        'time = "60s"', 'time = "2s"')
+    p = write(tmp_path, "s.toml", text)
+    a = render_recipe(p, tmp_path / "a.wav", sr=16000)
+    Usage = namedtuple("Usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage(10**9, 10**9 - 10**5, 10**5))
+    b = render_recipe(p, tmp_path / "b.wav", sr=16000)
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+    warned = json.loads((tmp_path / "b.json").read_text())["warnings"]
+    assert any("rendered twice" in w for w in warned)
+    assert not any("rendered twice" in w for w in a.warnings)

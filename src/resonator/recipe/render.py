@@ -206,7 +206,9 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                 total_frames = int(round(session.duration_s * session.sr))
                 cb = prog.stage("measuring", total_frames) if prog else None
                 kw = {}
-                if single_pass and start_s == 0 and _accepts(master, "cache"):
+                cache_bytes = int(round(dur_s * session.sr)) * session.node.channels * 8
+                if single_pass and start_s == 0 and _accepts(master, "cache") and \
+                        not _disk_too_small(out.parent, cache_bytes, warnings):
                     from ..mastering import RawCache
 
                     out.parent.mkdir(parents=True, exist_ok=True)
@@ -232,6 +234,25 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     finally:
         if cache is not None:
             cache.close()
+
+
+def _disk_too_small(folder: Path, cache_bytes: int, warnings: list) -> bool:
+    """True (and a warning) when the measuring cache would take more than half the free space
+    where the output goes: the graph is then rendered twice instead."""
+    import shutil
+
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        free = shutil.disk_usage(probe).free
+    except OSError:
+        return False
+    if cache_bytes <= free / 2:
+        return False
+    warnings.append(f"the graph was rendered twice: its measuring cache ({cache_bytes / 1e9:.1f} GB) "
+                    f"would take more than half the free disk space ({free / 1e9:.1f} GB)")
+    return True
 
 
 def _replay(cache, m, fmt, out):
