@@ -3,7 +3,8 @@
 For each ``.sbg`` under /work/shared/sbg (or the folders given), the sequence is converted and
 its targets are listed (:func:`resonator.check.targets.targets_from_session`). A bounded,
 evenly spread selection of them (``--max-targets`` per fixture, every kind represented) gets a
-render window: the target's own window when it is short (glide samples), else a stretch of
+render window: the target's own window when it is short (glide samples; 24 s around the
+centre of a binaural one, which the checker may lengthen), else a stretch of
 12 s (beats, carriers), 10 s (L/R correlation) or 30 s (pulses) at its centre; overlapping
 windows are merged. Each window is rendered with every layer (the full mix) by
 ``render_recipe(start=..., duration=...)`` at 16 kHz when the recipe allows it (else at its own
@@ -41,6 +42,9 @@ SPAN_S = {"binaural_beat": 12.0, "binaural_carrier": 12.0, "lr_correlation": 10.
           "breath_rate": 150.0, "bell_strikes": 10.0, "band_energy": 8.0,
           "noise_slope": 20.0}
 MERGE_MAX_S = 60.0
+#: a glide sample (a short target window) is rendered with this much around its centre: the
+#: checker lengthens the window, centred, to resolve close voices or read a weak tone
+SAMPLE_SPAN_S = 24.0
 
 
 def _key(kind, layer, name, a, b):
@@ -73,7 +77,11 @@ def _span(t, session_s: float):
     if t.kind == "fade_out":
         return t.start_s, min(t.end_s, session_s)
     length = SPAN_S.get(t.kind, 12.0)
-    if t.params.get("sample") or t.end_s - t.start_s <= length:
+    if t.params.get("sample") and t.kind.startswith("binaural"):
+        c = 0.5 * (t.start_s + t.end_s)
+        h = max(0.5 * (t.end_s - t.start_s), SAMPLE_SPAN_S / 2)
+        a, b = c - h, c + h
+    elif t.params.get("sample") or t.end_s - t.start_s <= length:
         a, b = t.start_s, t.end_s
     else:
         c = 0.5 * (t.start_s + t.end_s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import numpy as np
+import pytest
 import soundfile as sf
 from scipy import signal
 
@@ -104,26 +105,36 @@ def test_close_voices_under_brown_noise(tmp_path):
         [(r.target.layer, r.measured) for r in rep.results if not r.passed]
 
 
-def test_unresolvable_voices_are_skipped_with_a_reason(tmp_path):
-    # 200+4 and a plain 202 Hz tone (202+0): the left ears coincide, no window separates them
-    rec = recipe(tmp_path, """
-        [[layer]]
-        name = "low"
-        kind = "binaural"
-        carrier = "200 Hz"
-        beat = "4 Hz"
-        [[layer]]
-        name = "same"
-        kind = "binaural"
-        carrier = "202 Hz"
-        beat = "0.01 Hz"
-        """)
-    x = render(tmp_path, [(200.0, 4.0, 0.2), (202.0, 0.01, 0.2)], "same.wav")
+SAME = """
+    [[layer]]
+    name = "low"
+    kind = "binaural"
+    carrier = "200 Hz"
+    beat = "4 Hz"
+    [[layer]]
+    name = "same"
+    kind = "binaural"
+    carrier = "202 Hz"
+    beat = "0.01 Hz"
+    """
+
+
+@pytest.mark.parametrize("beat,ok", [(4.0, True), (4.3, False)])
+def test_coinciding_ears_are_fitted_jointly(tmp_path, beat, ok):
+    # 200+4 and 202+0.01: the left ears (202 and 202.005 Hz) coincide; no window separates
+    # them, so they are fitted as one sum with one common shift (measured, not skipped): the
+    # right render reads 4 Hz, a 4.3 Hz beat (left ear 202.15 Hz, right 197.85) fails
+    rec = recipe(tmp_path, SAME)
+    x = render(tmp_path, [(200.0, beat, 0.2), (202.0, 0.01, 0.2)], f"same{beat}.wav")
     rep = check_file(x, rec)
-    skipped = [(t, why) for t, why in rep.skipped if t.kind == "binaural_beat" and
-               t.layer == "low"]
-    assert skipped and all("202" in why and "resolves" in why for _, why in skipped)
-    assert not beats(rep, "low")
+    assert not [w for t, w in rep.skipped if t.kind == "binaural_beat"]
+    low = beats(rep, "low")
+    assert low and all(r.passed is ok for r in low), [(r.measured, r.detail) for r in low]
+    if ok:
+        assert all(abs(r.measured - 4.0) < 0.01 for r in low)
+        assert "jointly" in low[0].detail["windows"][0]["note"]
+    else:
+        assert all(abs(r.measured - 4.0) > 0.1 for r in low)
 
 
 def test_fit_separates_tones_closer_than_the_peak_search_would():

@@ -1,6 +1,6 @@
 """`resonator check` on the full mix of real SBaGen fixtures (short windows): close voices
 with the same carrier, noise next to a tone, signed beats of wave voices, and voices whose
-ears coincide (skipped with a reason, not failed). benchmarks/sbg_check.py runs all 35."""
+ears coincide (fitted jointly as one tone). benchmarks/sbg_check.py runs all 35."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,9 +54,15 @@ def test_fixture_window_passes_on_the_full_mix(tmp_path, name, start, duration, 
         assert any(r.target.expected == -40.0 for r in beats)
 
 
-def test_fixture_voices_with_coinciding_ears_are_skipped_with_a_reason(tmp_path):
-    # ch-schumann-cycle holds two voices whose right ears are both 119 Hz
+def test_fixture_voices_with_coinciding_ears_are_measured_jointly(tmp_path):
+    # ch-schumann-cycle's 112-14/3 and 126+14/3 share a right ear at 119 Hz: that ear is one
+    # tone, fitted as one sum; both beats (-14 and +14 Hz) are read against it, none skipped
     rep = check_window(tmp_path, "ch-schumann-cycle", 740.0, 12.0)
     assert not failures(rep), failures(rep)
-    why = [w for t, w in rep.skipped if t.kind.startswith("binaural")]
-    assert any("119.00 Hz" in w and "resolves" in w for w in why), why
+    assert not [w for t, w in rep.skipped if t.kind.startswith("binaural") and
+                "rendered window" not in w]
+    beats = {r.target.layer: r for r in rep.results if r.target.kind == "binaural_beat"}
+    for layer, exp in (("s2-binaural", -14.0), ("s3-binaural", 14.0)):
+        r = beats[layer]
+        assert abs(r.measured - exp) < 0.01, (layer, r.measured)
+        assert "jointly" in r.detail["windows"][0]["note"]

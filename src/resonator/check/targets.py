@@ -572,6 +572,17 @@ def targets_from_session(session) -> list[Target]:
         for key in ("carrier_hz", "times_s"):
             if d.get(key) is not None:
                 params[key] = d[key]
+        if kind == "gated_depth" and info is not None and info.kind == "isochronic":
+            # the planned carrier (a glide is dechirped) and gate shape: read coherently
+            from ..layers._common import const
+            try:
+                params["carrier_curve"] = _curve_fn(info.params["carrier"], session.sr)
+                params["rate_curve"] = _curve_fn(info.params["rate"], session.sr)
+                duty, ramp = const(info.params.get("duty", 0.5)), info.params.get("ramp_s")
+                if duty is not None and ramp is not None:
+                    params["gate"] = (float(duty), float(ramp))
+            except Exception:  # noqa: BLE001 - a hint only
+                params.pop("carrier_curve", None)
         if kind in ("binaural_beat", "binaural_carrier") and info is not None and \
                 info.kind in PITCHED_KINDS:
             params["components"] = components_at()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Component", "planned_components", "fit_tones", "resolution_problem",
-           "RESOLVE_CYCLES"]
+           "RESOLVE_CYCLES", "planned_chirp"]
 
 #: two components must be at least this many bins (1/T) apart to be measured separately
 RESOLVE_CYCLES = 1.5
@@ -61,6 +61,13 @@ class Component:
     amp: float
     role: str = "tone"
     amp_min: float | None = None  # lowest planned amplitude over the window
+    track: object = None  # planned frequency, session seconds -> Hz (None: steady at hz)
+    env: object = None  # planned amplitude, session seconds -> relative amplitude
+
+    def glides(self, window_s: float) -> bool:
+        """True when the planned frequency moves by more than a tenth of a bin over a window
+        of ``window_s`` (worth dechirping)."""
+        return self.track is not None and (self.hi_hz - self.lo_hz) * window_s > 0.1
 
 
 def _sampler(node, sr):
@@ -164,6 +171,25 @@ class _LayerPlan:
             a = a * np.abs(np.asarray(self._level(tt)))
         return a
 
+    def _envelope_fn(self, peak: float):
+        """Planned amplitude over time, relative to ``peak``."""
+        return lambda ts: self.amp(np.asarray(ts, dtype=np.float64)) / peak
+
+    def _track(self, k: int, sign: float):
+        """Planned frequency of harmonic ``k`` of the ear ``carrier + sign beat / 2``."""
+        def f(ts):
+            ts = np.asarray(ts, dtype=np.float64)
+            return np.abs(k * (np.asarray(self._c(ts), float) +
+                               sign * np.asarray(self._b(ts), float) / 2))
+        return f
+
+    def _iso_track(self, k: int):
+        """Planned frequency of an isochronic line ``carrier + k rate``."""
+        def f(ts):
+            ts = np.asarray(ts, dtype=np.float64)
+            return np.abs(np.asarray(self._c(ts), float) + k * np.asarray(self._r(ts), float))
+        return f
+
     def components(self, t0: float, t1: float) -> list[Component]:
         tt = np.linspace(t0, t1, 9)
         a = self.amp(tt)
@@ -172,17 +198,21 @@ class _LayerPlan:
             return []
         out: list[Component] = []
         amp_min = float(np.min(a))
+        env = self._envelope_fn(amp)
         if self.kind in ("binaural", "wave", "monaural", "tone"):
             c, b = np.asarray(self._c(tt), float), np.asarray(self._b(tt), float)
             ears = [(c + b / 2, c - b / 2)] if self.kind != "monaural" else \
                 [(c + b / 2, c + b / 2), (c - b / 2, c - b / 2)]
-            for fl, fr in ears:
+            for i, (fl, fr) in enumerate(ears):
                 for ear, f in ((0, fl), (1, fr)):
+                    sign = (1.0 if ear == 0 else -1.0) if self.kind != "monaural" else \
+                        (1.0 if i == 0 else -1.0)
                     for k, w in self.harm:
                         fk = np.abs(k * f)
                         out.append(Component(self.name, ear, float(fk[4]), float(fk.min()),
                                              float(fk.max()), amp * w,
-                                             "tone" if k == 1 else "harmonic", amp_min * w))
+                                             "tone" if k == 1 else "harmonic", amp_min * w,
+                                             track=self._track(k, sign), env=env))
         elif self.kind == "breath":
             root = np.asarray(self._root(tt), float)
             for ear in (0, 1):
@@ -200,7 +230,8 @@ class _LayerPlan:
                 for ear in (0, 1):
                     out.append(Component(self.name, ear, float(fk[4]), float(fk.min()),
                                          float(fk.max()), amp * w,
-                                         "tone" if k == 0 else "sideband", amp_min * w))
+                                         "tone" if k == 0 else "sideband", amp_min * w,
+                                         track=self._iso_track(k)))
         elif self.kind == "chime":
             times, pitches = self._strikes
             near = (times <= t1) & (times >= t0 - 4.0)  # 15 dB/s: gone after about 4 s
@@ -280,6 +311,31 @@ def _min_gap(a: Component, b: Component) -> float:
     return abs(a.hz - b.hz)
 
 
+def planned_chirp(track, t0: float, n: int, sr: float, step_s: float = 0.05):
+    """A component's planned phase over ``n`` samples from session second ``t0``, less the
+    ramp of its frequency at the window's centre, zero at the centre (radians).
+
+    The track is sampled every ``step_s`` and interpolated linearly (planned curves are
+    smooth at that scale), then integrated per sample.
+
+    Returns
+    -------
+    chirp : np.ndarray [shape=(n,)]
+    f_centre : float
+        Planned frequency at the window's centre (Hz).
+    """
+    dur = n / sr
+    m = max(9, int(math.ceil(dur / step_s)) + 1)
+    tg = t0 + np.linspace(0.0, dur, m)
+    fg = np.asarray(track(tg), dtype=np.float64)
+    ts = t0 + np.arange(n) / sr
+    fs = np.interp(ts, tg, fg)
+    fc = float(np.interp(t0 + 0.5 * (n - 1) / sr, tg, fg))
+    ph = 2 * np.pi * np.cumsum(fs - fc) / sr
+    ph -= np.interp(0.5 * (n - 1), np.arange(n), ph)
+    return ph, fc
+
+
 # ----------------------------------------------------------------------------- fitting
 def _dtft(xw: np.ndarray, t: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     return np.exp(-2j * np.pi * np.outer(freqs, t)) @ xw
@@ -306,7 +362,9 @@ def _refine(r: np.ndarray, t: np.ndarray, sr: float, lo: float, hi: float):
         grid = step * np.arange(i0 - 1, i1 + 2)
         mag = np.abs(_dtft(r, t, grid))
     else:
-        full = np.abs(np.fft.rfft(r, nfft))  # (t is centred: same magnitude)
+        # (t is centred: same magnitude); a dechirped residual is complex
+        full = np.abs(np.fft.fft(r, nfft)[: nfft // 2 + 1] if np.iscomplexobj(r) else
+                      np.fft.rfft(r, nfft))
         mag = full[i0 - 1:i1 + 2]
         grid = step * np.arange(i0 - 1, i1 + 2)
     inner = mag[1:-1]
@@ -321,15 +379,20 @@ def _refine(r: np.ndarray, t: np.ndarray, sr: float, lo: float, hi: float):
     return float(g2[j]), edge
 
 
-def tone_prominence(x: np.ndarray, sr: float, f: float, lo: float, hi: float) -> float:
+def tone_prominence(x: np.ndarray, sr: float, f: float, lo: float, hi: float,
+                    chirp: np.ndarray | None = None) -> float:
     """|X(f)| of a Hann-windowed channel over the median |X| in [lo, hi] (zero-padded 2x):
-    about 1 for noise, tens to thousands for a tone."""
+    about 1 for noise, tens to thousands for a tone. With ``chirp`` (a planned glide's phase,
+    as in :func:`fit_tones`) the channel is dechirped first: a glide stands as a line."""
     n = x.size
     w = np.hanning(n + 2)[1:-1]
     xw = np.asarray(x, dtype=np.float64) * w
+    if chirp is not None:
+        xw = xw * np.exp(-1j * chirp)
     t = (np.arange(n) - 0.5 * (n - 1)) / sr
     nfft = 1 << int(math.ceil(math.log2(2 * n)))
-    mag = np.abs(np.fft.rfft(xw, nfft))
+    mag = np.abs(np.fft.fft(xw, nfft)[: nfft // 2 + 1] if chirp is not None else
+                 np.fft.rfft(xw, nfft))
     ff = np.arange(mag.size) * sr / nfft
     sel = (ff >= lo) & (ff <= hi)
     if np.count_nonzero(sel) < 8:
@@ -339,7 +402,8 @@ def tone_prominence(x: np.ndarray, sr: float, f: float, lo: float, hi: float) ->
     return peak / med if med > 0 else math.inf
 
 
-def fit_tones(x: np.ndarray, sr: float, freqs, search_hz, iterations: int = 4):
+def fit_tones(x: np.ndarray, sr: float, freqs, search_hz, iterations: int = 4,
+              chirps=None, envelopes=None, groups=None):
     """Fit a set of sinusoids at approximately known frequencies to one channel.
 
     Parameters
@@ -347,18 +411,32 @@ def fit_tones(x: np.ndarray, sr: float, freqs, search_hz, iterations: int = 4):
     x : np.ndarray [shape=(n,)]
     sr : float
     freqs : sequence of float
-        Approximate frequencies (the plan).
+        Approximate frequencies (the plan; for a gliding component, its frequency at the
+        window's centre).
     search_hz : sequence of float or of (below, above)
         How far each frequency may move from the plan (+-, or below and above it).
     iterations : int
         Rounds of (least-squares amplitudes, per-component refinement on the residual).
+    chirps : sequence of (np.ndarray [shape=(n,)] or None), optional
+        Per component, the planned phase in radians less its centre frequency's ramp
+        (``2 pi int (f_plan(t) - f_plan(centre)) dt``, zero at the centre), or None for a
+        steady tone. The component is modelled as ``cos(2 pi f t + chirp(t) + phi)``: a glide
+        is fitted along its planned trajectory (dechirped), and what is refined is the
+        constant offset from it, i.e. the frequency at the window's centre.
+    envelopes : sequence of (np.ndarray [shape=(n,)] or None), optional
+        Per component, the planned amplitude over the window (a fade), or None (constant).
+    groups : sequence of int, optional
+        Components with the same group number share one frequency offset from their plan
+        (searched within the first member's range): tones closer than the window resolves
+        (two voices' identical or nearly identical ears) are fitted jointly as one sum
+        whose common shift is measurable, where separate shifts are not.
 
     Returns
     -------
     freqs : np.ndarray
-        Refined frequencies.
+        Refined frequencies (at the window's centre).
     amps : np.ndarray
-        Fitted amplitudes.
+        Fitted amplitudes (of the envelope's peak).
     at_edge : np.ndarray of bool
         True where the refined peak lies at the edge of its search (the true component is
         farther from the plan than ``search_hz``: the value is then only a bound).
@@ -370,29 +448,84 @@ def fit_tones(x: np.ndarray, sr: float, freqs, search_hz, iterations: int = 4):
     w = np.hanning(n + 2)[1:-1]
     xw = x * w
     f_plan = np.asarray(freqs, dtype=np.float64)
+    K = f_plan.size
     half = np.asarray(search_hz, dtype=np.float64)
     if half.ndim < 2:
         half = np.stack([np.broadcast_to(half, f_plan.shape)] * 2, axis=1)
+    chirps = list(chirps) if chirps is not None else [None] * K
+    envs = list(envelopes) if envelopes is not None else [None] * K
+    weight = [w if e is None else w * np.asarray(e, dtype=np.float64) for e in envs]
+    groups = list(groups) if groups is not None else list(range(K))
+    units: dict = {}
+    for k, g in enumerate(groups):
+        units.setdefault(g, []).append(k)
     f = f_plan.copy()
-    edge = np.zeros(f.size, dtype=bool)
-    coef = np.zeros((f.size, 2))
+    edge = np.zeros(K, dtype=bool)
+    coef = np.zeros((K, 2))
+
+    def columns(fk, k):
+        ph = 2 * np.pi * fk * t
+        if chirps[k] is not None:
+            ph = ph + chirps[k]
+        return np.cos(ph) * weight[k], np.sin(ph) * weight[k]
+
     for it in range(max(1, iterations)):
-        ph = 2 * np.pi * np.outer(f, t)
-        basis = np.concatenate([np.cos(ph), np.sin(ph)], axis=0) * w  # (2K, n)
-        sol, *_ = np.linalg.lstsq(basis.T, xw, rcond=None)
-        coef = np.stack([sol[: f.size], sol[f.size:]], axis=1)
-        fitted = coef[:, :1] * basis[: f.size] + coef[:, 1:] * basis[f.size:]  # (K, n)
+        cols = [columns(f[k], k) for k in range(K)]
+        basis = np.array([c for c, _ in cols] + [s_ for _, s_ in cols])  # (2K, n)
+        sol, *_ = np.linalg.lstsq(basis.T, xw, rcond=1e-10)
+        coef = np.stack([sol[:K], sol[K:]], axis=1)
+        fitted = coef[:, :1] * basis[:K] + coef[:, 1:] * basis[K:]  # (K, n)
         total = fitted.sum(axis=0)
         if it == iterations - 1:
             break
-        for k in range(f.size):
-            r = xw - (total - fitted[k])
+        for g, members in units.items():
+            k = members[0]
+            r = xw - (total - fitted[members].sum(axis=0))
             # search around the plan, but never past the edge of the allowed range
             lo_k, hi_k = max(0.5, f_plan[k] - half[k, 0]), f_plan[k] + half[k, 1]
-            fk, e = _refine(r, t, sr, lo_k, hi_k)
+            if len(members) == 1:
+                rr = r if chirps[k] is None else r * np.exp(-1j * chirps[k])
+                fk, e = _refine(rr, t, sr, lo_k, hi_k)
+                shift = np.array([fk - f_plan[k]])
+            else:
+                d, e = _common_shift(r, members, f_plan, columns, lo_k - f_plan[k],
+                                     hi_k - f_plan[k], dur)
+                shift = np.full(len(members), d)
+                fk = f_plan[k] + d
             # a peak within a main lobe (2 bins) of the edge may be the skirt of a tone
             # outside: counted as at the edge
             e = e or (hi_k - lo_k > 8.0 / dur and min(fk - lo_k, hi_k - fk) < 2.0 / dur)
-            edge[k] = e
-            f[k] = fk
+            edge[members] = e
+            f[members] = f_plan[members] + shift
     return f, np.hypot(coef[:, 0], coef[:, 1]), edge
+
+
+def _common_shift(r, members, f_plan, columns, lo, hi, dur):
+    """The one frequency offset (in [lo, hi]) of a group of components that leaves the
+    least residual: the energy of ``r`` projected on the group's columns, on a grid of a
+    quarter bin, refined by a parabola. Returns (offset Hz, at_edge)."""
+    step = 0.25 / dur
+    grid = np.arange(math.floor(lo / step), math.ceil(hi / step) + 1) * step
+    grid = grid[(grid >= lo - 1e-12) & (grid <= hi + 1e-12)]
+    if grid.size < 3:
+        grid = np.linspace(lo, hi, 3)
+
+    def energy(d):
+        cols = [columns(f_plan[k] + d, k) for k in members]
+        b = np.array([c for c, _ in cols] + [s_ for _, s_ in cols])
+        sol, *_ = np.linalg.lstsq(b.T, r, rcond=1e-8)
+        fit = sol @ b
+        return float(fit @ fit)
+    en = np.array([energy(d) for d in grid])
+    i = int(np.argmax(en))
+    if 0 < i < grid.size - 1:
+        den = en[i - 1] - 2 * en[i] + en[i + 1]
+        off = 0.0 if den == 0 else float(np.clip(0.5 * (en[i - 1] - en[i + 1]) / den, -0.5, 0.5))
+        d0 = float(grid[i] + off * (grid[1] - grid[0]))
+        # a finer parabola around it (energy is smooth within a bin)
+        fine = d0 + (grid[1] - grid[0]) / 4 * np.arange(-1, 2)
+        ef = np.array([energy(d) for d in fine])
+        den = ef[0] - 2 * ef[1] + ef[2]
+        off = 0.0 if den == 0 else float(np.clip(0.5 * (ef[0] - ef[2]) / den, -0.5, 0.5))
+        return float(fine[1] + off * (fine[1] - fine[0])), False
+    return float(grid[i]), True
