@@ -12,10 +12,12 @@ interpolated peak of the exact DTFT): close voices are separated, and the freque
 is still free to be wrong (a search of +-``search_hz`` around the plan; a peak at the search's
 edge is reported so a grossly wrong render fails instead of reading the plan back).
 
-Two components closer than the window resolves (about 1.5 / T Hz) cannot be told apart:
-:func:`resolution_problem` names them, and the evaluator skips that window with the reason.
-Tones of layers whose partials are not modelled (drone, breath, gamma) only mark ranges: a
-target ear inside one is skipped the same way.
+Gliding components are fitted along their planned trajectory (:func:`planned_chirp`: the
+frequency refined is the offset from it at the window's centre). Two components closer than
+the window resolves (about 1.5 / T Hz) cannot be told apart: :func:`resolution_problem` names
+them; the evaluator first tries a longer window, then fits them as one group with one common
+shift (``groups`` in :func:`fit_tones`). Tones of layers whose partials are not modelled
+(drone, breath, gamma) only mark ranges: a target ear inside one is skipped with the reason.
 """
 from __future__ import annotations
 
