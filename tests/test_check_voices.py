@@ -154,3 +154,31 @@ def test_negative_numeric_expected_beat():
     assert t.expected == -8.0
     assert make_target("binaural_beat", 0, 10, "-8 Hz", None).expected == -8.0
     assert make_target("binaural_beat", 0, 10, 0, None).expected == 0.0
+
+
+NEAR = """
+    [[layer]]
+    name = "low"
+    kind = "binaural"
+    carrier = "200 Hz"
+    beat = "4 Hz"
+    [[layer]]
+    name = "near"
+    kind = "binaural"
+    carrier = "202.05 Hz"
+    beat = "0.1 Hz"
+    """
+
+
+@pytest.mark.parametrize("beat,ok", [(4.0, True), (3.9, False)])
+def test_ears_0_1_hz_apart_are_separated_on_a_longer_window(tmp_path, beat, ok):
+    # left ears 202 and 202.1 Hz: 4 s cannot separate them (0.38 Hz), the hold's longer
+    # window (16 s) can; each voice is read on its own (not jointly), a 0.1 Hz error fails
+    rec = recipe(tmp_path, NEAR)
+    x = render(tmp_path, [(200.0, beat, 0.2), (202.05, 0.1, 0.2)], f"near{beat}.wav")
+    rep = check_file(x, rec)
+    low = beats(rep, "low")
+    assert low and all(r.passed is ok for r in low), [(r.measured, r.detail) for r in low]
+    assert all(abs(r.measured - beat) < 0.01 for r in low), [r.measured for r in low]
+    w = low[0].detail["windows"][0]
+    assert w["end_s"] - w["start_s"] >= 15.0 and "jointly" not in (w.get("note") or "")
