@@ -5,13 +5,14 @@ Two passes over the graph, never holding the session in memory:
 1. **Measure.** Render the graph block by block into a BS.1770 meter
    (:class:`resonator.measure.loudness.LoudnessMeter`, K-weighting only), keep the sample
    peak of every 10 ms hop (a few hundred kB for hours of audio) and a screened true peak for
-   the report (:class:`~resonator.measure.loudness.ScreenedTruePeak`), on a worker thread
-   while the graph renders the next blocks.
+   the report (:class:`~resonator.measure.loudness.ScreenedTruePeak`). Given a twin graph,
+   the two halves of the session are rendered and measured on two threads.
 2. **Exact true peaks where the ceiling is at stake.** A hop's 4x-oversampled true peak is at
    most the interpolator's gain (about 6.5 dB) above the sample peaks within reach of it, so
    after the gain is known only the hops that could pass the ceiling are interpolated, exactly
-   (float64, direct form: :func:`candidate_true_peaks`), from the cached blocks or from short
-   window renders of the graph (equal to the full render's samples).
+   (float64 arithmetic, direct form: :func:`candidate_true_peaks`) on the float32 samples the
+   output is made from, from the cached blocks or from short window renders of the graph
+   (equal to the full render's samples).
 3. **Plan the gain.** A static gain moves the integrated loudness onto the target. Where a hop's
    true peak times that gain would pass the ceiling (less a 0.2 dB margin for the gain's own
    movement), a gain reduction is planned for that hop. Because the whole future is known, the
@@ -20,9 +21,12 @@ Two passes over the graph, never holding the session in memory:
    is pi/2 times their mean slope: under 0.1 dB per millisecond. The result is a pure
    function of time, so the rendered output does not depend on block size.
 
-The render then applies ``post`` to every block. When no hop needs reduction the result is an
-exact linear scaling and its loudness is ``measured + gain_db``; otherwise the output is metered
-again on the way out and the report says what came out.
+The render then applies ``post`` to every block: the graph's samples rounded to float32 (the
+form :class:`RawCache` keeps on disk; 24-bit mantissa, at most half a 24-bit step at full scale)
+times the gain, so a replayed, a re-rendered and a window render give the same bits. When no
+hop needs reduction the result is that exact scaling and its loudness is ``measured +
+gain_db`` (to float32 rounding); otherwise the output is metered again on the way out and the
+report says what came out.
 """
 from __future__ import annotations
 
@@ -42,7 +46,8 @@ from .render import DEFAULT_BLOCK, iter_blocks, on_threads, until_stopped
 HOP_S = 0.01
 SLOPE_DB_PER_HOP = 0.6  # cosine segments peak at pi/2 x average: 0.094 dB per millisecond
 TP_MARGIN_DB = 0.2  # room under the ceiling for the gain moving within the interpolator's span
-_RUN_FRAMES = 1 << 16  # longest stretch of samples read at once for true peaks
+_RUN_FRAMES = 1 << 16
+_ITEM = 4  # bytes per cached sample (float32)  # longest stretch of samples read at once for true peaks
 
 
 @dataclasses.dataclass
@@ -215,9 +220,9 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     progress : callable(done_frames, total_frames), optional
         Called after every measured block.
     cache : RawCache, optional
-        Also store the measured blocks (float64, exactly as rendered) of the cache's window, so
-        the render pass can replay them (:meth:`RawCache.blocks`) instead of rendering the graph
-        a second time.
+        Also store the measured blocks (as float32, the precision ``post`` works at) of the
+        cache's window, so the render pass can replay them (:meth:`RawCache.blocks`) instead of
+        rendering the graph a second time.
     twin : Node, optional
         An independent copy of ``node`` (the same graph built a second time). When given and
         the window is long enough (at least two split units: the least common multiple of the
@@ -308,7 +313,9 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     out_meter = LoudnessMeter(sr, node.channels) if env is not None else None
 
     def post(block: np.ndarray, start: int) -> np.ndarray:
-        y = block * gain
+        # float32 samples (as cached) times the gain, in float64
+        x = block if block.dtype == np.float32 else block.astype(np.float32)
+        y = np.multiply(x, gain, dtype=np.float64)
         if env is not None:
             t = np.arange(start, start + block.shape[1], dtype=np.float64) / sr
             y *= env.evaluate(t)
@@ -367,8 +374,9 @@ def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, leve
 
 def _sample_reader(node: Node, *, sr: int, seed: int, first: int, total: int,
                    block_frames: int, cache: "RawCache | None"):
-    """``read(lo, hi)``: frames of the measured window, from the cache where it holds them,
-    else rendered again as a window of the graph (equal to the full render's samples)."""
+    """``read(lo, hi)``: frames of the measured window rounded to float32 (as ``post`` uses
+    them), from the cache where it holds them, else rendered again as a window of the graph
+    (equal to the full render's samples)."""
     def read(lo, hi):
         if cache is not None and cache.complete and cache.first <= lo and \
                 hi <= cache.first + cache.total:
@@ -378,17 +386,19 @@ def _sample_reader(node: Node, *, sr: int, seed: int, first: int, total: int,
         x = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
         if x.shape[1] != hi - lo:  # pragma: no cover - rounding of the window
             raise RuntimeError(f"window render of {hi - lo} frames gave {x.shape[1]}")
-        return x
+        return x.astype(np.float32).astype(np.float64)  # the samples the output is made from
     return read
 
 
 class RawCache:
-    """Rendered blocks of a window kept on disk (float64, bit-exact) for a second pass.
+    """Rendered blocks of a window kept on disk as float32 for a second pass.
 
     :func:`master` stores every block of the measuring pass that overlaps the window
-    [first, first + total) frames; :meth:`blocks` then yields ``(start_frame, block)`` exactly as
+    [first, first + total) frames; :meth:`blocks` then yields ``(start_frame, block)`` as
     :func:`resonator.render.iter_blocks` would for that window rendered on the same block grid
-    (same values, same block boundaries), reading the file back block by block. Memory stays at
+    (same block boundaries; the values rounded to float32, which is what the mastering stage
+    works from: 2.8 GB an hour of 48 kHz stereo rather than 5.5), reading the file back block
+    by block. Memory stays at
     one block; the file (hidden, beside the output) is removed by :meth:`close` (use the cache as
     a context manager so an error or Ctrl-C never leaves it behind).
 
@@ -433,13 +443,13 @@ class RawCache:
             raise RuntimeError("RawCache: blocks must lie on the render's block grid")
         # channel-major pieces: the pieces stored are exactly the window's blocks (the same
         # grid), so they are read back with the same lengths and no transposition
-        part = np.ascontiguousarray(block[:, lo:hi], dtype=np.float64)
+        part = np.ascontiguousarray(block[:, lo:hi], dtype=np.float32)
         with self._lock:
             if a in self._stored:
                 raise RuntimeError(f"RawCache: frames from {a} stored twice")
             self._stored.add(a)
         os.pwrite(self._f.fileno(), memoryview(part).cast("B"),
-                  (a - self.first) * self.channels * 8)
+                  (a - self.first) * self.channels * _ITEM)
         with self._lock:
             self._written += b - a
 
@@ -448,7 +458,8 @@ class RawCache:
         return self._written == self.total
 
     def read(self, lo: int, hi: int) -> np.ndarray:
-        """The stored frames ``[lo, hi)`` (absolute, inside the window) as (channels, n)."""
+        """The stored frames ``[lo, hi)`` (absolute, inside the window) as float64 (channels, n)
+        holding the float32 values."""
         if not self.complete:
             raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
         if not self.first <= lo <= hi <= self.first + self.total:
@@ -463,17 +474,18 @@ class RawCache:
             be = min(self.first + self.total, (pos // B + 1) * B)
             n, stop = be - bs, min(hi, be)
             for c in range(ch):  # blocks are stored channel-major
-                off = ((bs - self.first) * ch + c * n + pos - bs) * 8
-                buf = os.pread(fd, (stop - pos) * 8, off)
-                if len(buf) != (stop - pos) * 8:
+                off = ((bs - self.first) * ch + c * n + pos - bs) * _ITEM
+                buf = os.pread(fd, (stop - pos) * _ITEM, off)
+                if len(buf) != (stop - pos) * _ITEM:
                     raise RuntimeError("RawCache: the temporary file is shorter than expected")
-                out[c, pos - lo:stop - lo] = np.frombuffer(buf, dtype=np.float64)
+                out[c, pos - lo:stop - lo] = np.frombuffer(buf, dtype=np.float32)
             pos = stop
         return out
 
     def blocks(self, lo: int | None = None, hi: int | None = None):
         """Yield ``(start_frame, block)`` for the window (or its frames ``[lo, hi)``, both on
-        the block grid or the window's ends), on the block grid of the render."""
+        the block grid or the window's ends), on the block grid of the render; blocks are
+        float32 (the mastering stage's ``post`` takes them as they are)."""
         if not self.complete:
             raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
         B, ch = self.block_frames, self.channels
@@ -486,8 +498,8 @@ class RawCache:
         fd = self._f.fileno()
         while pos < end:
             n = min((pos // B + 1) * B, end) - pos
-            block = np.empty((ch, n))
-            got = os.preadv(fd, [memoryview(block).cast("B")], (pos - self.first) * ch * 8)
+            block = np.empty((ch, n), dtype=np.float32)
+            got = os.preadv(fd, [memoryview(block).cast("B")], (pos - self.first) * ch * _ITEM)
             if got != block.nbytes:
                 raise RuntimeError("RawCache: the temporary file is shorter than expected")
             yield pos, block

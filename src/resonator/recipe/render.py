@@ -145,10 +145,11 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
         Engine block size.
     single_pass : bool
         When normalising a render that starts at the session start, render the graph once:
-        the measuring pass also stores its blocks (float64, bit-exact) in a hidden temporary
-        file beside the output, which the render pass replays through the mastering stage (the
-        file is always deleted, also on errors and Ctrl-C). The output is bit-identical to
-        rendering the graph twice (``single_pass=False``).
+        the measuring pass also stores its blocks (as float32, the precision the mastering
+        stage works from) in a hidden temporary file beside the output, which the render pass
+        replays through the mastering stage (the file is always deleted, also on errors and
+        Ctrl-C). The output is bit-identical to rendering the graph twice
+        (``single_pass=False``).
 
     Returns
     -------
@@ -206,7 +207,7 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                 total_frames = int(round(session.duration_s * session.sr))
                 cb = prog.stage("measuring", total_frames) if prog else None
                 kw = {}
-                cache_bytes = int(round(dur_s * session.sr)) * session.node.channels * 8
+                cache_bytes = int(round(dur_s * session.sr)) * session.node.channels * 4
                 if single_pass and start_s == 0 and _accepts(master, "cache") and \
                         not _disk_too_small(out.parent, cache_bytes, warnings):
                     from ..mastering import RawCache
