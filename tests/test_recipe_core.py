@@ -416,3 +416,26 @@ def test_render_falls_back_to_two_passes_when_the_disk_is_small(tmp_path, monkey
     warned = json.loads((tmp_path / "b.json").read_text())["warnings"]
     assert any("rendered twice" in w for w in warned)
     assert not any("rendered twice" in w for w in a.warnings)
+
+
+def test_measuring_lanes_split_where_the_work_is_halved(tmp_path):
+    """The lanes split where the sounding layers' work is halved: one layer for 100 s, then
+    two for 150 s (plus half a layer's worth for the mix throughout)."""
+    from resonator.mastering import _split_frame
+    from resonator.recipe import build_session
+    from resonator.recipe.render import balanced_split
+
+    text = BASE + '\n[[layer]]\nname = "air"\nkind = "noise"\ngain = "-20 dB"\n' \
+        'phases = ["metta", "cool"]\n'
+    s = build_session(write(tmp_path, "s.toml", text))
+    # work: 1.5 per s for 100 s, 2.5 per s for 150 s: 525 in all, half at 100 + 112.5 / 2.5
+    # (the noise's 4 s glide in starts 2 s before the phase boundary)
+    assert balanced_split(s) * 250 == pytest.approx(145.0, abs=1.0)
+    # the split frame is the nearest whole unit (lcm of block, 100 ms and hop) to that share
+    sr, B = 16000, 1024
+    unit = 1024 * 25  # lcm(1024, 1600, 160)
+    total = 250 * sr
+    assert _split_frame(0, total, sr, 160, B, 0.66) == round(0.66 * total / unit) * unit
+    assert _split_frame(0, total, sr, 160, B) == round(0.5 * total / unit) * unit
+    assert _split_frame(0, total, sr, 160, B, 1.0) == (total - 1) // unit * unit
+    assert _split_frame(16000, total, sr, 160, B) is None  # a window not at the start

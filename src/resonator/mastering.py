@@ -152,17 +152,20 @@ def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
         raise failed[0]
 
 
-def _split_frame(first: int, total: int, sr: int, hop: int, block_frames: int) -> int | None:
+def _split_frame(first: int, total: int, sr: int, hop: int, block_frames: int,
+                 at: float | None = None) -> int | None:
     """Frame where a parallel measuring pass splits the window, or None when it cannot.
 
     The split sits on the block grid, on a 100 ms loudness sub-block edge and on a hop edge,
-    so both halves' measurements join exactly; the window must start at frame 0 and hold at
-    least two such units.
+    so both halves' measurements join exactly, as near as that allows to ``at`` (a share of
+    the window, default 0.5); the window must start at frame 0 and hold at least two units.
     """
     if first != 0 or sr % 10:
         return None
     unit = math.lcm(int(block_frames), sr // 10, int(hop))
-    k = int(round(total / 2 / unit))
+    share = 0.5 if at is None else min(max(float(at), 0.0), 1.0)
+    k = int(round(total * share / unit))
+    k = min(max(k, 1), (total - 1) // unit)
     split = k * unit
     if k < 1 or split >= total or split < 4 * (sr // 10):
         return None
@@ -204,7 +207,8 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
            target_lufs: float = -20.0, ceiling_dbtp: float = -1.0,
            block_frames: int = DEFAULT_BLOCK,
            progress: Callable[[int, int], None] | None = None,
-           cache: "RawCache | None" = None, twin: Node | None = None) -> Mastering:
+           cache: "RawCache | None" = None, twin: Node | None = None,
+           split_share: float | None = None) -> Mastering:
     """Measure a graph (pass 1) and plan the output gain and peak control.
 
     Parameters
@@ -228,7 +232,10 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         the window is long enough (at least two split units: the least common multiple of the
         block, 100 ms and the hop, 51.2 s at 48 kHz with 32768-frame blocks) and starts at
         frame 0, the second half is rendered and measured on another thread at the same time
-        (see :func:`_split_frame`). The samples are the same; the loudness differs
+        (see :func:`_split_frame`).
+    split_share : float in (0, 1), optional
+        Where the two lanes split, as a share of the window (default half): a caller that
+        knows where the graph is busier can balance the lanes' work. The samples are the same; the loudness differs
         from a serial pass by float rounding only (the K-weighting filters of the second half
         start from 0.4 s of warm-up instead of the first half's state).
 
@@ -242,7 +249,8 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     total = int(round(duration_s * sr))
     first = int(round(start_s * sr))
     peaks = np.zeros((first + total) // hop + 2)
-    split = _split_frame(first, total, sr, hop, block_frames) if twin is not None else None
+    split = _split_frame(first, total, sr, hop, block_frames, split_share) \
+        if twin is not None else None
     lanes = []  # (node, first frame rendered, frames, first frame kept)
     if split is None:
         lanes.append((node, first, total, first))

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from ..errors import RecipeError
 from ..units import format_duration, parse_duration
 from .model import Recipe, load_recipe
@@ -221,6 +223,8 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                     # the same graph built again: the measuring pass renders the second half
                     # of the session on another thread
                     kw["twin"] = build_session(recipe, sr=sr, seed=seed).node
+                    if _accepts(master, "split_share"):
+                        kw["split_share"] = balanced_split(session)
                 m = master(session.node, session.duration_s, sr=session.sr, seed=session.seed,
                            target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
                            block_frames=block, progress=cb, **kw)
@@ -235,6 +239,21 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     finally:
         if cache is not None:
             cache.close()
+
+
+def balanced_split(session: Session, points: int = 2000) -> float:
+    """The share of the session where the work of its sounding layers is halved.
+
+    Each layer counts while its envelope is above zero (a gated layer costs next to nothing);
+    for example mettannealing plays three layers while energizing and four after, so its two
+    measuring lanes split a little after the middle.
+    """
+    t = (np.arange(points) + 0.5) * session.duration_s / points
+    work = np.ones(points) * 0.5  # the mix, fades and the output itself
+    for info in session.layers:
+        work += np.asarray(info.envelope.evaluate(t)) > 0
+    cum = np.cumsum(work)
+    return float((np.searchsorted(cum, cum[-1] / 2) + 0.5) / points)
 
 
 def _disk_too_small(folder: Path, cache_bytes: int, warnings: list) -> bool:
