@@ -34,6 +34,13 @@ TWO_PI = 2.0 * math.pi
 _GRID = 1024  # the anchor grid of the constant-frequency sine (oscillators._GRID)
 
 
+@numba.njit(cache=True, inline="always")
+def _add_constant_partial(oo, m, b, sa, ca, ct, st):  # pragma: no cover - numba
+    """oo[i] += b sin(anchor + i): a partial of constant amplitude over one segment."""
+    for i in range(m):
+        oo[i] += b * (sa * ct[i] + ca * st[i])
+
+
 @numba.njit(cache=True, nogil=True)
 def bank_kernel(out, sin_a, cos_a, cos_t, sin_t, offset, src, rows, scale, shift):  # pragma: no cover
     """out[c, j] = sum_k amp_k[j] * sin(phase_kc at sample offset + j after the first anchor).
@@ -67,8 +74,7 @@ def bank_kernel(out, sin_a, cos_a, cos_t, sin_t, offset, src, rows, scale, shift
                     for i in range(m):
                         oo[i] += (x[i] * a + b) * (sa * ct[i] + ca * st[i])
                 else:
-                    for i in range(m):
-                        oo[i] += b * (sa * ct[i] + ca * st[i])
+                    _add_constant_partial(oo, m, b, sa, ca, ct, st)
             j += m
             s += 1
             k0 = 0
@@ -113,8 +119,7 @@ def bank_kernel_grid(out, sin_a, cos_a, cos_t, sin_t, offset, lv, first, g, star
                         amp = slope * ramp[d0 + i] + y0
                         oo[i] += (amp * a + b) * (sa * ct[i] + ca * st[i])
                 else:
-                    for i in range(m):
-                        oo[i] += b * (sa * ct[i] + ca * st[i])
+                    _add_constant_partial(oo, m, b, sa, ca, ct, st)
             j += m
             k0 += m
             if k0 == G:

@@ -70,18 +70,26 @@ def _seg_value(kind, v0, v1, a0, r, e, x):  # pragma: no cover - numba
 
 
 @numba.njit(cache=True, inline="always")
+def _segment_of(ti, k, tp):  # pragma: no cover - numba
+    """searchsorted(tp, ti, 'right'), starting from the guess k (kept when it still holds)."""
+    n = tp.shape[0]
+    if (k == 0 or tp[k - 1] <= ti) and (k == n or ti < tp[k]):
+        return k
+    lo, hi = 0, n
+    while lo < hi:  # first index with tp[index] > ti
+        mid = (lo + hi) // 2
+        if tp[mid] <= ti:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True, inline="always")
 def _value_at(ti, k, tp, vp, kinds, a0s, rs, es):  # pragma: no cover - numba
     """(value at time ti, segment index k) with k a guess of searchsorted(tp, ti, 'right')."""
     n = tp.shape[0]
-    if not ((k == 0 or tp[k - 1] <= ti) and (k == n or ti < tp[k])):
-        lo, hi = 0, n
-        while lo < hi:  # first index with tp[index] > ti
-            mid = (lo + hi) // 2
-            if tp[mid] <= ti:
-                lo = mid + 1
-            else:
-                hi = mid
-        k = lo
+    k = _segment_of(ti, k, tp)
     if k == 0:
         return vp[0], k
     if k >= n:
@@ -124,15 +132,7 @@ def _curve_integral(t, tp, vp, kinds, a0s, rs, es, cum, base0, out):  # pragma: 
     k = 0
     for i in range(t.shape[0]):
         ti = t[i]
-        if not ((k == 0 or tp[k - 1] <= ti) and (k == n or ti < tp[k])):
-            lo, hi = 0, n
-            while lo < hi:  # first index with tp[index] > ti
-                mid = (lo + hi) // 2
-                if tp[mid] <= ti:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            k = lo
+        k = _segment_of(ti, k, tp)
         if k == 0:
             out[i] = vp[0] * ti
         elif k >= n:
