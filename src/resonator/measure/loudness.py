@@ -441,6 +441,9 @@ class LoudnessMeter:
         self._tp = 0.0
         self.peak_hop = int(peak_hop)
         self.first_frame = int(first_frame)
+        if self.peak_hop < 0 or self.first_frame < 0:
+            raise MeasureError(f"peak_hop and first_frame must be >= 0, got {peak_hop!r} and "
+                               f"{first_frame!r}", "LoudnessMeter")
         self._hop_peaks = np.zeros(1024 if self.peak_hop else 0)
 
     @property
