@@ -134,11 +134,17 @@ def test_limiter_plans_from_exact_hop_true_peaks_not_a_global_margin(tmp_path):
         x = np.zeros((1, hi - lo))
         x[0, 4 * 100 + 50 - lo] = 0.5
         return x
-    tp = candidate_true_peaks(peaks, 100, 0, 1000, 0.5 * true_peak_bound() * 0.99, read)
-    assert np.flatnonzero(tp).tolist() == [4]  # hops 3 and 5 read too, see only the tails
+    hops, tp = candidate_true_peaks(peaks, 100, 0, 1000, 0.5 * true_peak_bound() * 0.99, read)
+    assert hops.tolist() == [3, 4, 5]  # hops 3 and 5 are read too, and see only the tails
+    assert tp[1] >= 0.5 and tp[0] < 0.5 and tp[2] < 0.5
     assert seen == [(300 - 21, 600 + 21)]
     assert candidate_true_peaks(peaks, 100, 0, 1000, 0.5 * true_peak_bound() * 1.01,
-                                read).max() == 0.0
+                                read)[0].size == 0
+    # peaks that start at a later hop (a window): the same hops, counted from frame 0
+    seen.clear()
+    hops, _ = candidate_true_peaks(peaks[2:], 100, 200, 1000, 0.5 * true_peak_bound() * 0.99,
+                                   read, base=2)
+    assert hops.tolist() == [3, 4, 5] and seen == [(300 - 21, 600 + 21)]
 
 
 def test_parallel_measuring_pass_equals_the_serial_one(tmp_path):

@@ -252,10 +252,9 @@ def test_meter_keeps_the_sample_peak_of_every_hop():
         for i in range(0, x.shape[1], block):
             meter.update(x[:, i:i + block])
         hp = meter.hop_peaks
-        assert hp.size == (first + 48000) // 480
-        assert np.all(hp[: first // 480] == 0)
+        assert meter.hop_base == first // 480 and hp.size == 48000 // 480
         ref = np.abs(x).max(axis=0).reshape(-1, 480).max(axis=1)
-        assert np.array_equal(hp[first // 480:], ref)
+        assert np.all(hp >= ref) and np.all(hp <= ref * (1 + 2.0 ** -22))  # float32, rounded up
 
 
 def test_screened_true_peak_sees_every_sample_for_any_cut():

@@ -248,7 +248,6 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     hop = max(1, int(round(HOP_S * sr)))
     total = int(round(duration_s * sr))
     first = int(round(start_s * sr))
-    peaks = np.zeros((first + total) // hop + 2)
     split = _split_frame(first, total, sr, hop, block_frames, split_share) \
         if twin is not None else None
     lanes = []  # (node, first frame rendered, frames, first frame kept)
@@ -303,8 +302,7 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     meter = meters[0][1]
     if len(meters) > 1:
         meter.absorb(meters[1][1], skip_subblocks=4)
-    found = meter.hop_peaks
-    peaks[: found.size] = found[: peaks.size]
+    peaks, base = meter.hop_peaks, meter.hop_base
     measured = meter.integrated()
     if not math.isfinite(measured):  # silence: nothing to normalise
         gain_db = 0.0
@@ -314,10 +312,15 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     ceiling = 10 ** ((ceiling_dbtp - TP_MARGIN_DB) / 20)
     read = _sample_reader(node, sr=sr, seed=seed, first=first, total=total,
                           block_frames=block_frames, cache=cache)
-    hop_tp = candidate_true_peaks(peaks, hop, first, first + total, ceiling / gain, read)
-    env, limited, deepest = plan_envelope(hop_tp, gain, ceiling, hop / sr)
+    hops, hop_tp = candidate_true_peaks(peaks, hop, first, first + total, ceiling / gain, read,
+                                        base)
+    env, limited, deepest = None, 0, 0.0
+    if np.any(hop_tp * gain > ceiling):  # a gain plan is needed: only then a dense hop array
+        dense = np.zeros((first + total) // hop + 2)  # to the end: the release must fit
+        dense[hops] = hop_tp
+        env, limited, deepest = plan_envelope(dense, gain, ceiling, hop / sr)
     tp = max([sc.dbtp() for sc in screens] +
-             [20 * math.log10(hop_tp.max()) if hop_tp.max() > 0 else -math.inf])
+             [20 * math.log10(hop_tp.max()) if hop_tp.size and hop_tp.max() > 0 else -math.inf])
     out_meter = LoudnessMeter(sr, node.channels) if env is not None else None
 
     def post(block: np.ndarray, start: int) -> np.ndarray:
@@ -335,49 +338,59 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
 
 
 def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, level: float,
-                         read) -> np.ndarray:
-    """Exact true peaks of the hops that could pass ``level``; 0 for every other hop.
+                         read, base: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The hops that could pass ``level`` and their exact true peaks.
 
     A hop's interpolated values are at most :func:`~resonator.measure.loudness.true_peak_bound`
     times the largest sample within reach of it, so only hops whose own or neighbouring sample
-    peak times that bound exceeds ``level`` can pass it; those are interpolated exactly.
+    peak times that bound exceeds ``level`` can pass it; those are interpolated exactly. The
+    peaks are scanned in pieces, so the memory used does not grow with the session.
 
     Parameters
     ----------
     peaks : np.ndarray [shape=(hops,)]
-        Sample peak of every hop (hops counted from frame 0).
+        Sample peak of every hop from hop ``base`` on.
     hop : int
-        Hop length in frames.
+        Hop length in frames (hops count from frame 0).
     first, end : int
         The measured frames ``[first, end)``.
     level : float
         Linear level of interest (the ceiling before the gain).
     read : callable(lo, hi) -> np.ndarray [shape=(channels, hi - lo)]
         Samples of frames ``[lo, hi)``.
+    base : int
+        Hop index of ``peaks[0]``.
 
     Returns
     -------
-    np.ndarray [shape=(hops,)]
+    hops : np.ndarray [shape=(m,), dtype=int]
+        Absolute hop indices of the candidates, ascending.
+    true_peaks : np.ndarray [shape=(m,)]
+        Their true peaks (linear, never below their sample peaks).
     """
     from .measure.loudness import TP_REACH, hop_true_peaks, true_peak_bound
 
-    near = peaks.copy()
-    near[1:] = np.maximum(near[1:], peaks[:-1])
-    near[:-1] = np.maximum(near[:-1], peaks[1:])
-    todo = np.flatnonzero(near * true_peak_bound() > level)
-    out = np.zeros_like(peaks)
-    if todo.size == 0:
-        return out
+    limit = level / true_peak_bound()
+    found = []
+    piece = 1 << 20
+    for i in range(0, peaks.size, piece):  # a hop is a candidate when it or a neighbour is loud
+        lo, hi = max(i - 1, 0), min(i + piece + 1, peaks.size)
+        loud = np.flatnonzero(peaks[lo:hi] > limit) + lo
+        near = np.unique(np.concatenate([loud - 1, loud, loud + 1]))
+        found.append(near[(near >= i) & (near < min(i + piece, peaks.size))])
+    todo = np.concatenate(found).astype(np.int64) + base if found else np.zeros(0, np.int64)
+    values = np.zeros(todo.size)
     # runs of hops whose sample spans touch, read in pieces of bounded length
     per = max(1, _RUN_FRAMES // hop)
-    breaks = np.flatnonzero(np.diff(todo) > 1) + 1
-    for run in np.split(todo, breaks):
+    start = 0
+    for run in np.split(todo, np.flatnonzero(np.diff(todo) > 1) + 1):
         for i in range(0, run.size, per):
             part = run[i:i + per]
             lo = max(first, int(part[0]) * hop - TP_REACH)
             hi = min(end, (int(part[-1]) + 1) * hop + TP_REACH)
-            out[part] = hop_true_peaks(read(lo, hi), lo, part, hop, end)
-    return out
+            values[start:start + part.size] = hop_true_peaks(read(lo, hi), lo, part, hop, end)
+            start += part.size
+    return todo, values
 
 
 def _sample_reader(node: Node, *, sr: int, seed: int, first: int, total: int,
