@@ -1,10 +1,11 @@
 """Render speed and memory of a full shipped recipe (default: mettannealing, 40 minutes).
 
-Prints the real-time factor of the whole `render_recipe` call (measure + render: the graph is
-rendered once, the measuring pass caching its blocks on disk for the mastered render) and of one
-plain graph render pass (`render_file`), and the peak RSS, each run in a fresh process; median
-of N runs (default 3). The whole call's CPU-time factor is printed too: on a shared machine the
-wall-clock figures move with the load, the CPU figure much less.
+Prints the real-time factor and peak RSS of the whole `render_recipe` call (measure + render:
+the graph is rendered once, the measuring pass caching its blocks on disk for the mastered
+render) and, separately, of one plain graph render pass (`render_file`); every measurement runs
+in its own fresh process, so each peak RSS is that step's alone; median of N runs (default 3).
+The whole call's CPU-time factor is printed too: on a shared machine the wall-clock figures
+move with the load, the CPU figure much less.
 
 Usage: python benchmarks/recipe_speed.py [RECIPE] [--runs N]
 """
@@ -24,7 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def child(recipe: str, out_dir: str) -> dict:
+def child(recipe: str, out_dir: str, what: str) -> dict:
+    """One measurement in this fresh process: ``full`` (render_recipe) or ``pass`` (one plain
+    render_file pass of the graph); the peak RSS is that step's alone."""
     from resonator.recipe import build_session, load_recipe, render_recipe
     from resonator.render import render_file
 
@@ -34,21 +37,20 @@ def child(recipe: str, out_dir: str) -> dict:
                 sidecar=False)
     t0 = time.perf_counter()
     c0 = time.process_time()
-    render_recipe(recipe, Path(out_dir) / "full.wav", force=True)
-    full = time.perf_counter() - t0
-    full_cpu = time.process_time() - c0
-    t0 = time.perf_counter()
-    render_file(session.node, Path(out_dir) / "pass.wav", session.duration_s, sr=session.sr,
-                force=True, sidecar=False)
-    one = time.perf_counter() - t0
+    if what == "full":
+        render_recipe(recipe, Path(out_dir) / "full.wav", force=True)
+    else:
+        render_file(session.node, Path(out_dir) / "pass.wav", session.duration_s, sr=session.sr,
+                    force=True, sidecar=False)
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"audio_s": session.duration_s, "full_s": full, "full_cpu_s": full_cpu, "pass_s": one,
-            "rss_mb": rss}
+    return {"audio_s": session.duration_s, "wall_s": wall, "cpu_s": cpu, "rss_mb": rss}
 
 
 def main(argv):
     if argv[:1] == ["--child"]:
-        print(json.dumps(child(argv[1], argv[2])))
+        print(json.dumps(child(argv[1], argv[2], argv[3])))
         return
     runs = 3
     if "--runs" in argv:
@@ -57,19 +59,22 @@ def main(argv):
         argv = argv[:i] + argv[i + 2:]
     recipe = argv[0] if argv else str(ROOT / "recipes" / "mettannealing.toml")
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    res = []
+    res = {"full": [], "pass": []}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(runs):
-            p = subprocess.run([sys.executable, __file__, "--child", recipe, tmp],
-                               capture_output=True, text=True, check=True)
-            res.append(json.loads(p.stdout.strip().splitlines()[-1]))
-    a = res[0]["audio_s"]
-    full = statistics.median(a / r["full_s"] for r in res)
-    one = statistics.median(a / r["pass_s"] for r in res)
-    cpu = statistics.median(a / r["full_cpu_s"] for r in res if "full_cpu_s" in r)
-    print(f"{Path(recipe).name}: {a / 60:.0f} min; render_recipe (measure + render) {full:.0f}x real "
-          f"time ({cpu:.0f}x of CPU time), render pass alone {one:.0f}x, peak RSS "
-          f"{max(r['rss_mb'] for r in res):.0f} MB (median of {runs})")
+            for what in ("full", "pass"):
+                p = subprocess.run([sys.executable, __file__, "--child", recipe, tmp, what],
+                                   capture_output=True, text=True, check=True)
+                res[what].append(json.loads(p.stdout.strip().splitlines()[-1]))
+    a = res["full"][0]["audio_s"]
+    full = [a / r["wall_s"] for r in res["full"]]
+    one = statistics.median(a / r["wall_s"] for r in res["pass"])
+    cpu = statistics.median(a / r["cpu_s"] for r in res["full"])
+    print(f"{Path(recipe).name}: {a / 60:.0f} min; render_recipe (measure + render) "
+          f"{statistics.median(full):.0f}x real time (runs: {', '.join(f'{x:.0f}' for x in full)}; "
+          f"{cpu:.0f}x of CPU time), peak RSS {max(r['rss_mb'] for r in res['full']):.0f} MB; "
+          f"one plain graph pass {one:.0f}x, {max(r['rss_mb'] for r in res['pass']):.0f} MB "
+          f"(median of {runs} fresh processes each)")
 
 
 if __name__ == "__main__":
