@@ -437,7 +437,6 @@ class LoudnessMeter:
         self._nsub = 0
         self._track_tp = bool(true_peak)
         if self._track_tp:
-            self._tp_h = _true_peak_filter()
             self._tp_hist = np.zeros((self.channels, 0))
             self._tp_spec: dict[int, np.ndarray] = {}
         self._peak = 0.0
@@ -563,8 +562,7 @@ class LoudnessMeter:
         self._nsub += m
 
     def _update_true_peak(self, x: np.ndarray) -> None:
-        h = self._tp_h
-        ntaps = h.shape[1]
+        ntaps = _TP_H.shape[1]
         xx = np.concatenate((self._tp_hist, x), axis=1)
         if xx.shape[1] < ntaps:  # not one full filter span yet
             self._tp_hist = xx
@@ -572,8 +570,7 @@ class LoudnessMeter:
         self._tp_hist = xx[:, -(ntaps - 1):].copy()
         # only segments whose sample peak could reach the running maximum need interpolating:
         # |y| <= max|x over the filter span| * max_p sum|h_p|  (rigorous bound)
-        bound = float(np.max(np.sum(np.abs(h), axis=1)))
-        if float(np.max(np.abs(xx))) * bound <= self._tp:
+        if float(np.max(np.abs(xx))) * true_peak_bound() <= self._tp:
             return
         y = _interpolate(xx, self._tp_spec)
         m = float(np.max(np.abs(y)))
