@@ -206,3 +206,25 @@ def test_a_failing_lane_stops_the_other_and_its_error_is_raised():
     with pytest.raises(GraphError, match="probe failed"):
         master(Probe(), 120.0, sr=sr, block_frames=B, twin=Probe(fail_at=70 * sr))
     assert 0 < len(seen) < (60 * sr) // B  # lane one stopped long before its half's end
+
+
+def test_replay_runs_in_two_stretches_only_when_post_is_stateless(tmp_path):
+    """A pure gain lets the render replay two stretches at once (WAV); a limiter that meters
+    its output, or FLAC, gets one ordered stream."""
+    from pathlib import Path
+
+    from resonator.mastering import RawCache
+    from resonator.recipe.render import _replay
+
+    node = Noise("pink", channels=2, amplitude=0.1, name="bed")
+    burst = Curve([(0, 0.0), (3.0, 0.0), (3.02, 1.0, "cos"), (3.2, 1.0), (3.22, 0.0, "cos")])
+    loud = node + Sine(1000.0) * burst * 0.5
+    for graph, target, stateless in ((node, -20.0, True), (loud, -14.0, False)):
+        with RawCache(tmp_path / ".r.raw", 2, 0, 4 * SR, 4096) as cache:
+            m = master(graph, 4.0, sr=SR, block_frames=4096, target_lufs=target, cache=cache)
+            assert m.stateless is stateless
+            wav = _replay(cache, m, None, Path("x.wav"))
+            flac = _replay(cache, m, "flac", Path("x.flac"))
+            assert isinstance(wav, list) is stateless and len(wav if stateless else [1]) == \
+                (2 if stateless else 1)
+            assert not isinstance(flac, list)

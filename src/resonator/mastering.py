@@ -82,6 +82,12 @@ class Mastering:
     _meter: object = None
 
     @property
+    def stateless(self) -> bool:
+        """True when ``post`` depends only on each block and its position (nothing limited,
+        so nothing is metered on the way out): blocks may then be processed in any order."""
+        return self._envelope is None
+
+    @property
     def predicted_lufs(self) -> float:
         """Output loudness when no hop is limited (exact), else an upper estimate."""
         return self.measured_lufs + self.gain_db

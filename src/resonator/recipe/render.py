@@ -282,7 +282,7 @@ def _replay(cache, m, fmt, out):
     if cache is None:
         return None
     fmt = fmt or out.suffix.lower().lstrip(".") or "wav"
-    if fmt == "wav" and m is not None and getattr(m, "_envelope", True) is None:
+    if fmt == "wav" and m is not None and getattr(m, "stateless", False):
         return cache.split(2)
     return cache.blocks()
 
