@@ -220,8 +220,8 @@ def test_replay_runs_in_two_stretches_only_when_post_is_stateless(tmp_path):
     burst = Curve([(0, 0.0), (3.0, 0.0), (3.02, 1.0, "cos"), (3.2, 1.0), (3.22, 0.0, "cos")])
     loud = node + Sine(1000.0) * burst * 0.5
     for graph, target, stateless in ((node, -20.0, True), (loud, -14.0, False)):
-        with RawCache(tmp_path / ".r.raw", 2, 0, 4 * SR, 4096) as cache:
-            m = master(graph, 4.0, sr=SR, block_frames=4096, target_lufs=target, cache=cache)
+        with RawCache(tmp_path / ".r.raw", 2, 0, 8 * SR, 4096) as cache:
+            m = master(graph, 8.0, sr=SR, block_frames=4096, target_lufs=target, cache=cache)
             assert m.stateless is stateless
             wav = _replay(cache, m, None, Path("x.wav"))
             flac = _replay(cache, m, "flac", Path("x.flac"))
