@@ -524,67 +524,71 @@ def _targets(tl: m.SbgTimeline, phases, layers: list[_Layer]) -> list[dict]:
     # ---- held voices in periods without a steady part (all-transition ``->`` chains)
     covered = [(t["layer"], t["window_s"]) for t in out]
     for lay in layers:
-        if not lay.enabled or lay.kind not in ("binaural", "wave", "tone", "isochronic"):
-            continue
         k = 0
-        for sp in lay.spans:
-            for p, q, kind in zip(sp.points, sp.points[1:], sp.kinds):
-                s, e = p.t_s + 1.0, q.t_s - 1.0
-                if kind != "hold" or e - s < MIN_TARGET_S or p.amp <= 0.5:
-                    continue
-                if any(n == lay.name and a < e and s < b for n, (a, b) in covered):
+        for sp, p, q, kind in _tone_intervals(lay):
+            s, e = p.t_s + 1.0, q.t_s - 1.0
+            if kind != "hold" or e - s < MIN_TARGET_S or p.amp <= 0.5:
+                continue
+            if any(n == lay.name and a < e and s < b for n, (a, b) in covered):
+                continue
+            k += 1
+            if lay.kind == "isochronic":
+                out.append({"window_s": (s, e), "layer": lay.name, "kind": "am_rate",
+                            "name": f"{lay.name}/hold-{k}", "expected": p.b,
+                            "tolerance": 0.05, "carrier": None,
+                            "why": f"pulse held at {p.b:g} Hz"})
+            elif _ears_ok(p.a, p.b):
+                out.append({"window_s": (s, e), "layer": lay.name, "kind": "binaural_beat",
+                            "name": f"{lay.name}/hold-{k}", "expected": p.b,
+                            "tolerance": 0.05, "carrier": p.a,
+                            "why": f"held at {p.a:g}{p.b:+g}"})
+    # ---- slides: windows along each gliding interval
+    for lay in layers:
+        k = 0
+        for sp, p, q, kind in _tone_intervals(lay):
+            if kind != "slide" or q.t_s - p.t_s < 2 * SLIDE_WINDOW_S:
+                continue
+            if (p.b == q.b) and lay.kind != "tone" and lay.kind != "isochronic" and \
+                    abs(p.a - q.a) < 1e-9:
+                continue
+            d = q.t_s - p.t_s
+            n = int(min(5, max(1, d // (2 * SLIDE_WINDOW_S))))
+            for j in range(n):
+                c_t = p.t_s + (j + 0.5) * d / n
+                lo, hi = c_t - SLIDE_WINDOW_S / 2, c_t + SLIDE_WINDOW_S / 2
+                pc = sp.at(c_t)
+                plo, phi = sp.at(lo), sp.at(hi)
+                if min(plo.amp, phi.amp) <= 0.5:
                     continue
                 k += 1
                 if lay.kind == "isochronic":
-                    out.append({"window_s": (s, e), "layer": lay.name, "kind": "am_rate",
-                                "name": f"{lay.name}/hold-{k}", "expected": p.b,
-                                "tolerance": 0.05, "carrier": None,
-                                "why": f"pulse held at {p.b:g} Hz"})
-                elif _ears_ok(p.a, p.b):
-                    out.append({"window_s": (s, e), "layer": lay.name, "kind": "binaural_beat",
-                                "name": f"{lay.name}/hold-{k}", "expected": p.b,
-                                "tolerance": 0.05, "carrier": p.a,
-                                "why": f"held at {p.a:g}{p.b:+g}"})
-    # ---- slides: windows along each gliding interval
-    for lay in layers:
-        if not lay.enabled or lay.kind not in ("binaural", "wave", "tone", "isochronic"):
-            continue
-        k = 0
-        for sp in lay.spans:
-            for p, q, kind in zip(sp.points, sp.points[1:], sp.kinds):
-                if kind != "slide" or q.t_s - p.t_s < 2 * SLIDE_WINDOW_S:
-                    continue
-                if (p.b == q.b) and lay.kind != "tone" and lay.kind != "isochronic" and \
-                        abs(p.a - q.a) < 1e-9:
-                    continue
-                d = q.t_s - p.t_s
-                n = int(min(5, max(1, d // (2 * SLIDE_WINDOW_S))))
-                for j in range(n):
-                    c_t = p.t_s + (j + 0.5) * d / n
-                    lo, hi = c_t - SLIDE_WINDOW_S / 2, c_t + SLIDE_WINDOW_S / 2
-                    pc = sp.at(c_t)
-                    plo, phi = sp.at(lo), sp.at(hi)
-                    if min(plo.amp, phi.amp) <= 0.5:
-                        continue
-                    k += 1
-                    if lay.kind == "isochronic":
-                        tol = 0.05 + 0.5 * abs(phi.b - plo.b)
-                        out.append({"window_s": (lo, hi), "layer": lay.name,
-                                    "name": f"{lay.name}/slide-{k}", "kind": "am_rate",
-                                    "expected": pc.b, "tolerance": tol, "carrier": None,
-                                    "why": f"pulse sliding {p.b:g} -> {q.b:g} Hz "
-                                           f"({fmt_time(p.t_s)}-{fmt_time(q.t_s)})"})
-                        continue
-                    if not (_ears_ok(plo.a, plo.b) and _ears_ok(phi.a, phi.b)):
-                        continue
                     tol = 0.05 + 0.5 * abs(phi.b - plo.b)
                     out.append({"window_s": (lo, hi), "layer": lay.name,
-                                "name": f"{lay.name}/slide-{k}", "kind": "binaural_beat",
-                                "expected": pc.b, "tolerance": tol, "carrier": pc.a,
-                                "why": f"sliding {p.a:g}{p.b:+g} -> {q.a:g}{q.b:+g} "
-                                       f"({fmt_time(p.t_s)}-{fmt_time(q.t_s)}); centre "
-                                       f"{pc.a:.4g}{pc.b:+.4g}"})
+                                "name": f"{lay.name}/slide-{k}", "kind": "am_rate",
+                                "expected": pc.b, "tolerance": tol, "carrier": None,
+                                "why": f"pulse sliding {p.b:g} -> {q.b:g} Hz "
+                                       f"({fmt_time(p.t_s)}-{fmt_time(q.t_s)})"})
+                    continue
+                if not (_ears_ok(plo.a, plo.b) and _ears_ok(phi.a, phi.b)):
+                    continue
+                tol = 0.05 + 0.5 * abs(phi.b - plo.b)
+                out.append({"window_s": (lo, hi), "layer": lay.name,
+                            "name": f"{lay.name}/slide-{k}", "kind": "binaural_beat",
+                            "expected": pc.b, "tolerance": tol, "carrier": pc.a,
+                            "why": f"sliding {p.a:g}{p.b:+g} -> {q.a:g}{q.b:+g} "
+                                   f"({fmt_time(p.t_s)}-{fmt_time(q.t_s)}); centre "
+                                   f"{pc.a:.4g}{pc.b:+.4g}"})
     return out
+
+
+def _tone_intervals(lay):
+    """(span, point, next point, interval kind) of every interval of an enabled tone-like
+    layer (binaural, wave, tone, isochronic); nothing for other layers."""
+    if not lay.enabled or lay.kind not in ("binaural", "wave", "tone", "isochronic"):
+        return
+    for sp in lay.spans:
+        for p, q, kind in zip(sp.points, sp.points[1:], sp.kinds):
+            yield sp, p, q, kind
 
 
 # ------------------------------------------------------------------------------ writer
