@@ -372,3 +372,27 @@ def test_harmonic_change_and_tonality_known_answers():
     assert np.sum(h > 1e-9) <= 2 * round(0.1 * CHROMA_FPS) + 1
     assert tonality(ch) > 0.5
     assert tonality(np.ones((100, 12))) < 0.01
+
+
+def test_cli_tempo_prior_and_level_columns(tmp_path, capsys):
+    import csv
+
+    from resonator.analysis import analyze_file
+    from resonator.cli import main
+
+    x, _ = pulse_track(120.0, 12.0)
+    p = tmp_path / "a.wav"
+    sf.write(p, x, SR)
+    assert main(["analyze", str(p), "--tempo-prior-bpm", "300"]) == 2
+    err = capsys.readouterr().err
+    assert "--tempo-prior-bpm: 300 is outside the allowed 40-240 BPM" in err and "Traceback" not in err
+    out_json, out_csv = tmp_path / "r.json", tmp_path / "r.csv"
+    assert main(["analyze", str(p), "--no-loudness", "--tempo-prior-bpm", "60",
+                 "--json", str(out_json), "--csv", str(out_csv)]) == 0
+    r = json.loads(out_json.read_text())[0]
+    assert r["tempo"] == analyze_file(p, loudness=False, prior_bpm=60.0)["tempo"]
+    row = next(csv.DictReader(out_csv.open()))
+    assert float(row["tempo_level_probability"]) == r["tempo"]["level_probability"]
+    alt = r["tempo"]["alternatives"]
+    assert row["tempo_alternative_bpm"] == (str(alt[0]["bpm"]) if alt else "")
+    assert f"this level {100 * r['tempo']['level_probability']:.0f} %" in capsys.readouterr().out

@@ -151,3 +151,58 @@ def test_level_scores_penalties_and_old_feature_arrays():
     assert s[3] == pytest.approx(s[0] - metre.SUBDIV_WEIGHT * (metre.SUBDIV_FREE - 0.05))
     assert metre.choose_level(np.arange(4.0), f) == 0
     np.testing.assert_allclose(metre.level_scores(f[:, :3]), s[0])
+
+
+def test_level_probabilities_are_the_tempered_softmax_of_the_scores():
+    f = np.array([[0.0, -0.1, 0.5, -0.5, -0.2, -1.5],
+                  [-0.3, -0.6, 0.1, -0.5, -0.2, -1.5],
+                  [0.0, -0.1, 0.5, -0.5, -1.8, -1.5]])
+    s = metre.level_scores(f)
+    p = metre.level_probabilities(f)
+    want = np.exp(s / metre.LEVEL_TEMPERATURE) / np.exp(s / metre.LEVEL_TEMPERATURE).sum()
+    np.testing.assert_allclose(p, want, rtol=1e-12)
+    assert int(np.argmax(p)) == metre.choose_level(np.arange(3.0), f)
+    cold = metre.level_probabilities(f, temperature=0.01)
+    np.testing.assert_allclose(cold, [1.0, 0.0, 0.0], atol=1e-12)
+    assert metre.level_probabilities(np.zeros((0, 6))).size == 0
+
+
+def test_level_alternatives_scale_with_the_reported_tempo():
+    cands = np.array([88.0, 176.0, 44.0, 29.333, 58.667])
+    probs = np.array([0.6, 0.04, 0.3, 0.0, 0.06])
+    alt = metre.level_alternatives(cands, probs, 0, 88.4)
+    assert [a["ratio"] for a in alt] == [0.5, 0.667]          # 176 (4 %) is left out
+    assert alt[0] == {"bpm": 44.2, "ratio": 0.5, "probability": 0.3}
+    assert alt[1]["bpm"] == pytest.approx(88.4 * 2 / 3, abs=0.01)
+    assert metre.level_alternatives(cands, probs, 0, 88.4, limit=1) == alt[:1]
+
+
+def test_report_names_the_runner_up_level_of_a_slow_movement():
+    # slow 4/4 at 56 with an eighth-note surface: reported at 56, the doubled reading named
+    r = analyze_signal(texture(56, 4, 2), SR, loudness=False)["tempo"]
+    assert r["bpm"] == pytest.approx(56, rel=0.04)
+    assert 0.5 < r["level_probability"] <= 1.0
+    ratios = [a["ratio"] for a in r["alternatives"]]
+    assert 2.0 in ratios
+    a2 = r["alternatives"][ratios.index(2.0)]
+    assert a2["bpm"] == pytest.approx(2 * r["bpm"], abs=0.02)
+    assert r["level_probability"] + sum(a["probability"] for a in r["alternatives"]) <= 1.0 + 1e-9
+
+
+def test_tempo_prior_moves_the_level_and_is_validated():
+    from resonator.errors import ResonatorError
+
+    # the prior adds -0.5 * log2(bpm / centre)^2 to each level's score, so moving the centre from
+    # 120 to 200 BPM raises the log-odds of 112 against 56 by log2(200 / 120) / temperature
+    x = texture(56, 4, 2)
+
+    def log_odds(centre):
+        t = analyze_signal(x, SR, loudness=False, prior_bpm=centre)["tempo"]
+        p = {a["ratio"]: a["probability"] for a in t["alternatives"]}
+        assert t["bpm"] == pytest.approx(56, rel=0.04)
+        return np.log(p[2.0] / t["level_probability"])
+
+    want = np.log2(200 / 120) / metre.LEVEL_TEMPERATURE
+    assert log_odds(200.0) - log_odds(120.0) == pytest.approx(want, abs=0.02)
+    with pytest.raises(ResonatorError, match="40-240 BPM"):
+        analyze_signal(x, SR, loudness=False, prior_bpm=20.0)

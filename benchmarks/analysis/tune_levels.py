@@ -10,11 +10,13 @@ and free margins, the tempo prior's centre) are searched on a grid and ranked by
 development level accuracy, synthetic known answers passed, mean log-likelihood of the true
 level on development (softmax over the candidates' scores). The prior's centre is applied to the
 cached candidates (found with the current default centre). The leave-one-piece-out level
-accuracy of that ranking is printed. Held-out pieces and batch 3 are never read.
+accuracy of that ranking is printed. Held-out pieces and batch 3 are never read by the search;
+``--calibrate`` fits the level-probability temperature on batches 1-3 (batch 4 is never read).
 
 Usage::
 
     .venv/bin/python benchmarks/analysis/tune_levels.py [--offset]
+    .venv/bin/python benchmarks/analysis/tune_levels.py --calibrate  # level-probability temperature
 """
 from __future__ import annotations
 
@@ -103,8 +105,12 @@ def main(argv=None):
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--offset", action="store_true", help="also measure the beat offset (dev only)")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="only fit the level-probability temperature on batches 1-3 (never batch 4)")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
+    if args.calibrate:
+        return calibrate()
     manifest = [m for m in json.loads((OUT / "manifest.json").read_text())
                 if m["split"] == "dev" and m.get("batch", 1) < 3]
     groups, names, missing = [], [], []
@@ -150,6 +156,47 @@ def main(argv=None):
           f"{[n for n, o in zip(names, loo) if not o]}")
     if args.offset:
         measure_offset(manifest)
+    return 0
+
+
+def calibrate():
+    """Fit :data:`resonator.analysis.metre.LEVEL_TEMPERATURE`: the softmax temperature that
+    maximises the mean log-probability of the true level over batches 1-3 (every piece scored
+    so far; batch 4 stays unseen), and print how often the chosen level is right per band of
+    its probability, and how often the true level is the chosen one or the first alternative."""
+    from scipy.optimize import minimize_scalar
+
+    from resonator.analysis import metre
+
+    manifest = [m for m in json.loads((OUT / "manifest.json").read_text()) if m.get("batch", 1) < 4]
+    groups = []
+    for m in manifest:
+        cands, X = piece_candidates(load_features(m["id"]))
+        groups.append((metre.level_scores(X), truth(cands, m["bpm"])))
+
+    def probs(s, temp):
+        z = np.exp((s - s.max()) / temp)
+        return z / z.sum()
+
+    def nll(temp):
+        return -np.mean([np.log(max(probs(s, temp)[list(y)].sum(), 1e-3)) for s, y in groups])
+
+    best = minimize_scalar(nll, bounds=(0.02, 3.0), method="bounded").x
+    temp = metre.LEVEL_TEMPERATURE
+    print(f"{len(groups)} pieces (batches 1-3); maximum-likelihood temperature {best:.3f} "
+          f"(mean log-probability {-nll(best):.3f}); shipped {temp} ({-nll(temp):.3f})")
+    rows = []
+    for s, y in groups:
+        p = probs(s, temp)
+        o = np.argsort(-p)
+        rows.append((p[o[0]], o[0] in y, o[0] in y or (o.size > 1 and o[1] in y)))
+    r = np.array(rows, dtype=float)
+    for lo, hi in ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01)):
+        k = (r[:, 0] >= lo) & (r[:, 0] < hi)
+        if k.any():
+            print(f"  chosen level's probability {lo:.1f}-{min(hi, 1.0):.1f}: {int(k.sum())} pieces, "
+                  f"mean {r[k, 0].mean():.2f}, right {r[k, 1].mean():.2f}")
+    print(f"true level chosen: {r[:, 1].mean():.3f}; chosen or first alternative: {r[:, 2].mean():.3f}")
     return 0
 
 

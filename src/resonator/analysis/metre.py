@@ -65,6 +65,7 @@ SUBDIV_WEIGHT = 3.0
 SUBDIV_FREE = 0.2
 HC_HALF_S = 0.1
 TONAL_MIN = 0.15
+LEVEL_TEMPERATURE = 0.5
 
 
 def tonality(chroma: np.ndarray) -> float:
@@ -320,6 +321,76 @@ def level_scores(feats: np.ndarray, prior_weight: float = 1.0, harm_weight: floa
     return out
 
 
+def level_probabilities(feats: np.ndarray, temperature: float = LEVEL_TEMPERATURE, **kw) -> np.ndarray:
+    """How likely each candidate is the notated beat: ``softmax(level_scores / temperature)``.
+
+    The metrical level is often a matter of notation (an Adagio at 44 BPM with a sixteenth-note
+    surface and an Allegro at 88 with eighths sound alike), so the report names the runner-up
+    levels with these probabilities instead of hiding them. ``LEVEL_TEMPERATURE`` = 0.5 is the
+    rounded maximum-likelihood temperature on the 73 rendered pieces of benchmark batches 1-3
+    (0.46; ``benchmarks/analysis/tune_levels.py --calibrate``).
+
+    Parameters
+    ----------
+    feats : np.ndarray [shape=(k, len(FEATURES))]
+        Candidate features from :func:`level_features`.
+    temperature : number > 0
+        Softmax temperature; smaller is more confident.
+    **kw
+        Passed to :func:`level_scores`.
+
+    Returns
+    -------
+    np.ndarray [shape=(k,)]
+        Non-negative, summing to 1 (empty for no candidates).
+    """
+    s = level_scores(feats, **kw)
+    if s.size == 0:
+        return s
+    z = (s - s.max()) / float(temperature)
+    p = np.exp(z)
+    return p / p.sum()
+
+
 def choose_level(cands: np.ndarray, feats: np.ndarray, **kw) -> int:
     """Index of the candidate with the largest :func:`level_scores`."""
     return int(np.argmax(level_scores(feats, **kw)))
+
+
+def level_alternatives(cands: np.ndarray, probabilities: np.ndarray, chosen: int, bpm: float, *,
+                       min_probability: float = 0.05, limit: int = 3) -> list[dict]:
+    """The runner-up metrical levels as report entries, most likely first.
+
+    Parameters
+    ----------
+    cands : np.ndarray [shape=(k,)]
+        Candidate tempi in BPM (:func:`level_features`).
+    probabilities : np.ndarray [shape=(k,)]
+        :func:`level_probabilities` of the candidates.
+    chosen : int
+        Index of the reported level.
+    bpm : number > 0
+        The reported tempo (after refinement from the beats); alternatives are scaled with it.
+    min_probability : number in [0, 1]
+        Leave out levels less likely than this.
+    limit : int >= 0
+        At most this many entries.
+
+    Returns
+    -------
+    list of dict
+        ``{"bpm", "ratio", "probability"}``: ``ratio`` is the alternative's tempo over the
+        reported one as a simple fraction (0.5 = half time, 3.0 = the triplet subdivision,
+        0.667 = two beats of the alternative per three reported), ``bpm`` = ``ratio * bpm``.
+    """
+    from fractions import Fraction
+
+    out = []
+    for j in np.argsort(-np.asarray(probabilities)):
+        j = int(j)
+        if j == chosen or probabilities[j] < min_probability or len(out) >= limit:
+            continue
+        ratio = float(Fraction(float(cands[j] / cands[chosen])).limit_denominator(6))
+        out.append({"bpm": round(ratio * float(bpm), 2), "ratio": round(ratio, 3),
+                    "probability": round(float(probabilities[j]), 3)})
+    return out

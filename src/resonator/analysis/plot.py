@@ -43,8 +43,10 @@ def plot_report(png_path, report: dict, internals: dict) -> str:
     beats = np.asarray(internals["beats"])
     fig, ax = plt.subplots(3, 1, figsize=(11, 9), constrained_layout=True)
     name = os.path.basename(str(report.get("path") or "signal"))
+    lp = report["tempo"].get("level_probability")
     fig.suptitle(f"{name}: {report['tempo']['bpm'] or 0:.1f} BPM, "
-                 f"confidence {report['tempo']['confidence']:.2f}")
+                 f"confidence {report['tempo']['confidence']:.2f}"
+                 + ("" if lp is None else f", this metrical level {100 * lp:.0f} %"))
 
     te = np.arange(feat.env.size) / feat.env_sr
     a0 = ax[0]
@@ -70,6 +72,10 @@ def plot_report(png_path, report: dict, internals: dict) -> str:
                     lw=1.5, label="tempo curve")
         elif report["tempo"]["bpm"]:
             a1.axhline(report["tempo"]["bpm"], color="c", lw=1, label="tempo")
+        for alt in report["tempo"].get("alternatives") or []:
+            if BPM_MIN <= alt["bpm"] <= BPM_MAX:
+                a1.axhline(alt["bpm"], color="c", lw=0.8, ls="--",
+                           label=f"{alt['bpm']:.1f} BPM ({100 * alt['probability']:.0f} %)")
         if beats.size:
             a1.plot(beats, np.full(beats.size, BPM_MIN * 1.03), "w|", ms=8, label="beats")
         a1.legend(loc="upper right", fontsize=8)

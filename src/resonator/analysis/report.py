@@ -3,7 +3,7 @@
 Keys of the report (see also the README):
 
 ``path``, ``duration_s``, ``sample_rate_hz``, ``channels``,
-``tempo`` {``bpm``, ``confidence``, ``curve``}, ``beats`` (seconds), ``onset_rate_per_s``,
+``tempo`` {``bpm``, ``confidence``, ``curve``, ``level_probability``, ``alternatives``}, ``beats`` (seconds), ``onset_rate_per_s``,
 ``pulse_clarity``, ``modulation`` {``bands``, ``peaks_hz``, ``peak_shares``, ``depth``},
 ``breathing`` {``breaths_per_min``, ``beats_per_breath``, ``cycle_s``, ``inhale_beats``,
 ``exhale_beats``} or None, ``binaural`` {``beat_hz``, ``left_hz``, ``right_hz``, ``carrier_hz``,
@@ -50,6 +50,10 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
     from .modulation_report import modulation_report
     from .tempo import PRIOR_BPM, estimate_tempo
 
+    if prior_bpm is not None and not 40.0 <= float(prior_bpm) <= 240.0:
+        from ..errors import ResonatorError
+
+        raise ResonatorError(f"{prior_bpm:g} is outside the allowed 40-240 BPM", "prior_bpm")
     rate = onset_rate(feat.onset, feat.fps)
     t = estimate_tempo(feat.onset, feat.fps, prior_bpm=prior_bpm or PRIOR_BPM,
                        onset_low=feat.onset_low, chroma=feat.chroma, chroma_fps=feat.chroma_fps)
@@ -66,6 +70,13 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
             fine = bpm_from_beats(beats)
             if fine is not None and abs(fine / bpm - 1) < 0.03:
                 bpm = fine
+    level_p, alternatives = None, []
+    lv = t.get("_levels")
+    if bpm is not None and lv is not None:
+        from .metre import level_alternatives
+
+        level_p = round(float(lv["probabilities"][lv["chosen"]]), 3)
+        alternatives = level_alternatives(lv["candidates_bpm"], lv["probabilities"], lv["chosen"], bpm)
     mod = modulation_report(feat.env, feat.env_sr)
     report = {
         "path": feat.path,
@@ -76,6 +87,8 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
             "bpm": None if bpm is None else round(float(bpm), 2),
             "confidence": round(t["confidence"], 3),
             "curve": t["curve"],
+            "level_probability": level_p,
+            "alternatives": alternatives,
         },
         "beats": [round(float(b), 3) for b in beats],
         "onset_rate_per_s": round(rate, 3),

@@ -182,9 +182,10 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
                                             chroma_fps or 1.0, prior_bpm, prior_octaves,
                                             acf=mean_acf)
         if cands.size:
-            k = metre.choose_level(cands, feats)
+            prob = metre.level_probabilities(feats)
+            k = int(np.argmax(prob))
             bpm = float(cands[k])
-            lv = {"candidates_bpm": cands, "features": feats, "chosen": k}
+            lv = {"candidates_bpm": cands, "features": feats, "chosen": k, "probabilities": prob}
     local = local_tempi(acf, fps, bpm)
     agree = np.abs(local / bpm - 1.0) <= AGREE
     lag = 60.0 * fps / bpm

@@ -15,12 +15,14 @@ EXAMPLE = "resonator analyze music/track.flac --json report.json"
 MORE_EXAMPLES = (
     "\n  resonator analyze music/ --csv summary.csv --plot plots/"
     "\n  resonator analyze a.wav b.mp3 --json - "
+    "\n  resonator analyze adagio.flac --tempo-prior-bpm 50"
 )
 
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".w64", ".rf64")
 
 CSV_FIELDS = [
-    "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_changes", "beats",
+    "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_changes",
+    "tempo_level_probability", "tempo_alternative_bpm", "beats",
     "onset_rate_per_s", "pulse_clarity", "delta", "theta", "alpha", "beta", "gamma",
     "modulation_peaks_hz", "breaths_per_min", "beats_per_breath", "binaural_beat_hz",
     "integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
@@ -35,6 +37,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="write the full reports as a JSON list, one object per file ('-' for stdout)")
     parser.add_argument("--csv", metavar="FILE", help="write one summary row per file")
     parser.add_argument("--plot", metavar="DIR", help="write one PNG per file into DIR")
+    parser.add_argument("--tempo-prior-bpm", metavar="BPM", type=float, default=None,
+                        help="the tempo you expect (40-240; default 120): centre of the prior that "
+                             "decides between metrical levels, e.g. 50 for a slow movement read at "
+                             "twice its beat")
     parser.add_argument("--no-loudness", action="store_true",
                         help="skip the loudness measurement (faster on long files)")
 
@@ -61,10 +67,16 @@ def _summary(r: dict) -> str:
     m = r["modulation"]
     bands = " ".join(f"{k} {v:.2f}" for k, v in m["bands"].items())
     bpm = "none" if t["bpm"] is None else f"{t['bpm']:.2f} BPM"
+    level = ""
+    alt = t.get("alternatives") or []
+    if t.get("level_probability") is not None:
+        level = f"; this level {100 * t['level_probability']:.0f} %"
+        if alt:
+            level += f", {alt[0]['bpm']:.2f} BPM {100 * alt[0]['probability']:.0f} %"
     lines = [
         f"{r['path']}: {r['duration_s']:.1f} s, {r['channels']} ch, {r['sample_rate_hz']} Hz",
         f"  tempo {bpm} (confidence {t['confidence']:.2f}"
-        + (", changes" if t["curve"] else "") + f"), {len(r['beats'])} beats, "
+        + (", changes" if t["curve"] else "") + level + f"), {len(r['beats'])} beats, "
         f"onsets {r['onset_rate_per_s']:.2f}/s, pulse clarity {r['pulse_clarity']:.2f}",
         f"  modulation {bands}; peaks {', '.join(f'{p:g} Hz' for p in m['peaks_hz']) or 'none'}",
     ]
@@ -87,6 +99,8 @@ def _csv_row(r: dict) -> dict:
     return {
         "path": r["path"], "duration_s": r["duration_s"], "tempo_bpm": t["bpm"],
         "tempo_confidence": t["confidence"], "tempo_changes": t["curve"] is not None,
+        "tempo_level_probability": t.get("level_probability"),
+        "tempo_alternative_bpm": (t.get("alternatives") or [{}])[0].get("bpm"),
         "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
         "pulse_clarity": r["pulse_clarity"], **m["bands"],
         "modulation_peaks_hz": " ".join(f"{p:g}" for p in m["peaks_hz"]),
@@ -113,6 +127,9 @@ def _write(path: str, text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import AudioFileError, ResonatorError
 
+    prior = args.tempo_prior_bpm
+    if prior is not None and not 40.0 <= prior <= 240.0:
+        raise ResonatorError(f"{prior:g} is outside the allowed 40-240 BPM", "--tempo-prior-bpm")
     files, problems = _expand(args.paths)
     for msg in problems:
         print(f"resonator analyze: skipped: {msg}", file=sys.stderr)
@@ -135,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         if args.plot:
             png = os.path.join(args.plot, os.path.splitext(os.path.basename(f))[0] + ".png")
         try:
-            r = analyze_file(f, loudness=not args.no_loudness, plot=png)
+            r = analyze_file(f, loudness=not args.no_loudness, plot=png, prior_bpm=prior)
         except ResonatorError as exc:
             failed += 1
             print(f"resonator analyze: skipped: {exc}", file=sys.stderr)
