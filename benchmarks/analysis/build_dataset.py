@@ -21,6 +21,33 @@ no timing jitter. Output is cached under ``benchmarks/out/analysis/`` (git-ignor
 ``<id>.wav`` (22.05 kHz stereo), ``<id>.beats.txt`` (one time in seconds a line) and
 ``manifest.json``.
 
+Batch 4 (``PIECES_4``, added 2026-11-22, third session) is the fresh test for the reworked
+metrical-level choice: chosen and rendered before that rework was scored, and never run through a
+beat tracker or tempo estimator before the final scoring (``score_beats.py`` skips it unless
+``--fresh``). Its beat tempi follow one rule, applied mechanically, first match wins (the beat unit
+is music21's ``TimeSignature.beatDuration`` of the opening metre):
+
+a. a printed MetronomeMark at the start (MusicXML ``<metronome>``, music21 ``number``), converted
+   to the beat unit. Playback-only ``<sound tempo>`` marks (``numberSounding`` only) do not count:
+   in this corpus they are encoders' defaults (120, 320, ...), not the composer's;
+b. the ABC ``Q:`` field, converted the same way (``Q:1/2=66`` in 2/4 is quarter 132);
+c. the tempo word at the start: Grave 44, Largo 48, Lento 52, Adagio 56, Larghetto 63, Andante 76,
+   Andantino 84, Moderato 100, Allegretto 112, Allegro 132, Vivace 150, Presto 168,
+   Prestissimo 184, qualifiers dropped ("Allegro ma non tanto", "Poco Adagio", "Andante con
+   moto" = the plain word). In 6/8, 9/8, 12/8 and 3/8 the word's number is taken as the
+   dotted-quarter (beat) tempo;
+d. folk tunes with neither: a genre table per score beat: reel 104 (half in 2/2, quarter in 2/4
+   with a sixteenth surface, as batches 1-2 did), jig (6/8) and slip jig (9/8) dotted quarter 116,
+   hornpipe 84 (quarter in 2/4 or 4/4, half in 2/2, as batches 1-2 did), strathspey quarter 128,
+   waltz quarter 150, polka quarter 120, march quarter 112 (2/4) or dotted quarter 112 (6/8);
+e. vocal music with neither mark nor word (chorales, hymns, songs, renaissance polyphony): 80 per
+   beat unit.
+
+A piece whose rule gives a beat tempo outside 40-200 BPM is skipped, as is one whose metre changes
+within the rendered minute, one whose beat grid jumps there (partial bars at repeat endings, played
+once as written), one shorter than 30 s, or one that music21 cannot parse. A later tempo mark
+inside the rendered minute is not followed (one constant tempo; audio and beats agree).
+
 Usage::
 
     .venv/bin/python benchmarks/analysis/build_dataset.py [--force]
@@ -133,6 +160,53 @@ PIECES_3 = [
 ]
 
 
+# Added 2026-11-22 (third session, batch 4): the fresh test for the reworked metrical-level choice,
+# chosen by the tempo rule in the module docstring before the rework was scored, and never run
+# through any beat tracker or tempo estimator before the final scoring (only ground truth and renders
+# were checked: durations, levels, beat counts, MIDI onsets against the beat grid). No corpus file
+# of batches 1-3 is reused. 9 dance/folk tunes and songs, 4 chorales, 7 movements, 4 others.
+# Replaced after the ground-truth check, because the played-once score puts a half or partial bar
+# (repeat endings) inside the first minute, so the beat grid jumps: Miss Gunning's Fancy reel,
+# The Old Grey Goose jig, Souvenir de Venice hornpipe, Mrs. Leitch's strathspey, Aird's German Waltz,
+# the East York Militia and Vulcan's marches; Beethoven op. 59/3/1 (a short bar at 24 s and onsets
+# off any subdivision). Not taken: weber/concertino_clarinet (measure 1 overfull, parts out of
+# step), schumann_clara/opus17/movement3 (eighth=112 is dotted quarter 37, below 40),
+# beethoven/opus132 and opus133 (metre changes in the first minute), josquin/*.abc (the parts parse
+# as one line), bach/bwv88.7 (27 s), the essenFolksong/lot.abc polka (8 bars), nottingham-dataset
+# (its only file is listed in batch 1), Mozart K80/4, K155/1, K156/4 and Haydn op. 1/1/4 (no tempo
+# mark or word, so no rule applies).
+PIECES_4 = [
+    # dance / folk tunes and a song
+    ("reel_miss_mcdonalds", "ryansMammoth/MissMcDonaldsReel.abc", None, 104, [21]),  # d: reel, 2/4 quarter
+    ("oneill_bucks_of_oranmore", "oneills1850/1176-1275.abc", 1199, 104, [73]),  # d: reel, 2/2 half
+    ("aird_chorus_jig", "airdsAirs/book2.abc", 331, 120, [105]),  # b: Q:3/8=120, 6/8
+    ("hornpipe_lord_moiras", "ryansMammoth/LordMoirasHornpipe.abc", None, 84, [0]),  # d: hornpipe, 2/4
+    ("oneill_gurtys_frolics", "oneills1850/1136-1175.abc", 1171, 116, [71]),  # d: slip jig, 9/8
+    ("strathspey_loch_na_gar", "ryansMammoth/LochNaGarStrathspey.abc", None, 128, [24]),  # d: strathspey, 4/4
+    ("oneill_save_me_from_death", "oneills1850/0550-0625.abc", 557, 150, [46]),  # d: R:waltz, 3/4
+    ("oneill_allistrums_march", "oneills1850/1801-1850.abc", 1802, 112, [56]),  # d: march, 6/8 dotted quarter
+    ("essen_was_glaenzt", "essenFolksong/boehme10.abc", 52, 80, [22]),  # e: song, 6/8 dotted quarter
+    # Bach chorales (every 40th bwvNNN.N file in sorted order; bwv88.7 too short)
+    ("bach_bwv121_6", "bach/bwv121.6", None, 80, [19]),  # e: chorale
+    ("bach_bwv169_7", "bach/bwv169.7", None, 80, [40, 40, 41, 42]),  # e: chorale
+    ("bach_bwv244_37", "bach/bwv244.37", None, 80, [52]),  # e: chorale
+    ("bach_bwv44_7", "bach/bwv44.7", None, 80, [6]),  # e: chorale
+    # movements (the multi-movement files render their first movement's first minute)
+    ("beethoven_op18no3_1", "beethoven/opus18no3.mxl", None, 85, [40, 40, 41, 42]),  # a: half=85, 2/2
+    ("beethoven_op18no4_1", "beethoven/opus18no4.mxl", None, 132, [0]),  # c: Allegro (ma non tanto), 4/4
+    ("beethoven_op18no5_1", "beethoven/opus18no5.mxl", None, 132, [40, 40, 41, 42]),  # c: Allegro, 6/8
+    ("beethoven_op59no1_4", "beethoven/opus59no1/movement4.mxl", None, 132, [6]),  # c: Allegro, 2/4
+    ("beethoven_op74_1", "beethoven/opus74.mxl", None, 56, [40, 40, 41, 42]),  # c: Poco Adagio, 4/4
+    ("schumann_op41no1_4", "schumann_robert/opus41no1/movement4.mxl", None, 56, [0]),  # c: Adagio, 4/4
+    ("clara_polonaise_4", "schumann_clara/polonaise_op1n4.mxl", None, 92, [0]),  # a: quarter=92, 3/4
+    # others
+    ("aird_marseillois", "airdsAirs/book4.abc", 604, 144, [12]),  # b: Q:1/2=72 in 4/4, march
+    ("palestrina_kyrie_00", "palestrina/Kyrie_00.krn", None, 80, [52]),  # e: mass, 4/2 half
+    ("trecento_cara_mi_donna", "trecento/PMFC_04-Cara mi donna.xml", None, 120, [68, 71, 70]),  # a: 3/4
+    ("lusitano_allor_che_ignuda", "lusitano/allor_che_ignuda.mxl", None, 80, [73, 71, 42]),  # e: madrigal
+]
+
+
 def split_of(pid: str) -> str:
     """The fixed development / held-out rule: first byte of SHA-1(id) modulo 5; 0 or 1 = "test"."""
     return "test" if hashlib.sha1(pid.encode()).digest()[0] % 5 < 2 else "dev"
@@ -236,8 +310,9 @@ def main(argv=None):
     OUT.mkdir(parents=True, exist_ok=True)
     warnings.filterwarnings("ignore")
     manifest = []
-    for batch, (pid, path, number, bpm, programs) in ([(1, p) for p in PIECES] + [(2, p) for p in PIECES_2]
-                                                       + [(3, p) for p in PIECES_3]):
+    batches = [(1, p) for p in PIECES] + [(2, p) for p in PIECES_2] + [(3, p) for p in PIECES_3]
+    batches += [(4, p) for p in PIECES_4]
+    for batch, (pid, path, number, bpm, programs) in batches:
         try:
             ok = build_piece(pid, path, number, bpm, programs, force=args.force)
         except Exception as exc:  # a corpus piece that music21 cannot parse: skip it, say so
@@ -245,7 +320,7 @@ def main(argv=None):
             ok = False
         if ok:
             manifest.append({"id": pid, "corpus": path, "number": number, "bpm": bpm, "programs": programs,
-                             "batch": batch, "split": split_of(pid)})
+                             "batch": batch, "split": "fresh" if batch == 4 else split_of(pid)})
             print(f"{pid}: ok", file=sys.stderr)
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"{len(manifest)} pieces in {OUT}")

@@ -8,9 +8,14 @@ at 2x, 3x, 1/2, 1/3 of it). Means are printed as Markdown tables for the develop
 held-out split of batches 1-2, the third batch (added 2026-11-22 and scored only after the
 metre-consistency method was frozen) and all pieces.
 
+Batch 4 (added 2026-11-22, third session) is the fresh test for the reworked metrical-level choice
+and is protected: it is skipped by default (also with ``--only``), and ``--fresh`` scores batch 4
+and nothing else. Run ``--fresh`` once, after the method is frozen.
+
 Usage::
 
     .venv/bin/python benchmarks/analysis/score_beats.py [--json benchmarks/out/analysis/scores.json] [--dev]
+    .venv/bin/python benchmarks/analysis/score_beats.py --fresh --json benchmarks/out/analysis/scores_fresh.json
 """
 from __future__ import annotations
 
@@ -65,9 +70,18 @@ def main(argv=None):
     ap.add_argument("--only", nargs="*", help="piece ids")
     ap.add_argument("--dev", action="store_true",
                     help="development pieces of batches 1-2 only (what tuning may look at)")
+    ap.add_argument("--fresh", action="store_true",
+                    help="score ONLY the fresh batch 4 (skipped otherwise); run this once, after the "
+                         "method is frozen")
     args = ap.parse_args(argv)
+    if args.fresh and args.dev:
+        ap.error("--fresh and --dev are exclusive")
     warnings.filterwarnings("ignore")
     manifest = json.loads((OUT / "manifest.json").read_text())
+    if args.fresh:
+        manifest = [m for m in manifest if m.get("batch", 1) == 4]
+    else:  # batch 4 stays unseen until the one final run
+        manifest = [m for m in manifest if m.get("batch", 1) != 4]
     if args.only:
         manifest = [m for m in manifest if m["id"] in args.only]
     if args.dev:
@@ -93,7 +107,12 @@ def main(argv=None):
     subsets = [("development (batches 1-2)", lambda r: split[r["id"]][0] == "dev" and split[r["id"]][1] < 3),
                ("held-out (batches 1-2)", lambda r: split[r["id"]][0] == "test" and split[r["id"]][1] < 3),
                ("new batch 3 (never scored before the method was frozen)", lambda r: split[r["id"]][1] == 3),
+               ("fresh batch 4 (never analysed before the final scoring)", lambda r: split[r["id"]][1] == 4),
                ("all", lambda r: True)]
+    if args.fresh:  # only the batch-4 table (the other subsets are empty, "all" would repeat it)
+        subsets = [t for t in subsets if t[0].startswith("fresh batch 4")]
+    else:
+        subsets = [t for t in subsets if not t[0].startswith("fresh batch 4")]
     for title, keep in subsets:
         sub = [r for r in rows if keep(r)]
         if not sub:
