@@ -243,3 +243,37 @@ def test_aligned_swelling_bass_no_longer_pulls_the_beats_late():
     aligned = align_bass(onset, low, fps)
     assert offset_ms(track_beats(onset, fps, 80.0, onset_low=aligned)) == pytest.approx(20.0, abs=6.0)
     assert align_bass(onset, onset, fps) is onset
+
+
+def test_adopt_timing_takes_agreeing_beats_only():
+    from resonator.analysis.beats import adopt_timing
+
+    beats = np.array([1.0, 2.0, 3.0, 4.0])
+    timing = np.array([0.9, 2.05, 3.3, 3.5])
+    # period 1 s, within 0.2 s: 0.9 and 2.05 adopted, 3.3 (0.3 away) and 3.5 (0.5) not
+    np.testing.assert_allclose(adopt_timing(beats, timing), [0.9, 2.05, 3.0, 4.0])
+    np.testing.assert_allclose(adopt_timing(beats, timing, within=0.35), [0.9, 2.05, 3.3, 4.0])
+    np.testing.assert_allclose(adopt_timing(beats, np.zeros(0)), beats)
+
+
+def test_rise_starts_move_swells_back_and_leave_strikes():
+    from resonator.analysis.beats import RISE_SELF_S, rise_starts
+
+    fps = 172.265625
+    n = int(60 * fps)
+    starts = (0.5 + 0.75 * np.arange(78)) * fps
+    swell, strike, long = np.zeros(n), np.zeros(n), np.zeros(n)
+    for s0 in starts.astype(int):
+        swell[s0:s0 + 16] = np.arange(16) / 15.0                  # 87 ms linear rise
+        swell[s0 + 16:s0 + 40] = np.exp(-np.arange(24) / 6.0)
+        strike[s0] = 1.0
+        long[s0:s0 + 41] = np.arange(41) / 40.0                   # 232 ms rise
+    peaks = (starts.astype(int) + 15) / fps
+    moved = rise_starts(swell, fps, peaks)
+    # back to where the smoothed rise passes 20 % of the peak's height, plus the self rise
+    assert np.median(peaks - moved) == pytest.approx(15 / fps * 0.8 - RISE_SELF_S, abs=2.5 / fps)
+    assert np.all(moved <= peaks)
+    kept = rise_starts(strike, fps, starts.astype(int) / fps)
+    np.testing.assert_allclose(kept, starts.astype(int) / fps)
+    capped = rise_starts(long, fps, (starts.astype(int) + 40) / fps)
+    assert np.max((starts.astype(int) + 40) / fps - capped) <= 0.1 + 1e-9

@@ -13,6 +13,12 @@ Method
   clearly stronger onsets, the beats move there.
 - Each beat is moved to the strongest all-band onset within 35 ms, and the frame-to-time
   convention of the onset envelope (``ONSET_DELAY_S``) is removed.
+- Timing of the reported beats: where a tracking on the all-band onsets alone agrees with the
+  phase found with the bass (within a fifth of a period), its times are used
+  (:func:`adopt_timing`), and each beat is moved back from its onset's peak to where that onset
+  starts rising (:func:`rise_starts`): swelling notes (organ, strings, winds, choir) peak
+  40-130 ms after they start. On the 97 rendered pieces of benchmark batches 1-4 these two
+  raise the mean beat F-measure from 0.813 to 0.828 (batch 4: 0.759 to 0.811).
 - For the reported beats, a bass that swells (organ, bowed or blown low notes: its flux peaks
   50-90 ms after the note starts) is first moved back in line with the all-band onsets
   (:func:`align_bass`); otherwise it pulls every beat late (a Bach chorale on organ: beats
@@ -29,6 +35,11 @@ SNAP_S = 0.035
 ONSET_DELAY_S = 0.0
 SHIFT_MARGIN = 1.15
 BASS_LAG_MAX_S = 0.12
+ADOPT_WITHIN = 0.2
+RISE_FLOOR_SHARE = 0.2
+RISE_MAX_BACK_S = 0.1
+RISE_MAX_BACK_SHARE = 0.2
+RISE_SELF_S = 0.012
 
 _dp_kernel = None
 
@@ -215,6 +226,95 @@ def align_bass(onset: np.ndarray, onset_low: np.ndarray, fps: float) -> np.ndarr
         return onset_low
     low = np.asarray(onset_low)
     return np.concatenate((low[lag:], np.zeros(lag, dtype=low.dtype)))
+
+
+def adopt_timing(beats_s: np.ndarray, timing_s: np.ndarray, *, within: float = ADOPT_WITHIN) -> np.ndarray:
+    """Take each beat's time from a second tracking where the two agree.
+
+    The reported beats are tracked on the all-band plus the bass onsets: the bass decides the
+    phase (ragtime's left hand on the beat, the chord off it). Its timing is poor where the bass
+    swells (organ, strings, choir: the < 300 Hz flux peaks up to 130 ms after the note starts)
+    and better read from a tracking on the all-band onsets alone. Where that tracking has a beat
+    within ``within`` of the median beat period of a beat, its time is used; elsewhere (the
+    all-band tracking took the off-beat, or missed) the beat stays.
+
+    Parameters
+    ----------
+    beats_s : np.ndarray [shape=(k,)]
+        Increasing beat times in seconds (the phase reference).
+    timing_s : np.ndarray [shape=(m,)]
+        Increasing beat times in seconds from the all-band tracking at the same tempo.
+    within : number in (0, 0.5)
+        Largest distance, as a share of the median beat period, to adopt a time.
+
+    Returns
+    -------
+    np.ndarray [shape=(k',)]
+        Increasing, unique beat times (k' <= k).
+    """
+    b = np.asarray(beats_s, dtype=np.float64)
+    t = np.asarray(timing_s, dtype=np.float64)
+    if b.size < 2 or t.size == 0:
+        return b
+    tol = within * float(np.median(np.diff(b)))
+    j = np.clip(np.searchsorted(t, b), 1, max(t.size - 1, 1))
+    left, right = t[j - 1], t[np.minimum(j, t.size - 1)]
+    near = np.where(np.abs(right - b) < np.abs(left - b), right, left)
+    return np.unique(np.where(np.abs(near - b) < tol, near, b))
+
+
+def rise_starts(onset: np.ndarray, fps: float, beats_s: np.ndarray, *,
+                floor_share: float = RISE_FLOOR_SHARE, max_back_s: float = RISE_MAX_BACK_S,
+                max_back_share: float = RISE_MAX_BACK_SHARE) -> np.ndarray:
+    """Move each beat from its onset's peak back to where that onset starts rising.
+
+    A note that swells (bowed, blown, sung) has its spectral-flux peak 40-130 ms after it
+    starts; a struck note peaks within a frame or two. From the frame of each beat the onset
+    strength (standardised, lightly smoothed) is followed backwards while it keeps falling (a
+    rise of 5 % of the peak's height is tolerated) and stays above ``floor_share`` of the way
+    from the envelope's median to the peak, at most ``max_back_s`` and ``max_back_share`` of the
+    median beat period.
+
+    Parameters
+    ----------
+    onset : np.ndarray [shape=(n,)]
+        All-band onset strength at ``fps`` frames per second.
+    fps : number > 0
+        Frame rate in Hz.
+    beats_s : np.ndarray [shape=(k,)]
+        Beat times in seconds, each on an onset peak.
+    floor_share : number in [0, 1)
+        Where the rise starts, as a share of the peak's height above the median.
+    max_back_s : number >= 0
+        Longest move in seconds.
+    max_back_share : number >= 0
+        Longest move as a share of the median beat period.
+
+    Returns
+    -------
+    np.ndarray [shape=(k,)]
+        Beat times in seconds, each at or before its input time.
+    """
+    b = np.asarray(beats_s, dtype=np.float64)
+    o = np.asarray(onset, dtype=np.float64)
+    if b.size == 0 or o.size == 0 or np.std(o) == 0:
+        return b
+    so = ndimage.gaussian_filter1d(_norm(o), 1.0)
+    floor = float(np.median(so))
+    period = float(np.median(np.diff(b))) if b.size > 1 else max_back_s / max(max_back_share, 1e-9)
+    reach = int(min(max_back_s, max_back_share * period) * fps)
+    out = np.empty(b.size)
+    for i, t in enumerate(b):
+        f = min(int(round(t * fps)), so.size - 1)
+        height = so[f] - floor
+        thr = floor + floor_share * height
+        k = f
+        while k > 0 and f - k < reach and thr <= so[k - 1] <= so[k] + 0.05 * height:
+            k -= 1
+        # an instant attack already rises over about RISE_SELF_S (analysis window, smoothing):
+        # only the slower part of a rise moves the beat
+        out[i] = min(t, k / fps + RISE_SELF_S)
+    return out
 
 
 def bpm_from_beats(beats_s: np.ndarray) -> float | None:

@@ -44,7 +44,7 @@ def onset_rate(onset: np.ndarray, fps: float) -> float:
 
 
 def _analyze(feat: Features, *, prior_bpm: float | None = None):
-    from .beats import align_bass, bpm_from_beats, track_beats
+    from .beats import adopt_timing, align_bass, bpm_from_beats, rise_starts, track_beats
     from .binaural import detect_binaural
     from .breathing import breathing_pace
     from .modulation_report import modulation_report
@@ -64,12 +64,15 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
         low = feat.onset_low  # a swelling bass (bowed, blown, organ) would pull every beat late
         if low is not None and low.size:
             low = align_bass(feat.onset, low, feat.fps)
+        tempo = bpm
         if t["curve"] is not None:
             frames_t = np.arange(feat.onset.size) / feat.fps
-            per_frame = np.interp(frames_t, t["curve"]["times_s"], t["curve"]["bpm"])
-            beats = track_beats(feat.onset, feat.fps, per_frame, onset_low=low)
-        else:
-            beats = track_beats(feat.onset, feat.fps, bpm, onset_low=low)
+            tempo = per_frame = np.interp(frames_t, t["curve"]["times_s"], t["curve"]["bpm"])
+        beats = track_beats(feat.onset, feat.fps, tempo, onset_low=low)
+        # the bass fixes the phase; the timing comes from the all-band onsets and their rise
+        beats = adopt_timing(beats, track_beats(feat.onset, feat.fps, tempo))
+        beats = rise_starts(feat.onset, feat.fps, beats)
+        if t["curve"] is None:
             fine = bpm_from_beats(beats)
             if fine is not None and abs(fine / bpm - 1) < 0.03:
                 bpm = fine
