@@ -396,3 +396,15 @@ def test_cli_tempo_prior_and_level_columns(tmp_path, capsys):
     alt = r["tempo"]["alternatives"]
     assert row["tempo_alternative_bpm"] == (str(alt[0]["bpm"]) if alt else "")
     assert f"this level {100 * r['tempo']['level_probability']:.0f} %" in capsys.readouterr().out
+
+
+def test_mp3_at_32k_reads_and_keeps_the_tempo(tmp_path):
+    from resonator.analysis import analyze_file
+
+    x, _ = pulse_track(104.0, 20.0, sr=32000)
+    p = tmp_path / "a.mp3"
+    sf.write(p, np.stack([x, x]).T, 32000, format="MP3")
+    r = analyze_file(p)
+    assert r["sample_rate_hz"] == 32000 and r["channels"] == 2
+    assert r["duration_s"] == pytest.approx(20.0, abs=0.1)   # encoder padding at most ~50 ms
+    assert r["tempo"]["bpm"] == pytest.approx(104.0, rel=0.005)
