@@ -48,6 +48,9 @@ within the rendered minute, one whose beat grid jumps there (partial bars at rep
 once as written), one shorter than 30 s, or one that music21 cannot parse. A later tempo mark
 inside the rendered minute is not followed (one constant tempo; audio and beats agree).
 
+Batch 5 (``PIECES_5``, added 2026-11-22, fourth session) is a second fresh test built the same way
+(same rule, same checks, manifest split ``fresh5``); ``score_beats.py`` skips it unless ``--fresh5``.
+
 Usage::
 
     .venv/bin/python benchmarks/analysis/build_dataset.py [--force]
@@ -207,6 +210,51 @@ PIECES_4 = [
 ]
 
 
+# Added 2026-11-22 (fourth session, batch 5): a second fresh test, chosen, rendered and checked like
+# batch 4 (same tempo rule, same ground-truth checks; never run through any beat tracker or tempo
+# estimator; ``score_beats.py`` skips it unless ``--fresh5``). No corpus file of batches 1-4 is
+# reused (nor a tune whose O'Neill number or music is in them). Picks are mechanical: for each folk
+# genre the candidates of unused ABC files, in SHA-1 order of "path#X", first that passes the
+# screen (rule-d or rule-b tempo, >= 30 s, no beat-grid jump or metre change in the first minute,
+# onsets on the 2/3/4/6/8 subdivisions); chorales every 40th bwvNNN.N file from the 42nd in sorted
+# order (bwv41.6 skipped: 3/4 inside the first minute); every unused classical movement that has a
+# rule; for the others the first of each corpus folder in SHA-1 order. Not available: a reel (every
+# unused reel is under 30 s played once, jumps at repeat endings, or is above 200 BPM by its Q:
+# field; Kitty O'Neil's Champion, R:reel, is mis-barred: each written bar holds two 2/4 bars in L:1/8
+# values, so it was dropped), a waltz (Aird's "new German Waltz", the only unused one, jumps at its
+# repeat endings), a polka (the only one is 8 bars). Not taken: Schumann op. 41/1/1 (2/4 -> 6/8 at
+# 52 s), op. 41/1/3 and Haydn op. 1/1/4 (no tempo word: "Intermezzo", "Menuetto"), opus48no2 (the
+# same song as dichterliebe_no2 of batch 2), the Strathearn and Roy's Wife strathspeys (1/4 and 2/4
+# bars in the first minute), luca/gloria (6/8 -> 2/4 at 41 s).
+PIECES_5 = [
+    # dance / folk tunes and songs
+    ("oneill_morgan_rattler", "oneills1850/1031-1115.abc", 1046, 116, [73]),  # d: jig, 6/8
+    ("oneill_galway_tom", "oneills1850/0732-0758_mh.abc", 745, 116, [24]),  # d: jig, 6/8
+    ("oneill_mountains_of_kerry", "oneills1850/1701-1780.abc", 1745, 84, [68]),  # d: hornpipe, 4/4
+    ("oneill_big_dan_omahony", "oneills1850/1556-1624.abc", 1585, 84, [105]),  # d: hornpipe, 4/4
+    ("oneill_come_down_to_limerick", "oneills1850/1116-1135_ml.abc", 1121, 116, [46]),  # d: slip jig, 9/8
+    ("strathspey_bonnie_lassie", "ryansMammoth/BonnieLassieStrathspey.abc", None, 128, [71]),  # d: strathspey, 4/4
+    ("aird_march_3d_guards", "airdsAirs/book6.abc", 1082, 120, [12]),  # b: Q:1/2=60 in 4/4, march
+    ("essen_ich_mag_dich_nicht", "essenFolksong/lux.abc", 355, 80, [52]),  # e: song, 4/4
+    ("essen_fruehlingshoffnung", "essenFolksong/zuccal0.abc", 580, 80, [0]),  # e: song, 3/4
+    # Bach chorales
+    ("bach_bwv146_8", "bach/bwv146.8", None, 80, [19]),  # e: chorale
+    ("bach_bwv19_7", "bach/bwv19.7", None, 80, [6]),  # e: chorale, 3/4
+    ("bach_bwv245_37", "bach/bwv245.37", None, 80, [52]),  # e: chorale
+    ("bach_bwv81_7", "bach/bwv81.7", None, 80, [0]),  # e: chorale
+    # movements (every unused one in the corpus that has a rule and passes the checks)
+    ("beethoven_op59no1_1", "beethoven/opus59no1/movement1.mxl", None, 132, [40, 40, 41, 42]),  # c: Allegro, 4/4
+    ("beethoven_op59no2_1", "beethoven/opus59no2/movement1.mxl", None, 132, [0]),  # c: Allegro, 6/8
+    ("schumann_op41no1_5", "schumann_robert/opus41no1/movement5.mxl", None, 168, [40, 40, 41, 42]),  # c: Presto, 4/4
+    # others
+    ("trecento_gloria_laus_honor", "trecento/PMFC_13_07-Gloria Laus Honor.xml", None, 80, [46]),  # e: mass, 3/4
+    ("monteverdi_4_7", "monteverdi/madrigal.4.7.mxl", None, 80, [40, 40, 41, 42, 42]),  # e: madrigal, 4/4
+    ("monteverdi_3_16", "monteverdi/madrigal.3.16.mxl", None, 80, [24]),  # e: madrigal, 4/4
+    ("palestrina_benedictus_34_b", "palestrina/Benedictus_34_b.krn", None, 80, [19]),  # e: mass, 4/2 half
+    ("ciconia_quod_jactatur", "ciconia/quod_jactatur.xml", None, 80, [6]),  # e: motet (one part), 2/4
+]
+
+
 def split_of(pid: str) -> str:
     """The fixed development / held-out rule: first byte of SHA-1(id) modulo 5; 0 or 1 = "test"."""
     return "test" if hashlib.sha1(pid.encode()).digest()[0] % 5 < 2 else "dev"
@@ -311,7 +359,7 @@ def main(argv=None):
     warnings.filterwarnings("ignore")
     manifest = []
     batches = [(1, p) for p in PIECES] + [(2, p) for p in PIECES_2] + [(3, p) for p in PIECES_3]
-    batches += [(4, p) for p in PIECES_4]
+    batches += [(4, p) for p in PIECES_4] + [(5, p) for p in PIECES_5]
     for batch, (pid, path, number, bpm, programs) in batches:
         try:
             ok = build_piece(pid, path, number, bpm, programs, force=args.force)
@@ -320,7 +368,7 @@ def main(argv=None):
             ok = False
         if ok:
             manifest.append({"id": pid, "corpus": path, "number": number, "bpm": bpm, "programs": programs,
-                             "batch": batch, "split": "fresh" if batch == 4 else split_of(pid)})
+                             "batch": batch, "split": {4: "fresh", 5: "fresh5"}.get(batch) or split_of(pid)})
             print(f"{pid}: ok", file=sys.stderr)
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"{len(manifest)} pieces in {OUT}")

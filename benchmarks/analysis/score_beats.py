@@ -11,12 +11,16 @@ metre-consistency method was frozen) and all pieces.
 
 Batch 4 (added 2026-11-22, third session) is the fresh test for the reworked metrical-level choice
 and is protected: it is skipped by default (also with ``--only``), and ``--fresh`` scores batch 4
-and nothing else. Run ``--fresh`` once, after the method is frozen.
+and nothing else. Run ``--fresh`` once, after the method is frozen. Batch 5 (added 2026-11-22, fourth
+session, a second fresh test built the same way) is protected the same way: skipped by default (also
+with ``--only`` and ``--fresh``), and ``--fresh5`` scores batch 5 and nothing else, once, after the
+method is frozen.
 
 Usage::
 
     .venv/bin/python benchmarks/analysis/score_beats.py [--json benchmarks/out/analysis/scores.json] [--dev]
     .venv/bin/python benchmarks/analysis/score_beats.py --fresh --json benchmarks/out/analysis/scores_fresh.json
+    .venv/bin/python benchmarks/analysis/score_beats.py --fresh5 --json benchmarks/out/analysis/scores_fresh5.json
 """
 from __future__ import annotations
 
@@ -74,15 +78,20 @@ def main(argv=None):
     ap.add_argument("--fresh", action="store_true",
                     help="score ONLY the fresh batch 4 (skipped otherwise); run this once, after the "
                          "method is frozen")
+    ap.add_argument("--fresh5", action="store_true",
+                    help="score ONLY the fresh batch 5 (skipped otherwise); run this once, after the "
+                         "method is frozen")
     args = ap.parse_args(argv)
-    if args.fresh and args.dev:
-        ap.error("--fresh and --dev are exclusive")
+    if sum((args.fresh, args.fresh5, args.dev)) > 1:
+        ap.error("--fresh, --fresh5 and --dev are exclusive")
     warnings.filterwarnings("ignore")
     manifest = json.loads((OUT / "manifest.json").read_text())
     if args.fresh:
         manifest = [m for m in manifest if m.get("batch", 1) == 4]
-    else:  # batch 4 stays unseen until the one final run
-        manifest = [m for m in manifest if m.get("batch", 1) != 4]
+    elif args.fresh5:
+        manifest = [m for m in manifest if m.get("batch", 1) == 5]
+    else:  # batches 4 and 5 stay unseen until their one final run
+        manifest = [m for m in manifest if m.get("batch", 1) < 4]
     if args.only:
         manifest = [m for m in manifest if m["id"] in args.only]
     if args.dev:
@@ -114,11 +123,14 @@ def main(argv=None):
                ("held-out (batches 1-2)", lambda r: split[r["id"]][0] == "test" and split[r["id"]][1] < 3),
                ("new batch 3 (never scored before the method was frozen)", lambda r: split[r["id"]][1] == 3),
                ("fresh batch 4 (never analysed before the final scoring)", lambda r: split[r["id"]][1] == 4),
+               ("fresh batch 5 (never analysed before the final scoring)", lambda r: split[r["id"]][1] == 5),
                ("all", lambda r: True)]
     if args.fresh:  # only the batch-4 table (the other subsets are empty, "all" would repeat it)
         subsets = [t for t in subsets if t[0].startswith("fresh batch 4")]
+    elif args.fresh5:  # only the batch-5 table
+        subsets = [t for t in subsets if t[0].startswith("fresh batch 5")]
     else:
-        subsets = [t for t in subsets if not t[0].startswith("fresh batch 4")]
+        subsets = [t for t in subsets if not t[0].startswith("fresh batch")]
     for title, keep in subsets:
         sub = [r for r in rows if keep(r)]
         if not sub:
