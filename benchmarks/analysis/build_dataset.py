@@ -21,8 +21,8 @@ no timing jitter. Output is cached under ``benchmarks/out/analysis/`` (git-ignor
 ``<id>.wav`` (22.05 kHz stereo), ``<id>.beats.txt`` (one time in seconds a line) and
 ``manifest.json``.
 
-Batch 4 (``PIECES_4``, added 2026-11-22, third session) is the fresh test for the reworked
-metrical-level choice: chosen and rendered before that rework was scored, and never run through a
+Batch 4 (``PIECES_4``, added 2026-11-22, third session) is the fresh test of the
+metrical-level choice: chosen and rendered before the level choice was scored on it, and never run through a
 beat tracker or tempo estimator before the final scoring (``score_beats.py`` skips it unless
 ``--fresh``). Its beat tempi follow one rule, applied mechanically, first match wins (the beat unit
 is music21's ``TimeSignature.beatDuration`` of the opening metre):
@@ -48,7 +48,7 @@ within the rendered minute, one whose beat grid jumps there (partial bars at rep
 once as written), one shorter than 30 s, or one that music21 cannot parse. A later tempo mark
 inside the rendered minute is not followed (one constant tempo; audio and beats agree).
 
-Batch 5 (``PIECES_5``, added 2026-11-22, fourth session) is a second fresh test built the same way
+Batch 5 (``PIECES_5``, added 2026-11-22, third session) is a second fresh test built the same way
 (same rule, same checks, manifest split ``fresh5``); ``score_beats.py`` skips it unless ``--fresh5``.
 
 Usage::
@@ -163,8 +163,8 @@ PIECES_3 = [
 ]
 
 
-# Added 2026-11-22 (third session, batch 4): the fresh test for the reworked metrical-level choice,
-# chosen by the tempo rule in the module docstring before the rework was scored, and never run
+# Added 2026-11-22 (third session, batch 4): the fresh test of the metrical-level choice,
+# chosen by the tempo rule in the module docstring before it was scored, and never run
 # through any beat tracker or tempo estimator before the final scoring (only ground truth and renders
 # were checked: durations, levels, beat counts, MIDI onsets against the beat grid). No corpus file
 # of batches 1-3 is reused. 9 dance/folk tunes and songs, 4 chorales, 7 movements, 4 others.
@@ -210,7 +210,7 @@ PIECES_4 = [
 ]
 
 
-# Added 2026-11-22 (fourth session, batch 5): a second fresh test, chosen, rendered and checked like
+# Added 2026-11-22 (third session, batch 5): a second fresh test, chosen, rendered and checked like
 # batch 4 (same tempo rule, same ground-truth checks; never run through any beat tracker or tempo
 # estimator; ``score_beats.py`` skips it unless ``--fresh5``). No corpus file of batches 1-4 is
 # reused (nor a tune whose O'Neill number or music is in them). Picks are mechanical: for each folk

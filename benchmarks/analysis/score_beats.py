@@ -9,9 +9,9 @@ its ``tempo.alternatives`` (the runner-up metrical level). Means are printed as 
 held-out split of batches 1-2, the third batch (added 2026-11-22 and scored only after the
 metre-consistency method was frozen) and all pieces.
 
-Batch 4 (added 2026-11-22, third session) is the fresh test for the reworked metrical-level choice
+Batch 4 (added 2026-11-22, third session) is the fresh test of the metrical-level choice
 and is protected: it is skipped by default (also with ``--only``), and ``--fresh`` scores batch 4
-and nothing else. Run ``--fresh`` once, after the method is frozen. Batch 5 (added 2026-11-22, fourth
+and nothing else. Run ``--fresh`` once, after the method is frozen. Batch 5 (added 2026-11-22, third
 session, a second fresh test built the same way) is protected the same way: skipped by default (also
 with ``--only`` and ``--fresh``), and ``--fresh5`` scores batch 5 and nothing else, once, after the
 method is frozen.
