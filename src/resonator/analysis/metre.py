@@ -47,6 +47,11 @@ evenness and subdivision settings and the prior's centre (100 -> 120 BPM) on 202
 synthetic known answers of ``benchmarks/analysis/synthetic.py`` (fast waltzes, 3/4 clicks,
 slow movements with an eighth-note surface), then the development log-likelihood of the true
 level. An earlier onset-density feature did not help and is not used.
+
+The scores also give each level a probability (:func:`level_probabilities`, a softmax at a
+temperature fitted on the benchmark pieces), and the report lists the runner-up levels
+(:func:`level_alternatives`): where the notated level is a convention the audio cannot settle,
+the second reading is named rather than hidden.
 """
 from __future__ import annotations
 

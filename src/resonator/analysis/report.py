@@ -59,7 +59,6 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
                        onset_low=feat.onset_low, chroma=feat.chroma, chroma_fps=feat.chroma_fps)
     bpm = t["bpm"]
     beats = np.zeros(0)
-    per_frame = None
     if bpm is not None:
         low = feat.onset_low  # a swelling bass (bowed, blown, organ) would pull every beat late
         if low is not None and low.size:
@@ -67,7 +66,7 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
         tempo = bpm
         if t["curve"] is not None:
             frames_t = np.arange(feat.onset.size) / feat.fps
-            tempo = per_frame = np.interp(frames_t, t["curve"]["times_s"], t["curve"]["bpm"])
+            tempo = np.interp(frames_t, t["curve"]["times_s"], t["curve"]["bpm"])
         beats = track_beats(feat.onset, feat.fps, tempo, onset_low=low)
         # the bass fixes the phase; the timing comes from the all-band onsets and their rise
         beats = adopt_timing(beats, track_beats(feat.onset, feat.fps, tempo))
