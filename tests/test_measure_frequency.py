@@ -120,3 +120,28 @@ def test_frequency_bad_input():
         measure_binaural(np.zeros(1000), np.zeros(999), 8000)
     with pytest.raises(ResonatorError, match=r"\(2, n\)"):
         binaural_track(np.zeros(16000), 8000)
+
+
+def test_vertex_offset_known_parabolas_and_runaway_guard():
+    from resonator.measure._common import vertex_offset
+
+    def at(x0):  # samples of -(x - x0)^2 at -1, 0, 1
+        return [-(x - x0) ** 2 for x in (-1.0, 0.0, 1.0)]
+
+    assert vertex_offset(*at(0.3)) == pytest.approx(0.3, abs=1e-12)
+    assert vertex_offset(*at(-0.45)) == pytest.approx(-0.45, abs=1e-12)
+    assert vertex_offset(*at(0.8), limit=1.0) == pytest.approx(0.8, abs=1e-12)
+    assert vertex_offset(*at(0.8)) == 0.5                     # middle not the peak: clipped
+    assert abs(vertex_offset(1.0, 1.0 - 1e-9, 1.0 - 2e-9)) == 0.5   # nearly flat: no runaway
+    assert vertex_offset(0.0, 1.0, 2.0) == 0.0                 # not concave
+    assert vertex_offset(float("nan"), 1.0, 0.0) == 0.0
+
+
+def test_tempo_of_a_flat_onset_envelope_stays_on_the_grid():
+    # a constant signal: the salience is flat to 1e-6; the parabolic step used to run away
+    # (candidates at 432 and 609 BPM outside the 40-240 grid)
+    from resonator.analysis import analyze_signal
+
+    r = analyze_signal(np.full(4 * 22050, 0.2), 22050, loudness=False)["tempo"]
+    for bpm in [r["bpm"]] + [a["bpm"] for a in r["alternatives"]]:
+        assert bpm is None or 40.0 * 0.97 <= bpm <= 240.0 * 1.03

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
+from ..measure._common import vertex_offset
+
 FMIN_HZ, FMAX_HZ = 20.0, 1500.0
 BEAT_MIN_HZ, BEAT_MAX_HZ = 0.5, 40.0
 TONAL_DB = 20.0   # a tone stands this far above the spectrum's local median
@@ -33,10 +35,8 @@ def _tones(freqs, pdb, n, fmin_hz, fmax_hz):
     out = []
     for i in idx:
         j = i + lo
-        y0, y1, y2 = pdb[j - 1], pdb[j], pdb[j + 1]
-        den = y0 - 2 * y1 + y2
-        d = 0.5 * (y0 - y2) / den if den < 0 else 0.0
-        out.append((float(freqs[j] + d * df), float(y1)))
+        d = vertex_offset(pdb[j - 1], pdb[j], pdb[j + 1])
+        out.append((float(freqs[j] + d * df), float(pdb[j])))
     return out
 
 

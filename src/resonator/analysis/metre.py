@@ -58,6 +58,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..measure._common import vertex_offset
+
 RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0, 1.5, 2.0 / 3.0)
 FEATURES = ("comb", "prior", "harm_on", "hemiola", "even", "subdiv")
 HARM_WEIGHT = 2.0
@@ -145,9 +147,7 @@ def refine_peak(sal: np.ndarray, bpms: np.ndarray, bpm: float, width: float = 0.
     i = int(sel[np.argmax(sal[sel])])
     y1 = sal[i]
     if 0 < i < sal.size - 1:
-        y0, y2 = sal[i - 1], sal[i + 1]
-        den = y0 - 2 * y1 + y2
-        d = 0.5 * (y0 - y2) / den if den < 0 else 0.0
+        d = vertex_offset(sal[i - 1], y1, sal[i + 1])
         step = bpms[i + 1] / bpms[i]
         return float(bpms[i] * step ** d), float(y1)
     return float(bpms[i]), float(y1)

@@ -11,6 +11,8 @@ import math
 import numpy as np
 from scipy import signal
 
+from ..measure._common import vertex_offset
+
 FMIN_HZ, FMAX_HZ = 0.5, 64.0
 
 
@@ -78,9 +80,7 @@ def modulation_report(env: np.ndarray, env_sr: float, *, n_peaks: int = 3) -> di
         idx = idx[np.argsort(p[idx])[::-1][:n_peaks]]
         df = f[1] - f[0]
         for i in idx:
-            y0, y1, y2 = np.log(p[i - 1:i + 2] + 1e-30)
-            den = y0 - 2 * y1 + y2
-            d = 0.5 * (y0 - y2) / den if den < 0 else 0.0
+            d = vertex_offset(*np.log(p[i - 1:i + 2] + 1e-30))
             peaks.append(round(float(f[i] + d * df), 2))
             shares.append(round(float(p[i]), 4))
     depth = 0.0

@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..measure._common import vertex_offset
+
 WIN_S = 12.0
 HOP_S = 1.0
 MAX_LAG_S = 6.0
@@ -165,9 +167,7 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
     i = int(np.argmax(sal))
     # parabolic refinement on the log-tempo grid
     if 0 < i < sal.size - 1:
-        y0, y1, y2 = sal[i - 1], sal[i], sal[i + 1]
-        den = y0 - 2 * y1 + y2
-        d = 0.5 * (y0 - y2) / den if den < 0 else 0.0
+        d = vertex_offset(sal[i - 1], sal[i], sal[i + 1])
         bpm = float(bpms[i] * (1.001 ** d))
     else:
         bpm = float(bpms[i])

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..measure._common import vertex_offset
+
 __all__ = ["Component", "planned_components", "fit_tones", "resolution_problem",
            "RESOLVE_CYCLES", "planned_chirp"]
 
@@ -344,9 +346,7 @@ def _dtft(xw: np.ndarray, t: np.ndarray, freqs: np.ndarray) -> np.ndarray:
 
 
 def _parabola(mag3) -> float:
-    la, lb, lc = np.log(np.asarray(mag3) + 1e-300)
-    den = la - 2 * lb + lc
-    return 0.0 if den == 0 else float(np.clip(0.5 * (la - lc) / den, -0.5, 0.5))
+    return vertex_offset(*np.log(np.asarray(mag3) + 1e-300))
 
 
 def _refine(r: np.ndarray, t: np.ndarray, sr: float, lo: float, hi: float):

@@ -90,3 +90,27 @@ def as_block(block, channels: int, where: str) -> np.ndarray:
     if x.ndim != 2 or x.shape[0] != channels:
         raise MeasureError(f"block has shape {x.shape}; expected ({channels}, n)", where)
     return x
+
+
+def vertex_offset(y0: float, y1: float, y2: float, limit: float = 0.5) -> float:
+    """Where the parabola through three equally spaced samples peaks, in steps from the middle.
+
+    Parameters
+    ----------
+    y0, y1, y2 : float
+        Values at -1, 0 and +1 step (log magnitude, salience, ...).
+    limit : number > 0
+        The offset is clipped to [-limit, limit]. When ``y1`` is the largest of the three the
+        vertex lies within half a step; a larger offset means the middle sample was not a peak
+        (the edge of a search range, a flat stretch), where extrapolating would run away.
+
+    Returns
+    -------
+    float
+        0 when the three samples are not concave (``y0 - 2 y1 + y2 >= 0``) or not finite.
+    """
+    den = y0 - 2.0 * y1 + y2
+    if not den < 0 or not math.isfinite(den):
+        return 0.0
+    d = 0.5 * (y0 - y2) / den
+    return float(min(max(d, -limit), limit)) if math.isfinite(d) else 0.0

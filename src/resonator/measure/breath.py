@@ -7,7 +7,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import signal
 
-from ._common import MeasureError, check_sr
+from ._common import MeasureError, check_sr, vertex_offset
 from .modulation import envelope_lowrate
 
 __all__ = ["breath_rate"]
@@ -76,7 +76,5 @@ def breath_rate(x, sr, *, min_bpm: float = 2.0, max_bpm: float = 30.0) -> float:
     df = esr / nfft
     k_lo, k_hi = int((0.8 * f0) / df), int(math.ceil((1.2 * f0) / df))
     k = k_lo + int(np.argmax(mag[k_lo : k_hi + 1]))
-    la, lb, lc = np.log(np.maximum(mag[k - 1 : k + 2], 1e-300))
-    den = la - 2 * lb + lc
-    off = 0.5 * (la - lc) / den if den < 0 else 0.0
+    off = vertex_offset(*np.log(np.maximum(mag[k - 1 : k + 2], 1e-300)))
     return float((k + off) * df * 60.0)

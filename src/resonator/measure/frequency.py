@@ -10,7 +10,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import signal
 
-from ._common import MeasureError, as_2d, check_band, check_sr
+from ._common import MeasureError, as_2d, check_band, check_sr, vertex_offset
 
 __all__ = ["peak_frequency", "dominant_tones"]
 
@@ -49,20 +49,13 @@ def _interp(mag: np.ndarray, k: int) -> float:
     trio = mag[k - 1 : k + 2]
     if np.any(trio <= 0):
         return 0.0
-    la, lb, lc = np.log(trio)
-    den = la - 2 * lb + lc
-    if den >= 0:
-        return 0.0
-    return float(np.clip(0.5 * (la - lc) / den, -0.5, 0.5))
+    return vertex_offset(*np.log(trio))
 
 
 def _refine(xw: np.ndarray, sr: float, f0: float) -> float:
     d = sr / xw.size / 64.0
-    la, lb, lc = np.log(np.maximum(_dtft_abs(xw, sr, [f0 - d, f0, f0 + d]), 1e-300))
-    den = la - 2 * lb + lc
-    if den >= 0:
-        return f0
-    return f0 + d * float(np.clip(0.5 * (la - lc) / den, -1.0, 1.0))
+    trio = np.log(np.maximum(_dtft_abs(xw, sr, [f0 - d, f0, f0 + d]), 1e-300))
+    return f0 + d * vertex_offset(*trio, limit=1.0)
 
 
 def _peak(xw: np.ndarray, sr: float, fmin: float, fmax: float) -> float:

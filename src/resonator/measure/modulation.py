@@ -20,7 +20,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import signal
 
-from ._common import MeasureError, as_2d, as_block, check_band, check_sr
+from ._common import MeasureError, as_2d, as_block, check_band, check_sr, vertex_offset
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -478,10 +478,7 @@ def _am(env, esr, fmin, fmax):
     k = sel[np.argmax(mag[sel])]
     f_est = freqs[k]
     if 0 < k < mag.size - 1 and mag[k - 1] > 0 and mag[k + 1] > 0:
-        la, lb, lc = np.log(mag[k - 1 : k + 2])
-        den = la - 2 * lb + lc
-        if den < 0:
-            f_est = (k + 0.5 * (la - lc) / den) * esr / nfft
+        f_est = (k + vertex_offset(*np.log(mag[k - 1 : k + 2]))) * esr / nfft
     # refine on the exact windowed DTFT (golden section over +/- one padded bin)
     step = esr / nfft
     a, b = f_est - step, f_est + step
