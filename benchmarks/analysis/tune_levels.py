@@ -162,7 +162,7 @@ def main(argv=None):
 def calibrate():
     """Fit :data:`resonator.analysis.metre.LEVEL_TEMPERATURE`: the softmax temperature that
     maximises the mean log-probability of the true level over batches 1-3 (every piece scored
-    so far; batch 4 stays unseen), and print how often the chosen level is right per band of
+    before batches 4 and 5, which are never read), and print how often the chosen level is right per band of
     its probability, and how often the true level is the chosen one or the first alternative."""
     from scipy.optimize import minimize_scalar
 
@@ -172,22 +172,19 @@ def calibrate():
     groups = []
     for m in manifest:
         cands, X = piece_candidates(load_features(m["id"]))
-        groups.append((metre.level_scores(X), truth(cands, m["bpm"])))
-
-    def probs(s, temp):
-        z = np.exp((s - s.max()) / temp)
-        return z / z.sum()
+        groups.append((X, truth(cands, m["bpm"])))
 
     def nll(temp):
-        return -np.mean([np.log(max(probs(s, temp)[list(y)].sum(), 1e-3)) for s, y in groups])
+        return -np.mean([np.log(max(metre.level_probabilities(X, temp)[list(y)].sum(), 1e-3))
+                         for X, y in groups])
 
     best = minimize_scalar(nll, bounds=(0.02, 3.0), method="bounded").x
     temp = metre.LEVEL_TEMPERATURE
     print(f"{len(groups)} pieces (batches 1-3); maximum-likelihood temperature {best:.3f} "
           f"(mean log-probability {-nll(best):.3f}); shipped {temp} ({-nll(temp):.3f})")
     rows = []
-    for s, y in groups:
-        p = probs(s, temp)
+    for X, y in groups:
+        p = metre.level_probabilities(X, temp)
         o = np.argsort(-p)
         rows.append((p[o[0]], o[0] in y, o[0] in y or (o.size > 1 and o[1] in y)))
     r = np.array(rows, dtype=float)
