@@ -51,6 +51,10 @@ inside the rendered minute is not followed (one constant tempo; audio and beats 
 Batch 5 (``PIECES_5``, added 2026-11-22, third session) is a second fresh test built the same way
 (same rule, same checks, manifest split ``fresh5``); ``score_beats.py`` skips it unless ``--fresh5``.
 
+Batch 6 (``PIECES_6``, added 2026-11-22, third session) is a third fresh test built the same way
+(same rule, same checks, mechanical picks from corpus files and tunes not used in batches 1-5,
+manifest split ``fresh6``); ``score_beats.py`` skips it unless ``--fresh6``.
+
 Usage::
 
     .venv/bin/python benchmarks/analysis/build_dataset.py [--force]
@@ -255,6 +259,85 @@ PIECES_5 = [
 ]
 
 
+# Added 2026-11-22 (third session, batch 6): a third fresh test, chosen, rendered and checked like
+# batches 4-5 (same tempo rule, same ground-truth screen; never run through any beat tracker or tempo
+# estimator; ``score_beats.py`` skips it unless ``--fresh6``). No corpus file of batches 1-5 is
+# reused, nor a tune whose O'Neill number or music is in them (the krn/mus/musx twins of used files
+# count as used). Picks are mechanical, as in batch 5: per folk genre the candidates of unused ABC
+# files in SHA-1 order of "path#X" (X = the tune's X: number), the first two that pass the screen
+# (rule-b or rule-d tempo within 40-200, >= 30 s, no beat-grid jump and no metre change in the first
+# minute, first beat within a bar, onsets on the 2/3/4/6/8 subdivisions), one tune per corpus file;
+# chorales every 40th bwvNNN.N file in sorted order from the 22nd (219 files: 22nd bwv121.6 is
+# batch 4's; 62nd bwv168.6, 102nd bwv244.15, 142nd bwv248.9-s is 24 s long, 182nd bwv64.8, then
+# wrapping round, 222nd = 3rd bwv101.7); for the others (renaissance/medieval vocal) the first two
+# that pass of each corpus folder in SHA-1 order of the path. Skipped in that order:
+# - reels: none passes. Every unused ryansMammoth, O'Neill or Aird reel (609 + 23) is under 30 s
+#   played once, jumps at its repeat endings, changes metre in the first minute or is above 200 BPM
+#   by its Q: field, except Kitty O'Neil's Champion (R:reel), mis-barred as batch 5 found (each
+#   written 2/4 bar holds four quarters of L:1/8 values);
+# - jigs: only the Essence of Old Kentucky passes (the 354 other unused 6/8 jigs are under 30 s,
+#   jump or change metre; the O'Neill file 1031-1115 with Strop the Razor and Wallop the Spot is
+#   batch 5's);
+# - hornpipes: the 275 candidates before Flee as a Bird and the one between it and the Halfway
+#   House are under 30 s, jump or change metre;
+# - strathspeys: before Sandy Buchanan's and O'er the Moor, Roy's Wife and Strathearn (2/4 and 1/4
+#   bars in the first minute), Carmichael's and Look Before You (1/8 and 3/16 bars, grid jumps), 19
+#   others jumping at the repeat (most 30.0 s long) or under 30 s;
+# - slip jigs: only the Rocky Road to Dublin passes (O'Neill 1116, 1116-1135_mh); #1132 and #1135 are
+#   in the same file (one tune per file), every other candidate is under 30 s or jumps;
+# - waltzes: none unused (all in files of batches 4-5); polkas: the only one (essenFolksong/lot.abc)
+#   is 8 bars;
+# - marches: New Stepney (21 s, jumps), the Honble. Ramsey Maule's (25 s), the 3d Regt. Dragoon
+#   Guards (29 s); book3#567 and #544 one tune per file;
+# - songs (essenFolksong): 14 candidates under 30 s, han2#227 (1/16 bar, jumps) and irl#38 (a 1/4
+#   bar); erk20#12 one per file;
+# - movements: none. Every unused movement either has no rule (Mozart K80/4, K155/1, K156/4, Haydn
+#   op. 1/1/4 "Menuetto", Schumann op. 41/1/3 "Intermezzo", Schoenberg op. 19/2 "Langsam" and 19/6,
+#   Webern op. 16/2 "Ruhig": words not in the table, no metronome number) or fails the screen
+#   (Beethoven op. 59/3/1: short bar at 24 s; opus132/133 and Schumann op. 41/1/1: metre changes;
+#   Clara Schumann op. 17/3: below 40; weber/concertino_clarinet: overfull first bar), or is the same
+#   music as a used file (the beethoven opus18no1 krn files, corelli .musx, cpebach .mus, ciconia
+#   quod_jactatur.mus, schumann_robert/opus48no2); demos/ and theoryExercises/ hold test files and
+#   exercises: the two with a tempo word or printed mark are 3-4 bars, the rest have no rule;
+# - others: trecento Gloria Ciconia 9 (36/4 -> 6/8 at 9 s), Kyrie Humano Generi b (3/2 -> 2/4 at
+#   4.5 s) and Kyrie Principum Effectivum (2/4 -> 6/8 at 27 s): metre changes; luca/gloria (6/8 -> 2/4
+#   at 41 s); josquin/*.abc (the parts parse as one line); lusitano's and ciconia's only scores used.
+# Renders checked (no tracker): 32.6-64.5 s, RMS -38.7 to -23.1 dBFS, peaks -18.3 to -6.6 dBFS,
+# beat counts within a third of a bar of the rendered span, constant beat spacing, first beat within
+# the first bar, every onset on a beat or a 2/3/4 subdivision. Partial bars that keep the beat grid
+# (as aird_chorus_jig of batch 4): the jig's one-beat bars at 3.3, 6.9, 14.7 and 30.7 s (music21
+# drops its ">"-annotated pickup notes), the Halfway House's three-beat bars closing each strain
+# (20.7 and 42.9 s); elsewhere 3 + 1 beat splits at repeat signs and pickup-completing last bars.
+# Instruments alternate by list position, slow-attack on even positions (organ, choir, strings,
+# flute, clarinet, oboe, in turn) and percussive on odd ones (piano, harpsichord, guitar, harp,
+# marimba, banjo, accordion, in turn).
+PIECES_6 = [
+    # folk tunes and songs (no reel, waltz or polka passes; one jig, one slip jig)
+    ("jig_essence_of_old_kentucky", "ryansMammoth/EssenceOfOldKentucky.abc", None, 116, [19]),  # d: jig, 6/8
+    ("hornpipe_flee_as_a_bird", "ryansMammoth/FleeAsABird.abc", None, 84, [0]),  # d: hornpipe, 4/4
+    ("oneill_halfway_house", "oneills1850/1556-1576.abc", 1569, 84, [52]),  # d: hornpipe, 4/4
+    ("oneill_rocky_road_to_dublin", "oneills1850/1116-1135_mh.abc", 1116, 116, [6]),  # d: slip jig, 9/8
+    ("strathspey_sandy_buchanans", "ryansMammoth/SandyBuchanansStrathspey.abc", None, 128, [40, 40, 41, 42]),  # d: strathspey, 4/4
+    ("strathspey_oer_the_moor", "ryansMammoth/OerTheMoorAmongTheHeatherStrathspey.abc", None, 128, [24]),  # d: strathspey, 4/4
+    ("aird_lord_bernards_march", "airdsAirs/book3.abc", 578, 132, [73]),  # b: Q:1/2=66 in 4/4, march
+    ("aird_dundee_volunteers_march", "airdsAirs/book5.abc", 803, 80, [46]),  # b: Q:1/4=80 "Slow", march, 4/4
+    ("essen_ist_denn_lieben", "essenFolksong/erk20.abc", 32, 80, [71]),  # e: song, 4/4
+    ("essen_wohl_auf_kameraden", "essenFolksong/fink0.abc", 327, 80, [12]),  # e: song, 4/4
+    # Bach chorales (every 40th from the 22nd; bwv121.6 used in batch 4, bwv248.9-s 24 s)
+    ("bach_bwv168_6", "bach/bwv168.6", None, 80, [68]),  # e: chorale
+    ("bach_bwv244_15", "bach/bwv244.15", None, 80, [105]),  # e: chorale
+    ("bach_bwv64_8", "bach/bwv64.8", None, 80, [19]),  # e: chorale
+    ("bach_bwv101_7", "bach/bwv101.7", None, 80, [21]),  # e: chorale
+    # others (the first two that pass of each folder in SHA-1 order)
+    ("trecento_gloria_egardus", "trecento/PMFC_12_7-Gloria Egardus.xml", None, 80, [52]),  # e: mass, 3/4
+    ("trecento_gloria_12_5", "trecento/PMFC_12_5-Gloria PMFC 12.5.xml", None, 80, [0]),  # e: mass, 3/4
+    ("monteverdi_3_2", "monteverdi/madrigal.3.2.mxl", None, 80, [40, 40, 41, 42, 42]),  # e: madrigal, 4/4
+    ("monteverdi_3_12", "monteverdi/madrigal.3.12.mxl", None, 80, [6]),  # e: madrigal, 4/4
+    ("palestrina_kyrie_31_b", "palestrina/Kyrie_31_b.krn", None, 80, [73]),  # e: mass, 4/2 half
+    ("palestrina_sanctus_49_a", "palestrina/Sanctus_49_a.krn", None, 80, [24]),  # e: mass, 4/2 half
+]
+
+
 def split_of(pid: str) -> str:
     """The fixed development / held-out rule: first byte of SHA-1(id) modulo 5; 0 or 1 = "test"."""
     return "test" if hashlib.sha1(pid.encode()).digest()[0] % 5 < 2 else "dev"
@@ -359,7 +442,7 @@ def main(argv=None):
     warnings.filterwarnings("ignore")
     manifest = []
     batches = [(1, p) for p in PIECES] + [(2, p) for p in PIECES_2] + [(3, p) for p in PIECES_3]
-    batches += [(4, p) for p in PIECES_4] + [(5, p) for p in PIECES_5]
+    batches += [(4, p) for p in PIECES_4] + [(5, p) for p in PIECES_5] + [(6, p) for p in PIECES_6]
     for batch, (pid, path, number, bpm, programs) in batches:
         try:
             ok = build_piece(pid, path, number, bpm, programs, force=args.force)
@@ -368,7 +451,7 @@ def main(argv=None):
             ok = False
         if ok:
             manifest.append({"id": pid, "corpus": path, "number": number, "bpm": bpm, "programs": programs,
-                             "batch": batch, "split": {4: "fresh", 5: "fresh5"}.get(batch) or split_of(pid)})
+                             "batch": batch, "split": {4: "fresh", 5: "fresh5", 6: "fresh6"}.get(batch) or split_of(pid)})
             print(f"{pid}: ok", file=sys.stderr)
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"{len(manifest)} pieces in {OUT}")

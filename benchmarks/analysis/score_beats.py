@@ -14,13 +14,16 @@ and is protected: it is skipped by default (also with ``--only``), and ``--fresh
 and nothing else. Run ``--fresh`` once, after the method is frozen. Batch 5 (added 2026-11-22, third
 session, a second fresh test built the same way) is protected the same way: skipped by default (also
 with ``--only`` and ``--fresh``), and ``--fresh5`` scores batch 5 and nothing else, once, after the
-method is frozen.
+method is frozen. Batch 6 (added 2026-11-22, third session, a third fresh test built the same way)
+is protected the same way: skipped by default (also with ``--only``, ``--fresh`` and ``--fresh5``),
+and ``--fresh6`` scores batch 6 and nothing else, once, after the method is frozen.
 
 Usage::
 
     .venv/bin/python benchmarks/analysis/score_beats.py [--json benchmarks/out/analysis/scores.json] [--dev]
     .venv/bin/python benchmarks/analysis/score_beats.py --fresh --json benchmarks/out/analysis/scores_fresh.json
     .venv/bin/python benchmarks/analysis/score_beats.py --fresh5 --json benchmarks/out/analysis/scores_fresh5.json
+    .venv/bin/python benchmarks/analysis/score_beats.py --fresh6 --json benchmarks/out/analysis/scores_fresh6.json
 """
 from __future__ import annotations
 
@@ -81,16 +84,21 @@ def main(argv=None):
     ap.add_argument("--fresh5", action="store_true",
                     help="score ONLY the fresh batch 5 (skipped otherwise); run this once, after the "
                          "method is frozen")
+    ap.add_argument("--fresh6", action="store_true",
+                    help="score ONLY the fresh batch 6 (skipped otherwise); run this once, after the "
+                         "method is frozen")
     args = ap.parse_args(argv)
-    if sum((args.fresh, args.fresh5, args.dev)) > 1:
-        ap.error("--fresh, --fresh5 and --dev are exclusive")
+    if sum((args.fresh, args.fresh5, args.fresh6, args.dev)) > 1:
+        ap.error("--fresh, --fresh5, --fresh6 and --dev are exclusive")
     warnings.filterwarnings("ignore")
     manifest = json.loads((OUT / "manifest.json").read_text())
     if args.fresh:
         manifest = [m for m in manifest if m.get("batch", 1) == 4]
     elif args.fresh5:
         manifest = [m for m in manifest if m.get("batch", 1) == 5]
-    else:  # batches 4 and 5 stay unseen until their one final run
+    elif args.fresh6:
+        manifest = [m for m in manifest if m.get("batch", 1) == 6]
+    else:  # batches 4, 5 and 6 stay unseen until their one final run
         manifest = [m for m in manifest if m.get("batch", 1) < 4]
     if args.only:
         manifest = [m for m in manifest if m["id"] in args.only]
@@ -124,11 +132,14 @@ def main(argv=None):
                ("new batch 3 (never scored before the method was frozen)", lambda r: split[r["id"]][1] == 3),
                ("fresh batch 4 (never analysed before the final scoring)", lambda r: split[r["id"]][1] == 4),
                ("fresh batch 5 (never analysed before the final scoring)", lambda r: split[r["id"]][1] == 5),
+               ("fresh batch 6 (never analysed before the final scoring)", lambda r: split[r["id"]][1] == 6),
                ("all", lambda r: True)]
     if args.fresh:  # only the batch-4 table (the other subsets are empty, "all" would repeat it)
         subsets = [t for t in subsets if t[0].startswith("fresh batch 4")]
     elif args.fresh5:  # only the batch-5 table
         subsets = [t for t in subsets if t[0].startswith("fresh batch 5")]
+    elif args.fresh6:  # only the batch-6 table
+        subsets = [t for t in subsets if t[0].startswith("fresh batch 6")]
     else:
         subsets = [t for t in subsets if not t[0].startswith("fresh batch")]
     for title, keep in subsets:
