@@ -51,7 +51,7 @@ inside the rendered minute is not followed (one constant tempo; audio and beats 
 Batch 5 (``PIECES_5``, added 2026-11-22, third session) is a second fresh test built the same way
 (same rule, same checks, manifest split ``fresh5``); ``score_beats.py`` skips it unless ``--fresh5``.
 
-Batch 6 (``PIECES_6``, added 2026-11-22, third session) is a third fresh test built the same way
+Batch 6 (``PIECES_6``, added 2026-11-22, fourth session) is a third fresh test built the same way
 (same rule, same checks, mechanical picks from corpus files and tunes not used in batches 1-5,
 manifest split ``fresh6``); ``score_beats.py`` skips it unless ``--fresh6``.
 
@@ -259,7 +259,7 @@ PIECES_5 = [
 ]
 
 
-# Added 2026-11-22 (third session, batch 6): a third fresh test, chosen, rendered and checked like
+# Added 2026-11-22 (fourth session, batch 6): a third fresh test, chosen, rendered and checked like
 # batches 4-5 (same tempo rule, same ground-truth screen; never run through any beat tracker or tempo
 # estimator; ``score_beats.py`` skips it unless ``--fresh6``). No corpus file of batches 1-5 is
 # reused, nor a tune whose O'Neill number or music is in them (the krn/mus/musx twins of used files
