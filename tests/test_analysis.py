@@ -408,3 +408,27 @@ def test_mp3_at_32k_reads_and_keeps_the_tempo(tmp_path):
     assert r["sample_rate_hz"] == 32000 and r["channels"] == 2
     assert r["duration_s"] == pytest.approx(20.0, abs=0.1)   # encoder padding at most ~50 ms
     assert r["tempo"]["bpm"] == pytest.approx(104.0, rel=0.005)
+
+
+def test_cli_internal_failure_skips_that_file_only(tmp_path, capsys, monkeypatch):
+    """An unexpected error in one file's analysis is reported in one line and the rest go on."""
+    import resonator.analysis as A
+    from resonator.cli import main
+
+    x, _ = pulse_track(120.0, 12.0)
+    for name in ("a.wav", "b.wav", "c.wav"):
+        sf.write(tmp_path / name, x, SR)
+    real = A.analyze_file
+
+    def flaky(path, **kw):
+        if str(path).endswith("b.wav"):
+            raise ValueError("noverlap must be less than nperseg")
+        return real(path, **kw)
+
+    monkeypatch.setattr(A, "analyze_file", flaky)
+    out_json = tmp_path / "r.json"
+    rc = main(["analyze", str(tmp_path), "--json", str(out_json), "--no-loudness"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "b.wav: the analysis failed (ValueError: noverlap" in err and "Traceback" not in err
+    assert [r["path"].rsplit("/", 1)[-1] for r in json.loads(out_json.read_text())] == ["a.wav", "c.wav"]

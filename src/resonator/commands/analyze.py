@@ -157,6 +157,11 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
             print(f"resonator analyze: skipped: {exc}", file=sys.stderr)
             continue
+        except Exception as exc:  # a bug must not end a folder's run half-way, nor print a traceback
+            failed += 1
+            print(f"resonator analyze: skipped: {f}: the analysis failed ({type(exc).__name__}: {exc}); "
+                  "this is a bug in resonator, please report it with the file", file=sys.stderr)
+            continue
         reports.append(r)
         if not quiet_stdout:
             print(_summary(r), flush=True)
