@@ -8,7 +8,8 @@ and 5 are left out) joined and resampled to 44.1 kHz stereo, 16-bit WAV, cached 
 2. analysis: ``analyze_file`` (loudness included) with the kernel loaded from the cache,
    median of 3 runs, and the process's peak RSS.
 
-``--hour`` also writes a 60-minute file and reports its time and peak RSS (memory bound check).
+``--hour`` also writes a 60-minute file and reports its time and peak RSS (memory bound check),
+and the growth of the peak RSS per minute of audio between the two files.
 
 Usage::
 
@@ -83,14 +84,16 @@ def main(argv=None):
               f"import of the analysis modules: {cold['import_s']:.2f} s")
         runs = [child(track, env) for _ in range(3)]
     times = sorted(r["analyze_s"] for r in runs)
+    rss5 = max(r["peak_rss_mb"] for r in runs)
     print(f"5-minute 44.1 kHz stereo WAV: analyze_file median {times[1]:.2f} s "
           f"(runs {', '.join(f'{t:.2f}' for t in times)}), kernel from cache {runs[0]['kernel_s']:.3f} s, "
-          f"peak RSS {max(r['peak_rss_mb'] for r in runs):.0f} MB, {runs[0]['beats']} beats")
+          f"peak RSS {rss5:.0f} MB, {runs[0]['beats']} beats")
     if args.hour:
         hour = make_track(60.0, OUT / "speed_60min.wav")
         r = child(hour)
         print(f"60-minute 44.1 kHz stereo RF64: analyze_file {r['analyze_s']:.1f} s, "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB")
+              f"peak RSS {r['peak_rss_mb']:.0f} MB "
+              f"({(r['peak_rss_mb'] - rss5) / 55.0:+.2f} MB per minute of audio over the 5-minute file)")
 
 
 if __name__ == "__main__":

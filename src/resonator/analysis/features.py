@@ -13,8 +13,9 @@ to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
 - each channel's average power spectrum below 1500 Hz (Hann, 2^17-point segments = 5.9 s,
   0.168 Hz bins, 50 % overlap), for binaural-beat detection.
 
-What is kept grows by about 4.4 kB per second of audio (an hour: about 16 MB), whatever the input
-rate or length; the audio itself is never held whole.
+What is kept is float32 and grows by about 5.5 kB per second of audio (onsets 1.4 kB, envelope and
+peaks 2.0 kB, chroma 2.1 kB; an hour: about 20 MB, 16 MB without the plot-only peaks), whatever the
+input rate or length; the audio itself is never held whole.
 """
 from __future__ import annotations
 
@@ -118,15 +119,16 @@ class Features:
     duration_s : float
         Duration in seconds.
     onset : np.ndarray [shape=(n_frames,)]
-        All-band onset strength, frame k at time ``k / FPS`` seconds.
+        All-band onset strength (float32), frame k at time ``k / FPS`` seconds.
     onset_low : np.ndarray [shape=(n_frames,)]
-        Onset strength of the bands below 300 Hz.
+        Onset strength of the bands below 300 Hz (float32).
     chroma : np.ndarray [shape=(n_chroma, 12)]
         Pitch-class magnitudes (float32), frame k centred at ``k / CHROMA_FPS`` seconds.
     env : np.ndarray [shape=(m,)]
-        Channel-averaged amplitude envelope at ``ENV_SR`` Hz.
-    peak : np.ndarray [shape=(m,)]
-        Largest absolute sample of the mono mix in each envelope hop (for plots).
+        Channel-averaged amplitude envelope at ``ENV_SR`` Hz (float32).
+    peak : np.ndarray [shape=(m,) or (0,)]
+        Largest absolute sample of the mono mix in each envelope hop (float32, for plots; empty
+        when the extraction was asked for no peaks).
     spec_freqs_hz : np.ndarray [shape=(k,)]
         Frequencies of the long-term spectra, 0 to 1500 Hz.
     spec : np.ndarray [shape=(channels, k)]
@@ -163,10 +165,13 @@ class FeatureStream:
         Channel count of the blocks.
     loudness : bool
         Measure loudness (integrated, range, true peak) at the input rate.
+    peaks : bool
+        Keep the per-hop sample peaks (``Features.peak``, used by plots only).
     """
 
-    def __init__(self, sr: float, channels: int, *, loudness: bool = True):
+    def __init__(self, sr: float, channels: int, *, loudness: bool = True, peaks: bool = True):
         self.sr_in = float(sr)
+        self._peaks = bool(peaks)
         self.channels = int(channels)
         self.n_in = 0
         self._meter = None
@@ -277,7 +282,10 @@ class FeatureStream:
         r, self._zi = signal.sosfilt(self._sos, np.abs(y), axis=1, zi=self._zi)
         r = r.mean(axis=0)
         start = (-self._env_phase) % ENV_Q
-        self._env.append(r[start::ENV_Q].copy())
+        self._env.append(r[start::ENV_Q].astype(np.float32))
+        if not self._peaks:
+            self._env_phase = (self._env_phase + y.shape[1]) % ENV_Q
+            return
         # block peaks aligned to the same hop
         a = np.abs(mono)
         idx = np.arange(start, a.size, ENV_Q)
@@ -308,16 +316,24 @@ class FeatureStream:
         self._frames(np.zeros(0, np.float32), final=True)
         self._chroma_frames(np.zeros(0, np.float32), final=True)
         self._spectrum(np.zeros((self.channels, 0), np.float32), final=True)
-        cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
+
+        def cat(name, n=None, empty=np.zeros(0, np.float32)):
+            # one list at a time, the list freed at once: the joining never holds two copies of all
+            parts = getattr(self, name)
+            setattr(self, name, [])
+            out = np.concatenate(parts) if parts else empty
+            del parts
+            return out if n is None else out[:n]
+
         duration = self.n_in / self.sr_in
         nfr = int(math.floor(duration * FPS)) + 1
-        onset = cat(self._onset)[:nfr].astype(np.float64)
-        onset_low = cat(self._onset_low)[:nfr].astype(np.float64)
-        env = cat(self._env).astype(np.float64)
-        peak = cat(self._peak).astype(np.float64)[: env.size]
+        onset = cat("_onset", nfr)
+        onset_low = cat("_onset_low", nfr)
+        env = cat("_env")
+        peak = cat("_peak", env.size)
         spec = self._spec / max(self._nspec, 1)
         ncf = int(math.floor(duration * CHROMA_FPS)) + 1
-        chroma = (np.concatenate(self._chroma) if self._chroma else np.zeros((0, 12), np.float32))[:ncf]
+        chroma = cat("_chroma", ncf, np.zeros((0, 12), np.float32))
         freqs = np.arange(self._nbins) * SR / SPEC_N
         loud = {"integrated_lufs": None, "loudness_range_lu": None, "true_peak_dbtp": None}
         if self._meter is not None:
@@ -334,7 +350,8 @@ class FeatureStream:
                         env, peak, freqs, spec, loud, chroma=chroma)
 
 
-def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True) -> Features:
+def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
+                         peaks: bool = True) -> Features:
     """Run :class:`FeatureStream` over an in-memory signal.
 
     Parameters
@@ -345,6 +362,8 @@ def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True) -> 
         Sample rate in Hz.
     loudness : bool
         Measure loudness.
+    peaks : bool
+        Keep the per-hop sample peaks (plots only).
 
     Returns
     -------
@@ -353,13 +372,14 @@ def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True) -> 
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == 1:
         x = x[None, :]
-    fs = FeatureStream(sr, x.shape[0], loudness=loudness)
+    fs = FeatureStream(sr, x.shape[0], loudness=loudness, peaks=peaks)
     for i in range(0, x.shape[1], READ_FRAMES):
         fs.update(x[:, i:i + READ_FRAMES].T)
     return fs.finish()
 
 
-def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_FRAMES) -> Features:
+def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_FRAMES,
+                       peaks: bool = True) -> Features:
     """Read an audio file block by block and extract its :class:`Features`.
 
     Parameters
@@ -370,6 +390,8 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
         Measure loudness at the file's own rate.
     block_frames : int > 0
         Frames read per block.
+    peaks : bool
+        Keep the per-hop sample peaks (plots only; 3.4 MB an hour).
 
     Raises
     ------
@@ -389,7 +411,7 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
     with f:
         if f.frames == 0 and f.seekable():
             raise AudioFileError("the file holds no audio frames", p)
-        fs = FeatureStream(f.samplerate, f.channels, loudness=loudness)
+        fs = FeatureStream(f.samplerate, f.channels, loudness=loudness, peaks=peaks)
         while True:
             try:
                 block = f.read(block_frames, dtype="float32", always_2d=True)

@@ -73,19 +73,25 @@ SUBDIV_FREE = 0.2
 HC_HALF_S = 0.1
 TONAL_MIN = 0.15
 LEVEL_TEMPERATURE = 0.5
+BLOCK_FRAMES = 8192  # chroma frames per block (3 min at 43 frames/s): memory independent of length
 
 
 def tonality(chroma: np.ndarray) -> float:
     """Energy-weighted mean of 1 - spectral flatness of the chroma frames: about 0.03 for noise
     and drums, 0.28-0.6 for the pitched music of the benchmark set. Below :data:`TONAL_MIN` the
-    harmonic-change evidence is not used."""
-    c = np.asarray(chroma, dtype=np.float64)
+    harmonic-change evidence is not used. (Read in blocks of ``BLOCK_FRAMES`` frames.)"""
+    c = np.asarray(chroma)
     if c.size == 0:
         return 0.0
-    c = c + 1e-9 * max(float(c.max()), 1e-12)
-    e = c.sum(axis=1)
-    flat = np.exp(np.log(c).mean(axis=1)) / c.mean(axis=1)
-    return float(np.sum(e * (1.0 - flat)) / np.sum(e))
+    eps = 1e-9 * max(float(c.max()), 1e-12)
+    num = den = 0.0
+    for i in range(0, c.shape[0], BLOCK_FRAMES):
+        cb = c[i:i + BLOCK_FRAMES].astype(np.float64) + eps
+        e = cb.sum(axis=1)
+        flat = np.exp(np.log(cb).mean(axis=1)) / cb.mean(axis=1)
+        num += float(np.sum(e * (1.0 - flat)))
+        den += float(np.sum(e))
+    return num / den
 
 
 def harmonic_change(chroma: np.ndarray, cfps: float, half_s: float = HC_HALF_S) -> np.ndarray:
@@ -104,27 +110,33 @@ def harmonic_change(chroma: np.ndarray, cfps: float, half_s: float = HC_HALF_S) 
     np.ndarray [shape=(n,)]
         0 (no change) to 1 (orthogonal pitch content); 0 near the ends and in silence.
     """
-    c = np.asarray(chroma, dtype=np.float64)
+    c = np.asarray(chroma)
     n = c.shape[0]
     w = max(1, int(round(half_s * cfps)))
     out = np.zeros(n)
     if n < 2 * w + 1:
         return out
-    top = c.max()
+    top = float(c.max())
     if top <= 0:
         return out
-    c = np.log1p(10.0 * c / top)
-    cs = np.concatenate((np.zeros((1, 12)), np.cumsum(c, axis=0)))
-    t = np.arange(w, n - w + 1)
-    a = cs[t] - cs[t - w]
-    b = cs[t + w] - cs[t]
-    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
-    ok = (na > 1e-9) & (nb > 1e-9)
-    d = np.zeros(t.size)
-    d[ok] = 1.0 - np.einsum("ij,ij->i", a[ok], b[ok]) / (na[ok] * nb[ok])
+    # frames t = w .. n - w in blocks; each block reads its frames and w more on either side
+    d = np.zeros(n)
+    m = np.zeros(n)  # min(|a|, |b|), for the energy weighting
+    for t0 in range(w, n - w + 1, BLOCK_FRAMES):
+        t1 = min(t0 + BLOCK_FRAMES, n - w + 1)
+        lc = np.log1p(10.0 * c[t0 - w:t1 + w].astype(np.float64) / top)
+        cs = np.concatenate((np.zeros((1, 12)), np.cumsum(lc, axis=0)))
+        t = np.arange(w, w + t1 - t0)  # frames t0 .. t1 - 1 in the block's numbering
+        a = cs[t] - cs[t - w]
+        b = cs[t + w] - cs[t]
+        na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+        ok = (na > 1e-9) & (nb > 1e-9)
+        db = np.zeros(t.size)
+        db[ok] = 1.0 - np.einsum("ij,ij->i", a[ok], b[ok]) / (na[ok] * nb[ok])
+        d[t0:t1] = db
+        m[t0:t1] = np.minimum(na, nb)
     # energy-weighted: a change into or out of near-silence counts less than one between chords
-    e = np.minimum(na, nb) / max(np.max(np.minimum(na, nb)), 1e-12)
-    out[t] = d * np.sqrt(e)
+    out[w:n - w + 1] = d[w:n - w + 1] * np.sqrt(m[w:n - w + 1] / max(np.max(m), 1e-12))
     return out
 
 

@@ -14,6 +14,7 @@ from scipy import signal
 from ..measure._common import vertex_offset
 
 FMIN_HZ, FMAX_HZ = 0.5, 64.0
+BLOCK_SEGMENTS = 64  # Welch segments per block: memory independent of the envelope's length
 
 
 def envelope_spectrum(env: np.ndarray, env_sr: float, *, fmin_hz: float = FMIN_HZ,
@@ -37,15 +38,55 @@ def envelope_spectrum(env: np.ndarray, env_sr: float, *, fmin_hz: float = FMIN_H
     power : np.ndarray [shape=(k,)]
         Sums to 1, or all zeros for a flat envelope.
     """
-    env = np.asarray(env, dtype=np.float64)
+    env = np.asarray(env)
     nper = int(2 ** math.ceil(math.log2(env_sr / resolution_hz)))
     nper = max(8, min(nper, env.size))
-    f, p = signal.welch(env, fs=env_sr, window="hann", nperseg=nper, noverlap=nper // 2,
-                        detrend="constant", scaling="spectrum")
+    if env.size >= nper:
+        f, p = blocked_welch(env, env_sr, nper)
+    else:  # under 8 samples: scipy's one shortened segment
+        f, p = signal.welch(np.asarray(env, dtype=np.float64), fs=env_sr, window="hann",
+                            nperseg=nper, noverlap=nper // 2, detrend="constant",
+                            scaling="spectrum")
     sel = (f >= fmin_hz) & (f <= fmax_hz)
     f, p = f[sel], p[sel]
     tot = p.sum()
     return f, (p / tot if tot > 0 else np.zeros_like(p))
+
+
+def blocked_welch(x: np.ndarray, fs: float, nperseg: int, *, block: int = BLOCK_SEGMENTS):
+    """``scipy.signal.welch(x, fs, "hann", nperseg, nperseg // 2, detrend="constant",
+    scaling="spectrum")`` computed ``block`` segments at a time (each block in float64).
+
+    Welch's estimate is the mean of the segments' periodograms, so the weighted mean of the
+    blocks' estimates is the whole one; no more than ``block`` segments are held at once.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(m,)], m >= nperseg
+        Signal (any float dtype).
+    fs : number > 0
+        Sample rate in Hz.
+    nperseg : int >= 2
+        Segment length; the overlap is half of it.
+    block : int >= 1
+        Segments per block.
+
+    Returns
+    -------
+    freqs_hz, power : np.ndarray [shape=(nperseg // 2 + 1,)]
+    """
+    if x.size < nperseg:
+        raise ValueError(f"the signal ({x.size}) is shorter than a segment ({nperseg})")
+    step = nperseg - nperseg // 2
+    nseg = (x.size - nperseg // 2) // step
+    f, total = None, 0.0
+    for k0 in range(0, nseg, block):
+        k1 = min(k0 + block, nseg)
+        seg = np.asarray(x[k0 * step:(k1 - 1) * step + nperseg], dtype=np.float64)
+        f, p = signal.welch(seg, fs=fs, window="hann", nperseg=nperseg, noverlap=nperseg // 2,
+                            detrend="constant", scaling="spectrum")
+        total = total + p * (k1 - k0)
+    return f, total / nseg
 
 
 def modulation_report(env: np.ndarray, env_sr: float, *, n_peaks: int = 3) -> dict:
@@ -71,7 +112,7 @@ def modulation_report(env: np.ndarray, env_sr: float, *, n_peaks: int = 3) -> di
     """
     from ..measure.modulation import band_shares
 
-    env = np.asarray(env, dtype=np.float64)
+    env = np.asarray(env)
     f, p = envelope_spectrum(env, env_sr)
     bands = {k: round(v, 4) for k, v in band_shares(f, p).items()}
     peaks, shares = [], []

@@ -43,7 +43,12 @@ def onset_rate(onset: np.ndarray, fps: float) -> float:
     return float(idx.size / (o.size / fps))
 
 
-def _analyze(feat: Features, *, prior_bpm: float | None = None):
+def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool = False,
+             release: bool = False):
+    """The report and the internals for plots. ``keep_acf``: keep the per-window
+    autocorrelations (plots). ``release``: drop the envelope and the chroma from ``feat`` once
+    read (the caller owns ``feat`` and draws no plot), so the beat tracking, the stage holding
+    the most, does not hold them too."""
     from .beats import adopt_timing, align_bass, bpm_from_beats, rise_starts, track_beats
     from .binaural import detect_binaural
     from .breathing import breathing_pace
@@ -55,22 +60,30 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
 
         raise ResonatorError(f"{prior_bpm:g} is outside the allowed 40-240 BPM", "prior_bpm")
     rate = onset_rate(feat.onset, feat.fps)
+    mod = modulation_report(feat.env, feat.env_sr)
+    if release:
+        feat.env = np.zeros(0, dtype=feat.env.dtype)
     t = estimate_tempo(feat.onset, feat.fps, prior_bpm=prior_bpm or PRIOR_BPM,
-                       onset_low=feat.onset_low, chroma=feat.chroma, chroma_fps=feat.chroma_fps)
+                       onset_low=feat.onset_low, chroma=feat.chroma, chroma_fps=feat.chroma_fps,
+                       keep_acf=keep_acf)
+    if release:
+        feat.chroma = None
     bpm = t["bpm"]
     beats = np.zeros(0)
     if bpm is not None:
+        onset = np.asarray(feat.onset, dtype=np.float64)  # once, not in every tracker call
         low = feat.onset_low  # a swelling bass (bowed, blown, organ) would pull every beat late
         if low is not None and low.size:
-            low = align_bass(feat.onset, low, feat.fps)
+            low = align_bass(onset, low, feat.fps)
         tempo = bpm
         if t["curve"] is not None:
-            frames_t = np.arange(feat.onset.size) / feat.fps
-            tempo = np.interp(frames_t, t["curve"]["times_s"], t["curve"]["bpm"])
-        beats = track_beats(feat.onset, feat.fps, tempo, onset_low=low)
+            tempo = np.interp(np.arange(onset.size) / feat.fps, t["curve"]["times_s"],
+                              t["curve"]["bpm"])
+        beats = track_beats(onset, feat.fps, tempo, onset_low=low)
         # the bass fixes the phase; the timing comes from the all-band onsets and their rise
-        beats = adopt_timing(beats, track_beats(feat.onset, feat.fps, tempo))
-        beats = rise_starts(feat.onset, feat.fps, beats)
+        beats = adopt_timing(beats, track_beats(onset, feat.fps, tempo))
+        beats = rise_starts(onset, feat.fps, beats)
+        del onset, low, tempo
         if t["curve"] is None:
             fine = bpm_from_beats(beats)
             if fine is not None and abs(fine / bpm - 1) < 0.03:
@@ -82,7 +95,6 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None):
 
         level_p = round(float(lv["probabilities"][lv["chosen"]]), 3)
         alternatives = level_alternatives(lv["candidates_bpm"], lv["probabilities"], lv["chosen"], bpm)
-    mod = modulation_report(feat.env, feat.env_sr)
     report = {
         "path": feat.path,
         "duration_s": round(feat.duration_s, 3),
@@ -132,7 +144,8 @@ def analyze_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
     dict
         The report (see :func:`analyze_file`), with ``path`` None.
     """
-    return _analyze(features_from_signal(x, sr, loudness=loudness), prior_bpm=prior_bpm)[0]
+    return _analyze(features_from_signal(x, sr, loudness=loudness, peaks=False),
+                    prior_bpm=prior_bpm, release=True)[0]
 
 
 def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | None = None) -> dict:
@@ -161,8 +174,11 @@ def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | N
     AudioFileError
         The file cannot be read as audio.
     """
-    feat = features_from_file(path, loudness=loudness)
-    report, internals = _analyze(feat, prior_bpm=prior_bpm)
+    # the plot-only arrays (sample peaks, per-window autocorrelations) grow with the duration:
+    # kept only for a plot
+    feat = features_from_file(path, loudness=loudness, peaks=plot is not None)
+    report, internals = _analyze(feat, prior_bpm=prior_bpm, keep_acf=plot is not None,
+                                 release=plot is None)
     if plot is not None:
         from .plot import plot_report
 

@@ -4,6 +4,9 @@ Method
 ------
 1. The onset envelope is cut into 12 s windows every 1 s; each window's mean is removed and its
    autocorrelation (lags up to 6 s) is normalised by its value at lag 0 (a local tempogram).
+   The windows are computed ``ACF_BLOCK`` at a time: once for their mean (steps 2 and 4), and
+   again, once the tempo is chosen, for each window's local tempo and the pulse clarity (step
+   3), so no windows-by-lags matrix grows with the duration.
 2. The salience of a tempo T (period P = 60/T s) is a comb over the windows' mean
    autocorrelation, read by linear interpolation at fractional lags (no hop quantisation):
    ``A(P) + A(2P)/2 + A(3P)/3``, weighted by a log-normal prior centred on
@@ -41,6 +44,57 @@ def bpm_grid(bpm_min: float = BPM_MIN, bpm_max: float = BPM_MAX, step: float = 0
     return bpm_min * (1.0 + step) ** np.arange(n)
 
 
+ACF_BLOCK = 32
+
+
+def local_autocorrelation_blocks(onset: np.ndarray, fps: float, *, win_s: float = WIN_S,
+                                 hop_s: float = HOP_S, max_lag_s: float = MAX_LAG_S,
+                                 block: int = ACF_BLOCK):
+    """:func:`local_autocorrelation` a few windows at a time: memory that does not grow with
+    the input's length (an hour holds 3600 windows of 1035 lags: 30 MB as one float64 matrix).
+
+    Parameters
+    ----------
+    onset, fps, win_s, hop_s, max_lag_s
+        As for :func:`local_autocorrelation`.
+    block : int >= 1
+        Windows per yielded block.
+
+    Yields
+    ------
+    times_s : np.ndarray [shape=(b,)]
+        Centre times of the block's windows in seconds.
+    acf : np.ndarray [shape=(b, lags)]
+        Their normalised autocorrelations (float64), in window order; concatenated over the
+        blocks they equal :func:`local_autocorrelation`'s matrix.
+    """
+    o = np.asarray(onset)
+    if not np.issubdtype(o.dtype, np.floating):
+        o = o.astype(np.float64)
+    win = int(round(win_s * fps))
+    hop = max(1, int(round(hop_s * fps)))
+    if o.size < win:
+        win = max(o.size, 2)
+        o = np.pad(o.astype(np.float64), (0, win - o.size))
+    max_lag = min(int(round(max_lag_s * fps)), win - 1)
+    starts = np.arange(0, o.size - win + 1, hop)
+    # lags up to max_lag only: win + max_lag points avoid circular wrap-around
+    nfft = 1 << int(np.ceil(np.log2(win + max_lag + 1)))
+    taper = np.hanning(win)
+    view = np.lib.stride_tricks.sliding_window_view(o, win)
+    for i in range(0, starts.size, max(1, int(block))):
+        seg = view[starts[i:i + block]].astype(np.float64)  # the envelope may be float32
+        seg -= seg.mean(axis=1, keepdims=True)
+        seg *= taper
+        spec = np.fft.rfft(seg, n=nfft, axis=1)
+        del seg
+        ac = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, n=nfft, axis=1)[:, : max_lag + 1]
+        del spec
+        z = ac[:, :1]
+        yield (starts[i:i + block] + win / 2) / fps, np.divide(ac, z, out=np.zeros_like(ac),
+                                                                 where=z > 1e-12)
+
+
 def local_autocorrelation(onset: np.ndarray, fps: float, *, win_s: float = WIN_S,
                           hop_s: float = HOP_S, max_lag_s: float = MAX_LAG_S):
     """Normalised autocorrelation of the onset envelope in sliding windows.
@@ -61,27 +115,12 @@ def local_autocorrelation(onset: np.ndarray, fps: float, *, win_s: float = WIN_S
         Centre time of each window in seconds.
     acf : np.ndarray [shape=(w, lags)]
         Autocorrelation per window, 1 at lag 0 (0 everywhere for a silent window); lag j frames.
+        (:func:`estimate_tempo` reads it block by block, :func:`local_autocorrelation_blocks`,
+        and never holds it whole.)
     """
-    o = np.asarray(onset, dtype=np.float64)
-    win = int(round(win_s * fps))
-    hop = max(1, int(round(hop_s * fps)))
-    if o.size < win:
-        win = max(o.size, 2)
-        o = np.pad(o, (0, win - o.size))
-    max_lag = min(int(round(max_lag_s * fps)), win - 1)
-    starts = np.arange(0, o.size - win + 1, hop)
-    nfft = 1 << int(np.ceil(np.log2(2 * win)))
-    out = np.empty((starts.size, max_lag + 1))
-    view = np.lib.stride_tricks.sliding_window_view(o, win)
-    for i in range(0, starts.size, 256):  # bounded memory for long inputs
-        seg = view[starts[i:i + 256]]
-        seg = seg - seg.mean(axis=1, keepdims=True)
-        spec = np.fft.rfft(seg * np.hanning(win), n=nfft, axis=1)
-        ac = np.fft.irfft(np.abs(spec) ** 2, n=nfft, axis=1)[:, : max_lag + 1]
-        z = ac[:, :1]
-        out[i:i + 256] = np.divide(ac, z, out=np.zeros_like(ac), where=z > 1e-12)
-    times = (starts + win / 2) / fps
-    return times, out
+    times, acf = zip(*local_autocorrelation_blocks(onset, fps, win_s=win_s, hop_s=hop_s,
+                                                   max_lag_s=max_lag_s))
+    return np.concatenate(times), np.concatenate(acf)
 
 
 def comb_salience(acf: np.ndarray, fps: float, bpms: np.ndarray, harmonics: int = 3) -> np.ndarray:
@@ -125,7 +164,7 @@ def tempo_prior(bpms: np.ndarray, prior_bpm: float = PRIOR_BPM,
 def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BPM,
                    prior_octaves: float = PRIOR_OCTAVES, onset_low: np.ndarray | None = None,
                    chroma: np.ndarray | None = None, chroma_fps: float | None = None,
-                   levels: bool = True) -> dict:
+                   levels: bool = True, keep_acf: bool = False) -> dict:
     """Global tempo, its confidence, the pulse clarity and the local tempo curve.
 
     Parameters
@@ -145,6 +184,11 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
     levels : bool
         Choose the metrical level on evidence (:mod:`resonator.analysis.metre`); False keeps the
         comb-and-prior peak.
+    keep_acf : bool
+        Also return the per-window autocorrelation matrix as ``_acf`` (for plots; it grows with
+        the input: 8.3 kB per second). Otherwise ``_acf`` is None and the windows are read in
+        blocks twice (for the mean, then for the local tempi): memory that does not grow with
+        the duration beyond one value per window.
 
     Returns
     -------
@@ -153,11 +197,21 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         windows whose local tempo is within 4 % of ``bpm``), ``pulse_clarity`` (0-1: mean
         normalised autocorrelation of the onset envelope at the beat period), ``curve`` (None
         when steady, else ``{"times_s": [...], "bpm": [...]}`` one point per second), and the
-        private arrays ``_times_s``, ``_local_bpm``, ``_acf`` used by the plots and the tracker.
+        private arrays ``_times_s``, ``_local_bpm``, ``_acf`` (None unless ``keep_acf``) used by
+        the plots and the tracker.
     """
-    times, acf = local_autocorrelation(onset, fps)
+    times, kept, total, count = [], [], 0.0, 0
+    for tb, ab in local_autocorrelation_blocks(onset, fps):
+        times.append(tb)
+        total = total + ab.sum(axis=0)
+        count += ab.shape[0]
+        if keep_acf:
+            kept.append(ab)
+    times = np.concatenate(times)
+    acf = np.concatenate(kept) if keep_acf else None
+    del kept
+    mean_acf = total / count
     bpms = bpm_grid()
-    mean_acf = acf.mean(axis=0)
     raw = comb_salience(mean_acf, fps, bpms)
     sal = raw * tempo_prior(bpms, prior_bpm, prior_octaves)
     if not np.any(sal > 0):
@@ -186,12 +240,17 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
             k = int(np.argmax(prob))
             bpm = float(cands[k])
             lv = {"candidates_bpm": cands, "features": feats, "chosen": k, "probabilities": prob}
-    local = local_tempi(acf, fps, bpm)
-    agree = np.abs(local / bpm - 1.0) <= AGREE
     lag = 60.0 * fps / bpm
     j0 = int(np.floor(lag))
     fr = lag - j0
-    clar = acf[:, j0] * (1 - fr) + acf[:, min(j0 + 1, acf.shape[1] - 1)] * fr
+    local, clar = [], []
+    # second pass over the windows (or the kept matrix): each window's tempo and its
+    # autocorrelation at the beat period
+    for ab in [acf] if acf is not None else (ab for _, ab in local_autocorrelation_blocks(onset, fps)):
+        local.append(local_tempi(ab, fps, bpm))
+        clar.append(ab[:, j0] * (1 - fr) + ab[:, min(j0 + 1, ab.shape[1] - 1)] * fr)
+    local, clar = np.concatenate(local), np.concatenate(clar)
+    agree = np.abs(local / bpm - 1.0) <= AGREE
     curve = tempo_curve(times, local, bpm)
     return {
         "bpm": bpm,
