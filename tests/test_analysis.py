@@ -13,6 +13,7 @@ from resonator.analysis import analyze_signal, breathing_pace, detect_binaural
 from resonator.analysis.beats import bpm_from_beats
 from resonator.analysis.features import features_from_signal
 from resonator.analysis.report import analyze_features
+from resonator.analysis.tempo import PULSE_Z
 
 SR = 22050
 
@@ -107,8 +108,46 @@ def test_tempo_curve_follows_a_step():
 def test_noise_has_no_confident_pulse():
     x = 0.1 * np.random.default_rng(1).standard_normal(20 * SR)
     r = analyze_signal(x, SR, loudness=False)
-    assert r["tempo"]["confidence"] < 0.5
+    assert r["tempo"]["significant"] is False
+    assert r["tempo"]["confidence"] == 0.0
     assert r["pulse_clarity"] < 0.2
+
+
+def test_pulse_significance_closed_form():
+    from resonator.analysis.tempo import pulse_significance
+
+    fps = 172.265625
+    win = int(round(12.0 * fps))
+    n = int(60 * fps)
+    # Bartlett variance (1 + 2 * 1.5) / win, Hann 35/18, comb teeth 1 + 1/4 + 1/9, n / win windows
+    se = np.sqrt(35 / 18 * 4.0 / win * (1 + 1 / 4 + 1 / 9) / (n / win))
+    assert pulse_significance(0.3, 1.5, n, fps) == pytest.approx(0.3 / se, rel=1e-12)
+    # shorter than a window: the window is the input, one of them
+    se1 = np.sqrt(35 / 18 * 1.0 / 1000 * (1 + 1 / 4 + 1 / 9))
+    assert pulse_significance(0.2, 0.0, 1000, fps) == pytest.approx(0.2 / se1, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pulse_z_separates_a_beat_from_noise(seed):
+    """Noise, random clicks and a drone under noise are not significant; a click track is."""
+    rng = np.random.default_rng(seed)
+    n = 30 * SR
+    clicks = np.zeros(n)
+    hit = rng.random(n) < 3.0 / SR
+    clicks[hit] = 1.0
+    clicks = np.convolve(clicks, np.exp(-np.arange(2000) / 200.0) * rng.standard_normal(2000), "same")
+    t = np.arange(n) / SR
+    drone = sum(np.sin(2 * np.pi * 55.0 * h * t + rng.uniform(0, 6)) for h in range(1, 6))
+    drone = drone / np.std(drone) + 2.0 * rng.standard_normal(n)
+    for x in (rng.standard_normal(n), clicks, drone):
+        r = analyze_signal(0.1 * x / np.std(x), SR, loudness=False)["tempo"]
+        assert r["pulse_z"] < PULSE_Z and r["significant"] is False and r["confidence"] == 0.0
+    x, _ = pulse_track(97.0 + 10 * seed, 30.0, offbeat=False)
+    r = analyze_signal(x, SR, loudness=False)["tempo"]
+    assert r["significant"] is True and r["pulse_z"] > 20 and r["confidence"] >= 0.9
+    # 8 s: one window, the stricter threshold, still clear
+    r = analyze_signal(x[: 8 * SR], SR, loudness=False)["tempo"]
+    assert r["significant"] is True and r["pulse_z"] > 10
 
 
 def test_modulation_peak_and_band_of_am_noise():
@@ -235,6 +274,9 @@ def test_cli_json_csv_plot_and_skips(tmp_path, capsys):
     assert [r["path"].rsplit("/", 1)[-1] for r in reports] == ["one.wav", "two.ogg"]
     assert all(r["tempo"]["bpm"] == pytest.approx(120.0, rel=0.005) for r in reports)
     assert len(out_csv.read_text().strip().splitlines()) == 3
+    header = out_csv.read_text().splitlines()[0].split(",")
+    assert header[:6] == ["path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_significant",
+                          "tempo_pulse_z"]
     assert sorted(p.name for p in plots.iterdir()) == ["one.png", "two.png"]
     assert (plots / "one.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -432,3 +474,17 @@ def test_cli_internal_failure_skips_that_file_only(tmp_path, capsys, monkeypatch
     assert rc == 1
     assert "b.wav: the analysis failed (ValueError: noverlap" in err and "Traceback" not in err
     assert [r["path"].rsplit("/", 1)[-1] for r in json.loads(out_json.read_text())] == ["a.wav", "c.wav"]
+
+
+def test_cli_says_when_the_pulse_is_a_guess(tmp_path, capsys):
+    from resonator.cli import main
+
+    sf.write(tmp_path / "noise.wav", 0.1 * np.random.default_rng(4).standard_normal(30 * SR), SR)
+    x, _ = pulse_track(110.0, 30.0)
+    sf.write(tmp_path / "beat.wav", x, SR)
+    assert main(["analyze", str(tmp_path / "noise.wav"), str(tmp_path / "beat.wav"), "--no-loudness"]) == 0
+    out = capsys.readouterr().out.split("\n")
+    tempo = {out[i - 1].split(":")[0].rsplit("/", 1)[-1]: line for i, line in enumerate(out)
+             if line.strip().startswith("tempo ")}
+    assert "no significant pulse" in tempo["noise.wav"] and "confidence 0.00" in tempo["noise.wav"]
+    assert "no significant pulse" not in tempo["beat.wav"] and "110." in tempo["beat.wav"]

@@ -3,7 +3,8 @@
 Keys of the report (see also the README):
 
 ``path``, ``duration_s``, ``sample_rate_hz``, ``channels``,
-``tempo`` {``bpm``, ``confidence``, ``curve``, ``level_probability``, ``alternatives``}, ``beats`` (seconds), ``onset_rate_per_s``,
+``tempo`` {``bpm``, ``confidence``, ``pulse_z``, ``significant``, ``curve``, ``level_probability``,
+``alternatives``}, ``beats`` (seconds), ``onset_rate_per_s``,
 ``pulse_clarity``, ``modulation`` {``bands``, ``peaks_hz``, ``peak_shares``, ``depth``},
 ``breathing`` {``breaths_per_min``, ``beats_per_breath``, ``cycle_s``, ``inhale_beats``,
 ``exhale_beats``} or None, ``binaural`` {``beat_hz``, ``left_hz``, ``right_hz``, ``carrier_hz``,
@@ -103,6 +104,8 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
         "tempo": {
             "bpm": None if bpm is None else round(float(bpm), 2),
             "confidence": round(t["confidence"], 3),
+            "pulse_z": round(float(t.get("pulse_z", 0.0)), 2),
+            "significant": bool(t.get("significant", False)),
             "curve": t["curve"],
             "level_probability": level_p,
             "alternatives": alternatives,

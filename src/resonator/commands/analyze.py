@@ -21,7 +21,8 @@ MORE_EXAMPLES = (
 AUDIO_EXTS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".w64", ".rf64")
 
 CSV_FIELDS = [
-    "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_changes",
+    "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_significant", "tempo_pulse_z",
+    "tempo_changes",
     "tempo_level_probability", "tempo_alternative_bpm", "beats",
     "onset_rate_per_s", "pulse_clarity", "delta", "theta", "alpha", "beta", "gamma",
     "modulation_peaks_hz", "breaths_per_min", "beats_per_breath", "binaural_beat_hz",
@@ -73,6 +74,8 @@ def _summary(r: dict) -> str:
         level = f"; this level {100 * t['level_probability']:.0f} %"
         if alt:
             level += f", {alt[0]['bpm']:.2f} BPM {100 * alt[0]['probability']:.0f} %"
+    if t["bpm"] is not None and not t.get("significant", True):
+        level = f"; no significant pulse: z {t['pulse_z']:.1f}, a guess"
     lines = [
         f"{r['path']}: {r['duration_s']:.1f} s, {r['channels']} ch, {r['sample_rate_hz']} Hz",
         f"  tempo {bpm} (confidence {t['confidence']:.2f}"
@@ -98,7 +101,8 @@ def _csv_row(r: dict) -> dict:
     t, m, b, lo = r["tempo"], r["modulation"], r["breathing"] or {}, r["loudness"]
     return {
         "path": r["path"], "duration_s": r["duration_s"], "tempo_bpm": t["bpm"],
-        "tempo_confidence": t["confidence"], "tempo_changes": t["curve"] is not None,
+        "tempo_confidence": t["confidence"], "tempo_significant": t.get("significant"),
+        "tempo_pulse_z": t.get("pulse_z"), "tempo_changes": t["curve"] is not None,
         "tempo_level_probability": t.get("level_probability"),
         "tempo_alternative_bpm": (t.get("alternatives") or [{}])[0].get("bpm"),
         "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
