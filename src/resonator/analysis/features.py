@@ -4,7 +4,8 @@ The audio is read in blocks at its own rate (loudness is measured there), resamp
 to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
 
 - two onset-strength envelopes at ``FPS`` = 22050/128 = 172.3 frames/s: log-compressed mel
-  spectral flux over all bands, and magnitude flux of the mel bands below 300 Hz (bass onsets);
+  spectral flux over all bands less ``FLUX_FLOOR`` (the ripple of a steady tone is no onset),
+  and magnitude flux of the mel bands below 300 Hz (bass onsets);
 - a 12-bin chroma (pitch-class energy, 110-2100 Hz, 4096-point frames) at ``CHROMA_FPS`` =
   22050/512 = 43.1 frames/s, for the harmonic-change (chord change) evidence of the metre;
 - a channel-averaged amplitude envelope at ``ENV_SR`` = 22050/88 = 250.6 Hz (full-wave rectified,
@@ -38,6 +39,7 @@ SPEC_FMAX_HZ = 1500.0
 N_MELS = 64
 LOW_HZ = 300.0
 FLUX_LAG = 2
+FLUX_FLOOR = 3e-3
 READ_FRAMES = 1 << 16
 CHROMA_N = 4096
 CHROMA_HOP = 4 * HOP
@@ -243,6 +245,7 @@ class FeatureStream:
 
     def _frames(self, mono: np.ndarray, final: bool = False) -> None:
         buf = np.concatenate((self._buf, mono))
+        real = buf.size
         if final:
             buf = np.concatenate((buf, np.zeros(N_FFT // 2, dtype=np.float32)))
         n = 0 if buf.size < N_FFT else 1 + (buf.size - N_FFT) // HOP
@@ -262,8 +265,16 @@ class FeatureStream:
             ref = np.maximum(ref, np.maximum(np.roll(ref, 1, axis=1), np.roll(ref, -1, axis=1)))
             d = np.maximum(full[FLUX_LAG:, :N_MELS] - ref, 0.0)
             dl = np.maximum(full[FLUX_LAG:, N_MELS:] - full[:-FLUX_LAG, N_MELS:], 0.0)
-            self._onset.append(d.mean(axis=1))
-            self._onset_low.append(dl.sum(axis=1))
+            # below FLUX_FLOOR is the frame-to-frame ripple of steady tones (1e-6 to 2e-3 for
+            # sines from 110 Hz up), not onsets: music's onsets reach 0.3-2.4
+            o, ol = np.maximum(d.mean(axis=1) - FLUX_FLOOR, 0.0), dl.sum(axis=1)
+            if final:
+                # frames reaching into the zero padding see the input stop: that cut splashes
+                # flux over every band (a steady tone's false last onset), so they get none
+                cut = np.arange(n) * HOP + N_FFT > real
+                o[cut], ol[cut] = 0.0, 0.0
+            self._onset.append(o)
+            self._onset_low.append(ol)
             self._prev = full[-FLUX_LAG:]
         self._buf = buf[n * HOP:]
 

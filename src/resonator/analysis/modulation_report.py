@@ -39,6 +39,8 @@ def envelope_spectrum(env: np.ndarray, env_sr: float, *, fmin_hz: float = FMIN_H
         Sums to 1, or all zeros for a flat envelope.
     """
     env = np.asarray(env)
+    if env.size < 8:  # under 32 ms of audio: no spectrum to speak of
+        return np.zeros(0), np.zeros(0)
     nper = int(2 ** math.ceil(math.log2(env_sr / resolution_hz)))
     nper = max(8, min(nper, env.size))
     if env.size >= nper:
