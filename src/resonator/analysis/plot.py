@@ -47,7 +47,7 @@ def plot_report(png_path, report: dict, internals: dict) -> str:
     fig.suptitle(f"{name}: {report['tempo']['bpm'] or 0:.1f} BPM, "
                  f"confidence {report['tempo']['confidence']:.2f}"
                  + ("" if lp is None else f", this metrical level {100 * lp:.0f} %")
-                 + ("" if report["tempo"].get("significant", True) or report["tempo"]["bpm"] is None
+                 + ("" if report["tempo"]["significant"] or report["tempo"]["bpm"] is None
                     else f" (no significant pulse: z {report['tempo']['pulse_z']:.1f}, a guess)"))
 
     te = np.arange(feat.env.size) / feat.env_sr

@@ -104,8 +104,8 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
         "tempo": {
             "bpm": None if bpm is None else round(float(bpm), 2),
             "confidence": round(t["confidence"], 3),
-            "pulse_z": round(float(t.get("pulse_z", 0.0)), 2),
-            "significant": bool(t.get("significant", False)),
+            "pulse_z": round(float(t["pulse_z"]), 2),
+            "significant": bool(t["significant"]),
             "curve": t["curve"],
             "level_probability": level_p,
             "alternatives": alternatives,

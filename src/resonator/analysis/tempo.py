@@ -245,10 +245,10 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         ``bpm`` (float; None when the signal has no pulse), ``confidence`` (0-1: share of 12 s
         windows whose local tempo is within 4 % of ``bpm``; 0 when the pulse is not
         significant), ``pulse_z`` (:func:`pulse_significance` at ``bpm``), ``significant``
-        (``pulse_z`` >= ``PULSE_Z``, or ``PULSE_Z_SHORT`` below two windows), ``pulse_clarity`` (0-1: mean
-        normalised autocorrelation of the onset envelope at the beat period), ``curve`` (None
-        when steady, else ``{"times_s": [...], "bpm": [...]}`` one point per second), and the
-        private arrays ``_times_s``, ``_local_bpm``, ``_acf`` (None unless ``keep_acf``) used by
+        (``pulse_z`` >= ``PULSE_Z``, or ``PULSE_Z_SHORT`` below two windows),
+        ``pulse_clarity`` (0-1: mean normalised autocorrelation of the onset envelope at the
+        beat period), ``curve`` (None when steady, else ``{"times_s": [...], "bpm": [...]}``
+        one point per second), and the private arrays ``_times_s``, ``_local_bpm``, ``_acf`` (None unless ``keep_acf``) used by
         the plots and the tracker.
     """
     times, kept, total, count, rho2 = [], [], 0.0, 0, 0.0
@@ -307,7 +307,8 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
     agree = np.abs(local / bpm - 1.0) <= AGREE
     curve = tempo_curve(times, local, bpm)
     n = int(np.asarray(onset).size)
-    z = pulse_significance(float(comb_salience(mean_acf, fps, np.array([bpm]))[0]), rho2 / count, n, fps)
+    z = pulse_significance(float(comb_salience(mean_acf, fps, np.array([bpm]))[0]), rho2 / count,
+                           n, fps)
     significant = z >= (PULSE_Z if n >= 2 * WIN_S * fps else PULSE_Z_SHORT)
     return {
         "bpm": bpm,

@@ -74,7 +74,7 @@ def _summary(r: dict) -> str:
         level = f"; this level {100 * t['level_probability']:.0f} %"
         if alt:
             level += f", {alt[0]['bpm']:.2f} BPM {100 * alt[0]['probability']:.0f} %"
-    if t["bpm"] is not None and not t.get("significant", True):
+    if t["bpm"] is not None and not t["significant"]:
         level = f"; no significant pulse: z {t['pulse_z']:.1f}, a guess"
     lines = [
         f"{r['path']}: {r['duration_s']:.1f} s, {r['channels']} ch, {r['sample_rate_hz']} Hz",
@@ -101,8 +101,8 @@ def _csv_row(r: dict) -> dict:
     t, m, b, lo = r["tempo"], r["modulation"], r["breathing"] or {}, r["loudness"]
     return {
         "path": r["path"], "duration_s": r["duration_s"], "tempo_bpm": t["bpm"],
-        "tempo_confidence": t["confidence"], "tempo_significant": t.get("significant"),
-        "tempo_pulse_z": t.get("pulse_z"), "tempo_changes": t["curve"] is not None,
+        "tempo_confidence": t["confidence"], "tempo_significant": t["significant"],
+        "tempo_pulse_z": t["pulse_z"], "tempo_changes": t["curve"] is not None,
         "tempo_level_probability": t.get("level_probability"),
         "tempo_alternative_bpm": (t.get("alternatives") or [{}])[0].get("bpm"),
         "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
