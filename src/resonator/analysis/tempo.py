@@ -248,8 +248,8 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         (``pulse_z`` >= ``PULSE_Z``, or ``PULSE_Z_SHORT`` below two windows),
         ``pulse_clarity`` (0-1: mean normalised autocorrelation of the onset envelope at the
         beat period), ``curve`` (None when steady, else ``{"times_s": [...], "bpm": [...]}``
-        one point per second), and the private arrays ``_times_s``, ``_local_bpm``, ``_acf`` (None unless ``keep_acf``) used by
-        the plots and the tracker.
+        one point per second), and the private arrays ``_times_s``, ``_local_bpm``, ``_acf``
+        (None unless ``keep_acf``) used by the plots and the tracker.
     """
     times, kept, total, count, rho2 = [], [], 0.0, 0, 0.0
     short = max(1, int(round(SHORT_LAG_S * fps)))
