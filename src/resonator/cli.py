@@ -14,17 +14,11 @@ from .commands import COMMANDS
 
 def _load(name: str):
     module = "import_" if name == "import" else name
-    try:
-        return importlib.import_module(f"resonator.commands.{module}")
-    except ModuleNotFoundError as exc:  # a command not built yet
-        if exc.name == f"resonator.commands.{module}":
-            return None
-        raise
+    return importlib.import_module(f"resonator.commands.{module}")
 
 
 def build_parser() -> argparse.ArgumentParser:
     mods = [(n, _load(n)) for n in COMMANDS]
-    mods = [(n, m) for n, m in mods if m is not None]
     examples = "\n".join(f"  {m.EXAMPLE}" for _, m in mods)
     parser = argparse.ArgumentParser(
         prog="resonator",

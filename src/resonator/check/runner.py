@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -408,9 +409,7 @@ def check_file(path, recipe=None, *, targets: list | None = None,
                                   "cannot be found; pass the recipe after the file",
                                   str(Path(info.path).with_suffix(".json")))
         recipe = rp
-    if recipe is not None and type(recipe).__name__ == "Recipe":
-        rec = recipe
-    elif recipe is not None:
+    if isinstance(recipe, (str, os.PathLike)):
         rp = Path(recipe)
         if not rp.is_file():
             raise CheckInputError("no such recipe file", str(rp))
@@ -418,9 +417,15 @@ def check_file(path, recipe=None, *, targets: list | None = None,
             all_targets += targets_from_file(rp)
             recipe_name = str(rp)
         else:  # (imported only here: the recipe layer loads the render engine and numba)
-            from ..recipe.model import load_recipe
+            from ..loading import load
 
-            rec = load_recipe(rp)
+            rec = load(rp)
+    elif recipe is not None:
+        from ..recipe.model import Recipe
+
+        if not isinstance(recipe, Recipe):
+            raise TypeError(f"recipe must be a path or a Recipe, not {type(recipe).__name__}")
+        rec = recipe
     if rec is not None:
         recipe_name = str(rec.path)
         seed = (side or {}).get("seed")

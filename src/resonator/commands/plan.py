@@ -11,17 +11,17 @@ MORE_EXAMPLES = "\n  resonator plan recipes/sleep-descent.toml --json"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", metavar="RECIPE", help="recipe file (.toml)")
+    parser.add_argument("recipe", metavar="RECIPE", help="recipe file (.toml) or SBaGen sequence (.sbg)")
     parser.add_argument("--plot", metavar="FILE.png",
                         help="write a PNG of the temperature and every time-varying parameter")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
 
 
 def run(args) -> int:
-    from ..recipe import load_recipe
+    from ..loading import load
     from ..recipe.plan import format_plan, plan, plot_plan
 
-    recipe = load_recipe(args.recipe)
+    recipe = load(args.recipe)
     p = plan(recipe)
     print(json.dumps(p, indent=2, default=str) if args.json else format_plan(p))
     if args.plot:

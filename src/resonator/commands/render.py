@@ -39,22 +39,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..recipe import load_recipe
-    from ..recipe.render import Progress, render_recipe
-    from ..recipe.session import build_session
+    from ..loading import load
+    from ..recipe.render import render_recipe
     from ..units import format_duration
 
-    if str(args.recipe).lower().endswith(".sbg"):
-        from ..sbg.convert import load_sbg_recipe
-        recipe = load_sbg_recipe(args.recipe, stereo_noise=getattr(args, "stereo_noise", False))
-    else:
-        recipe = load_recipe(args.recipe)
+    recipe = load(args.recipe, stereo_noise=args.stereo_noise)
     for w in recipe.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    tty = sys.stderr.isatty()
-    progress = False
-    if not args.quiet and tty:
-        progress = Progress(build_session(recipe, sr=args.rate, seed=args.seed), tty=True)
+    # progress bar on a terminal only (render_recipe builds it from the session it builds)
+    progress = not args.quiet and sys.stderr.isatty()
     result = render_recipe(recipe, args.output, fmt=args.format, bits=args.bits, sr=args.rate,
                            seed=args.seed, start=args.start, duration=args.duration,
                            force=args.force, normalize=not args.no_normalize, progress=progress)

@@ -20,20 +20,7 @@ See :mod:`resonator.layers.base` for the contract between recipes and layer kind
 from __future__ import annotations
 
 from .base import LAYER_KINDS, LayerContext, LayerKind, ParamInfo, register
-from . import tones  # noqa: F401  (registers binaural, monaural, isochronic, pulse, gamma)
-
-try:  # modules still being written must not break the ones that work
-    from . import breath  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from . import beds  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from . import music  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-from . import sbg_voices  # noqa: F401  (registers tone, wave, spin, chime for SBaGen import)
+# each module registers its kinds at import (a new module is added here)
+from . import beds, breath, music, sbg_voices, tones  # noqa: F401
 
 __all__ = ["LAYER_KINDS", "LayerContext", "LayerKind", "ParamInfo", "register"]

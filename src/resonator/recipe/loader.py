@@ -215,6 +215,10 @@ def read_source(path: Path) -> tuple[Source, dict]:
         raise RecipeError("no such recipe file", display_path(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError(f"cannot read the recipe: {exc}", display_path(path)) from None
+    return _parse_text(text, path)
+
+
+def _parse_text(text: str, path: Path) -> tuple[Source, dict]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -288,6 +292,31 @@ def load_raw(path, *, _chain: tuple = ()) -> RawRecipe:
                           where)
     parent = load_raw(parent_path, _chain=_chain + (path,))
     return merge(parent, own)
+
+
+def raw_from_text(text: str, path) -> RawRecipe:
+    """A recipe's data from TOML text that is not (yet) a file, such as a converted SBaGen
+    sequence: ``path`` names it in messages and relative paths resolve beside it; no
+    ``extends``.
+
+    Parameters
+    ----------
+    text : str
+        TOML recipe text.
+    path : str or Path
+
+    Returns
+    -------
+    RawRecipe
+
+    Raises
+    ------
+    RecipeError
+        TOML syntax errors and malformed ``[[phase]]``/``[[layer]]``/``[[target]]`` entries.
+    """
+    source, data = _parse_text(text, Path(path).resolve())
+    _check_named_arrays(data, source)
+    return RawRecipe(data, _origins_of(data, source), [source])
 
 
 def _check_named_arrays(data: dict, source: Source) -> None:

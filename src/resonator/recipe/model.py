@@ -6,9 +6,7 @@ path of the first problem. Nothing here builds audio.
 """
 from __future__ import annotations
 
-import importlib
 import math
-import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,20 +93,11 @@ DEFAULTS = {
 
 # ------------------------------------------------------------------------------ layer kinds
 def layer_kinds() -> dict:
-    """The registry of layer kinds, with every module of :mod:`resonator.layers` imported."""
-    from ..layers import base
+    """The registry of layer kinds (:data:`resonator.layers.LAYER_KINDS`), every kind
+    registered."""
+    from .. import layers
 
-    try:
-        pkg = importlib.import_module("resonator.layers")
-        for mod in pkgutil.iter_modules(pkg.__path__):
-            if mod.name != "base" and not mod.name.startswith("_"):
-                try:
-                    importlib.import_module(f"resonator.layers.{mod.name}")
-                except ImportError:
-                    pass  # a kind under construction must not break the others
-    except ImportError:  # pragma: no cover
-        pass
-    return base.LAYER_KINDS
+    return layers.LAYER_KINDS
 
 
 # ------------------------------------------------------------------------------ model
@@ -209,6 +198,8 @@ class Recipe:
     targets: list[TargetSpec]
     segments: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    origin: Any = None  # what the recipe was converted from (an SbgConversion), or None
+    _temperature: Any = field(default=None, repr=False)  # session temperature, t -> [0, 1]
 
     @property
     def duration_s(self) -> float:
@@ -233,12 +224,12 @@ class Recipe:
 
 
 def load_recipe(path) -> Recipe:
-    """Read, merge (``extends``) and validate a recipe file.
+    """Read, merge (``extends``) and validate a TOML recipe file.
 
     Parameters
     ----------
     path : str or Path
-        A ``.toml`` recipe.
+        A TOML recipe (:func:`resonator.loading.load` reads SBaGen sequences too).
 
     Returns
     -------
@@ -248,12 +239,7 @@ def load_recipe(path) -> Recipe:
     ------
     RecipeError
         One message naming the file, the line, the key path, what is wrong and what is allowed.
-
-    An SBaGen sequence (``.sbg``) is converted first (:func:`resonator.sbg.convert.load_sbg_recipe`).
     """
-    if str(path).lower().endswith(".sbg"):
-        from ..sbg.convert import load_sbg_recipe
-        return load_sbg_recipe(path)
     return parse_recipe(load_raw(path))
 
 
@@ -371,11 +357,9 @@ def parse_recipe(raw: RawRecipe) -> Recipe:
                for i, entry in enumerate(data.get("target") or [])
                if entry.get("enabled", True) is not False]
 
-    recipe = Recipe(raw.path, raw, title, description, sr, seed, loud, tp, fade_in, fade_out,
-                    glide, max_dur, t_start, default_sched, phases, layers, targets, segs,
-                    warnings)
-    recipe._temperature = temp_fn
-    return recipe
+    return Recipe(raw.path, raw, title, description, sr, seed, loud, tp, fade_in, fade_out,
+                  glide, max_dur, t_start, default_sched, phases, layers, targets, segs,
+                  warnings, _temperature=temp_fn)
 
 
 def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide, sr,

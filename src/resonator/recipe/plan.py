@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..units import format_duration
-from .model import Recipe, load_recipe
+from .model import Recipe
 from .values import ValueSpec
 
 
@@ -27,7 +27,9 @@ def plan(recipe) -> dict:
         parameters that change over time), ``targets`` and ``warnings``.
     """
     if not isinstance(recipe, Recipe):
-        recipe = load_recipe(recipe)
+        from ..loading import load
+
+        recipe = load(recipe)
     tl = recipe.timeline()
     phases = []
     for p in recipe.phases:
@@ -125,7 +127,9 @@ def plot_plan(recipe, path, *, points: int = 2000) -> Path:
     import matplotlib.pyplot as plt
 
     if not isinstance(recipe, Recipe):
-        recipe = load_recipe(recipe)
+        from ..loading import load
+
+        recipe = load(recipe)
     tl = recipe.timeline()
     t = np.linspace(0.0, recipe.duration_s, points)
     curves = []

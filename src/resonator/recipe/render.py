@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import RecipeError
 from ..units import format_duration, parse_duration
-from .model import Recipe, load_recipe
+from .model import Recipe
 from .session import Session, build_session
 
 
@@ -162,7 +162,9 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     from ..render import DEFAULT_BLOCK, render_file
 
     if not isinstance(recipe, Recipe):
-        recipe = load_recipe(recipe)
+        from ..loading import load
+
+        recipe = load(recipe)
     session = build_session(recipe, sr=sr, seed=seed)
     block = int(block_frames or DEFAULT_BLOCK)
     start_s = _seconds(start, "--start") or 0.0

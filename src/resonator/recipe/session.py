@@ -25,7 +25,7 @@ from ..errors import GraphError, RecipeError, ResonatorError
 from ..graph.core import Constant, DbToAmp, FunctionOfTime, Node, Product, Sum, TimeFunction
 from ..graph.curves import Curve
 from ..graph.stereo import Channels, Pan, Select
-from .model import Recipe, layer_kinds, load_recipe
+from .model import Recipe, layer_kinds
 from .values import NUMERIC_UNITS, ValueSpec
 
 MIN_RAMP_S = 0.05  # shortest fade or crossfade (keeps gains below 0.1 dB per ms on average)
@@ -169,7 +169,9 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> 
         layer kind refuses, a missing music file), with the layer's location.
     """
     if not isinstance(recipe, Recipe):
-        recipe = load_recipe(recipe)
+        from ..loading import load
+
+        recipe = load(recipe)
     sr = int(recipe.sample_rate if sr is None else sr)
     seed = int(recipe.seed if seed is None else seed)
     if sr <= 0:

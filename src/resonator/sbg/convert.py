@@ -705,16 +705,12 @@ def _write(seq, tl, phases, layers, targets, unsupported, notes, max_sum, sr, st
 def recipe_from_conversion(conv: SbgConversion):
     """A validated :class:`~resonator.recipe.model.Recipe` from a conversion (its path is the
     ``.sbg`` file, so relative files such as the ``-m`` mix resolve beside it)."""
-    from ..recipe.loader import Locator, RawRecipe, Source, _check_named_arrays, _origins_of
+    from ..recipe.loader import raw_from_text
     from ..recipe.model import parse_recipe
 
-    path = Path(conv.path).resolve()
-    source = Source(path, conv.toml, Locator(conv.toml))
-    _check_named_arrays(conv.data, source)
-    raw = RawRecipe(conv.data, _origins_of(conv.data, source), [source])
-    recipe = parse_recipe(raw)
+    recipe = parse_recipe(raw_from_text(conv.toml, conv.path))
     recipe.warnings[:0] = conv.messages()
-    recipe.sbg = conv
+    recipe.origin = conv
     return recipe
 
 
@@ -722,6 +718,6 @@ def load_sbg_recipe(path, *, stereo_noise: bool = False, now_ms: int = 0):
     """Convert an ``.sbg`` file and load the result as a recipe (see :func:`convert_sequence`).
 
     The recipe's ``warnings`` start with one line per unsupported item and, when the amplitudes
-    sum past 100, the loudness note; ``recipe.sbg`` holds the :class:`SbgConversion`.
+    sum past 100, the loudness note; ``recipe.origin`` holds the :class:`SbgConversion`.
     """
     return recipe_from_conversion(convert_file(path, stereo_noise=stereo_noise, now_ms=now_ms))
