@@ -44,3 +44,27 @@ def spectral_slope_db_per_decade(x: np.ndarray, sr: int, lo: float = 50, hi: flo
 @pytest.fixture
 def sr48():
     return 48000
+
+
+# ---------------------------------------------------------------- browser tests (studio)
+def pytest_terminal_summary(terminalreporter):
+    """Say how many browser tests ran (they need Chromium: never a silent skip)."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
+    reasons = set()
+    for key in counts:
+        for rep in terminalreporter.stats.get(key, []):
+            if "browser" not in getattr(rep, "keywords", {}) or rep.when not in ("call", "setup"):
+                continue
+            if key == "skipped":
+                reasons.add(str(rep.longrepr[-1]) if isinstance(rep.longrepr, tuple) else "")
+            if rep.when == "call" or key in ("skipped", "error"):
+                counts[key] += 1
+    total = sum(counts.values())
+    if not total:
+        return
+    ran = counts["passed"] + counts["failed"] + counts["error"]
+    line = f"browser tests: {ran} ran in Chromium ({counts['passed']} passed, " \
+           f"{counts['failed'] + counts['error']} failed), {counts['skipped']} skipped"
+    if reasons:
+        line += f": {'; '.join(sorted(r for r in reasons if r))}"
+    terminalreporter.write_line(line)

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-HEAVY = ("librosa", "matplotlib", "pedalboard")
+HEAVY = ("librosa", "matplotlib", "pedalboard", "starlette", "uvicorn")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -16,7 +16,7 @@ def _modules_after(code: str) -> set[str]:
 @pytest.mark.parametrize("code", [
     "import resonator",
     "import resonator.cli as c\ntry:\n    c.main(['--help'])\nexcept SystemExit as e:\n    assert e.code == 0",
-    "import resonator.cli as c\nfor sub in ('render', 'plan', 'check', 'analyze', 'import', 'schema'):\n"
+    "import resonator.cli as c\nfor sub in ('render', 'plan', 'check', 'analyze', 'import', 'schema', 'studio'):\n"
     "    try:\n        c.main([sub, '--help'])\n    except SystemExit:\n        pass",
 ])
 def test_startup_imports_nothing_heavy(code):
@@ -28,5 +28,5 @@ def test_help_lists_every_command_with_an_example():
     p = subprocess.run([sys.executable, "-m", "resonator.cli", "--help"], capture_output=True,
                        text=True)
     assert p.returncode == 0
-    for name in ("render", "plan", "analyze", "import", "schema"):
+    for name in ("render", "plan", "analyze", "import", "schema", "studio"):
         assert f"  resonator {name} " in p.stdout  # one real example line each

@@ -252,13 +252,16 @@ def _entry_name(section: str, entry: dict, index: int) -> str:
     return name if isinstance(name, str) else f"#{index + 1}"
 
 
-def load_raw(path, *, _chain: tuple = ()) -> RawRecipe:
+def load_raw(path, *, text: str | None = None, _chain: tuple = ()) -> RawRecipe:
     """Read a recipe file and everything it extends, merged (see the module docstring).
 
     Parameters
     ----------
     path : str or Path
         The recipe file.
+    text : str, optional
+        The recipe's text, used instead of reading ``path`` (an editor's unsaved text; the
+        files it extends are read from disk, relative to ``path``).
 
     Returns
     -------
@@ -274,7 +277,7 @@ def load_raw(path, *, _chain: tuple = ()) -> RawRecipe:
         cycle = " -> ".join(display_path(p) for p in _chain + (path,))
         raise RecipeError(f"circular extends: {cycle}; a recipe must not extend itself "
                           "directly or through others", display_path(_chain[-1]))
-    source, data = read_source(path)
+    source, data = read_source(path) if text is None else _parse_text(text, path)
     _check_named_arrays(data, source)
     own = RawRecipe(data, _origins_of(data, source), [source])
     parent_ref = data.get("extends")

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..units import format_duration
 from .model import Recipe
-from .values import ValueSpec
+from .values import UNIT_LABEL, ValueSpec
 
 
 def plan(recipe) -> dict:
@@ -66,6 +66,108 @@ def plan(recipe) -> dict:
         "fade_in_s": recipe.fade_in_s, "fade_out_s": recipe.fade_out_s,
         "phases": phases, "layers": layers,
         "targets": [t.as_dict() for t in recipe.targets], "warnings": list(recipe.warnings),
+    }
+
+
+def _sounding(envelope) -> list[list[float]]:
+    """Spans [start_s, end_s] where a layer's envelope (a Curve) is above 0, ramps included."""
+    t, v = np.asarray(envelope.t, dtype=float), np.asarray(envelope.v, dtype=float)
+    spans: list[list[float]] = []
+    for k in range(1, len(t)):
+        if (v[k - 1] > 0 or v[k] > 0) and t[k] > t[k - 1]:
+            if spans and spans[-1][1] >= t[k - 1]:
+                spans[-1][1] = float(t[k])
+            else:
+                spans.append([float(t[k - 1]), float(t[k])])
+    return spans
+
+
+def _param_series(name: str, spec, tl, t: np.ndarray) -> dict:
+    unit = UNIT_LABEL.get(spec.unit, "")
+    if spec.unit == "amp":
+        unit = ""
+    out = {"name": name, "unit": unit, "varies": bool(spec.varies)}
+    if spec.varies:
+        vals = spec.evaluate(tl, t)
+        out["values"] = [round(float(x), 6) for x in vals]
+        lo, hi = spec.bounds()
+        out["min"], out["max"] = float(lo), float(hi)
+    else:
+        out["value"] = float(spec.values()[0])
+    return out
+
+
+def plan_series(recipe, *, start_s: float = 0.0, end_s: float | None = None,
+                points: int = 600) -> dict:
+    """A recipe's plan sampled over time: what a timeline draws (no audio rendered).
+
+    Parameters
+    ----------
+    recipe : Recipe, str or Path
+    start_s, end_s : float, optional
+        The window to sample, in session seconds (default: the whole session); clipped to
+        the session.
+    points : int >= 2
+        Samples per curve, evenly spaced from ``start_s`` to ``end_s`` inclusive.
+
+    Returns
+    -------
+    dict
+        ``duration_s``; ``t`` (the sample times, seconds); ``temperature`` (0..1 at ``t``);
+        ``phases`` (``name``, ``start_s``, ``end_s``); ``layers``, one per layer in recipe
+        order: ``name``, ``kind``, ``envelope`` (the layer's gate 0..1 at ``t``),
+        ``sounding`` (exact spans ``[start_s, end_s]`` where the gate is above 0, ramps
+        included), ``params``: one entry per numeric value (``gain`` in dB, ``level`` and
+        ``pan`` when given, the kind's numeric parameters the recipe gives or that vary), each
+        with ``name``, ``unit`` (display label: "Hz", "dB", "/min", "s" or "") and ``varies``;
+        a varying value has ``values`` at ``t`` and ``min``/``max``, a constant one has
+        ``value``; ``settings``: the other parameters the recipe gives (choices, text).
+
+    Examples
+    --------
+    >>> s = plan_series("recipes/theta-pulse.toml", points=3)           # doctest: +SKIP
+    >>> s["t"], s["layers"][0]["sounding"]                              # doctest: +SKIP
+    ([0.0, 750.0, 1500.0], [[0.0, 1500.0]])
+    """
+    from .session import layer_envelope
+
+    if not isinstance(recipe, Recipe):
+        from ..loading import load
+
+        recipe = load(recipe)
+    points = int(points)
+    if points < 2:
+        raise ValueError(f"points must be at least 2, got {points}")
+    total = recipe.duration_s
+    a = min(max(float(start_s), 0.0), total)
+    b = total if end_s is None else min(max(float(end_s), a), total)
+    t = np.linspace(a, b, points)
+    tl = recipe.timeline()
+    layers = []
+    for lay in recipe.layers:
+        env = layer_envelope(lay, tl)
+        params = [_param_series("gain", lay.gain, tl, t)]
+        if lay.level is not None:
+            params.append(_param_series("level", lay.level, tl, t))
+        if lay.pan.varies or lay.pan.values()[0] != 0:
+            params.append(_param_series("pan", lay.pan, tl, t))
+        settings = {}
+        for k, v in lay.params.items():
+            if isinstance(v, ValueSpec):
+                if k in lay.given or v.varies:
+                    params.append(_param_series(k, v, tl, t))
+            elif k in lay.given:
+                settings[k] = v
+        layers.append({"name": lay.name, "kind": lay.kind, "phases": list(lay.phases),
+                       "envelope": [round(float(x), 6) for x in env.evaluate(t)],
+                       "sounding": _sounding(env), "params": params, "settings": settings})
+    return {
+        "duration_s": total,
+        "t": [float(x) for x in t],
+        "temperature": [round(float(x), 6) for x in recipe.temperature(t)],
+        "phases": [{"name": p.name, "start_s": p.start_s, "end_s": p.end_s}
+                   for p in recipe.phases],
+        "layers": layers,
     }
 
 

@@ -112,6 +112,30 @@ def ramp_envelope(active: list[bool], phases: list, duration: float, ramp_in: fl
     return Curve(pts)
 
 
+def layer_envelope(spec, timeline) -> Curve | Constant:
+    """Where a layer sounds: 1 in its phases, 0 elsewhere, with its entry and exit ramps.
+
+    Parameters
+    ----------
+    spec : LayerSpec
+    timeline : Timeline
+        The recipe's :meth:`~resonator.recipe.model.Recipe.timeline`.
+
+    Returns
+    -------
+    Curve or Constant
+        The gate the session multiplies the layer by (``evaluate(t)`` gives 0..1).
+    """
+    active = [n in spec.phases for n in timeline.phase_names()]
+    r_in = max(MIN_RAMP_S, spec.fade_in_s if spec.fade_in_s is not None else spec.glide_s)
+    r_out = max(MIN_RAMP_S, spec.fade_out_s if spec.fade_out_s is not None else spec.glide_s)
+    if spec.fade_in_s is None and active[0]:
+        r_in = MIN_RAMP_S  # the session fade-in covers the start
+    if spec.fade_out_s is None and active[-1]:
+        r_out = MIN_RAMP_S
+    return ramp_envelope(active, timeline.phases, timeline.duration_s, r_in, r_out)
+
+
 def _edge_ramps(duration, ramp_in, ramp_out):
     pts = [(0.0, 0.0), (ramp_in, 1.0, "cos"), (max(ramp_in, duration - ramp_out), 1.0),
            (duration, 0.0, "cos")]
@@ -224,15 +248,7 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> 
         else:
             raise RecipeError(f"layer kind {spec.kind} returned {source.channels} channels; a "
                               "layer must be mono or stereo", where_layer)
-        names = timeline.phase_names()
-        active = [n in spec.phases for n in names]
-        r_in = max(MIN_RAMP_S, spec.fade_in_s if spec.fade_in_s is not None else spec.glide_s)
-        r_out = max(MIN_RAMP_S, spec.fade_out_s if spec.fade_out_s is not None else spec.glide_s)
-        if spec.fade_in_s is None and active[0]:
-            r_in = MIN_RAMP_S  # the session fade-in covers the start
-        if spec.fade_out_s is None and active[-1]:
-            r_out = MIN_RAMP_S
-        envelope = ramp_envelope(active, timeline.phases, duration, r_in, r_out)
+        envelope = layer_envelope(spec, timeline)
         gain = DbToAmp(spec.gain.to_node(timeline))
         level = spec.level.to_node(timeline) if getattr(spec, "level", None) is not None \
             else None

@@ -1,0 +1,131 @@
+"""What the studio's Render and Check buttons do, as library functions.
+
+Both run on a job thread (:mod:`.jobs`) and report progress through it; both use the same
+library calls as ``resonator render`` and ``resonator check``.
+"""
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from ..recipe.render import Progress
+from .jobs import Job
+from .workspace import StudioPathError, Workspace
+
+FORMATS = ("wav", "flac")
+BITS = ("16", "24", "32f")
+
+
+class _JobProgress(Progress):
+    """render_recipe's progress hook, reporting to a job (and cancelling through it)."""
+
+    def __init__(self, session, job: Job):
+        super().__init__(session, quiet=True)
+        self.job = job
+
+    def stage(self, label, total):
+        cb = self.job.callback(label)
+        cb(0, total)
+        return cb
+
+
+def render_output(ws: Workspace, recipe_rel: str, fmt: str = "wav") -> tuple[str, Path]:
+    """Where the studio renders a recipe: ``renders/<recipe name>.<fmt>`` in the folder."""
+    if fmt not in FORMATS:
+        raise StudioPathError(f"format {fmt!r} is not offered: choose {' or '.join(FORMATS)}",
+                              status=400)
+    rel = f"renders/{PurePosixPath(recipe_rel).stem}.{fmt}"
+    return rel, ws._inside(ws.root, PurePosixPath(rel))  # a "renders" link leading out: refused
+
+
+def render(job: Job, ws: Workspace, recipe_rel: str, *, fmt: str = "wav", bits: str = "16",
+           overwrite: bool = False, start=None, duration=None) -> dict:
+    """Render a recipe of the folder to ``renders/<name>.<fmt>`` with its sidecar.
+
+    Parameters
+    ----------
+    job : Job
+        Receives the progress (stages "measuring" and "rendering"); cancelling it stops the
+        render and removes the partial file.
+    ws : Workspace
+    recipe_rel : str
+        The recipe, as the page names it.
+    fmt : {"wav", "flac"}
+    bits : {"16", "24", "32f"}
+    overwrite : bool
+        Replace an earlier render of the same name.
+    start, duration : str or float, optional
+        A window of the session (as ``resonator render --start/--duration``).
+
+    Returns
+    -------
+    dict
+        ``path`` and ``sidecar`` (as the page names them), ``duration_s``, ``peak_dbfs``, ``gain_db``, ``seconds``, ``warnings``.
+    """
+    from ..recipe import load_recipe
+    from ..recipe.render import render_recipe
+    from ..recipe.session import build_session
+
+    if bits not in BITS:
+        raise StudioPathError(f"bits {bits!r} are not offered: choose {', '.join(BITS)}",
+                              status=400)
+    source = ws.resolve(recipe_rel)
+    rel, out = render_output(ws, recipe_rel, fmt)
+    recipe = load_recipe(source)
+    progress = _JobProgress(build_session(recipe), job)
+    result = render_recipe(recipe, out, fmt=fmt, bits=bits, start=start, duration=duration,
+                           force=overwrite, progress=progress)
+    gain = (result.mastering or {}).get("gain_db")
+    return {"path": rel, "sidecar": PurePosixPath(rel).with_suffix(".json").as_posix(),
+            "duration_s": result.frames / result.sr,
+            "peak_dbfs": result.peak_dbfs if result.peak_dbfs > -1e9 else None,
+            "gain_db": gain, "seconds": round(result.seconds, 2),
+            "warnings": list(result.warnings)}
+
+
+def check_spans(report: dict) -> list[dict]:
+    """The check report's results and skipped targets as spans of the session timeline.
+
+    Each span: ``start_s``, ``end_s`` (session seconds), ``status`` ("pass", "fail" or
+    "skip"), ``kind``, ``name``, ``layer``, and ``expected``, ``measured``, ``tolerance``,
+    ``unit`` (results) or ``reason`` (skipped).
+    """
+    offset = float(report.get("offset_s") or 0.0)
+    spans = []
+    for r in report["results"]:
+        w = r["window"]
+        spans.append({"start_s": w["start_s"] + offset, "end_s": w["end_s"] + offset,
+                      "status": "pass" if r["passed"] else "fail", "kind": r["kind"],
+                      "name": r["name"], "layer": r["layer"], "expected": r["expected"],
+                      "measured": r["measured"], "tolerance": r["tolerance"],
+                      "unit": r["unit"], "phase": w.get("phase")})
+    for s in report["skipped"]:
+        w = s["window"]
+        spans.append({"start_s": w["start_s"] + offset, "end_s": w["end_s"] + offset,
+                      "status": "skip", "kind": s["kind"], "name": None, "layer": s["layer"],
+                      "reason": s["reason"], "phase": w.get("phase")})
+    return spans
+
+
+def check(job: Job, ws: Workspace, audio_rel: str, recipe_rel: str | None = None) -> dict:
+    """Check an audio file of the folder against a recipe (default: the one its sidecar names).
+
+    Returns
+    -------
+    dict
+        ``report`` (the JSON of ``resonator check --json``, with ``file`` and ``recipe`` as the
+        page names them) and ``spans`` (:func:`check_spans`).
+    """
+    from ..check import check_file
+
+    audio = ws.resolve(audio_rel)
+    recipe = ws.resolve(recipe_rel) if recipe_rel else None
+    report = check_file(audio, recipe, progress=job.callback("checking")).as_dict()
+    report["file"] = audio_rel
+    if recipe_rel:
+        report["recipe"] = recipe_rel
+    elif report.get("recipe"):
+        try:
+            report["recipe"] = ws.relative(Path(report["recipe"]))
+        except StudioPathError:
+            pass
+    return {"report": report, "spans": check_spans(report)}

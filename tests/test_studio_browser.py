@@ -1,0 +1,281 @@
+"""resonator studio in a real browser: Debian's Chromium, headless, driven by selenium.
+
+Every scenario of the studio issue, checked on what the page shows (DOM, the timeline's data,
+screenshot pixels) against answers computed by the library. Screenshots are kept in
+``build/studio-screenshots/`` (``STUDIO_SCREENSHOTS`` to change). Without Chromium these tests
+are skipped with the reason (and the run says how many browser tests ran); on CI (``CI`` set)
+a missing Chromium fails them.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from resonator.studio import Studio, diagnose
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+SHORT = Path(__file__).parent / "data" / "studio" / "short.toml"
+SHOTS = Path(os.environ.get("STUDIO_SCREENSHOTS", ROOT / "build" / "studio-screenshots"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+RED = (214, 45, 32)
+GREEN = (46, 157, 70)
+TEMP = (224, 123, 0)
+
+
+def _need_browser():
+    missing = [p for p in (CHROMIUM, DRIVER) if not os.path.exists(p)]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("selenium (pip install -e '.[test]')")
+    if missing:
+        msg = f"Chromium not available ({', '.join(missing)}): apt-get install chromium chromium-driver"
+        if os.environ.get("CI"):
+            pytest.fail("on CI the browser tests must run: " + msg)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """The served folder: a shipped recipe, the short test recipe, a doctored render."""
+    from resonator.recipe.render import render_recipe
+
+    d = tmp_path_factory.mktemp("studio")
+    shutil.copy(ROOT / "recipes" / "mettannealing.toml", d / "mettannealing.toml")
+    shutil.copy(SHORT, d / "short.toml")
+    # a doctored render: the "low" phase beats at 6 Hz instead of the recipe's 5 Hz
+    variant = d / ".variant.toml"
+    variant.write_text(SHORT.read_text().replace('low = "5 Hz"', 'low = "6 Hz"'))
+    render_recipe(variant, d / "doctored.wav")
+    variant.unlink()
+    (d / "doctored.json").unlink()
+    return d
+
+
+@pytest.fixture(scope="module")
+def studio(folder):
+    _need_browser()
+    s = Studio(folder)
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def driver(studio):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="studio-chromium-")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                "--autoplay-policy=no-user-gesture-required", "--force-device-scale-factor=1",
+                f"--user-data-dir={profile}", "--window-size=1500,950"):
+        opts.add_argument(arg)
+    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    d.set_script_timeout(30)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield d
+    d.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait(driver, script, timeout=30.0, what=""):
+    """Poll a JS expression until it is truthy; return its value."""
+    end = time.monotonic() + timeout
+    while True:
+        value = driver.execute_script(f"return ({script});")
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what or script}")
+        time.sleep(0.05)
+
+
+def shot(driver, name) -> np.ndarray:
+    """Save a screenshot and return it as an RGB array (CSS pixels: device scale 1)."""
+    from PIL import Image
+
+    png = driver.get_screenshot_as_png()
+    (SHOTS / f"{name}.png").write_bytes(png)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def near(img, colour, tol=40) -> np.ndarray:
+    return np.all(np.abs(img - np.array(colour)) <= tol, axis=-1)
+
+
+def open_file(driver, studio, name):
+    driver.get(f"http://127.0.0.1:{studio.port}/?token={studio.token}&file={name}")
+    wait(driver, "document.body.dataset.ready === '1' && window.studio.lastDiagnose", what="page")
+    wait(driver, "studio.series !== null", what="timeline")
+
+
+def diagnosed_after(driver, count):
+    return wait(driver, f"studio.diagnoseCount > {count} && studio.lastDiagnose", what="diagnose")
+
+
+def replace_line(driver, old, new):
+    """Select ``old`` in the editor and type ``new`` over it with the keyboard."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ok = driver.execute_script("""
+        const v = studio.view, text = v.state.doc.toString(), i = text.indexOf(arguments[0]);
+        if (i < 0) return false;
+        v.focus(); v.dispatch({selection: {anchor: i, head: i + arguments[0].length}});
+        return true;""", old)
+    assert ok, old
+    ActionChains(driver).send_keys(new).perform()
+
+
+def timeline_box(driver):
+    return driver.execute_script("""
+        const r = document.getElementById('timeline').getBoundingClientRect();
+        const lanes = studio.timeline.lanes.map(l => ({kind: l.kind, index: l.index, y: l.y, h: l.h}));
+        return {left: r.left, top: r.top, lanes};""")
+
+
+def lane(box, kind, index=None):
+    return next(x for x in box["lanes"] if x["kind"] == kind and (index is None or x["index"] == index))
+
+
+def x_of(driver, t):
+    return driver.execute_script("return studio.timeline.timeToX(arguments[0]);", t)
+
+
+def hover(driver, box, x, y):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    canvas = driver.find_element("id", "timeline")
+    r = canvas.rect
+    ActionChains(driver).move_to_element_with_offset(
+        canvas, int(x - r["width"] / 2), int(y - r["height"] / 2)).perform()
+    return wait(driver, "!document.getElementById('tooltip').hidden && "
+                "document.getElementById('tooltip').textContent", what="tooltip")
+
+
+# ------------------------------------------------------------------ the scenarios
+def test_typo_shows_its_diagnostic_and_the_fix_updates_the_timeline(driver, studio, folder):
+    open_file(driver, studio, "mettannealing.toml")
+    text = (folder / "mettannealing.toml").read_text()
+    img = shot(driver, "01-open-mettannealing")
+    box = timeline_box(driver)
+    temp = lane(box, "temperature")
+    rows = slice(int(box["top"] + temp["y"]), int(box["top"] + temp["y"] + temp["h"]))
+    assert near(img[rows], TEMP).sum() > 200  # the temperature curve is drawn
+
+    # the typo: carrier -> carier, at its line
+    line = text.splitlines().index('carrier = "220 Hz"') + 1
+    n = driver.execute_script("return studio.diagnoseCount")
+    replace_line(driver, 'carrier = "220 Hz"', 'carier = "220 Hz"')
+    res = diagnosed_after(driver, n)
+    typo = text.replace('carrier = "220 Hz"', 'carier = "220 Hz"')
+    expected = diagnose(folder / "mettannealing.toml", typo)["diagnostics"]
+    assert [d["message"] for d in res["diagnostics"]] == [d["message"] for d in expected]
+    assert "unknown key 'carier'" in expected[0]["message"]
+    marks = driver.execute_script("return studio.lintLines()")
+    assert [(m["line"], m["severity"]) for m in marks] == [(line, "error")]
+    panel = driver.find_element("css selector", "#diagnostics .error")
+    assert panel.text == "error: " + expected[0]["message"]
+    img = shot(driver, "02-typo-diagnostic")
+    pos = driver.execute_script("""
+        const v = studio.view, l = v.state.doc.line(arguments[0]), c = v.coordsAtPos(l.from);
+        const g = document.querySelector('.cm-gutter-lint').getBoundingClientRect();
+        return {top: c.top, bottom: c.bottom, left: g.left, right: g.right};""", line)
+    marker = img[int(pos["top"]):int(pos["bottom"]), int(pos["left"]):int(pos["right"])]
+    assert (near(marker, (221, 17, 17), 70)).sum() > 10  # the red error marker at that line
+    assert near(img[rows], TEMP).sum() < 60  # the stale timeline is washed out
+
+    # the fix (with another carrier): the diagnostic goes, the timeline shows the new plan
+    n = driver.execute_script("return studio.diagnoseCount")
+    replace_line(driver, 'carier = "220 Hz"', 'carrier = "230 Hz"')
+    res = diagnosed_after(driver, n)
+    assert res["ok"] and res["diagnostics"] == []
+    assert driver.execute_script("return studio.lintLines().length") == 0
+    fixed = text.replace('carrier = "220 Hz"', 'carrier = "230 Hz"')
+    want = diagnose(folder / "mettannealing.toml", fixed, points=600)["series"]
+    beat = next(i for i, la in enumerate(want["layers"]) if la["name"] == "beat")
+    img = shot(driver, "03-fixed")
+    assert near(img[rows], TEMP).sum() > 200
+    box = timeline_box(driver)
+    ln = lane(box, "layer", beat)
+    t = 20 * 60.0
+    tip = hover(driver, box, x_of(driver, t), ln["y"] + ln["h"] / 2)
+    params = {p["name"]: p for p in want["layers"][beat]["params"]}
+    b = np.interp(t, want["t"], params["beat"]["values"])
+    assert "carrier 230 Hz" in tip
+    assert f"beat {float(f'{b:.4g}'):g} Hz" in tip, tip
+    shot(driver, "04-hover")
+
+
+def test_save_writes_the_edited_text(driver, studio, folder):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    path = folder / "mettannealing.toml"
+    original = path.read_bytes()
+    wanted = driver.execute_script("return studio.view.state.doc.toString()")
+    assert wanted != original.decode()  # the edit of the test above is still in the editor
+    assert "dirty" in driver.find_element("id", "file-name").get_attribute("class")
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
+    wait(driver, "!document.getElementById('file-name').classList.contains('dirty')", what="save")
+    assert path.read_bytes() == wanted.encode("utf-8")
+    assert path.read_bytes() == original.replace(b'carrier = "220 Hz"', b'carrier = "230 Hz"')
+
+
+def test_render_and_check_draw_spans_and_a_doctored_render_shows_red(driver, studio, folder):
+    open_file(driver, studio, "short.toml")
+    driver.find_element("id", "render-btn").click()
+    wait(driver, "document.getElementById('job-label').textContent.includes('render done')",
+         timeout=120, what="render")
+    assert (folder / "renders" / "short.wav").exists()
+    assert driver.find_element("id", "check-file").get_attribute("value") == "renders/short.wav"
+    driver.find_element("id", "check-btn").click()
+    wait(driver, "studio.report && studio.report.file === 'renders/short.wav'", timeout=120,
+         what="check")
+    report = driver.execute_script("return studio.report")
+    assert report["passed"] and len(report["results"]) >= 5
+    img = shot(driver, "05-render-check")
+    box = timeline_box(driver)
+    checks = lane(box, "checks")
+    rows = slice(int(box["top"] + checks["y"]), int(box["top"] + checks["y"] + checks["h"]))
+    assert near(img[rows], GREEN, 25).sum() > 500 and near(img[rows], RED, 25).sum() == 0
+
+    # the doctored render: its "low" phase beats at 6 Hz, not 5 Hz
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element("id", "check-file")).select_by_value("doctored.wav")
+    driver.find_element("id", "check-btn").click()
+    wait(driver, "studio.report && studio.report.file === 'doctored.wav'", timeout=120,
+         what="check of the doctored render")
+    report = driver.execute_script("return studio.report")
+    failed = [r for r in report["results"] if not r["passed"]]
+    assert failed and all(r["kind"] == "binaural_beat" for r in failed)
+    assert all(r["window"]["start_s"] >= 16.0 and abs(r["measured"] - 6.0) < 0.05 for r in failed)
+    img = shot(driver, "06-doctored-red")
+    box = timeline_box(driver)
+    checks = lane(box, "checks")
+    rows = slice(int(box["top"] + checks["y"]), int(box["top"] + checks["y"] + checks["h"]))
+    red = near(img[rows], RED, 25)
+    cols = np.nonzero(red.any(axis=0))[0]
+    assert red.sum() > 100
+    x16 = box["left"] + x_of(driver, 16.0)
+    x32 = box["left"] + x_of(driver, 32.0)
+    assert cols.min() >= x16 - 1 and cols.max() <= x32 + 1  # red only over the "low" phase
+    span = next(s for s in driver.execute_script("return studio.spans") if s["status"] == "fail")
+    tip = hover(driver, box, x_of(driver, (span["start_s"] + span["end_s"]) / 2),
+                checks["y"] + 8 + span["_row"] * 12 + 4)
+    assert "FAIL binaural_beat" in tip and "measured 6 Hz, expected 5 Hz" in tip, tip
