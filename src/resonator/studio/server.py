@@ -34,21 +34,6 @@ MAX_BODY_BYTES = 2 << 20
 TOKEN_HEADER = b"x-studio-token"
 
 
-def _default(o):
-    try:
-        import numpy as np
-
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
-
-
 def _finite(o):
     """JSON has no NaN or infinity: they become null."""
     if isinstance(o, float):
@@ -62,6 +47,8 @@ def _finite(o):
 
 def to_json(data) -> bytes:
     """Strict JSON bytes of ``data`` (numpy values converted, NaN/inf as null)."""
+    from ..check.report import _default  # numpy values as plain numbers
+
     text = json.dumps(data, default=_default)
     return json.dumps(_finite(json.loads(text)), allow_nan=False).encode()
 
