@@ -93,11 +93,11 @@ def driver(studio):
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def wait(driver, script, timeout=30.0, what=""):
+def wait(driver, script, timeout=30.0, what="", args=()):
     """Poll a JS expression until it is truthy; return its value."""
     end = time.monotonic() + timeout
     while True:
-        value = driver.execute_script(f"return ({script});")
+        value = driver.execute_script(f"return ({script});", *args)
         if value:
             return value
         if time.monotonic() > end:
@@ -124,8 +124,11 @@ def open_file(driver, studio, name):
     wait(driver, "studio.series !== null", what="timeline")
 
 
-def diagnosed_after(driver, count):
-    return wait(driver, f"studio.diagnoseCount > {count} && studio.lastDiagnose", what="diagnose")
+def diagnosed(driver, text):
+    """The page's diagnostics once they are about ``text`` (what the editor holds)."""
+    assert driver.execute_script("return studio.view.state.doc.toString()") == text
+    return wait(driver, "studio.lastDiagnosedText === arguments[0] && studio.lastDiagnose",
+                what="diagnostics of the typed text", args=(text,))
 
 
 def replace_line(driver, old, new):
@@ -179,10 +182,9 @@ def test_typo_shows_its_diagnostic_and_the_fix_updates_the_timeline(driver, stud
 
     # the typo: carrier -> carier, at its line
     line = text.splitlines().index('carrier = "220 Hz"') + 1
-    n = driver.execute_script("return studio.diagnoseCount")
     replace_line(driver, 'carrier = "220 Hz"', 'carier = "220 Hz"')
-    res = diagnosed_after(driver, n)
     typo = text.replace('carrier = "220 Hz"', 'carier = "220 Hz"')
+    res = diagnosed(driver, typo)
     expected = diagnose(folder / "mettannealing.toml", typo)["diagnostics"]
     assert [d["message"] for d in res["diagnostics"]] == [d["message"] for d in expected]
     assert "unknown key 'carier'" in expected[0]["message"]
@@ -200,12 +202,11 @@ def test_typo_shows_its_diagnostic_and_the_fix_updates_the_timeline(driver, stud
     assert near(img[rows], TEMP).sum() < 60  # the stale timeline is washed out
 
     # the fix (with another carrier): the diagnostic goes, the timeline shows the new plan
-    n = driver.execute_script("return studio.diagnoseCount")
     replace_line(driver, 'carier = "220 Hz"', 'carrier = "230 Hz"')
-    res = diagnosed_after(driver, n)
+    fixed = text.replace('carrier = "220 Hz"', 'carrier = "230 Hz"')
+    res = diagnosed(driver, fixed)
     assert res["ok"] and res["diagnostics"] == []
     assert driver.execute_script("return studio.lintLines().length") == 0
-    fixed = text.replace('carrier = "220 Hz"', 'carrier = "230 Hz"')
     want = diagnose(folder / "mettannealing.toml", fixed, points=600)["series"]
     beat = next(i for i, la in enumerate(want["layers"]) if la["name"] == "beat")
     img = shot(driver, "03-fixed")
@@ -239,10 +240,10 @@ def test_save_writes_the_edited_text(driver, studio, folder):
 def test_render_and_check_draw_spans_and_a_doctored_render_shows_red(driver, studio, folder):
     open_file(driver, studio, "short.toml")
     driver.find_element("id", "render-btn").click()
-    wait(driver, "document.getElementById('job-label').textContent.includes('render done')",
-         timeout=120, what="render")
+    wait(driver, "document.getElementById('check-file').value === 'renders/short.wav'",
+         timeout=120, what="the render, offered for checking")
+    assert "render done" in driver.find_element("id", "job-label").text
     assert (folder / "renders" / "short.wav").exists()
-    assert driver.find_element("id", "check-file").get_attribute("value") == "renders/short.wav"
     driver.find_element("id", "check-btn").click()
     wait(driver, "studio.report && studio.report.file === 'renders/short.wav'", timeout=120,
          what="check")

@@ -61,7 +61,7 @@ def render(job: Job, ws: Workspace, recipe_rel: str, *, fmt: str = "wav", bits: 
     dict
         ``path`` and ``sidecar`` (as the page names them), ``duration_s``, ``peak_dbfs``, ``gain_db``, ``seconds``, ``warnings``.
     """
-    from ..recipe import load_recipe
+    from ..loading import load
     from ..recipe.render import render_recipe
     from ..recipe.session import build_session
 
@@ -70,7 +70,7 @@ def render(job: Job, ws: Workspace, recipe_rel: str, *, fmt: str = "wav", bits: 
                               status=400)
     source = ws.resolve(recipe_rel)
     rel, out = render_output(ws, recipe_rel, fmt)
-    recipe = load_recipe(source)
+    recipe = load(source)
     progress = _JobProgress(build_session(recipe), job)
     result = render_recipe(recipe, out, fmt=fmt, bits=bits, start=start, duration=duration,
                            force=overwrite, progress=progress)

@@ -19,6 +19,7 @@ _WHERE = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::|$)")
 def load_text(path, text: str):
     """Validate ``text`` as the content of ``path`` (a ``.toml`` recipe or an ``.sbg``
     sequence) without writing it; files it extends or names are read relative to ``path``.
+    The text counterpart of :func:`resonator.loading.load`.
 
     Returns
     -------

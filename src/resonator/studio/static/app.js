@@ -146,11 +146,12 @@ async function diagnoseNow(build) {
   if (!studio.file) return;
   const seq = ++studio.seq;
   let res;
+  const sent = text();
   try {
-    res = await api("POST", "/api/diagnose", { path: studio.file.path, text: text(), build, seq });
+    res = await api("POST", "/api/diagnose", { path: studio.file.path, text: sent, build, seq });
   } catch (e) { status(e.message, true); return; }
   if (seq !== studio.seq) return;  // a newer request is on its way
-  studio.lastDiagnose = res; studio.diagnoseCount++;
+  studio.lastDiagnose = res; studio.lastDiagnosedText = sent; studio.diagnoseCount++;
   showDiagnostics(res.diagnostics);
   studio.timeline.setStale(!res.ok);
   if (res.ok && res.series) {
