@@ -223,8 +223,8 @@ def test_replay_runs_in_two_stretches_only_when_post_is_stateless(tmp_path):
         with RawCache(tmp_path / ".r.raw", 2, 0, 8 * SR, 4096) as cache:
             m = master(graph, 8.0, sr=SR, block_frames=4096, target_lufs=target, cache=cache)
             assert m.stateless is stateless
-            wav = _replay(cache, m, None, Path("x.wav"))
-            flac = _replay(cache, m, "flac", Path("x.flac"))
+            wav = _replay(cache, m, None, Path("x.wav"), 0, 8 * SR)
+            flac = _replay(cache, m, "flac", Path("x.flac"), 0, 8 * SR)
             assert isinstance(wav, list) is stateless and len(wav if stateless else [1]) == \
                 (2 if stateless else 1)
             assert not isinstance(flac, list)

@@ -41,7 +41,7 @@ import numpy as np
 
 from .graph.core import Node
 from .graph.curves import Curve
-from .render import DEFAULT_BLOCK, iter_blocks, on_threads, until_stopped
+from .render import DEFAULT_BLOCK, Renderer, iter_blocks, on_threads, until_stopped
 
 HOP_S = 0.01
 SLOPE_DB_PER_HOP = 0.6  # cosine segments peak at pi/2 x average: 0.094 dB per millisecond
@@ -402,19 +402,55 @@ def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, leve
 def _sample_reader(node: Node, *, sr: int, seed: int, first: int, total: int,
                    block_frames: int, cache: "RawCache | None"):
     """``read(lo, hi)``: frames of the measured window rounded to float32 (as ``post`` uses
-    them), from the cache where it holds them, else rendered again as a window of the graph
-    (equal to the full render's samples)."""
+    them), from the cache where it holds them, else rendered again by the graph (equal to the
+    full render's samples): see :class:`_ForwardReader`."""
+    forward = _ForwardReader(node, sr=sr, seed=seed, end=first + total,
+                             block_frames=block_frames)
+
     def read(lo, hi):
         if cache is not None and cache.complete and cache.first <= lo and \
                 hi <= cache.first + cache.total:
             return cache.read(lo, hi)
-        parts = [np.array(b) for _, b in iter_blocks(node, (hi - lo) / sr, sr=sr, seed=seed,
-                                                     start_s=lo / sr, block_frames=block_frames)]
-        x = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
-        if x.shape[1] != hi - lo:  # pragma: no cover - rounding of the window
-            raise RuntimeError(f"window render of {hi - lo} frames gave {x.shape[1]}")
-        return x.astype(np.float32).astype(np.float64)  # the samples the output is made from
+        return forward.read(lo, hi)
     return read
+
+
+class _ForwardReader:
+    """Frames ``[lo, hi)`` of a graph for reads in ascending order, as float32 values.
+
+    The graph is prepared once (:class:`~resonator.render.Renderer`) and walks forward
+    through the session: a read that starts within a restart's cost (the warm-up plus two
+    blocks) of where the last one ended renders through the gap; a farther one starts a new
+    window there. So many short reads cost at most about one more pass over the graph, never
+    one preparation and warm-up each.
+    """
+
+    def __init__(self, node: Node, *, sr: int, seed: int, end: int, block_frames: int):
+        self._args = (node, sr, seed, block_frames)
+        self.end = end
+        self._renderer = None
+        self._gen = None
+        self._pieces: list[tuple[int, np.ndarray]] = []  # (start frame, float32 block)
+        self._pos = 0  # frames rendered up to here
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        if self._renderer is None:
+            node, sr, seed, block = self._args
+            self._renderer = Renderer(node, sr=sr, seed=seed, block_frames=block)
+        reach = self._renderer.warmup_frames + 2 * self._renderer.ctx.block_frames
+        start = self._pieces[0][0] if self._pieces else self._pos
+        if self._gen is None or lo < start or lo > self._pos + reach:
+            self._gen = self._renderer.blocks(lo, self.end)
+            self._pieces, self._pos = [], lo
+        while self._pos < hi:
+            pos, block = next(self._gen)
+            self._pieces.append((pos, block.astype(np.float32)))
+            self._pos = pos + block.shape[1]
+        self._pieces = [(p, b) for p, b in self._pieces if p + b.shape[1] > lo]
+        x = np.concatenate([b for _, b in self._pieces], axis=1) \
+            if len(self._pieces) > 1 else self._pieces[0][1]
+        a = lo - self._pieces[0][0]
+        return x[:, a:a + hi - lo].astype(np.float64)  # the samples the output is made from
 
 
 class RawCache:
@@ -510,40 +546,45 @@ class RawCache:
         return out
 
     def blocks(self, lo: int | None = None, hi: int | None = None):
-        """Yield ``(start_frame, block)`` for the window (or its frames ``[lo, hi)``, both on
-        the block grid or the window's ends), on the block grid of the render; blocks are
-        float32 (the mastering stage's ``post`` takes them as they are)."""
+        """Yield ``(start_frame, block)`` for the window (or its frames ``[lo, hi)``) on the
+        block grid of the render (a stretch that starts or ends off the grid gets a shorter
+        first or last block, as :func:`resonator.render.iter_blocks` yields for a window
+        starting there); blocks are float32 (the mastering stage's ``post`` takes them as
+        they are)."""
         if not self.complete:
             raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
         B, ch = self.block_frames, self.channels
         pos = self.first if lo is None else int(lo)
         end = self.first + self.total if hi is None else int(hi)
-        for edge in (pos, end):
-            if edge not in (self.first, self.first + self.total) and edge % B:
-                raise ValueError(f"frame {edge} is not on the block grid of the cache")
+        if not self.first <= pos <= end <= self.first + self.total:
+            raise ValueError(f"frames {pos}..{end} are outside the cached window")
         self._f.flush()
         fd = self._f.fileno()
         while pos < end:
-            n = min((pos // B + 1) * B, end) - pos
-            block = np.empty((ch, n), dtype=np.float32)
-            got = os.preadv(fd, [memoryview(block).cast("B")], (pos - self.first) * ch * _ITEM)
+            bs = max(self.first, (pos // B) * B)  # the stored block holding frame pos
+            be = min(self.first + self.total, (pos // B + 1) * B)
+            block = np.empty((ch, be - bs), dtype=np.float32)
+            got = os.preadv(fd, [memoryview(block).cast("B")], (bs - self.first) * ch * _ITEM)
             if got != block.nbytes:
                 raise RuntimeError("RawCache: the temporary file is shorter than expected")
-            yield pos, block
-            pos += n
+            stop = min(end, be)
+            yield pos, (block if (pos, stop) == (bs, be) else block[:, pos - bs:stop - bs])
+            pos = stop
 
-    def split(self, lanes: int = 2) -> list:
-        """The window's blocks as ``lanes`` iterators over consecutive stretches (cut on the
-        block grid), for :func:`resonator.render.render_file` to process at once."""
+    def split(self, lanes: int = 2, lo: int | None = None, hi: int | None = None) -> list:
+        """The window's blocks (or those of frames ``[lo, hi)``) as ``lanes`` iterators over
+        consecutive stretches (cut on the block grid), for
+        :func:`resonator.render.render_file` to process at once."""
         B = self.block_frames
-        a, b = self.first, self.first + self.total
+        a = self.first if lo is None else int(lo)
+        b = self.first + self.total if hi is None else int(hi)
         cuts = [a]
         for i in range(1, lanes):
             c = int(round((a + (b - a) * i / lanes) / B)) * B
             if cuts[-1] < c < b:
                 cuts.append(c)
         cuts.append(b)
-        return [self.blocks(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
+        return [self.blocks(x, y) for x, y in zip(cuts[:-1], cuts[1:])]
 
     def close(self) -> None:
         """Close and delete the file (safe to call twice)."""

@@ -48,6 +48,59 @@ def _frames(seconds: float, sr: int, what: str) -> int:
     return int(round(seconds * sr))
 
 
+class Renderer:
+    """A graph prepared once (validated, set up for a rate, seed and block grid) that renders
+    any number of windows, one at a time.
+
+    :func:`iter_blocks` prepares the graph for every window it renders (filter designs,
+    plugin probes, noise normalisation); a Renderer pays that once, so a player that seeks
+    or a reader of many short windows pays only each window's warm-up. The samples equal
+    :func:`iter_blocks`'s (and so a full render's).
+
+    Parameters
+    ----------
+    node : Node
+        The output node.
+    sr : int > 0
+        Sample rate in Hz.
+    seed : int >= 0
+        Session seed.
+    block_frames : int > 0
+        Block size of the engine.
+    """
+
+    def __init__(self, node: Node, *, sr: int, seed: int = 0, block_frames: int = DEFAULT_BLOCK):
+        if not isinstance(node, Node):
+            raise GraphError(f"render needs a signal node, got {type(node).__name__}")
+        self.node = node
+        self.ctx = RenderContext(sr, seed, block_frames)
+        self.nodes = prepare(node, self.ctx)
+        #: frames a window render starts early so stateful nodes settle (the largest warm-up)
+        self.warmup_frames = max((n.warmup_frames for n in self.nodes), default=0)
+
+    def blocks(self, first: int, end: int):
+        """Yield ``(start_frame, block)`` tiling frames ``[first, end)`` (absolute frames).
+
+        Starting a window resets every node, so the previous window's generator must not be
+        used any more. ``block`` is float64 ``(channels, n)`` and valid until the next one.
+        """
+        ctx, node = self.ctx, self.node
+        B = ctx.block_frames
+        grid = (max(0, first - self.warmup_frames) // B) * B
+        for n in self.nodes:
+            n._reset(ctx, grid)
+        pos = grid
+        while pos < end:
+            n = min(B, end - pos)
+            block = ctx.pull(node, pos, n)
+            ctx._memo.clear()  # intermediate blocks are not needed any more: bound the memory
+            lo = max(first - pos, 0)
+            if lo < n:
+                out = block[:, lo:] if lo else block
+                yield pos + lo, np.broadcast_to(out, (node.channels, n - lo))
+            pos += n
+
+
 def iter_blocks(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,
                 block_frames: int = DEFAULT_BLOCK):
     """Yield ``(start_frame, block)`` for the window [start_s, start_s + duration_s).
@@ -58,27 +111,12 @@ def iter_blocks(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_
     """
     if not isinstance(node, Node):
         raise GraphError(f"render needs a signal node, got {type(node).__name__}")
-    ctx = RenderContext(sr, seed, block_frames)
     total = _frames(duration_s, sr, "duration")
     if total == 0:
         raise GraphError("duration must be longer than zero")
     first = _frames(start_s, sr, "start time")
-    nodes = prepare(node, ctx)
-    warm = max((n.warmup_frames for n in nodes), default=0)
-    B = ctx.block_frames
-    grid = ((max(0, first - warm)) // B) * B
-    for n in nodes:
-        n._reset(ctx, grid)
-    pos, end = grid, first + total
-    while pos < end:
-        n = min(B, end - pos)
-        block = ctx.pull(node, pos, n)
-        ctx._memo.clear()  # intermediate blocks are not needed any more: bound the memory
-        lo = max(first - pos, 0)
-        if lo < n:
-            out = block[:, lo:] if lo else block
-            yield pos + lo, np.broadcast_to(out, (node.channels, n - lo))
-        pos += n
+    return Renderer(node, sr=sr, seed=seed, block_frames=block_frames).blocks(first,
+                                                                             first + total)
 
 
 def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,

@@ -20,6 +20,7 @@ difference of pink (+10 dB/decade); violet the first difference of white (+20 dB
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 
@@ -57,8 +58,13 @@ def _bank(color: str, sr: int):
     return np.zeros(0), np.zeros(0), 1.0, 0.0, False  # white
 
 
+@functools.lru_cache(maxsize=64)
 def _rms_scale(color: str, sr: int) -> tuple[float, int]:
-    """(gain giving unit-variance output, warm-up frames) measured on the impulse response."""
+    """(gain giving unit-variance output, warm-up frames) measured on the impulse response.
+
+    Summing the response takes milliseconds (hundreds of thousands of terms for brown noise
+    at high rates) and every preparation of a graph asks for it: it is computed once per
+    (colour, rate)."""
     poles, gains, direct, delayed, diff = _bank(color, sr)
     slowest = float(np.max(np.abs(poles))) if poles.size else 0.0
     warm = int(math.ceil(math.log(1e-17) / math.log(slowest))) if slowest > 0 else 2

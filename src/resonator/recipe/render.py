@@ -146,11 +146,11 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     block_frames : int, optional
         Engine block size.
     single_pass : bool
-        When normalising a render that starts at the session start, render the graph once:
-        the measuring pass also stores its blocks (as float32, the precision the mastering
-        stage works from) in a hidden temporary file beside the output, which the render pass
-        replays through the mastering stage (the file is always deleted, also on errors and
-        Ctrl-C). The output is bit-identical to rendering the graph twice
+        When normalising, render the graph once: the measuring pass also stores the whole
+        session (as float32, the precision the mastering stage works from) in a hidden
+        temporary file beside the output, from which the exact true peaks are read and the
+        window is replayed through the mastering stage (the file is always deleted, also on
+        errors and Ctrl-C). The output is bit-identical to rendering the graph again
         (``single_pass=False``).
 
     Returns
@@ -211,15 +211,16 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                 total_frames = int(round(session.duration_s * session.sr))
                 cb = prog.stage("measuring", total_frames) if prog else None
                 kw = {}
-                cache_bytes = int(round(dur_s * session.sr)) * session.node.channels * 4
-                if single_pass and start_s == 0 and _accepts(master, "cache") and \
+                # the measuring pass keeps the whole session: the exact true peaks it needs
+                # afterwards and the window to write are then read back, not rendered again
+                cache_bytes = total_frames * session.node.channels * 4
+                if single_pass and _accepts(master, "cache") and \
                         not _disk_too_small(out.parent, cache_bytes, warnings):
                     from ..mastering import RawCache
 
                     out.parent.mkdir(parents=True, exist_ok=True)
                     cache = RawCache(out.with_name(f".{out.name}.{os.getpid()}.raw"),
-                                     session.node.channels, 0,
-                                     int(round(dur_s * session.sr)), block)
+                                     session.node.channels, 0, total_frames, block)
                     kw["cache"] = cache
                 if _accepts(master, "twin"):
                     # the same graph built again: the measuring pass renders the second half
@@ -277,16 +278,17 @@ def _disk_too_small(folder: Path, cache_bytes: int, warnings: list) -> bool:
     return True
 
 
-def _replay(cache, m, fmt, out):
-    """The cached blocks for the render pass: two stretches replayed at once on threads when
-    the output is a WAV and the mastering stage is a pure gain (nothing limited, so nothing
-    is metered on the way out), else one stream; None without a cache."""
+def _replay(cache, m, fmt, out, first: int, frames: int):
+    """The cached blocks of the window ``[first, first + frames)`` for the render pass: two
+    stretches replayed at once on threads when the output is a WAV and the mastering stage is
+    a pure gain (nothing limited, so nothing is metered on the way out), else one stream;
+    None without a cache."""
     if cache is None:
         return None
     fmt = fmt or out.suffix.lower().lstrip(".") or "wav"
     if fmt == "wav" and m is not None and getattr(m, "stateless", False):
-        return cache.split(2)
-    return cache.blocks()
+        return cache.split(2, first, first + frames)
+    return cache.blocks(first, first + frames)
 
 
 def _accepts(master, name: str) -> bool:
@@ -321,7 +323,9 @@ def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, f
         result = render_file(session.node, out, dur_s, sr=session.sr, seed=session.seed,
                              start_s=start_s, fmt=fmt, bits=bits, block_frames=block,
                              force=force, progress=cb, metadata=metadata, post=post,
-                             blocks=_replay(cache, m, fmt, out))
+                             blocks=_replay(cache, m, fmt, out,
+                                            int(round(start_s * session.sr)),
+                                            int(round(dur_s * session.sr))))
     finally:
         if prog:
             prog.close()
