@@ -443,3 +443,119 @@ def test_command_serves_until_ctrl_c(tmp_path):
     assert p.returncode == 0 and "stopped" in err and "Traceback" not in err
     with pytest.raises(OSError):
         http.client.HTTPConnection("127.0.0.1", port, timeout=5).connect()
+
+
+# ------------------------------------------------------------------ live audio socket
+class ToneSource:
+    """A known source: 1 s blocks of a 200 Hz tone whose level is the override temperature."""
+
+    sr, channels, duration_s = 8000, 2, 10.0
+
+    def __init__(self, recipe, at_s):
+        self.recipe, self.t, self.temperature, self.log = recipe, at_s, None, []
+
+    def seek(self, at_s):
+        self.log.append(("seek", at_s))
+        self.t = at_s
+
+    def set_temperature(self, value):
+        self.log.append(("temperature", value))
+        self.temperature = value
+
+    def read(self):
+        if self.t >= self.duration_s:
+            return None
+        n = int(min(1.0, self.duration_s - self.t) * self.sr)
+        ts = self.t + np.arange(n) / self.sr
+        amp = 0.5 if self.temperature is None else self.temperature
+        block = np.stack([amp * np.sin(2 * np.pi * 200 * ts)] * 2).astype(np.float32)
+        t0, self.t = self.t, self.t + n / self.sr
+        return t0, block
+
+
+@pytest.fixture(scope="module")
+def audio_server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("audio")
+    shutil.copy(SHORT, d / "short.toml")
+    sources = []
+
+    def open_source(recipe, at_s):
+        sources.append(ToneSource(recipe, at_s))
+        return sources[-1]
+    studio = Studio(d, audio_source=open_source)
+    studio.sources = sources
+    studio.start()
+    yield studio
+    studio.stop()
+
+
+def _ws(studio, *, token=True, origin="self"):
+    from websockets.sync.client import connect
+
+    url = f"ws://127.0.0.1:{studio.port}/ws/play" + (f"?token={studio.token}" if token else "")
+    if origin == "self":
+        origin = f"http://127.0.0.1:{studio.port}"
+    return connect(url, origin=origin, open_timeout=10)
+
+
+@pytest.mark.parametrize("token, origin", [(False, "self"), (True, None),
+                                           (True, "http://evil.example")])
+def test_the_audio_socket_needs_token_and_origin(audio_server, token, origin):
+    from websockets.exceptions import InvalidStatus
+
+    with pytest.raises(InvalidStatus) as exc:
+        _ws(audio_server, token=token, origin=origin)
+    assert exc.value.response.status_code == 403
+
+
+def _next(ws):
+    msg = ws.recv(timeout=10)
+    return json.loads(msg) if isinstance(msg, str) else msg
+
+
+def test_the_audio_socket_streams_seeks_and_overrides(audio_server):
+    from resonator.studio.audio import AHEAD_S, decode_block
+
+    with _ws(audio_server) as ws:
+        text = SHORT.read_text().replace('"8 Hz"', '"9 Hz"')  # the editor's unsaved text
+        ws.send(json.dumps({"type": "play", "path": "short.toml", "text": text, "at_s": 3.0}))
+        started = _next(ws)
+        assert started["type"] == "started" and started["at_s"] == 3.0 and started["sr"] == 8000
+        src = audio_server.sources[-1]
+        beat = src.recipe.layers[0].params["beat"]
+        assert beat.data[0] == 9.0  # the source got the editor's text, not the file
+        t0, gen, data = decode_block(_next(ws))
+        assert (t0, gen) == (3.0, started["generation"])
+        want = 0.5 * np.sin(2 * np.pi * 200 * (3.0 + np.arange(8000) / 8000))
+        assert np.max(np.abs(data[0] - want)) < 1e-6  # the samples arrive intact
+        # flow control: nothing more than AHEAD_S (1 s) ahead of what the page has played
+        assert AHEAD_S == 1.0
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=1.0)
+        ws.send(json.dumps({"type": "ack", "frames": 4000, "generation": gen}))
+        assert decode_block(_next(ws))[0] == 4.0
+        ws.send(json.dumps({"type": "ack", "frames": 16000, "generation": gen}))
+        assert decode_block(_next(ws))[0] == 5.0
+        # seek: a new generation from the new time; the override reaches the source
+        ws.send(json.dumps({"type": "seek", "at_s": 7.5}))
+        ws.send(json.dumps({"type": "temperature", "value": 0.25}))
+        again = _next(ws)
+        while not isinstance(again, dict):
+            again = _next(ws)
+        assert again["type"] == "started" and again["generation"] == started["generation"] + 1
+        t, gen, data = decode_block(_next(ws))
+        assert (t, gen) == (7.5, again["generation"])
+        deadline = time.monotonic() + 5
+        while ("temperature", 0.25) not in src.log and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ("seek", 7.5) in src.log and ("temperature", 0.25) in src.log
+        ws.send(json.dumps({"type": "ack", "frames": 8000, "generation": gen}))
+        t, gen, data = decode_block(_next(ws))
+        assert t == 8.5 and np.max(np.abs(data)) == pytest.approx(0.25, abs=1e-3)
+        ws.send(json.dumps({"type": "ack", "frames": 24000, "generation": gen}))
+        t, gen, data = decode_block(_next(ws))
+        assert t == 9.5 and data.shape[1] == 4000
+        assert _next(ws) == {"type": "ended", "generation": gen}
+        ws.send(json.dumps({"type": "play", "path": "../x.toml", "text": "", "at_s": 0}))
+        err = _next(ws)
+        assert err["type"] == "error" and "refused" in err["message"]

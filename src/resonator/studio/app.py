@@ -72,8 +72,10 @@ def bind(host: str, port: int) -> socket.socket:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise ResonatorError(f"cannot resolve --host {host!r}: {exc.strerror}") from None
-    family, _, _, _, addr = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, kind, proto, _, addr = infos[0]
+    # proto = IPPROTO_TCP: asyncio then sets TCP_NODELAY on accepted connections (else every
+    # response waits ~40 ms for a delayed ACK)
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(addr)
@@ -102,6 +104,8 @@ class Studio:
         The secret every request must carry (default: a new random one).
     max_jobs : int
         Renders and checks running at once.
+    audio_source : callable(recipe, at_s) -> Source, optional
+        Where live audio comes from (see :mod:`.audio`).
 
     Examples
     --------
@@ -110,7 +114,8 @@ class Studio:
     """
 
     def __init__(self, target=None, *, host: str = "127.0.0.1", port: int = 0,
-                 token: str | None = None, max_jobs: int = 1):
+                 token: str | None = None, max_jobs: int = 1, audio_source=None):
+        from .audio import play_socket
         from .server import create_app
 
         self.workspace, self.open_path = workspace_for(target)
@@ -122,7 +127,9 @@ class Studio:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else _bracket(host)
         self.url = f"http://{shown}:{self.port}/?token={self.token}"
         self.app = create_app(self.workspace, token=self.token, hosts=self.hosts,
-                              open_path=self.open_path, max_jobs=max_jobs)
+                              open_path=self.open_path, max_jobs=max_jobs,
+                              streamer=None if audio_source is None else
+                              (lambda ws, workspace: play_socket(ws, workspace, audio_source)))
         self.server = None
         self.thread = None
 

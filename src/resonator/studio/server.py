@@ -175,9 +175,9 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
         Renders and checks allowed to run at once.
     max_body : int
         Largest request body in bytes.
-    streamer : callable, optional
-        The live-audio WebSocket handler (:func:`resonator.studio.audio.play_socket`); None
-        serves the page without live audio.
+    streamer : callable(websocket, workspace), optional
+        The live-audio WebSocket handler (:func:`resonator.studio.audio.play_socket` with its
+        source); None serves the page without live audio.
 
     Returns
     -------
@@ -235,6 +235,8 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
                    "shipped": str(workspace.shipped) if workspace.shipped else None,
                    "open": open_path, "files": workspace.entries(),
                    "audio": workspace.audio_files(), "live_audio": streamer is not None,
+                   "live_audio_reason": None if streamer is not None else
+                   "live audio needs resonator's playback engine (not in this version)",
                    "token_header": TOKEN_HEADER.decode()})
 
     async def schema(request: Request):

@@ -1,0 +1,188 @@
+"""Live audio for the studio page: a WebSocket that streams a session's blocks from any time.
+
+Protocol (``/ws/play?token=...``; JSON text messages, binary audio):
+
+client -> server
+    ``{"type": "play", "path": P, "text": T, "at_s": t}``  start (or restart) at ``t`` seconds
+    of the recipe ``text`` (the editor's content; ``path`` places it in the folder);
+    ``{"type": "seek", "at_s": t}``; ``{"type": "pause"}``; ``{"type": "resume"}``;
+    ``{"type": "temperature", "value": x | null}``  override the session temperature (0..1)
+    or give it back to the schedule; ``{"type": "ack", "frames": n}``  frames the page has
+    played in the current generation (flow control: the server stays at most
+    :data:`AHEAD_S` ahead); ``{"type": "stop"}``.
+
+server -> client
+    ``{"type": "started", "sr", "channels", "at_s", "generation", "duration_s"}`` after play
+    and seek; binary frames: a 16-byte little-endian header (float64 session time of the
+    block's first frame, uint32 generation, uint32 frames) then float32 interleaved samples;
+    ``{"type": "ended", "generation"}`` at the session's end; ``{"type": "error", "message"}``.
+
+The samples come from a *source* (:class:`Source`): ``open_source(recipe, at_s)`` returns one.
+The studio's default source is resonator's live player (:func:`default_source`).
+"""
+from __future__ import annotations
+
+import json
+import struct
+from typing import Callable, Protocol
+
+import numpy as np
+
+#: how far (seconds of audio) the server runs ahead of what the page has played
+AHEAD_S = 1.0
+HEADER = struct.Struct("<dII")
+
+
+class Source(Protocol):
+    """What the socket streams from: blocks of a session from any time."""
+
+    sr: int
+    channels: int
+    duration_s: float
+
+    def seek(self, at_s: float) -> None:
+        """Continue from ``at_s`` session seconds."""
+
+    def set_temperature(self, value: float | None) -> None:
+        """Override the session temperature (0..1) from now on; None: the schedule's."""
+
+    def read(self) -> tuple[float, np.ndarray] | None:
+        """The next block: (session seconds of its first frame, float32 array (channels, n)),
+        or None at the end of the session."""
+
+
+def encode_block(t_s: float, generation: int, block: np.ndarray) -> bytes:
+    """One binary message: header then interleaved float32 frames."""
+    block = np.asarray(block, dtype=np.float32)
+    return HEADER.pack(float(t_s), generation & 0xFFFFFFFF, block.shape[1]) + \
+        np.ascontiguousarray(block.T).tobytes()
+
+
+def decode_block(data: bytes) -> tuple[float, int, np.ndarray]:
+    """Inverse of :func:`encode_block`: (t_s, generation, array (channels, n))."""
+    t_s, generation, frames = HEADER.unpack_from(data)
+    samples = np.frombuffer(data, dtype=np.float32, offset=HEADER.size)
+    return t_s, generation, samples.reshape(frames, -1).T
+
+
+def default_source(recipe, at_s: float) -> Source:
+    """resonator's live player for ``recipe`` from ``at_s`` (mastered, as a render)."""
+    from ..errors import ResonatorError
+
+    raise ResonatorError("live audio needs resonator's playback engine, which this version "
+                         "does not have yet")
+
+
+async def play_socket(ws, workspace, open_source: Callable[..., Source] = default_source):
+    """Serve one page's live audio over the WebSocket ``ws`` (protocol in the module doc)."""
+    import anyio
+    from starlette.websockets import WebSocketDisconnect
+
+    from ..errors import ResonatorError
+    from .diagnostics import load_text
+
+    await ws.accept()
+    state = {"source": None, "generation": 0, "sent": 0, "acked": 0, "paused": False,
+             "ended": False}
+    wake = anyio.Event()
+    lock = anyio.Lock()  # one thread at a time touches the source
+
+    def poke():
+        nonlocal wake
+        wake.set()
+        wake = anyio.Event()
+
+    async def send_json(**msg):
+        await ws.send_text(json.dumps(msg))
+
+    async def start(at_s: float):
+        src = state["source"]
+        state["generation"] += 1
+        state.update(sent=0, acked=0, ended=False)
+        await send_json(type="started", sr=src.sr, channels=src.channels, at_s=at_s,
+                        generation=state["generation"], duration_s=src.duration_s)
+        poke()
+
+    async def receive():
+        while True:
+            try:
+                msg = json.loads(await ws.receive_text())
+            except WebSocketDisconnect:
+                return
+            except (ValueError, TypeError):
+                await send_json(type="error", message="not a JSON message")
+                continue
+            kind = msg.get("type")
+            try:
+                if kind == "play":
+                    path = workspace.resolve(str(msg.get("path", "")), must_exist=False)
+                    text = msg.get("text")
+                    at = float(msg.get("at_s", 0.0))
+
+                    def open_it():
+                        recipe = load_text(path, text) if isinstance(text, str) else None
+                        if recipe is None:
+                            from ..loading import load
+
+                            recipe = load(path)
+                        return open_source(recipe, at)
+                    async with lock:
+                        state["source"] = await anyio.to_thread.run_sync(open_it)
+                    state["paused"] = False
+                    await start(at)
+                elif kind == "seek" and state["source"] is not None:
+                    at = float(msg.get("at_s", 0.0))
+                    async with lock:
+                        await anyio.to_thread.run_sync(state["source"].seek, at)
+                    await start(at)
+                elif kind == "temperature" and state["source"] is not None:
+                    value = msg.get("value")
+                    value = None if value is None else min(max(float(value), 0.0), 1.0)
+                    async with lock:
+                        await anyio.to_thread.run_sync(state["source"].set_temperature, value)
+                elif kind == "ack":
+                    if int(msg.get("generation", state["generation"])) == state["generation"]:
+                        state["acked"] = max(state["acked"], int(msg.get("frames", 0)))
+                    poke()
+                elif kind == "pause":
+                    state["paused"] = True
+                elif kind == "resume":
+                    state["paused"] = False
+                    poke()
+                elif kind == "stop":
+                    state["source"] = None
+            except ResonatorError as exc:
+                await send_json(type="error", message=str(exc))
+            except (TypeError, ValueError) as exc:
+                await send_json(type="error", message=f"bad {kind} message: {exc}")
+
+    async def produce():
+        while True:
+            src = state["source"]
+            ahead = (state["sent"] - state["acked"]) / src.sr if src else 0.0
+            if src is None or state["paused"] or state["ended"] or ahead >= AHEAD_S:
+                await wake.wait()
+                continue
+            generation = state["generation"]
+            async with lock:
+                block = await anyio.to_thread.run_sync(src.read)
+            if generation != state["generation"] or src is not state["source"]:
+                continue  # a seek or a new play while this block was made
+            if block is None:
+                state["ended"] = True
+                await send_json(type="ended", generation=generation)
+                continue
+            t_s, data = block
+            await ws.send_bytes(encode_block(t_s, generation, data))
+            state["sent"] += data.shape[1]
+
+    async def produce_until_gone(scope):
+        try:
+            await produce()
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            scope.cancel()  # the page went away while a block was on its way
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(produce_until_gone, tg.cancel_scope)
+        await receive()
+        tg.cancel_scope.cancel()
