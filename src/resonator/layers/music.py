@@ -1,156 +1,167 @@
-"""The music layer: the user's audio file, looped with a crossfade, optionally modulated.
+"""The music layer: your own music as the energizer, streamed from disk.
 
-The file is read once at build time (soundfile: WAV, FLAC, OGG/Vorbis, MP3), converted to
-stereo float32 (mono is copied to both ears; more than two channels keep the first two),
-resampled to the session rate with :func:`scipy.signal.resample_poly` when the rates differ,
-and held in memory. At most :data:`MAX_MUSIC_S` seconds (20 minutes, about 460 MB at 48 kHz)
-are loaded: a longer file is cut there (with a warning when the session needs more), and only
-as much as the session needs is read.
+What it plays (see :mod:`resonator.music.plan`): one ``file``, a list of ``files`` or a
+``folder``, in an ``order`` (as given, shuffled with the session seed, by tempo ascending or
+descending), optionally narrowed by ``select`` (criteria on the cached ``resonator analyze``
+results: ``{tempo = "110..140 BPM", pulse = "significant"}``); each of these may be given per
+phase. Tracks follow each other with equal-power crossfades of ``crossfade_s`` (0: gapless);
+the list loops until the session ends.
 
-Looping: with ``L`` loaded frames and a crossfade of ``C`` frames the loop period is ``L - C``;
-pass ``j`` starts at ``j (L - C)``, fades in over its first ``C`` frames (not the first pass)
-while the previous pass fades out over its last ``C`` frames, equal-power (sine/cosine). The
-output at sample ``n`` is computed from ``n`` alone, so any window renders on its own.
+How it plays it:
 
-Amplitude modulation (the Brain.fm approach; 16 Hz for focus): the signal is multiplied by
-``(1 + mod_depth cos(2 pi mod_rate t)) / (1 + mod_depth)``.
+- streamed: each file is decoded and resampled to the session rate in pages
+  (:mod:`resonator.music.tracks`), so memory does not grow with the music's length;
+- ``tempo`` (a factor, may follow the temperature: ``{temperature = "0.85..1.0"}``) slows or
+  speeds the music with its pitch kept (:mod:`resonator.music.stretch`);
+- ``binaural_shift`` moves the left ear's music up by a few hertz (single-sideband shift,
+  :mod:`resonator.music.shift`): every component beats binaurally at the shift;
+- ``mod_depth`` > 0 multiplies it by ``(1 + depth cos(2 pi phase)) / (1 + depth)``, at
+  ``mod_rate`` or locked to the music's beats (``mod_sync``: ``beat``, ``bar``, or
+  ``subdivision`` = the whole number of cycles per beat nearest ``mod_rate``), so the peaks
+  sit on the beats.
 
-Target kind emitted: ``am_rate`` (when ``mod_depth`` > 0).
+The output at each sample is a function of its position alone (pages, stretch segments and
+the shift's FIR are all placed on absolute grids), so windows render on their own.
+
+Target kinds emitted: ``am_rate`` (free modulation), ``music_beat_lock`` (synced modulation),
+``music_tempo`` (where the music has a pulse), ``music_shift``, ``music_track`` (which track
+plays, per play) and ``clicks`` over the crossfades.
 """
 from __future__ import annotations
 
 import math
-from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import GraphError
+from ..errors import GraphError, RecipeError
 from ..graph.core import Node
-from ._common import am_modulator, const, fail, param_targets
+from ._common import PhaseShaper, TWO_PI, am_modulator, bounds_of, const, fail, param_targets
 from .base import LayerKind, ParamInfo, register
 
-MAX_MUSIC_S = 1200.0
+MOD_SYNCS = ("off", "beat", "bar", "subdivision")
 
 MUSIC_PARAMS = {
-    "file": ParamInfo("path", None, "audio file (WAV, FLAC, OGG, MP3), relative to the recipe",
+    "file": ParamInfo("path", "", "one audio file (WAV, FLAC, OGG, MP3), relative to the recipe",
                       automatable=False),
-    "crossfade_s": ParamInfo("s", 2.0, "crossfade where the file loops", range=(0.0, 30.0),
-                             automatable=False),
-    "mod_rate": ParamInfo("hz", 16.0, "amplitude-modulation rate", range=(0.5, 64.0)),
+    "files": ParamInfo("table", [], "a list of audio files played in turn (or a table of "
+                       "lists keyed by phase)", automatable=False),
+    "folder": ParamInfo("table", "", "a folder whose audio files are played (or a table of "
+                        "folders keyed by phase)", automatable=False),
+    "order": ParamInfo("table", "given", "given, shuffle (session seed), tempo-ascending or "
+                       "tempo-descending (or a table keyed by phase)", automatable=False),
+    "select": ParamInfo("table", {}, "keep only tracks whose analysis matches, e.g. {tempo = "
+                        "\"110..140 BPM\", pulse = \"significant\"} (or a table keyed by phase)",
+                        automatable=False),
+    "crossfade_s": ParamInfo("s", 2.0, "equal-power crossfade between tracks and where a track "
+                             "loops (0 = gapless)", range=(0.0, 30.0), automatable=False),
+    "tempo": ParamInfo("number", 1.0, "playback speed with the pitch kept (0.85 = 15 % slower); "
+                       "may follow the temperature", range=(0.5, 2.0)),
+    "binaural_shift": ParamInfo("hz", 0.0, "shift the left ear's music up by this many Hz (a "
+                                "binaural beat carried by the music); 0 = off",
+                                range=(0.0, 40.0)),
+    "mod_rate": ParamInfo("hz", 16.0, "amplitude-modulation rate (with mod_sync = "
+                          "\"subdivision\": the rate to come nearest)", range=(0.5, 64.0)),
     "mod_depth": ParamInfo("fraction", 0.0, "amplitude-modulation depth (0 = off)",
                            range=(0.0, 1.0)),
+    "mod_sync": ParamInfo("choice", "off", "lock the modulation to the music's beats: beat, bar "
+                          "or subdivision", choices=MOD_SYNCS, automatable=False),
+    "beats_per_bar": ParamInfo("int", 4, "beats in a bar (mod_sync = \"bar\")", range=(1, 16),
+                               automatable=False),
 }
 
 
-def load_music(path: Path, sr: int, max_s: float, ctx) -> np.ndarray:
-    """Read ``path`` as float32 (2, frames) at ``sr``, at most ``max_s`` seconds."""
-    import soundfile as sf
-    from scipy.signal import resample_poly
-
-    if not path.is_file():
-        fail(ctx, "file", f'music file "{path}" does not exist')
-    try:
-        info = sf.info(str(path))
-        file_sr = int(info.samplerate)
-        want = int(math.ceil(max_s * file_sr)) + 64
-        data, file_sr = sf.read(str(path), frames=min(want, info.frames) if info.frames > 0
-                                else want, dtype="float32", always_2d=True)
-    except Exception as e:  # soundfile raises several types (LibsndfileError, RuntimeError)
-        fail(ctx, "file", f'cannot read music file "{path}": {e}; WAV, FLAC, OGG and MP3 work')
-    if data.shape[0] == 0:
-        fail(ctx, "file", f'music file "{path}" holds no audio')
-    if data.shape[1] == 1:
-        data = np.repeat(data, 2, axis=1)
-    data = np.ascontiguousarray(data[:, :2].T)
-    if file_sr != sr:
-        q = Fraction(sr, file_sr).limit_denominator(10000)
-        data = resample_poly(data, q.numerator, q.denominator, axis=1).astype(np.float32)
-    if not np.all(np.isfinite(data)):
-        fail(ctx, "file", f'music file "{path}" holds non-finite samples')
-    return data
-
-
-class LoopedAudio(Node):
-    """A stereo buffer looped with an equal-power crossfade; a pure function of sample index.
+class MusicNode(Node):
+    """A music source as a stereo graph node (a pure function of position).
 
     Parameters
     ----------
-    data : np.ndarray [shape=(2, frames)]
-        The audio at ``sr``.
+    source : object with ``read(start, frames) -> float32 (2, frames)``
     sr : int
-        The sample rate the buffer was prepared for (renders at another rate are refused).
-    crossfade_frames : int
-        Overlap where the end of one pass fades into the start of the next (at most half the
-        buffer).
+        The rate the source was planned for (renders at another rate are refused).
+    label : str
     """
 
-    def __init__(self, data: np.ndarray, sr: int, crossfade_frames: int, *, name=None):
+    def __init__(self, source, sr: int, label: str = "Music", *, name=None):
         super().__init__(name=name)
-        self.data = data
+        self.source = source
         self.sr = int(sr)
-        self.channels = data.shape[0]
-        self.length = data.shape[1]
-        self.fade = int(min(crossfade_frames, self.length // 2))
-        self.period = self.length - self.fade
+        self.label = label
+        self.channels = 2
 
     def describe(self):
-        return f"LoopedAudio({self.length / self.sr:.1f} s)"
+        return self.label
 
     def _prepare(self, ctx):
         if ctx.sr != self.sr:
-            raise GraphError(f"music was prepared for {self.sr} Hz but the render runs at "
+            raise GraphError(f"music was planned for {self.sr} Hz but the render runs at "
                              f"{ctx.sr} Hz; build the layer for the render's sample rate")
 
     def _process(self, ctx, start, frames):
-        n = np.arange(start, start + frames, dtype=np.int64)
-        j = n // self.period
-        tau = n - j * self.period
-        x = self.data
-        out = x[:, tau].astype(np.float64)
-        if self.fade > 0:
-            head = (tau < self.fade) & (j > 0)
-            if head.any():
-                th = tau[head]
-                g = th / self.fade  # 0 -> 1 over the crossfade
-                fin = np.sin(0.5 * np.pi * g)
-                fout = np.cos(0.5 * np.pi * g)
-                out[:, head] = out[:, head] * fin + x[:, th + self.period] * fout
-        return out
+        return self.source.read(start, frames).astype(np.float64)
+
+
+def _plan(params, ctx, need_reports=False):
+    from ..music.plan import plan_music
+
+    return plan_music(params, ctx, tempo=params.get("tempo", 1.0),
+                      need_reports=need_reports or params.get("mod_sync", "off") != "off"
+                      and (const(params["mod_depth"]) or 1.0) > 0)
+
+
+def _sync_rate(plan, params, ctx):
+    """(rate curve, phase0) of beat-locked modulation."""
+    grid = plan.beat_grid(int(params["beats_per_bar"]))
+    sync = params["mod_sync"]
+    if sync == "beat":
+        k = 1.0
+    elif sync == "bar":
+        k = 1.0 / grid.beats_per_bar
+    else:
+        rate = const(params["mod_rate"])
+        if rate is None:
+            fail(ctx, "mod_rate", "with mod_sync = \"subdivision\" the rate must be one value")
+        k = float(max(1, round(rate * grid.period_s)))
+    return grid.rate_curve(k)
 
 
 def build_music(params, ctx) -> Node:
-    """The user's file, looped with a crossfade when shorter than the session."""
-    raw = params.get("file")
-    if raw is None or str(raw).strip() == "":
-        fail(ctx, "file", "the music layer needs a file (WAV, FLAC, OGG or MP3)")
-    path = Path(str(raw)).expanduser()
-    if not path.is_absolute():
-        path = Path(ctx.recipe_dir) / path
-    cross = float(params["crossfade_s"])
-    need_s = ctx.duration_s + cross + 1.0
-    data = load_music(path, ctx.sr, min(MAX_MUSIC_S, need_s), ctx)
-    got_s = data.shape[1] / ctx.sr
-    if got_s >= MAX_MUSIC_S - 1.0 and ctx.duration_s > got_s:
-        ctx.warn(f'only the first {MAX_MUSIC_S / 60:g} minutes of "{path}" are used; they loop')
-    fade = int(round(cross * ctx.sr))
-    if data.shape[1] < ctx.duration_s * ctx.sr and fade > data.shape[1] // 2:
-        ctx.warn(f"crossfade_s {cross:g} s is more than half the file ({got_s:.1f} s); "
-                 f"shortened to {got_s / 2:.2f} s")
-    node: Node = LoopedAudio(data, ctx.sr, fade)
+    """The layer's stereo node (see the module docstring)."""
+    from ..music.shift import ShiftedSource
+
+    plan = _plan(params, ctx)
+    src = plan.source()
+    shift = params.get("binaural_shift", 0.0)
+    sc = const(shift)
+    if sc is None or sc != 0.0:
+        src = ShiftedSource(src, shift, ctx.sr, ctx.duration_s)
+    names = sorted({t.path.name for t in plan.tracks})
+    label = f"Music({len(plan.tracks)} file{'s' if len(plan.tracks) != 1 else ''}: " \
+            f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+    node: Node = MusicNode(src, ctx.sr, label)
     depth = params["mod_depth"]
     d = const(depth)
-    if d is None or d > 0:
-        node = node * am_modulator(params["mod_rate"], depth)
-    return node
+    if d is not None and d == 0:
+        return node
+    if params.get("mod_sync", "off") == "off":
+        return node * am_modulator(params["mod_rate"], depth)
+    rate, phase0 = _sync_rate(plan, params, ctx)
+
+    def func(frac, r, *ex):
+        dd = ex[0] if ex else d
+        return (1.0 + dd * np.cos(TWO_PI * frac)) / (1.0 + dd)
+    return node * PhaseShaper(rate, func, () if d is not None else (depth,), phase0=phase0,
+                              label="BeatAM")
 
 
 def targets_music(params, ctx):
     d = const(params["mod_depth"])
     if d is not None and d == 0:
         return []
+    if params.get("mod_sync", "off") != "off":
+        return []
     return param_targets("am_rate", params["mod_rate"], ctx, tolerance=0.1, window_s=8.0)
 
 
-register(LayerKind("music", "your own audio file, looped with a crossfade, optionally "
-                   "amplitude-modulated", MUSIC_PARAMS, build_music, targets_music))
+register(LayerKind("music", "your own music, streamed from disk: playlists, selection by "
+                   "analysis, tempo that cools, binaural shift, beat-locked modulation",
+                   MUSIC_PARAMS, build_music, targets_music))

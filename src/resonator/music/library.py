@@ -1,0 +1,343 @@
+"""Music files as a library: folders, cached analysis, selection by tempo and pulse.
+
+Analysis results (:func:`resonator.analysis.analyze_file`) are cached in a user cache folder,
+one JSON file per file *content* (SHA-256 of the bytes) and analysis version (a hash of the
+analysis code and resonator's version), so a folder is analysed once, a renamed file is not
+analysed again, and an edited file or a new analysis is. The folder is
+``$RESONATOR_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/resonator``, else
+``~/.cache/resonator``. A folder that cannot be written is skipped with a warning (the
+analysis is then redone each run).
+
+Selection (``select = {tempo = "110..140 BPM", pulse = "significant"}``) keeps the tracks whose
+analysis meets every criterion (:data:`CRITERIA`); when none does, the error lists the closest
+candidates with their values.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+from ..errors import RecipeError
+from ..units import parse_duration, quote, suggest
+
+#: audio file suffixes a folder contributes (case-insensitive)
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+
+#: selection criteria: name -> (what it reads, unit label, help)
+CRITERIA = {
+    "tempo": ("tempo in BPM", "BPM", '"110..140 BPM"'),
+    "pulse": ("tempo.significant", "", '"significant" (a beat that stands out from noise) or '
+              '"any"'),
+    "pulse_clarity": ("pulse clarity 0..1", "", '"0.3..1"'),
+    "confidence": ("tempo confidence 0..1", "", '"0.5..1"'),
+    "duration": ("length", "s", '"2m..10m"'),
+    "onset_rate": ("onsets per second", "/s", '"2..8"'),
+}
+
+
+# ------------------------------------------------------------------------------ folders
+def folder_tracks(folder, where: str | None = None) -> list[Path]:
+    """The audio files directly in ``folder`` (by suffix), sorted by name.
+
+    Raises
+    ------
+    RecipeError
+        The folder is missing, not a folder, or holds no audio file.
+    """
+    p = Path(folder)
+    if not p.exists():
+        raise RecipeError(f'music folder "{p}" does not exist', where)
+    if not p.is_dir():
+        raise RecipeError(f'"{p}" is not a folder (use file = "..." for one file)', where)
+    files = sorted((f for f in p.iterdir() if f.suffix.lower() in AUDIO_SUFFIXES and
+                    f.is_file()), key=lambda f: f.name.lower())
+    if not files:
+        raise RecipeError(f'music folder "{p}" holds no audio files '
+                          f'({", ".join(AUDIO_SUFFIXES)})', where)
+    return files
+
+
+# ------------------------------------------------------------------------------ cache
+def cache_dir() -> Path:
+    """The user cache folder for resonator (see the module docstring)."""
+    env = os.environ.get("RESONATOR_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "resonator"
+
+
+_VERSION: str | None = None
+
+
+def analysis_version() -> str:
+    """A short hash of the analysis code (every module of :mod:`resonator.analysis`) and
+    resonator's version: cached results from other code are not used."""
+    global _VERSION
+    if _VERSION is None:
+        from .. import __version__
+        from .. import analysis
+
+        h = hashlib.sha256(__version__.encode())
+        for f in sorted(Path(analysis.__file__).parent.glob("*.py")):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+        _VERSION = h.hexdigest()[:12]
+    return _VERSION
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path)
+    finally:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _print_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class AnalysisCache:
+    """Analysis reports of music files, cached per content and analysis version.
+
+    Parameters
+    ----------
+    folder : Path, optional
+        Default :func:`cache_dir`.
+    progress : callable(str), optional
+        Told about each file analysed (not about cache hits); default: one line on stderr.
+    warn : callable(str), optional
+        Told when the cache cannot be written.
+    """
+
+    def __init__(self, folder=None, *, progress: Callable[[str], None] | None = None,
+                 warn: Callable[[str], None] | None = None):
+        self.folder = Path(folder) if folder is not None else cache_dir()
+        self.progress = progress or _print_progress
+        self.warn = warn or (lambda m: None)
+        self._memo: dict[str, dict] = {}
+        self._warned = False
+
+    def _key(self, path: Path) -> str:
+        """The content hash, remembered per (path, size, mtime) so files are hashed once."""
+        st = path.stat()
+        ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+        idx = self.folder / "files" / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
+        try:
+            return json.loads(idx.read_text())["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        sha = file_sha256(path)
+        self._store(idx, {"path": str(path), "sha256": sha})
+        return sha
+
+    def _store(self, path: Path, data) -> None:
+        try:
+            _write_json(path, data)
+        except OSError as exc:
+            if not self._warned:
+                self._warned = True
+                self.warn(f'the analysis cache "{self.folder}" cannot be written ({exc}); '
+                          "music is analysed again on every run (set RESONATOR_CACHE_DIR)")
+
+    def report(self, path, *, index: int = 0, count: int = 1) -> dict:
+        """The analysis report of ``path`` (from the cache, else analysed and stored)."""
+        from ..analysis import analyze_file
+
+        path = Path(path)
+        key = f"{self._key(path)}-{analysis_version()}"
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        f = self.folder / "analysis" / f"{key}.json"
+        try:
+            rep = json.loads(f.read_text())
+        except (OSError, ValueError):
+            rep = None
+        if not isinstance(rep, dict) or "tempo" not in rep:
+            self.progress(f"analysing music {index + 1}/{count}: {path.name} (once; cached in "
+                          f"{self.folder})")
+            rep = analyze_file(path, loudness=False)
+            rep.pop("path", None)
+            self._store(f, rep)
+        self._memo[key] = rep
+        return rep
+
+    def reports(self, paths) -> list[dict]:
+        """Reports of several files, in order."""
+        paths = list(paths)
+        return [self.report(p, index=i, count=len(paths)) for i, p in enumerate(paths)]
+
+
+# ------------------------------------------------------------------------------ selection
+def _value(report: dict, name: str):
+    t = report.get("tempo") or {}
+    if name == "tempo":
+        return t.get("bpm")
+    if name == "pulse":
+        return bool(t.get("significant"))
+    if name == "confidence":
+        return t.get("confidence")
+    if name == "duration":
+        return report.get("duration_s")
+    if name == "onset_rate":
+        return report.get("onset_rate_per_s")
+    return report.get(name)
+
+
+def parse_select(raw, where: str | None = None) -> dict:
+    """Validate a ``select`` table: criterion -> (lo, hi) or, for ``pulse``, a bool.
+
+    Raises
+    ------
+    RecipeError
+        Unknown criteria (with a suggestion) or values that are not ranges.
+    """
+    from ..units import parse_range
+    from ..recipe.values import _parse_number
+
+    if not isinstance(raw, dict) or not raw:
+        raise RecipeError("select must be a table of criteria, for example "
+                          '{tempo = "110..140 BPM", pulse = "significant"}; criteria: '
+                          + ", ".join(CRITERIA), where)
+    out: dict = {}
+    for k, v in raw.items():
+        if k not in CRITERIA:
+            hint = suggest(str(k), CRITERIA)
+            did = f"; did you mean '{hint}'?" if hint else ""
+            raise RecipeError(f"unknown selection criterion '{k}'{did} allowed: "
+                              f"{', '.join(CRITERIA)}", where)
+        w = f"{where} > {k}" if where else k
+        if k == "pulse":
+            if v not in ("significant", "any"):
+                raise RecipeError(f'pulse must be "significant" or "any", got {quote(v)}', w)
+            if v == "significant":
+                out[k] = True
+            continue
+        if k == "tempo":
+            def parser(x, *, where=None):
+                s = str(x).strip()
+                if s.lower().endswith("bpm"):
+                    s = s[:-3].strip()
+                return _parse_number(s, where=where)
+        elif k == "duration":
+            parser = parse_duration
+        else:
+            def parser(x, *, where=None):
+                s = str(x).strip()
+                if s.endswith("/s"):
+                    s = s[:-2].strip()
+                return _parse_number(s, where=where)
+        lo, hi = parse_range(v, parser, where=w)
+        if lo > hi:
+            lo, hi = hi, lo
+        out[k] = (lo, hi)
+    return out
+
+
+def _miss(report: dict, crit: dict) -> float:
+    """How far a report is from meeting ``crit`` (0: it meets all), relative units."""
+    d = 0.0
+    for k, want in crit.items():
+        v = _value(report, k)
+        if k == "pulse":
+            d += 0.0 if v else 1.0
+            continue
+        if v is None:
+            d += 10.0
+            continue
+        lo, hi = want
+        scale = max(abs(lo), abs(hi), 1e-9)
+        d += max(lo - v, 0.0, v - hi) / scale
+    return d
+
+
+def describe_values(report: dict, names) -> str:
+    """``tempo 98.2 BPM, pulse not significant`` for the named criteria."""
+    parts = []
+    for k in names:
+        v = _value(report, k)
+        if k == "pulse":
+            parts.append("pulse significant" if v else "pulse not significant")
+        elif v is None:
+            parts.append(f"{k} none")
+        elif k == "tempo":
+            parts.append(f"tempo {v:.1f} BPM")
+        elif k == "duration":
+            parts.append(f"duration {v:.0f} s")
+        else:
+            parts.append(f"{k} {v:.3g}")
+    return ", ".join(parts)
+
+
+def select_tracks(paths: list[Path], reports: list[dict], crit: dict,
+                  where: str | None = None) -> list[int]:
+    """Indices of the tracks whose reports meet every criterion, in the given order.
+
+    Raises
+    ------
+    RecipeError
+        Nothing matches: the message names the criteria and the closest candidates (up to
+        five) with their values.
+    """
+    keep = [i for i, r in enumerate(reports) if _miss(r, crit) == 0.0]
+    if keep:
+        return keep
+    ranked = sorted(range(len(reports)), key=lambda i: _miss(reports[i], crit))[:5]
+    want = ", ".join("pulse significant" if k == "pulse" else
+                     f"{k} {lo:g}..{hi:g}{' ' + CRITERIA[k][1] if CRITERIA[k][1] else ''}"
+                     for k, (lo, hi) in ((k, v if k != "pulse" else (0, 0))
+                                         for k, v in crit.items()))
+    near = "; ".join(f'"{paths[i].name}" ({describe_values(reports[i], crit)})' for i in ranked)
+    raise RecipeError(f"no music matches select ({want}) among {len(paths)} file(s); closest: "
+                      f"{near}", where)
+
+
+def order_tracks(indices: list[int], order: str, reports: list[dict] | None, seed_key) -> list[int]:
+    """Playing order: ``given``, ``shuffle`` (seeded by ``seed_key``), ``tempo-ascending`` or
+    ``tempo-descending`` (tracks without a tempo last)."""
+    idx = list(indices)
+    if order == "given":
+        return idx
+    if order == "shuffle":
+        import numpy as np
+
+        h = int.from_bytes(hashlib.sha256(repr(seed_key).encode()).digest()[:8], "little")
+        rng = np.random.default_rng(h)
+        return [idx[i] for i in rng.permutation(len(idx))]
+    sign = 1.0 if order == "tempo-ascending" else -1.0
+
+    def key(i):
+        bpm = _value(reports[i], "tempo")
+        return (bpm is None, sign * (bpm or 0.0), i)
+    return sorted(idx, key=key)
+
+
+def nan_free(x) -> float | None:
+    """``x`` as float, or None when missing or not finite."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None

@@ -1,0 +1,208 @@
+"""Audio files read in pages at the session's sample rate: bounded memory, random access.
+
+A :class:`TrackReader` serves any range of a file's frames resampled to the session rate as a
+pure function of position: page ``k`` (``PAGE_FRAMES`` output frames) is computed from the
+input frames around it alone, with a polyphase FIR (:func:`scipy.signal.upfirdn`, a Kaiser
+low-pass) evaluated at the same input samples with the same taps whatever page asks, so the
+pages join without a seam and equal a whole-file :func:`scipy.signal.resample_poly`-style
+conversion of the same filter. Reading is sequential where it can be (the file stays open and
+reads forward) and seeks otherwise (soundfile seeks are sample-exact for WAV, FLAC, OGG/Vorbis
+and MP3 with the bundled libsndfile).
+
+Only a few pages are kept, so memory does not grow with the file's length.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioFileError
+
+#: output frames per page (a multiple of every ``up`` below 2**12 is not needed: pages are
+#: aligned to the resampling ratio by construction)
+PAGE_FRAMES = 1 << 16
+#: pages kept per reader (two tracks crossfading each hold one or two)
+KEEP_PAGES = 3
+#: Kaiser window beta of the anti-alias filter (about -80 dB stop band) and its half length in
+#: input samples of the slower side
+KAISER_BETA = 8.0
+HALF_TAPS = 16
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    """One audio file as the playlist sees it.
+
+    Attributes
+    ----------
+    path : Path
+    sr : int
+        The file's sample rate in Hz.
+    frames : int
+        The file's length in its own frames.
+    channels : int
+    """
+
+    path: Path
+    sr: int
+    frames: int
+    channels: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sr
+
+    def frames_at(self, sr: int) -> int:
+        """Length in frames at the session rate ``sr`` (the resampler's output length)."""
+        return int(math.ceil(self.frames * Fraction(sr, self.sr)))
+
+
+def track_info(path) -> TrackInfo:
+    """Describe an audio file (no samples read).
+
+    Raises
+    ------
+    AudioFileError
+        Missing, a folder, unreadable, or holding no audio; the message names the path and
+        the formats that work.
+    """
+    import soundfile as sf
+
+    p = Path(path)
+    if not p.exists():
+        raise AudioFileError("no such music file", str(p))
+    if p.is_dir():
+        raise AudioFileError("is a folder, not a music file", str(p))
+    try:
+        info = sf.info(str(p))
+    except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / TypeError
+        raise AudioFileError(f"cannot read it as audio ({exc}); WAV, FLAC, OGG and MP3 work",
+                             str(p)) from None
+    if info.frames <= 0 or info.samplerate <= 0:
+        raise AudioFileError("holds no audio", str(p))
+    return TrackInfo(p, int(info.samplerate), int(info.frames), int(info.channels))
+
+
+class TrackReader:
+    """Frames of one file at ``sr`` (stereo float32), a pure function of position.
+
+    Parameters
+    ----------
+    info : TrackInfo
+    sr : int > 0
+        The session's sample rate.
+
+    Notes
+    -----
+    Output frame ``m`` is ``sum_i x[i] h[m down - i up + H]`` with ``up / down = sr /
+    info.sr`` in lowest terms and ``h`` a Kaiser-windowed sinc of half length ``H`` (at the
+    ``up``-times rate). Mono files play in both ears; files with more than two channels keep
+    the first two. Outside the file the input is silence.
+    """
+
+    def __init__(self, info: TrackInfo, sr: int):
+        from scipy.signal import firwin
+
+        self.info = info
+        self.sr = int(sr)
+        self.frames = info.frames_at(self.sr)
+        q = Fraction(self.sr, info.sr)
+        self.up, self.down = q.numerator, q.denominator
+        self._pages: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._file = None
+        self._pos = 0  # the open file's read position
+        if self.up == self.down == 1:
+            self.h = None
+            return
+        m = max(self.up, self.down)
+        half = HALF_TAPS * m
+        half = -(-half // self.down) * self.down  # a multiple of down: whole output offsets
+        self.half = half
+        self.h = (firwin(2 * half + 1, 1.0 / m, window=("kaiser", KAISER_BETA)) * self.up)
+        # input frames each side of a page's centre line that the filter reaches
+        self.pad = -(-(half // self.up + 2) // self.down) * self.down
+
+    # ------------------------------------------------------------------ file access
+    def close(self) -> None:
+        """Close the file (it reopens on the next read)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def _read_input(self, a: int, b: int) -> np.ndarray:
+        """The file's frames [a, b) as float32 (2, b - a), silence outside the file."""
+        import soundfile as sf
+
+        out = np.zeros((2, b - a), dtype=np.float32)
+        lo, hi = max(a, 0), min(b, self.info.frames)
+        if hi <= lo:
+            return out
+        try:
+            if self._file is None:
+                self._file = sf.SoundFile(str(self.info.path))
+                self._pos = 0
+            if self._pos != lo:
+                self._file.seek(lo)
+            data = self._file.read(hi - lo, dtype="float32", always_2d=True)
+            self._pos = lo + data.shape[0]
+        except Exception as exc:  # noqa: BLE001 - a file changed or broke under us
+            self.close()
+            raise AudioFileError(f"cannot read music ({exc})", str(self.info.path)) from None
+        n = data.shape[0]
+        if data.shape[1] == 1:
+            out[:, lo - a: lo - a + n] = data[:, 0]
+        else:
+            out[:, lo - a: lo - a + n] = data[:, :2].T
+        return out
+
+    def _page(self, k: int) -> np.ndarray:
+        hit = self._pages.get(k)
+        if hit is not None:
+            self._pages.move_to_end(k)
+            return hit
+        m0 = k * PAGE_FRAMES
+        if self.h is None:
+            page = self._read_input(m0, m0 + PAGE_FRAMES)
+        else:
+            page = self._resampled(m0, PAGE_FRAMES)
+        if not np.all(np.isfinite(page)):
+            raise AudioFileError("holds non-finite samples", str(self.info.path))
+        self._pages[k] = page
+        while len(self._pages) > KEEP_PAGES:
+            self._pages.popitem(last=False)
+        return page
+
+    def _resampled(self, m0: int, count: int) -> np.ndarray:
+        from scipy.signal import upfirdn
+
+        up, down = self.up, self.down
+        # first input frame: a multiple of down at or below the earliest one the filter
+        # reaches, so every output lands on a whole index of upfirdn's output
+        i0 = ((m0 * down - self.half) // up) // down * down - self.pad
+        i1 = ((m0 + count) * down + self.half) // up + self.pad
+        x = self._read_input(i0, i1).astype(np.float64)
+        y = upfirdn(self.h, x, up, down, axis=1)
+        # y[j] = sum_i x[i0 + i] h[j down - i up]; output m needs j down = m down + half - i0 up
+        j0 = (m0 * down + self.half - i0 * up) // down
+        return y[:, j0: j0 + count].astype(np.float32)
+
+    # ------------------------------------------------------------------ public
+    def read(self, start: int, frames: int) -> np.ndarray:
+        """Frames [start, start + frames) at the session rate as float32 (2, frames); silence
+        before 0 and past the end."""
+        out = np.zeros((2, frames), dtype=np.float32)
+        a, b = max(start, 0), min(start + frames, self.frames)
+        pos = a
+        while pos < b:
+            k = pos // PAGE_FRAMES
+            page = self._page(k)
+            lo = pos - k * PAGE_FRAMES
+            n = min(b - pos, PAGE_FRAMES - lo)
+            out[:, pos - start: pos - start + n] = page[:, lo: lo + n]
+            pos += n
+        return out
