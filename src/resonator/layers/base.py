@@ -83,6 +83,12 @@ class LayerContext:
         Location prefix for error messages ("recipes/x.toml: layer \"beat\"").
     warn : callable(str)
         Report a warning (not fatal).
+    seed : int
+        The session seed (for seeded choices such as a shuffled playlist).
+    peer : callable(str) -> (kind name, params, LayerContext), optional
+        Another layer of the session by name, with its resolved parameters and context (for
+        layers that follow another one, e.g. pulses on a music layer's beats). Raises
+        :class:`~resonator.errors.RecipeError` for an unknown name.
     """
 
     sr: int
@@ -93,6 +99,8 @@ class LayerContext:
     layer_name: str
     where: str = ""
     warn: Callable[[str], None] = lambda message: None
+    seed: int = 0
+    peer: Callable[[str], tuple] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -210,6 +210,18 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> 
     infos: list[LayerInfo] = []
     implied: list[dict] = []
     W = recipe.raw.where
+    resolved: dict[str, tuple] = {}  # layer name -> (kind name, params, ctx)
+
+    def peer(name: str) -> tuple:
+        if name not in resolved:
+            names = [spec.name for spec in recipe.layers]
+            from ..units import quote, suggest
+            hint = suggest(str(name), names)
+            did = f"; did you mean '{hint}'?" if hint else ""
+            raise RecipeError(f"there is no layer {quote(name)}{did} layers are: "
+                              f"{', '.join(names)}")
+        return resolved[name]
+
     for spec in recipe.layers:
         kind = kinds[spec.kind]
         where_layer = W(("layer", spec.name), f'layer "{spec.name}"')
@@ -229,7 +241,14 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> 
                 params[pname] = value
         ctx = LayerContext(sr=sr, duration_s=duration, phases=list(timeline.phases),
                            temperature=temp_node, recipe_dir=recipe.path.parent,
-                           layer_name=spec.name, where=where_layer, warn=warnings.append)
+                           layer_name=spec.name, where=where_layer, warn=warnings.append,
+                           seed=seed, peer=peer)
+        resolved[spec.name] = (spec.kind, params, ctx)
+
+    for spec in recipe.layers:
+        kind = kinds[spec.kind]
+        where_layer = W(("layer", spec.name), f'layer "{spec.name}"')
+        _, params, ctx = resolved[spec.name]
         try:
             source = kind.build(params, ctx)
         except ResonatorError as exc:

@@ -1,0 +1,337 @@
+"""Known-answer tests of the music layer: streaming, playlists, stretch, shift, selection."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from layer_helpers import build, make_ctx
+from resonator.errors import RecipeError
+from resonator.measure.frequency import peak_frequency
+from resonator.render import render_array
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    """Every test analyses into its own cache folder."""
+    monkeypatch.setenv("RESONATOR_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def tone(path, seconds, sr, freq, amp=0.5, channels=2, subtype=None):
+    t = np.arange(int(round(seconds * sr))) / sr
+    x = amp * np.sin(2 * np.pi * freq * t)
+    sf.write(str(path), np.stack([x] * channels, axis=1), sr, subtype=subtype)
+    return x
+
+
+def amp_at(x, sr, freq, a, b, others=()):
+    """Least-squares amplitude of a sine of ``freq`` in samples [a, b) of one channel, fitted
+    together with sines of the ``others`` frequencies."""
+    t = np.arange(a, b) / sr
+    cols = []
+    for f in (freq, *others):
+        cols += [np.sin(2 * np.pi * f * t), np.cos(2 * np.pi * f * t)]
+    c, *_ = np.linalg.lstsq(np.stack(cols, axis=1), x[a:b], rcond=None)
+    return float(np.hypot(c[0], c[1]))
+
+
+# ----------------------------------------------------------------------------- tracks
+def test_pages_join_exactly_and_resampling_keeps_pitch_and_level(tmp_path):
+    from resonator.music.tracks import PAGE_FRAMES, TrackReader, track_info
+
+    tone(tmp_path / "a.flac", 4.0, 22050, 441.0, subtype="PCM_24")
+    info = track_info(tmp_path / "a.flac")
+    whole = TrackReader(info, 48000).read(0, info.frames_at(48000))
+    assert whole.shape == (2, int(math.ceil(4.0 * 48000)))
+    r = TrackReader(info, 48000)
+    step = 7919  # pages are 65536: blocks of a prime length cross every page boundary
+    parts = np.concatenate([r.read(a, step) for a in range(0, whole.shape[1], step)], axis=1)
+    assert np.array_equal(parts[:, : whole.shape[1]], whole)
+    # a far window first (a seek), then an earlier one
+    r2 = TrackReader(info, 48000)
+    assert np.array_equal(r2.read(PAGE_FRAMES + 5, 3000), whole[:, PAGE_FRAMES + 5: PAGE_FRAMES + 3005])
+    assert np.array_equal(r2.read(10, 3000), whole[:, 10:3010])
+    mid = whole[0, 24000:168000]
+    assert abs(peak_frequency(mid, 48000, 300, 600) - 441.0) < 1e-3
+    assert abs(amp_at(whole[0], 48000, 441.0, 24000, 168000) - 0.5) < 2e-4
+    # silence past the end, mono played in both ears
+    assert not np.any(r2.read(whole.shape[1] + 10, 100))
+
+
+def test_unreadable_and_missing_files_name_the_path(tmp_path):
+    (tmp_path / "bad.wav").write_bytes(b"not audio")
+    with pytest.raises(RecipeError, match="nothere.wav.*no such music file"):
+        build("music", make_ctx(16000, 4.0, recipe_dir=tmp_path), file="nothere.wav")
+    with pytest.raises(RecipeError, match="bad.wav.*WAV, FLAC, OGG and MP3 work"):
+        build("music", make_ctx(16000, 4.0, recipe_dir=tmp_path), files=["bad.wav"])
+    with pytest.raises(RecipeError, match="holds no audio files"):
+        (tmp_path / "empty").mkdir()
+        build("music", make_ctx(16000, 4.0, recipe_dir=tmp_path), folder="empty")
+    with pytest.raises(RecipeError, match="needs file"):
+        build("music", make_ctx(16000, 4.0, recipe_dir=tmp_path))
+    with pytest.raises(RecipeError, match="not files and folder"):
+        build("music", make_ctx(16000, 4.0, recipe_dir=tmp_path), files=["a.wav"],
+              folder="x")
+
+
+# ----------------------------------------------------------------------------- playlists
+def test_playlist_order_boundaries_and_equal_power_crossfades(tmp_path):
+    sr = 16000
+    freqs = {"a.wav": 300.0, "b.wav": 500.0, "c.wav": 700.0}
+    for name, f in freqs.items():
+        tone(tmp_path / name, 3.0, sr, f)
+    ctx = make_ctx(sr, 12.0, recipe_dir=tmp_path)
+    node = build("music", ctx, files=["b.wav", "a.wav", "c.wav"], crossfade_s=0.5)
+    x = render_array(node, 12.0, sr=sr)[0]
+    # b [0, 3), a [2.5, 5.5), c [5, 8), b again [7.5, 10.5), a [10, 13)
+    plays = [("b", 0.0), ("a", 2.5), ("c", 5.0), ("b", 7.5), ("a", 10.0)]
+    for name, start in plays:
+        a, b = int((start + 0.75) * sr), int(min(start + 2.25, 12.0) * sr)
+        assert abs(amp_at(x, sr, freqs[name + ".wav"], a, b) - 0.5) < 1e-3, name
+        for other, f in freqs.items():
+            if other != name + ".wav":
+                assert amp_at(x, sr, f, a, b) < 1e-3
+    # the crossfade b -> a over [2.5, 3.0): cos / sin gains, equal power at the middle
+    c = int(2.75 * sr)
+    h = int(0.02 * sr)
+    assert abs(amp_at(x, sr, 500.0, c - h, c + h, [300.0]) - 0.5 * math.cos(math.pi / 4)) < 0.003
+    assert abs(amp_at(x, sr, 300.0, c - h, c + h, [500.0]) - 0.5 * math.sin(math.pi / 4)) < 0.003
+
+
+def test_gapless_loop_is_sample_exact(tmp_path):
+    sr = 16000
+    x0 = tone(tmp_path / "loop.wav", 1.0, sr, 250.0, subtype="FLOAT")  # 250 whole cycles
+    node = build("music", make_ctx(sr, 5.0, recipe_dir=tmp_path), file="loop.wav",
+                 crossfade_s=0.0)
+    x = render_array(node, 5.0, sr=sr)
+    want = np.tile(x0, 5)
+    np.testing.assert_allclose(x[0], want, atol=1e-7)
+    np.testing.assert_allclose(x[1], want, atol=1e-7)
+
+
+def test_per_phase_playlists_change_at_the_boundary_and_render_windows(tmp_path):
+    sr = 16000
+    tone(tmp_path / "hot.wav", 2.0, sr, 400.0)
+    tone(tmp_path / "cold.wav", 2.0, sr, 250.0)
+    phases = [("energize", 0.0, 5.0), ("cool", 5.0, 10.0)]
+    ctx = make_ctx(sr, 10.0, phases=phases, recipe_dir=tmp_path)
+    node = build("music", ctx, files={"energize": ["hot.wav"], "cool": ["cold.wav"]},
+                 crossfade_s=0.4)
+    x = render_array(node, 10.0, sr=sr, block_frames=4096)
+    assert amp_at(x[0], sr, 400.0, int(4.0 * sr), int(4.7 * sr)) > 0.49
+    assert amp_at(x[0], sr, 250.0, int(5.3 * sr), int(6.0 * sr)) > 0.49
+    # the crossfade is centred on the phase boundary
+    c, h = 5 * sr, int(0.02 * sr)
+    assert abs(amp_at(x[0], sr, 400.0, c - h, c + h, [250.0]) - 0.5 * math.cos(math.pi / 4)) \
+        < 0.003
+    assert amp_at(x[0], sr, 400.0, c + int(0.25 * sr), c + int(0.5 * sr), [250.0]) < 1e-3
+    w = render_array(node, 1.5, sr=sr, start_s=4.5)
+    np.testing.assert_array_equal(w, x[:, int(4.5 * sr): int(6.0 * sr)])
+    with pytest.raises(RecipeError, match="unknown phase 'coool'.*did you mean 'cool'"):
+        build("music", ctx, files={"energize": ["hot.wav"], "coool": ["cold.wav"]})
+
+
+def test_shuffle_follows_the_session_seed(tmp_path):
+    from resonator.music.plan import plan_music
+
+    sr = 8000
+    names = [f"{i}.wav" for i in range(8)]
+    for i, n in enumerate(names):
+        tone(tmp_path / n, 1.0, sr, 200.0 + 50 * i)
+
+    def order(seed):
+        ctx = make_ctx(sr, 7.0, recipe_dir=tmp_path)
+        ctx.seed = seed
+        plan = plan_music({"files": names, "order": "shuffle", "crossfade_s": 0.0}, ctx)
+        return [plan.tracks[i].path.name for i in plan.runs[0].order]
+    assert order(1) == order(1)
+    assert order(1) != order(2)
+    assert sorted(order(1)) == names and order(1) != names
+
+
+# ----------------------------------------------------------------------------- analysis
+def _grooves(folder, sr=22050):
+    from resonator.music.synth import groove
+
+    folder.mkdir(exist_ok=True)
+    bpms = {"fast.flac": 132.0, "mid.flac": 120.0, "slow.flac": 96.0}
+    for (name, bpm), pattern in zip(bpms.items(), ("drive", "stride", "drift")):
+        sf.write(str(folder / name), groove(bpm, 4, sr, pattern=pattern).T, sr)
+    return bpms
+
+
+def test_selection_ordering_and_the_analysis_cache(tmp_path, monkeypatch):
+    from resonator.music import library
+    from resonator.music.plan import plan_music
+
+    bpms = _grooves(tmp_path / "lib")
+    seen = []
+    cache = library.AnalysisCache(progress=seen.append)
+    ctx = make_ctx(16000, 20.0, recipe_dir=tmp_path)
+    plan = plan_music({"folder": "lib", "order": "tempo-descending", "crossfade_s": 0.0,
+                       "select": {"tempo": "100..140 BPM", "pulse": "significant"}}, ctx,
+                      cache=cache)
+    assert [plan.tracks[i].path.name for i in plan.runs[0].order] == ["fast.flac", "mid.flac"]
+    for t, rep in zip(plan.tracks, plan.reports):
+        assert abs(rep["tempo"]["bpm"] / bpms[t.path.name] - 1) < 0.01
+    assert len(seen) == 3  # each file analysed once
+    files = list((tmp_path / "cache" / "analysis").glob("*.json"))
+    assert len(files) == 3 and "tempo" in json.loads(files[0].read_text())
+    # a new run reads the cache (no analysis), also for a renamed copy of a file
+    (tmp_path / "lib" / "slow.flac").rename(tmp_path / "lib" / "renamed.flac")
+    seen2 = []
+    plan = plan_music({"folder": "lib", "order": "tempo-ascending", "crossfade_s": 0.0}, ctx,
+                      cache=library.AnalysisCache(progress=seen2.append))
+    assert seen2 == []
+    assert [plan.tracks[i].path.name for i in plan.runs[0].order] == \
+        ["renamed.flac", "mid.flac", "fast.flac"]
+    # new content or a new analysis version: analysed again
+    sf.write(str(tmp_path / "lib" / "mid.flac"), np.zeros((2000, 2)), 22050)
+    monkeypatch.setattr(library, "_VERSION", "other")
+    seen3 = []
+    library.AnalysisCache(progress=seen3.append).reports(
+        sorted((tmp_path / "lib").glob("*.flac")))
+    assert len(seen3) == 3
+
+
+def test_nothing_selected_lists_the_closest_candidates(tmp_path):
+    from resonator.music.plan import plan_music
+
+    _grooves(tmp_path / "lib")
+    ctx = make_ctx(16000, 20.0, recipe_dir=tmp_path)
+    with pytest.raises(RecipeError) as e:
+        plan_music({"folder": "lib", "select": {"tempo": "60..80 BPM"}}, ctx)
+    msg = str(e.value)
+    assert "no music matches select (tempo 60..80 BPM) among 3 file(s)" in msg
+    # the slowest first, with its value
+    assert msg.index('"slow.flac" (tempo 96.') < msg.index('"mid.flac" (tempo 120.')
+    with pytest.raises(RecipeError, match="unknown selection criterion 'tempi'.*'tempo'"):
+        plan_music({"folder": "lib", "select": {"tempi": "60..80 BPM"}}, ctx)
+
+
+def test_cache_folder_follows_the_environment(tmp_path, monkeypatch):
+    from resonator.music.library import cache_dir
+
+    monkeypatch.setenv("RESONATOR_CACHE_DIR", str(tmp_path / "r"))
+    assert cache_dir() == tmp_path / "r"
+    monkeypatch.delenv("RESONATOR_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert cache_dir() == tmp_path / "x" / "resonator"
+
+
+# ----------------------------------------------------------------------------- shift
+def test_binaural_shift_moves_the_left_ear_only(tmp_path):
+    sr = 16000
+    tone(tmp_path / "t.wav", 4.0, sr, 440.0, subtype="FLOAT")
+    node = build("music", make_ctx(sr, 8.0, recipe_dir=tmp_path), file="t.wav",
+                 crossfade_s=0.0, binaural_shift=4.0)
+    x = render_array(node, 8.0, sr=sr)
+    a, b = sr, 7 * sr
+    assert abs(peak_frequency(x[0, a:b], sr, 400, 480) - 444.0) < 0.05
+    assert abs(peak_frequency(x[1, a:b], sr, 400, 480) - 440.0) < 0.05
+    # single sideband: the image at 436 Hz is more than 40 dB down; the level is kept
+    assert amp_at(x[0], sr, 444.0, a, b) > 0.498
+    assert amp_at(x[0], sr, 436.0, a, b) < 0.005
+    w = render_array(node, 1.0, sr=sr, start_s=3.3, block_frames=1000)
+    np.testing.assert_allclose(w, x[:, int(3.3 * sr): int(4.3 * sr)], atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- tempo
+def test_tempo_follows_the_planned_stretch_by_beat_tracking(tmp_path):
+    """A 120 BPM groove at tempo 1, gliding to 0.8 between 10 and 20 s: the output's beats,
+    tracked by resonator's analysis, sit where the plan puts them, at 120 and 96 BPM."""
+    from resonator.analysis import analyze_signal
+    from resonator.graph.curves import Curve
+    from resonator.music.plan import plan_music
+    from resonator.music.synth import groove
+
+    sr = 16000
+    sf.write(str(tmp_path / "g.flac"), groove(120.0, 8, 22050, pattern="drift").T, 22050)
+    ctx = make_ctx(sr, 40.0, recipe_dir=tmp_path)
+    tempo = Curve([(0.0, 1.0), (10.0, 1.0), (20.0, 0.8)])
+    node = build("music", ctx, file="g.flac", crossfade_s=0.0, tempo=tempo)
+    x = render_array(node, 40.0, sr=sr)
+    for (a, b), want in (((1.0, 9.5), 120.0), ((21.0, 39.0), 96.0)):
+        rep = analyze_signal(x[:, int(a * sr): int(b * sr)], sr, loudness=False)
+        assert abs(rep["tempo"]["bpm"] / want - 1) < 0.01, (a, rep["tempo"]["bpm"])
+    # every kick (bar starts, every 2 s of the source) peaks where the plan puts it: the
+    # band-limited envelope's peak, against the same peak in the source
+    from scipy.signal import butter, hilbert, sosfiltfilt
+
+    sos = butter(4, [30.0, 120.0], btype="band", fs=sr, output="sos")
+
+    def kick_peaks(y, times):
+        env = np.abs(hilbert(sosfiltfilt(sos, y.mean(axis=0))))
+        w = int(0.05 * sr)
+        return np.array([(int(t * sr) - w + np.argmax(env[int(t * sr) - w: int(t * sr) + w]))
+                         / sr - t for t in times])
+    src = render_array(build("music", ctx, file="g.flac", crossfade_s=0.0), 16.0, sr=sr)
+    delay = np.median(kick_peaks(src, np.arange(1, 8) * 2.0))
+    plan = plan_music({"file": "g.flac", "crossfade_s": 0.0}, ctx, tempo=tempo)
+    kicks = plan.timemap.session_s(np.arange(1, 17) * 2.0)
+    off = kick_peaks(x, kicks[kicks < 39.0]) - delay
+    assert np.max(np.abs(off)) < 0.010, off
+    # a window and another block size give the same samples
+    w = render_array(node, 3.0, sr=sr, start_s=15.2, block_frames=5000)
+    np.testing.assert_array_equal(w, x[:, int(15.2 * sr): int(18.2 * sr)])
+
+
+def test_stretch_joins_are_click_free_and_keep_the_level(tmp_path):
+    """Tones through a tempo of 0.85: no sample-level discontinuity at the segment joins
+    (every 8 s) and the level there within 1 dB of the level around them."""
+    from resonator.measure.dynamics import click_score
+    from resonator.music.stretch import SEGMENT_S
+
+    sr = 16000
+    t = np.arange(12 * sr) / sr  # loops seamlessly (whole cycles)
+    x0 = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 331 * t + 1) + \
+        0.1 * np.sin(2 * np.pi * 1250 * t)
+    sf.write(str(tmp_path / "t.wav"), np.stack([x0, x0], 1), sr, subtype="FLOAT")
+    node = build("music", make_ctx(sr, 34.0, recipe_dir=tmp_path), file="t.wav",
+                 crossfade_s=0.0, tempo=0.85)
+    x = render_array(node, 34.0, sr=sr)
+    assert click_score(x[:, sr:], sr) < 4.0
+    for k in (1, 2, 3):
+        n = int(k * SEGMENT_S * sr)
+
+        def level(a, b):
+            return 10 * np.log10(np.mean(x[:, n + a: n + b] ** 2))
+        around = 0.5 * (level(-4000, -1000) + level(1000, 4000))
+        assert abs(level(-500, 500) - around) < 1.0, k
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_the_playlist(tmp_path):
+    """A 5-minute and a 60-minute playlist (resampled, crossfaded, shifted) rendered in
+    subprocesses: peak RSS within 20 MB. (With the tempo stretch too: benchmarks/music.py.)"""
+    import subprocess
+    import sys
+
+    base = tmp_path / "base.wav"
+    t = np.arange(300 * 11025) / 11025
+    sf.write(str(base), 0.3 * np.sin(2 * np.pi * 330 * t) * (1 + 0.5 * np.sin(4 * np.pi * t)),
+             11025)
+    for i in range(12):
+        (tmp_path / f"{i}.wav").symlink_to(base)
+    script = (
+        "import resource, sys\n"
+        "sys.path.insert(0, sys.argv[3])\n"
+        "from layer_helpers import build, make_ctx\n"
+        "from resonator.render import iter_blocks\n"
+        "dur = float(sys.argv[1]) * 60\n"
+        "names = [f'{i}.wav' for i in range(int(sys.argv[1]) // 5)]\n"
+        "node = build('music', make_ctx(8000, dur, recipe_dir=sys.argv[2]), files=names,\n"
+        "             crossfade_s=1.0, binaural_shift=4.0)\n"
+        "frames = sum(b.shape[1] for _, b in iter_blocks(node, dur, sr=8000))\n"
+        "print(frames, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    here = str(__import__("pathlib").Path(__file__).parent)
+    rss = {}
+    for minutes in (5, 60):
+        out = subprocess.run([sys.executable, "-c", script, str(minutes), str(tmp_path), here],
+                             capture_output=True, text=True, check=True).stdout.split()
+        assert int(out[0]) == minutes * 60 * 8000
+        rss[minutes] = int(out[1]) / 1024  # MB
+    assert abs(rss[60] - rss[5]) < 20.0, rss
