@@ -29,13 +29,11 @@ plays, per play) and ``clicks`` over the crossfades.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..errors import GraphError, RecipeError
+from ..errors import GraphError
 from ..graph.core import Node
-from ._common import PhaseShaper, TWO_PI, am_modulator, bounds_of, const, fail, param_targets
+from ._common import PhaseShaper, TWO_PI, am_modulator, const, fail, param_targets
 from .base import LayerKind, ParamInfo, register
 
 MOD_SYNCS = ("off", "beat", "bar", "subdivision")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -333,11 +332,3 @@ def order_tracks(indices: list[int], order: str, reports: list[dict] | None, see
         return (bpm is None, sign * (bpm or 0.0), i)
     return sorted(idx, key=key)
 
-
-def nan_free(x) -> float | None:
-    """``x`` as float, or None when missing or not finite."""
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
