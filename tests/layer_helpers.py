@@ -7,7 +7,7 @@ from resonator.graph import Constant
 from resonator.layers import LAYER_KINDS, LayerContext
 from resonator.render import render_array
 
-NON_NUMERIC = ("choice", "text", "path", "bool", "int", "list")
+NON_NUMERIC = ("choice", "text", "path", "bool", "int", "list", "table")
 
 
 def make_ctx(sr=16000, duration_s=8.0, phases=None, warnings=None, recipe_dir=".",

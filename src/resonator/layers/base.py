@@ -35,7 +35,8 @@ class ParamInfo:
     ----------
     unit : str
         A key of :data:`UNITS` for numeric parameters, or "choice", "text", "path", "bool",
-        "int", "list" for the others.
+        "int", "list" for the others, or "table" for a string, list or table that the kind
+        validates itself (a playlist given per phase, selection criteria).
     default : Any
         Value when the recipe does not give one (``None``: required).
     doc : str
