@@ -92,12 +92,12 @@ def test_folded_depth_sine_and_gated_under_noise():
 
 
 def test_gated_depth_of_an_isochronic_tone_under_noise():
-    from resonator.layers.tones import gate_shape
+    from resonator.layers.gates import GATES
 
     rng = np.random.default_rng(4)
     t = np.arange(int(12 * 48000)) / 48000
     for depth in (0.7, 1.0):
-        g = gate_shape(np.mod(t * 16.0, 1.0), 16.0, 0.5, 0.005)
+        g = GATES["sharp"].values(np.mod(t * 16.0, 1.0), 16.0)
         x = (1 - depth * (1 - g)) * np.sin(2 * np.pi * 300 * t) * 0.08
         x = np.vstack([x, x]) + 0.008 * pink(t.size, rng)  # about 10 dB under the tone
         band = (150.0, 450.0)
@@ -299,10 +299,10 @@ def gated_tone(depth, seconds, snr_db=None, carrier=300.0, seed=5):
     """A 6 Hz isochronic gate (the layer's own shape, started at an arbitrary phase) on
     ``carrier`` (Hz, or Hz per sample: a glide), plus mono pink noise ``snr_db`` above the
     gated tone's RMS."""
-    from resonator.layers.tones import gate_shape
+    from resonator.layers.gates import GATES
 
     t = np.arange(int(seconds * SR)) / SR
-    g = gate_shape(np.mod(t * 6.0 + 0.37, 1.0), 6.0, 0.5, 0.005)
+    g = GATES["soft"].values(np.mod(t * 6.0 + 0.37, 1.0), 6.0)
     ph = 2 * np.pi * np.cumsum(np.broadcast_to(carrier, t.shape)) / SR
     tone = (1 - depth * (1 - g)) * np.sin(ph + 1.0) * 0.1
     x = np.vstack([tone, tone])
@@ -319,11 +319,11 @@ def test_coherent_gate_depth_under_pink_noise(depth, snr_db):
     # 0 and +8 dB of it): the old power fold read 0.6-0.8 for a full gate at 12 dB; the
     # coherent fold reads the depth (60 s: 1 sigma about 0.006 at 12 dB, 0.015 at 20 dB)
     from resonator.check.methods import coherent_gate_depth
-    from resonator.layers.tones import gate_shape
+    from resonator.layers.gates import GATES
 
     x = gated_tone(depth, 60.0, snr_db)
     r = coherent_gate_depth(x, SR, 300.0, 6.0,
-                            gate=lambda f: gate_shape(f, 6.0, 0.5, 0.005))
+                            gate=lambda f: GATES["soft"].values(f, 6.0))
     assert abs(r["depth"] - depth) <= 0.05, r
     if snr_db is None:
         assert abs(r["depth"] - depth) < 0.002 and r["sigma"] < 0.002
@@ -335,13 +335,13 @@ def test_coherent_gate_depth_along_a_glide():
     # the carrier glides 280 -> 320 Hz over the window (an SBaGen transition), 12 dB noise:
     # dechirped with the planned carrier, the depth reads as on a steady carrier
     from resonator.check.methods import coherent_gate_depth
-    from resonator.layers.tones import gate_shape
+    from resonator.layers.gates import GATES
 
     n = int(24.0 * SR)
     fc = np.linspace(280.0, 320.0, n)
     for depth in (1.0, 0.5):
         r = coherent_gate_depth(gated_tone(depth, 24.0, 12.0, carrier=fc), SR, fc, 6.0,
-                                gate=lambda f: gate_shape(f, 6.0, 0.5, 0.005))
+                                gate=lambda f: GATES["soft"].values(f, 6.0))
         assert abs(r["depth"] - depth) <= 0.05, (depth, r)
         assert abs(r["offset_hz"]) < 0.01
 

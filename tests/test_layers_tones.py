@@ -16,6 +16,7 @@ from resonator.errors import RecipeError
 from resonator.graph import Constant, Curve, FunctionOfTime
 from resonator.layers import LAYER_KINDS, LayerContext
 from resonator.layers.base import UNITS
+from resonator.layers.gates import GATES, gate_for
 from resonator.measure.dynamics import click_score
 from resonator.measure.frequency import peak_frequency
 from resonator.measure.modulation import am_rate_depth, gated_depth, share_in_band
@@ -123,22 +124,48 @@ def test_monaural_has_a_real_envelope_at_the_beat_in_each_ear():
 
 
 # ----------------------------------------------------------------------------- isochronic
-def test_isochronic_rate_depth_and_soft_edges():
-    sr = 16000
-    x = render("isochronic", 6.0, sr, carrier=300.0, rate=10.0, duty=0.5)
-    rate, _ = am_rate_depth(x, sr, rate_hint_hz=10.0)
-    assert abs(rate - 10.0) < 0.01
-    assert gated_depth(x, sr) > 0.97
-    assert abs(peak_frequency(x[0], sr, 100, 1000) - 300.0) < 0.01
+@pytest.mark.parametrize("gate", list(GATES))
+def test_isochronic_is_the_carrier_times_its_gate(gate):
+    sr, rate = 16000, 10.0
+    x = render("isochronic", 3.0, sr, carrier=1000.0, rate=rate, gate=gate)
+    t = np.arange(x.shape[1]) / sr
+    g = GATES[gate].values(np.mod(t * rate, 1.0), rate)
+    np.testing.assert_allclose(x[0], g * np.sin(2 * np.pi * 1000.0 * t), atol=2e-6)
+    np.testing.assert_array_equal(x[0], x[1])
+    r, _ = am_rate_depth(x, sr, rate_hint_hz=rate)
+    assert abs(r - rate) < 0.01
     assert click_score(x, sr) < 4
-    # the gate opens over the ramp: the envelope's steepest rise is that of a 5 ms raised cosine
-    env = hilbert_env(x[0])
-    env = signal.sosfiltfilt(signal.butter(2, 1000, fs=sr, output="sos"), env)
-    steepest = np.abs(np.diff(env)).max() * sr  # per second
-    assert steepest < 1.2 * np.pi / (2 * 0.005)
-    # open for half of each cycle
-    open_share = np.mean(env > 0.5 * env.max())
-    assert abs(open_share - 0.5) < 0.03
+
+
+def test_gate_shapes_are_what_their_names_say():
+    u = (np.arange(10000) + 0.5) / 10000
+    soft = GATES["soft"].values(u, 10.0)
+    assert soft.max() == pytest.approx(1.0, abs=1e-6) and abs(u[soft.argmax()] - 0.3) < 1e-3
+    assert np.all(soft[u >= 0.6] == 0) and np.all(soft[u < 0.6] > 0)       # 40 % silence
+    assert soft[np.searchsorted(u, 0.15)] == pytest.approx(0.34, abs=2e-3)  # Blackman mid-edge
+    np.testing.assert_allclose(GATES["sine"].values(u, 10.0), 0.5 - 0.5 * np.cos(2 * np.pi * u),
+                               atol=1e-12)
+    brisk = GATES["brisk"].values(u, 10.0)
+    assert abs(u[brisk.argmax()] - 0.042) < 2e-3 and np.all(brisk[u >= 0.35] == 0)
+    # sharp: 5 ms raised-cosine edges whatever the rate: at 10 Hz 5 % of the period, at 2 Hz 1 %
+    for rate, share in ((10.0, 0.05), (2.0, 0.01)):
+        g = GATES["sharp"].values(u, rate)
+        assert np.interp(share / 2, u, g) == pytest.approx(0.5, abs=1e-3)
+        assert np.all(g[(u > share) & (u < 0.5 - share)] == 1.0) and np.all(g[u >= 0.5] == 0)
+    # edges that do not fit the open window shrink in proportion: 0.3 + 0.3 into 0.4
+    g = GATES["soft"].values(u, 10.0, duty=0.4)
+    assert abs(u[g.argmax()] - 0.2) < 1e-3 and np.all(g[u >= 0.4] == 0)
+
+
+def test_isochronic_overrides_duty_edges_and_depth():
+    sr, rate = 16000, 5.0
+    x = render("isochronic", 2.0, sr, carrier=500.0, rate=rate, duty=0.8, attack_s=0.02,
+               release=0.5, depth=0.75)
+    t = np.arange(x.shape[1]) / sr
+    want = gate_for("soft", duty=0.8, attack_s=0.02, release=0.5)
+    assert want.edges(rate, 0.8) == pytest.approx((0.1, 0.5))
+    g = 1 - 0.75 * (1 - want.values(np.mod(t * rate, 1.0), rate))
+    np.testing.assert_allclose(x[0], g * np.sin(2 * np.pi * 500.0 * t), atol=2e-6)
 
 
 def test_isochronic_partial_depth_and_gliding_rate():
@@ -154,8 +181,15 @@ def test_isochronic_partial_depth_and_gliding_rate():
 
 
 def test_isochronic_refuses_hard_gates():
-    with pytest.raises(RecipeError, match="ramp_s"):
-        render("isochronic", 1.0, ramp_s=0.0005)
+    with pytest.raises(RecipeError, match="attack_s: must be at least 2 ms"):
+        render("isochronic", 1.0, attack_s=0.0005)
+    with pytest.raises(RecipeError, match="duty: must be at least 0.05"):
+        render("isochronic", 1.0, duty=0.01)
+    with pytest.raises(RecipeError, match="duty: the gate is open 2.5 ms per cycle at 40 Hz"):
+        render("isochronic", 1.0, rate=40.0, duty=0.1)
+    # a preset's edge at a high rate is lengthened to 2 ms: brisk's 4.2 % attack at 50 Hz
+    a, r = GATES["brisk"].edges(50.0, 0.35)
+    assert a == pytest.approx(0.1) and r == pytest.approx(0.2275)
 
 
 # ----------------------------------------------------------------------------- pulse

@@ -829,8 +829,6 @@ def _gate_depth_coherent(t, ctx):
     windows of :data:`GATE_WINDOW_S`, each lengthened (centred, inside the target) until
     its noise-limited error is under a third of the tolerance or it is
     :data:`GATE_MAX_S` long; glides are dechirped, so transitions are measured too."""
-    from ..layers.tones import gate_shape
-
     ccurve = t.params["carrier_curve"]
     curve = t.params.get("rate_curve")
     gate_p = t.params.get("gate")
@@ -862,8 +860,7 @@ def _gate_depth_coherent(t, ctx):
             r0 = float(np.median(fold_rate))
             gate = None
             if gate_p is not None:
-                duty, ramp = gate_p
-                gate = (lambda f, r0=r0, duty=duty, ramp=ramp: gate_shape(f, r0, duty, ramp))
+                gate = (lambda f, r0=r0, shape=gate_p: shape.values(f, r0))
             r = coherent_gate_depth(x, sr, fc, fold_rate, gate=gate)
             longest = min(GATE_MAX_S, ctx.duration_s if sample else
                           min(t.end_s, ctx.duration_s) - max(t.start_s, 0.0))
@@ -1283,6 +1280,9 @@ EVALUATORS = {
     "clicks": clicks, "loudness_trend": loudness_trend, "centroid_trend": centroid_trend,
     "band_energy": band_energy, "noise_slope": noise_slope,
 }
+from .fidelity import splatter as _splatter  # noqa: E402  (imports this module lazily)
+
+EVALUATORS["splatter"] = _splatter
 
 
 def evaluate(t, ctx):

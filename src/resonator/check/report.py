@@ -46,7 +46,7 @@ def format_table(report) -> str:
         elif t.kind == "centroid_trend":
             exp, tol = f"{t.expected}", f"|rho| >= {t.tolerance:g}"
             meas = f"rho {r.measured:.3f}" if r.measured is not None else "-"
-        elif t.kind == "true_peak":
+        elif t.kind in ("true_peak", "splatter"):
             exp, tol = f"<= {_fmt(t.expected, unit)}", f"{t.tolerance:g}"
             meas = _fmt(r.measured, unit)
         elif t.kind in ("fade_in", "fade_out"):

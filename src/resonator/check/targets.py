@@ -100,6 +100,7 @@ KIND_INFO: dict[str, dict] = {
     "centroid_trend": dict(unit="", tol=0.95, min_s=120.0, parse="trend"),
     "band_energy": dict(unit="dB", tol=1.0, min_s=0.5, parse="db"),
     "noise_slope": dict(unit="dB/decade", tol=1.0, min_s=2.0, parse="number"),
+    "splatter": dict(unit="dB", tol=3.0, min_s=8.0, parse="db"),
 }
 TREND_WORDS = ("falling", "rising")
 #: layer kinds whose binaural targets are measured against the plan's sinusoids
@@ -572,21 +573,22 @@ def targets_from_session(session) -> list[Target]:
         for key in ("carrier_hz", "times_s"):
             if d.get(key) is not None:
                 params[key] = d[key]
+        params.update(d.get("hints") or {})  # a layer kind's own measurement hints
         if kind == "gated_depth" and info is not None and info.kind == "isochronic":
             # the planned carrier (a glide is dechirped) and gate shape: read coherently
             from ..layers._common import const
+            from ..layers.tones import isochronic_gate
             try:
                 params["carrier_curve"] = _curve_fn(info.params["carrier"], session.sr)
                 params["rate_curve"] = _curve_fn(info.params["rate"], session.sr)
-                duty, ramp = const(info.params.get("duty", 0.5)), info.params.get("ramp_s")
-                if duty is not None and ramp is not None:
-                    params["gate"] = (float(duty), float(ramp))
+                if const(info.params.get("duty", 0.0)) is not None:
+                    params["gate"] = isochronic_gate(info.params)
             except Exception:  # noqa: BLE001 - a hint only
                 params.pop("carrier_curve", None)
         if kind in ("binaural_beat", "binaural_carrier") and info is not None and \
                 info.kind in PITCHED_KINDS:
             params["components"] = components_at()
-        if kind in ("am_rate", "am_depth", "gated_depth") and \
+        if kind in ("am_rate", "am_depth", "gated_depth", "splatter") and \
                 info is not None and len(session.layers) > 1:
             params["components"] = components_at()  # other layers' tones are notched out
         if d.get("source") == "layer" and d["end_s"] - d["start_s"] <= 8.0:

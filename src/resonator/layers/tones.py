@@ -13,6 +13,9 @@ Target kinds emitted (``resonator check``):
 ``am_depth``       sine-equivalent depth ``2 |E(f)| / E0`` of the envelope.
 ``gated_depth``    ``1 - P2 / P98`` of the envelope (isochronic gates).
 ``gamma_share``    share of envelope modulation power in 38-42 Hz out of 1-100 Hz.
+``splatter``       isochronic, pulse and gamma tone layers: energy outside the band the
+                   pulse needs (:func:`resonator.measure.splatter.splatter_band`) over the
+                   energy inside, in dB; at most the shape's planned value or -40 dB.
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ from ..graph.core import Constant, Node
 from ..graph.oscillators import Sine
 from ..graph.noise import Noise
 from ..graph.stereo import Channels
+from ..measure.splatter import (burst_train_lines, gated_tone_lines, line_splatter_db,
+                                splatter_band)
 from ._common import (
     TWO_PI,
     PhaseShaper,
@@ -31,11 +36,13 @@ from ._common import (
     bounds_of,
     const,
     fail,
+    inner_phases,
     integral_fn,
     param_targets,
-    raised_cosine,
+    sample,
 )
 from .base import LayerKind, ParamInfo, register
+from .gates import GATES, MIN_EDGE_S, GateShape, gate_for, hann_burst, thump_burst
 
 
 def _stereo(mono: Node) -> Node:
@@ -63,6 +70,61 @@ def _check_positive(node, ctx, param, lo=0.0):
     vlo, _ = bounds_of(node, ctx.sr, ctx.duration_s)
     if vlo <= lo:
         fail(ctx, param, f"must stay above {lo:g}, reaches {vlo:g}")
+
+
+# ----------------------------------------------------------------------------- splatter
+#: the splatter every pulsed layer's own shape promises at most (dB, outside its band)
+SPLATTER_CEILING_DB = -40.0
+#: how far a render's measured splatter may exceed its ceiling (dB)
+SPLATTER_TOL_DB = 3.0
+
+
+def splatter_targets(ctx, carrier, rate, lines, others=None, *, burst_s=None,
+                     base_is_carrier: bool = True) -> list[dict]:
+    """``splatter`` targets of a pulsed layer: one per phase where its sound holds still.
+
+    In each phase (less a margin, :func:`~._common.inner_phases`) the carrier, the rate and
+    ``others`` are sampled; where none moves by more than 0.1 %, the planned line spectrum
+    ``lines(carrier_hz, rate_hz, values_of_others)`` gives the planned splatter
+    (:func:`resonator.measure.splatter.line_splatter_db`) and the target expects at most
+    ``max(planned, SPLATTER_CEILING_DB)`` within :data:`SPLATTER_TOL_DB`. A glide smears the
+    lines, so phases where anything moves get no target; a layer with none at all gets one
+    that ``check`` lists as skipped, with the reason.
+
+    Hints for the measurement: ``splatter_band``, ``base_hz`` (the carrier of a gated tone,
+    0 for a train of bursts that restart their carrier each period), ``rate_hz``,
+    ``planned_db``.
+    """
+    others = others or {}
+    out = []
+    phases = inner_phases(ctx)
+    for pname, a, b in phases:
+        grid = np.linspace(a, b, 65)
+        c = sample(carrier, grid, ctx.sr)
+        r = sample(rate, grid, ctx.sr)
+        vals = {k: sample(v, grid, ctx.sr) for k, v in others.items()}
+        moving = [np.ptp(v) > 1e-3 * max(np.max(np.abs(v)), 1e-9)
+                  for v in [c, r, *vals.values()]]
+        if any(moving) or not (np.all(np.isfinite(c)) and np.all(np.isfinite(r))):
+            continue
+        c0, r0 = float(np.median(c)), float(np.median(r))
+        v0 = {k: float(np.median(v)) for k, v in vals.items()}
+        band = splatter_band(c0, r0, burst_s)
+        planned = line_splatter_db(*lines(c0, r0, v0), band, ctx.sr)
+        out.append({"kind": "splatter", "start_s": float(a), "end_s": float(b),
+                    "expected": round(max(planned, SPLATTER_CEILING_DB), 1),
+                    "tolerance": SPLATTER_TOL_DB, "layer": ctx.layer_name, "phase": pname,
+                    "hints": {"splatter_band": band, "rate_hz": r0,
+                              "base_hz": c0 if base_is_carrier else 0.0,
+                              "planned_db": round(planned, 1)}})
+    if not out and phases:
+        pname, a, b = phases[0]
+        out.append({"kind": "splatter", "start_s": float(a), "end_s": float(b),
+                    "expected": SPLATTER_CEILING_DB, "tolerance": SPLATTER_TOL_DB,
+                    "layer": ctx.layer_name, "phase": pname,
+                    "hints": {"unmeasurable": "the carrier or the rate moves in every phase "
+                              "(a glide smears the spectral lines splatter is read from)"}})
+    return out
 
 
 # ----------------------------------------------------------------------------- binaural
@@ -133,57 +195,82 @@ register(LayerKind("monaural", "monaural beat: two tones in both ears, beating a
 
 
 # ----------------------------------------------------------------------------- isochronic
-def gate_shape(frac, rate_hz, duty, ramp_s):
-    """Raised-cosine gate at cycle fraction ``frac``: above half level for ``duty`` of a cycle.
-
-    The edges last ``ramp_s`` seconds and are centred on the cycle start (rising) and on
-    ``duty / rate`` (falling), so the gate crosses half level exactly there; at high rates the
-    ramps shorten to the on or off time. Returns values in [0, 1].
-    """
-    period = 1.0 / rate_hz
-    on = duty * period
-    ramp = np.minimum(ramp_s, np.minimum(on, period - on))
-    tau = np.mod(frac * period + 0.5 * ramp, period)  # shifted: rise starts at tau = 0
-    rise = raised_cosine(tau / ramp)
-    fall = raised_cosine((on + ramp - tau) / ramp)
-    return np.where(tau < on + ramp, np.minimum(rise, fall), 0.0)
-
-
 ISOCHRONIC_PARAMS = {
     "carrier": ParamInfo("hz", 200.0, "tone that is gated", range=(20.0, 8000.0),
                          warn_range=(100.0, 1000.0)),
     "rate": ParamInfo("hz", 10.0, "gate rate (pulses per second)", range=(0.5, 60.0),
                       warn_range=(0.5, 40.0)),
-    "duty": ParamInfo("fraction", 0.5, "fraction of each cycle the gate is open",
-                      range=(0.05, 0.95)),
+    "gate": ParamInfo("choice", "soft", "shape of each pulse: soft (rounded pulses with silence "
+                      "between, no clicks), sine (a continuous throb), brisk (quick onset, long "
+                      "decay, long silence), sharp (crisp 5 ms edges, audible ticks)",
+                      choices=tuple(GATES), automatable=False),
+    "duty": ParamInfo("fraction", 0.0, "share of each cycle the gate is open, from the start of "
+                      "the rise to the end of the fall; 0 = the gate's own (soft 0.6, sine 1, "
+                      "brisk 0.35, sharp 0.5)", range=(0.0, 1.0)),
+    "attack": ParamInfo("fraction", 0.0, "rise as a share of the period; 0 = the gate's own",
+                        range=(0.0, 1.0), automatable=False),
+    "release": ParamInfo("fraction", 0.0, "fall as a share of the period; 0 = the gate's own",
+                         range=(0.0, 1.0), automatable=False),
+    "attack_s": ParamInfo("s", 0.0, "rise in seconds (instead of attack); 0 = unused",
+                          range=(0.0, 1.0), automatable=False),
+    "release_s": ParamInfo("s", 0.0, "fall in seconds (instead of release); 0 = unused",
+                           range=(0.0, 1.0), automatable=False),
     "depth": ParamInfo("fraction", 1.0, "how far the gate closes (1 = silence between pulses)",
                        range=(0.0, 1.0)),
-    "ramp_s": ParamInfo("s", 0.005, "raised-cosine edge length", range=(0.002, 0.010),
-                        automatable=False),
 }
+def isochronic_gate(params) -> GateShape:
+    """The gate shape of an isochronic layer's parameters (the preset with its overrides; a
+    duty that changes over time is left to :meth:`GateShape.values`' ``duty`` argument)."""
+    duty = const(params.get("duty", 0.0))
+    return gate_for(params.get("gate", "soft"), duty=duty or 0.0,
+                    attack=float(params.get("attack", 0.0)),
+                    release=float(params.get("release", 0.0)),
+                    attack_s=float(params.get("attack_s", 0.0)),
+                    release_s=float(params.get("release_s", 0.0)))
 
 
 def build_isochronic(params, ctx) -> Node:
-    """Isochronic tone: a sine gated at ``rate`` with raised-cosine edges (never a hard gate).
+    """Isochronic tone: a sine gated at ``rate`` by the chosen gate shape (never a hard gate).
 
-    The gate is a pure function of the rate's phase (exact integral when the rate is a constant
-    or a curve). It is above half level for ``duty`` of each cycle; edges last ``ramp_s``
-    (shortened to the on or off time at high rates); ``depth`` < 1 leaves a floor of
-    ``1 - depth``.
+    The gate (:mod:`resonator.layers.gates`) is a pure function of the rate's phase (exact
+    integral when the rate is a constant or a curve): it rises from the start of each cycle,
+    holds, falls, and is shut from ``duty`` to the end of the cycle; ``depth`` < 1 leaves a
+    floor of ``1 - depth``. Edges that do not fit the open window shrink in proportion.
     """
-    ramp = float(params["ramp_s"])
-    if not 0.002 <= ramp <= 0.010:
-        fail(ctx, "ramp_s", f"must be from 2 to 10 ms, got {ramp * 1000:g} ms")
+    if params.get("gate", "soft") not in GATES:
+        fail(ctx, "gate", f'"{params["gate"]}" is not a gate: allowed are {", ".join(GATES)}')
+    for key in ("attack_s", "release_s"):
+        v = float(params.get(key, 0.0))
+        if 0.0 < v < MIN_EDGE_S:
+            fail(ctx, key, f"must be at least {MIN_EDGE_S * 1000:g} ms (shorter edges click), "
+                 f"got {v * 1000:g} ms")
     _check_positive(params["rate"], ctx, "rate")
+    shape = isochronic_gate(params)
+    duty_node = params.get("duty", Constant(0.0))
+    dlo, _ = bounds_of(duty_node, ctx.sr, ctx.duration_s)
+    duty_const = const(duty_node)
+    if duty_const is None and dlo < 0.05:
+        fail(ctx, "duty", f"a duty that changes over time must stay at or above 0.05, reaches "
+             f"{dlo:g}")
+    if duty_const is not None and 0.0 < duty_const < 0.05:
+        fail(ctx, "duty", f"must be at least 0.05 (or 0 for the gate's own), got {duty_const:g}")
+    _, rhi = bounds_of(params["rate"], ctx.sr, ctx.duration_s)
+    open_s = (duty_const or shape.duty if duty_const is not None else dlo) / rhi
+    if open_s < 2 * MIN_EDGE_S:
+        fail(ctx, "duty", f"the gate is open {1000 * open_s:.2g} ms per cycle at {rhi:g} Hz; "
+             f"it needs at least {2000 * MIN_EDGE_S:g} ms for a rise and a fall of "
+             f"{1000 * MIN_EDGE_S:g} ms (shorter edges click)")
     depth = params["depth"]
     d = const(depth)
+    extras = ([] if duty_const is not None else [duty_node]) + ([] if d is not None else [depth])
 
-    def func(frac, rate, duty, *ex):
-        g = gate_shape(frac, rate, duty, ramp)
-        dd = ex[0] if ex else d
+    def func(frac, rate, *ex):
+        ex = list(ex)
+        duty = ex.pop(0) if duty_const is None else None
+        g = shape.values(frac, rate, duty)
+        dd = ex.pop(0) if d is None else d
         return 1.0 - dd * (1.0 - g)
 
-    extras = [params["duty"]] + ([] if d is not None else [depth])
     gate = PhaseShaper(params["rate"], func, extras, label="IsochronicGate")
     return _stereo(Sine(params["carrier"], amplitude=gate))
 
@@ -193,6 +280,13 @@ def targets_isochronic(params, ctx):
     d = const(params["depth"])
     if d is not None:
         out += param_targets("gated_depth", params["depth"], ctx, tolerance=0.05, window_s=4.0)
+    shape = isochronic_gate(params)
+
+    def lines(c, rate, v):
+        gate = 1.0 - v["depth"] * (1.0 - shape.period(rate, duty=v["duty"] or shape.duty))
+        return gated_tone_lines(gate, c, rate)
+    out += splatter_targets(ctx, params["carrier"], params["rate"], lines,
+                            {"duty": params.get("duty", 0.0), "depth": params["depth"]})
     return out
 
 
@@ -209,30 +303,36 @@ PULSE_PARAMS = {
                        "band-limited click", choices=PULSE_STYLES, automatable=False),
     "pitch": ParamInfo("hz", 0.0, "frequency of the burst; 0 = the style's default (thump 60 Hz, "
                        "click 2 kHz)", range=(0.0, 8000.0), automatable=False),
-    "length_s": ParamInfo("s", 0.06, "length of one thump (raised-cosine attack, exponential "
-                          "decay)", range=(0.02, 0.2), automatable=False),
+    "length_s": ParamInfo("s", 0.06, "length of one thump (raised-cosine swell over its first "
+                          "30 %, raised-cosine decay over the rest)", range=(0.02, 0.2),
+                          automatable=False),
 }
 
 
-def pulse_shape(style: str, pitch_hz: float, length_s: float):
-    """``sound(tau_s)`` of one pulse, zero outside [0, length_s), peak about 1, click-free."""
-    if style == "thump":
-        attack = min(0.008, 0.25 * length_s)
-        tc = 0.25 * length_s
+def pulse_sound(params, ctx, *, warn: bool = False):
+    """``(sound(tau_s), pitch_hz, length_s)`` of one pulse of a pulse layer's parameters.
 
-        def sound(tau):
-            env = raised_cosine(tau / attack) * np.exp(-np.maximum(tau - attack, 0.0) / tc)
-            env = env * raised_cosine((length_s - tau) / (0.3 * length_s))
-            return np.where((tau >= 0) & (tau < length_s),
-                            env * np.sin(TWO_PI * pitch_hz * tau), 0.0)
-        return sound, length_s
-    # click: a Hann-windowed 4-cycle burst (band-limited around the pitch)
-    dur = 4.0 / pitch_hz
-
-    def click(tau):
-        w = 0.5 - 0.5 * np.cos(TWO_PI * np.clip(tau / dur, 0.0, 1.0))
-        return np.where((tau >= 0) & (tau < dur), w * np.sin(TWO_PI * pitch_hz * tau), 0.0)
-    return click, dur
+    thump: :func:`~.gates.thump_burst` at ``pitch`` (60 Hz), ``length_s`` shortened to 80 % of
+    the shortest period; click: a Hann-windowed 4-cycle burst (:func:`~.gates.hann_burst`) at
+    ``pitch`` (2 kHz). Zero outside [0, length), peak about 1, click-free.
+    """
+    style = params["style"]
+    if style not in PULSE_STYLES:
+        fail(ctx, "style", f'"{style}" is not a pulse style: allowed are thump, click')
+    pitch = float(params["pitch"]) or (60.0 if style == "thump" else 2000.0)
+    if pitch >= 0.45 * ctx.sr:
+        fail(ctx, "pitch", f"{pitch:g} Hz is too high for a {ctx.sr} Hz render")
+    _check_positive(params["rate"], ctx, "rate")
+    if style == "click":
+        return hann_burst(pitch, 4.0 / pitch), pitch, 4.0 / pitch
+    length = float(params["length_s"])
+    _, rhi = bounds_of(params["rate"], ctx.sr, ctx.duration_s)
+    if length > 0.8 / rhi:
+        if warn:
+            ctx.warn(f"pulse length_s {length:g} s is longer than 80 % of the pulse period at "
+                     f"{rhi:g} Hz; shortened to {0.8 / rhi:.3f} s")
+        length = 0.8 / rhi
+    return thump_burst(pitch, length), pitch, length
 
 
 def build_pulse(params, ctx) -> Node:
@@ -241,20 +341,7 @@ def build_pulse(params, ctx) -> Node:
     Each pulse starts where the rate's phase wraps; a pulse is a function of the time since
     its start, so the train is click-free and a pure function of the phase.
     """
-    style = params["style"]
-    if style not in PULSE_STYLES:
-        fail(ctx, "style", f'"{style}" is not a pulse style: allowed are thump, click')
-    pitch = float(params["pitch"]) or (60.0 if style == "thump" else 2000.0)
-    if pitch >= 0.45 * ctx.sr:
-        fail(ctx, "pitch", f"{pitch:g} Hz is too high for a {ctx.sr} Hz render")
-    length = float(params["length_s"])
-    _, rhi = bounds_of(params["rate"], ctx.sr, ctx.duration_s)
-    _check_positive(params["rate"], ctx, "rate")
-    if style == "thump" and length > 0.8 / rhi:
-        ctx.warn(f"pulse length_s {length:g} s is longer than 80 % of the pulse period at "
-                 f"{rhi:g} Hz; shortened to {0.8 / rhi:.3f} s")
-        length = 0.8 / rhi
-    sound, _ = pulse_shape(style, pitch, length)
+    sound, _, _ = pulse_sound(params, ctx, warn=True)
 
     def func(frac, rate):
         return sound(frac / rate)
@@ -262,8 +349,20 @@ def build_pulse(params, ctx) -> Node:
     return _stereo(PhaseShaper(params["rate"], func, label="PulseTrain"))
 
 
+def _burst_lines(sound, sr):
+    """``lines(pitch, rate, values)`` of a train of ``sound`` bursts (for splatter_targets)."""
+    def lines(_pitch, rate, _values):
+        period = sound(np.arange(int(round(sr / rate))) / sr)
+        return burst_train_lines(period, rate, sr)
+    return lines
+
+
 def targets_pulse(params, ctx):
-    return param_targets("am_rate", params["rate"], ctx, tolerance=0.05, window_s=4.0)
+    out = param_targets("am_rate", params["rate"], ctx, tolerance=0.05, window_s=4.0)
+    sound, pitch, length = pulse_sound(params, ctx)
+    out += splatter_targets(ctx, Constant(pitch), params["rate"], _burst_lines(sound, ctx.sr),
+                            burst_s=length, base_is_carrier=False)
+    return out
 
 
 register(LayerKind("pulse", "low-frequency pulse: soft thumps or clicks at a rate",
@@ -311,10 +410,10 @@ def build_gamma(params, ctx) -> Node:
         if pip >= 0.5 / rhi:
             fail(ctx, "pip_s", f"{pip * 1000:g} ms pips do not fit half a cycle at {rhi:g} Hz")
 
+        sound = hann_burst(carrier, pip)
+
         def func(frac, rate):
-            tau = frac / rate
-            w = 0.5 - 0.5 * np.cos(TWO_PI * np.clip(tau / pip, 0.0, 1.0))
-            return np.where(tau < pip, w * np.sin(TWO_PI * carrier * tau), 0.0)
+            return sound(frac / rate)
 
         return _stereo(PhaseShaper(params["rate"], func, label="GenusPips"))
     source = params["source"]
@@ -339,8 +438,21 @@ def targets_gamma(params, ctx):
     if share is not None:
         tol = 0.15 if params["mode"] == "am" and params["source"] != "tone" else 0.1
         out += param_targets("gamma_share", Constant(share), ctx, tolerance=tol, window_s=4.0)
+    carrier = float(params["carrier"]) or (10000.0 if params["mode"] == "genus" else 400.0)
     if params["mode"] == "am" and params["source"] == "tone":
         out += param_targets("am_depth", params["depth"], ctx, tolerance=0.05, window_s=4.0)
+
+        def lines(c, rate, v):  # the AM gate: (1 + depth cos) / (1 + depth)
+            u = (np.arange(256) + 0.5) / 256
+            return gated_tone_lines((1 + v["depth"] * np.cos(TWO_PI * u)) / (1 + v["depth"]),
+                                    c, rate)
+        out += splatter_targets(ctx, Constant(carrier), params["rate"], lines,
+                                {"depth": params["depth"]})
+    elif params["mode"] == "genus":
+        pip = float(params["pip_s"])
+        out += splatter_targets(ctx, Constant(carrier), params["rate"],
+                                _burst_lines(hann_burst(carrier, pip), ctx.sr), burst_s=pip,
+                                base_is_carrier=False)
     return out
 
 

@@ -15,8 +15,8 @@ Mapping rules (see also the comments written into every converted recipe):
   breakpoints, evaluated per sample) for its frequencies and its ``level`` (SBaGen amplitude / 100).
 * Binaural ``C+B/A``: kind ``binaural`` (left C + B/2, right C - B/2). Negative beats (``C-B``),
   carriers below 20 Hz (``-p slide``) or non-sine waveforms use kind ``wave`` (signed beat).
-  Plain tones ``C/A``: kind ``tone``. Isochronic ``C@P/A``: kind ``isochronic`` (soft gate, 50 %
-  duty). ``pink/white/brown``: kind ``noise``, mono as in SBaGen unless ``stereo_noise``,
+  Plain tones ``C/A``: kind ``tone``. Isochronic ``C@P/A``: kind ``isochronic`` (gate ``soft``:
+  rounded pulses open 60 % of each cycle, no splatter). ``pink/white/brown``: kind ``noise``, mono as in SBaGen unless ``stereo_noise``,
   gain -4.3 dB (SBaGen's noise at 100 has an RMS of 0.152 of full scale, resonator's 0.25).
   ``spin:W+R/A``: kind ``spin``, same gain. ``bell+F/A``: kind ``chime`` (struck sines, one layer
   per slot). ``mix/A`` and ``-m``: kind ``music`` (left out, with a message, when the file is
@@ -421,7 +421,8 @@ def _make_layer(chain: list[m.Span], slot: int, tl: m.SbgTimeline, base_dir: Pat
         lay.name, lay.kind = f"s{slot + 1}-isochronic", "isochronic"
         lay.keys["carrier"] = _curve_text(a, "Hz")
         lay.keys["rate"] = _curve_text(b, "pulses per second")
-        lay.comments.append("soft-edged gate (5 ms raised-cosine edges), 50 % duty")
+        lay.comments.append("gate \"soft\": rounded pulses, open 60 % of each cycle (gate = \"sharp\" "
+                            "for crisp 5 ms edges)")
         if v.waveform != "sine":
             unsupported.append(f"{where}:{v.line}: isochronic {v.waveform} carrier "
                                f"(\"{v.spec}\") is rendered as a sine")

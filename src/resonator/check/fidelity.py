@@ -1,0 +1,84 @@
+"""Fidelity targets: what a pulsed layer's gate does to its spectrum.
+
+``splatter`` (implied by isochronic, pulse and gamma tone layers, see
+:func:`resonator.layers.tones.splatter_targets`; or ``--target splatter:START-END:-40`` with
+the hints it needs from a recipe): the energy the layer spreads outside the band its pulse
+needs (:func:`resonator.measure.splatter.splatter_band`) over the energy inside, read from the
+layer's own spectral lines in the mix (:func:`resonator.measure.splatter.measure_splatter`),
+on up to four windows of 30 s spread over the target (their line powers added). Passes when
+the reading, or the most the noise between the lines allows it to be, is at most the expected
+ceiling plus the tolerance; fails when even the least it can be is above; otherwise the mix is
+too noisy to tell and the target is listed as skipped with the floor it reached.
+"""
+from __future__ import annotations
+
+import math
+
+from ..measure.splatter import measure_splatter
+
+__all__ = ["splatter"]
+
+#: length of one window (s) and how many are spread over a target
+WINDOW_S = 30.0
+WINDOWS = 4
+
+
+def splatter(t, ctx):
+    """Evaluate a ``splatter`` target: ``(measured_db, passed, detail)``.
+
+    Parameters
+    ----------
+    t : Target
+        With ``params``: ``splatter_band`` (lo_hz, hi_hz), ``rate_hz``, ``base_hz`` (the
+        carrier of a gated tone; 0 for bursts that restart their carrier each period) and,
+        in a mix, ``components`` (other layers' planned tones, left out).
+    ctx : CheckContext
+
+    Raises
+    ------
+    Unmeasurable
+        When the noise between the lines hides the difference between pass and fail.
+    """
+    from .methods import Unmeasurable, _spread
+
+    p = t.params
+    if "splatter_band" not in p:
+        raise Unmeasurable("a splatter target needs a pulsed layer of a recipe (its band and "
+                           "rate)")
+    band, rate, base = tuple(p["splatter_band"]), float(p["rate_hz"]), float(p["base_hz"])
+    length = min(WINDOW_S, t.end_s - t.start_s)
+    comps_at = p.get("components")
+    p_in = p_out = var = 0.0
+    rows = []
+    for a, b in _spread(t.start_s, t.end_s, length, WINDOWS):
+        x, sr = ctx.read(a, b)
+        exclude = []
+        if comps_at is not None:
+            exclude = [(c.lo_hz, c.hi_hz) for c in comps_at(a + ctx.offset_s, b + ctx.offset_s)
+                       if c.layer != t.layer]
+        m = measure_splatter(x, sr, base, rate, band, exclude_hz=exclude)
+        p_in += m["power_in"]
+        p_out += m["power_out"]
+        var += m["sigma"] ** 2
+        rows.append({"start_s": round(a, 3), "end_s": round(b, 3),
+                     "splatter_db": round(m["splatter_db"], 2),
+                     "lines_out": m["lines_out"], "lines_excluded": m["lines_excluded"]})
+    sigma = math.sqrt(var)
+
+    def db(v):
+        return 10.0 * math.log10(v / p_in) if v > 0 else -math.inf
+    est, upper, lower = db(p_out), db(max(p_out, 0.0) + 2 * sigma), db(p_out - 2 * sigma)
+    limit = float(t.expected) + t.tolerance
+    detail = {"band_hz": [round(band[0], 2), round(band[1], 2)], "floor_db": round(db(2 * sigma), 2),
+              "planned_db": p.get("planned_db"), "windows": rows,
+              "rule": f"outside/inside the band <= {float(t.expected):g} + {t.tolerance:g} dB"}
+    if upper <= limit:
+        below_floor = not p_out > 2 * sigma
+        if below_floor:
+            detail["note"] = "below the noise floor: the measured value is the most it can be"
+        return (upper if below_floor else est), True, detail
+    if lower > limit:
+        return est, False, detail
+    raise Unmeasurable(f"the mix between the layer's lines allows only {upper:.1f} dB to be "
+                       f"shown (estimate {est:.1f} dB, floor {db(2 * sigma):.1f} dB), above the "
+                       f"{float(t.expected):g} dB ceiling")
