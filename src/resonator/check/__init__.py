@@ -33,7 +33,10 @@ JSON written by ``resonator check --json FILE``::
           "detail": {...}             # method-specific: sub-windows, rho, errors
         }
       ],
-      "skipped": [{"kind": ..., "window": {...}, "layer": ..., "reason": "..."}]
+      "skipped": [{"kind": ..., "window": {...}, "layer": ..., "reason": "..."}],
+      "lints": [{"code": "schedule-collapse", "message": "...", "file": "recipes/x.toml",
+                 "line": 16, "path": ["phase", "descent", "temperature"],
+                 "place": "phase \"descent\" > temperature"}]   # resonator.recipe.lints
     }
 
 Exit codes of ``resonator check``: 0 all passed, 1 any failed, 2 bad input.

@@ -82,6 +82,11 @@ class CheckReport:
     skipped : list of (Target, reason)
     scan : Scan
         The one-pass measures (for plots).
+    phases : list of (name, start_s, end_s)
+        The recipe's phases in file seconds.
+    lints : list of Lint
+        The recipe's design lints (:func:`resonator.recipe.lints.lint_recipe`): a render can
+        pass every target of a recipe that does not do what it says.
     """
 
     file: str
@@ -92,6 +97,7 @@ class CheckReport:
     skipped: list
     scan: object = None
     phases: list = field(default_factory=list)
+    lints: list = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -111,6 +117,7 @@ class CheckReport:
                                                     "end_s": round(t.end_s, 3),
                                                     "phase": t.phase},
                          "layer": t.layer, "reason": why} for t, why in self.skipped],
+            "lints": [x.as_dict() for x in self.lints],
         }
 
 
@@ -462,11 +469,14 @@ def check_file(path, recipe=None, *, targets: list | None = None,
             skipped.append((t, detail["unmeasurable"]))
             continue
         results.append(CheckResult(t, measured, ok, detail))
-    phases = []
+    phases, lints = [], []
     if rec is not None:
+        from ..recipe.lints import lint_recipe
+
         phases = [(p.name, p.start_s - offset, p.end_s - offset) for p in rec.phases]
+        lints = lint_recipe(rec)
     return CheckReport(info.path, recipe_name, offset, scan.duration_s, results, skipped, scan,
-                       phases)
+                       phases, lints)
 
 
 def targets_from_session_placeholder(rec) -> list[Target]:

@@ -16,7 +16,8 @@ structure of ``--json`` (also in :mod:`resonator.check`)::
                   "tolerance": 0.2, "unit": "Hz", "passed": true,
                   "layer": "beat" | null, "source": "recipe|layer|session|cli",
                   "detail": {...}}],            # sub-windows, rho, rule, error
-     "skipped": [{"kind": ..., "window": {...}, "layer": ..., "reason": "..."}]}
+     "skipped": [{"kind": ..., "window": {...}, "layer": ..., "reason": "..."}],
+     "lints": [{"code", "message", "file", "line", "path", "place"}]}   # design lints
 
 Exit codes: 0 every target passed, 1 a target failed, 2 bad input.
 """
@@ -69,6 +70,8 @@ def run_check(render, recipe=None, *, targets=(), json_path=None, plot_path=None
     extra = [parse_target_arg(t) for t in targets]
     report = check_file(render, recipe, targets=extra, tolerance_scale=tolerance_scale,
                         use_sidecar=use_sidecar)
+    for lint in report.lints:
+        print(f"warning: {lint}", file=sys.stderr)
     table = format_table(report)
     if json_path != "-":
         print(table if not quiet else table.splitlines()[-1], file=out)

@@ -44,8 +44,10 @@ class ParamInfo:
     range : (float, float), optional
         Allowed range (inclusive) in the parameter's unit; values outside are refused.
     warn_range : (float, float), optional
-        Recommended range; values outside produce a warning, not a refusal (for example a
-        binaural carrier outside 100-1000 Hz).
+        Recommended range; values outside produce a design lint (``outside-recommended``,
+        :mod:`resonator.recipe.lints`), not a refusal (for example a binaural carrier outside
+        100-1000 Hz). For a signed parameter (``range`` reaching below 0) it bounds the
+        magnitude.
     choices : tuple of str, optional
         Allowed values for ``unit="choice"``.
     automatable : bool

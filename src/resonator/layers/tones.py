@@ -132,7 +132,7 @@ BINAURAL_PARAMS = {
     "carrier": ParamInfo("hz", 200.0, "carrier frequency (the pitch heard)", range=(20.0, 4000.0),
                          warn_range=(100.0, 1000.0)),
     "beat": ParamInfo("hz", 10.0, "beat frequency: left = carrier + beat/2, right = carrier - "
-                      "beat/2", range=(-100.0, 100.0), warn_range=(0.5, 40.0)),
+                      "beat/2", range=(-100.0, 100.0), warn_range=(0.5, 30.0)),
 }
 
 

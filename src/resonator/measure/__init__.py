@@ -17,6 +17,8 @@ Modules (imported on demand, so ``import resonator.measure`` stays cheap):
 - ``dynamics``: ``ClickDetector``, ``click_score``, ``find_clicks``, ``loudness_trend``
 - ``spectrum``: ``band_energy_db``, ``spectral_centroid_track``,
   ``noise_slope_db_per_decade``, ``lr_correlation``, ``power_spectrum``
+- ``splatter``: ``splatter_band``, ``spectrum_splatter_db``, ``measure_splatter``,
+  ``gated_tone_lines``, ``burst_train_lines``, ``line_splatter_db``
 
 Bad arguments raise :class:`MeasureError` (a :class:`resonator.errors.ResonatorError`);
 unreadable files raise :class:`resonator.errors.AudioFileError`.

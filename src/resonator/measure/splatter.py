@@ -20,7 +20,7 @@ The band (one definition, used by the layers' plans and by ``resonator check``):
   allowed.
 
 Splatter in dB is ``10 log10(energy outside the band / energy inside)``, counting everything
-from 10 Hz up to 4 band widths beyond the band.
+from 20 Hz up to 4 band widths beyond the band.
 """
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ BAND_SHARE = 0.2
 BAND_HARMONICS = 4.0
 #: ... or this many over a burst's length, whichever is widest
 BURST_WIDTHS = 4.0
-#: splatter is counted from this frequency (inaudible lines below are left out)
-LOWEST_HZ = 10.0
+#: splatter is counted from this frequency (lines below the audible range are left out)
+LOWEST_HZ = 20.0
 #: and up to this many band widths beyond the band
 EXTENT_WIDTHS = 4.0
 

@@ -179,8 +179,9 @@ class RawRecipe:
     def path(self) -> Path:
         return self.sources[0].path
 
-    def where(self, path: tuple, label: str = "") -> str:
-        """``"file:line: label"`` for a merged key path (see :attr:`origins`)."""
+    def locate(self, path: tuple) -> tuple[str, int | None]:
+        """``(file label, line or None)`` of a merged key path (see :attr:`origins`): the file
+        that gave the key (a recipe it extends, perhaps) and its line there."""
         origin = None
         p = tuple(path)
         rest: tuple = ()
@@ -191,12 +192,13 @@ class RawRecipe:
             rest = p[-1:] + rest
             p = p[:-1]
         if origin is None:
-            src = self.sources[0]
-            head = src.label
-        else:
-            src = origin.source
-            line = src.locator.line_of(origin.path + rest)
-            head = f"{src.label}:{line}" if line else src.label
+            return self.sources[0].label, None
+        return origin.source.label, origin.source.locator.line_of(origin.path + rest)
+
+    def where(self, path: tuple, label: str = "") -> str:
+        """``"file:line: label"`` for a merged key path (see :attr:`origins`)."""
+        file, line = self.locate(path)
+        head = f"{file}:{line}" if line else file
         return f"{head}: {label}" if label else head
 
     def sha256(self) -> str:

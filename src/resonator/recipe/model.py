@@ -177,6 +177,8 @@ class Recipe:
     layers : list of LayerSpec
     targets : list of TargetSpec
     warnings : list of str
+        Notes on the conversion of an imported sequence (design warnings are
+        :func:`resonator.recipe.lints.lint_recipe`'s).
     """
 
     path: Path
@@ -338,7 +340,6 @@ def parse_recipe(raw: RawRecipe) -> Recipe:
     temp_fn, segs = temperature_function(phase_tuples, temps, t_start, where_of_phase,
                                          raw.sources[0].label)
     timeline = Timeline(phase_tuples, total, temp_fn)
-    warnings: list[str] = []
     if fade_in + fade_out > total:
         raise RecipeError(f"fade_in + fade_out ({format_duration(fade_in + fade_out)}) is "
                           f"longer than the session ({format_duration(total)})",
@@ -346,7 +347,7 @@ def parse_recipe(raw: RawRecipe) -> Recipe:
 
     # ---- layers
     kinds = layer_kinds()
-    layers = [_parse_layer(entry, raw, kinds, timeline, glide, sr, warnings)
+    layers = [_parse_layer(entry, raw, kinds, timeline, glide, sr)
               for entry in (data.get("layer") or []) if entry.get("enabled", True) is not False]
     if not layers:
         raise RecipeError("the recipe has no layers: add [[layer]] tables with name and kind",
@@ -359,11 +360,11 @@ def parse_recipe(raw: RawRecipe) -> Recipe:
 
     return Recipe(raw.path, raw, title, description, sr, seed, loud, tp, fade_in, fade_out,
                   glide, max_dur, t_start, default_sched, phases, layers, targets, segs,
-                  warnings, _temperature=temp_fn)
+                  _temperature=temp_fn)
 
 
-def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide, sr,
-                 warnings) -> LayerSpec:
+def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide,
+                 sr) -> LayerSpec:
     name = entry["name"]
 
     def lw(p):
@@ -430,14 +431,13 @@ def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide
     for pname, info in kind.params.items():
         if pname in entry:
             params[pname] = _parse_param(pname, info, entry[pname], timeline, glide, sr,
-                                         lambda p, pname=pname: lw((pname,) + p), warnings,
-                                         name)
+                                         lambda p, pname=pname: lw((pname,) + p), name)
         elif info.default is None:
             raise RecipeError(f"layer \"{name}\" (kind {kind_name}) needs '{pname}': "
                               f"{info.doc}", lw(()))
         else:
             params[pname] = _parse_param(pname, info, info.default, timeline, glide, sr,
-                                         lambda p: lw(()), warnings, name, default=True)
+                                         lambda p: lw(()), name, default=True)
     return LayerSpec(name, kind_name, params, gain, pan, fade_in, fade_out, phases, glide,
                      tuple(k for k in kind.params if k in entry),
                      str(entry.get("description", "")), level)
@@ -455,7 +455,7 @@ def _check_gain_slope(gain: ValueSpec, timeline: Timeline, where):
                 f"0.1 dB per millisecond); use a glide of at least {need:.3g} s", where)
 
 
-def _parse_param(pname, info, rawv, timeline, glide, sr, where, warnings, layer, default=False):
+def _parse_param(pname, info, rawv, timeline, glide, sr, where, layer, default=False):
     unit = info.unit
     if unit in NUMERIC_UNITS:
         allow = None if info.automatable else ("constant",)
@@ -475,10 +475,6 @@ def _parse_param(pname, info, rawv, timeline, glide, sr, where, warnings, layer,
         if unit == "s" and spec.form == "constant" and pname.endswith(("duration", "length")) \
                 and spec.data <= 0:
             raise RecipeError(f"{pname} must be longer than 0 s", where(()))
-        if info.warn_range is not None and not default and (
-                lo < info.warn_range[0] or hi > info.warn_range[1]):
-            warnings.append(f"{where(())}: {pname} goes outside the recommended "
-                            f"{info.warn_range[0]:g}..{info.warn_range[1]:g} ({info.doc})")
         return spec
     # non-numeric
     if unit == "choice":

@@ -10,12 +10,15 @@ from .model import Recipe
 from .values import UNIT_LABEL, ValueSpec
 
 
-def plan(recipe) -> dict:
+def plan(recipe, *, lints: bool = True) -> dict:
     """Describe a recipe's timeline.
 
     Parameters
     ----------
     recipe : Recipe, str or Path
+    lints : bool
+        Include the design lints (:func:`resonator.recipe.lints.lint_recipe`; the
+        loudness-jump lint renders a few seconds around each phase boundary).
 
     Returns
     -------
@@ -24,8 +27,12 @@ def plan(recipe) -> dict:
         ``phases`` (each: ``name``, ``start_s``, ``end_s``, ``temperature_start``,
         ``temperature_end``, ``schedule``, ``layers`` playing), ``layers`` (each: ``name``,
         ``kind``, ``phases``, ``gain`` and ``params`` described as text, ``varying``: the
-        parameters that change over time), ``targets`` and ``warnings``.
+        parameters that change over time), ``targets``, ``warnings`` (notes of an import)
+        and ``lints`` (each :meth:`~resonator.recipe.lints.Lint.as_dict`; empty when
+        ``lints`` is False).
     """
+    from .lints import lint_recipe
+
     if not isinstance(recipe, Recipe):
         from ..loading import load
 
@@ -66,6 +73,7 @@ def plan(recipe) -> dict:
         "fade_in_s": recipe.fade_in_s, "fade_out_s": recipe.fade_out_s,
         "phases": phases, "layers": layers,
         "targets": [t.as_dict() for t in recipe.targets], "warnings": list(recipe.warnings),
+        "lints": [x.as_dict() for x in lint_recipe(recipe)] if lints else [],
     }
 
 
@@ -204,6 +212,9 @@ def format_plan(p: dict) -> str:
                          f"+- {t['tolerance']}")
     for wmsg in p["warnings"]:
         lines.append(f"warning: {wmsg}")
+    for lint in p.get("lints", []):
+        head = f"{lint['file']}:{lint['line']}" if lint["line"] else lint["file"]
+        lines.append(f"warning: {head}: {lint['place']}: {lint['message']}")
     lines.append("(* changes over time)")
     return "\n".join(lines)
 
