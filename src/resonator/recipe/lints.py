@@ -1,8 +1,7 @@
 """Design lints: a recipe that loads may still not do what it says. Each lint names its place.
 
->>> from resonator.recipe import load_recipe
 >>> from resonator.recipe.lints import lint_recipe
->>> for lint in lint_recipe(load_recipe("recipes/sleep-descent.toml")):   # doctest: +SKIP
+>>> for lint in lint_recipe("recipes/sleep-descent.toml"):   # doctest: +SKIP
 ...     print(lint)
 
 ``resonator plan``, ``resonator check`` and ``resonator render`` print them (``warning:
@@ -113,6 +112,7 @@ def lint_recipe(recipe, *, render: bool = True) -> list[Lint]:
     Parameters
     ----------
     recipe : Recipe, str or Path
+        A recipe, or a session file (:func:`resonator.loading.load`: TOML or ``.sbg``).
     render : bool
         Run the lints that render the session (``loudness-jump``: a few seconds around each
         phase boundary at a low sample rate). False keeps it to the recipe's values (fast, for
@@ -122,10 +122,12 @@ def lint_recipe(recipe, *, render: bool = True) -> list[Lint]:
     -------
     list of Lint
     """
-    from .model import Recipe, load_recipe
+    from .model import Recipe
 
     if not isinstance(recipe, Recipe):
-        recipe = load_recipe(recipe)
+        from ..loading import load
+
+        recipe = load(recipe)
     out: list[Lint] = []
 
     def add(code, message, path):
