@@ -93,7 +93,7 @@ def diagnose(path, text: str, *, build: bool = False, window: tuple | None = Non
     dict
         ``ok`` (no error), ``diagnostics`` (list of ``{"line": int | None, "severity":
         "error" | "warning", "message", "source"}``, the message exactly as the command
-        line prints it after ``error:`` / ``warning:``), ``plan`` (:func:`~resonator.recipe.plan`
+        line prints it after ``error:`` / ``warning:``; design lints have source ``lint``), ``plan`` (:func:`~resonator.recipe.plan`
         when valid, else None), ``series`` (:func:`~resonator.recipe.plan.plan_series` when
         valid) and ``elapsed_ms``.
     """
@@ -117,8 +117,13 @@ def diagnose(path, text: str, *, build: bool = False, window: tuple | None = Non
         except ResonatorError as exc:
             out["diagnostics"].append(_item(str(exc), "error", path, text))
     out["diagnostics"] += [_item(w, "warning", path, text) for w in warnings]
+    # design lints (the loudness-jump lint renders around phase boundaries: only with build)
+    from ..recipe.lints import lint_recipe
+
+    out["diagnostics"] += [_item(str(x), "warning", path, text, source="lint")
+                           for x in lint_recipe(recipe, render=build)]
     out["ok"] = not any(d["severity"] == "error" for d in out["diagnostics"])
-    out["plan"] = plan(recipe)
+    out["plan"] = plan(recipe, lints=False)
     a, b = window if window else (0.0, None)
     out["series"] = plan_series(recipe, start_s=a, end_s=b, points=points)
     out["elapsed_ms"] = round((time.perf_counter() - t0) * 1e3, 1)
