@@ -559,3 +559,47 @@ def test_the_audio_socket_streams_seeks_and_overrides(audio_server):
         ws.send(json.dumps({"type": "play", "path": "../x.toml", "text": "", "at_s": 0}))
         err = _next(ws)
         assert err["type"] == "error" and "refused" in err["message"]
+
+
+def test_cancelling_a_render_leaves_no_file(server):
+    shutil.copy(RECIPES / "theta-pulse.toml", server.workspace.root / "theta-pulse.toml")
+    status, job, _ = request(server, "POST", "/api/render", {"path": "theta-pulse.toml"})
+    assert status == 202
+    while job["state"] == "running" and job["fraction"] == 0:
+        time.sleep(0.05)
+        job = request(server, "GET", f"/api/jobs/{job['id']}")[1]
+    assert job["state"] == "running" and job["stage"] == "measuring"
+    status, job, _ = request(server, "DELETE", f"/api/jobs/{job['id']}")
+    while job["state"] == "running":
+        time.sleep(0.05)
+        job = request(server, "GET", f"/api/jobs/{job['id']}")[1]
+    assert job["state"] == "cancelled"
+    left = [p.name for p in (server.workspace.root / "renders").iterdir()
+            if p.name.startswith((".theta", "theta"))]
+    assert left == []  # neither the measuring cache nor a partial output
+
+
+def test_listening_beyond_loopback_is_explicit_and_warned(monkeypatch, capsys, tmp_path):
+    from resonator.commands import studio as command
+    from resonator.studio import app
+
+    assert app.is_loopback("127.0.0.1") and app.is_loopback("::1") and app.is_loopback("localhost")
+    assert not app.is_loopback("0.0.0.0") and not app.is_loopback("192.168.1.20")
+    hosts = app.allowed_hosts("192.168.1.20", 8123)
+    assert {"127.0.0.1:8123", "localhost:8123", "[::1]:8123", "192.168.1.20:8123"} == hosts
+
+    class NoServer:  # (no socket opened on another interface in a test)
+        def __init__(self, target, host, port):
+            self.workspace, self.url = app.workspace_for(target)[0], "http://x/?token=t"
+
+        def run(self, open_browser):
+            assert open_browser is False
+    monkeypatch.setattr(app, "Studio", NoServer)
+    args = command.argparse.Namespace(target=str(tmp_path), host="0.0.0.0", port=0,
+                                      no_browser=True)
+    assert command.run(args) == 0
+    err = capsys.readouterr().err
+    assert "warning: listening on 0.0.0.0" in err
+    args.host = "127.0.0.1"
+    command.run(args)
+    assert "warning" not in capsys.readouterr().err

@@ -215,6 +215,7 @@ def test_typo_shows_its_diagnostic_and_the_fix_updates_the_timeline(driver, stud
     ln = lane(box, "layer", beat)
     t = 20 * 60.0
     tip = hover(driver, box, x_of(driver, t), ln["y"] + ln["h"] / 2)
+    t = driver.execute_script("return studio.timeline.hover.t")  # the pointer's time
     params = {p["name"]: p for p in want["layers"][beat]["params"]}
     b = np.interp(t, want["t"], params["beat"]["values"])
     assert "carrier 230 Hz" in tip
@@ -280,3 +281,39 @@ def test_render_and_check_draw_spans_and_a_doctored_render_shows_red(driver, stu
     tip = hover(driver, box, x_of(driver, (span["start_s"] + span["end_s"]) / 2),
                 checks["y"] + 8 + span["_row"] * 12 + 4)
     assert "FAIL binaural_beat" in tip and "measured 6 Hz, expected 5 Hz" in tip, tip
+
+
+def test_zoom_resamples_the_window_and_keys_complete(driver, studio):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    open_file(driver, studio, "short.toml")
+    box = timeline_box(driver)
+    ln = lane(box, "layer", 0)
+    # zoom in around 17 s (the beat's glide from 8 to 5 Hz, 16-18 s) with the wheel
+    driver.execute_script("""
+        const c = document.getElementById('timeline'), r = c.getBoundingClientRect();
+        const x = r.left + studio.timeline.timeToX(17);
+        for (let i = 0; i < 6; i++)
+          c.dispatchEvent(new WheelEvent('wheel', {deltaY: -400, clientX: x, clientY: r.top + 60, bubbles: true}));""")
+    v0, v1 = driver.execute_script("return [studio.timeline.v0, studio.timeline.v1]")
+    assert v0 < 17.0 < v1 and v1 - v0 == pytest.approx(2.0)  # the narrowest view: 2 s
+    detail = wait(driver, "studio.timeline.detail", what="the window's samples")
+    assert detail["t"][0] == pytest.approx(v0) and detail["t"][-1] == pytest.approx(v1)
+    assert len(detail["t"]) == 800
+    tip = hover(driver, box, x_of(driver, 17.0), ln["y"] + ln["h"] / 2)
+    t = driver.execute_script("return studio.timeline.hover.t")  # the pointer's time
+    minutes, seconds = tip.split()[0].split(":")
+    assert 60 * int(minutes) + float(seconds) == pytest.approx(t, abs=5e-4)  # shown to the ms
+    beat = 8.0 - 1.5 * (t - 16.0)  # 8 -> 5 Hz linearly over 16-18 s
+    assert f"beat {float(f'{beat:.4g}'):g} Hz" in tip, tip
+    shot(driver, "07-zoomed")
+    # key completion from the recipe schema, for the layer kind under the cursor
+    driver.execute_script("""
+        const v = studio.view, i = v.state.doc.toString().indexOf('kind = "binaural"') + 17;
+        v.focus(); v.dispatch({selection: {anchor: i}});""")
+    ActionChains(driver).send_keys(Keys.ENTER, "ca").perform()
+    options = wait(driver, "document.querySelector('.cm-tooltip-autocomplete') && "
+                   "[...document.querySelectorAll('.cm-completionLabel')].map(e => e.textContent)",
+                   what="completions")
+    assert "carrier" in options and "color" not in options  # binaural keys, not noise's

@@ -11,11 +11,14 @@ const TL = {
   lanes: ["#6d93c9", "#d9a05b", "#9b7fc7", "#63b3a8", "#d17f9f", "#9cb86a"],
 };
 
-function fmtTime(s, precise) {
+// m:ss (h:mm:ss) with `decimals` digits of seconds (true: 1)
+function fmtTime(s, decimals) {
   const neg = s < 0; s = Math.abs(s);
+  const d = decimals === true ? 1 : (decimals || 0);
+  if (d) s = Math.round(s * 10 ** d) / 10 ** d;
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
   let sec = s % 60;
-  sec = precise ? sec.toFixed(1).padStart(4, "0") : String(Math.floor(sec)).padStart(2, "0");
+  sec = d ? sec.toFixed(d).padStart(3 + d, "0") : String(Math.floor(sec)).padStart(2, "0");
   return (neg ? "-" : "") + (h ? `${h}:${String(m).padStart(2, "0")}` : `${m}`) + `:${sec}`;
 }
 
@@ -316,7 +319,8 @@ class Timeline {
   describe(t, lane, spans) {
     const data = this.data(), full = this.full;
     const phase = full.phases.find((p) => t < p.end_s) || full.phases[full.phases.length - 1];
-    const lines = [`${fmtTime(t, true)}  ${phase.name}`,
+    const span = this.v1 - this.v0, digits = span < 20 ? 3 : span < 1200 ? 1 : 0;
+    const lines = [`${fmtTime(t, digits)}  ${phase.name}`,
                    `temperature ${sampleAt(data.t, data.temperature, t).toFixed(3)}`];
     if (lane && lane.kind === "layer") {
       const f = full.layers[lane.index], d = data.layers[lane.index] || f;
