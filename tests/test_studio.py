@@ -603,3 +603,14 @@ def test_listening_beyond_loopback_is_explicit_and_warned(monkeypatch, capsys, t
     args.host = "127.0.0.1"
     command.run(args)
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_folder_that_cannot_be_written_gives_one_line(server, monkeypatch):
+    from resonator.studio import workspace
+
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(workspace, "atomic_write_text", refuse)
+    status, res, _ = request(server, "POST", "/api/save", {"path": "ro.toml", "text": "x\n"})
+    assert status == 500 and res["error"].endswith("ro.toml: Permission denied")
+    assert not (server.workspace.root / "ro.toml").exists()

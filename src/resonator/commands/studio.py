@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 NAME = "studio"
@@ -29,6 +30,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="do not open the page in the default browser")
 
 
+def _say(line: str) -> None:
+    """Print a line; when standard output is gone (``| head -1``) the studio keeps serving."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def run(args) -> int:
     from ..errors import ResonatorError
     from ..studio.app import Studio, is_loopback
@@ -43,9 +54,9 @@ def run(args) -> int:
               f"recipes in {ws.root} and render there", file=sys.stderr)
     where = f"{ws.root}" + (f" (over the shipped recipes in {ws.shipped}; saves go to the "
                             "first folder)" if ws.shipped else "")
-    print(f"resonator studio: {where}", flush=True)
-    print(f"open {studio.url}", flush=True)
-    print("Ctrl-C stops the studio", flush=True)
+    _say(f"resonator studio: {where}")
+    _say(f"open {studio.url}")
+    _say("Ctrl-C stops the studio")
     try:
         studio.run(open_browser=not args.no_browser)
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the normal way out

@@ -15,6 +15,12 @@ from typing import Callable
 from ..errors import ResonatorError
 
 
+def os_message(exc: OSError) -> str:
+    """A failed read or write as one line: the file and the system's reason."""
+    what = f"{exc.filename}: " if exc.filename else ""
+    return f"{what}{exc.strerror or exc}"
+
+
 class Busy(ResonatorError):
     """Too many jobs running: wait for one to finish (or cancel it)."""
 
@@ -121,6 +127,9 @@ class Jobs:
                 job.state = "cancelled"
             except ResonatorError as exc:
                 job.error = str(exc)
+                job.state = "failed"
+            except OSError as exc:  # a read-only folder, a full disk
+                job.error = os_message(exc)
                 job.state = "failed"
             except Exception as exc:  # noqa: BLE001 - reported to the page, logged in full
                 traceback.print_exc()

@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from ..errors import ResonatorError
-from .jobs import Jobs
+from .jobs import Jobs, os_message
 from .workspace import ChangedOnDisk, StudioPathError, Workspace, sha256_text
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -224,6 +224,8 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
                 return fail(409, str(exc), changed_on_disk=True)
             except ResonatorError as exc:
                 return fail(400, str(exc))
+            except OSError as exc:  # a read-only folder, a full disk: one line, no traceback
+                return fail(500, os_message(exc))
         return endpoint
 
     async def index(request: Request):
