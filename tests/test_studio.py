@@ -447,30 +447,32 @@ def test_command_serves_until_ctrl_c(tmp_path):
 
 # ------------------------------------------------------------------ live audio socket
 class ToneSource:
-    """A known source: 1 s blocks of a 200 Hz tone whose level is the override temperature."""
+    """A known source: 1 s blocks of a 200 Hz tone at level 0.5 + the temperature offset."""
 
     sr, channels, duration_s = 8000, 2, 10.0
 
     def __init__(self, recipe, at_s):
-        self.recipe, self.t, self.temperature, self.log = recipe, at_s, None, []
+        self.recipe, self.t, self.offset, self.log = recipe, at_s, 0.0, []
 
     def seek(self, at_s):
         self.log.append(("seek", at_s))
         self.t = at_s
 
-    def set_temperature(self, value):
-        self.log.append(("temperature", value))
-        self.temperature = value
+    def set_temperature(self, offset):
+        self.log.append(("temperature", offset))
+        self.offset = offset
+
+    def temperature(self, t_s):
+        return 0.5, 0.5 + self.offset
 
     def read(self):
         if self.t >= self.duration_s:
             return None
         n = int(min(1.0, self.duration_s - self.t) * self.sr)
         ts = self.t + np.arange(n) / self.sr
-        amp = 0.5 if self.temperature is None else self.temperature
-        block = np.stack([amp * np.sin(2 * np.pi * 200 * ts)] * 2).astype(np.float32)
+        block = np.stack([(0.5 + self.offset) * np.sin(2 * np.pi * 200 * ts)] * 2)
         t0, self.t = self.t, self.t + n / self.sr
-        return t0, block
+        return [(t0, block.astype(np.float32))]
 
 
 @pytest.fixture(scope="module")
@@ -508,9 +510,15 @@ def test_the_audio_socket_needs_token_and_origin(audio_server, token, origin):
     assert exc.value.response.status_code == 403
 
 
-def _next(ws):
-    msg = ws.recv(timeout=10)
-    return json.loads(msg) if isinstance(msg, str) else msg
+def _next(ws, status=False, timeout=10.0):
+    """The next message (status messages skipped unless asked for)."""
+    while True:
+        msg = ws.recv(timeout=timeout)
+        if isinstance(msg, str):
+            msg = json.loads(msg)
+            if msg["type"] == "status" and not status:
+                continue
+        return msg
 
 
 def test_the_audio_socket_streams_seeks_and_overrides(audio_server):
@@ -531,14 +539,14 @@ def test_the_audio_socket_streams_seeks_and_overrides(audio_server):
         # flow control: nothing more than AHEAD_S (1 s) ahead of what the page has played
         assert AHEAD_S == 1.0
         with pytest.raises(TimeoutError):
-            ws.recv(timeout=1.0)
+            _next(ws, timeout=1.0)
         ws.send(json.dumps({"type": "ack", "frames": 4000, "generation": gen}))
         assert decode_block(_next(ws))[0] == 4.0
         ws.send(json.dumps({"type": "ack", "frames": 16000, "generation": gen}))
         assert decode_block(_next(ws))[0] == 5.0
         # seek: a new generation from the new time; the override reaches the source
         ws.send(json.dumps({"type": "seek", "at_s": 7.5}))
-        ws.send(json.dumps({"type": "temperature", "value": 0.25}))
+        ws.send(json.dumps({"type": "temperature", "offset": 0.25}))
         again = _next(ws)
         while not isinstance(again, dict):
             again = _next(ws)
@@ -549,9 +557,11 @@ def test_the_audio_socket_streams_seeks_and_overrides(audio_server):
         while ("temperature", 0.25) not in src.log and time.monotonic() < deadline:
             time.sleep(0.02)
         assert ("seek", 7.5) in src.log and ("temperature", 0.25) in src.log
+        assert _next(ws, status=True) == {"type": "status", "t_s": 7.5, "planned": 0.5,
+                                          "heard": 0.75}
         ws.send(json.dumps({"type": "ack", "frames": 8000, "generation": gen}))
         t, gen, data = decode_block(_next(ws))
-        assert t == 8.5 and np.max(np.abs(data)) == pytest.approx(0.25, abs=1e-3)
+        assert t == 8.5 and np.max(np.abs(data)) == pytest.approx(0.75, abs=1e-3)
         ws.send(json.dumps({"type": "ack", "frames": 24000, "generation": gen}))
         t, gen, data = decode_block(_next(ws))
         assert t == 9.5 and data.shape[1] == 4000

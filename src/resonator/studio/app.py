@@ -1,6 +1,7 @@
 """Starting and stopping a studio: the folder, the socket, the token, uvicorn."""
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import secrets
 import socket
@@ -105,7 +106,8 @@ class Studio:
     max_jobs : int
         Renders and checks running at once.
     audio_source : callable(recipe, at_s) -> Source, optional
-        Where live audio comes from (see :mod:`.audio`).
+        Where live audio comes from (see :mod:`.audio`); default resonator's player
+        (:func:`.audio.stream_source`); False: no live audio.
 
     Examples
     --------
@@ -115,8 +117,11 @@ class Studio:
 
     def __init__(self, target=None, *, host: str = "127.0.0.1", port: int = 0,
                  token: str | None = None, max_jobs: int = 1, audio_source=None):
-        from .audio import play_socket
+        from .audio import play_socket, stream_source
         from .server import create_app
+
+        if audio_source is None and importlib.util.find_spec("resonator.playback") is not None:
+            audio_source = stream_source
 
         self.workspace, self.open_path = workspace_for(target)
         self.host = host
@@ -128,7 +133,7 @@ class Studio:
         self.url = f"http://{shown}:{self.port}/?token={self.token}"
         self.app = create_app(self.workspace, token=self.token, hosts=self.hosts,
                               open_path=self.open_path, max_jobs=max_jobs,
-                              streamer=None if audio_source is None else
+                              streamer=None if not audio_source else
                               (lambda ws, workspace: play_socket(ws, workspace, audio_source)))
         self.server = None
         self.thread = None

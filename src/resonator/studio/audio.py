@@ -6,19 +6,22 @@ client -> server
     ``{"type": "play", "path": P, "text": T, "at_s": t}``  start (or restart) at ``t`` seconds
     of the recipe ``text`` (the editor's content; ``path`` places it in the folder);
     ``{"type": "seek", "at_s": t}``; ``{"type": "pause"}``; ``{"type": "resume"}``;
-    ``{"type": "temperature", "value": x | null}``  override the session temperature (0..1)
-    or give it back to the schedule; ``{"type": "ack", "frames": n}``  frames the page has
-    played in the current generation (flow control: the server stays at most
-    :data:`AHEAD_S` ahead); ``{"type": "stop"}``.
+    ``{"type": "temperature", "offset": x}``  shift the planned temperature by ``x`` (-1..1,
+    as ``resonator play`` does; 0 is the plan); ``{"type": "ack", "frames": n,
+    "generation": g}``  frames the page has played in generation ``g`` (flow control: the
+    server stays at most :data:`AHEAD_S` ahead); ``{"type": "stop"}``.
 
 server -> client
     ``{"type": "started", "sr", "channels", "at_s", "generation", "duration_s"}`` after play
-    and seek; binary frames: a 16-byte little-endian header (float64 session time of the
-    block's first frame, uint32 generation, uint32 frames) then float32 interleaved samples;
-    ``{"type": "ended", "generation"}`` at the session's end; ``{"type": "error", "message"}``.
+    and seek (the page drops what it buffered of older generations); binary frames: a
+    16-byte little-endian header (float64 session time of the block's first frame, uint32
+    generation, uint32 frames) then float32 interleaved samples; ``{"type": "status", "t_s",
+    "planned", "heard"}`` (the session temperature planned and heard at ``t_s``) with every
+    block when the source knows them; ``{"type": "ended", "generation"}`` at the session's
+    end; ``{"type": "error", "message"}``.
 
 The samples come from a *source* (:class:`Source`): ``open_source(recipe, at_s)`` returns one.
-The studio's default source is resonator's live player (:func:`default_source`).
+The studio's source is resonator's live player (:func:`stream_source`).
 """
 from __future__ import annotations
 
@@ -41,14 +44,14 @@ class Source(Protocol):
     duration_s: float
 
     def seek(self, at_s: float) -> None:
-        """Continue from ``at_s`` session seconds."""
+        """Continue from ``at_s`` session seconds (the next :meth:`read` starts there)."""
 
-    def set_temperature(self, value: float | None) -> None:
-        """Override the session temperature (0..1) from now on; None: the schedule's."""
+    def set_temperature(self, offset: float) -> None:
+        """Shift the planned session temperature by ``offset`` (-1..1) from now on."""
 
-    def read(self) -> tuple[float, np.ndarray] | None:
-        """The next block: (session seconds of its first frame, float32 array (channels, n)),
-        or None at the end of the session."""
+    def read(self) -> list[tuple[float, np.ndarray]] | None:
+        """The next pieces of audio: (session seconds of the first frame, float32 array
+        (channels, n)) each, in order; None at the end of the session."""
 
 
 def encode_block(t_s: float, generation: int, block: np.ndarray) -> bytes:
@@ -65,15 +68,60 @@ def decode_block(data: bytes) -> tuple[float, int, np.ndarray]:
     return t_s, generation, samples.reshape(frames, -1).T
 
 
-def default_source(recipe, at_s: float) -> Source:
-    """resonator's live player for ``recipe`` from ``at_s`` (mastered, as a render)."""
-    from ..errors import ResonatorError
-
-    raise ResonatorError("live audio needs resonator's playback engine, which this version "
-                         "does not have yet")
+#: frames a live source reads at a time (85 ms at 48 kHz)
+STREAM_BLOCK = 4096
 
 
-async def play_socket(ws, workspace, open_source: Callable[..., Source] = default_source):
+class StreamSource:
+    """A :class:`Source` over resonator's live player, :class:`resonator.playback.SessionStream`:
+    the mastered session (the samples of a render), its seek, and its temperature offset.
+
+    After a seek the stream first fades out what follows its read position, which the page
+    never hears (it drops what it buffered and fades out what it plays itself): those frames
+    are skipped, and the next piece starts at the frame asked for, fading in.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.sr = int(stream.sr)
+        self.channels = int(stream.channels)
+        self.duration_s = stream.frames / self.sr
+        self.skip_to = None
+
+    def seek(self, at_s: float) -> None:
+        self.skip_to = min(max(int(round(float(at_s) * self.sr)), 0), self.stream.frames - 1)
+        self.stream.seek(at_s)
+
+    def set_temperature(self, offset: float) -> None:
+        self.stream.set_temperature(offset)
+
+    def temperature(self, t_s: float) -> tuple[float, float]:
+        return self.stream.temperature(t_s)
+
+    def read(self):
+        if self.stream.finished:
+            return None
+        out, spans = self.stream.read_spans(STREAM_BLOCK)
+        pieces = []
+        for offset, n, frame in spans:
+            if frame is None:
+                continue  # silence after the end
+            if self.skip_to is not None:
+                if frame != self.skip_to:
+                    continue  # the fade-out before the jump
+                self.skip_to = None
+            pieces.append((frame / self.sr, out[offset:offset + n].T))
+        return pieces
+
+
+def stream_source(recipe, at_s: float) -> Source:
+    """The studio's live audio: ``recipe`` from ``at_s`` through resonator's player."""
+    from ..playback import SessionStream
+
+    return StreamSource(SessionStream(recipe, start_s=at_s))
+
+
+async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream_source):
     """Serve one page's live audio over the WebSocket ``ws`` (protocol in the module doc)."""
     import anyio
     from starlette.websockets import WebSocketDisconnect
@@ -136,10 +184,9 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = defaul
                         await anyio.to_thread.run_sync(state["source"].seek, at)
                     await start(at)
                 elif kind == "temperature" and state["source"] is not None:
-                    value = msg.get("value")
-                    value = None if value is None else min(max(float(value), 0.0), 1.0)
+                    offset = min(max(float(msg.get("offset", 0.0)), -1.0), 1.0)
                     async with lock:
-                        await anyio.to_thread.run_sync(state["source"].set_temperature, value)
+                        await anyio.to_thread.run_sync(state["source"].set_temperature, offset)
                 elif kind == "ack":
                     if int(msg.get("generation", state["generation"])) == state["generation"]:
                         state["acked"] = max(state["acked"], int(msg.get("frames", 0)))
@@ -165,16 +212,19 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = defaul
                 continue
             generation = state["generation"]
             async with lock:
-                block = await anyio.to_thread.run_sync(src.read)
+                pieces = await anyio.to_thread.run_sync(src.read)
             if generation != state["generation"] or src is not state["source"]:
                 continue  # a seek or a new play while this block was made
-            if block is None:
+            if pieces is None:
                 state["ended"] = True
                 await send_json(type="ended", generation=generation)
                 continue
-            t_s, data = block
-            await ws.send_bytes(encode_block(t_s, generation, data))
-            state["sent"] += data.shape[1]
+            for t_s, data in pieces:
+                await ws.send_bytes(encode_block(t_s, generation, data))
+                state["sent"] += data.shape[1]
+            if pieces and hasattr(src, "temperature"):
+                planned, heard = src.temperature(pieces[-1][0])
+                await send_json(type="status", t_s=pieces[-1][0], planned=planned, heard=heard)
 
     async def produce_until_gone(scope):
         try:

@@ -13,23 +13,24 @@ class StudioAudio {
     this.captureLimit = 30;  // seconds kept
     const btn = document.getElementById("play-btn");
     btn.onclick = () => this.toggle();
-    const slider = document.getElementById("temp-slider"), box = document.getElementById("temp-override");
-    box.onchange = () => { slider.disabled = !box.checked; this.sendTemperature(); };
+    const slider = document.getElementById("temp-slider");
+    this.offset = 0;
     slider.oninput = () => this.sendTemperature();
+    slider.ondblclick = () => { slider.value = 0; this.sendTemperature(); };
     if (!this.available) {
-      btn.disabled = true; box.disabled = true;
+      btn.disabled = true; slider.disabled = true;
       this.note(state.live_audio_reason || "live audio is not available");
     }
   }
 
   note(text) { document.getElementById("audio-note").textContent = text || ""; }
 
+  // the temperature slider: an offset to the planned temperature (as in resonator play)
   sendTemperature() {
-    const box = document.getElementById("temp-override"), slider = document.getElementById("temp-slider");
-    const value = box.checked ? Number(slider.value) : null;
-    document.getElementById("temp-value").textContent = value === null ? "–" : value.toFixed(2);
-    this.temperature = value;
-    this.send({ type: "temperature", value });
+    const value = Number(document.getElementById("temp-slider").value);
+    document.getElementById("temp-value").textContent = (value > 0 ? "+" : "") + value.toFixed(2);
+    this.offset = value;
+    this.send({ type: "temperature", offset: value });
   }
 
   send(msg) { if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg)); }
@@ -66,6 +67,10 @@ class StudioAudio {
         this.node.port.postMessage({ type: "reset", generation: m.generation, at_s: m.at_s });
         this.capture = { generation: m.generation, at_s: m.at_s, chunks: [], frames: 0 };
         this.note("");
+      } else if (m.type === "status") {
+        this.heard = m;
+        document.getElementById("temp-heard").textContent =
+          `T ${m.heard.toFixed(2)}` + (Math.abs(m.heard - m.planned) > 0.005 ? ` (plan ${m.planned.toFixed(2)})` : "");
       } else if (m.type === "ended") {
         this.note("end of the session");
       } else if (m.type === "error") {
@@ -106,18 +111,15 @@ class StudioAudio {
     this.playing = true; this.paused = false;
     document.getElementById("play-btn").textContent = "❚❚ Pause";
     this.send({ type: "play", path: st.file.path, text: st.view.state.doc.toString(), at_s: at });
-    if (this.temperature !== undefined && this.temperature !== null) this.sendTemperature();
+    if (this.offset) this.sendTemperature();
   }
 
   async toggle() {
     if (!this.playing) return this.start(this.studio.timeline.playhead || 0);
-    if (this.paused) {
-      this.paused = false; await this.ctx.resume(); this.send({ type: "resume" });
-      document.getElementById("play-btn").textContent = "❚❚ Pause";
-    } else {
-      this.paused = true; await this.ctx.suspend(); this.send({ type: "pause" });
-      document.getElementById("play-btn").textContent = "▶ Play";
-    }
+    this.paused = !this.paused;
+    this.node.port.postMessage({ type: this.paused ? "pause" : "resume" });
+    this.send({ type: this.paused ? "pause" : "resume" });
+    document.getElementById("play-btn").textContent = this.paused ? "▶ Play" : "❚❚ Pause";
   }
 
   // the timeline was clicked: jump there while playing (the playhead moves either way)
