@@ -187,7 +187,7 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
     import anyio
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import FileResponse, HTMLResponse, Response
+    from starlette.responses import HTMLResponse, Response
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
 
@@ -232,14 +232,16 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
         html = page.replace("{{TOKEN}}", token)
         return HTMLResponse(html)
 
+    def listing() -> dict:  # (walks the folder: on a thread)
+        return {"files": workspace.entries(), "audio": workspace.audio_files()}
+
     async def state(request: Request):
-        return ok({"folder": str(workspace.root),
-                   "shipped": str(workspace.shipped) if workspace.shipped else None,
-                   "open": open_path, "files": workspace.entries(),
-                   "audio": workspace.audio_files(), "live_audio": streamer is not None,
-                   "live_audio_reason": None if streamer is not None else
-                   "live audio needs resonator's playback engine (not in this version)",
-                   "token_header": TOKEN_HEADER.decode()})
+        return ok(dict(await anyio.to_thread.run_sync(listing, limiter=light),
+                       folder=str(workspace.root), open=open_path,
+                       shipped=str(workspace.shipped) if workspace.shipped else None,
+                       live_audio=streamer is not None,
+                       live_audio_reason=None if streamer is not None else
+                       "live audio needs resonator's playback engine (not in this version)"))
 
     async def schema(request: Request):
         from ..recipe.schema import recipe_schema
@@ -247,7 +249,7 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
         return ok(await anyio.to_thread.run_sync(recipe_schema, limiter=light))
 
     async def files(request: Request):
-        return ok({"files": workspace.entries(), "audio": workspace.audio_files()})
+        return ok(await anyio.to_thread.run_sync(listing, limiter=light))
 
     async def read_file(request: Request):
         return ok(workspace.read(request.query_params.get("path", "")))
@@ -283,7 +285,10 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
                 window = (float(window[0]), float(window[1]))
             except (TypeError, ValueError, IndexError):
                 raise StudioPathError("window must be [start_s, end_s]", status=400) from None
-        points = min(max(int(data.get("points", 600) or 600), 2), 4000)
+        try:
+            points = min(max(int(data.get("points") or 600), 2), 4000)
+        except (TypeError, ValueError):
+            raise StudioPathError("points must be a whole number", status=400) from None
         res = await anyio.to_thread.run_sync(
             lambda: diagnose(path, text, build=bool(data.get("build")), window=window,
                              points=points), limiter=light)
@@ -333,11 +338,6 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
             job.cancel_event.set()
         return ok(job.as_dict())
 
-    async def download(request: Request):
-        rel = request.query_params.get("path", "")
-        path = workspace.resolve(rel)
-        return FileResponse(path, filename=path.name)
-
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
@@ -356,7 +356,6 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
         Route("/api/render", handles(start_render), methods=["POST"]),
         Route("/api/check", handles(start_check), methods=["POST"]),
         Route("/api/jobs/{job}", handles(job_state), methods=["GET", "DELETE"]),
-        Route("/api/download", handles(download)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     if streamer is not None:

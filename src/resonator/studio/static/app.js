@@ -202,7 +202,7 @@ studio.lintLines = () => {
 // ------------------------------------------------------------------ files
 async function refreshFiles() {
   const res = await api("GET", "/api/files");
-  studio.files = res.files; studio.audio = res.audio;
+  studio.files = res.files; studio.audioFiles = res.audio;
   const nav = $("files"); nav.textContent = "";
   const h = document.createElement("h4"); h.textContent = "recipes"; nav.appendChild(h);
   for (const f of res.files) {
@@ -224,6 +224,7 @@ async function openFile(path) {
   let f;
   try { f = await api("GET", `/api/file?path=${encodeURIComponent(path)}`); }
   catch (e) { status(e.message, true); return; }
+  if (window.studioAudio) studioAudio.stop();
   studio.file = f; studio.savedText = f.text;
   studio.series = null; studio.plan = null;
   studio.timeline.full = null; studio.timeline.setChecks([]); studio.timeline.setPlayhead(null);
@@ -296,7 +297,7 @@ async function runJob(start) {
   } catch (e) { status(e.message, true); }
   currentJob = null;
   $("job-progress").hidden = true; $("cancel-btn").hidden = true;
-  $("render-btn").disabled = false; $("check-btn").disabled = !(studio.audio || []).length;
+  $("render-btn").disabled = false; $("check-btn").disabled = !(studio.audioFiles || []).length;
   $("job-label").textContent = job.state === "done" ? `${job.kind} done in ${job.elapsed_s} s` : `${job.kind} ${job.state}`;
   if (job.state === "failed") status(job.error, true);
   return job;

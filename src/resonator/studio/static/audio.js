@@ -109,8 +109,10 @@ class StudioAudio {
       await this.connect();
     } catch (e) { status(e.message, true); return; }
     this.playing = true; this.paused = false;
+    this.node.port.postMessage({ type: "resume" });
     document.getElementById("play-btn").textContent = "❚❚ Pause";
-    this.send({ type: "play", path: st.file.path, text: st.view.state.doc.toString(), at_s: at });
+    this.text = st.view.state.doc.toString();
+    this.send({ type: "play", path: st.file.path, text: this.text, at_s: at });
     if (this.offset) this.sendTemperature();
   }
 
@@ -123,9 +125,21 @@ class StudioAudio {
   }
 
   // the timeline was clicked: jump there while playing (the playhead moves either way)
+  // (after an edit, a click plays the edited recipe from there)
   seek(t) {
     this.position = t;
-    if (this.playing) this.send({ type: "seek", at_s: t });
+    if (!this.playing) return;
+    if (this.studio.view.state.doc.toString() !== this.text && this.studio.lastDiagnose &&
+        this.studio.lastDiagnose.ok) this.start(t);
+    else this.send({ type: "seek", at_s: t });
+  }
+
+  // another file opens: silence, and forget the stream
+  stop() {
+    if (!this.playing) return;
+    this.node.port.postMessage({ type: "pause" });
+    this.send({ type: "stop" });
+    this.stopped("");
   }
 
   stopped(why) {
