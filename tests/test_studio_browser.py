@@ -317,3 +317,14 @@ def test_zoom_resamples_the_window_and_keys_complete(driver, studio):
                    "[...document.querySelectorAll('.cm-completionLabel')].map(e => e.textContent)",
                    what="completions")
     assert "carrier" in options and "color" not in options  # binaural keys, not noise's
+    # unsaved changes are guarded: opening another file asks first
+    typed = driver.execute_script("return studio.view.state.doc.toString()")
+    driver.find_element("css selector", '#files a[data-path="mettannealing.toml"]').click()
+    alert = driver.switch_to.alert
+    assert "unsaved changes" in alert.text
+    alert.dismiss()
+    assert driver.execute_script("return studio.file.path") == "short.toml"
+    assert driver.execute_script("return studio.view.state.doc.toString()") == typed
+    driver.find_element("css selector", '#files a[data-path="mettannealing.toml"]').click()
+    driver.switch_to.alert.accept()
+    wait(driver, "studio.file.path === 'mettannealing.toml'", what="the other file")
