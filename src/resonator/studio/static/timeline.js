@@ -28,6 +28,12 @@ function fmtVal(v, unit) {
   return unit ? (unit === "/min" ? `${n}/min` : `${n} ${unit}`) : `${n}`;
 }
 
+// a layer setting as lane text: scalars, lists of them, "{…}" for tables (music playlists)
+function showSetting(v) {
+  if (Array.isArray(v)) return v.map(showSetting).join(",");
+  return v !== null && typeof v === "object" ? "{…}" : String(v);
+}
+
 // linear interpolation of samples (ts ascending) at t
 function sampleAt(ts, vs, t) {
   if (!ts.length) return null;
@@ -261,7 +267,7 @@ class Timeline {
     }
     g.fillStyle = TL.colors.muted;
     for (const [k, v] of Object.entries(full.settings || {})) {
-      y += TL.lineH; g.fillText(`${k} ${Array.isArray(v) ? v.join(",") : v}`, 6, y, TL.gutter - 10);
+      y += TL.lineH; g.fillText(`${k} ${showSetting(v)}`, 6, y, TL.gutter - 10);
     }
     this._clip(g, lane);
     // where it sounds: the envelope as a filled band
