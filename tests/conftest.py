@@ -10,6 +10,12 @@ settings.register_profile("resonator", derandomize=True, deadline=None)
 settings.load_profile("resonator")
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty user cache (never the real ~/.cache/resonator)."""
+    monkeypatch.setenv("RESONATOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 def peak_hz(x: np.ndarray, sr: int, fmin: float = 0.0, fmax: float | None = None) -> float:
     """Peak frequency with a Hann window, 8x zero padding and parabolic interpolation."""
     n = len(x)

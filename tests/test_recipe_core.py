@@ -349,13 +349,14 @@ def test_single_pass_render_is_bit_identical_to_two_passes(tmp_path, monkeypatch
     monkeypatch.setattr(render_mod, "iter_blocks", counting)
     for bits in ("16", "32f"):
         passes.clear()
-        a = render_recipe(p, tmp_path / f"a{bits}.wav", sr=16000, bits=bits, block_frames=3000)
+        a = render_recipe(p, tmp_path / f"a{bits}.wav", sr=16000, bits=bits, block_frames=3000,
+                          mastering_cache=False)
         session_s = a.session.duration_s
         # one pass over the graph (plus the second lane's 0.4 s warm-up)
         assert session_s <= sum(passes) <= session_s + 0.4 + 1e-9
         passes.clear()
         b = render_recipe(p, tmp_path / f"b{bits}.wav", sr=16000, bits=bits, block_frames=3000,
-                          single_pass=False)
+                          single_pass=False, mastering_cache=False)
         assert 2 * session_s <= sum(passes) <= 2 * session_s + 0.4 + 1e-9
         assert (tmp_path / f"a{bits}.wav").read_bytes() == (tmp_path / f"b{bits}.wav").read_bytes()
         assert a.mastering == b.mastering
@@ -363,7 +364,8 @@ def test_single_pass_render_is_bit_identical_to_two_passes(tmp_path, monkeypatch
         jb = json.loads((tmp_path / f"b{bits}.json").read_text())
         assert ja["loudness"] == jb["loudness"]
     # a window from the start uses the cache too; nothing is left beside the output
-    c = render_recipe(p, tmp_path / "c.wav", sr=16000, duration="2.5s", block_frames=3000)
+    c = render_recipe(p, tmp_path / "c.wav", sr=16000, duration="2.5s", block_frames=3000,
+                      mastering_cache=False)
     assert c.frames == 40000
     assert sorted(os.listdir(tmp_path)) == sorted(
         ["s.toml", "a16.wav", "a16.json", "b16.wav", "b16.json", "a32f.wav", "a32f.json",
@@ -408,10 +410,10 @@ def test_render_falls_back_to_two_passes_when_the_disk_is_small(tmp_path, monkey
         'duration = "50s"', 'duration = "2s"').replace('glide = "4s"', 'glide = "1s"').replace(
         'time = "60s"', 'time = "2s"')
     p = write(tmp_path, "s.toml", text)
-    a = render_recipe(p, tmp_path / "a.wav", sr=16000)
+    a = render_recipe(p, tmp_path / "a.wav", sr=16000, mastering_cache=False)
     Usage = namedtuple("Usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage(10**9, 10**9 - 10**5, 10**5))
-    b = render_recipe(p, tmp_path / "b.wav", sr=16000)
+    b = render_recipe(p, tmp_path / "b.wav", sr=16000, mastering_cache=False)
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
     warned = json.loads((tmp_path / "b.json").read_text())["warnings"]
     assert any("rendered twice" in w for w in warned)

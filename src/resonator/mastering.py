@@ -80,6 +80,10 @@ class Mastering:
     post: Callable[[np.ndarray, int], np.ndarray]
     _envelope: Curve | None = None
     _meter: object = None
+    #: the stage without the output meter: ``apply(block, start_frame) -> block``
+    apply: Callable[[np.ndarray, int], np.ndarray] | None = None
+    #: True for a stage estimated from sparse windows (:func:`estimate`), not measured
+    estimated: bool = False
 
     @property
     def stateless(self) -> bool:
@@ -327,20 +331,36 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         env, limited, deepest = plan_envelope(dense, gain, ceiling, hop / sr)
     tp = max([sc.dbtp() for sc in screens] +
              [20 * math.log10(hop_tp.max()) if hop_tp.size and hop_tp.max() > 0 else -math.inf])
-    out_meter = LoudnessMeter(sr, node.channels) if env is not None else None
+    return _stage(gain_db, measured, tp, meter.loudness_range(), target_lufs, ceiling_dbtp,
+                  limited, deepest, env, sr, node.channels)
 
-    def post(block: np.ndarray, start: int) -> np.ndarray:
+
+def _stage(gain_db, measured, tp, lra, target_lufs, ceiling_dbtp, limited, deepest, env, sr,
+           channels, estimated: bool = False) -> Mastering:
+    """A :class:`Mastering` with its ``apply`` and ``post`` (``apply`` plus an output meter
+    when a reduction is planned)."""
+    from .measure.loudness import LoudnessMeter
+
+    gain = 10 ** (gain_db / 20)
+    out_meter = LoudnessMeter(sr, channels) if env is not None else None
+
+    def apply(block: np.ndarray, start: int) -> np.ndarray:
         # float32 samples (as cached) times the gain, in float64
         x = block if block.dtype == np.float32 else block.astype(np.float32)
         y = np.multiply(x, gain, dtype=np.float64)
         if env is not None:
             t = np.arange(start, start + block.shape[1], dtype=np.float64) / sr
             y *= env.evaluate(t)
+        return y
+
+    def post(block: np.ndarray, start: int) -> np.ndarray:
+        y = apply(block, start)
+        if out_meter is not None:
             out_meter.update(y)
         return y
 
-    return Mastering(gain_db, measured, tp, meter.loudness_range(), target_lufs, ceiling_dbtp,
-                     limited, deepest, post, env, out_meter)
+    return Mastering(gain_db, measured, tp, lra, target_lufs, ceiling_dbtp, limited, deepest,
+                     post, env, out_meter, apply, estimated)
 
 
 def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, level: float,
@@ -601,3 +621,266 @@ class RawCache:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# --------------------------------------------------------------------------- the stage cache
+STAGE_FORMAT = 1  # bump when measuring or planning changes what a stage holds
+
+
+def code_digest() -> str:
+    """SHA-256 of resonator's own source files (any change to the code makes new keys)."""
+    global _CODE_DIGEST
+    if _CODE_DIGEST is None:
+        import hashlib
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for f in sorted(root.rglob("*.py")):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+        _CODE_DIGEST = h.hexdigest()
+    return _CODE_DIGEST
+
+
+_CODE_DIGEST: str | None = None
+
+
+def _input_files(session) -> list:
+    """(path, size, modification time) of every file or folder a layer reads (parameters
+    whose unit is ``path``), so an edited music file makes a new key."""
+    from pathlib import Path
+
+    from .recipe.model import layer_kinds
+
+    kinds = layer_kinds()
+    out = []
+    base = Path(session.recipe.path).parent
+    for info in session.layers:
+        kind = kinds.get(info.kind)
+        for name, value in info.params.items():
+            spec = kind.params.get(name) if kind is not None else None
+            if spec is None or spec.unit != "path" or value in (None, ""):
+                continue
+            path = Path(str(value))
+            path = path if path.is_absolute() else base / path
+            found = sorted(path.rglob("*"))[:10000] if path.is_dir() else [path]
+            for f in found:
+                try:
+                    st = f.stat()
+                    out.append([str(f), st.st_size, st.st_mtime_ns])
+                except OSError:
+                    out.append([str(f), None, None])
+    return out
+
+
+def stage_key(session) -> str:
+    """The cache key of a session's mastering stage: a digest of everything that shapes it
+    (recipe text and the files it extends, rate, seed, loudness target and ceiling, the
+    graph's fingerprint, the files its layers read, resonator's code and the versions of
+    the libraries that shape the samples)."""
+    from .cache import digest
+    from .render import dependency_versions, graph_fingerprint
+
+    r = session.recipe
+    return digest({
+        "stage": STAGE_FORMAT, "recipe": r.sha256(), "sr": int(session.sr),
+        "seed": int(session.seed), "target_lufs": float(r.loudness_lufs),
+        "ceiling_dbtp": float(r.true_peak_dbtp),
+        "graph": graph_fingerprint(session.node, max_array_bytes=1 << 20),
+        "files": _input_files(session), "code": code_digest(),
+        "versions": dependency_versions(),
+    })
+
+
+def stage_to_dict(m: Mastering) -> dict:
+    """A measured stage as plain JSON data (floats round-trip exactly)."""
+    env = None
+    if m._envelope is not None:
+        c = m._envelope
+        env = [[float(t), float(v), str(k)] for t, v, k in zip(c.t, c.v, c.kinds)]
+    return {"gain_db": float(m.gain_db), "measured_lufs": float(m.measured_lufs),
+            "measured_true_peak_dbtp": float(m.measured_true_peak_dbtp),
+            "measured_range_lu": float(m.measured_range_lu),
+            "target_lufs": float(m.target_lufs), "ceiling_dbtp": float(m.ceiling_dbtp),
+            "limited_hops": int(m.limited_hops), "max_reduction_db": float(m.max_reduction_db),
+            "envelope": env}
+
+
+def stage_from_dict(d: dict, sr: int, channels: int) -> Mastering:
+    """The stage :func:`stage_to_dict` wrote, with the same ``post`` bit for bit. Raises
+    KeyError, TypeError or ValueError for anything malformed."""
+    def num(key):
+        v = d[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"{key} is not a number")
+        return float(v)
+
+    gain_db = num("gain_db")
+    if not math.isfinite(gain_db):
+        raise ValueError("gain_db is not finite")
+    env = d["envelope"]
+    curve = None
+    if env is not None:
+        pts = [(float(t), float(v), str(s)) for t, v, s in env]
+        if not pts or not all(math.isfinite(t) and 0.0 < v <= 1.0 for t, v, _ in pts):
+            raise ValueError("malformed gain-reduction curve")
+        curve = Curve(pts)
+    limited = d["limited_hops"]
+    if isinstance(limited, bool) or not isinstance(limited, int) or limited < 0:
+        raise TypeError("limited_hops is not a count")
+    return _stage(gain_db, num("measured_lufs"), num("measured_true_peak_dbtp"),
+                  num("measured_range_lu"), num("target_lufs"), num("ceiling_dbtp"), limited,
+                  num("max_reduction_db"), curve, sr, channels)
+
+
+def cached_stage(session, key: str | None = None) -> Mastering | None:
+    """The session's measured mastering stage from the user cache (see
+    :mod:`resonator.cache`), or None when there is none that checks out (missing, stale,
+    edited or malformed entries are never used)."""
+    from .cache import read_entry
+
+    key = key or stage_key(session)
+    payload = read_entry("mastering", key)
+    if payload is None:
+        return None
+    try:
+        return stage_from_dict(payload, session.sr, session.node.channels)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
+def store_stage(session, m: Mastering, key: str | None = None):
+    """Keep a measured stage in the user cache; returns the entry's path (None when caching
+    is off). Raises OSError when the cache folder cannot be written."""
+    from .cache import write_entry
+
+    if m.estimated:
+        raise ValueError("only a measured stage is cached")
+    return write_entry("mastering", key or stage_key(session), stage_to_dict(m))
+
+
+# --------------------------------------------------------------------------- first play
+def estimate(session, *, renderer: Renderer | None = None, windows: int = 32,
+             window_s: float = 1.0, settle_s: float = 0.25) -> Mastering:
+    """A mastering stage from sparse windows of the session: for a first play that cannot
+    wait for a whole-session pass.
+
+    ``windows`` windows of ``window_s`` seconds are spread over the session (one in each of
+    ``windows`` equal stretches, at a golden-ratio offset within it, so that no periodic
+    swell is sampled at one phase only), each rendered after ``settle_s`` seconds of its own
+    lead-in (enough for the noise filters to settle as far as loudness can tell). Their
+    400 ms gating blocks are pooled and gated as BS.1770 gates a whole session. Over every
+    shipped recipe the estimated loudness lies within 0.5 dB of the full measurement
+    (``benchmarks/play_speed.py --estimate``). The gain is the loudness gain, lowered where
+    needed so that the true peaks seen in the windows stay under the ceiling; nothing is
+    limited (``limited_hops`` 0, ``estimated`` True). Sessions shorter than the windows
+    together are measured fully with :func:`master`.
+
+    Parameters
+    ----------
+    session : Session
+    renderer : Renderer, optional
+        A prepared renderer of ``session.node`` to use (its state is left at the last
+        window); default: a new one.
+    windows : int > 0
+    window_s, settle_s : float > 0
+    """
+    from .measure.loudness import LoudnessMeter, ScreenedTruePeak, gated_loudness
+
+    r = session.recipe
+    sr, ch = int(session.sr), int(session.node.channels)
+    total = int(round(session.duration_s * sr))
+    length, settle = int(round(window_s * sr)), int(round(settle_s * sr))
+    if total <= 2 * windows * (length + settle):
+        return master(session.node, session.duration_s, sr=sr, seed=session.seed,
+                      target_lufs=r.loudness_lufs, ceiling_dbtp=r.true_peak_dbtp)
+    if renderer is None:
+        renderer = Renderer(session.node, sr=sr, seed=session.seed, block_frames=4096)
+    golden = (math.sqrt(5.0) - 1.0) / 2.0
+    span = (total - length) / windows
+    powers, screen = [], ScreenedTruePeak(ch)
+    for k in range(windows):
+        a = int((k + (0.5 + k * golden) % 1.0) * span)
+        meter = LoudnessMeter(sr, ch, true_peak=False)
+        for pos, block in renderer.blocks(max(0, a - settle), a + length, warmup_frames=0):
+            if pos + block.shape[1] <= a:
+                continue
+            part = block[:, max(0, a - pos):]
+            meter.update(part)
+            screen.update(part)
+        powers.append(meter.block_powers())
+    measured = gated_loudness(np.concatenate(powers))
+    gain_db = r.loudness_lufs - measured if math.isfinite(measured) else 0.0
+    tp = screen.dbtp()
+    room = r.true_peak_dbtp - TP_MARGIN_DB - tp
+    gain_db = min(gain_db, room) if math.isfinite(room) else gain_db
+    return _stage(gain_db, measured, tp, math.nan, r.loudness_lufs, r.true_peak_dbtp, 0, 0.0,
+                  None, sr, ch, estimated=True)
+
+
+class BackgroundMeasurement:
+    """The exact stage of a session measured on a low-priority background thread.
+
+    The measuring pass (two lanes, as a render measures) runs on graphs built for it, so the
+    caller's graph stays free; the result is stored in the cache. Poll :meth:`done`, then
+    :meth:`result` (None when it failed or was cancelled; :attr:`error` says why).
+    """
+
+    def __init__(self, session, key: str | None = None):
+        self.session = session
+        self.key = key
+        self.error: str | None = None
+        self._result: Mastering | None = None
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="resonator-measure-bg",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        from .recipe.session import build_session
+
+        try:  # lower this thread's priority (Linux: per thread; the lanes inherit it)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except (AttributeError, OSError):
+            pass
+        s, r = self.session, self.session.recipe
+
+        def progress(done, total):
+            if self._cancel.is_set():
+                raise _Cancelled()
+        try:
+            node = build_session(r, sr=s.sr, seed=s.seed).node
+            from .recipe.render import balanced_split
+
+            twin = build_session(r, sr=s.sr, seed=s.seed).node
+            m = master(node, s.duration_s, sr=s.sr, seed=s.seed, target_lufs=r.loudness_lufs,
+                       ceiling_dbtp=r.true_peak_dbtp, progress=progress, twin=twin,
+                       split_share=balanced_split(s))
+            try:
+                store_stage(s, m, self.key)
+            except OSError as exc:
+                self.error = f"mastering cache not written: {exc}"
+            self._result = m
+        except _Cancelled:
+            self.error = "cancelled"
+        except Exception as exc:  # noqa: BLE001 - reported, the caller keeps its estimate
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def result(self) -> Mastering | None:
+        return self._result if self.done() else None
+
+    def wait(self, timeout: float | None = None) -> Mastering | None:
+        self._thread.join(timeout)
+        return self.result()
+
+    def cancel(self) -> None:
+        """Stop at the next block (the thread ends soon after; nothing is stored)."""
+        self._cancel.set()
+
+
+class _Cancelled(Exception):
+    pass

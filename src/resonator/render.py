@@ -78,15 +78,19 @@ class Renderer:
         #: frames a window render starts early so stateful nodes settle (the largest warm-up)
         self.warmup_frames = max((n.warmup_frames for n in self.nodes), default=0)
 
-    def blocks(self, first: int, end: int):
+    def blocks(self, first: int, end: int, *, warmup_frames: int | None = None):
         """Yield ``(start_frame, block)`` tiling frames ``[first, end)`` (absolute frames).
 
         Starting a window resets every node, so the previous window's generator must not be
         used any more. ``block`` is float64 ``(channels, n)`` and valid until the next one.
+        ``warmup_frames`` shortens the warm-up (the samples then only approximate a full
+        render's until the stateful nodes settle: for estimates, never for output).
         """
         ctx, node = self.ctx, self.node
         B = ctx.block_frames
-        grid = (max(0, first - self.warmup_frames) // B) * B
+        warm = self.warmup_frames if warmup_frames is None else \
+            min(self.warmup_frames, int(warmup_frames))
+        grid = (max(0, first - warm) // B) * B
         for n in self.nodes:
             n._reset(ctx, grid)
         pos = grid
@@ -243,8 +247,13 @@ class RenderResult:
         return self.frames / self.sr / max(self.seconds, 1e-9)
 
 
-def graph_fingerprint(node: Node) -> str:
-    """A stable hash of a graph's structure and parameters (for sidecars)."""
+def graph_fingerprint(node: Node, *, max_array_bytes: int | None = None) -> str:
+    """A stable hash of a graph's structure and parameters (for sidecars).
+
+    Arrays larger than ``max_array_bytes`` (when given; e.g. a music file held in memory)
+    contribute only their shape and type: for callers that identify such data otherwise
+    (the file's size and time) and must stay fast.
+    """
     h = hashlib.sha256()
     for n in walk(node):
         h.update(type(n).__name__.encode())
@@ -255,7 +264,10 @@ def graph_fingerprint(node: Node) -> str:
             if isinstance(value, (int, float, str, bool)) or value is None:
                 h.update(f"{key}={value!r};".encode())
             elif isinstance(value, np.ndarray):
-                h.update(key.encode() + value.tobytes())
+                if max_array_bytes is not None and value.nbytes > max_array_bytes:
+                    h.update(f"{key}={value.shape}{value.dtype};".encode())
+                else:
+                    h.update(key.encode() + value.tobytes())
     return h.hexdigest()[:16]
 
 

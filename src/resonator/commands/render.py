@@ -10,7 +10,8 @@ EXAMPLE = "resonator render recipes/mettannealing.toml"
 MORE_EXAMPLES = (
     "\n  resonator render ts-brain-alpha.sbg --stereo-noise   (an SBaGen sequence, converted)"
     "\n  resonator render recipes/focus.toml -o focus.flac --bits 24"
-    "\n  resonator render recipes/mettannealing.toml --start 24m --duration 30s -o check.wav --force"
+    "\n  resonator render recipes/mettannealing.toml --start 24m --duration 30s"
+    "   (writes renders/mettannealing_24m00s-24m30s.wav)"
     "\n  resonator render recipes/theta-pulse.toml --start 6m --duration 1m -o t.wav --check"
 )
 
@@ -19,7 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", metavar="RECIPE",
                         help="recipe file (.toml), or an SBaGen sequence (.sbg) to convert and render")
     parser.add_argument("-o", "--output", metavar="OUT",
-                        help="output file (default renders/<recipe name>.wav)")
+                        help="output file (default renders/<recipe name>.wav; a window: "
+                             "renders/<name>_<start>-<end>.wav)")
     parser.add_argument("--format", choices=("wav", "flac"), help="container (default: from OUT, else wav)")
     parser.add_argument("--bits", choices=("16", "24", "32f"), default="16",
                         help="sample format (default 16 with TPDF dither)")

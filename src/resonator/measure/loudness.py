@@ -601,8 +601,12 @@ class LoudnessMeter:
     def integrated(self) -> float:
         """Integrated (gated) loudness in LUFS; ``-inf`` when every block is below -70 LUFS
         or less than 400 ms was given."""
-        power, _ = self._blocks(4)
-        return _gated_mean(power, -10.0)
+        return gated_loudness(self.block_powers())
+
+    def block_powers(self) -> np.ndarray:
+        """Weighted mean square of every 400 ms gating block (100 ms apart) so far: the
+        values :meth:`integrated` gates; pool several meters' with :func:`gated_loudness`."""
+        return self._blocks(4)[0]
 
     def short_term(self, window_s: float = 3.0, hop_s: float = 1.0):
         """Loudness of sliding windows (EBU short-term when ``window_s`` = 3).
@@ -661,6 +665,13 @@ def _tenths(value_s, name: str) -> int:
         raise MeasureError(f"{name}={value_s!r} s: must be a positive multiple of 0.1 s",
                            "short-term loudness")
     return n
+
+
+def gated_loudness(powers) -> float:
+    """Integrated loudness (LUFS) of 400 ms gating-block powers (from
+    :meth:`LoudnessMeter.block_powers`, possibly pooled from several excerpts): absolute gate
+    -70 LUFS, relative gate -10 LU; ``-inf`` when nothing passes."""
+    return _gated_mean(np.asarray(powers, dtype=np.float64), -10.0)
 
 
 def _gated_mean(power: np.ndarray, rel_gate_lu: float) -> float:

@@ -119,7 +119,8 @@ def _seconds(value, what) -> float | None:
 def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                   sr: int | None = None, seed: int | None = None, start=None, duration=None,
                   force: bool = False, normalize: bool = True, progress: Progress | bool = False,
-                  block_frames: int | None = None, single_pass: bool = True):
+                  block_frames: int | None = None, single_pass: bool = True,
+                  mastering_cache: bool = True):
     """Render a recipe to a WAV or FLAC file with a JSON sidecar.
 
     Parameters
@@ -127,7 +128,8 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     recipe : Recipe, str or Path
         A loaded recipe or its path.
     out : str or Path, optional
-        Output file (default ``renders/<recipe stem>.<fmt>`` in the working folder).
+        Output file (default ``renders/<recipe stem>.<fmt>`` in the working folder; a window
+        gets a name that says which: ``renders/<stem>_24m00s-24m30s.wav``).
     fmt : {"wav", "flac"}, optional
         Default: the suffix of ``out``, else wav.
     bits : {"16", "24", "32f"}
@@ -152,6 +154,11 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
         window is replayed through the mastering stage (the file is always deleted, also on
         errors and Ctrl-C). The output is bit-identical to rendering the graph again
         (``single_pass=False``).
+    mastering_cache : bool
+        Take the measured mastering stage from the user cache when it holds this session's
+        (the same recipe, rate, seed, code and inputs; see :func:`resonator.mastering.
+        stage_key`): no measuring pass at all, the same samples. A measured stage is stored
+        there for the next render and for ``resonator play``.
 
     Returns
     -------
@@ -183,7 +190,8 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     if fmt is not None and fmt not in ("wav", "flac"):
         raise RecipeError(f"format {fmt!r} is not supported: choose wav or flac")
     if out is None:
-        out = Path("renders") / f"{recipe.stem}.{fmt or 'wav'}"
+        out = Path("renders") / default_name(recipe.stem, fmt or "wav", start_s, dur_s,
+                                             session.duration_s)
     out = Path(out)
     if fmt is None and out.suffix.lower().lstrip(".") in ("wav", "flac"):
         fmt = out.suffix.lower().lstrip(".")
@@ -201,47 +209,114 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     report: dict[str, Any] | None = None
     warnings = list(session.warnings)
     cache = None
+    master = None
+    stage_state = None  # "cached" (the stage came from the user cache) or "measured"
     t_start = time.perf_counter()
     try:
-        if normalize:
-            master = get_master()
-            if master is None:
-                warnings.append("loudness not normalised: resonator.mastering is not available")
-            else:
-                total_frames = int(round(session.duration_s * session.sr))
-                cb = prog.stage("measuring", total_frames) if prog else None
-                kw = {}
-                # the measuring pass keeps the whole session: the exact true peaks it needs
-                # afterwards and the window to write are then read back, not rendered again
-                cache_bytes = total_frames * session.node.channels * 4
-                if single_pass and _accepts(master, "cache") and \
-                        not _disk_too_small(out.parent, cache_bytes, warnings):
-                    from ..mastering import RawCache
+        m = None
+        master = get_master() if normalize else None
+        if normalize and master is None:
+            warnings.append("loudness not normalised: resonator.mastering is not available")
+        key = None
+        if master is not None and mastering_cache and _is_real(master):
+            from ..mastering import cached_stage, stage_key
 
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    cache = RawCache(out.with_name(f".{out.name}.{os.getpid()}.raw"),
-                                     session.node.channels, 0, total_frames, block)
-                    kw["cache"] = cache
-                if _accepts(master, "twin"):
-                    # the same graph built again: the measuring pass renders the second half
-                    # of the session on another thread
-                    kw["twin"] = build_session(recipe, sr=sr, seed=seed).node
-                    if _accepts(master, "split_share"):
-                        kw["split_share"] = balanced_split(session)
-                m = master(session.node, session.duration_s, sr=session.sr, seed=session.seed,
-                           target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
-                           block_frames=block, progress=cb, **kw)
-                post = m.post
-                report = _report(m)
+            key = stage_key(session)
+            m = cached_stage(session, key)
+            stage_state = "cached" if m is not None else None
+        if master is not None and m is None:
+            total_frames = int(round(session.duration_s * session.sr))
+            cb = prog.stage("measuring", total_frames) if prog else None
+            kw = {}
+            # the measuring pass keeps the whole session: the exact true peaks it needs
+            # afterwards and the window to write are then read back, not rendered again
+            cache_bytes = total_frames * session.node.channels * 4
+            if single_pass and _accepts(master, "cache") and \
+                    not _disk_too_small(out.parent, cache_bytes, warnings):
+                from ..mastering import RawCache
+
+                out.parent.mkdir(parents=True, exist_ok=True)
+                cache = RawCache(out.with_name(f".{out.name}.{os.getpid()}.raw"),
+                                 session.node.channels, 0, total_frames, block)
+                kw["cache"] = cache
+            if _accepts(master, "twin"):
+                # the same graph built again: the measuring pass renders the second half
+                # of the session on another thread
+                kw["twin"] = build_session(recipe, sr=sr, seed=seed).node
+                if _accepts(master, "split_share"):
+                    kw["split_share"] = balanced_split(session)
+            m = master(session.node, session.duration_s, sr=session.sr, seed=session.seed,
+                       target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
+                       block_frames=block, progress=cb, **kw)
+            if key is not None:
+                stage_state = "measured"
+                from ..mastering import store_stage
+
+                try:
+                    store_stage(session, m, key)
+                except OSError as exc:
+                    warnings.append(f"the mastering stage was not cached: {exc}")
+        if m is not None:
+            post, report = m.post, _report(m)
+        lanes = None
+        if cache is None and stage_state == "cached":
+            lanes = _render_lanes(recipe, session, m, fmt, out, start_s, dur_s, block)
         result = _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block,
                                     force, prog, post, report, warnings, normalize,
-                                    m if report is not None else None, cache)
+                                    m if report is not None else None, cache, lanes,
+                                    stage_state)
         # the whole call (measuring pass included), so realtime_factor is what a user waited for
         result.seconds = time.perf_counter() - t_start
         return result
     finally:
         if cache is not None:
             cache.close()
+
+
+def _clock(seconds: float) -> str:
+    """A time for file names: ``45s``, ``1.5s``, ``24m00s``, ``1h02m03s``."""
+    ms = int(round(seconds * 1000))
+    s, frac = divmod(ms, 1000)
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    tail = f"{sec:02d}" + (f".{frac:03d}".rstrip("0") if frac else "") + "s"
+    if h:
+        return f"{h}h{m:02d}m{tail}"
+    if m:
+        return f"{m}m{tail}"
+    return tail.lstrip("0") if sec >= 10 or not tail.startswith("0") else tail[1:]
+
+
+def default_name(stem: str, fmt: str, start_s: float, dur_s: float, session_s: float) -> str:
+    """The file name of a render without ``-o``: ``<stem>.<fmt>`` for the whole session,
+    ``<stem>_<start>-<end>.<fmt>`` for a window (``focus_24m00s-24m30s.wav``), so a window
+    never takes the whole render's name."""
+    if start_s <= 0 and start_s + dur_s >= session_s - 1e-9:
+        return f"{stem}.{fmt}"
+    return f"{stem}_{_clock(start_s)}-{_clock(start_s + dur_s)}.{fmt}"
+
+
+def _is_real(master) -> bool:
+    from .. import mastering
+
+    return master is getattr(mastering, "master", None)
+
+
+def _render_lanes(recipe, session, m, fmt, out, start_s, dur_s, block):
+    """For a render whose stage came from the cache: the window as two stretches rendered at
+    once by two copies of the graph when the output is a WAV, the stage is a pure gain and
+    the window is long enough to be worth a second graph (else None: one stream)."""
+    from ..render import Renderer
+
+    fmt = fmt or out.suffix.lower().lstrip(".") or "wav"
+    first, frames = int(round(start_s * session.sr)), int(round(dur_s * session.sr))
+    if fmt != "wav" or not m.stateless or dur_s < 120 or (os.cpu_count() or 1) < 2:
+        return None
+    mid = first + (int(round(frames * 0.5 / block)) * block or frames // 2)
+    twin = build_session(recipe, sr=session.sr, seed=session.seed).node
+    a = Renderer(session.node, sr=session.sr, seed=session.seed, block_frames=block)
+    b = Renderer(twin, sr=session.sr, seed=session.seed, block_frames=block)
+    return [a.blocks(first, mid), b.blocks(mid, first + frames)]
 
 
 def balanced_split(session: Session, points: int = 2000) -> float:
@@ -301,7 +376,8 @@ def _accepts(master, name: str) -> bool:
 
 
 def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, force, prog,
-                       post, report, warnings, normalize, m, cache):
+                       post, report, warnings, normalize, m, cache, lanes=None,
+                       stage_state=None):
     from ..render import render_file
 
     metadata = {
@@ -314,7 +390,8 @@ def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, f
         "layers": [{"name": i.name, "kind": i.kind, "phases": i.phases} for i in session.layers],
         "loudness": {"target_lufs": recipe.loudness_lufs,
                      "ceiling_dbtp": recipe.true_peak_dbtp,
-                     "normalized": report is not None, "result": report},
+                     "normalized": report is not None, "result": report,
+                     "stage": stage_state},
         "targets": session.targets,
         "warnings": warnings,
     }
@@ -323,9 +400,9 @@ def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, f
         result = render_file(session.node, out, dur_s, sr=session.sr, seed=session.seed,
                              start_s=start_s, fmt=fmt, bits=bits, block_frames=block,
                              force=force, progress=cb, metadata=metadata, post=post,
-                             blocks=_replay(cache, m, fmt, out,
-                                            int(round(start_s * session.sr)),
-                                            int(round(dur_s * session.sr))))
+                             blocks=lanes or _replay(cache, m, fmt, out,
+                                                     int(round(start_s * session.sr)),
+                                                     int(round(dur_s * session.sr))))
     finally:
         if prog:
             prog.close()

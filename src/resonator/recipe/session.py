@@ -15,7 +15,7 @@ layers gets the session's raised-cosine ``fade_in`` and ``fade_out``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +170,8 @@ def _evaluate(node: Node, t: np.ndarray) -> np.ndarray:
     return np.ones(np.shape(t))
 
 
-def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> Session:
+def build_session(recipe, *, sr: int | None = None, seed: int | None = None,
+                  temperature=None) -> Session:
     """Build the signal graph of a recipe.
 
     Parameters
@@ -181,6 +182,9 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> 
         Sample rate (default: the recipe's ``sample_rate``).
     seed : int, optional
         Seed (default: the recipe's ``seed``).
+    temperature : callable(t_seconds array) -> array in [0, 1], optional
+        The session temperature to bind parameters to instead of the recipe's plan (a live
+        override: :class:`resonator.playback.SessionStream`).
 
     Returns
     -------
@@ -201,8 +205,10 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None) -> 
     if sr <= 0:
         raise RecipeError(f"sample rate must be positive, got {sr}")
     timeline = recipe.timeline()
+    if temperature is not None:
+        timeline = replace(timeline, temperature=temperature)
     duration = recipe.duration_s
-    temp_node = FunctionOfTime(recipe.temperature, bounds=(0.0, 1.0), name="temperature")
+    temp_node = FunctionOfTime(timeline.temperature, bounds=(0.0, 1.0), name="temperature")
     warnings = list(recipe.warnings)
     kinds = layer_kinds()
     from ..layers.base import LayerContext
