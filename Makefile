@@ -7,17 +7,26 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: render test bench clean install
+.PHONY: render test bench clean install portaudio
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# resonator play needs the PortAudio library (Debian: libportaudio2): installed when missing
+# and make runs as root with apt-get, else a hint (everything else works without it)
+portaudio:
+	@ldconfig -p 2>/dev/null | grep -q libportaudio.so.2 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libportaudio2 >/dev/null 2>&1 || \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libportaudio2 >/dev/null; }; \
+	  else echo "note: resonator play needs PortAudio: sudo apt install libportaudio2"; fi; }
+
+$(STAMP): pyproject.toml | $(BIN)/python portaudio
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(TSTAMP): pyproject.toml | $(BIN)/python
+$(TSTAMP): pyproject.toml | $(BIN)/python portaudio
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 

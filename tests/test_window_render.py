@@ -103,3 +103,21 @@ def test_window_render_has_the_full_renders_samples_and_renders_the_graph_once(
     assert np.array_equal(a[first:first + b.shape[0]], b)
     assert sorted(p.name for p in tmp_path.iterdir()) == \
         ["full.json", "full.wav", "w.toml", "win.json", "win.wav"]
+
+
+@pytest.mark.parametrize("color", ["pink", "brown", "blue", "violet", "white"])
+def test_noise_scale_in_closed_form_equals_the_summed_impulse_response(color):
+    from resonator.graph.noise import _bank, _rms_scale
+
+    sr = 44100
+    poles, gains, direct, delayed, diff = _bank(color, sr)
+    scale, warm = _rms_scale(color, sr)
+    n = max(4 * warm, 16)
+    t = np.arange(n)
+    h = np.zeros(n)
+    h[0], h[1] = direct, delayed
+    for p, g in zip(poles, gains):
+        h += g * p ** t
+    if diff:
+        h = np.diff(h, prepend=0.0)
+    assert scale == pytest.approx(1.0 / np.sqrt(np.sum(h * h)), rel=1e-12)

@@ -60,25 +60,28 @@ def _bank(color: str, sr: int):
 
 @functools.lru_cache(maxsize=64)
 def _rms_scale(color: str, sr: int) -> tuple[float, int]:
-    """(gain giving unit-variance output, warm-up frames) measured on the impulse response.
+    """(gain giving unit-variance output, warm-up frames), from the impulse response's
+    energy in closed form.
 
-    Summing the response takes milliseconds (hundreds of thousands of terms for brown noise
-    at high rates) and every preparation of a graph asks for it: it is computed once per
-    (colour, rate)."""
+    The response is ``h[t] = sum_i g_i p_i**t + direct [t = 0] + delayed [t = 1]`` (first
+    difference for blue and violet), so ``sum h**2`` is a double geometric series:
+    ``sum_ij g_i g_j / (1 - p_i p_j)`` plus the terms of the two taps (and, differenced,
+    ``2 E - 2 sum h[t] h[t-1]``). The warm-up is where the slowest pole has decayed to 1e-17.
+    """
     poles, gains, direct, delayed, diff = _bank(color, sr)
     slowest = float(np.max(np.abs(poles))) if poles.size else 0.0
     warm = int(math.ceil(math.log(1e-17) / math.log(slowest))) if slowest > 0 else 2
-    n = max(4 * warm, 16)
-    h = np.zeros(n)
-    h[0] = direct
-    if n > 1:
-        h[1] += delayed
-    t = np.arange(n)
-    for p, g in zip(poles, gains):
-        h += g * p**t
+    p, g = np.asarray(poles, dtype=np.float64), np.asarray(gains, dtype=np.float64)
+    pp = np.outer(p, p)
+    gg = np.outer(g, g)
+    a0, a1, a2 = float(g.sum()), float(g @ p), float(g @ (p * p))
+    energy = float(np.sum(gg / (1.0 - pp))) + 2 * direct * a0 + direct ** 2 \
+        + 2 * delayed * a1 + delayed ** 2
     if diff:
-        h = np.diff(h, prepend=0.0)
-    return 1.0 / math.sqrt(float(np.sum(h * h))), warm
+        lag1 = float(np.sum(gg * p[:, None] / (1.0 - pp))) + delayed * a0 + direct * a1 \
+            + delayed * direct + delayed * a2
+        energy = 2.0 * energy - 2.0 * lag1
+    return 1.0 / math.sqrt(energy), warm
 
 
 class Noise(Node):

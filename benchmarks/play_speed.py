@@ -1,0 +1,172 @@
+"""Play and window-render speed, and the first-play loudness estimate, for every shipped recipe.
+
+    python benchmarks/play_speed.py --estimate        # estimate vs full measurement (dB)
+    python benchmarks/play_speed.py --first-audio     # command -> first audio, cold and cached
+    python benchmarks/play_speed.py --windows         # 30 s window renders, cold and cached
+
+Whole processes throughout (``resonator play`` against the ALSA null device: a temporary
+HOME with ``pcm.!default { type null }``; ``resonator render``), alternating cold and cached
+runs. "Cold" means an empty mastering cache (``RESONATOR_CACHE_DIR`` pointing at a new empty
+folder): play estimates the loudness from sparse windows, render measures the whole session.
+"Cached" means the stage of that recipe is in the cache. Prints a Markdown table; record it
+in benchmarks/README.md with the machine, the date and ``uptime``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESONATOR = str(Path(sys.executable).with_name("resonator"))
+
+
+def recipes(only=None):
+    found = sorted((ROOT / "recipes").glob("*.toml"))
+    if not found:  # recipes may live in the package
+        found = sorted((ROOT / "src" / "resonator" / "recipes").glob("*.toml"))
+    return [p for p in found if not only or p.stem in only]
+
+
+def null_home() -> str:
+    home = tempfile.mkdtemp(prefix="resonator-null-")
+    Path(home, ".asoundrc").write_text("pcm.!default { type null }\nctl.!default { type hw card 0 }\n")
+    return home
+
+
+def estimate_accuracy(paths, args):
+    from resonator.loading import load
+    from resonator.mastering import cached_stage, estimate, master, stage_key, store_stage
+    from resonator.recipe.render import balanced_split
+    from resonator.recipe.session import build_session
+
+    print("| recipe | minutes | measured LUFS | estimated LUFS | difference dB | estimate s |")
+    print("|---|---|---|---|---|---|")
+    worst = 0.0
+    for p in paths:
+        r = load(p)
+        s = build_session(r)
+        key = stage_key(s)
+        full = cached_stage(s, key)
+        if full is None:
+            full = master(s.node, s.duration_s, sr=s.sr, seed=s.seed,
+                          target_lufs=r.loudness_lufs, ceiling_dbtp=r.true_peak_dbtp,
+                          twin=build_session(r).node, split_share=balanced_split(s))
+            store_stage(s, full, key)
+        t = time.perf_counter()
+        est = estimate(build_session(r), windows=args.windows, window_s=args.window_s,
+                       settle_s=args.settle_s)
+        dt = time.perf_counter() - t
+        d = est.measured_lufs - full.measured_lufs
+        worst = max(worst, abs(d))
+        print(f"| {p.stem} | {s.duration_s / 60:.0f} | {full.measured_lufs:.2f} | "
+              f"{est.measured_lufs:.2f} | {d:+.2f} | {dt:.2f} |", flush=True)
+    print(f"\nworst |difference|: {worst:.2f} dB (windows={args.windows}, "
+          f"window_s={args.window_s}, settle_s={args.settle_s})")
+    return 0 if worst <= 0.5 else 1
+
+
+def _first_audio(recipe, start, cache, home) -> float:
+    env = dict(os.environ, HOME=home, RESONATOR_CACHE_DIR=cache, RESONATOR_PLAY_FIRST_AUDIO="1")
+    t0 = time.time()
+    p = subprocess.run([RESONATOR, "play", str(recipe), "--start", start], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    for line in p.stderr.splitlines():
+        if line.startswith("first-audio "):
+            return float(line.split()[1]) - t0
+    raise RuntimeError(f"{recipe.name} --start {start}: no first audio: {p.stderr[-500:]}")
+
+
+def first_audio(paths, args):
+    from resonator.loading import load
+
+    home = null_home()
+    warm = tempfile.mkdtemp(prefix="resonator-cache-")
+    print("| recipe | start | cold s (estimate) | cached s |")
+    print("|---|---|---|---|")
+    worst = [0.0, 0.0]
+    for p in paths:
+        dur = load(p).duration_s
+        starts = ["0", f"{dur / 2:.0f}", f"{max(dur - 30, 0):.0f}"]
+        # fill the cache once (a render measures and stores the stage)
+        subprocess.run([RESONATOR, "render", str(p), "-o", os.path.join(warm, "x.wav"),
+                        "--force", "-q", "--duration", "1"],
+                       env=dict(os.environ, RESONATOR_CACHE_DIR=warm), check=True)
+        for start in starts:
+            cold, cached = [], []
+            for _ in range(args.repeat):  # alternating
+                cold.append(_first_audio(p, start, tempfile.mkdtemp(prefix="rc-"), home))
+                cached.append(_first_audio(p, start, warm, home))
+            c, w = statistics.median(cold), statistics.median(cached)
+            worst = [max(worst[0], c), max(worst[1], w)]
+            print(f"| {p.stem} | {start} s | {c:.2f} | {w:.2f} |", flush=True)
+    print(f"\nslowest: cold {worst[0]:.2f} s, cached {worst[1]:.2f} s (median of {args.repeat})")
+    return 0
+
+
+def _render_window(recipe, start, cache, out) -> float:
+    env = dict(os.environ, RESONATOR_CACHE_DIR=cache)
+    t0 = time.perf_counter()
+    subprocess.run([RESONATOR, "render", str(recipe), "--start", start, "--duration", "30s",
+                    "-o", out, "--force", "-q"], env=env, check=True)
+    return time.perf_counter() - t0
+
+
+def windows(paths, args):
+    from resonator.loading import load
+
+    tmp = tempfile.mkdtemp(prefix="resonator-win-")
+    out = os.path.join(tmp, "w.wav")
+    print("| recipe | full render s (cold) | window starts | cold window s | cached window s "
+          "(median, max) |")
+    print("|---|---|---|---|---|")
+    for p in paths:
+        dur = load(p).duration_s
+        warm = tempfile.mkdtemp(prefix="rc-")
+        t0 = time.perf_counter()
+        subprocess.run([RESONATOR, "render", str(p), "-o", out, "--force", "-q"],
+                       env=dict(os.environ, RESONATOR_CACHE_DIR=warm), check=True)
+        full = time.perf_counter() - t0
+        starts = [0.0, dur * 0.25, dur * 0.5, dur * 0.75, dur - 60, dur - 30]
+        starts = [f"{max(0.0, s):.0f}" for s in starts]
+        cold = _render_window(p, starts[2], tempfile.mkdtemp(prefix="rc-"), out)
+        cached = [_render_window(p, s, warm, out) for s in starts]
+        print(f"| {p.stem} | {full:.1f} | {', '.join(starts)} | {cold:.1f} | "
+              f"{statistics.median(cached):.2f}, {max(cached):.2f} |", flush=True)
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--estimate", action="store_true")
+    ap.add_argument("--first-audio", action="store_true")
+    ap.add_argument("--windows", action="store_true", dest="window_renders")
+    ap.add_argument("--only", nargs="*", help="recipe stems")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--windows-count", type=int, default=96, dest="windows")
+    ap.add_argument("--window-s", type=float, default=0.4)
+    ap.add_argument("--settle-s", type=float, default=0.1)
+    args = ap.parse_args()
+    paths = recipes(args.only)
+    print(f"{platform.node()} {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}, "
+          f"load {os.getloadavg()[0]:.2f}\n")
+    rc = 0
+    if args.estimate:
+        rc |= estimate_accuracy(paths, args)
+    if args.first_audio:
+        rc |= first_audio(paths, args)
+    if args.window_renders:
+        rc |= windows(paths, args)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""``resonator play``: a recipe or SBaGen sequence through the sound card, from any moment."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+NAME = "play"
+HELP = "play a recipe or .sbg through the sound card from any moment, with live keys"
+EXAMPLE = "resonator play recipes/focus.toml --start 24m"
+MORE_EXAMPLES = (
+    "\n  resonator play recipes/mettannealing.toml --device pulse"
+    "\n  resonator play --list-devices"
+    "\n\nkeys: space pause/resume, left/right seek 30 s, n/p next/previous phase,"
+    "\n      up/down temperature +-0.05 (bound parameters glide there), q quit"
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recipe", metavar="RECIPE", nargs="?",
+                        help="recipe file (.toml) or SBaGen sequence (.sbg)")
+    parser.add_argument("--start", metavar="T", default="0",
+                        help="start here (\"24m\", \"1:30\", a phase is not a time; default 0)")
+    parser.add_argument("--device", metavar="NAME",
+                        help="output device: its index or part of its name (--list-devices)")
+    parser.add_argument("--list-devices", action="store_true",
+                        help="list the audio output devices and exit")
+    parser.add_argument("--rate", type=int, metavar="HZ", help="sample rate (default: the recipe's)")
+    parser.add_argument("--seed", type=int, metavar="N", help="seed (default: the recipe's)")
+    parser.add_argument("--stereo-noise", action="store_true",
+                        help=".sbg only: independent noise per ear (SBaGen: the same in both)")
+
+
+def run(args) -> int:
+    from ..errors import ResonatorError
+    from ..playback.backend import output_devices
+
+    devices = output_devices()  # no PortAudio: one line, before anything is loaded
+    if args.list_devices:
+        for i, name, default in devices:
+            print(f"{i:3d}  {name}{'  (default)' if default else ''}")
+        return 0
+    if not args.recipe:
+        raise ResonatorError("give a recipe (.toml) or an SBaGen sequence (.sbg) to play",
+                             "RECIPE")
+    if not devices:
+        from ..playback.backend import NoAudioOutput
+
+        raise NoAudioOutput("no audio output device found (PortAudio lists none)")
+    from ..units import parse_duration
+
+    start_s = parse_duration(args.start, where="--start")
+    from ..loading import load
+    from ..playback.keys import HELP_LINE, run_terminal
+    from ..playback.player import Player
+    from ..playback.stream import SessionStream
+    from ..recipe.session import build_session
+
+    recipe = load(args.recipe, stereo_noise=args.stereo_noise)
+    session = build_session(recipe, sr=args.rate, seed=args.seed)
+    stream = SessionStream(session, start_s=start_s)
+    player = Player(stream, device=args.device)
+    how = "interrupted"
+    try:
+        player.start()
+        gain = "estimated, measuring the exact one in the background" \
+            if stream.mastering.estimated else "measured (cached)"
+        print(f"playing {recipe.path.name} from {args.start} at {stream.sr} Hz; loudness "
+              f"gain {stream.mastering.gain_db:+.1f} dB ({gain})", file=sys.stderr)
+        if os.environ.get("RESONATOR_PLAY_FIRST_AUDIO"):  # benchmarks/play_speed.py
+            return _report_first_audio(player)
+        if sys.stdin.isatty():
+            print(HELP_LINE, file=sys.stderr)
+        how = run_terminal(player)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        player.stop()
+    from ..units import format_duration
+
+    print(f"{'ended' if how == 'end' else 'stopped'} at {format_duration(player.position_s)};"
+          f" underruns: {player.underruns}", file=sys.stderr)
+    if stream.measure_error:
+        print(f"warning: the loudness measurement failed: {stream.measure_error}",
+              file=sys.stderr)
+    return 130 if how == "interrupted" else 0
+
+
+def _report_first_audio(player) -> int:
+    """Print the wall-clock time the device first got session samples, then stop (for
+    benchmarks/play_speed.py, which subtracts the time it started the command)."""
+    while player.first_audio_s is None and not player.done.is_set():
+        time.sleep(0.0005)
+    if player.first_audio_s is None:
+        return 1
+    print(f"first-audio {time.time() - (time.perf_counter() - player.first_audio_s):.6f}",
+          file=sys.stderr)
+    return 0
