@@ -10,12 +10,12 @@ import soundfile as sf
 from scipy import signal
 
 from resonator.check import check_file, parse_target_arg
-from resonator.check.methods import folded_amplitude, _band
-from resonator.check.scan import FastClicks, FastTruePeak
 from resonator.check.targets import CheckInputError
 from resonator.cli import main
-from resonator.measure.dynamics import ClickDetector
-from resonator.measure.loudness import true_peak_dbtp
+from resonator.measure.dynamics import ClickDetector, ClickStream
+from resonator.measure.loudness import ScreenedTruePeak, true_peak_dbtp
+from resonator.measure.modulation import coherent_gate_depth, folded_amplitude
+from resonator.measure.spectrum import band_filter
 
 SR = 16000
 
@@ -84,7 +84,7 @@ def test_folded_depth_sine_and_gated_under_noise():
         x = env * np.sin(2 * np.pi * 400 * t)
         x = np.vstack([x, x]) + 0.05 * pink(t.size, rng)
         band = (400 - 34, 400 + 34)
-        amp, _ = folded_amplitude(_band(x, 48000, band, smooth=True), 48000, 16.0,
+        amp, _ = folded_amplitude(band_filter(x, 48000, band, smooth=True), 48000, 16.0,
                                   carrier_hz=400.0, max_k=2)
         a1 = np.abs(np.sum(amp * np.exp(-2j * np.pi * np.arange(amp.size) / amp.size)))
         d = 2 * a1 / amp.size / amp.mean() / np.exp(-np.log(2) * (16 / 34) ** 2 / 2)
@@ -101,7 +101,7 @@ def test_gated_depth_of_an_isochronic_tone_under_noise():
         x = (1 - depth * (1 - g)) * np.sin(2 * np.pi * 300 * t) * 0.08
         x = np.vstack([x, x]) + 0.008 * pink(t.size, rng)  # about 10 dB under the tone
         band = (150.0, 450.0)
-        amp, _ = folded_amplitude(_band(x, 48000, band, smooth=True), 48000, 16.0,
+        amp, _ = folded_amplitude(band_filter(x, 48000, band, smooth=True), 48000, 16.0,
                                   carrier_hz=300.0)
         p2, p98 = np.percentile(amp, [2, 98])
         assert abs((1 - p2 / p98) - depth) < 0.03, (depth, 1 - p2 / p98)
@@ -126,8 +126,8 @@ def test_fast_true_peak_and_clicks_match_the_library():
     x += 0.001 * pink(t.size, rng)
     x[1, 100000] += 0.05
     x[0, 200000:] *= -1
-    tp = FastTruePeak(2)
-    fc = FastClicks(sr, 2)
+    tp = ScreenedTruePeak(2)
+    fc = ClickStream(sr, 2)
     det = ClickDetector(sr, 2)
     for i in range(0, x.shape[1], 65536):
         tp.update(x[:, i:i + 65536].astype(np.float32))
@@ -318,7 +318,6 @@ def test_coherent_gate_depth_under_pink_noise(depth, snr_db):
     # pink noise 12 and 20 dB above the gated tone (the band around the carrier holds about
     # 0 and +8 dB of it): the old power fold read 0.6-0.8 for a full gate at 12 dB; the
     # coherent fold reads the depth (60 s: 1 sigma about 0.006 at 12 dB, 0.015 at 20 dB)
-    from resonator.check.methods import coherent_gate_depth
     from resonator.layers.gates import GATES
 
     x = gated_tone(depth, 60.0, snr_db)
@@ -334,7 +333,6 @@ def test_coherent_gate_depth_under_pink_noise(depth, snr_db):
 def test_coherent_gate_depth_along_a_glide():
     # the carrier glides 280 -> 320 Hz over the window (an SBaGen transition), 12 dB noise:
     # dechirped with the planned carrier, the depth reads as on a steady carrier
-    from resonator.check.methods import coherent_gate_depth
     from resonator.layers.gates import GATES
 
     n = int(24.0 * SR)

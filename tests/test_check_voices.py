@@ -12,7 +12,7 @@ from scipy import signal
 
 from resonator.check import check_file
 from resonator.check.targets import make_target
-from resonator.check.voices import fit_tones
+from resonator.measure.tones import fit_tones
 
 SR = 16000
 DUR = 20.0

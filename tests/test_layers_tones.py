@@ -15,7 +15,7 @@ from scipy import signal
 from resonator.errors import RecipeError
 from resonator.graph import Constant, Curve, FunctionOfTime
 from resonator.layers import LAYER_KINDS, LayerContext
-from resonator.layers.base import UNITS
+from resonator.units import RECIPE_UNITS as UNITS
 from resonator.layers.gates import GATES, gate_for
 from resonator.measure.dynamics import click_score
 from resonator.measure.frequency import peak_frequency

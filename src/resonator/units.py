@@ -31,6 +31,7 @@ import difflib
 import math
 import numbers
 import re
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .errors import RecipeError
@@ -47,8 +48,15 @@ __all__ = [
     "parse_range",
     "format_duration",
     "suggest",
+    "did_you_mean",
     "db_to_amplitude",
     "quote",
+    "parse_number",
+    "parse_fraction",
+    "parse_signed_frequency",
+    "Unit",
+    "UNITS",
+    "RECIPE_UNITS",
 ]
 
 # A decimal number with optional sign and exponent, or an infinity.
@@ -528,6 +536,127 @@ def suggest(word: str, allowed: Iterable[str], *, cutoff: float = 0.6) -> str | 
             return lowered[prefixed[0]]
     hits = difflib.get_close_matches(w, list(lowered), n=1, cutoff=cutoff)
     return lowered[hits[0]] if hits else None
+
+
+def did_you_mean(word, allowed: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the allowed word closest to ``word`` (see
+    :func:`suggest`), or ``""`` when none is close: the one spelling of every such hint."""
+    hint = suggest(str(word), allowed)
+    return f"; did you mean '{hint}'?" if hint else ""
+
+
+# ---------------------------------------------------------------------------------- numbers
+def parse_number(value, *, where: str | None = None) -> float:
+    """Read a plain finite number (``0.7``, ``"0.7"``); RecipeError otherwise."""
+    if isinstance(value, bool):
+        raise RecipeError(f"{quote(value)} is not a number", where)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise RecipeError(f"{quote(value)} is not a number", where) from None
+    if not math.isfinite(x):
+        raise RecipeError(f"{quote(value)} is not a finite number", where)
+    return x
+
+
+def parse_fraction(value, *, where: str | None = None) -> float:
+    """Read a number from 0 to 1; RecipeError otherwise."""
+    x = parse_number(value, where=where)
+    if not 0.0 <= x <= 1.0:
+        raise RecipeError(f"{quote(value)} is not a number between 0 and 1", where)
+    return x
+
+
+def parse_signed_frequency(value, *, where: str | None = None) -> float:
+    """Read a frequency that may be negative (a signed binaural beat, left minus right):
+    ``"-8 Hz"``, ``-8``, ``"6 Hz"``; in Hz."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return -parse_frequency(value.strip()[1:], where=where)
+    if _is_number(value) and float(value) < 0:
+        return -parse_frequency(-float(value), where=where)
+    return parse_frequency(value, where=where)
+
+
+def _with_unit_word(*words: str) -> Callable[..., float]:
+    """A parser of plain numbers optionally followed by one of ``words`` (any sign)."""
+    units = {"": 1.0, **{w.lower(): 1.0 for w in words}}
+    help_text = f'expected a number{" in " + words[0] if words else ""} ("1.5' + \
+        (f' {words[0]}' if words else '') + '")'
+
+    def parse(value, *, where: str | None = None) -> float:
+        x = _with_units(value, units, "a number", help_text, where)
+        if not math.isfinite(x):
+            raise RecipeError(f"{quote(value)} is not a finite number", where)
+        return x
+    return parse
+
+
+# ---------------------------------------------------------------------------------- units
+@dataclass(frozen=True)
+class Unit:
+    """A unit values are written and reported in: the one table for recipes, layer
+    parameters and check targets.
+
+    Attributes
+    ----------
+    name : str
+        Key in :data:`UNITS` (``"hz"``).
+    label : str
+        Printed after numbers (``"Hz"``; empty for plain numbers).
+    doc : str
+        How to write a value, for ``--help``, schemas and messages.
+    parse : callable(value, *, where=None) -> float
+        Reads a value (number or string with the unit) into the base unit.
+    digits : int
+        Decimals worth printing in reports (measurements are more precise than that only
+        where the method says so).
+    """
+
+    name: str
+    label: str
+    doc: str
+    parse: Callable[..., float]
+    digits: int = 3
+
+    def _labelled(self, text: str) -> str:
+        if not self.label:
+            return text
+        return f"{text}{self.label}" if self.label.startswith("/") else f"{text} {self.label}"
+
+    def format(self, value: float | None, digits: int | None = None) -> str:
+        """``value`` with the unit's precision and label (``"6.200 Hz"``, ``"6.00/min"``);
+        ``"-"`` for None."""
+        if value is None:
+            return "-"
+        v = float(value)
+        d = self.digits if digits is None else digits
+        return self._labelled(f"{v:.{d}f}" if math.isfinite(v) else str(v))
+
+    def format_g(self, value: float) -> str:
+        """``value`` in its shortest form with the label (``"6 Hz"``, plans and recipes)."""
+        return self._labelled(f"{float(value):g}")
+
+
+UNITS: dict[str, Unit] = {u.name: u for u in (
+    Unit("hz", "Hz", 'frequency in Hz ("6 Hz", "1.5 kHz")', parse_frequency, 3),
+    Unit("hz_signed", "Hz", 'frequency in Hz, negative allowed ("-8 Hz": a beat whose right '
+         "ear is higher)", parse_signed_frequency, 3),
+    Unit("db", "dB", 'gain in dB ("-18 dB")', parse_gain_db, 2),
+    Unit("s", "s", 'duration in seconds ("90s", "10m", "1:30")', parse_duration, 2),
+    Unit("per_min", "/min", 'rate per minute ("6/min")', parse_rate_per_min, 2),
+    Unit("amp", "", 'linear amplitude 0..1 or "-6 dB"', parse_level, 3),
+    Unit("fraction", "", "number between 0 and 1", parse_fraction, 3),
+    Unit("number", "", "plain number", parse_number, 3),
+    Unit("lufs", "LUFS", 'integrated loudness ("-20 LUFS")', parse_loudness, 2),
+    Unit("dbtp", "dBTP", 'true peak ("-1 dBTP")', parse_true_peak, 2),
+    Unit("lu", "LU", 'loudness difference in LU ("0.5 LU")', _with_unit_word("LU", "dB"), 2),
+    Unit("db_diff", "dB", 'level difference in dB ("0.3 dB")', _with_unit_word("dB"), 2),
+    Unit("db_per_decade", "dB/decade", 'spectral slope ("-10 dB/decade")',
+         _with_unit_word("dB/decade", "dB"), 2),
+    Unit("count", "", "a whole number of events", _with_unit_word(), 0),
+)}
+#: the units a recipe's numeric parameters may have (a :class:`Unit` each)
+RECIPE_UNITS = ("hz", "db", "s", "per_min", "amp", "fraction", "number")
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -6,7 +6,8 @@
 
 Modules: :mod:`.targets` (one Target model for written, layer-implied and session-implied
 targets, window renders), :mod:`.scan` (one streaming pass: loudness, true peak, clicks,
-spectra), :mod:`.methods` (an evaluator per kind, with its method and accuracy),
+spectra), :mod:`.kinds` (the registry of target kinds, each registered beside its evaluator
+with its unit, default tolerance and method),
 :mod:`.runner` (:func:`check_file`), :mod:`.report` (table, JSON, plot).
 
 JSON written by ``resonator check --json FILE``::
@@ -19,7 +20,7 @@ JSON written by ``resonator check --json FILE``::
       "duration_s": 2400.0,
       "results": [
         {
-          "kind": "binaural_beat",    # see resonator.check.targets.KIND_INFO
+          "kind": "binaural_beat",    # see resonator.check.kinds (resonator check --kinds)
           "name": "metta-beat",       # [[target]] name or null
           "window": {"start_s": 690.0, "end_s": 1410.0,   # file seconds
                      "phase": "metta", "session_start_s": 690.0},
@@ -27,6 +28,7 @@ JSON written by ``resonator check --json FILE``::
           "measured": 6.1987,         # null when nothing could be measured
           "tolerance": 0.2,
           "unit": "Hz",
+          "rule": "every window within 6.200 +- 0.200 Hz",   # the pass rule as applied
           "passed": true,
           "layer": "beat",            # or null
           "source": "recipe",         # recipe | layer | session | cli

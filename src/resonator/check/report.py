@@ -33,9 +33,9 @@ def format_table(report) -> str:
     rows = [("target", "window", "expected", "measured", "tolerance", "result")]
     for r in report.results:
         t = r.target
-        from .targets import KIND_INFO
+        from .kinds import TARGET_KINDS
 
-        unit = KIND_INFO[t.kind]["unit"]
+        unit = TARGET_KINDS[t.kind].unit_info.label
         label = t.kind + (f" ({t.layer})" if t.layer else "") + (f" '{t.name}'" if t.name
                                                                   else "")
         win = f"{_clock(t.start_s)}-{_clock(t.end_s)}" + (f" {t.phase}" if t.phase else "")

@@ -7,7 +7,7 @@
    strings; moved to file seconds for window renders (:func:`~.targets.fit_to_file`);
 2. one streaming pass (:class:`~.scan.Scan`) for the session-wide measures: loudness,
    short-term loudness, true peak, clicks, per-second spectra;
-3. each target's evaluator (:mod:`.methods`) reads only its (sub-)windows;
+3. each target's evaluator (:mod:`.kinds`) reads only its (sub-)windows;
 4. cooling targets compare with a *plan*: the session graph rendered at a low sample rate
    (16 kHz when the recipe allows) over the trend window only.
 
@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..measure.io import open_audio
+from .kinds import TARGET_KINDS, Unmeasurable, evaluate
 from .targets import (CheckInputError, Target, fit_to_file, targets_from_file,
                       targets_from_session)
 
@@ -35,12 +36,23 @@ MAX_READ_S = 60.0
 
 @dataclass
 class CheckResult:
-    """One evaluated target (window in file seconds)."""
+    """One evaluated target (window in file seconds).
+
+    Attributes
+    ----------
+    target : Target
+    measured : float or None
+    passed : bool
+    detail : dict
+    rule : str
+        The pass rule as applied, with its numbers and units.
+    """
 
     target: Target
     measured: float | None
     passed: bool
     detail: dict = field(default_factory=dict)
+    rule: str = ""
 
     def as_dict(self, offset_s: float = 0.0) -> dict:
         t = self.target
@@ -53,18 +65,13 @@ class CheckResult:
             "expected": exp,
             "measured": None if self.measured is None else round(self.measured, 6),
             "tolerance": t.tolerance,
-            "unit": _unit(t.kind),
+            "unit": TARGET_KINDS[t.kind].unit_info.label,
+            "rule": self.rule,
             "passed": self.passed,
             "layer": t.layer,
             "source": t.source,
             "detail": self.detail,
         }
-
-
-def _unit(kind: str) -> str:
-    from .targets import KIND_INFO
-
-    return KIND_INFO[kind]["unit"]
 
 
 @dataclass
@@ -461,14 +468,13 @@ def check_file(path, recipe=None, *, targets: list | None = None,
             t.tolerance *= tolerance_scale
     ctx = CheckContext(info.path, info, scan, plan, offset)
     results = []
-    from .methods import evaluate
-
     for t in kept:
-        measured, ok, detail = evaluate(t, ctx)
-        if "unmeasurable" in detail:  # planned components overlap: skipped with the reason
-            skipped.append((t, detail["unmeasurable"]))
+        try:
+            r = evaluate(t, ctx)
+        except Unmeasurable as exc:  # planned components overlap: skipped with the reason
+            skipped.append((t, exc.message))
             continue
-        results.append(CheckResult(t, measured, ok, detail))
+        results.append(CheckResult(t, r.measured, r.passed, r.detail, r.rule))
     phases, lints = [], []
     if rec is not None:
         from ..recipe.lints import lint_recipe

@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import RecipeError, ResonatorError
+from .kinds import TARGET_KINDS, get_kind
 
-__all__ = ["Target", "CheckInputError", "KIND_INFO", "targets_from_session",
-           "targets_from_file", "parse_target_arg", "fit_to_file"]
+__all__ = ["Target", "CheckInputError", "targets_from_session", "targets_from_file",
+           "parse_target_arg", "fit_to_file", "make_target"]
 
 
 class CheckInputError(ResonatorError):
@@ -43,7 +44,7 @@ class Target:
     Attributes
     ----------
     kind : str
-        A key of :data:`KIND_INFO`.
+        A registered kind (:data:`resonator.check.kinds.TARGET_KINDS`).
     start_s, end_s : float
         Window in seconds (session seconds until :func:`fit_to_file` moves it to the file).
     expected : float or str
@@ -79,150 +80,61 @@ class Target:
         return self.end_s - self.start_s
 
 
-#: per kind: (unit label, default tolerance, shortest useful window in s, value parser)
-KIND_INFO: dict[str, dict] = {
-    "binaural_beat": dict(unit="Hz", tol=0.05, min_s=1.0, parse="hz_signed"),
-    "binaural_carrier": dict(unit="Hz", tol=0.1, min_s=1.0, parse="hz"),
-    "am_rate": dict(unit="Hz", tol=0.05, min_s=2.0, parse="hz"),
-    "am_depth": dict(unit="", tol=0.05, min_s=2.0, parse="number"),
-    "gated_depth": dict(unit="", tol=0.05, min_s=2.0, parse="number"),
-    "gamma_share": dict(unit="", tol=0.1, min_s=4.0, parse="number"),
-    "breath_rate": dict(unit="/min", tol=0.2, min_s=30.0, parse="per_min"),
-    "lr_correlation": dict(unit="", tol=0.1, min_s=1.0, parse="number"),
-    "bell_strikes": dict(unit="strikes", tol=0.0, min_s=0.5, parse="number"),
-    "loudness": dict(unit="LUFS", tol=0.5, min_s=0.4, parse="lufs"),
-    "true_peak": dict(unit="dBTP", tol=0.1, min_s=0.1, parse="dbtp"),
-    "loudness_range": dict(unit="LU", tol=1.0, min_s=3.0, parse="number"),
-    "fade_in": dict(unit="s", tol=0.0, min_s=0.1, parse="seconds"),
-    "fade_out": dict(unit="s", tol=0.0, min_s=0.1, parse="seconds"),
-    "clicks": dict(unit="clicks", tol=0.0, min_s=0.01, parse="number"),
-    "loudness_trend": dict(unit="dB", tol=0.3, min_s=120.0, parse="trend"),
-    "centroid_trend": dict(unit="", tol=0.95, min_s=120.0, parse="trend"),
-    "band_energy": dict(unit="dB", tol=1.0, min_s=0.5, parse="db"),
-    "noise_slope": dict(unit="dB/decade", tol=1.0, min_s=2.0, parse="number"),
-    "splatter": dict(unit="dB", tol=3.0, min_s=8.0, parse="db"),
-}
-TREND_WORDS = ("falling", "rising")
 #: layer kinds whose binaural targets are measured against the plan's sinusoids
 PITCHED_KINDS = ("binaural", "wave", "tone")
 
 
-def _number(value, unit_words: tuple = ()) -> float:
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    for w in unit_words:
-        if text.lower().endswith(w.lower()):
-            text = text[: -len(w)].strip()
-            break
-    return float(text)
-
-
-def parse_value(kind: str, value, what: str, where: str | None = None):
-    """Read an expected value or tolerance of a target in the kind's unit.
-
-    Parameters
-    ----------
-    kind : str
-        Target kind (a key of :data:`KIND_INFO`).
-    value : number or str
-        ``"6 Hz"``, ``"6/min"``, ``"-20 LUFS"``, ``"0.1 dB"``, ``"falling"``, ``0.7``.
-    what : {"expected", "tolerance"}
-    where : str, optional
-        Location for the error message.
-
-    Returns
-    -------
-    float or str
-    """
-    from ..units import parse_duration, parse_frequency, parse_rate_per_min
-
-    how = KIND_INFO[kind]["parse"]
-    try:
-        if how == "trend":
-            if what == "expected":
-                text = str(value).strip().lower()
-                if text not in TREND_WORDS:
-                    raise ValueError
-                return text
-            return _number(value, ("dB", "db"))
-        if how == "hz":
-            return parse_frequency(value, where=where)
-        if how == "hz_signed":  # a signed beat (left - right): "-8 Hz" or -8
-            if isinstance(value, str) and value.strip().startswith("-"):
-                return -parse_frequency(value.strip()[1:], where=where)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                return -parse_frequency(-float(value), where=where)
-            if isinstance(value, (int, float)) and value == 0:
-                return 0.0
-            return parse_frequency(value, where=where)
-        if how == "per_min":
-            return parse_rate_per_min(value, where=where)
-        if how == "seconds":
-            return parse_duration(value, where=where)
-        if how == "lufs":
-            return _number(value, ("LUFS", "LKFS", "LU"))
-        if how == "dbtp":
-            return _number(value, ("dBTP", "dB"))
-        if how == "db":
-            return _number(value, ("dB/decade", "dB"))
-        return _number(value, ("dB/decade",))
-    except (ValueError, TypeError, RecipeError):
-        unit = KIND_INFO[kind]["unit"]
-        hint = "falling or rising" if how == "trend" and what == "expected" else \
-            f"a number{(' in ' + unit) if unit else ''}"
-        raise CheckInputError(f"{what} {value!r} of a {kind} target: expected {hint}",
-                              where) from None
-
-
-def _check_kind(kind: str, where: str | None = None) -> str:
-    base = kind.split("@")[0]
-    if base not in KIND_INFO:
-        from ..units import suggest
-
-        hint = suggest(base, list(KIND_INFO))
-        did = f"; did you mean '{hint}'?" if hint else ""
-        raise CheckInputError(f"unknown target kind {kind!r}{did} known kinds: "
-                              f"{', '.join(KIND_INFO)}", where)
-    return base
-
-
 def _band_suffix(kind: str, where=None) -> dict:
     """``band_energy@100-300`` -> {"band": (100, 300)}."""
+    base = kind.split("@")[0]
+    if not get_kind(base).band_suffix:
+        raise CheckInputError(f"{kind!r}: a {base} target takes no band (@LO-HI)", where)
     if "@" not in kind:
-        if kind == "band_energy":
-            raise CheckInputError("band_energy needs a band: band_energy@LO-HI (Hz)", where)
-        return {}
-    m = re.fullmatch(r"[a-z_]+@([0-9.]+)-([0-9.]+)", kind)
+        raise CheckInputError(f"{base} needs a band: {base}@LO-HI (Hz)", where)
+    m = re.fullmatch(r"[a-z_0-9]+@([0-9.]+)-([0-9.]+)", kind)
     if not m or float(m.group(1)) >= float(m.group(2)):
         raise CheckInputError(f"{kind!r}: write the band as KIND@LO-HI in Hz, e.g. "
-                              "band_energy@100-300", where)
+                              f"{base}@100-300", where)
     return {"band": (float(m.group(1)), float(m.group(2)))}
 
 
 def make_target(kind, start_s, end_s, expected, tolerance, *, phase=None, layer=None,
                 source="recipe", name=None, params=None, where=None) -> Target:
-    """Build a :class:`Target`, reading expected/tolerance with units and filling defaults."""
-    base = _check_kind(str(kind), where)
-    extra = _band_suffix(str(kind), where)
-    info = KIND_INFO[base]
+    """Build a :class:`Target`, reading expected/tolerance with units and filling defaults.
+
+    Parameters
+    ----------
+    kind : str
+        A registered kind (:data:`resonator.check.kinds.TARGET_KINDS`), with ``@LO-HI`` for
+        kinds written with a band.
+    start_s, end_s : float
+    expected, tolerance : number, str or None
+        With or without units (``"6 Hz"``, ``"0.1 Hz"``, ``"falling"``); None: the kind's
+        default (an expected value is required for most kinds).
+    """
+    info = get_kind(str(kind), where)
+    extra = _band_suffix(str(kind), where) if info.band_suffix or "@" in str(kind) else {}
     if expected is None:
-        if base in ("clicks",):
-            expected = 0
-        elif info["parse"] == "trend":
-            expected = "falling"
-        else:
-            raise CheckInputError(f"a {base} target needs an expected value", where)
-    exp = parse_value(base, expected, "expected", where)
-    tol = info["tol"] if tolerance is None else parse_value(base, tolerance, "tolerance", where)
-    if isinstance(tol, str):
-        tol = info["tol"]
+        if info.expected is None:
+            raise CheckInputError(f"a {info.name} target needs an expected value", where)
+        expected = info.expected
+    try:
+        exp = info.read_expected(expected, where)
+    except RecipeError as exc:
+        raise CheckInputError(f"expected value of a {info.name} target: {exc.message}",
+                              where) from None
+    try:
+        tol = info.tolerance if tolerance is None else info.read_tolerance(tolerance, where)
+    except RecipeError as exc:
+        raise CheckInputError(f"tolerance of a {info.name} target: {exc.message}",
+                              where) from None
+    if not tol >= 0:
+        raise CheckInputError(f"the tolerance of a {info.name} target must be 0 or more, got "
+                              f"{tolerance!r}", where)
     p = dict(params or {})
     p.update(extra)
-    return Target(base, float(start_s), float(end_s), exp, float(tol), phase, layer, source,
-                  name, p)
+    return Target(info.name, float(start_s), float(end_s), exp, float(tol), phase, layer,
+                  source, name, p)
 
 
 # ------------------------------------------------------------------------------ sessions
@@ -787,7 +699,7 @@ def fit_to_file(targets: list[Target], offset_s: float, length_s: float,
             skipped.append((t, "outside the rendered window"))
             continue
         clip_ok = not t.params.get("sample") and t.kind not in ("fade_in", "fade_out")
-        if not clip_ok or b - a < max(KIND_INFO[t.kind]["min_s"], 0.0):
+        if not clip_ok or b - a < max(TARGET_KINDS[t.kind].min_window_s, 0.0):
             skipped.append((t, "only partly inside the rendered window"))
             continue
         p = dict(t.params, clipped_from=(t.start_s, end))

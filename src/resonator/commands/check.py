@@ -37,7 +37,22 @@ MORE_EXAMPLES = (
 )
 
 
+class _ListKinds(argparse.Action):
+    """``--kinds``: print every target kind and exit (no RENDER needed)."""
+
+    def __init__(self, option_strings, dest, **kw):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from ..check.kinds import kinds_table
+
+        print(kinds_table())
+        parser.exit(0)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kinds", action=_ListKinds,
+                        help="list every target kind (unit, default tolerance, method) and exit")
     parser.add_argument("render", metavar="RENDER", help="audio file (WAV, FLAC, OGG, MP3)")
     parser.add_argument("recipe", metavar="RECIPE", nargs="?",
                         help="recipe, or a TOML file with only [[target]] tables "

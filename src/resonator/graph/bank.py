@@ -28,7 +28,7 @@ import numba
 import numpy as np
 
 from ..errors import GraphError
-from .core import Constant, Node, as_node, constant_value
+from .core import Constant, Node, as_node, constant_value, nyquist_problem
 
 TWO_PI = 2.0 * math.pi
 _GRID = 1024  # the anchor grid of the constant-frequency sine (oscillators._GRID)
@@ -215,11 +215,9 @@ class SineBank(Node):
 
     def _prepare(self, ctx):
         top = float(np.max(np.abs(self.freqs)))
-        if top >= ctx.nyquist:
-            raise GraphError(
-                f"{self.describe()} frequency reaches {top:g} Hz, at or above the Nyquist "
-                f"frequency {ctx.nyquist:g} Hz of a {ctx.sr} Hz render; use a lower frequency or a "
-                "higher sample rate")
+        problem = nyquist_problem(f"{self.describe()} frequency", 0.0, top, ctx.sr)
+        if problem:
+            raise GraphError(problem)
         # the in-segment rotation tables, exactly as the constant-frequency sine builds them
         K, C = self.freqs.shape
         k = np.arange(_GRID, dtype=np.float64)

@@ -592,17 +592,24 @@ def prepare(root: Node, ctx: RenderContext) -> list[Node]:
     return nodes
 
 
+def nyquist_problem(what: str, lo_hz: float, hi_hz: float, sr: float) -> str | None:
+    """The one message for a frequency range [lo_hz, hi_hz] that reaches the Nyquist
+    frequency of ``sr`` (either sign), or None when it stays below."""
+    top = max(float(hi_hz), -float(lo_hz))
+    if top < sr / 2.0:
+        return None
+    return (f"{what} reaches {top:g} Hz, at or above the Nyquist frequency {sr / 2.0:g} Hz of "
+            f"a {sr:g} Hz render; use a lower frequency or a higher sample rate")
+
+
 def check_below_nyquist(node: Node, ctx: RenderContext, what: str) -> None:
     """Raise GraphError when a frequency parameter can reach or exceed Nyquist (or go negative)."""
     b = node_bounds(node)
     if b is None:
         return
     lo, hi = b
-    if hi >= ctx.nyquist or -lo >= ctx.nyquist:
-        raise GraphError(
-            f"{what} reaches {max(hi, -lo):g} Hz, at or above the Nyquist frequency "
-            f"{ctx.nyquist:g} Hz of a {ctx.sr} Hz render; use a lower frequency or a higher "
-            "sample rate"
-        )
+    problem = nyquist_problem(what, lo, hi, ctx.sr)
+    if problem:
+        raise GraphError(problem)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         raise GraphError(f"{what} must be finite")

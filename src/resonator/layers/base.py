@@ -15,17 +15,6 @@ from typing import Any, Callable
 
 from ..graph.core import Node, TimeFunction
 
-#: unit names a numeric parameter can have; each maps to a parser in resonator.units
-UNITS = {
-    "hz": "frequency in Hz (\"6 Hz\", \"1.5 kHz\")",
-    "db": "gain in dB (\"-18 dB\")",
-    "s": "duration in seconds (\"90s\", \"10m\", \"1:30\")",
-    "per_min": "rate per minute (\"6/min\")",
-    "amp": "linear amplitude 0..1 or \"-6 dB\"",
-    "fraction": "number between 0 and 1",
-    "number": "plain number",
-}
-
 
 @dataclasses.dataclass(frozen=True)
 class ParamInfo:
@@ -34,9 +23,10 @@ class ParamInfo:
     Parameters
     ----------
     unit : str
-        A key of :data:`UNITS` for numeric parameters, or "choice", "text", "path", "bool",
-        "int", "list" for the others, or "table" for a string, list or table that the kind
-        validates itself (a playlist given per phase, selection criteria).
+        One of :data:`resonator.units.RECIPE_UNITS` for numeric parameters, or "choice",
+        "text", "path", "bool", "int", "list" for the others, or "table" for a string, list
+        or table that the kind validates itself (a playlist given per phase, selection
+        criteria).
     default : Any
         Value when the recipe does not give one (``None``: required).
     doc : str

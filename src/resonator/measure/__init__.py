@@ -10,13 +10,16 @@ Modules (imported on demand, so ``import resonator.measure`` stays cheap):
 - ``loudness``: ``LoudnessMeter``, ``integrated_loudness``, ``true_peak_dbtp``,
   ``loudness_range``, ``short_term_loudness``
 - ``modulation``: ``envelope``, ``modulation_spectrum``, ``band_shares``, ``am_rate_depth``,
-  ``gated_depth``, ``share_in_band``
+  ``gated_depth``, ``share_in_band``, ``folded_amplitude``, ``coherent_gate_depth``
 - ``frequency``: ``peak_frequency``, ``dominant_tones``
+- ``tones``: ``fit_tones``, ``planned_chirp``, ``tone_prominence``, ``subtract_tones``
 - ``binaural``: ``measure_binaural``, ``binaural_track``
 - ``breath``: ``breath_rate``
-- ``dynamics``: ``ClickDetector``, ``click_score``, ``find_clicks``, ``loudness_trend``
+- ``dynamics``: ``ClickDetector``, ``ClickStream``, ``click_score``, ``find_clicks``,
+  ``loudness_trend``, ``binned_spearman``
 - ``spectrum``: ``band_energy_db``, ``spectral_centroid_track``,
-  ``noise_slope_db_per_decade``, ``lr_correlation``, ``power_spectrum``
+  ``noise_slope_db_per_decade``, ``lr_correlation``, ``masked_lr_correlation``,
+  ``band_filter``, ``power_spectrum``, ``SpectrumStream``
 - ``splatter``: ``splatter_band``, ``spectrum_splatter_db``, ``measure_splatter``,
   ``gated_tone_lines``, ``burst_train_lines``, ``line_splatter_db``
 

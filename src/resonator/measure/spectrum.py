@@ -10,7 +10,8 @@ from scipy import signal
 from ._common import MeasureError, as_2d, check_band, check_sr
 
 __all__ = ["band_energy_db", "spectral_centroid_track", "noise_slope_db_per_decade",
-           "lr_correlation", "power_spectrum"]
+           "lr_correlation", "power_spectrum", "band_filter", "masked_lr_correlation",
+           "SpectrumStream"]
 
 
 def power_spectrum(x, sr, *, resolution_hz: float = 5.0):
@@ -185,3 +186,162 @@ def lr_correlation(x) -> float:
     right = a[1] - a[1].mean()
     den = math.sqrt(float(np.dot(left, left)) * float(np.dot(right, right)))
     return float(np.dot(left, right) / den) if den > 0 else float("nan")
+
+
+def masked_lr_correlation(x, sr, band, notches) -> tuple[float, int]:
+    """L/R correlation of the part of the spectrum inside ``band`` and outside ``notches``.
+
+    The channels are windowed (Blackman-Harris: tones outside the kept bins leak less than
+    -92 dB into them) and the real part of their cross-spectrum over the kept bins is
+    normalised by the channels' energies there: noise keeps its correlation while planned
+    tones are left out.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(2, n)]
+    sr : number > 0
+    band : (lo_hz, hi_hz) or None
+        Default 20 Hz to 0.45 ``sr``.
+    notches : sequence of (lo_hz, hi_hz)
+        Ranges to leave out.
+
+    Returns
+    -------
+    r : float in [-1, 1]
+    bins : int
+        Spectrum bins kept.
+
+    Raises
+    ------
+    MeasureError
+        Fewer than 50 bins left, or silence in them.
+    """
+    n = x.shape[1]
+    w = signal.windows.blackmanharris(n)
+    X = np.fft.rfft(x * w, axis=1)
+    f = np.fft.rfftfreq(n, 1.0 / sr)
+    lo, hi = (20.0, 0.45 * sr) if band is None else (float(band[0]), float(band[1]))
+    m = (f >= lo) & (f <= min(hi, 0.45 * sr))
+    for a, b in notches:
+        m &= ~((f >= a) & (f <= b))
+    if np.count_nonzero(m) < 50:
+        raise MeasureError("the planned tones leave too little of the band to read the "
+                           "noise's L/R correlation")
+    xl, xr = X[0, m], X[1, m]
+    den = math.sqrt(float(np.sum(np.abs(xl) ** 2)) * float(np.sum(np.abs(xr) ** 2)))
+    if den <= 0:
+        raise MeasureError("silence in the band")
+    return float(np.real(np.sum(xl * np.conj(xr))) / den), int(np.count_nonzero(m))
+
+
+def band_filter(x: np.ndarray, sr: float, band, smooth: bool = False) -> np.ndarray:
+    """Keep a band of frequencies, with zero phase.
+
+    Two responses: a 4th-order Butterworth run forwards and backwards (steep; low-pass when
+    ``lo <= 5`` Hz, high-pass when ``hi`` reaches 0.449 ``sr``), or (``smooth``) a Gaussian
+    frequency response centred on the band, -3 dB at ``lo`` and ``hi``, for envelopes: its
+    impulse response is a positive Gaussian times the centre tone, so the envelope of a tone
+    in the band is smoothed without over- or undershoot (a Butterworth band-pass rings and
+    digs dips into gated envelopes).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(..., n)]
+    sr : number > 0
+    band : (lo_hz, hi_hz) or None
+        None returns ``x`` unchanged.
+    smooth : bool
+        The Gaussian response instead of the Butterworth.
+
+    Returns
+    -------
+    np.ndarray [shape=(..., n)]
+    """
+    if band is None:
+        return x
+    if not smooth:
+        lo, hi = float(band[0]), min(float(band[1]), 0.45 * sr)
+        if lo <= 5.0:
+            sos = signal.butter(4, hi, "lowpass", fs=sr, output="sos")
+        elif hi >= 0.449 * sr:
+            sos = signal.butter(4, lo, "highpass", fs=sr, output="sos")
+        else:
+            sos = signal.butter(4, [lo, hi], "bandpass", fs=sr, output="sos")
+        return signal.sosfiltfilt(sos, x, axis=-1)
+    lo, hi = float(band[0]), min(float(band[1]), 0.5 * sr)
+    n = x.shape[-1]
+    nfft = sfft.next_fast_len(n, real=True)
+    f = np.arange(nfft // 2 + 1) * (sr / nfft)
+    fc, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    h = np.exp(-math.log(2) * ((f - fc) / max(half, 1e-9)) ** 2 / 2)
+    spec = sfft.rfft(x, nfft, axis=-1) * h
+    return sfft.irfft(spec, nfft, axis=-1)[..., :n]
+
+
+class SpectrumStream:
+    """One 4096-point Hann spectrum per second of audio given block by block.
+
+    Keeps, per frame, the spectral centroid (20 Hz to Nyquist) and the power in 48
+    log-spaced bands from 20 Hz (channel mean). Frames start at every whole second.
+    """
+
+    NFFT = 4096
+    NBANDS = 48
+
+    def __init__(self, sr, channels: int):
+        self.sr = int(sr)
+        nfft = self.NFFT
+        self.win = np.hanning(nfft).astype(np.float32)
+        self.freqs = np.fft.rfftfreq(nfft, 1.0 / self.sr)
+        self.edges = np.geomspace(20.0, self.sr / 2, self.NBANDS + 1)
+        self.band_of = np.searchsorted(self.edges, self.freqs, side="right") - 1
+        self.valid = (self.band_of >= 0) & (self.band_of < self.NBANDS)
+        self.sel = self.freqs >= 20.0
+        self.next = 0
+        self.carry = np.zeros((channels, 0), dtype=np.float32)
+        self.carry_start = 0
+        self.specs, self.cents, self.times = [], [], []
+
+    def update(self, x: np.ndarray) -> None:
+        """Add a (channels, n) block."""
+        nfft, sr = self.NFFT, self.sr
+        buf = np.concatenate((self.carry, x), axis=1) if self.carry.shape[1] else x
+        end = self.carry_start + buf.shape[1]
+        frames = []
+        while self.next + nfft <= end:
+            s = self.next - self.carry_start
+            frames.append(buf[:, s : s + nfft])
+            self.times.append((self.next + nfft / 2) / sr)
+            self.next += sr
+        if frames:
+            fr = np.stack(frames, axis=1) * self.win  # (ch, k, nfft)
+            pw = (np.abs(np.fft.rfft(fr, axis=-1)) ** 2).mean(axis=0)  # (k, bins)
+            tot = pw[:, self.sel].sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                self.cents.append(np.where(tot > 0, pw[:, self.sel] @ self.freqs[self.sel]
+                                           / tot, np.nan))
+            bands = np.zeros((pw.shape[0], self.NBANDS))
+            for j in range(pw.shape[0]):
+                bands[j] = np.bincount(self.band_of[self.valid], pw[j, self.valid],
+                                       minlength=self.NBANDS)
+            self.specs.append(bands)
+        keep_from = max(self.carry_start, min(self.next, end))
+        self.carry = np.array(buf[:, keep_from - self.carry_start :], dtype=np.float32)
+        self.carry_start = keep_from
+
+    @property
+    def centroid_hz(self) -> np.ndarray:
+        return np.concatenate(self.cents) if self.cents else np.zeros(0)
+
+    @property
+    def times_s(self) -> np.ndarray:
+        return np.array(self.times)
+
+    @property
+    def band_db(self) -> np.ndarray:
+        return 10 * np.log10(np.maximum(np.concatenate(self.specs), 1e-20)) if self.specs \
+            else np.zeros((0, self.NBANDS))
+
+    @property
+    def bands_hz(self) -> np.ndarray:
+        return np.sqrt(self.edges[:-1] * self.edges[1:])

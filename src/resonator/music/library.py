@@ -214,7 +214,7 @@ def parse_select(raw, where: str | None = None) -> dict:
         Unknown criteria (with a suggestion) or values that are not ranges.
     """
     from ..units import parse_range
-    from ..recipe.values import _parse_number
+    from ..units import parse_number
 
     if not isinstance(raw, dict) or not raw:
         raise RecipeError("select must be a table of criteria, for example "
@@ -239,7 +239,7 @@ def parse_select(raw, where: str | None = None) -> dict:
                 s = str(x).strip()
                 if s.lower().endswith("bpm"):
                     s = s[:-3].strip()
-                return _parse_number(s, where=where)
+                return parse_number(s, where=where)
         elif k == "duration":
             parser = parse_duration
         else:
@@ -247,7 +247,7 @@ def parse_select(raw, where: str | None = None) -> dict:
                 s = str(x).strip()
                 if s.endswith("/s"):
                     s = s[:-2].strip()
-                return _parse_number(s, where=where)
+                return parse_number(s, where=where)
         lo, hi = parse_range(v, parser, where=w)
         if lo > hi:
             lo, hi = hi, lo

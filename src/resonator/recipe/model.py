@@ -6,13 +6,13 @@ path of the first problem. Nothing here builds audio.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import RecipeError
 from ..units import (
+    UNITS,
     format_duration,
     parse_duration,
     parse_loudness,
@@ -27,7 +27,8 @@ from .temperature import (
     parse_session_temperature,
     temperature_function,
 )
-from .values import NUMERIC_UNITS, PARSERS, UNIT_LABEL, Timeline, ValueSpec, parse_value
+from ..graph.core import nyquist_problem
+from .values import NUMERIC_UNITS, Timeline, ValueSpec, parse_value
 
 #: top-level keys and their meaning (also used by the JSON schema and "did you mean")
 SESSION_KEYS = {
@@ -463,11 +464,10 @@ def _parse_param(pname, info, rawv, timeline, glide, sr, where, layer, default=F
         spec = parse_value(rawv, unit, key=pname, timeline=timeline, default_glide=glide,
                            where=where, **kw)
         lo, hi = spec.bounds()
-        if unit == "hz" and max(abs(lo), abs(hi)) >= sr / 2:
-            raise RecipeError(f"{pname} reaches {max(abs(lo), abs(hi)):g} Hz, at or above the "
-                              f"Nyquist frequency {sr / 2:g} Hz of the {sr} Hz sample rate",
-                              where(()))
-        ul = (" " + UNIT_LABEL[unit]) if UNIT_LABEL[unit] else ""
+        problem = nyquist_problem(pname, lo, hi, sr) if unit == "hz" else None
+        if problem:
+            raise RecipeError(problem, where(()))
+        ul = (" " + UNITS[unit].label) if UNITS[unit].label else ""
         if info.range is not None and not default and (lo < info.range[0] or hi > info.range[1]):
             bad = lo if lo < info.range[0] else hi
             raise RecipeError(f"{pname} = {bad:g}{ul} is outside the allowed range "

@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import GraphError, RecipeError, ResonatorError
-from ..graph.core import Constant, DbToAmp, FunctionOfTime, Node, Product, Sum, TimeFunction
+from ..graph.core import (Constant, DbToAmp, FunctionOfTime, Node, Product, Sum, TimeFunction,
+                          nyquist_problem)
 from ..graph.curves import Curve
 from ..graph.stereo import Channels, Pan, Select
 from .model import Recipe, layer_kinds
-from .values import NUMERIC_UNITS, ValueSpec
+from .values import ValueSpec
 
 MIN_RAMP_S = 0.05  # shortest fade or crossfade (keeps gains below 0.1 dB per ms on average)
 
@@ -235,12 +235,11 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None,
         for pname, value in spec.params.items():
             info = kind.params[pname]
             if isinstance(value, ValueSpec):
-                lo, hi = value.bounds()
-                if info.unit == "hz" and max(abs(lo), abs(hi)) >= sr / 2:
-                    raise RecipeError(
-                        f"{pname} reaches {max(abs(lo), abs(hi)):g} Hz, at or above the Nyquist "
-                        f"frequency {sr / 2:g} Hz of a {sr} Hz render; use a higher --rate",
-                        W(("layer", spec.name, pname), f'layer "{spec.name}" > {pname}'))
+                problem = nyquist_problem(pname, *value.bounds(), sr) \
+                    if info.unit == "hz" else None
+                if problem:
+                    raise RecipeError(problem, W(("layer", spec.name, pname),
+                                                 f'layer "{spec.name}" > {pname}'))
                 params[pname] = value.to_node(timeline) if info.automatable else \
                     float(value.data)
             else:

@@ -38,55 +38,13 @@ from ..graph.core import Constant, FunctionOfTime, Node
 from ..graph.curves import sample_curve
 from ..graph.curves import Curve, _parse_shape
 from ..session.schedules import BIND_MAPPINGS, bind
-from ..units import (
-    parse_duration,
-    parse_frequency,
-    parse_gain_db,
-    parse_level,
-    parse_range,
-    parse_rate_per_min,
-    quote,
-    suggest,
-)
+from ..units import RECIPE_UNITS, UNITS, parse_duration, parse_range, quote, suggest
 
-NUMERIC_UNITS = ("hz", "db", "s", "per_min", "amp", "fraction", "number")
+#: units of numeric parameters (:data:`resonator.units.UNITS` holds their parsers and labels)
+NUMERIC_UNITS = RECIPE_UNITS
 VALUE_FORMS = ("constant", "per-phase", "curve", "temperature")
 PER_PHASE_KEYS = ("glide", "shape", "default")
 CURVE_SHAPES = ("step", "linear", "exp", "db", "cos", "smooth", "curve:C")
-
-
-def _parse_fraction(value, *, where=None) -> float:
-    x = _parse_number(value, where=where)
-    if not 0.0 <= x <= 1.0:
-        raise RecipeError(f"{quote(value)} is not a number between 0 and 1", where)
-    return x
-
-
-def _parse_number(value, *, where=None) -> float:
-    if isinstance(value, bool):
-        raise RecipeError(f"{quote(value)} is not a number", where)
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise RecipeError(f"{quote(value)} is not a number", where) from None
-    if not math.isfinite(x):
-        raise RecipeError(f"{quote(value)} is not a finite number", where)
-    return x
-
-
-#: parser per numeric unit: value (number or string) -> float in the base unit
-PARSERS: dict[str, Callable[..., float]] = {
-    "hz": parse_frequency,
-    "db": parse_gain_db,
-    "s": parse_duration,
-    "per_min": parse_rate_per_min,
-    "amp": parse_level,
-    "fraction": _parse_fraction,
-    "number": _parse_number,
-}
-
-UNIT_LABEL = {"hz": "Hz", "db": "dB", "s": "s", "per_min": "/min", "amp": "", "fraction": "",
-              "number": ""}
 
 
 @dataclass
@@ -208,8 +166,7 @@ class ValueSpec:
 
     def describe(self, timeline: Timeline) -> str:
         """Short text for plans: ``6 Hz``, ``per phase 10 -> 6 -> 3 Hz``, ``T: 2..10 Hz``."""
-        u = UNIT_LABEL.get(self.unit, "")
-        fmt = (lambda v: f"{v:g}{(' ' + u) if u and u != '/min' else u}")
+        fmt = UNITS[self.unit].format_g
         if self.form == "constant":
             return fmt(self.data)
         if self.form == "per-phase":
@@ -263,7 +220,7 @@ def parse_value(raw, unit: str, *, key: str, timeline: Timeline, default_glide: 
     raw : number, str or dict
         The TOML value.
     unit : str
-        A key of :data:`PARSERS`.
+        A key of :data:`resonator.units.RECIPE_UNITS`.
     key : str
         The parameter name (for messages).
     timeline : Timeline
@@ -280,7 +237,7 @@ def parse_value(raw, unit: str, *, key: str, timeline: Timeline, default_glide: 
     RecipeError
         With the file, line and key path.
     """
-    parser = PARSERS[unit]
+    parser = UNITS[unit].parse
     if not isinstance(raw, dict):
         if isinstance(raw, list):
             raise RecipeError(

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 
-from ..measure.splatter import measure_splatter
+from ...measure.splatter import measure_splatter
+from .base import Reading, TargetKind, Unmeasurable, register, spread
 
 __all__ = ["splatter"]
 
@@ -24,7 +25,7 @@ WINDOWS = 4
 
 
 def splatter(t, ctx):
-    """Evaluate a ``splatter`` target: ``(measured_db, passed, detail)``.
+    """Evaluate a ``splatter`` target (see the module notes).
 
     Parameters
     ----------
@@ -39,8 +40,6 @@ def splatter(t, ctx):
     Unmeasurable
         When the noise between the lines hides the difference between pass and fail.
     """
-    from .methods import Unmeasurable, _spread
-
     p = t.params
     if "splatter_band" not in p:
         raise Unmeasurable("a splatter target needs a pulsed layer of a recipe (its band and "
@@ -50,7 +49,7 @@ def splatter(t, ctx):
     comps_at = p.get("components")
     p_in = p_out = var = 0.0
     rows = []
-    for a, b in _spread(t.start_s, t.end_s, length, WINDOWS):
+    for a, b in spread(t.start_s, t.end_s, length, WINDOWS):
         x, sr = ctx.read(a, b)
         exclude = []
         if comps_at is not None:
@@ -72,15 +71,20 @@ def splatter(t, ctx):
     est, upper, lower = db(p_out), db(max(p_out, 0.0) + 2 * sigma), db(p_out - 4 * sigma)
     limit = float(t.expected) + t.tolerance
     detail = {"band_hz": [round(band[0], 2), round(band[1], 2)], "floor_db": round(db(2 * sigma), 2),
-              "planned_db": p.get("planned_db"), "windows": rows,
-              "rule": f"outside/inside the band <= {float(t.expected):g} + {t.tolerance:g} dB"}
+              "planned_db": p.get("planned_db"), "windows": rows}
+    rule = (f"outside/inside the band + 2 sigma <= {float(t.expected):.1f} + "
+            f"{t.tolerance:.1f} dB")
     if upper <= limit:
         below_floor = not p_out > 2 * sigma
         if below_floor:
             detail["note"] = "below the noise floor: the measured value is the most it can be"
-        return (upper if below_floor else est), True, detail
+        return Reading(upper if below_floor else est, True, rule, detail)
     if lower > limit:
-        return est, False, detail
+        return Reading(est, False, rule, detail)
     raise Unmeasurable(f"the mix between the layer's lines allows only {upper:.1f} dB to be "
                        f"shown (estimate {est:.1f} dB, floor {db(2 * sigma):.1f} dB), above the "
                        f"{float(t.expected):g} dB ceiling")
+
+
+register(TargetKind("splatter", unit="db", tolerance=3.0, min_window_s=8.0,
+                    tolerance_unit="db_diff", evaluate=splatter, doc=__doc__.split("\n\n")[1]))

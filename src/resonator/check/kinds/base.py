@@ -1,0 +1,207 @@
+"""The contract between ``resonator check`` and the kinds of target it measures.
+
+A target kind (``binaural_beat``, ``am_rate``, ``loudness``, ...) is one :class:`TargetKind`:
+its unit, default tolerance, shortest useful window, how its expected value is read, its
+evaluator and the description of its method. Each is registered with :func:`register` in
+the module that defines its evaluator (as layer kinds are)::
+
+    from resonator.check.kinds.base import Reading, TargetKind, register, within
+
+    def am_rate(t, ctx):
+        rate = ...                                   # measure the window(s)
+        return within(t, [rate], {"windows": rows})  # pass when within the tolerance
+
+    register(TargetKind("am_rate", unit="hz", tolerance=0.05, min_window_s=2.0,
+                        evaluate=am_rate, doc="envelope spectrum peak of the layer's band"))
+
+An evaluator takes the :class:`~resonator.check.targets.Target` (its window in file seconds)
+and the :class:`~resonator.check.runner.CheckContext` (window reads, the one-pass scan, the
+plan) and returns a :class:`Reading`: the value measured, whether it passed (None when the
+reading cannot be trusted: inconclusive), the rule applied (printed as it was applied) and
+method details. It raises :class:`Unmeasurable` when the render cannot answer (the target is
+then listed as skipped with the reason) and :class:`~resonator.measure.MeasureError` for a
+measurement problem (the target fails with the reason).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ...measure import MeasureError
+from ...units import UNITS, Unit, did_you_mean
+
+__all__ = ["TargetKind", "Reading", "Unmeasurable", "TARGET_KINDS", "register", "get_kind",
+           "within", "spread", "centred", "rounded", "is_within", "grow_window"]
+
+
+class Unmeasurable(MeasureError):
+    """The target cannot be measured in this render (planned components overlap, the layer
+    is silent there); the runner lists it under ``skipped`` with the reason."""
+
+
+@dataclass
+class Reading:
+    """What an evaluator found.
+
+    Attributes
+    ----------
+    measured : float or None
+        The value, in the kind's unit (None when nothing could be measured).
+    passed : bool or None
+        None: inconclusive (the reading cannot be trusted; ``detail["inconclusive"]`` says
+        why).
+    rule : str
+        The pass rule as applied, with its numbers and units
+        (``"every window within 6.000 +- 0.050 Hz"``).
+    detail : dict
+        Method details for the JSON report: sub-windows, statistics, notes.
+    """
+
+    measured: float | None
+    passed: bool | None
+    rule: str
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TargetKind:
+    """A kind of target ``resonator check`` can measure.
+
+    Attributes
+    ----------
+    name : str
+        The kind's name in recipes and ``--target`` (``"am_rate"``).
+    unit : str
+        Key of :data:`resonator.units.UNITS`: how expected values are read and reported.
+    tolerance : float
+        Default tolerance, in ``tolerance_unit``.
+    min_window_s : float
+        Shortest window worth measuring (a window render keeps a clipped target only when
+        this much remains).
+    evaluate : callable(Target, CheckContext) -> Reading
+    doc : str
+        The method and its accuracy (``resonator check --kinds`` prints it).
+    tolerance_unit : str, optional
+        Unit of the tolerance when it differs from ``unit`` (a loudness in LUFS has a
+        tolerance in LU).
+    parse : callable(value, *, where) -> Any, optional
+        Reads the expected value when the unit's parser does not (trends: "falling").
+    expected : Any
+        Expected value when none is written (None: one is required).
+    band_suffix : bool
+        The kind is written ``KIND@LO-HI`` (a band in Hz), e.g. ``band_energy@100-300``.
+    """
+
+    name: str
+    unit: str
+    tolerance: float
+    min_window_s: float
+    evaluate: Callable[[Any, Any], Reading]
+    doc: str
+    tolerance_unit: str | None = None
+    parse: Callable[..., Any] | None = None
+    expected: Any = None
+    band_suffix: bool = False
+
+    @property
+    def unit_info(self) -> Unit:
+        return UNITS[self.unit]
+
+    @property
+    def tolerance_info(self) -> Unit:
+        return UNITS[self.tolerance_unit or self.unit]
+
+    def read_expected(self, value, where: str | None = None):
+        """The expected value in the kind's unit (RecipeError when it cannot be read)."""
+        return (self.parse or self.unit_info.parse)(value, where=where)
+
+    def read_tolerance(self, value, where: str | None = None) -> float:
+        """A tolerance in the kind's tolerance unit (RecipeError when it cannot be read)."""
+        return float(self.tolerance_info.parse(value, where=where))
+
+
+#: registry of target kinds by name, filled by the modules of :mod:`resonator.check.kinds`
+TARGET_KINDS: dict[str, TargetKind] = {}
+
+
+def register(kind: TargetKind) -> TargetKind:
+    """Add a target kind to :data:`TARGET_KINDS` (module import time)."""
+    if kind.unit not in UNITS or (kind.tolerance_unit or kind.unit) not in UNITS:
+        raise ValueError(f"target kind {kind.name}: unknown unit {kind.unit!r}")
+    TARGET_KINDS[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str, where: str | None = None) -> TargetKind:
+    """The registered kind ``name`` (without any ``@LO-HI`` suffix), or an error with a
+    "did you mean" hint and the known kinds."""
+    from ..targets import CheckInputError
+
+    base = str(name).split("@")[0]
+    if base not in TARGET_KINDS:
+        raise CheckInputError(f"unknown target kind {name!r}{did_you_mean(base, TARGET_KINDS)}"
+                              f" known kinds: {', '.join(TARGET_KINDS)}", where)
+    return TARGET_KINDS[base]
+
+
+# ------------------------------------------------------------------------------ helpers
+def spread(a: float, b: float, length: float, count: int) -> list[tuple[float, float]]:
+    """Up to ``count`` windows of ``length`` s spread evenly over [a, b]."""
+    if b - a <= length * 1.0001:
+        return [(a, b)]
+    n = int(min(count, max(1, (b - a) // length)))
+    centres = a + length / 2 + (np.arange(n) + 0.5) / n * (b - a - length)
+    return [(float(c - length / 2), float(c + length / 2)) for c in centres]
+
+
+def centred(a: float, b: float, length: float) -> tuple[float, float]:
+    """The window of ``length`` s (at most b - a) centred on [a, b]."""
+    c = 0.5 * (a + b)
+    h = min(length, b - a) / 2
+    return c - h, c + h
+
+
+def grow_window(t, ctx, a: float, b: float, length: float, sample: bool):
+    """A window of up to ``length`` s for target ``t`` replacing [a, b] (file seconds): a
+    glide sample keeps its centre (the planned trajectory is dechirped, so any length reads
+    the frequency at the centre) and stays inside the file; a steady stretch stays inside
+    the target, as near the old centre as it can."""
+    c = 0.5 * (a + b)
+    if sample:
+        half = min(length / 2, c, ctx.duration_s - c)
+        return c - half, c + half
+    lo, hi = max(t.start_s, 0.0), min(t.end_s, ctx.duration_s)
+    length = min(length, hi - lo)
+    c = min(max(c, lo + length / 2), hi - length / 2)
+    return c - length / 2, c + length / 2
+
+
+def rounded(x, nd: int = 4):
+    """A number (or a list of them) rounded for the JSON report; None for None and NaN."""
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return [rounded(v, nd) for v in x]
+    x = float(x)
+    return round(x, nd) if math.isfinite(x) else None
+
+
+def is_within(value, expected, tol) -> bool:
+    """|value - expected| <= tol (False for None and NaN)."""
+    return value is not None and math.isfinite(value) and abs(value - expected) <= tol + 1e-12
+
+
+def within(t, values, detail: dict | None = None, *, measured: float | None = None) -> Reading:
+    """The usual rule: every sub-window's value lies within the tolerance of the expected
+    value; ``measured`` is their median (or the value given)."""
+    kind = TARGET_KINDS[t.kind]
+    u, tu = kind.unit_info, kind.tolerance_info
+    vals = [float(v) for v in values]
+    ok = bool(vals) and all(is_within(v, t.expected, t.tolerance) for v in vals)
+    what = "every window" if len(vals) > 1 else "measured"
+    rule = f"{what} within {u.format(t.expected)} +- {tu.format(t.tolerance)}"
+    m = measured if measured is not None else (float(np.median(vals)) if vals else None)
+    return Reading(m, ok, rule, dict(detail or {}))
