@@ -7,7 +7,8 @@ import numpy as np
 
 from ..units import format_duration
 from .model import Recipe
-from .values import UNIT_LABEL, ValueSpec
+from ..units import UNITS
+from .values import ValueSpec
 
 
 def plan(recipe, *, lints: bool = True) -> dict:
@@ -91,9 +92,7 @@ def _sounding(envelope) -> list[list[float]]:
 
 
 def _param_series(name: str, spec, tl, t: np.ndarray) -> dict:
-    unit = UNIT_LABEL.get(spec.unit, "")
-    if spec.unit == "amp":
-        unit = ""
+    unit = UNITS[spec.unit].label
     out = {"name": name, "unit": unit, "varies": bool(spec.varies)}
     if spec.varies:
         vals = spec.evaluate(tl, t)
