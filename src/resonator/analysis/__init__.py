@@ -13,6 +13,7 @@ __all__ = [
     "modulation_report",
     "detect_binaural",
     "breathing_pace",
+    "breath_modulation",
     "plot_report",
 ]
 
@@ -38,10 +39,10 @@ def __getattr__(name):  # lazy: keep ``import resonator.analysis`` cheap
         from .binaural import detect_binaural
 
         return detect_binaural
-    if name == "breathing_pace":
-        from .breathing import breathing_pace
+    if name in ("breathing_pace", "breath_modulation"):
+        from . import breathing
 
-        return breathing_pace
+        return getattr(breathing, name)
     if name == "plot_report":
         from .plot import plot_report
 

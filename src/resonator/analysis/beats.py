@@ -9,8 +9,13 @@ Method
 - Dynamic programming (Ellis 2007) with a fractional period per frame (from the tempo or the
   tempo curve) and a log-interval penalty: score(t) = s(t) + max over previous beats u in
   [t - 2P, t - P/2] of score(u) - tightness * log((t - u) / P)^2. Compiled with numba.
-- Phase check: the half-period-shifted grid is scored on the same local score; when it sits on
-  clearly stronger onsets, the beats move there.
+- Phase check: the grid shifted by half a period, a third and two thirds is scored on the
+  all-band onsets plus twice the kick band (< 120 Hz; the local score when no kick band is
+  given); when a shifted grid sits on clearly stronger onsets, the beats move there. Kicks mark
+  beats; a snare on the off-beat eighths (skate punk), the snare of a half-time groove or the
+  chord on the third eighth of a 6/8 beat do not, though each is louder in the other bands. On
+  the 75 development pieces of the music-with-drums set this puts the truth phase first in 74
+  (the all-band plus bass score alone: 68).
 - Each beat is moved to the strongest all-band onset within 35 ms, and the frame-to-time
   convention of the onset envelope (``ONSET_DELAY_S``) is removed.
 - For the reported beats, a bass that swells (organ, bowed or blown low notes: its flux peaks
@@ -34,6 +39,8 @@ LOW_WEIGHT = 1.0
 SNAP_S = 0.035
 ONSET_DELAY_S = 0.0
 SHIFT_MARGIN = 1.15
+PHASE_KICK_WEIGHT = 2.0
+PHASE_SHIFTS = (0.5, 1.0 / 3.0, 2.0 / 3.0)
 BASS_LAG_MAX_S = 0.12
 ADOPT_WITHIN = 0.2
 RISE_FLOOR_SHARE = 0.2
@@ -94,7 +101,8 @@ def _norm(x: np.ndarray) -> np.ndarray:
 
 
 def track_beats(onset: np.ndarray, fps: float, bpm: float | np.ndarray, *,
-                onset_low: np.ndarray | None = None, tightness: float = TIGHTNESS,
+                onset_low: np.ndarray | None = None, onset_kick: np.ndarray | None = None,
+                tightness: float = TIGHTNESS,
                 low_weight: float = LOW_WEIGHT, snap_s: float = SNAP_S) -> np.ndarray:
     """Beat times in seconds.
 
@@ -108,6 +116,8 @@ def track_beats(onset: np.ndarray, fps: float, bpm: float | np.ndarray, *,
         Tempo in BPM: one value, or one per frame (a tempo curve).
     onset_low : np.ndarray [shape=(n,)], optional
         Bass onset strength; weighted by ``low_weight`` in the local score.
+    onset_kick : np.ndarray [shape=(n,)], optional
+        Kick-band (< 120 Hz) onset strength, for the phase check only.
     tightness : number >= 0
         Penalty on deviations of beat intervals from the period (larger: steadier beats).
     low_weight : number >= 0
@@ -149,14 +159,24 @@ def track_beats(onset: np.ndarray, fps: float, bpm: float | np.ndarray, *,
     frames = frames[frames >= start - 0.25 * period[start]]
     if frames.size == 0:
         return frames
-    # phase check: half-period shift
+    # phase check: the grid against its shifts by half a period (and by thirds), scored on the
+    # all-band onsets plus the kick band: kicks mark beats, snares and off-beat chops do not
     fi = frames.astype(int)
-    half = fi + np.round(0.5 * period[fi]).astype(int)
-    okh = half < n
-    on = s[fi].sum()
-    off = s[half[okh]].sum() * (fi.size / max(okh.sum(), 1))
-    if off > SHIFT_MARGIN * on:
-        frames = half[okh].astype(np.float64)
+    sp = s
+    if onset_kick is not None and PHASE_KICK_WEIGHT > 0:
+        sp = ndimage.gaussian_filter1d(_norm(o) + PHASE_KICK_WEIGHT * _norm(
+            np.asarray(onset_kick, dtype=np.float64)[:n]), 1.0)
+    sp = ndimage.maximum_filter1d(sp, 3)
+    on = sp[fi].mean()
+    best, best_v = None, SHIFT_MARGIN * on
+    for share in PHASE_SHIFTS:
+        moved = fi + np.round(share * period[fi]).astype(int)
+        moved = moved[moved < n]
+        v = sp[moved].mean() if moved.size else -np.inf
+        if v > best_v:
+            best, best_v = moved, v
+    if best is not None:
+        frames = best.astype(np.float64)
     # snap to the strongest all-band onset within snap_s
     if snap_s > 0:
         w = int(round(snap_s * fps))

@@ -3,9 +3,11 @@
 The audio is read in blocks at its own rate (loudness is measured there), resampled chunk by chunk
 to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
 
-- two onset-strength envelopes at ``FPS`` = 22050/128 = 172.3 frames/s: log-compressed mel
+- three onset-strength envelopes at ``FPS`` = 22050/128 = 172.3 frames/s: log-compressed mel
   spectral flux over all bands less ``FLUX_FLOOR`` (the ripple of a steady tone is no onset),
-  and magnitude flux of the mel bands below 300 Hz (bass onsets);
+  the same flux over the bands from 500 Hz to 4 kHz (snare, clap, guitar chop: the "chick" of
+  a backbeat, not the hi-hat above it), and magnitude flux of the mel bands below 300 Hz (bass
+  onsets: kick drum, bass notes);
 - a 12-bin chroma (pitch-class energy, 110-2100 Hz, 4096-point frames) at ``CHROMA_FPS`` =
   22050/512 = 43.1 frames/s, for the harmonic-change (chord change) evidence of the metre;
 - a channel-averaged amplitude envelope at ``ENV_SR`` = 22050/88 = 250.6 Hz (full-wave rectified,
@@ -14,8 +16,8 @@ to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
 - each channel's average power spectrum below 1500 Hz (Hann, 2^17-point segments = 5.9 s,
   0.168 Hz bins, 50 % overlap), for binaural-beat detection.
 
-What is kept is float32 and grows by about 5.5 kB per second of audio (onsets 1.4 kB, envelope and
-peaks 2.0 kB, chroma 2.1 kB; an hour: about 20 MB, 16 MB without the plot-only peaks), whatever the
+What is kept is float32 and grows by about 6.2 kB per second of audio (onsets 2.1 kB, envelope and
+peaks 2.0 kB, chroma 2.1 kB; an hour: about 22 MB, 18 MB without the plot-only peaks), whatever the
 input rate or length; the audio itself is never held whole.
 """
 from __future__ import annotations
@@ -38,6 +40,8 @@ SPEC_N = 1 << 17
 SPEC_FMAX_HZ = 1500.0
 N_MELS = 64
 LOW_HZ = 300.0
+KICK_HZ = 120.0
+MID_HZ = (500.0, 4000.0)
 FLUX_LAG = 2
 FLUX_FLOOR = 3e-3
 READ_FRAMES = 1 << 16
@@ -124,6 +128,8 @@ class Features:
         All-band onset strength (float32), frame k at time ``k / FPS`` seconds.
     onset_low : np.ndarray [shape=(n_frames,)]
         Onset strength of the bands below 300 Hz (float32).
+    onset_mid : np.ndarray [shape=(n_frames,)] or None
+        Log-compressed flux of the bands from 500 Hz to 4 kHz (float32).
     chroma : np.ndarray [shape=(n_chroma, 12)]
         Pitch-class magnitudes (float32), frame k centred at ``k / CHROMA_FPS`` seconds.
     env : np.ndarray [shape=(m,)]
@@ -154,6 +160,8 @@ class Features:
     env_sr: float = ENV_SR
     chroma: np.ndarray | None = None
     chroma_fps: float = CHROMA_FPS
+    onset_mid: np.ndarray | None = None
+    onset_kick: np.ndarray | None = None
 
 
 class FeatureStream:
@@ -190,9 +198,11 @@ class FeatureStream:
         self._win = signal.windows.hann(N_FFT, sym=False).astype(np.float32)
         self._fb, centers = mel_filterbank(SR, N_FFT, N_MELS, 30.0, SR / 2)
         self._low = centers < LOW_HZ
+        self._kick = np.flatnonzero(centers[self._low] < KICK_HZ)  # within the bass bands
+        self._mid = np.flatnonzero((centers >= MID_HZ[0]) & (centers <= MID_HZ[1]))
         self._buf = np.zeros(N_FFT // 2, dtype=np.float32)  # centred frames
         self._prev = None  # last FLUX_LAG log-mel frames
-        self._onset, self._onset_low = [], []
+        self._onset, self._onset_low, self._onset_mid, self._onset_kick = [], [], [], []
         # chroma framing (centred frames, 4x the onset hop)
         self._cwin = signal.windows.hann(CHROMA_N, sym=False).astype(np.float32)
         self._cfb = chroma_filterbank()
@@ -268,13 +278,17 @@ class FeatureStream:
             # below FLUX_FLOOR is the frame-to-frame ripple of steady tones (1e-6 to 2e-3 for
             # sines from 110 Hz up), not onsets: music's onsets reach 0.3-2.4
             o, ol = np.maximum(d.mean(axis=1) - FLUX_FLOOR, 0.0), dl.sum(axis=1)
+            om = np.maximum(d[:, self._mid].mean(axis=1) - FLUX_FLOOR, 0.0)
+            ok = dl[:, self._kick].sum(axis=1)
             if final:
                 # frames reaching into the zero padding see the input stop: that cut splashes
                 # flux over every band (a steady tone's false last onset), so they get none
                 cut = np.arange(n) * HOP + N_FFT > real
-                o[cut], ol[cut] = 0.0, 0.0
+                o[cut], ol[cut], om[cut], ok[cut] = 0.0, 0.0, 0.0, 0.0
             self._onset.append(o)
             self._onset_low.append(ol)
+            self._onset_mid.append(om)
+            self._onset_kick.append(ok)
             self._prev = full[-FLUX_LAG:]
         self._buf = buf[n * HOP:]
 
@@ -340,6 +354,8 @@ class FeatureStream:
         nfr = int(math.floor(duration * FPS)) + 1
         onset = cat("_onset", nfr)
         onset_low = cat("_onset_low", nfr)
+        onset_mid = cat("_onset_mid", nfr)
+        onset_kick = cat("_onset_kick", nfr)
         env = cat("_env")
         peak = cat("_peak", env.size)
         spec = self._spec / max(self._nspec, 1)
@@ -358,7 +374,8 @@ class FeatureStream:
                 "true_peak_dbtp": finite(self._meter.true_peak_dbtp()),
             }
         return Features(path, int(round(self.sr_in)), self.channels, duration, onset, onset_low,
-                        env, peak, freqs, spec, loud, chroma=chroma)
+                        env, peak, freqs, spec, loud, chroma=chroma, onset_mid=onset_mid,
+                        onset_kick=onset_kick)
 
 
 def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,

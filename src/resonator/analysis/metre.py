@@ -259,7 +259,8 @@ def accent_strength(onset: np.ndarray, onset_low: np.ndarray | None) -> np.ndarr
 def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndarray, fps: float,
                    onset_low: np.ndarray | None, hc: np.ndarray | None, cfps: float,
                    prior_bpm: float = 120.0, prior_octaves: float = 1.0,
-                   acf: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   acf: np.ndarray | None = None,
+                   onset_kick: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Candidate tempi related to ``bpm`` and their evidence (see the module docstring).
 
     Parameters
@@ -275,6 +276,9 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
     acf : np.ndarray [shape=(lags,)], optional
         Mean autocorrelation of ``onset`` (:func:`resonator.analysis.tempo.local_autocorrelation`
         averaged over windows) for ``hemiola``; None: ``hemiola`` is 0.
+    onset_kick : np.ndarray [shape=(n,)], optional
+        Kick-band onset strength: the phase of each candidate's beat grid
+        (:func:`resonator.analysis.beats.track_beats`).
 
     Returns
     -------
@@ -298,7 +302,7 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
         comb = np.log(max(s, 1e-3 * smax, 1e-9) / max(smax, 1e-9))
         prior = -0.5 * (np.log2(c / prior_bpm) / prior_octaves) ** 2
         harm_on = np.nan
-        beats = track_beats(o, fps, c, onset_low=onset_low, snap_s=0.0)
+        beats = track_beats(o, fps, c, onset_low=onset_low, onset_kick=onset_kick, snap_s=0.0)
         if hc is not None and hc.size:
             harm_on = 0.0
             if beats.size >= 4:

@@ -6,8 +6,10 @@ Keys of the report (see also the README):
 ``tempo`` {``bpm``, ``confidence``, ``pulse_z``, ``significant``, ``curve``, ``level_probability``,
 ``alternatives``}, ``beats`` (seconds), ``onset_rate_per_s``,
 ``pulse_clarity``, ``modulation`` {``bands``, ``peaks_hz``, ``peak_shares``, ``depth``},
-``breathing`` {``breaths_per_min``, ``beats_per_breath``, ``cycle_s``, ``inhale_beats``,
-``exhale_beats``} or None, ``binaural`` {``beat_hz``, ``left_hz``, ``right_hz``, ``carrier_hz``,
+``breathing`` {``breaths_per_min``, ``cycle_s``, ``depth``, ``rise_share``, ``periodicity``,
+``significant``} or None (the breath-like swell measured in the envelope),
+``paced_breathing`` {``breaths_per_min``, ``beats_per_breath``, ``cycle_s``, ``inhale_beats``,
+``exhale_beats``} or None (a pace suggested from the tempo), ``binaural`` {``beat_hz``, ``left_hz``, ``right_hz``, ``carrier_hz``,
 ``left_tones_hz``, ``right_tones_hz``}, ``loudness`` {``integrated_lufs``,
 ``loudness_range_lu``, ``true_peak_dbtp``}.
 """
@@ -52,7 +54,7 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
     the most, does not hold them too."""
     from .beats import adopt_timing, align_bass, bpm_from_beats, rise_starts, track_beats
     from .binaural import detect_binaural
-    from .breathing import breathing_pace
+    from .breathing import breath_modulation, breathing_pace
     from .modulation_report import modulation_report
     from .tempo import PRIOR_BPM, estimate_tempo
 
@@ -62,10 +64,12 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
         raise ResonatorError(f"{prior_bpm:g} is outside the allowed 40-240 BPM", "prior_bpm")
     rate = onset_rate(feat.onset, feat.fps)
     mod = modulation_report(feat.env, feat.env_sr)
+    breath = breath_modulation(feat.env, feat.env_sr)
     if release:
         feat.env = np.zeros(0, dtype=feat.env.dtype)
     t = estimate_tempo(feat.onset, feat.fps, prior_bpm=prior_bpm or PRIOR_BPM,
-                       onset_low=feat.onset_low, chroma=feat.chroma, chroma_fps=feat.chroma_fps,
+                       onset_low=feat.onset_low, onset_kick=feat.onset_kick, chroma=feat.chroma,
+                       chroma_fps=feat.chroma_fps,
                        keep_acf=keep_acf)
     if release:
         feat.chroma = None
@@ -80,7 +84,7 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
         if t["curve"] is not None:
             tempo = np.interp(np.arange(onset.size) / feat.fps, t["curve"]["times_s"],
                               t["curve"]["bpm"])
-        beats = track_beats(onset, feat.fps, tempo, onset_low=low)
+        beats = track_beats(onset, feat.fps, tempo, onset_low=low, onset_kick=feat.onset_kick)
         # the bass fixes the phase; the timing comes from the all-band onsets and their rise
         beats = adopt_timing(beats, track_beats(onset, feat.fps, tempo))
         beats = rise_starts(onset, feat.fps, beats)
@@ -114,7 +118,8 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
         "onset_rate_per_s": round(rate, 3),
         "pulse_clarity": round(t["pulse_clarity"], 3),
         "modulation": {k: v for k, v in mod.items() if not k.startswith("_")},
-        "breathing": breathing_pace(bpm),
+        "breathing": breath,
+        "paced_breathing": breathing_pace(bpm),
         "binaural": detect_binaural(feat.spec_freqs_hz, feat.spec),
         "loudness": dict(feat.loudness),
     }

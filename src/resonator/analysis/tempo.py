@@ -212,6 +212,7 @@ def pulse_significance(salience: float, short_rho2: float, n_frames: int, fps: f
 
 def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BPM,
                    prior_octaves: float = PRIOR_OCTAVES, onset_low: np.ndarray | None = None,
+                   onset_kick: np.ndarray | None = None,
                    chroma: np.ndarray | None = None, chroma_fps: float | None = None,
                    levels: bool = True, keep_acf: bool = False) -> dict:
     """Global tempo, its confidence, the pulse clarity and the local tempo curve.
@@ -228,6 +229,8 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         Width (standard deviation) of the prior in octaves.
     onset_low : np.ndarray [shape=(n,)], optional
         Bass onset strength (metrical-level evidence and candidate beat grids).
+    onset_kick : np.ndarray [shape=(n,)], optional
+        Kick-band onset strength (the phase of the candidate beat grids).
     chroma : np.ndarray [shape=(m, 12)], optional
         Chroma at ``chroma_fps`` frames per second (harmonic-change evidence).
     levels : bool
@@ -288,7 +291,7 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
             hc = metre.harmonic_change(chroma, chroma_fps)
         cands, feats = metre.level_features(bpm, raw, bpms, onset, fps, onset_low, hc,
                                             chroma_fps or 1.0, prior_bpm, prior_octaves,
-                                            acf=mean_acf)
+                                            acf=mean_acf, onset_kick=onset_kick)
         if cands.size:
             prob = metre.level_probabilities(feats)
             k = int(np.argmax(prob))

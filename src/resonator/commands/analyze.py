@@ -25,7 +25,8 @@ CSV_FIELDS = [
     "tempo_changes",
     "tempo_level_probability", "tempo_alternative_bpm", "beats",
     "onset_rate_per_s", "pulse_clarity", "delta", "theta", "alpha", "beta", "gamma",
-    "modulation_peaks_hz", "breaths_per_min", "beats_per_breath", "binaural_beat_hz",
+    "modulation_peaks_hz", "breath_swell_per_min", "breath_swell_depth", "breath_swell_significant",
+    "paced_breaths_per_min", "beats_per_breath", "binaural_beat_hz",
     "integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
 ]
 
@@ -83,10 +84,15 @@ def _summary(r: dict) -> str:
         f"onsets {r['onset_rate_per_s']:.2f}/s, pulse clarity {r['pulse_clarity']:.2f}",
         f"  modulation {bands}; peaks {', '.join(f'{p:g} Hz' for p in m['peaks_hz']) or 'none'}",
     ]
-    b = r["breathing"]
+    b, p = r["breathing"], r["paced_breathing"]
     if b:
-        lines.append(f"  breathing {b['breaths_per_min']:.2f}/min = {b['beats_per_breath']} beats "
-                     f"({b['inhale_beats']} in, {b['exhale_beats']} out)")
+        lines.append(f"  breath-like swell {b['breaths_per_min']:.2f}/min, depth {b['depth']:.2f}, rising "
+                     f"{100 * b['rise_share']:.0f} % of the cycle" if b["significant"] else
+                     f"  no breath-like swell (strongest slow cycle {b['breaths_per_min']:.1f}/min, "
+                     f"periodicity {b['periodicity']:.2f}, depth {b['depth']:.2f})")
+    if p:
+        lines.append(f"  paced breathing to the beat {p['breaths_per_min']:.2f}/min = {p['beats_per_breath']} "
+                     f"beats ({p['inhale_beats']} in, {p['exhale_beats']} out)")
     bi = r["binaural"]
     lines.append("  binaural " + (f"{bi['beat_hz']:g} Hz (L {bi['left_hz']:g} Hz, R {bi['right_hz']:g} Hz)"
                                   if bi["beat_hz"] is not None else "none"))
@@ -98,7 +104,8 @@ def _summary(r: dict) -> str:
 
 
 def _csv_row(r: dict) -> dict:
-    t, m, b, lo = r["tempo"], r["modulation"], r["breathing"] or {}, r["loudness"]
+    t, m, lo = r["tempo"], r["modulation"], r["loudness"]
+    b, p = r["breathing"] or {}, r["paced_breathing"] or {}
     return {
         "path": r["path"], "duration_s": r["duration_s"], "tempo_bpm": t["bpm"],
         "tempo_confidence": t["confidence"], "tempo_significant": t["significant"],
@@ -108,7 +115,9 @@ def _csv_row(r: dict) -> dict:
         "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
         "pulse_clarity": r["pulse_clarity"], **m["bands"],
         "modulation_peaks_hz": " ".join(f"{p:g}" for p in m["peaks_hz"]),
-        "breaths_per_min": b.get("breaths_per_min"), "beats_per_breath": b.get("beats_per_breath"),
+        "breath_swell_per_min": b.get("breaths_per_min") if b.get("significant") else None,
+        "breath_swell_depth": b.get("depth"), "breath_swell_significant": b.get("significant"),
+        "paced_breaths_per_min": p.get("breaths_per_min"), "beats_per_breath": p.get("beats_per_breath"),
         "binaural_beat_hz": r["binaural"]["beat_hz"],
         "integrated_lufs": lo.get("integrated_lufs"), "loudness_range_lu": lo.get("loudness_range_lu"),
         "true_peak_dbtp": lo.get("true_peak_dbtp"),
