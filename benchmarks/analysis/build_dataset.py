@@ -381,6 +381,19 @@ def _beats_quarters(score):
     return beats, downs
 
 
+def fluidsynth(mid: Path, wav: Path, pid: str) -> bool:
+    """Render a MIDI file with FluidSynth under ``timeout`` (a stuck note must not run for ever);
+    False (and no WAV) when it fails."""
+    cmd = ["timeout", "120", "fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(SR), "-F", str(wav),
+           SOUNDFONT, str(mid)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0 or not wav.exists():
+        print(f"{pid}: fluidsynth failed ({r.returncode}): {r.stderr[-300:]}", file=sys.stderr)
+        wav.unlink(missing_ok=True)
+        return False
+    return True
+
+
 def build_piece(pid, path, number, bpm, programs, force=False):
     import numpy as np
     import pretty_midi
@@ -421,12 +434,7 @@ def build_piece(pid, path, number, bpm, programs, force=False):
         inst.control_changes.append(pretty_midi.ControlChange(120, 0, end_time + 0.05))
     mid = OUT / f"{pid}.mid"
     pm.write(str(mid))
-    cmd = ["timeout", "120", "fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(SR), "-F", str(wav),
-           SOUNDFONT, str(mid)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0 or not wav.exists():
-        print(f"{pid}: fluidsynth failed ({r.returncode}): {r.stderr[-300:]}", file=sys.stderr)
-        wav.unlink(missing_ok=True)
+    if not fluidsynth(mid, wav, pid):
         return False
     bt = np.array([b * sec_per_q for b in beats_q])
     bt = bt[bt <= min(end_time, MAX_SECONDS)]

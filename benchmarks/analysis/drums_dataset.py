@@ -80,13 +80,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from build_dataset import SR, fluidsynth
 
 OUT = Path(__file__).resolve().parents[1] / "out" / "analysis" / "drums"
-SOUNDFONT = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 MMA_LIB = Path("/usr/share/mma/lib/stdlib")
 MAX_SECONDS = 60.0
 TARGET_SECONDS = 56.0
-SR = 22050
 BATCHES = {"d1": ("gen", "dev"), "d2": ("mma", "dev"), "f1": ("gen", "fresh"), "f2": ("mma", "fresh")}
 PIECES_PER_STYLE = {"d1": 3, "f1": 2}
 MMA_PER_BATCH = 30
@@ -496,12 +495,7 @@ def render(pm, truth, pid: str, force: bool) -> dict | None:
     if force or not (wav.exists() and txt.exists()):
         pm.write(str(mid))
         tmp = OUT / f"{pid}.part.wav"
-        cmd = ["timeout", "120", "fluidsynth", "-ni", "-q", "-g", "0.5", "-r", str(SR), "-F", str(tmp),
-               SOUNDFONT, str(mid)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0 or not tmp.exists():
-            print(f"{pid}: fluidsynth failed ({r.returncode}): {r.stderr[-300:]}", file=sys.stderr)
-            tmp.unlink(missing_ok=True)
+        if not fluidsynth(mid, tmp, pid):
             return None
         import soundfile as sf
 

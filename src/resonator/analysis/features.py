@@ -5,9 +5,8 @@ to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
 
 - three onset-strength envelopes at ``FPS`` = 22050/128 = 172.3 frames/s: log-compressed mel
   spectral flux over all bands less ``FLUX_FLOOR`` (the ripple of a steady tone is no onset),
-  the same flux over the bands from 500 Hz to 4 kHz (snare, clap, guitar chop: the "chick" of
-  a backbeat, not the hi-hat above it), and magnitude flux of the mel bands below 300 Hz (bass
-  onsets: kick drum, bass notes);
+  magnitude flux of the mel bands below 300 Hz (bass onsets: kick drum, bass notes), and the
+  same for the bands below 120 Hz (the kick drum without the snare's body);
 - a 12-bin chroma (pitch-class energy, 110-2100 Hz, 4096-point frames) at ``CHROMA_FPS`` =
   22050/512 = 43.1 frames/s, for the harmonic-change (chord change) evidence of the metre;
 - a channel-averaged amplitude envelope at ``ENV_SR`` = 22050/88 = 250.6 Hz (full-wave rectified,
@@ -41,7 +40,6 @@ SPEC_FMAX_HZ = 1500.0
 N_MELS = 64
 LOW_HZ = 300.0
 KICK_HZ = 120.0
-MID_HZ = (500.0, 4000.0)
 FLUX_LAG = 2
 FLUX_FLOOR = 3e-3
 READ_FRAMES = 1 << 16
@@ -128,8 +126,8 @@ class Features:
         All-band onset strength (float32), frame k at time ``k / FPS`` seconds.
     onset_low : np.ndarray [shape=(n_frames,)]
         Onset strength of the bands below 300 Hz (float32).
-    onset_mid : np.ndarray [shape=(n_frames,)] or None
-        Log-compressed flux of the bands from 500 Hz to 4 kHz (float32).
+    onset_kick : np.ndarray [shape=(n_frames,)] or None
+        Onset strength of the bands below 120 Hz (float32).
     chroma : np.ndarray [shape=(n_chroma, 12)]
         Pitch-class magnitudes (float32), frame k centred at ``k / CHROMA_FPS`` seconds.
     env : np.ndarray [shape=(m,)]
@@ -160,7 +158,6 @@ class Features:
     env_sr: float = ENV_SR
     chroma: np.ndarray | None = None
     chroma_fps: float = CHROMA_FPS
-    onset_mid: np.ndarray | None = None
     onset_kick: np.ndarray | None = None
 
 
@@ -199,10 +196,9 @@ class FeatureStream:
         self._fb, centers = mel_filterbank(SR, N_FFT, N_MELS, 30.0, SR / 2)
         self._low = centers < LOW_HZ
         self._kick = np.flatnonzero(centers[self._low] < KICK_HZ)  # within the bass bands
-        self._mid = np.flatnonzero((centers >= MID_HZ[0]) & (centers <= MID_HZ[1]))
         self._buf = np.zeros(N_FFT // 2, dtype=np.float32)  # centred frames
         self._prev = None  # last FLUX_LAG log-mel frames
-        self._onset, self._onset_low, self._onset_mid, self._onset_kick = [], [], [], []
+        self._onset, self._onset_low, self._onset_kick = [], [], []
         # chroma framing (centred frames, 4x the onset hop)
         self._cwin = signal.windows.hann(CHROMA_N, sym=False).astype(np.float32)
         self._cfb = chroma_filterbank()
@@ -278,16 +274,14 @@ class FeatureStream:
             # below FLUX_FLOOR is the frame-to-frame ripple of steady tones (1e-6 to 2e-3 for
             # sines from 110 Hz up), not onsets: music's onsets reach 0.3-2.4
             o, ol = np.maximum(d.mean(axis=1) - FLUX_FLOOR, 0.0), dl.sum(axis=1)
-            om = np.maximum(d[:, self._mid].mean(axis=1) - FLUX_FLOOR, 0.0)
             ok = dl[:, self._kick].sum(axis=1)
             if final:
                 # frames reaching into the zero padding see the input stop: that cut splashes
                 # flux over every band (a steady tone's false last onset), so they get none
                 cut = np.arange(n) * HOP + N_FFT > real
-                o[cut], ol[cut], om[cut], ok[cut] = 0.0, 0.0, 0.0, 0.0
+                o[cut], ol[cut], ok[cut] = 0.0, 0.0, 0.0
             self._onset.append(o)
             self._onset_low.append(ol)
-            self._onset_mid.append(om)
             self._onset_kick.append(ok)
             self._prev = full[-FLUX_LAG:]
         self._buf = buf[n * HOP:]
@@ -354,7 +348,6 @@ class FeatureStream:
         nfr = int(math.floor(duration * FPS)) + 1
         onset = cat("_onset", nfr)
         onset_low = cat("_onset_low", nfr)
-        onset_mid = cat("_onset_mid", nfr)
         onset_kick = cat("_onset_kick", nfr)
         env = cat("_env")
         peak = cat("_peak", env.size)
@@ -374,8 +367,7 @@ class FeatureStream:
                 "true_peak_dbtp": finite(self._meter.true_peak_dbtp()),
             }
         return Features(path, int(round(self.sr_in)), self.channels, duration, onset, onset_low,
-                        env, peak, freqs, spec, loud, chroma=chroma, onset_mid=onset_mid,
-                        onset_kick=onset_kick)
+                        env, peak, freqs, spec, loud, chroma=chroma, onset_kick=onset_kick)
 
 
 def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
