@@ -399,7 +399,7 @@ def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
 
 
 def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_FRAMES,
-                       peaks: bool = True) -> Features:
+                       peaks: bool = True, progress=None) -> Features:
     """Read an audio file block by block and extract its :class:`Features`.
 
     Parameters
@@ -412,6 +412,9 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
         Frames read per block.
     peaks : bool
         Keep the per-hop sample peaks (plots only; 3.4 MB an hour).
+    progress : callable(stage, done, total), optional
+        Called after each block with ``("reading", frames read, frames in the file)``
+        (:class:`resonator.progress.TerminalProgress` draws it).
 
     Raises
     ------
@@ -443,6 +446,8 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
             if not np.isfinite(block).all():
                 raise AudioFileError("the audio contains NaN or infinite samples", p)
             fs.update(block)
+            if progress is not None:
+                progress("reading", fs.n_in, max(f.frames, fs.n_in))
     if fs.n_in == 0:
         raise AudioFileError("the file holds no audio frames", p)
     return fs.finish(p)

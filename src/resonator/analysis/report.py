@@ -156,7 +156,8 @@ def analyze_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
                     prior_bpm=prior_bpm, release=True)[0]
 
 
-def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | None = None) -> dict:
+def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | None = None,
+                 progress=None) -> dict:
     """Rhythmic analysis of one audio file, as plain data.
 
     Parameters
@@ -171,6 +172,10 @@ def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | N
         modulation spectrum with the bands shaded.
     prior_bpm : number in [40, 240], optional
         Centre of the tempo prior in BPM (default 120).
+    progress : callable(stage, done, total), optional
+        Told ``("reading", frames read, frames)`` during the pass over the file, then
+        ``("analysing", 0, 1)`` and ``("analysing", 1, 1)`` around tempo, beats and metre
+        (:class:`resonator.progress.TerminalProgress` draws it on a terminal).
 
     Returns
     -------
@@ -184,9 +189,14 @@ def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | N
     """
     # the plot-only arrays (sample peaks, per-window autocorrelations) grow with the duration:
     # kept only for a plot
-    feat = features_from_file(path, loudness=loudness, peaks=plot is not None)
+    feat = features_from_file(path, loudness=loudness, peaks=plot is not None,
+                              progress=progress)
+    if progress is not None:
+        progress("analysing", 0, 1)
     report, internals = _analyze(feat, prior_bpm=prior_bpm, keep_acf=plot is not None,
                                  release=plot is None)
+    if progress is not None:
+        progress("analysing", 1, 1)
     if plot is not None:
         from .plot import plot_report
 

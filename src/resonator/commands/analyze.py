@@ -153,7 +153,12 @@ def run(args: argparse.Namespace) -> int:
             raise AudioFileError(f"cannot create the plot folder ({exc.strerror})", args.plot) from None
     from ..analysis import analyze_file
 
+    from ..progress import TerminalProgress
+
     it = files
+    # one file: its reading and analysing stages on a terminal (a folder: one bar of files)
+    bar = TerminalProgress(enabled=len(files) == 1 and sys.stderr.isatty(),
+                           units={"reading": "frame"})
     if len(files) > 1 and sys.stderr.isatty():
         from tqdm import tqdm
 
@@ -165,7 +170,9 @@ def run(args: argparse.Namespace) -> int:
         if args.plot:
             png = os.path.join(args.plot, os.path.splitext(os.path.basename(f))[0] + ".png")
         try:
-            r = analyze_file(f, loudness=not args.no_loudness, plot=png, prior_bpm=prior)
+            with bar:
+                r = analyze_file(f, loudness=not args.no_loudness, plot=png, prior_bpm=prior,
+                                 progress=bar)
         except ResonatorError as exc:
             failed += 1
             print(f"resonator analyze: skipped: {exc}", file=sys.stderr)

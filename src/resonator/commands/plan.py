@@ -19,7 +19,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from ..loading import load
-    from ..recipe.plan import format_plan, plan, plot_plan
+    from ..recipe.plan import format_plan, plan
+    from ..recipe.plan_plot import plot_plan
 
     recipe = load(args.recipe)
     p = plan(recipe)

@@ -43,6 +43,11 @@ class ParamInfo:
     automatable : bool
         Whether the value may vary over time (per phase, curve, bound to temperature). When
         False the recipe layer passes a plain Python value.
+    applies : callable(params) -> bool, optional
+        Whether the parameter has an effect, given the layer's parameters as the recipe
+        holds them (``LayerSpec.params``: value specs and plain values; :func:`is_set` reads
+        either); plans leave out the ones that do not (gamma ``pip_s`` outside ``genus``
+        mode, a "0 = unused" value left at 0). None: always.
     """
 
     unit: str
@@ -52,6 +57,26 @@ class ParamInfo:
     warn_range: tuple[float, float] | None = None
     choices: tuple[str, ...] | None = None
     automatable: bool = True
+    applies: Callable[[dict], bool] | None = None
+
+
+def is_set(value) -> bool:
+    """True when a parameter value (a recipe value spec or a plain value) is not 0, empty or
+    false: "0 = unused" and "0 = the default" parameters count as unset at 0."""
+    values = getattr(value, "values", None)
+    if callable(values):  # a ValueSpec
+        return any(v != 0 for v in values())
+    return bool(value)
+
+
+def when(key: str, *allowed) -> Callable[[dict], bool]:
+    """``applies`` for a parameter that matters only when ``key`` is one of ``allowed``."""
+    return lambda params: params.get(key) in allowed
+
+
+def when_set(key: str) -> Callable[[dict], bool]:
+    """``applies`` for a parameter that matters only when ``key`` is set (:func:`is_set`)."""
+    return lambda params: is_set(params.get(key))
 
 
 @dataclasses.dataclass

@@ -31,7 +31,7 @@ from ._common import (
     raised_cosine,
     sample,
 )
-from .base import LayerKind, ParamInfo, register
+from .base import LayerKind, ParamInfo, is_set, register, when_set
 
 try:  # swept biquads (graph/filters.py)
     from ..graph.filters import HighPass, LowPass
@@ -44,11 +44,13 @@ NOISE_PARAMS = {
     "color": ParamInfo("choice", "pink", "noise colour", choices=COLORS, automatable=False),
     "stereo": ParamInfo("bool", True, "independent noise per ear (true) or the same in both "
                         "(false)", automatable=False),
-    "lowpass": ParamInfo("hz", 0.0, "low-pass cutoff (2nd order); 0 = off", range=(0.0, 24000.0)),
+    "lowpass": ParamInfo("hz", 0.0, "low-pass cutoff (2nd order); 0 = off", range=(0.0, 24000.0),
+                         applies=when_set("lowpass")),
     "highpass": ParamInfo("hz", 0.0, "high-pass cutoff (2nd order); 0 = off",
-                          range=(0.0, 24000.0)),
+                          range=(0.0, 24000.0), applies=when_set("highpass")),
     "mod_rate": ParamInfo("hz", 16.0, "amplitude-modulation rate (the Brain.fm approach: 16 Hz "
-                          "for focus); used when mod_depth > 0", range=(0.1, 64.0)),
+                          "for focus); used when mod_depth > 0", range=(0.1, 64.0),
+                          applies=when_set("mod_depth")),
     "mod_depth": ParamInfo("fraction", 0.0, "amplitude-modulation depth 0..1 (0 = off); the "
                            "envelope's measured depth 2|E(f)|/E0 equals it", range=(0.0, 1.0)),
 }
@@ -142,9 +144,10 @@ DRONE_PARAMS = {
     "root": ParamInfo("hz", 110.0, "root frequency", range=(20.0, 4000.0),
                       warn_range=(40.0, 1000.0)),
     "ratios": ParamInfo("list", DEFAULT_RATIOS, "partials as just-intonation ratios of the root "
-                        "(\"3:2\" or 1.5)", automatable=False),
+                        "(\"3:2\" or 1.5)", automatable=False,
+                        applies=lambda p: not is_set(p.get("partials"))),
     "partials": ParamInfo("list", [], "partials in Hz (replaces root and ratios when given)",
-                          automatable=False),
+                          automatable=False, applies=when_set("partials")),
     "brightness": ParamInfo("fraction", 0.5, "spectral tilt: 0 dark (levels fall as n^-2.5), 1 "
                             "bright (n^-0.5)", range=(0.0, 1.0)),
     "detune_cents": ParamInfo("number", 3.0, "detune between the ears (left up, right down by "
@@ -300,7 +303,7 @@ BELL_PARAMS = {
     "at": ParamInfo("choice", "phases", "strike at the start of every phase, or at the given "
                     "times", choices=("phases", "times"), automatable=False),
     "times": ParamInfo("list", [], "strike times (\"0s\", \"10m\", 90); used when given",
-                       automatable=False),
+                       automatable=False, applies=when_set("times")),
     "pitch": ParamInfo("hz", 220.0, "fundamental of the bell (sampled at each strike)",
                        range=(40.0, 4000.0)),
     "decay_s": ParamInfo("s", 6.0, "time for the fundamental to fall by 60 dB",

@@ -29,7 +29,7 @@ from ..graph.stereo import Channels
 from ..session.breath import BREATH_PATTERNS, breath_pattern, timeline, timeline_varying
 from ._common import (TWO_PI, bounds_of, const, event_sum, fail, inner_phases, max_overlap,
                       sample)
-from .base import LayerKind, ParamInfo, register
+from .base import LayerKind, ParamInfo, is_set, register, when, when_set
 
 #: which of the layer's parameters each pattern takes
 PATTERN_KEYS = {
@@ -54,9 +54,10 @@ BREATH_PARAMS = {
     "pattern": ParamInfo("choice", "resonance", "breathing pattern", choices=BREATH_PATTERNS,
                          automatable=False),
     "rate": ParamInfo("per_min", 0.0, "breaths per minute; 0 = the pattern's own pace "
-                      "(resonance 6/min); may follow the temperature", range=(0.0, 30.0)),
+                      "(resonance 6/min); may follow the temperature", range=(0.0, 30.0),
+                      applies=when_set("rate")),
     "ratio": ParamInfo("text", "1:1", "resonance: inhale:exhale (\"3:7\" relaxes more)",
-                       automatable=False),
+                       automatable=False, applies=lambda p: _pattern_name(p) == "resonance"),
     "root": ParamInfo("hz", 110.0, "root of the drone", range=(30.0, 1000.0),
                       warn_range=(50.0, 400.0)),
     "swell": ParamInfo("fraction", 0.8, "how much the level follows the breath (upper partials "
@@ -66,19 +67,24 @@ BREATH_PARAMS = {
     "cues": ParamInfo("bool", False, "soft blips at inhale (660 Hz), exhale (440 Hz) and hold "
                       "(550 Hz) starts", automatable=False),
     "cue_level": ParamInfo("fraction", 0.25, "level of the cue blips", range=(0.0, 1.0),
-                           automatable=False),
+                           automatable=False, applies=when("cues", True)),
 }
 for _k in _PATTERN_PARAMS:
     _unit = {"first_inhale_to": "fraction", "rounds": "int", "breaths": "int"}.get(_k, "s")
-    BREATH_PARAMS[_k] = ParamInfo(_unit, 0, "pattern parameter; 0 = the pattern's default",
-                                  automatable=False)
+    BREATH_PARAMS[_k] = ParamInfo(
+        _unit, 0, "pattern parameter; 0 = the pattern's default", automatable=False,
+        applies=lambda p, k=_k: k in PATTERN_KEYS.get(_pattern_name(p), ()) and is_set(p.get(k)))
+
+
+def _pattern_name(params) -> str:
+    """The pattern's name as :data:`PATTERN_KEYS` spells it ("478" and "Box" are accepted)."""
+    name = str(params.get("pattern", "")).strip().lower().replace("_", "-").replace(" ", "-")
+    return "4-7-8" if name == "478" else name
 
 
 def breath_timeline(params, ctx):
     """The :class:`~resonator.session.breath.BreathTimeline` over the whole session."""
-    name = str(params["pattern"]).strip().lower().replace("_", "-").replace(" ", "-")
-    if name == "478":
-        name = "4-7-8"
+    name = _pattern_name(params)
     if name not in PATTERN_KEYS:
         fail(ctx, "pattern", f'"{params["pattern"]}" is not a breathing pattern: allowed are '
              f"{', '.join(BREATH_PATTERNS)}")

@@ -41,7 +41,7 @@ from ._common import (
     param_targets,
     sample,
 )
-from .base import LayerKind, ParamInfo, register
+from .base import LayerKind, ParamInfo, register, when, when_set
 from .gates import GATES, MIN_EDGE_S, GateShape, gate_for, hann_burst, thump_burst
 
 
@@ -206,15 +206,15 @@ ISOCHRONIC_PARAMS = {
                       choices=tuple(GATES), automatable=False),
     "duty": ParamInfo("fraction", 0.0, "share of each cycle the gate is open, from the start of "
                       "the rise to the end of the fall; 0 = the gate's own (soft 0.6, sine 1, "
-                      "brisk 0.35, sharp 0.5)", range=(0.0, 1.0)),
+                      "brisk 0.35, sharp 0.5)", range=(0.0, 1.0), applies=when_set("duty")),
     "attack": ParamInfo("fraction", 0.0, "rise as a share of the period; 0 = the gate's own",
-                        range=(0.0, 1.0), automatable=False),
+                        range=(0.0, 1.0), automatable=False, applies=when_set("attack")),
     "release": ParamInfo("fraction", 0.0, "fall as a share of the period; 0 = the gate's own",
-                         range=(0.0, 1.0), automatable=False),
+                         range=(0.0, 1.0), automatable=False, applies=when_set("release")),
     "attack_s": ParamInfo("s", 0.0, "rise in seconds (instead of attack); 0 = unused",
-                          range=(0.0, 1.0), automatable=False),
+                          range=(0.0, 1.0), automatable=False, applies=when_set("attack_s")),
     "release_s": ParamInfo("s", 0.0, "fall in seconds (instead of release); 0 = unused",
-                           range=(0.0, 1.0), automatable=False),
+                           range=(0.0, 1.0), automatable=False, applies=when_set("release_s")),
     "depth": ParamInfo("fraction", 1.0, "how far the gate closes (1 = silence between pulses)",
                        range=(0.0, 1.0)),
 }
@@ -302,10 +302,11 @@ PULSE_PARAMS = {
     "style": ParamInfo("choice", "thump", "thump: a short decaying low sine burst; click: a short "
                        "band-limited click", choices=PULSE_STYLES, automatable=False),
     "pitch": ParamInfo("hz", 0.0, "frequency of the burst; 0 = the style's default (thump 60 Hz, "
-                       "click 2 kHz)", range=(0.0, 8000.0), automatable=False),
+                       "click 2 kHz)", range=(0.0, 8000.0), automatable=False,
+                       applies=when_set("pitch")),
     "length_s": ParamInfo("s", 0.06, "length of one thump (raised-cosine swell over its first "
                           "30 %, raised-cosine decay over the rest)", range=(0.02, 0.2),
-                          automatable=False),
+                          automatable=False, applies=when("style", "thump")),
 }
 
 
@@ -380,12 +381,13 @@ GAMMA_PARAMS = {
     "rate": ParamInfo("hz", 40.0, "modulation rate", range=(30.0, 50.0)),
     "carrier": ParamInfo("hz", 0.0, "tone frequency; 0 = the mode's default (genus 10 kHz, am "
                          "400 Hz; 250-500 Hz drives the 40 Hz response best)",
-                         range=(0.0, 16000.0), automatable=False),
+                         range=(0.0, 16000.0), automatable=False, applies=when_set("carrier")),
     "pip_s": ParamInfo("s", 0.001, "genus pip length (raised-cosine window over the pip)",
-                       range=(0.0005, 0.005), automatable=False),
+                       range=(0.0005, 0.005), automatable=False, applies=when("mode", "genus")),
     "source": ParamInfo("choice", "tone", "am: what is modulated", choices=GAMMA_SOURCES,
-                        automatable=False),
-    "depth": ParamInfo("fraction", 1.0, "am: modulation depth (2|E(f)|/E0)", range=(0.0, 1.0)),
+                        automatable=False, applies=when("mode", "am")),
+    "depth": ParamInfo("fraction", 1.0, "am: modulation depth (2|E(f)|/E0)", range=(0.0, 1.0),
+                       applies=when("mode", "am")),
 }
 
 

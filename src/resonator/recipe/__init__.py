@@ -10,7 +10,8 @@ Modules: :mod:`.loader` (TOML, key locations, extends), :mod:`.model` (validatio
 (:func:`build_session`), :mod:`.render`, :mod:`.plan`, :mod:`.schema`.
 """
 from .model import LayerSpec, PhaseSpec, Recipe, TargetSpec, layer_kinds, load_recipe
-from .plan import format_plan, plan, plot_plan
+from .plan import format_plan, plan
+from .plan_plot import plot_plan
 from .render import render_recipe
 from .schema import recipe_schema
 from .session import Session, build_session

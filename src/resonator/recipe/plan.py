@@ -27,8 +27,9 @@ def plan(recipe, *, lints: bool = True) -> dict:
         ``title``, ``duration_s``, ``sample_rate``, ``loudness_lufs``, ``true_peak_dbtp``,
         ``phases`` (each: ``name``, ``start_s``, ``end_s``, ``temperature_start``,
         ``temperature_end``, ``schedule``, ``layers`` playing), ``layers`` (each: ``name``,
-        ``kind``, ``phases``, ``gain`` and ``params`` described as text, ``varying``: the
-        parameters that change over time), ``targets``, ``warnings`` (notes of an import)
+        ``kind``, ``phases``, ``gain`` and ``params`` described as text: those that apply
+        (:attr:`resonator.layers.base.ParamInfo.applies`), ``varying``: the parameters that
+        change over time), ``targets``, ``warnings`` (notes of an import)
         and ``lints`` (each :meth:`~resonator.recipe.lints.Lint.as_dict`; empty when
         ``lints`` is False).
     """
@@ -57,10 +58,15 @@ def plan(recipe, *, lints: bool = True) -> dict:
             "schedule": sched,
             "layers": [lay.name for lay in recipe.layers if p.name in lay.phases],
         })
+    from .model import layer_kinds
+
+    kinds = layer_kinds()
     layers = []
     for lay in recipe.layers:
+        infos = kinds[lay.kind].params
         params = {k: (v.describe(tl) if isinstance(v, ValueSpec) else v)
-                  for k, v in lay.params.items()}
+                  for k, v in lay.params.items()
+                  if infos[k].applies is None or infos[k].applies(lay.params)}
         varying = [k for k, v in lay.params.items() if isinstance(v, ValueSpec) and v.varies]
         if lay.gain.varies:
             varying.insert(0, "gain")
@@ -216,64 +222,3 @@ def format_plan(p: dict) -> str:
         lines.append(f"warning: {head}: {lint['place']}: {lint['message']}")
     lines.append("(* changes over time)")
     return "\n".join(lines)
-
-
-def plot_plan(recipe, path, *, points: int = 2000) -> Path:
-    """Write a PNG of the temperature and every time-varying parameter over the session.
-
-    Parameters
-    ----------
-    recipe : Recipe, str or Path
-    path : str or Path
-        The PNG file (its folder is created).
-    points : int
-        Samples per curve.
-
-    Returns
-    -------
-    Path
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if not isinstance(recipe, Recipe):
-        from ..loading import load
-
-        recipe = load(recipe)
-    tl = recipe.timeline()
-    t = np.linspace(0.0, recipe.duration_s, points)
-    curves = []
-    for lay in recipe.layers:
-        items = [("gain", lay.gain)] + [(k, v) for k, v in lay.params.items()
-                                        if isinstance(v, ValueSpec)]
-        for k, v in items:
-            if v.varies:
-                curves.append((f"{lay.name} > {k}", v))
-    n = 1 + len(curves)
-    fig, axes = plt.subplots(n, 1, figsize=(10, 1.8 + 1.6 * n), sharex=True, squeeze=False)
-    axes = axes[:, 0]
-    minutes = t / 60.0
-    axes[0].plot(minutes, recipe.temperature(t), color="tab:red")
-    axes[0].set_ylabel("temperature")
-    axes[0].set_ylim(-0.05, 1.05)
-    axes[0].set_title(recipe.title)
-    units = {"hz": "Hz", "db": "dB", "s": "s", "per_min": "/min", "amp": "amp"}
-    for ax, (label, spec) in zip(axes[1:], curves):
-        ax.plot(minutes, spec.evaluate(tl, t))
-        ax.set_ylabel(f"{label}\n{units.get(spec.unit, '')}", fontsize=8)
-    for ax in axes:
-        for p in recipe.phases[1:]:
-            ax.axvline(p.start_s / 60.0, color="0.6", lw=0.8, ls="--")
-        ax.grid(alpha=0.3)
-    for p in recipe.phases:
-        axes[0].text((p.start_s + p.end_s) / 120.0, 1.0, p.name, ha="center", va="top",
-                     fontsize=8)
-    axes[-1].set_xlabel("minutes")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path

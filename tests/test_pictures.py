@@ -1,0 +1,204 @@
+"""What the pictures contain (axes, labels, ticks, where values are drawn, colours of pixels)
+and what the progress bars say: the plan plot, the analyze plot, progress on a terminal."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+SBG = Path(__file__).resolve().parent / "data" / "sbg"
+
+
+def axes_by_label(fig):
+    return {a.get_label(): a for a in fig.axes}
+
+
+def png_pixels(fig):
+    import matplotlib.image as mpimg
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    buf.seek(0)
+    return mpimg.imread(buf)
+
+
+def pixel_of(fig, ax, x, y_frac):
+    """(row, col) in the saved PNG of data x and axes-fraction y (dpi 100)."""
+    px, py = ax.transData.transform((x, 0))[0], ax.transAxes.transform((0, y_frac))[1]
+    scale = 100.0 / fig.dpi
+    h = fig.get_size_inches()[1] * 100
+    return int(round(h - py * scale)), int(round(px * scale))
+
+
+# ------------------------------------------------------------------------------ plan
+def test_plan_plot_draws_layers_only_where_they_sound():
+    import matplotlib.pyplot as plt
+
+    from resonator.recipe.plan_plot import plan_figure
+
+    fig = plan_figure(RECIPES / "mettannealing.toml", points=800)
+    ax = axes_by_label(fig)
+    assert list(ax)[:3] == ["phases", "temperature", "layers"]
+    assert [t.get_text() for t in ax["phases"].texts] == ["energize", "metta", "cool"]
+    layers = ax["layers"]
+    rows = sorted(zip(layers.get_yticks(), (t.get_text() for t in layers.get_yticklabels())))
+    assert [name for _, name in rows] == [  # top to bottom in recipe order
+        "air (noise)", "breath (breath)", "beat (binaural)", "warm (drone)", "gamma (gamma)",
+        "wimhof (breath)"]
+    # gamma plays in energize (0-10 min) only: its gain is drawn there and nowhere else
+    x, y = ax["gamma > gain"].lines[0].get_data()
+    assert np.all(np.isfinite(y[(x > 0.5) & (x < 9.5)])) and np.all(np.isnan(y[x > 10.5]))
+    assert y[np.isfinite(y)].min() == pytest.approx(-40.0, abs=0.1)
+    # the breath patterns are drawn, named, with their pace
+    assert ax["breath: wimhof"].get_title().startswith('breath "wimhof": wim-hof')
+    assert "resonance" in ax["breath: breath"].get_title()
+    # constant values get no axes (beat's carrier is 220 Hz throughout)
+    assert "beat > carrier" not in ax and "beat > beat" in ax
+    plt.close(fig)
+
+
+def test_plan_plot_of_a_long_sequence_has_readable_phase_labels():
+    import matplotlib.pyplot as plt
+
+    from resonator.recipe.plan_plot import plan_figure
+
+    fig = plan_figure("/work/shared/sbg/sbagen-1.4.5/contrib/ng-1.sbg"
+                      if Path("/work/shared/sbg").is_dir() else SBG / "ch-einstein.sbg",
+                      points=600)
+    phases = axes_by_label(fig)["phases"]
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    boxes = sorted((t.get_window_extent(r) for t in phases.texts), key=lambda b: b.x0)
+    assert boxes, "no phase label at all"
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))  # no label overlaps another
+    assert "temperature" not in axes_by_label(fig)  # it never moves in an imported sequence
+    plt.close(fig)
+
+
+def test_plan_plot_masks_a_voice_switched_off_by_its_level(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from resonator.recipe.plan_plot import plan_figure
+
+    seq = tmp_path / "two.sbg"
+    seq.write_text("a: 200+10/40\nb: 300+4/40\nNOW a\n+00:02:00 b\n+00:04:00 a\n")
+    fig = plan_figure(seq, points=600)
+    ax = axes_by_label(fig)
+    beat = next(a for k, a in ax.items() if k.endswith("> beat"))
+    x, y = beat.lines[0].get_data()
+    assert np.isnan(y).any() and np.isfinite(y).any()
+    plt.close(fig)
+
+
+def test_plan_text_leaves_out_parameters_that_do_not_apply():
+    from resonator.recipe import format_plan, plan
+
+    text = format_plan(plan(RECIPES / "mettannealing.toml", lints=False))
+    gamma = text.split("gamma (gamma)")[1].split("\n  warm")[0]
+    assert "source = tone" in gamma and "pip_s" not in gamma     # mode am
+    breath = text.split("breath (breath) in metta")[1].split("\n  air")[0]
+    assert "ratio = 4:6" in breath and "hold_s" not in breath and "cue_level" not in breath
+    assert "mod_rate" not in text.split("air (noise)")[1]        # no modulation: no rate
+    assert "rounds = 3" in text.split("wimhof (breath)")[1].split("\n  gamma")[0]
+
+
+# ------------------------------------------------------------------------------ analyze
+def _analysis(seconds, sr=11025, period_s=0.6):
+    from resonator.analysis.features import features_from_signal
+    from resonator.analysis.report import _analyze
+
+    t = np.arange(int(seconds * sr)) / sr
+    x = 0.01 * np.random.default_rng(0).standard_normal(t.size)
+    n = int(0.15 * sr)
+    tt = np.arange(n) / sr
+    kick = 0.6 * np.exp(-tt / 0.04) * np.sin(2 * np.pi * 60 * tt)
+    for b in np.arange(0.3, seconds - 0.2, period_s):
+        i = int(b * sr)
+        x[i:i + n] += kick[: x.size - i]
+    return _analyze(features_from_signal(x, sr, peaks=True), keep_acf=True, release=False)
+
+
+def test_analyze_plot_axes_beats_and_plain_numbers():
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
+
+    from resonator.analysis.plot import BEAT_COLOUR, TEMPO_TICKS_BPM, analysis_figure
+
+    report, internals = _analysis(40.0)
+    fig = analysis_figure(report, internals)
+    ax = axes_by_label(fig)
+    assert list(ax) == ["waveform", "beats", "tempogram", "modulation"]
+    tg = ax["tempogram"]
+    assert tg.get_ylim() == pytest.approx((30.0, 400.0))
+    fig.canvas.draw()
+    assert [t.get_text() for t in tg.get_yticklabels()] == [str(b) for b in TEMPO_TICKS_BPM]
+    assert [t.get_text() for t in ax["modulation"].get_xticklabels()][:4] == ["0.5", "1", "2",
+                                                                            "4"]
+    # the close-up draws each beat as a line, at the beat times
+    beats = np.asarray(internals["beats"])
+    lines = ax["beats"].collections[-1]
+    xs = np.array([seg[0, 0] for seg in lines.get_segments()])
+    lo, hi = ax["beats"].get_xlim()
+    np.testing.assert_allclose(xs, beats[(beats >= lo) & (beats <= hi)])
+    assert xs.size >= 15 and report["tempo"]["bpm"] == pytest.approx(100.0, abs=1.0)
+    # and the beats are visible: beat-coloured pixels at two beats in the close-up
+    img = png_pixels(fig)[..., :3]
+    want = np.array(to_rgb(BEAT_COLOUR))
+    for b in xs[2:4]:
+        row, col = pixel_of(fig, ax["beats"], b, 0.5)
+        patch = img[row - 2: row + 3, col - 2: col + 3].reshape(-1, 3)
+        assert np.min(np.abs(patch - want).sum(axis=1)) < 0.1, (b, patch)
+    plt.close(fig)
+
+
+def test_analyze_plot_draws_a_long_waveform_as_an_envelope():
+    import matplotlib.pyplot as plt
+
+    from resonator.analysis.plot import WAVE_COLUMNS, analysis_figure
+
+    report, internals = _analysis(600.0, sr=4000, period_s=0.5)
+    fig = analysis_figure(report, internals)
+    wave = axes_by_label(fig)["waveform"]
+    fill = wave.collections[0]
+    assert len(fill.get_paths()[0].vertices) <= 2 * WAVE_COLUMNS + 8
+    assert [t.get_text() for t in wave.get_legend().get_texts()] == ["waveform (peak)",
+                                                                   "envelope"]
+    assert all(len(line.get_xdata()) <= WAVE_COLUMNS for line in wave.lines)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------------------ progress
+def test_terminal_progress_draws_stages_only_when_asked():
+    from resonator.progress import TerminalProgress
+
+    out = io.StringIO()
+    bar = TerminalProgress(stream=out, enabled=True, units={"reading": "frame"}, mininterval=0)
+    for done in (1000, 2000, 3000):
+        bar("reading", done, 3000)
+    bar("analysing", 1, 1)
+    bar.close()
+    text = out.getvalue()
+    assert "reading" in text and "3.00k/3.00k" in text and "analysing" in text
+    quiet = io.StringIO()
+    off = TerminalProgress(stream=quiet)  # a StringIO is no terminal
+    off("reading", 1, 2)
+    off.close()
+    assert quiet.getvalue() == ""
+
+
+def test_analyze_file_reports_its_progress(tmp_path):
+    import soundfile as sf
+
+    from resonator.analysis import analyze_file
+
+    sr = 8000
+    sf.write(tmp_path / "a.wav", 0.1 * np.sin(2 * np.pi * 220 * np.arange(20 * sr) / sr), sr)
+    calls = []
+    analyze_file(tmp_path / "a.wav", loudness=False, progress=lambda *a: calls.append(a))
+    reading = [c for c in calls if c[0] == "reading"]
+    assert reading[-1] == ("reading", 20 * sr, 20 * sr)
+    assert all(a[1] < b[1] for a, b in zip(reading, reading[1:]))
+    assert calls[-2:] == [("analysing", 0, 1), ("analysing", 1, 1)]
