@@ -1,8 +1,7 @@
 "use strict";
 // Live audio in the page: a WebSocket to the studio server (resonator/studio/audio.py) brings
-// the session's blocks from any time; an AudioWorklet plays them. Click the timeline to move
-// the playhead (and jump there while playing); the temperature slider overrides the session
-// temperature while it plays.
+// the session's blocks from any time; an AudioWorklet plays them. A click on the timeline plays
+// from there; the temperature slider shifts the planned temperature while it plays.
 
 class StudioAudio {
   constructor(studio, state) {
@@ -124,14 +123,17 @@ class StudioAudio {
     document.getElementById("play-btn").textContent = this.paused ? "▶ Play" : "❚❚ Pause";
   }
 
-  // the timeline was clicked: jump there while playing (the playhead moves either way)
-  // (after an edit, a click plays the edited recipe from there)
+  // the timeline was clicked: play from there (after an edit: the edited recipe)
   seek(t) {
     this.position = t;
-    if (!this.playing) return;
-    if (this.studio.view.state.doc.toString() !== this.text && this.studio.lastDiagnose &&
-        this.studio.lastDiagnose.ok) this.start(t);
-    else this.send({ type: "seek", at_s: t });
+    if (!this.available) return;
+    const edited = this.studio.view.state.doc.toString() !== this.text;
+    if (!this.playing || (edited && this.studio.lastDiagnose && this.studio.lastDiagnose.ok)) {
+      this.start(t);
+      return;
+    }
+    this.send({ type: "seek", at_s: t });
+    if (this.paused) this.toggle();
   }
 
   // another file opens: silence, and forget the stream
