@@ -482,7 +482,7 @@ def audio_server(tmp_path_factory):
     def open_source(recipe, at_s):
         sources.append(ToneSource(recipe, at_s))
         return sources[-1]
-    studio = Studio(d, audio_source=open_source)
+    studio = Studio(d, audio_source=open_source, max_streams=1)
     studio.sources = sources
     studio.start()
     yield studio
@@ -567,6 +567,15 @@ def test_the_audio_socket_streams_seeks_and_overrides(audio_server):
         ws.send(json.dumps({"type": "play", "path": "../x.toml", "text": "", "at_s": 0}))
         err = _next(ws)
         assert err["type"] == "error" and "refused" in err["message"]
+        # one page plays at a time here (max_streams=1): a second one is refused
+        with _ws(audio_server) as other:
+            other.send(json.dumps({"type": "play", "path": "short.toml", "at_s": 0}))
+            err = _next(other)
+            assert err["type"] == "error" and "other pages are playing" in err["message"]
+        ws.send(json.dumps({"type": "stop"}))
+    with _ws(audio_server) as other:  # the first page has gone: the slot is free again
+        other.send(json.dumps({"type": "play", "path": "short.toml", "at_s": 0}))
+        assert _next(other)["type"] == "started"
 
 
 def test_cancelling_a_render_leaves_no_file(server):

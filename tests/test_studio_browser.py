@@ -53,6 +53,7 @@ def folder(tmp_path_factory):
     d = tmp_path_factory.mktemp("studio")
     shutil.copy(ROOT / "recipes" / "mettannealing.toml", d / "mettannealing.toml")
     shutil.copy(SHORT, d / "short.toml")
+    shutil.copy(SHORT.with_name("warm.toml"), d / "warm.toml")
     # a doctored render: the "low" phase beats at 6 Hz instead of the recipe's 5 Hz
     variant = d / ".variant.toml"
     variant.write_text(SHORT.read_text().replace('low = "5 Hz"', 'low = "6 Hz"'))
@@ -174,8 +175,12 @@ def hover(driver, box, x, y):
 def test_typo_shows_its_diagnostic_and_the_fix_updates_the_timeline(driver, studio, folder):
     open_file(driver, studio, "mettannealing.toml")
     text = (folder / "mettannealing.toml").read_text()
-    img = shot(driver, "01-open-mettannealing")
     box = timeline_box(driver)
+    beat_lane = lane(box, "layer", 3)
+    tip = hover(driver, box, x_of(driver, 1230.0), beat_lane["y"] + beat_lane["h"] / 2)
+    assert abs(driver.execute_script("return studio.timeline.hover.t") - 1230.0) < 5  # a pixel
+    assert "metta\ntemperature 0.900\nbeat (binaural): sounding" in tip, tip
+    img = shot(driver, "01-open-mettannealing")  # (the README's picture)
     temp = lane(box, "temperature")
     rows = slice(int(box["top"] + temp["y"]), int(box["top"] + temp["y"] + temp["h"]))
     assert near(img[rows], TEMP).sum() > 200  # the temperature curve is drawn
@@ -328,3 +333,96 @@ def test_zoom_resamples_the_window_and_keys_complete(driver, studio):
     driver.find_element("css selector", '#files a[data-path="mettannealing.toml"]').click()
     driver.switch_to.alert.accept()
     wait(driver, "studio.file.path === 'mettannealing.toml'", what="the other file")
+
+
+def captured(driver, at_s, seconds, timeout=60.0):
+    """The PCM the page's audio path received since it started playing at about ``at_s`` (a
+    click lands on a pixel), once it holds ``seconds`` of it: (first frame's session time,
+    sample rate, array (frames, 2))."""
+    import base64
+
+    wait(driver, f"studioAudio.capture && Math.abs(studioAudio.capture.at_s - {at_s}) < 0.1 "
+                 f"&& studioAudio.capture.frames >= {seconds} * studioAudio.sr",
+         timeout=timeout, what=f"{seconds} s of audio from about {at_s} s")
+    c = driver.execute_script("return studioAudio.captured()")
+    x = np.frombuffer(base64.b64decode(c["data"]), dtype=np.float32).reshape(-1, 2)
+    return c["t0"], c["sr"], x
+
+
+def beat_of(x, sr, carrier=250.0):
+    """Binaural beat of stereo audio: left peak minus right peak (never on a mono sum)."""
+    from conftest import peak_hz
+
+    lo, hi = carrier - 30, carrier + 30
+    return peak_hz(x[:, 0], sr, lo, hi) - peak_hz(x[:, 1], sr, lo, hi)
+
+
+def click_timeline(driver, t, lane_kind="temperature"):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    box = timeline_box(driver)
+    ln = lane(box, lane_kind)
+    canvas = driver.find_element("id", "timeline")
+    r = canvas.rect
+    ActionChains(driver).move_to_element_with_offset(
+        canvas, int(x_of(driver, t) - r["width"] / 2),
+        int(ln["y"] + ln["h"] / 2 - r["height"] / 2)).click().perform()
+
+
+def test_live_audio_from_any_point_is_the_render(driver, studio, folder):
+    import soundfile as sf
+
+    from resonator.recipe.render import render_recipe
+
+    # a float render first: it also stores the mastering stage the player then uses
+    ref = folder / ".ref" / "short.wav"
+    render_recipe(folder / "short.toml", ref, bits="32f")
+    render, sr = sf.read(ref, dtype="float32")
+    open_file(driver, studio, "short.toml")
+    click_timeline(driver, 6.0)  # a click on the timeline plays from there
+    t0, rate, x = captured(driver, 6.0, 2.5)
+    assert rate == sr
+    assert beat_of(x[1600:], sr) == pytest.approx(8.0, abs=0.05)  # the "high" phase's beat
+    # the same samples as the render (after the player's 10 ms fade-in)
+    skip, first = int(0.02 * sr), int(round(t0 * sr))
+    assert np.max(np.abs(x[skip:] - render[first + skip:first + len(x)])) < 1e-6
+    # a click while it plays jumps there
+    click_timeline(driver, 24.0)
+    t0, rate, x = captured(driver, 24.0, 2.5)
+    assert beat_of(x[1600:], sr) == pytest.approx(5.0, abs=0.05)  # the "low" phase's beat
+    first = int(round(t0 * sr))
+    assert np.max(np.abs(x[skip:] - render[first + skip:first + len(x)])) < 1e-6
+    playhead = wait(driver, f"studio.timeline.playhead > {t0} + 0.5 && studio.timeline.playhead")
+    assert playhead < t0 + len(x) / sr  # the playhead follows what is heard
+    driver.find_element("id", "play-btn").click()  # pause: the playhead stops
+    wait(driver, "studioAudio.paused")
+    time.sleep(0.3)
+    playhead = driver.execute_script("return studio.timeline.playhead")
+    img = shot(driver, "08-paused")
+    box = timeline_box(driver)
+    col = int(round(box["left"] + x_of(driver, playhead)))
+    assert near(img[:, col - 2:col + 3], (61, 111, 182), 30).sum() > 100  # the playhead line
+    assert driver.execute_script("return studio.timeline.playhead") == playhead
+
+
+def test_the_temperature_slider_changes_the_beat(driver, studio, folder):
+    from selenium.webdriver.common.keys import Keys
+
+    open_file(driver, studio, "warm.toml")
+    # the design lint about the frozen binding is shown at its line
+    lint = driver.execute_script("return studio.lastDiagnose.diagnostics")
+    assert [(d["line"], d["severity"], d["source"]) for d in lint] == [(20, "warning", "lint")]
+    click_timeline(driver, 10.0)
+    t0, sr, x = captured(driver, 10.0, 2.0)
+    assert beat_of(x[1600:], sr) == pytest.approx(8.0, abs=0.05)  # T 0.5: 4 + 8 * 0.5
+    slider = driver.find_element("id", "temp-slider")
+    slider.send_keys(*[Keys.ARROW_RIGHT] * 5)  # +0.05 each
+    assert driver.find_element("id", "temp-value").text == "+0.25"
+    wait(driver, "document.getElementById('temp-heard').textContent.startsWith('T 0.75')",
+         what="the heard temperature")
+    assert driver.find_element("id", "temp-heard").text == "T 0.75 (plan 0.50)"
+    # after the 2 s glide (and the second of audio buffered ahead) the beat is 4 + 8 * 0.75
+    frames = driver.execute_script("return studioAudio.capture.frames")
+    t0, sr, x = captured(driver, 10.0, frames / 16000 + 5.0)
+    assert beat_of(x[-int(1.5 * sr):], sr) == pytest.approx(10.0, abs=0.05)
+    shot(driver, "09-temperature")

@@ -1,7 +1,6 @@
 """Starting and stopping a studio: the folder, the socket, the token, uvicorn."""
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import secrets
 import socket
@@ -108,6 +107,8 @@ class Studio:
     audio_source : callable(recipe, at_s) -> Source, optional
         Where live audio comes from (see :mod:`.audio`); default resonator's player
         (:func:`.audio.stream_source`); False: no live audio.
+    max_streams : int
+        Pages that may play at once.
 
     Examples
     --------
@@ -116,12 +117,14 @@ class Studio:
     """
 
     def __init__(self, target=None, *, host: str = "127.0.0.1", port: int = 0,
-                 token: str | None = None, max_jobs: int = 1, audio_source=None):
-        from .audio import play_socket, stream_source
+                 token: str | None = None, max_jobs: int = 1, audio_source=None,
+                 max_streams: int = 2):
+        from .audio import StreamSlots, play_socket, stream_source
         from .server import create_app
 
-        if audio_source is None and importlib.util.find_spec("resonator.playback") is not None:
+        if audio_source is None:
             audio_source = stream_source
+        slots = StreamSlots(max_streams)
 
         self.workspace, self.open_path = workspace_for(target)
         self.host = host
@@ -134,7 +137,8 @@ class Studio:
         self.app = create_app(self.workspace, token=self.token, hosts=self.hosts,
                               open_path=self.open_path, max_jobs=max_jobs,
                               streamer=None if not audio_source else
-                              (lambda ws, workspace: play_socket(ws, workspace, audio_source)))
+                              (lambda ws, workspace: play_socket(ws, workspace, audio_source,
+                                                                 slots)))
         self.server = None
         self.thread = None
 

@@ -53,6 +53,9 @@ class Source(Protocol):
         """The next pieces of audio: (session seconds of the first frame, float32 array
         (channels, n)) each, in order; None at the end of the session."""
 
+    def close(self) -> None:
+        """Release what the source holds (threads, files); it is not read again."""
+
 
 def encode_block(t_s: float, generation: int, block: np.ndarray) -> bytes:
     """One binary message: header then interleaved float32 frames."""
@@ -98,6 +101,9 @@ class StreamSource:
     def temperature(self, t_s: float) -> tuple[float, float]:
         return self.stream.temperature(t_s)
 
+    def close(self) -> None:
+        self.stream.close()  # stops a background measurement of the mastering stage
+
     def read(self):
         if self.stream.finished:
             return None
@@ -121,8 +127,25 @@ def stream_source(recipe, at_s: float) -> Source:
     return StreamSource(SessionStream(recipe, start_s=at_s))
 
 
-async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream_source):
-    """Serve one page's live audio over the WebSocket ``ws`` (protocol in the module doc)."""
+class StreamSlots:
+    """How many pages may stream at once (each stream renders the session live).
+
+    Parameters
+    ----------
+    n : int >= 1
+    """
+
+    def __init__(self, n: int = 2):
+        self.free = int(n)
+
+
+async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream_source,
+                      slots: StreamSlots | None = None):
+    """Serve one page's live audio over the WebSocket ``ws`` (protocol in the module doc).
+
+    ``slots`` bounds the streams open at once across pages (a play beyond them is refused
+    with an error message until another page stops).
+    """
     import anyio
     from starlette.websockets import WebSocketDisconnect
 
@@ -132,8 +155,19 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream
     await ws.accept()
     state = {"source": None, "generation": 0, "sent": 0, "acked": 0, "paused": False,
              "ended": False}
+
+    slots = slots or StreamSlots(1)
+
+    async def replace(source):
+        """Make ``source`` the one streamed (None: nothing); close the one it replaces."""
+        old, state["source"] = state["source"], source
+        slots.free += (old is not None) - (source is not None)
+        if old is not None and hasattr(old, "close"):
+            async with lock:
+                await anyio.to_thread.run_sync(old.close)
     wake = anyio.Event()
     lock = anyio.Lock()  # one thread at a time touches the source
+    opening = anyio.CapacityLimiter(1)
 
     def poke():
         nonlocal wake
@@ -163,6 +197,8 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream
             kind = msg.get("type")
             try:
                 if kind == "play":
+                    if state["source"] is None and slots.free <= 0:
+                        raise ResonatorError("other pages are playing: stop one of them first")
                     path = workspace.resolve(str(msg.get("path", "")), must_exist=False)
                     text = msg.get("text")
                     at = float(msg.get("at_s", 0.0))
@@ -174,8 +210,8 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream
 
                             recipe = load(path)
                         return open_source(recipe, at)
-                    async with lock:
-                        state["source"] = await anyio.to_thread.run_sync(open_it)
+                    source = await anyio.to_thread.run_sync(open_it, limiter=opening)
+                    await replace(source)
                     state["paused"] = False
                     await start(at)
                 elif kind == "seek" and state["source"] is not None:
@@ -197,7 +233,7 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream
                     state["paused"] = False
                     poke()
                 elif kind == "stop":
-                    state["source"] = None
+                    await replace(None)
             except ResonatorError as exc:
                 await send_json(type="error", message=str(exc))
             except (TypeError, ValueError) as exc:
@@ -232,7 +268,11 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream
         except (WebSocketDisconnect, OSError, RuntimeError):
             scope.cancel()  # the page went away while a block was on its way
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(produce_until_gone, tg.cancel_scope)
-        await receive()
-        tg.cancel_scope.cancel()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(produce_until_gone, tg.cancel_scope)
+            await receive()
+            tg.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await replace(None)

@@ -241,7 +241,7 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
                        shipped=str(workspace.shipped) if workspace.shipped else None,
                        live_audio=streamer is not None,
                        live_audio_reason=None if streamer is not None else
-                       "live audio needs resonator's playback engine (not in this version)"))
+                       "live audio is off in this studio"))
 
     async def schema(request: Request):
         from ..recipe.schema import recipe_schema
