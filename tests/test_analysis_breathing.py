@@ -72,3 +72,22 @@ def test_too_short_for_three_cycles():
     t = np.arange(0, 5, 1 / 250.0)
     assert breath_modulation(1.0 + 0.5 * np.sin(2 * np.pi * t), 250.0) is None
     assert breath_modulation(np.zeros(60 * 250), 250.0) is None  # silence
+
+
+def test_cli_says_what_is_measured_and_what_is_suggested(tmp_path, capsys):
+    import csv
+
+    import soundfile as sf
+
+    from resonator.cli import main
+
+    t = np.arange(0, 40, 1 / SR)
+    x = pink(t.size, 6) * (0.5 + swell(t, 4.0, 6.0))
+    wav = tmp_path / "swell.wav"
+    sf.write(wav, x, SR)
+    assert main(["analyze", str(wav), "--csv", str(tmp_path / "a.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "breath-like swell 6.0" in out
+    row = next(csv.DictReader(open(tmp_path / "a.csv")))
+    assert float(row["breath_swell_per_min"]) == pytest.approx(6.0, abs=0.15)
+    assert row["breath_swell_significant"] == "True"

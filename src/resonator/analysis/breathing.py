@@ -3,11 +3,12 @@
 Two different things, reported under two keys:
 
 ``breathing`` (:func:`breath_modulation`): a measurement. The amplitude envelope is averaged to
-``SLOW_SR`` samples a second, divided by its mean and detrended; its strongest periodicity between
+``SLOW_SR`` samples a second, divided by its mean, smoothed over ``SMOOTH_S`` (beats and bar
+accents are faster than a breath) and detrended; its strongest periodicity between
 ``RATE_MIN`` and ``RATE_MAX`` breaths a minute (at least ``MIN_CYCLES`` cycles in the input) is
 found from the zero-padded spectrum, and its first three harmonics fitted over whole cycles give
-the mean cycle. How much of the envelope's variance that cycle explains (``periodicity``, 0-1) and how deep it is
-(``depth``) say whether the sound swells and ebbs like a breath (a breath drone, a pad that rises
+the mean cycle. How much of the slow envelope's variance that cycle explains (``periodicity``,
+0-1) and how deep it is (``depth``) say whether the sound swells and ebbs like a breath (a breath drone, a pad that rises
 and falls, waves); ``rise_share`` is the part of the cycle from its trough to its crest (the
 inhale of a swell that rises 4 s and falls 6 s: 0.4).
 
@@ -70,7 +71,7 @@ def breath_modulation(env: np.ndarray, env_sr: float) -> dict | None:
     -------
     dict or None
         None when the input holds fewer than ``MIN_CYCLES`` cycles of the fastest rate searched
-        (under 6 s) or is silent. Else ``breaths_per_min`` and ``cycle_s`` of the strongest slow
+        (under 9 s) or is silent. Else ``breaths_per_min`` and ``cycle_s`` of the strongest slow
         periodicity, ``depth`` ((crest - trough) / (crest + trough) of the mean cycle: 0.5 for an
         envelope swinging between 0.5 and 1.5 of its mean), ``rise_share`` (trough to crest, as a
         share of the cycle), ``periodicity`` (variance explained by the mean cycle, 0-1) and
@@ -109,7 +110,7 @@ def breath_modulation(env: np.ndarray, env_sr: float) -> dict | None:
     else:
         fi = f[i]
     period_s = 1.0 / fi
-    # what varies slowly: the envelope below SLOW_HARMONICS times the rate (beats, notes and
+    # what varies slowly: the envelope below HARMONICS + 1/2 times the rate (beats, notes and
     # the noise of the envelope itself are faster)
     spec_y = np.fft.rfft(y)
     spec_y[np.fft.rfftfreq(y.size, 1.0 / sr) > (HARMONICS + 0.5) * fi] = 0.0
@@ -135,8 +136,8 @@ def breath_modulation(env: np.ndarray, env_sr: float) -> dict | None:
     depth = (crest - trough) / (2.0 + crest + trough)
     rise = ((int(np.argmax(cycle)) - int(np.argmin(cycle))) % CYCLE_POINTS) / CYCLE_POINTS
     return {
-        "breaths_per_min": round(60.0 * fi, 3),
-        "cycle_s": round(period_s, 3),
+        "breaths_per_min": round(float(60.0 * fi), 3),
+        "cycle_s": round(float(period_s), 3),
         "depth": round(depth, 3),
         "rise_share": round(rise, 3),
         "periodicity": round(explained, 3),

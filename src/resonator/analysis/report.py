@@ -9,7 +9,8 @@ Keys of the report (see also the README):
 ``breathing`` {``breaths_per_min``, ``cycle_s``, ``depth``, ``rise_share``, ``periodicity``,
 ``significant``} or None (the breath-like swell measured in the envelope),
 ``paced_breathing`` {``breaths_per_min``, ``beats_per_breath``, ``cycle_s``, ``inhale_beats``,
-``exhale_beats``} or None (a pace suggested from the tempo), ``binaural`` {``beat_hz``, ``left_hz``, ``right_hz``, ``carrier_hz``,
+``exhale_beats``} or None (a pace suggested from the tempo),
+``binaural`` {``beat_hz``, ``left_hz``, ``right_hz``, ``carrier_hz``,
 ``left_tones_hz``, ``right_tones_hz``}, ``loudness`` {``integrated_lufs``,
 ``loudness_range_lu``, ``true_peak_dbtp``}.
 """
