@@ -49,11 +49,22 @@ lullaby, hymn or spiritual; 160-200 when it says fast, bebop, jive or bluegrass 
 
 Batches and the split (fixed)
 -----------------------------
+(d3, f3 and f4 were added on 2026-12-05 after f1 and f2 had been scored, before any change of the
+method was tried on them: rendered, never analysed.)
+
 - ``d1`` (development): ``gen``, 3 pieces per style, seeds from ``("d1", style, k)``.
 - ``d2`` (development): ``mma`` grooves whose SHA-1(file name) first byte is even, the first 30
   in SHA-1 order that pass the drum screen.
 - ``f1`` (fresh): ``gen``, 2 pieces per style, seeds from ``("f1", style, k)``.
 - ``f2`` (fresh): ``mma`` grooves whose first byte is odd, the first 30 in SHA-1 order that pass.
+- ``d3`` (development): grooves of MMA's ``casio`` library (converted from a Casio keyboard's
+  styles: 8 and 16 beat, pop, rock, dance, house, trance, funk, R&B, shuffles, ballads) picked
+  like d2 (even first byte, the first 30 that pass). The library has no ``Timesig`` lines:
+  ``Time 4`` counts as 4/4, ``Time 3`` as 3/4, ``Time 6`` as 6/8 (three MMA beats a truth beat);
+  styles named polka, march, quickstep, bigband or foxtrot are skipped (whether their MMA beat is
+  the quarter or the eighth is not stated). Tempo by the same name rule as the standard library.
+- ``f3`` (fresh): ``gen``, 2 pieces per style, seeds from ``("f3", style, k)``.
+- ``f4`` (fresh): ``casio`` grooves whose first byte is odd, the first 30 that pass.
 
 Fresh batches are never analysed by any tracker before the method is frozen; ``score_beats.py
 --corpus drums`` skips them unless ``--fresh-batch NAME`` is given, refuses that in a worktree
@@ -83,11 +94,14 @@ import numpy as np
 from build_dataset import SR, fluidsynth
 
 OUT = Path(__file__).resolve().parents[1] / "out" / "analysis" / "drums"
-MMA_LIB = Path("/usr/share/mma/lib/stdlib")
+MMA_ROOT = Path("/usr/share/mma/lib")
 MAX_SECONDS = 60.0
 TARGET_SECONDS = 56.0
-BATCHES = {"d1": ("gen", "dev"), "d2": ("mma", "dev"), "f1": ("gen", "fresh"), "f2": ("mma", "fresh")}
-PIECES_PER_STYLE = {"d1": 3, "f1": 2}
+BATCHES = {"d1": ("gen", "dev"), "d2": ("mma", "dev"), "f1": ("gen", "fresh"), "f2": ("mma", "fresh"),
+           "d3": ("mma", "dev"), "f3": ("gen", "fresh"), "f4": ("mma", "fresh")}
+PIECES_PER_STYLE = {"d1": 3, "f1": 2, "f3": 2}
+MMA_BATCHES = (("d2", "stdlib", 0), ("f2", "stdlib", 1), ("d3", "casio", 0), ("f4", "casio", 1))
+CASIO_SKIP = ("polka", "march", "quickstep", "bigband", "foxtrot")
 MMA_PER_BATCH = 30
 
 # GM drum notes
@@ -408,19 +422,23 @@ MMA_DOUBLE = ("march", "polka", "ragtime", "dixie", "broadway", "bwmarch", "fast
               "merengue", "samba", "ska")
 
 
-def mma_styles():
-    """(file stem, groove name, MMA beats per truth beat, truth tempo range) for every usable
-    style of the MMA standard library, by the rule in the module docstring."""
+def mma_styles(lib: str = "stdlib"):
+    """(file stem, groove name, MMA beats per truth beat, truth tempo range, MMA beats a bar,
+    library) for every usable style of an MMA library, by the rule in the module docstring."""
     out = []
-    for f in sorted(MMA_LIB.glob("*.mma")):
+    for f in sorted((MMA_ROOT / lib).glob("*.mma")):
         text = f.read_text(errors="replace")
         stem = f.stem.lower()
         tm = re.search(r"^\s*Time\s+(\d+)", text, re.M | re.I)
         ts = re.search(r"^\s*Timesig\s+(\d+)[\s/]+(\d+)", text, re.M | re.I)
         gv = re.search(r"^\s*DefGroove\s+(\S+)", text, re.M | re.I)
+        if lib == "casio" and tm and not ts and not any(w in stem for w in CASIO_SKIP):
+            ts = {"4": (4, 4), "3": (3, 4), "6": (6, 8)}.get(tm.group(1))
+        elif ts:
+            ts = (int(ts.group(1)), int(ts.group(2)))
         if not tm or not ts or not gv or stem.startswith("metronome") or stem in ("none", "arpeggio68"):
             continue
-        time, sig = int(tm.group(1)), (int(ts.group(1)), int(ts.group(2)))
+        time, sig = int(tm.group(1)), ts
         slow = any(w in stem for w in ("slow", "ballad", "lullaby", "hymn", "spiritual"))
         fast = any(w in stem for w in ("fast", "bebop", "jive", "bluegrass"))
         if stem in MMA_DOUBLE:
@@ -435,11 +453,11 @@ def mma_styles():
             per, rng_ = 3, (56, 100)
         else:
             continue
-        out.append((f.stem, gv.group(1), per, rng_, time))
+        out.append((f.stem, gv.group(1), per, rng_, time, lib))
     return out
 
 
-def mma_piece(stem, groove, per, trange, time, seed, work: Path):
+def mma_piece(stem, groove, per, trange, time, lib, seed, work: Path):
     """Render an MMA groove to MIDI; returns (PrettyMIDI, truth beats, metadata)."""
     import pretty_midi
 
@@ -454,7 +472,7 @@ def mma_piece(stem, groove, per, trange, time, seed, work: Path):
     prog = PROGRESSIONS[int(rng.integers(len(PROGRESSIONS)))]
     scale = MAJOR if not mode else MINOR
     qual = {"": ["", "m", "m", "", "", "m", "dim"], "m": ["m", "dim", "", "m", "m", "", ""]}[mode]
-    lines = [f"Tempo {mma_bpm}", f"Groove {groove}"]
+    lines = [f"Tempo {mma_bpm}"] + ([f"Use {lib}/{stem}"] if lib != "stdlib" else []) + [f"Groove {groove}"]
     for b in range(n_bars):
         d = prog[b % len(prog)]
         lines.append(f"{b + 1} {names[(key + scale[d]) % 12]}{qual[d]}")
@@ -472,7 +490,7 @@ def mma_piece(stem, groove, per, trange, time, seed, work: Path):
         raise ValueError(f"{n_drum} drum notes in {n_bars} bars: not music with drums")
     # the truth beats from the file's own tempo map: one MIDI quarter is one MMA beat
     truth = np.array([pm.tick_to_time(int(k * per * pm.resolution)) for k in range(n_bars * time // per)])
-    meta = {"style": stem, "groove": groove, "mma_bpm": round(mma_bpm, 3), "mma_beats_per_truth": per,
+    meta = {"style": stem, "library": lib, "groove": groove, "mma_bpm": round(mma_bpm, 3), "mma_beats_per_truth": per,
             "mma_time": time, "key": names[key] + mode}
     return pm, truth, meta
 
@@ -516,10 +534,11 @@ def plan():
         for st in STYLES:
             for k in range(n):
                 out.append((batch, f"gen_{st.name}_{batch}_{k}", "gen", (st.name, seed_of(batch, st.name, k))))
-    styles = sorted(mma_styles(), key=lambda s: hashlib.sha1(s[0].encode()).digest())
-    for batch, parity in (("d2", 0), ("f2", 1)):
+    for batch, lib, parity in MMA_BATCHES:
+        styles = sorted(mma_styles(lib), key=lambda s: hashlib.sha1(s[0].encode()).digest())
+        prefix = "mma_" if lib == "stdlib" else f"mma_{lib}_"
         for s in (s for s in styles if sha_byte(s[0]) % 2 == parity):  # the first 30 that pass: main()
-            out.append((batch, f"mma_{s[0].lower()}_{batch}", "mma", s + (seed_of(batch, s[0]),)))
+            out.append((batch, f"{prefix}{s[0].lower()}_{batch}", "mma", s + (seed_of(batch, s[0]),)))
     return out
 
 
