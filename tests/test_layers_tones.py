@@ -96,7 +96,11 @@ def test_binaural_beat_bound_to_a_function_of_time_uses_running_phase():
 def test_binaural_targets_follow_phases_and_glides():
     ctx = make_ctx(16000, 120.0, phases=[("warm", 0.0, 60.0), ("cool", 60.0, 120.0)])
     beat = Curve([(0, 10.0), (60, 10.0), (120, 4.0)])
-    t = LAYER_KINDS["binaural"].targets(make_params("binaural", beat=beat), ctx)
+    every = LAYER_KINDS["binaural"].targets(make_params("binaural", beat=beat), ctx)
+    t = [d for d in every if d["kind"] == "binaural_beat"]
+    # the steady carrier: one target per phase
+    assert [(d["phase"], d["expected"]) for d in every if d["kind"] == "binaural_carrier"] == \
+        [("warm", 200.0), ("cool", 200.0)]
     warm = [d for d in t if d["phase"] == "warm"]
     cool = [d for d in t if d["phase"] == "cool"]
     assert len(warm) == 1 and warm[0]["expected"] == 10.0 and warm[0]["end_s"] == 54.0  # 10 % margins

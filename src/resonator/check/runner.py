@@ -343,14 +343,6 @@ class Plan:
         return ct[sel], c[sel]
 
 
-class _AtRate:
-    """A view of a Session with another ``sr`` (the file's), for band limits."""
-
-    def __init__(self, session, sr):
-        self.__dict__.update(session.__dict__)
-        self.sr = int(sr)
-
-
 def _resolve_recipe_path(name: str, sidecar_dir: Path) -> Path | None:
     p = Path(name)
     if p.is_file():
@@ -448,7 +440,7 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         # Nyquist limits use the file's rate
         session = plan.session()
         session_s = session.duration_s
-        ts = targets_from_session(_AtRate(session, info.sr))
+        ts = targets_from_session(session, sr=info.sr)
         if normalized is False:
             ts = [t for t in ts if not t.params.get("needs_normalized")]
         all_targets += ts

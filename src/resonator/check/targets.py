@@ -80,10 +80,6 @@ class Target:
         return self.end_s - self.start_s
 
 
-#: layer kinds whose binaural targets are measured against the plan's sinusoids
-PITCHED_KINDS = ("binaural", "wave", "tone")
-
-
 def _band_suffix(kind: str, where=None) -> dict:
     """``band_energy@100-300`` -> {"band": (100, 300)}."""
     base = kind.split("@")[0]
@@ -138,178 +134,48 @@ def make_target(kind, start_s, end_s, expected, tolerance, *, phase=None, layer=
 
 
 # ------------------------------------------------------------------------------ sessions
-def _layer_band(info, sr: int) -> tuple[float, float] | None:
-    """A frequency band that holds most of a layer's energy, or None (whole band)."""
-    from ..layers._common import bounds_of, const
-
-    p = info.params
-    nyq = 0.5 * sr
-    dur = 1.0
-
-    def rng(key):
-        try:
-            return bounds_of(p[key], sr, dur) if not isinstance(p[key], (int, float)) else \
-                (float(p[key]), float(p[key]))
-        except Exception:  # noqa: BLE001 - a hint only
-            return None
-    kind = info.kind
-    if kind in ("isochronic", "monaural"):
-        c, r = rng("carrier"), rng("rate" if kind == "isochronic" else "beat")
-        if c and r:
-            w = max(3.0 * abs(r[1]), 60.0) if kind == "isochronic" else abs(r[1]) + 20.0
-            return max(10.0, c[0] - w), min(0.95 * nyq, c[1] + w)
-    if kind == "gamma":
-        mode = p.get("mode")
-        carrier = float(p.get("carrier") or (10000.0 if mode == "genus" else 400.0))
-        if mode == "genus":
-            return max(20.0, carrier - 3000.0), min(0.95 * nyq, carrier + 3000.0)
-        if p.get("source") == "tone":
-            r = rng("rate")
-            w = (r[1] if r else 50.0) * 1.5 + 10.0
-            return max(10.0, carrier - w), min(0.95 * nyq, carrier + w)
-        return (200.0, 0.95 * nyq)  # noise carrier: well above the modulation
-    if kind == "noise":
-        return (200.0, 0.95 * nyq)  # modulated noise: a carrier well above the modulation
-    if kind == "breath":
-        r = rng("root")
-        if r:
-            return max(10.0, 0.9 * r[0]), min(0.95 * nyq, 2.6 * r[1])
-    if kind == "pulse":
-        pitch = float(p.get("pitch") or (60.0 if p.get("style") == "thump" else 2000.0))
-        return max(10.0, 0.3 * pitch), min(0.95 * nyq, 3.0 * pitch)
-    return None
-
-
-def _tones(info, sr) -> list[tuple[float, float]]:
-    """Frequency ranges (lo, hi) of a tonal layer's partials (empty for noise, music)."""
-    from ..layers._common import bounds_of
-    from ..layers.breath import PARTIAL_RATIOS
-
-    p = info.params
-
-    def rng(key):
-        try:
-            return bounds_of(p[key], sr, 1.0)
-        except Exception:  # noqa: BLE001
-            return None
-    out = []
-    if info.kind == "drone":
-        r = rng("root")
-        ratios = p.get("ratios") or [1.0, 1.5, 2.0, 2.5]
-        try:
-            from ..units import parse_ratio
-            rr = [parse_ratio(v) for v in ratios]
-        except Exception:  # noqa: BLE001
-            rr = [1.0, 1.5, 2.0, 2.5]
-        if p.get("partials"):
-            out = [(float(f) * 0.995, float(f) * 1.005) for f in p["partials"]]
-        elif r:
-            out = [(r[0] * k * 0.995, r[1] * k * 1.005) for k in rr]
-    elif info.kind == "breath":
-        r = rng("root")
-        if r:
-            out = [(r[0] * k * 0.995, r[1] * k * 1.005) for k in PARTIAL_RATIOS]
-            if p.get("cues"):
-                out += [(435.0, 665.0)]
-    elif info.kind in ("binaural", "monaural", "isochronic"):
-        c = rng("carrier")
-        b = rng("beat") if info.kind != "isochronic" else rng("rate")
-        if c:
-            w = (max(abs(b[0]), abs(b[1])) if b else 10.0) * (0.5 if info.kind != "isochronic"
-                                                               else 3.0) + 2.0
-            out = [(c[0] - w, c[1] + w)]
-    elif info.kind in ("wave", "tone"):
-        c = rng("carrier" if info.kind == "wave" else "frequency")
-        b = rng("beat") if info.kind == "wave" else (0.0, 0.0)
-        if c and b:
-            w = 0.5 * max(abs(b[0]), abs(b[1])) + 2.0
-            out = [(max(1.0, c[0] - w), c[1] + w)]
-    elif info.kind == "chime":
-        try:
-            out = [(float(f) - 2.0, float(f) + 2.0) for f in set(p.get("pitches") or [440.0])]
-        except (TypeError, ValueError):
-            out = []
-    elif info.kind == "gamma" and p.get("source") == "tone":
-        band = _layer_band(info, sr)
-        if band:
-            out = [band]
-    return out
-
-
-def _breath_band(session, info, phase=None) -> tuple[float, float] | None:
-    """A narrow band around the breath partial farthest from every other layer's tones."""
-    from ..layers._common import bounds_of
-    from ..layers.breath import PARTIAL_RATIOS, PARTIAL_SWELL
-
-    try:
-        lo, hi = bounds_of(info.params["root"], session.sr, 1.0)
-    except Exception:  # noqa: BLE001
+def _clip_band(band, sr: float) -> tuple[float, float] | None:
+    """A planned band limited to 0.95 x the Nyquist frequency of ``sr`` (None stays None)."""
+    if band is None:
         return None
-    others = [r for other in session.layers if other.name != info.name
-              and (phase is None or phase in other.phases)
-              for r in _tones(other, session.sr)]
-    best, best_gap = None, -1.0
-    for k, swell in zip(PARTIAL_RATIOS, PARTIAL_SWELL):
-        a, b = lo * k * 0.99 - 6.0, hi * k * 1.01 + 6.0
+    return float(band[0]), float(min(band[1], 0.95 * 0.5 * sr))
+
+
+def _playing(session, phase):
+    """The layers that play in ``phase`` (all when None)."""
+    return [o for o in session.layers if phase is None or phase in o.phases]
+
+
+def _clear_band(session, info, phase=None) -> tuple[float, float] | None:
+    """Of a layer's :attr:`~resonator.layers.base.LayerPlan.envelope_bands`, the one
+    farthest from every other playing layer's tones (ties: the one that swells most)."""
+    others = [r for o in _playing(session, phase) if o.name != info.name
+              for r in o.plan.tonal_ranges]
+    best, best_score = None, -1.0
+    for a, b, swell in info.plan.envelope_bands:
         gap = min([max(r0 - b, a - r1) for r0, r1 in others] or [1e9])
         score = min(gap, 40.0) + 5.0 * swell
-        if score > best_gap:
-            best, best_gap = (a, b), score
-    if best is None or best_gap < 5.0:
-        return None
-    return best
+        if score > best_score:
+            best, best_score = (a, b), score
+    return best if best is not None and best_score >= 5.0 else None
 
 
-def _tonal_top(session, skip: str) -> float:
-    """Highest tonal frequency of the session's layers other than ``skip`` (a rough bound)."""
-    from ..layers._common import bounds_of
-
-    top = 0.0
-    for info in session.layers:
-        if info.name == skip or info.kind in ("noise", "music"):
-            continue
-        if info.kind == "gamma" and info.params.get("source") != "tone":
-            continue
-        band = _layer_band(info, session.sr)
-        if band:
-            top = max(top, band[1])
-        elif info.kind in ("binaural", "drone"):
-            key = "carrier" if info.kind == "binaural" else "root"
-            try:
-                hi = bounds_of(info.params[key], session.sr, 1.0)[1]
-            except Exception:  # noqa: BLE001
-                hi = 1000.0
-            mult = 1.05 if info.kind == "binaural" else 4.0
-            top = max(top, hi * mult + 50.0)
-        elif info.kind == "bell":
-            top = max(top, 0.45 * session.sr)
-    return top
-
-
-def _noise_band(session, info, a, b) -> tuple[float, float] | None:
-    """Band where a noise layer dominates the others (for its L/R correlation), or None."""
+def _dominant_band(session, info, a, b) -> tuple[float, float] | None:
+    """The widest stretch of [200 Hz, the layer's cutoff] free of every other playing
+    layer's tones, where the layer (noise-like) dominates; None when another broadband
+    layer plays or no stretch spans half an octave."""
     from ..layers._common import sample
 
     hi = 0.45 * session.sr
-    lp = info.params.get("lowpass")
-    try:
-        lpv = float(np.min(sample(lp, np.linspace(a, b, 33), session.sr))) if lp is not None \
-            else 0.0
-    except Exception:  # noqa: BLE001
-        lpv = 0.0
-    if lpv > 0:
-        hi = min(hi, lpv)
-    # the widest stretch of [200 Hz, hi] free of every other playing layer's tones
+    if info.plan.cutoff is not None:
+        hi = min(hi, float(np.min(sample(info.plan.cutoff, np.linspace(a, b, 33),
+                                         session.sr))))
     mid = 0.5 * (a + b)
     phase = next((n for n, s0, s1 in session.phases if s0 <= mid < s1), None)
-    busy = sorted((r0 / 1.15, r1 * 1.15) for other in session.layers
-                  if other.name != info.name and (phase is None or phase in other.phases)
-                  for r0, r1 in _tones(other, session.sr))
-    if any(o.kind in ("music", "bell", "spin", "pulse") or
-           (o.kind == "noise" and o.name != info.name) or
-           (o.kind == "gamma" and o.params.get("source") != "tone")
-           for o in session.layers if phase is None or phase in o.phases):
-        return None  # other broadband layers: no band belongs to this noise alone
+    others = [o for o in _playing(session, phase) if o.name != info.name]
+    if any(o.plan.broadband for o in others):
+        return None  # other broadband layers: no band belongs to this layer alone
+    busy = sorted((r0 / 1.15, r1 * 1.15) for o in others for r0, r1 in o.plan.tonal_ranges)
     best, lo = None, 200.0
     for r0, r1 in busy + [(hi, hi)]:
         top = min(r0, hi)
@@ -319,30 +185,16 @@ def _noise_band(session, info, a, b) -> tuple[float, float] | None:
     return best if best is not None and best[1] >= 1.5 * best[0] else None
 
 
-def _loud_span(session, info, a, b, within_db: float = 6.0, cache: dict | None = None):
-    """The part of [a, b] where the layer's planned gain is within ``within_db`` of its
-    highest there (a layer 30 dB under the mix cannot be measured); returns (a, b, original
-    window or None)."""
-    from ..layers._common import sample
+def _loud_span(info, a, b, within_db: float = 6.0):
+    """The part of [a, b] where the layer's planned gain x level is within ``within_db`` of
+    its highest there (a layer 30 dB under the mix cannot be measured); returns (a, b,
+    original window or None)."""
+    from ..layers._common import const
 
-    spec = next((s for s in session.recipe.layers if s.name == info.name), None)
-    level = getattr(spec, "level", None) if spec is not None else None
-    if spec is None or (spec.gain.form == "constant" and level is None):
+    if const(info.gain) is not None and info.level is None:
         return a, b, None
-    cache = {} if cache is None else cache
-    try:
-        if info.name not in cache:  # (curve nodes of long sequences are costly to build)
-            tl = session.recipe.timeline()
-            cache[info.name] = (spec.gain.to_node(tl),
-                                None if level is None else level.to_node(tl))
-        gain_node, level_node = cache[info.name]
-        tt = np.linspace(a, b, 129)
-        g = sample(gain_node, tt, session.sr)
-        if level_node is not None:  # the level (linear) multiplies the gain (dB)
-            lv = np.abs(sample(level_node, tt, session.sr))
-            g = g + 20 * np.log10(np.maximum(lv, 1e-6))
-    except Exception:  # noqa: BLE001
-        return a, b, None
+    tt = np.linspace(a, b, 129)
+    g = info.level_db(tt)
     keep = np.flatnonzero(g >= g.max() - within_db)
     na, nb = float(tt[keep[0]]), float(tt[keep[-1]])
     if nb - na >= b - a - 1e-6 or nb - na < 10.0:
@@ -357,68 +209,61 @@ def _curve_fn(node, sr):
     return lambda t: sample(node, np.atleast_1d(np.asarray(t, dtype=float)), sr)
 
 
-def _carrier_targets(session, info) -> list[dict]:
-    """``binaural_carrier`` targets sampled like the layer's beat (see param_targets)."""
-    from ..layers._common import param_targets
-    from ..layers.base import LayerContext
-
-    ctx = LayerContext(sr=session.sr, duration_s=session.duration_s,
-                       phases=list(session.phases), temperature=session.temperature,
-                       recipe_dir=Path("."), layer_name=info.name)
-    try:
-        out = param_targets("binaural_carrier", info.params["carrier"], ctx, tolerance=0.1,
-                            window_s=4.0)
-    except Exception:  # noqa: BLE001 - carriers the sampler cannot read are not checked
-        return []
-    import numpy as np
-
-    level = None
-    spec = next((s for s in session.recipe.layers if s.name == info.name), None)
-    if spec is not None and getattr(spec, "level", None) is not None:
-        try:
-            level = _curve_fn(spec.level.to_node(session.recipe.timeline()), session.sr)
-        except Exception:  # noqa: BLE001 - a hint only
-            level = None
-    top = 0.0
-    if level is not None:
-        try:
-            top = float(np.max(np.abs(level(np.linspace(0.0, session.duration_s, 4097)))))
-        except Exception:  # noqa: BLE001
-            top = 0.0
-    keep = []
-    for d in out:
-        mid = np.linspace(d["start_s"], d["end_s"], 9)
-        if level is not None and np.min(np.abs(level(mid))) < max(1e-3, 0.25 * top):
-            continue  # the level is near silence or fading in (more than 12 dB under its top)
-        if np.min(info.envelope.evaluate(mid)) >= 0.999:
-            d["source"] = "layer"
-            keep.append(d)
-    return keep
+#: target kinds read from a layer's envelope (its band, its planned rate, other tones out)
+ENVELOPE_KINDS = ("am_rate", "am_depth", "gated_depth", "gamma_share", "splatter")
+#: target kinds read from a layer's tones (fitted with every planned partial)
+TONE_KINDS = ("binaural_beat", "binaural_carrier")
 
 
-def _bound_to_temperature(spec_value) -> bool:
-    return getattr(spec_value, "form", None) == "temperature"
+def _hints(session, info, kind: str, d: dict, components_at, sr: float) -> dict:
+    """Measurement hints of a layer-bound target from the layer's plan."""
+    from ..graph.core import TimeFunction
+    from ..layers._common import sample
+
+    plan, params = info.plan, {}
+    band = _clip_band(plan.band, sr)
+    if kind == "breath_rate" and plan.envelope_bands:
+        band = _clip_band(_clear_band(session, info, d.get("phase")), sr) or band
+    if kind == "lr_correlation":
+        band = _dominant_band(session, info, d["start_s"], d["end_s"])
+        if band is None:
+            params["unmeasurable"] = (f"other layers cover {info.name}'s band; no band left "
+                                      "where its L/R correlation can be read")
+        else:  # every planned tone is notched out of the band
+            params["components"] = components_at()
+    if band:
+        params["band"] = band
+    if plan.noise_carrier:
+        params["noise_carrier"] = True
+    mid = 0.5 * (d["start_s"] + d["end_s"])
+    if kind in TONE_KINDS and plan.carrier is not None:
+        params["carrier_hz"] = float(sample(plan.carrier, [mid], session.sr)[0])
+    if kind in ENVELOPE_KINDS and isinstance(plan.rate, TimeFunction):
+        params["rate_curve"] = _curve_fn(plan.rate, session.sr)  # (a constant: the expected)
+    if kind == "gated_depth" and plan.gate is not None and plan.carrier is not None:
+        # the planned carrier (a glide is dechirped), rate and gate: read coherently
+        params["carrier_curve"] = _curve_fn(plan.carrier, session.sr)
+        params["rate_curve"] = _curve_fn(plan.rate, session.sr)
+        params["gate"] = plan.gate
+    if kind in TONE_KINDS and any(p.role == "tone" for p in plan.partials):
+        params["components"] = components_at()
+    if kind in ENVELOPE_KINDS and len(session.layers) > 1:
+        params["components"] = components_at()  # other layers' tones are subtracted
+    return params
 
 
-def _cooling_spans(recipe) -> list[tuple[float, float, str]]:
-    """(start_s, end_s, phase) of every span where the temperature falls."""
-    out = []
-    for seg in getattr(recipe, "segments", []) or []:
-        if seg.get("kind") == "hold" or seg.get("t_end") is None:
-            continue
-        if seg["t_end"] < seg["t_start"] - 0.05 and seg["end_s"] - seg["start_s"] >= 60.0:
-            name = next((n for n, a, b in recipe.timeline().phases
-                         if a <= seg["start_s"] < b), None)
-            out.append((float(seg["start_s"]), float(seg["end_s"]), name))
-    return out
-
-
-def targets_from_session(session) -> list[Target]:
+def targets_from_session(session, sr: float | None = None) -> list[Target]:
     """Every target of a built session: written, implied by layers, implied by the session.
+
+    Each layer is read through its plan (:attr:`resonator.recipe.session.LayerInfo.plan`):
+    its band, tones, planned rate and gate become measurement hints, whatever its kind.
 
     Parameters
     ----------
     session : resonator.recipe.Session
+    sr : number > 0, optional
+        Sample rate of the file to check (bands are limited to its Nyquist frequency);
+        default the session's.
 
     Returns
     -------
@@ -426,13 +271,13 @@ def targets_from_session(session) -> list[Target]:
         In session seconds.
     """
     recipe = session.recipe
+    sr = float(sr or session.sr)
     by_name = {i.name: i for i in session.layers}
     out: list[Target] = []
     planned = []
-    span_nodes: dict = {}
 
     def components_at():
-        """Every pitched layer's planned sinusoids (built once, on first use)."""
+        """Every layer's planned sinusoids (built once, on first use)."""
         if not planned:
             from .voices import planned_components
             planned.append(planned_components(session))
@@ -441,88 +286,22 @@ def targets_from_session(session) -> list[Target]:
         d = dict(d)
         kind = d.pop("kind")
         layer = d.get("layer")
-        params = {}
         info = by_name.get(layer)
-        if info is not None:
-            band = _layer_band(info, session.sr)
-            if kind == "breath_rate" and info.kind == "breath":
-                band = _breath_band(session, info, d.get("phase")) or band
-            if kind == "lr_correlation" and info.kind == "noise":
-                band = _noise_band(session, info, d["start_s"], d["end_s"])
-                if band is None:
-                    params["unmeasurable"] = ("other layers cover the noise's band; no band "
-                                              "left where its L/R correlation can be read")
-                else:  # every planned tone is notched out of the band
-                    params["components"] = components_at()
-            if band:
-                params["band"] = band
-            if info.kind in ("noise", "music") or (info.kind == "gamma" and
-                                                  info.params.get("source") != "tone"):
-                params["noise_carrier"] = True
-            if info.kind == "binaural":
-                from ..layers._common import const
-                c = const(info.params["carrier"])
-                if c is not None:
-                    params["carrier_hz"] = c
-        if info is not None and kind in ("am_rate", "am_depth", "gated_depth", "gamma_share",
-                                         "binaural_beat"):
-            from ..layers._common import sample
-            from ..graph.core import TimeFunction
-
-            key = {"music": "mod_rate", "noise": "mod_rate", "binaural": "carrier",
-                   "monaural": "beat"}.get(
-                info.kind, "rate")
-            node = info.params.get(key)
-            if node is not None and not isinstance(node, (str, list, bool)):
-                try:
-                    mid = 0.5 * (d["start_s"] + d["end_s"])
-                    if key == "carrier":
-                        params["carrier_hz"] = float(sample(node, [mid], session.sr)[0])
-                    elif isinstance(node, TimeFunction) or isinstance(node, (int, float)):
-                        params["rate_curve"] = _curve_fn(node, session.sr)
-                except Exception:  # noqa: BLE001 - a hint only
-                    pass
+        params = _hints(session, info, kind, d, components_at, sr) if info is not None else {}
         for key in ("carrier_hz", "times_s"):
             if d.get(key) is not None:
                 params[key] = d[key]
         params.update(d.get("hints") or {})  # a layer kind's own measurement hints
-        if kind == "gated_depth" and info is not None and info.kind == "isochronic":
-            # the planned carrier (a glide is dechirped) and gate shape: read coherently
-            from ..layers._common import const
-            from ..layers.tones import isochronic_gate
-            try:
-                params["carrier_curve"] = _curve_fn(info.params["carrier"], session.sr)
-                params["rate_curve"] = _curve_fn(info.params["rate"], session.sr)
-                if const(info.params.get("duty", 0.0)) is not None:
-                    params["gate"] = isochronic_gate(info.params)
-            except Exception:  # noqa: BLE001 - a hint only
-                params.pop("carrier_curve", None)
-        if kind in ("binaural_beat", "binaural_carrier") and info is not None and \
-                info.kind in PITCHED_KINDS:
-            params["components"] = components_at()
-        if kind in ("am_rate", "am_depth", "gated_depth", "splatter") and \
-                info is not None and len(session.layers) > 1:
-            params["components"] = components_at()  # other layers' tones are notched out
         if d.get("source") == "layer" and d["end_s"] - d["start_s"] <= 8.0:
             params["sample"] = True
         elif d.get("source") == "layer" and info is not None:
-            d["start_s"], d["end_s"], shrunk = _loud_span(session, info, d["start_s"],
-                                                           d["end_s"], cache=span_nodes)
+            d["start_s"], d["end_s"], shrunk = _loud_span(info, d["start_s"], d["end_s"])
             if shrunk:
                 params["loud_part_of"] = shrunk
         out.append(make_target(kind, d["start_s"], d["end_s"], d.get("expected"),
                                d.get("tolerance"), phase=d.get("phase") or d.get("window"),
                                layer=layer, source=d.get("source", "recipe"),
                                name=d.get("name"), params=params))
-    # binaural carriers
-    for info in session.layers:
-        if info.kind == "binaural":
-            for d in _carrier_targets(session, info):
-                p = {"sample": d["end_s"] - d["start_s"] <= 8.0,
-                     "components": components_at()}
-                out.append(make_target("binaural_carrier", d["start_s"], d["end_s"],
-                                       d["expected"], d["tolerance"], phase=d.get("phase"),
-                                       layer=info.name, source="layer", params=p))
     dur = session.duration_s
     # session-wide
     out.append(make_target("loudness", 0.0, dur, recipe.loudness_lufs, 0.5, source="session",
@@ -539,12 +318,11 @@ def targets_from_session(session) -> list[Target]:
                                params={"edge": "end", "fade_s": recipe.fade_out_s}))
     out.append(make_target("clicks", 0.0, dur, 0, 0, source="session"))
     # cooling: quieter when a gain follows the temperature, darker when colour does
-    gains = any(_bound_to_temperature(spec.gain) for spec in recipe.layers)
-    colour = [spec.name for spec in recipe.layers
-              if any(_bound_to_temperature(spec.params.get(k))
-                     for k in ("brightness", "lowpass"))]
+    gains = any("gain" in info.bound for info in session.layers)
+    colour = [info.name for info in session.layers
+              if set(info.plan.colour_params) & info.bound]
     written = {(t.kind, round(t.start_s, 3), round(t.end_s, 3)) for t in out}
-    for a, b, phase in _cooling_spans(recipe):
+    for a, b, phase in session.cooling_spans:
         if gains and not any(t.kind == "loudness_trend" and t.start_s <= a + 1 and
                              t.end_s >= b - 1 for t in out if t.source == "recipe"):
             out.append(make_target("loudness_trend", a, b, "falling", None, phase=phase,

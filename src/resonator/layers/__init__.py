@@ -19,8 +19,9 @@ See :mod:`resonator.layers.base` for the contract between recipes and layer kind
 """
 from __future__ import annotations
 
-from .base import LAYER_KINDS, LayerContext, LayerKind, ParamInfo, register
+from .base import LAYER_KINDS, LayerContext, LayerKind, LayerPlan, ParamInfo, Partial, register
 # each module registers its kinds at import (a new module is added here)
 from . import beds, breath, music, sbg_voices, tones  # noqa: F401
 
-__all__ = ["LAYER_KINDS", "LayerContext", "LayerKind", "ParamInfo", "register"]
+__all__ = ["LAYER_KINDS", "LayerContext", "LayerKind", "LayerPlan", "ParamInfo", "Partial",
+           "register"]

@@ -362,3 +362,38 @@ def param_targets(kind: str, node, ctx, *, tolerance: float, window_s: float,
             out.append(dict(base, kind=kind, start_s=float(lo), end_s=float(hi), expected=vc,
                             tolerance=float(tolerance + 0.5 * (vv.max() - vv.min()))))
     return out
+
+
+# ------------------------------------------------------------------------------ plans
+def freq_fn(node, sr: int) -> Callable[[np.ndarray], np.ndarray]:
+    """``t -> values`` of a one-channel parameter at session seconds (for plans)."""
+    return lambda t: sample(node, t, sr)
+
+
+def spread_of(node, ctx) -> float:
+    """Largest magnitude a parameter reaches over the session."""
+    lo, hi = bounds_of(node, ctx.sr, ctx.duration_s)
+    return max(abs(lo), abs(hi))
+
+
+def around(carrier, ctx, half_width_hz: float) -> tuple[float, float]:
+    """(lowest carrier - half width, highest carrier + half width) over the session."""
+    lo, hi = bounds_of(carrier, ctx.sr, ctx.duration_s)
+    return lo - half_width_hz, hi + half_width_hz
+
+
+def pair_partials(carrier, beat, ctx, harmonics=((1, 1.0),), both_ears: bool = False):
+    """Partials of a tone pair: left ``carrier + beat/2``, right ``carrier - beat/2`` (or,
+    ``both_ears``, both tones in both ears), each with its ``(number, weight)`` harmonics;
+    the fundamentals have role "tone"."""
+    from .base import Partial
+
+    c, b = freq_fn(carrier, ctx.sr), freq_fn(beat, ctx.sr)
+    signs = ((0, 1.0), (1, -1.0)) if not both_ears else \
+        ((0, 1.0), (1, 1.0), (0, -1.0), (1, -1.0))
+    out = []
+    for ear, sign in signs:
+        for k, w in harmonics:
+            out.append(Partial(ear, lambda t, k=k, sign=sign: np.abs(
+                k * (c(t) + sign * b(t) / 2)), w, "tone" if k == 1 else "harmonic"))
+    return out

@@ -122,8 +122,98 @@ class LayerContext:
 
 
 @dataclasses.dataclass(frozen=True)
+class Partial:
+    """One sinusoid a layer plans to play in one ear (before the layer's gain, level and
+    phase gating).
+
+    Attributes
+    ----------
+    ear : int
+        0 left, 1 right.
+    freq : callable(t_s: np.ndarray) -> np.ndarray
+        Planned frequency in Hz at session seconds (vectorised).
+    weight : float >= 0
+        Relative amplitude (the layer's main tone about 1).
+    role : str
+        ``"tone"`` (a fundamental: what the layer's frequency targets measure),
+        ``"harmonic"``, ``"sideband"`` (of a gate), ``"partial"`` (of a chord or drone) or
+        ``"strike"`` (a struck sine that sounds only after its strikes).
+    strikes_s : tuple of float
+        ``"strike"`` partials: when they are struck (session seconds).
+    ring_s : float
+        ``"strike"`` partials: how long one sounds after its strike.
+    """
+
+    ear: int
+    freq: Callable[[Any], Any]
+    weight: float = 1.0
+    role: str = "tone"
+    strikes_s: tuple = ()
+    ring_s: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerPlan:
+    """What a layer is planned to sound like (:attr:`LayerKind.plan`): what ``resonator
+    check`` measures a render against, with no knowledge of the layer's kind.
+
+    Frequencies are in Hz and may reach past the Nyquist frequency of a render (readers clip
+    bands to the file's rate); curves are one-channel nodes or time functions of session
+    seconds (Constant, Curve, a function of the temperature).
+
+    Attributes
+    ----------
+    partials : list of Partial
+        The sinusoids it plays, when they are modelled (fitted beside other layers' tones).
+    tonal_ranges : list of (lo_hz, hi_hz)
+        Where its tonal energy lies (modelled or not): other layers' measurements keep out.
+    modelled : bool
+        False when ``tonal_ranges`` holds tones that ``partials`` does not model (a drone's
+        drifting partials): an ear of another layer inside one cannot be read.
+    band : (lo_hz, hi_hz) or None
+        A band holding most of its energy, where its envelope is read (None: the whole band).
+    cutoff : node or None
+        A low-pass cutoff (Hz) over time that bounds its energy from above.
+    noise_carrier : bool
+        Its carrier is noise-like (noise, music): an envelope is read with no noise floor
+        removed.
+    broadband : bool
+        Its energy spreads over a wide band (noise, music, bells, clicks): no band belongs to
+        another broadband layer alone while it plays.
+    carrier : node or None
+        The planned carrier of a modulated or binaural tone.
+    rate : node or None
+        The planned modulation rate (Hz) of its envelope.
+    gate : object or None
+        The planned full-depth gate over one cycle: ``gate.values(frac, rate_hz)`` in [0, 1]
+        (:class:`resonator.layers.gates.GateShape`).
+    envelope_bands : list of (lo_hz, hi_hz, weight)
+        Narrow bands whose envelope follows its slow swell (a breath drone's partials, the
+        weight: how much of the partial swells); the one clearest of other layers' tones is
+        read.
+    colour_params : tuple of str
+        Parameters that set its brightness (a cooling that binds one of them darkens the
+        mix: ``centroid_trend``).
+    """
+
+    partials: list = dataclasses.field(default_factory=list)
+    tonal_ranges: list = dataclasses.field(default_factory=list)
+    modelled: bool = True
+    band: tuple | None = None
+    cutoff: Any = None
+    noise_carrier: bool = False
+    broadband: bool = False
+    carrier: Any = None
+    rate: Any = None
+    gate: Any = None
+    envelope_bands: list = dataclasses.field(default_factory=list)
+    colour_params: tuple = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class LayerKind:
-    """A kind of layer: its parameters, its builder and the targets it implies.
+    """A kind of layer: its parameters, its builder, what it sounds like and the targets it
+    implies.
 
     ``build(params, ctx) -> Node`` receives every declared parameter: automatable numeric
     parameters as one-channel graph nodes (Constant, Curve or other TimeFunction, in the
@@ -134,6 +224,10 @@ class LayerKind:
     ``targets(params, ctx) -> list[dict]`` returns the measurements the layer implies (for
     ``resonator check``): dicts with at least ``kind``, ``start_s``, ``end_s``, ``expected`` and
     ``tolerance``.
+
+    ``plan(params, ctx) -> LayerPlan`` (required) says what the built node sounds like: its
+    partials, tonal ranges, bands and the curves its modulation follows. ``resonator check``
+    reads every layer through it, so a new kind is verified without check knowing it.
     """
 
     name: str
@@ -141,6 +235,7 @@ class LayerKind:
     params: dict[str, ParamInfo]
     build: Callable[[dict[str, Any], LayerContext], Node]
     targets: Callable[[dict[str, Any], LayerContext], list[dict]] = lambda params, ctx: []
+    plan: Callable[[dict[str, Any], LayerContext], LayerPlan] | None = None
 
 
 #: registry of layer kinds by name, filled by the modules of this package
@@ -148,6 +243,10 @@ LAYER_KINDS: dict[str, LayerKind] = {}
 
 
 def register(kind: LayerKind) -> LayerKind:
-    """Add a layer kind to :data:`LAYER_KINDS` (module import time)."""
+    """Add a layer kind to :data:`LAYER_KINDS` (module import time); every kind declares its
+    plan."""
+    if kind.plan is None:
+        raise TypeError(f"layer kind {kind.name}: give plan= (what it sounds like, a "
+                        "LayerPlan) so resonator check can verify it")
     LAYER_KINDS[kind.name] = kind
     return kind

@@ -31,7 +31,7 @@ from ._common import (
     raised_cosine,
     sample,
 )
-from .base import LayerKind, ParamInfo, is_set, register, when_set
+from .base import LayerKind, LayerPlan, ParamInfo, is_set, register, when_set
 
 try:  # swept biquads (graph/filters.py)
     from ..graph.filters import HighPass, LowPass
@@ -104,8 +104,17 @@ def targets_noise(params, ctx):
     return out
 
 
+def plan_noise(params, ctx) -> LayerPlan:
+    """Broadband and noise-carried; its low-pass bounds it; modulated above 200 Hz."""
+    lowpass = params["lowpass"]
+    return LayerPlan(band=(200.0, math.inf), noise_carrier=True, broadband=True,
+                     cutoff=lowpass if _filter_on(lowpass) else None,
+                     rate=params["mod_rate"] if _modulated(params) else None,
+                     colour_params=("lowpass",))
+
+
 register(LayerKind("noise", "coloured noise bed, independent per ear or mono", NOISE_PARAMS,
-                   build_noise, targets_noise))
+                   build_noise, targets_noise, plan_noise))
 
 
 # ----------------------------------------------------------------------------- drone
@@ -288,8 +297,20 @@ def build_drone(params, ctx) -> Node:
     return Channels([left, right])
 
 
+def plan_drone(params, ctx) -> LayerPlan:
+    """Tonal ranges around its partials (their drifting levels are not modelled); its
+    brightness sets its colour."""
+    partials = params.get("partials") or []
+    if partials:
+        ranges = [(float(f) * 0.995, float(f) * 1.005) for f in partials]
+    else:
+        lo, hi = bounds_of(params["root"], ctx.sr, ctx.duration_s)
+        ranges = [(lo * k * 0.995, hi * k * 1.005) for k in parse_ratios(params["ratios"], ctx)]
+    return LayerPlan(tonal_ranges=ranges, modelled=False, colour_params=("brightness",))
+
+
 register(LayerKind("drone", "harmonic pad of just-intonation partials with stereo detune",
-                   DRONE_PARAMS, build_drone))
+                   DRONE_PARAMS, build_drone, plan=plan_drone))
 
 
 # ----------------------------------------------------------------------------- bell
@@ -379,5 +400,10 @@ def targets_bell(params, ctx):
              "layer": ctx.layer_name}]
 
 
+def plan_bell(params, ctx) -> LayerPlan:
+    """Struck inharmonic partials: broadband at their strikes."""
+    return LayerPlan(broadband=True)
+
+
 register(LayerKind("bell", "struck bell cues at phase starts or given times", BELL_PARAMS,
-                   build_bell, targets_bell))
+                   build_bell, targets_bell, plan_bell))

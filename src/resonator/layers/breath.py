@@ -27,9 +27,9 @@ from ..graph.bank import SineBank
 from ..graph.oscillators import Sine
 from ..graph.stereo import Channels
 from ..session.breath import BREATH_PATTERNS, breath_pattern, timeline, timeline_varying
-from ._common import (TWO_PI, bounds_of, const, event_sum, fail, inner_phases, max_overlap,
-                      sample)
-from .base import LayerKind, ParamInfo, is_set, register, when, when_set
+from ._common import (TWO_PI, bounds_of, const, event_sum, fail, freq_fn, inner_phases,
+                      max_overlap, sample)
+from .base import LayerKind, LayerPlan, ParamInfo, Partial, is_set, register, when, when_set
 
 #: which of the layer's parameters each pattern takes
 PATTERN_KEYS = {
@@ -209,5 +209,26 @@ def targets_breath(params, ctx):
     return out
 
 
+def plan_breath(params, ctx) -> LayerPlan:
+    """The drone's partials (left up, right down by half the detune); its swell is read
+    in a narrow band around one partial (:attr:`LayerPlan.envelope_bands`)."""
+    root = params["root"]
+    lo, hi = bounds_of(root, ctx.sr, ctx.duration_s)
+    cents = float(params["detune_cents"])
+    det = (2.0 ** (cents / 2400.0), 2.0 ** (-cents / 2400.0))
+    r = freq_fn(root, ctx.sr)
+    partials = [Partial(ear, lambda t, k=k, m=det[ear]: r(t) * k * m, lv / PARTIAL_LEVELS[0],
+                        "partial")
+                for k, lv in zip(PARTIAL_RATIOS, PARTIAL_LEVELS) for ear in (0, 1)]
+    ranges = [(lo * k * 0.995, hi * k * 1.005) for k in PARTIAL_RATIOS]
+    if params["cues"]:
+        ranges.append((min(CUE_PITCH_HZ.values()) - 5.0, max(CUE_PITCH_HZ.values()) + 5.0))
+    return LayerPlan(partials=partials, tonal_ranges=ranges,
+                     band=(max(10.0, 0.9 * lo), 2.6 * hi),
+                     envelope_bands=[(lo * k * 0.99 - 6.0, hi * k * 1.01 + 6.0, sw)
+                                     for k, sw in zip(PARTIAL_RATIOS, PARTIAL_SWELL)])
+
+
 register(LayerKind("breath", "a breath-paced drone: consonant partials swell on each inhale, "
-                   "settle on each exhale", BREATH_PARAMS, build_breath, targets_breath))
+                   "settle on each exhale", BREATH_PARAMS, build_breath, targets_breath,
+                   plan_breath))

@@ -29,12 +29,14 @@ plays, per play) and ``clicks`` over the crossfades.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import GraphError
 from ..graph.core import Node
 from ._common import PhaseShaper, TWO_PI, am_modulator, const, fail, param_targets
-from .base import LayerKind, ParamInfo, register
+from .base import LayerKind, LayerPlan, ParamInfo, register
 
 MOD_SYNCS = ("off", "beat", "bar", "subdivision")
 
@@ -160,6 +162,13 @@ def targets_music(params, ctx):
     return param_targets("am_rate", params["mod_rate"], ctx, tolerance=0.1, window_s=8.0)
 
 
+def plan_layer_music(params, ctx) -> LayerPlan:
+    """Music: broadband and noise-like as a carrier; its modulation rate (a fixed rate; a
+    beat-locked one follows the music and is not planned here)."""
+    rate = params["mod_rate"] if params.get("mod_sync", "off") == "off" else None
+    return LayerPlan(band=(200.0, math.inf), noise_carrier=True, broadband=True, rate=rate)
+
+
 register(LayerKind("music", "your own music, streamed from disk: playlists, selection by "
                    "analysis, tempo that cools, binaural shift, beat-locked modulation",
-                   MUSIC_PARAMS, build_music, targets_music))
+                   MUSIC_PARAMS, build_music, targets_music, plan_layer_music))

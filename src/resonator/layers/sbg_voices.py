@@ -35,10 +35,13 @@ from ._common import (
     fail,
     integral_fn,
     max_overlap,
+    around,
+    pair_partials,
     param_targets,
     raised_cosine,
+    spread_of,
 )
-from .base import LayerKind, ParamInfo, register
+from .base import LayerKind, LayerPlan, ParamInfo, Partial, register
 
 SHAPES = ("sine", "square", "triangle", "sawtooth", "custom")
 MAX_HARMONICS = 64
@@ -228,9 +231,35 @@ def targets_wave(params, ctx):
     return _signed(_measurable(found, params["carrier"], params["beat"], ctx))
 
 
+#: harmonics of a waveform weaker than this (relative to the fundamental) are not planned
+MIN_HARMONIC = 0.003
+
+
+def shape_harmonics(params) -> list[tuple[int, float]]:
+    """(harmonic number, amplitude relative to the fundamental) of a layer's waveform:
+    1/k odd (square), 1/k^2 odd (triangle), 1/k (sawtooth), a user waveform's series."""
+    shape = params.get("shape", "sine")
+    if shape == "custom":
+        ks, a, b = user_wave_harmonics(params["samples"])
+        amp = np.hypot(a, b)
+        ref = float(amp[ks == 1][0]) if np.any(ks == 1) else float(amp.max())
+        return [(int(k), float(v / ref)) for k, v in zip(ks, amp) if v / ref >= MIN_HARMONIC]
+    weight = {"sine": lambda k: float(k == 1), "square": lambda k: (k % 2) / k,
+              "triangle": lambda k: (k % 2) / k ** 2, "sawtooth": lambda k: 1.0 / k}[shape]
+    return [(k, weight(k)) for k in range(1, MAX_HARMONICS) if weight(k) >= MIN_HARMONIC]
+
+
+def plan_wave(params, ctx) -> LayerPlan:
+    """A tone per ear at carrier +- beat/2 with its waveform's harmonics."""
+    carrier, beat = params["carrier"], params["beat"]
+    lo, hi = around(carrier, ctx, 0.5 * spread_of(beat, ctx) + 2.0)
+    return LayerPlan(partials=pair_partials(carrier, beat, ctx, shape_harmonics(params)),
+                     tonal_ranges=[(max(1.0, lo), hi)], carrier=carrier)
+
+
 register(LayerKind("wave", "binaural pair with a band-limited waveform (square, triangle, "
                    "sawtooth or an SBaGen user waveform)", WAVE_PARAMS, build_wave,
-                   targets_wave))
+                   targets_wave, plan_wave))
 
 TONE_PARAMS = {
     "frequency": ParamInfo("hz", 200.0, "frequency of the tone (both ears)",
@@ -256,8 +285,16 @@ def targets_tone(params, ctx):
                          extra=extra)
 
 
+def plan_tone(params, ctx) -> LayerPlan:
+    """The same tone in both ears with its waveform's harmonics."""
+    freq = params["frequency"]
+    lo, hi = around(freq, ctx, 2.0)
+    return LayerPlan(partials=pair_partials(freq, Constant(0.0), ctx, shape_harmonics(params)),
+                     tonal_ranges=[(max(1.0, lo), hi)], carrier=freq)
+
+
 register(LayerKind("tone", "a plain tone in both ears (sine or a band-limited waveform)",
-                   TONE_PARAMS, build_tone, targets_tone))
+                   TONE_PARAMS, build_tone, targets_tone, plan_tone))
 
 
 # ----------------------------------------------------------------------------- spin
@@ -337,8 +374,13 @@ def build_spin(params, ctx) -> Node:
                      name=f"{ctx.layer_name}/spin")
 
 
+def plan_spin(params, ctx) -> LayerPlan:
+    """Noise: broadband and noise-carried."""
+    return LayerPlan(noise_carrier=True, broadband=True)
+
+
 register(LayerKind("spin", "noise with an inter-ear delay swinging at a rate (SBaGen spin)",
-                   SPIN_PARAMS, build_spin))
+                   SPIN_PARAMS, build_spin, plan=plan_spin))
 
 
 # ----------------------------------------------------------------------------- chime
@@ -355,18 +397,24 @@ CHIME_PARAMS = {
 CHIME_ATTACK_S = 0.002
 
 
-def build_chime(params, ctx) -> Node:
-    """SBaGen's bell: a sine at each strike's pitch, starting at its amplitude (after a 2 ms
-    raised-cosine attack instead of SBaGen's click) and falling ``decay_db_per_s``."""
+def chime_strikes(params, ctx):
+    """(times_s, pitches_hz, amps) of a chime layer's strikes, in time order."""
+    from ..errors import RecipeError
     from ..units import parse_duration
     try:
         times = np.array([parse_duration(t) for t in params["times"]], dtype=np.float64)
         pitches = np.broadcast_to(np.asarray(params["pitches"] or [440.0], float), times.shape)
         amps = np.broadcast_to(np.asarray(params["amps"] or [1.0], float), times.shape)
-    except Exception as exc:  # noqa: BLE001 - report any malformed list
+    except (RecipeError, TypeError, ValueError) as exc:
         fail(ctx, "times", f"times, pitches and amps must be lists of equal length ({exc})")
     order = np.argsort(times, kind="stable")
-    times, pitches, amps = times[order], np.array(pitches)[order], np.array(amps)[order]
+    return times[order], np.array(pitches)[order], np.array(amps)[order]
+
+
+def build_chime(params, ctx) -> Node:
+    """SBaGen's bell: a sine at each strike's pitch, starting at its amplitude (after a 2 ms
+    raised-cosine attack instead of SBaGen's click) and falling ``decay_db_per_s``."""
+    times, pitches, amps = chime_strikes(params, ctx)
     if np.any(pitches <= 0) or np.any(pitches >= 0.45 * ctx.sr):
         fail(ctx, "pitches", f"must be above 0 and below {0.45 * ctx.sr:g} Hz")
     rate = float(params["decay_db_per_s"])
@@ -383,7 +431,23 @@ def build_chime(params, ctx) -> Node:
     return Channels([mono, mono])
 
 
+#: a chime's partial is planned to sound this long after its strike (15 dB/s: -60 dB)
+CHIME_RING_S = 4.0
+
+
+def plan_chime(params, ctx) -> LayerPlan:
+    """One struck sine per pitch in both ears, sounding after each of its strikes."""
+    times, pitches, _ = chime_strikes(params, ctx)
+    partials = []
+    for f in sorted(set(pitches.tolist())):
+        at = tuple(float(t) for t in times[pitches == f])
+        partials += [Partial(ear, lambda t, f=f: np.full(np.shape(t), f), 1.0, "strike", at,
+                             CHIME_RING_S) for ear in (0, 1)]
+    return LayerPlan(partials=partials,
+                     tonal_ranges=[(f - 2.0, f + 2.0) for f in sorted(set(pitches.tolist()))])
+
+
 register(LayerKind("chime", "SBaGen's bell: pure struck sines decaying 15 dB a second",
-                   CHIME_PARAMS, build_chime))
+                   CHIME_PARAMS, build_chime, plan=plan_chime))
 
 __all__ = ["HarmonicWave", "SpinNoise", "user_wave_harmonics"]

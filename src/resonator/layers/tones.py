@@ -19,6 +19,8 @@ Target kinds emitted (``resonator check``):
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..graph.core import Constant, Node
@@ -38,10 +40,14 @@ from ._common import (
     fail,
     inner_phases,
     integral_fn,
+    around,
+    freq_fn,
+    pair_partials,
     param_targets,
     sample,
+    spread_of,
 )
-from .base import LayerKind, ParamInfo, register, when, when_set
+from .base import LayerKind, LayerPlan, ParamInfo, Partial, register, when, when_set
 from .gates import GATES, MIN_EDGE_S, GateShape, gate_for, hann_burst, thump_burst
 
 
@@ -160,11 +166,20 @@ def targets_binaural(params, ctx):
     carrier = const(params["carrier"])
     extra = {"carrier_hz": carrier} if carrier is not None else {}
     return param_targets("binaural_beat", params["beat"], ctx, tolerance=0.05, window_s=4.0,
-                         extra=extra)
+                         extra=extra) + \
+        param_targets("binaural_carrier", params["carrier"], ctx, tolerance=0.1, window_s=4.0)
+
+
+def plan_binaural(params, ctx) -> LayerPlan:
+    """One tone per ear at carrier +- beat/2."""
+    carrier, beat = params["carrier"], params["beat"]
+    return LayerPlan(partials=pair_partials(carrier, beat, ctx),
+                     tonal_ranges=[around(carrier, ctx, 0.5 * spread_of(beat, ctx) + 2.0)],
+                     carrier=carrier)
 
 
 register(LayerKind("binaural", "binaural beat: a tone per ear, differing by the beat frequency",
-                   BINAURAL_PARAMS, build_binaural, targets_binaural))
+                   BINAURAL_PARAMS, build_binaural, targets_binaural, plan_binaural))
 
 
 # ----------------------------------------------------------------------------- monaural
@@ -190,8 +205,19 @@ MONAURAL_PARAMS = {
     "beat": ParamInfo("hz", 10.0, "beat frequency: tones at carrier +- beat/2 in both ears",
                       range=(0.1, 100.0), warn_range=(0.5, 40.0)),
 }
+def plan_monaural(params, ctx) -> LayerPlan:
+    """Both tones (carrier +- beat/2) in both ears: an envelope at the beat."""
+    carrier, beat = params["carrier"], params["beat"]
+    b = spread_of(beat, ctx)
+    lo, hi = around(carrier, ctx, b + 20.0)
+    return LayerPlan(partials=pair_partials(carrier, beat, ctx, both_ears=True),
+                     tonal_ranges=[around(carrier, ctx, 0.5 * b + 2.0)],
+                     band=(max(10.0, lo), hi), carrier=carrier, rate=beat)
+
+
 register(LayerKind("monaural", "monaural beat: two tones in both ears, beating at the beat "
-                   "frequency", MONAURAL_PARAMS, build_monaural, targets_monaural))
+                   "frequency", MONAURAL_PARAMS, build_monaural, targets_monaural,
+                   plan_monaural))
 
 
 # ----------------------------------------------------------------------------- isochronic
@@ -290,8 +316,30 @@ def targets_isochronic(params, ctx):
     return out
 
 
+#: planned lines of a gated tone: carrier + k rate for |k| <= 7 with the square gate's
+#: weights (0.5 at k = 0, |sin(pi k / 2) / (pi k)|), those under 0.01 left out
+SIDEBANDS = [(k, 0.5 if k == 0 else abs(np.sin(np.pi * k / 2) / (np.pi * k)))
+             for k in range(-7, 8)]
+
+
+def plan_isochronic(params, ctx) -> LayerPlan:
+    """The carrier and its gate's sidebands (carrier + k rate) in both ears; the gate shape
+    when the duty holds still."""
+    carrier, rate = params["carrier"], params["rate"]
+    c, r = freq_fn(carrier, ctx.sr), freq_fn(rate, ctx.sr)
+    partials = [Partial(ear, lambda t, k=k: np.abs(c(t) + k * r(t)), w,
+                        "tone" if k == 0 else "sideband")
+                for k, w in SIDEBANDS if w >= 0.01 for ear in (0, 1)]
+    rmax = spread_of(rate, ctx)
+    lo, hi = around(carrier, ctx, max(3.0 * rmax, 60.0))
+    gate = isochronic_gate(params) if const(params.get("duty", 0.0)) is not None else None
+    return LayerPlan(partials=partials, tonal_ranges=[around(carrier, ctx, 3.0 * rmax + 2.0)],
+                     band=(max(10.0, lo), hi), carrier=carrier, rate=rate, gate=gate)
+
+
 register(LayerKind("isochronic", "isochronic tone: a carrier gated on and off at a rate with "
-                   "soft edges", ISOCHRONIC_PARAMS, build_isochronic, targets_isochronic))
+                   "soft edges", ISOCHRONIC_PARAMS, build_isochronic, targets_isochronic,
+                   plan_isochronic))
 
 
 # ----------------------------------------------------------------------------- pulse
@@ -366,8 +414,15 @@ def targets_pulse(params, ctx):
     return out
 
 
+def plan_pulse(params, ctx) -> LayerPlan:
+    """Short bursts around their pitch: a band, broadband (clicks spread wide)."""
+    pitch = float(params["pitch"]) or (60.0 if params["style"] == "thump" else 2000.0)
+    return LayerPlan(band=(max(10.0, 0.3 * pitch), 3.0 * pitch), broadband=True,
+                     rate=params["rate"])
+
+
 register(LayerKind("pulse", "low-frequency pulse: soft thumps or clicks at a rate",
-                   PULSE_PARAMS, build_pulse, targets_pulse))
+                   PULSE_PARAMS, build_pulse, targets_pulse, plan_pulse))
 
 
 # ----------------------------------------------------------------------------- gamma
@@ -458,5 +513,19 @@ def targets_gamma(params, ctx):
     return out
 
 
+def plan_gamma(params, ctx) -> LayerPlan:
+    """GENUS pips: +-3 kHz around their carrier; an AM tone: its carrier +- the modulation's
+    lines; AM noise: broadband, noise-carried. Partials are not modelled (ranges only)."""
+    mode, rate = params["mode"], params["rate"]
+    carrier = float(params["carrier"]) or (10000.0 if mode == "genus" else 400.0)
+    if mode == "am" and params["source"] != "tone":
+        return LayerPlan(band=(200.0, math.inf), noise_carrier=True, broadband=True,
+                         rate=rate)
+    half = 3000.0 if mode == "genus" else 1.5 * spread_of(rate, ctx) + 10.0
+    band = (max(20.0 if mode == "genus" else 10.0, carrier - half), carrier + half)
+    return LayerPlan(tonal_ranges=[band], modelled=False, band=band, carrier=Constant(carrier),
+                     rate=rate)
+
+
 register(LayerKind("gamma", "40 Hz stimulation as real amplitude modulation (GENUS pips or AM)",
-                   GAMMA_PARAMS, build_gamma, targets_gamma))
+                   GAMMA_PARAMS, build_gamma, targets_gamma, plan_gamma))

@@ -26,6 +26,7 @@ from ..graph.core import (Constant, DbToAmp, FunctionOfTime, Node, Product, Sum,
 from ..graph.curves import Curve
 from ..graph.stereo import Channels, Pan, Select
 from .model import Recipe, layer_kinds
+from .temperature import cooling_spans
 from .values import ValueSpec
 
 MIN_RAMP_S = 0.05  # shortest fade or crossfade (keeps gains below 0.1 dB per ms on average)
@@ -33,7 +34,31 @@ MIN_RAMP_S = 0.05  # shortest fade or crossfade (keeps gains below 0.1 dB per ms
 
 @dataclass
 class LayerInfo:
-    """A built layer: its spec, the kind's node, the final node and its envelope."""
+    """A built layer.
+
+    Attributes
+    ----------
+    name, kind : str
+    phases : list of str
+        The phases it plays in.
+    node : Node
+        The layer as mixed: ``pan(source) * DbToAmp(gain) * envelope [* level]``.
+    source : Node
+        What the kind built.
+    envelope : TimeFunction
+        1 in its phases, 0 elsewhere, with its entry and exit ramps.
+    params : dict
+        The resolved parameters the kind was built from.
+    gain : Node
+        Its gain in dB over time.
+    level : Node or None
+        Its linear level over time (None: 1).
+    plan : LayerPlan
+        What it sounds like (:attr:`resonator.layers.base.LayerKind.plan`).
+    bound : frozenset of str
+        Its parameters bound to the session temperature (``"gain"`` and ``"level"``
+        included).
+    """
 
     name: str
     kind: str
@@ -42,6 +67,25 @@ class LayerInfo:
     source: Node
     envelope: TimeFunction
     params: dict[str, Any]
+    gain: Node = None
+    level: Node | None = None
+    plan: Any = None
+    bound: frozenset = frozenset()
+
+    def level_db(self, t) -> np.ndarray:
+        """Planned gain x |level| in dB at session seconds ``t`` (the envelope left out;
+        a level of 0 reads -120 dB)."""
+        t = np.asarray(t, dtype=np.float64)
+        g = _evaluate(self.gain, t)
+        if self.level is not None:
+            g = g + 20.0 * np.log10(np.maximum(np.abs(_evaluate(self.level, t)), 1e-6))
+        return g
+
+    def amplitude(self, t) -> np.ndarray:
+        """Planned linear amplitude at session seconds ``t``: envelope x gain x |level|."""
+        t = np.asarray(t, dtype=np.float64)
+        return np.asarray(self.envelope.evaluate(t), dtype=np.float64) * \
+            10.0 ** (self.level_db(t) / 20.0)
 
 
 @dataclass
@@ -60,6 +104,8 @@ class Session:
     temperature : TimeFunction
         Session temperature in [0, 1].
     layers : list of LayerInfo
+    cooling_spans : list of (start_s, end_s, phase)
+        Where the planned temperature falls (by more than 0.05, over a minute or more).
     targets : list of dict
         The recipe's [[target]] tables (``source = "recipe"``) and the targets the layer kinds
         imply (``source = "layer"``), each with ``kind``, ``start_s``, ``end_s``, ``expected``,
@@ -77,6 +123,7 @@ class Session:
     layers: list
     targets: list
     warnings: list = field(default_factory=list)
+    cooling_spans: list = field(default_factory=list)
 
     def phase_at(self, t: float) -> str:
         """Name of the phase playing at ``t`` seconds."""
@@ -273,14 +320,17 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None,
             raise RecipeError(f"layer kind {spec.kind} returned {source.channels} channels; a "
                               "layer must be mono or stereo", where_layer)
         envelope = layer_envelope(spec, timeline)
-        gain = DbToAmp(spec.gain.to_node(timeline))
-        level = spec.level.to_node(timeline) if getattr(spec, "level", None) is not None \
-            else None
-        node = Product([placed, gain, envelope] + ([level] if level is not None else []),
-                       name=f"layer:{spec.name}")
-        infos.append(LayerInfo(spec.name, spec.kind, spec.phases, node, source, envelope,
-                               params))
+        gain_db = spec.gain.to_node(timeline)
+        level = spec.level.to_node(timeline) if spec.level is not None else None
+        node = Product([placed, DbToAmp(gain_db), envelope] +
+                       ([level] if level is not None else []), name=f"layer:{spec.name}")
+        bound = frozenset(k for k, v in [("gain", spec.gain), ("level", spec.level),
+                                         *spec.params.items()]
+                          if getattr(v, "form", None) == "temperature")
         try:
+            plan = kind.plan(params, ctx)
+            infos.append(LayerInfo(spec.name, spec.kind, spec.phases, node, source, envelope,
+                                   params, gain_db, level, plan, bound))
             for tgt in kind.targets(params, ctx) or []:
                 d = dict(tgt)
                 s0, s1 = float(d.get("start_s", 0.0)), float(d.get("end_s", duration))
@@ -302,4 +352,4 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None,
         raise GraphError(f"the session has {out.channels} channels, expected 2")
     targets = [t.as_dict() for t in recipe.targets] + implied
     return Session(recipe, out, duration, sr, seed, list(timeline.phases), temp_node, infos,
-                   targets, warnings)
+                   targets, warnings, cooling_spans(recipe.segments, timeline.phases))

@@ -176,6 +176,20 @@ def segments(phases: list, temps: list[PhaseTemperature], start_temperature: flo
     return out
 
 
+def cooling_spans(segs: list[dict], phases: list, min_s: float = 60.0
+                  ) -> list[tuple[float, float, str | None]]:
+    """``(start_s, end_s, phase)`` of every schedule segment where the temperature falls
+    (by more than 0.05) over at least ``min_s`` seconds."""
+    out = []
+    for seg in segs:
+        if seg["kind"] == "hold" or seg["end_s"] - seg["start_s"] < min_s or \
+                not seg["t_end"] < seg["t_start"] - 0.05:
+            continue
+        name = next((n for n, a, b in phases if a <= seg["start_s"] < b), None)
+        out.append((float(seg["start_s"]), float(seg["end_s"]), name))
+    return out
+
+
 def temperature_function(phases, temps, start_temperature, where_of, label: str):
     """The session temperature ``T(t)`` as a vectorised function of seconds."""
     segs = segments(phases, temps, start_temperature, where_of)
