@@ -42,7 +42,7 @@ def _say(line: str) -> None:
 
 def run(args) -> int:
     from ..errors import ResonatorError
-    from ..studio.app import Studio, is_loopback
+    from ..studio.app import Studio, has_display, is_loopback
 
     if not 0 <= args.port <= 65535:
         raise ResonatorError(f"--port must be from 0 to 65535, got {args.port}")
@@ -57,8 +57,11 @@ def run(args) -> int:
     _say(f"resonator studio: {where}")
     _say(f"open {studio.url}")
     _say("Ctrl-C stops the studio")
+    browser = not args.no_browser and has_display()
+    if not args.no_browser and not browser:
+        _say("(no display here: open the URL in a browser on this machine)")
     try:
-        studio.run(open_browser=not args.no_browser)
+        studio.run(open_browser=browser)
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the normal way out
         pass
     print("resonator studio: stopped", file=sys.stderr)

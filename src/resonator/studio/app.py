@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
 import socket
 import sys
@@ -37,6 +38,14 @@ def workspace_for(target=None) -> tuple[Workspace, str | None]:
             raise ResonatorError("not a recipe (.toml), a sequence (.sbg) or a folder", str(path))
         return Workspace(path.parent), path.name
     raise ResonatorError("no such folder or recipe", str(path))
+
+
+def has_display() -> bool:
+    """Whether a graphical browser can open here (on Linux: an X11 or Wayland display; else
+    Python's webbrowser may start a text browser in the terminal the studio prints to)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def is_loopback(host: str) -> bool:
@@ -150,9 +159,9 @@ class Studio:
         self.server = uvicorn.Server(config)
         return self.server
 
-    def run(self, *, open_browser: bool = False, out=None) -> None:
-        """Serve in this thread until Ctrl-C (or :meth:`stop` from another thread)."""
-        out = out or sys.stdout
+    def run(self, *, open_browser: bool = False) -> None:
+        """Serve in this thread until Ctrl-C (or :meth:`stop` from another thread); with
+        ``open_browser`` the page opens in the default browser once the server listens."""
         server = self._server()
         if open_browser:
             def opener():
@@ -173,8 +182,7 @@ class Studio:
         """Serve on a background thread; returns once the server accepts connections."""
         import time
 
-        server = self._server()
-        server.install_signal_handlers = lambda: None  # older uvicorn: not in the main thread
+        server = self._server()  # (uvicorn leaves signals alone outside the main thread)
         self.thread = threading.Thread(target=server.run, kwargs={"sockets": [self.sock]},
                                        name="studio-server", daemon=True)
         self.thread.start()
