@@ -174,6 +174,12 @@ def hover(driver, box, x, y):
 # ------------------------------------------------------------------ the scenarios
 def test_typo_shows_its_diagnostic_and_the_fix_updates_the_timeline(driver, studio, folder):
     open_file(driver, studio, "mettannealing.toml")
+    # offline: everything the page loaded came from the studio itself
+    origin = f"http://127.0.0.1:{studio.port}/"
+    loaded = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert any("codemirror.min.js" in u for u in loaded)
+    assert [u for u in loaded if not u.startswith(origin)] == []
     text = (folder / "mettannealing.toml").read_text()
     box = timeline_box(driver)
     beat_lane = lane(box, "layer", 3)
