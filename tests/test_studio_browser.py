@@ -54,6 +54,8 @@ def folder(tmp_path_factory):
     shutil.copy(ROOT / "recipes" / "mettannealing.toml", d / "mettannealing.toml")
     shutil.copy(SHORT, d / "short.toml")
     shutil.copy(SHORT.with_name("warm.toml"), d / "warm.toml")
+    (d / "seq.sbg").write_text("## two tones\nalpha: 200+10/40 pink/20\nbeta: 200+4/40 pink/20\n"
+                               "NOW alpha\n+00:01:00 beta\n")
     # a doctored render: the "low" phase beats at 6 Hz instead of the recipe's 5 Hz
     variant = d / ".variant.toml"
     variant.write_text(SHORT.read_text().replace('low = "5 Hz"', 'low = "6 Hz"'))
@@ -432,3 +434,29 @@ def test_the_temperature_slider_changes_the_beat(driver, studio, folder):
     t0, sr, x = captured(driver, 10.0, frames / 16000 + 5.0)
     assert beat_of(x[-int(1.5 * sr):], sr) == pytest.approx(10.0, abs=0.05)
     shot(driver, "09-temperature")
+
+
+def test_a_sequence_converts_and_a_new_recipe_starts_from_the_starter(driver, studio, folder):
+    from resonator.sbg.convert import convert_file
+    from resonator.studio.workspace import STARTER
+
+    open_file(driver, studio, "seq.sbg")
+    assert driver.execute_script("return studio.lastDiagnose.ok")  # an .sbg has diagnostics too
+    assert driver.find_element("id", "import-btn").is_displayed()
+    driver.find_element("id", "import-btn").click()
+    wait(driver, "studio.file && studio.file.path === 'seq.toml' && studio.series",
+         what="the converted recipe")
+    assert (folder / "seq.toml").read_text() == convert_file(folder / "seq.sbg").toml
+    assert driver.execute_script("return studio.view.state.doc.toString()") == \
+        (folder / "seq.toml").read_text()
+    driver.find_element("id", "new-btn").click()
+    prompt = driver.switch_to.alert
+    prompt.send_keys("fresh")
+    prompt.accept()
+    driver.switch_to.alert.dismiss()  # "start from seq.toml?" no: the starter
+    wait(driver, "studio.file && studio.file.path === 'fresh.toml' && studio.series",
+         what="the new recipe")
+    assert (folder / "fresh.toml").read_bytes() == STARTER.read_bytes()
+    assert [f.get_attribute("data-path") for f in
+            driver.find_elements("css selector", "#files a")] == \
+        ["fresh.toml", "mettannealing.toml", "seq.sbg", "seq.toml", "short.toml", "warm.toml"]
