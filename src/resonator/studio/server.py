@@ -195,7 +195,8 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
     from .diagnostics import diagnose
 
     jobs = Jobs(max_running=max_jobs)
-    light = anyio.CapacityLimiter(2)
+    light = anyio.CapacityLimiter(2)  # validation as you type, listings
+    building = anyio.CapacityLimiter(1)  # the slower build passes: never in typing's way
     page = (STATIC / "index.html").read_text(encoding="utf-8")
 
     def ok(data, status: int = 200) -> Response:
@@ -289,9 +290,10 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
             points = min(max(int(data.get("points") or 600), 2), 4000)
         except (TypeError, ValueError):
             raise StudioPathError("points must be a whole number", status=400) from None
+        build = bool(data.get("build"))
         res = await anyio.to_thread.run_sync(
-            lambda: diagnose(path, text, build=bool(data.get("build")), window=window,
-                             points=points), limiter=light)
+            lambda: diagnose(path, text, build=build, window=window, points=points),
+            limiter=building if build else light)
         res["seq"] = data.get("seq")
         return ok(res)
 
