@@ -202,3 +202,141 @@ def test_analyze_file_reports_its_progress(tmp_path):
     assert reading[-1] == ("reading", 20 * sr, 20 * sr)
     assert all(a[1] < b[1] for a, b in zip(reading, reading[1:]))
     assert calls[-2:] == [("analysing", 0, 1), ("analysing", 1, 1)]
+
+
+# ------------------------------------------------------------------------------ check
+def test_spectrum_bands_have_no_empty_or_doubled_low_bands():
+    # a flat spectrum (an impulse at each frame's centre): power per log band grows with the
+    # band's width, 0.64 dB from one band to the next at 48 kHz (48 bands from 20 Hz to
+    # 24 kHz) -- also for the bands narrower than an FFT bin below 150 Hz, which used to be
+    # empty (white in the plot) or hold a whole bin (red); a full-scale sine reads -3 dB
+    from resonator.measure.spectrum import SpectrumStream
+
+    sr = 48000
+    x = np.zeros((1, 5 * sr), dtype=np.float32)
+    x[0, np.arange(5) * sr + SpectrumStream.NFFT // 2] = 1.0
+    s = SpectrumStream(sr, 1)
+    s.update(x)
+    db = s.band_db[0]
+    step = 10 * np.log10((sr / 2 / 20.0) ** (1 / 48))
+    low = s.bands_hz < 200
+    assert np.all(np.isfinite(db))
+    np.testing.assert_allclose(np.diff(db[low])[1:], step, atol=0.05)
+    t = np.arange(4 * sr) / sr
+    s = SpectrumStream(sr, 1)
+    s.update(np.sin(2 * np.pi * 1000 * t)[None, :].astype(np.float32))
+    total = 10 * np.log10((10 ** (s.band_db / 10)).sum(axis=1))
+    np.testing.assert_allclose(total, -3.01, atol=0.05)
+
+
+@pytest.fixture(scope="module")
+def check_reports(tmp_path_factory):
+    """A render of a short recipe checked whole and as a window, with one failing target."""
+    import textwrap
+
+    from resonator.check import check_file, parse_target_arg
+    from resonator.recipe import render_recipe
+
+    d = tmp_path_factory.mktemp("check")
+    rec = d / "r.toml"
+    rec.write_text(textwrap.dedent("""
+        title = "pictures"
+        fade_in = "2s"
+        fade_out = "2s"
+        [[phase]]
+        name = "one"
+        duration = "30s"
+        [[phase]]
+        name = "two"
+        duration = "30s"
+        [[layer]]
+        name = "iso"
+        kind = "isochronic"
+        carrier = "300 Hz"
+        rate = { one = "6 Hz", two = "8 Hz", glide = "4s" }
+        gain = "-12 dB"
+        [[layer]]
+        name = "bed"
+        kind = "noise"
+        gain = "-30 dB"
+        """).lstrip())
+    full = render_recipe(rec, d / "full.wav", sr=16000, normalize=False).path
+    win = render_recipe(rec, d / "win.wav", sr=16000, normalize=False, start=20.0,
+                        duration=30.0).path
+    bad = parse_target_arg("am_rate:5-25:7Hz:0.05")  # the rate is 6 Hz there
+    calls = []
+    window = check_file(win, rec, progress=lambda *a: calls.append(a))
+    return check_file(full, rec, targets=[bad]), window, calls
+
+
+def test_check_plot_lanes_colours_and_failures(check_reports):
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from resonator.check.plot import FAIL_COLOUR, PASS_COLOUR, check_figure
+
+    report, _, _ = check_reports
+    fig = check_figure(report)
+    ax = axes_by_label(fig)
+    assert list(ax) == ["spectrum", "colorbar", "envelope", "loudness", "targets"]
+    assert ax["colorbar"].get_ylabel().startswith("dB")
+    lanes = ax["targets"]
+    labels = [t.get_text() for t in lanes.get_yticklabels()]
+    assert len(labels) == len(report.results) == len(lanes.collections)
+    assert "am_rate" in labels and "splatter (iso)" in labels and "loudness" not in labels
+    bars = dict(zip(labels, lanes.collections))  # one bar per lane, top to bottom
+    for lab, r in zip(labels, report.results):
+        want = PASS_COLOUR if r.passed else FAIL_COLOUR
+        assert np.allclose(bars[lab].get_facecolor()[0], to_rgba(want)), lab
+    assert [r.passed for r in report.results if r.target.source == "cli"] == [False]
+    assert sum(not r.passed for r in report.results) == 1
+    (text,) = [t.get_text() for t in lanes.texts]
+    assert "measured 6" in text and "vs expected 7 Hz" in text
+    # in the picture: the failing bar is red, a passing one green (pixels at their left end)
+    img = png_pixels(fig)[..., :3]
+    for lab, want in (("am_rate", FAIL_COLOUR), ("splatter (iso)", PASS_COLOUR)):
+        i = labels.index(lab)
+        x = bars[lab].get_paths()[0].vertices[:, 0]
+        row, col = pixel_of(fig, lanes, x.min() + 0.3, (len(labels) - 1 - i + 0.5) /
+                            len(labels))
+        assert np.abs(img[row, col] - np.array(to_rgba(want)[:3])).sum() < 0.05, lab
+    plt.close(fig)
+
+
+def test_check_plot_of_a_window_is_in_session_time(check_reports):
+    import matplotlib.pyplot as plt
+
+    from resonator.check.plot import check_figure
+
+    _, report, _ = check_reports
+    fig = check_figure(report)
+    ax = axes_by_label(fig)
+    assert ax["targets"].get_xlim() == pytest.approx((20.0, 50.0))
+    assert fig._suptitle.get_text().endswith("this file is 0:20-0:50 of the session")
+    fig.canvas.draw()
+    shown = [(x, t.get_text()) for x, t in zip(ax["targets"].get_xticks(),
+                                               ax["targets"].get_xticklabels()) if 20 <= x <= 50]
+    assert shown[:3] == [(20.0, "0:20"), (25.0, "0:25"), (30.0, "0:30")]
+    assert [t.get_text() for t in ax["spectrum"].texts] == ["one", "two"]
+    assert ax["spectrum"].texts[1].get_position()[0] == pytest.approx(40.0)  # 30-50 shown
+    plt.close(fig)
+
+
+def test_check_reports_its_progress(check_reports):
+    _, report, calls = check_reports
+    scanning = [c for c in calls if c[0] == "scanning"]
+    assert scanning[-1] == ("scanning", 30 * 16000, 30 * 16000)
+    assert all(a[1] < b[1] for a, b in zip(scanning, scanning[1:]))
+    measuring = [c for c in calls if c[0] == "measuring"]
+    n = measuring[-1][2]  # every target kept for the file, evaluated or found unmeasurable
+    assert [c[1] for c in measuring] == list(range(n + 1)) and n >= len(report.results) > 0
+    assert calls.index(scanning[-1]) < calls.index(measuring[0])
+
+
+def test_readme_shows_the_three_pictures():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    for name in ("plan", "check", "analyze"):
+        assert f"](docs/images/{name}.png)" in readme
+        png = root / "docs" / "images" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 200_000

@@ -30,16 +30,6 @@ def _columns(x: np.ndarray, n: int, how) -> np.ndarray:
     return how(xx.reshape(-1, k), axis=1)
 
 
-def _plain_log_axis(axis, ticks):
-    """Ticks at ``ticks`` labelled as plain numbers (``120``, ``0.5``), no minor ticks."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
-
-    axis.set_major_locator(FixedLocator(ticks))
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-    axis.set_minor_locator(NullLocator())
-    axis.set_minor_formatter(NullFormatter())
-
-
 def analysis_figure(report: dict, internals: dict):
     """The analysis figure as a matplotlib Figure (see :func:`plot_report`).
 
@@ -57,6 +47,7 @@ def analysis_figure(report: dict, internals: dict):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..plotting import label_axes, plain_log_ticks
     from .modulation_report import FMAX_HZ, FMIN_HZ
     from .tempo import bpm_grid, comb_salience
 
@@ -67,8 +58,7 @@ def analysis_figure(report: dict, internals: dict):
     dur = max(float(feat.duration_s), 1e-3)
     fig, ax = plt.subplots(4, 1, figsize=(11, 11), constrained_layout=True,
                            gridspec_kw={"height_ratios": [1.0, 0.8, 1.3, 1.1]})
-    for a, label in zip(ax, ("waveform", "beats", "tempogram", "modulation")):
-        a.set_label(label)
+    label_axes(ax, ("waveform", "beats", "tempogram", "modulation"))
     name = os.path.basename(str(report.get("path") or "signal"))
     tempo = report["tempo"]
     lp = tempo.get("level_probability")
@@ -131,7 +121,7 @@ def analysis_figure(report: dict, internals: dict):
                       shading="flat", cmap="magma")
     a2.set_yscale("log")
     a2.set_ylim(lo_bpm, hi_bpm)
-    _plain_log_axis(a2.yaxis, TEMPO_TICKS_BPM)
+    plain_log_ticks(a2.yaxis, TEMPO_TICKS_BPM)
     if tempo["curve"]:
         a2.plot(tempo["curve"]["times_s"], tempo["curve"]["bpm"], "c-", lw=1.5,
                 label="tempo curve")
@@ -164,7 +154,7 @@ def analysis_figure(report: dict, internals: dict):
         a3.axvline(p, color="k", ls=":", lw=0.8)
     a3.set_xscale("log")
     a3.set_xlim(FMIN_HZ, FMAX_HZ)
-    _plain_log_axis(a3.xaxis, [f for f in MODULATION_TICKS_HZ if FMIN_HZ <= f <= FMAX_HZ])
+    plain_log_ticks(a3.xaxis, [f for f in MODULATION_TICKS_HZ if FMIN_HZ <= f <= FMAX_HZ])
     a3.set_xlabel("modulation frequency (Hz)")
     a3.set_ylabel("share of envelope power")
     a3.legend(loc="upper right", fontsize=8, ncol=5)

@@ -8,7 +8,7 @@ Modules: :mod:`.targets` (one Target model for written, layer-implied and sessio
 targets, window renders), :mod:`.scan` (one streaming pass: loudness, true peak, clicks,
 spectra), :mod:`.kinds` (the registry of target kinds, each registered beside its evaluator
 with its unit, default tolerance and method),
-:mod:`.runner` (:func:`check_file`), :mod:`.report` (table, JSON, plot).
+:mod:`.runner` (:func:`check_file`), :mod:`.report` (table, JSON), :mod:`.plot` (the picture).
 
 JSON written by ``resonator check --json FILE``::
 
@@ -43,7 +43,8 @@ JSON written by ``resonator check --json FILE``::
 
 Exit codes of ``resonator check``: 0 all passed, 1 any failed, 2 bad input.
 """
-from .report import format_table, plot_report, write_json
+from .plot import plot_report
+from .report import format_table, write_json
 from .runner import CheckReport, CheckResult, check_file
 from .targets import CheckInputError, Target, parse_target_arg
 

@@ -1,10 +1,10 @@
-"""Presenting check results: a text table, JSON, and a PNG plot (matplotlib, imported lazily)."""
+"""Presenting check results: a text table and JSON (the picture: :mod:`.plot`)."""
 from __future__ import annotations
 
 import json
 import math
 
-__all__ = ["format_table", "write_json", "plot_report"]
+__all__ = ["format_table", "write_json"]
 
 
 def _fmt(v, unit: str = "") -> str:
@@ -99,69 +99,3 @@ def _default(o):
     except ImportError:  # pragma: no cover
         pass
     return str(o)
-
-
-def plot_report(report, path) -> str:
-    """Spectrogram, 50 ms envelope and short-term loudness over time, targets marked.
-
-    Parameters
-    ----------
-    report : CheckReport
-    path : str or Path
-        PNG to write.
-
-    Returns
-    -------
-    path : str
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    sc = report.scan
-    fig, axes = plt.subplots(3, 1, figsize=(12, 8), sharex=True,
-                             gridspec_kw={"height_ratios": [2, 1, 1]})
-    unit, div = ("min", 60.0) if report.duration_s > 600 else ("s", 1.0)
-    ax = axes[0]
-    if sc.spec_db.size:
-        t = sc.spec_times_s / div
-        z = np.where(sc.spec_db > -190, sc.spec_db, np.nan)  # bands with no FFT bin: blank
-        ok = np.isfinite(z)
-        ax.pcolormesh(t, sc.spec_bands_hz, z.T, shading="nearest", cmap="magma",
-                      vmin=np.percentile(z[ok], 5) if ok.any() else None,
-                      vmax=np.max(z[ok]) if ok.any() else None)
-        ax.plot(t, sc.centroid_hz, color="cyan", lw=0.8, label="spectral centroid")
-        ax.set_yscale("log")
-        ax.legend(loc="upper right", fontsize=7)
-    ax.set_ylabel("Hz")
-    ax.set_title(f"{report.file}: {'PASS' if report.passed else 'FAIL'}")
-    axes[1].plot(sc.rms_times_s / div, sc.rms_db, lw=0.5, color="0.3")
-    axes[1].set_ylabel("envelope\n50 ms RMS dBFS")
-    if sc.meter is not None:
-        tt, lufs = sc.meter.short_term(3.0, 1.0)
-        axes[2].plot(tt / div, lufs, lw=0.8, color="C0")
-    axes[2].set_ylabel("short-term\nLUFS")
-    axes[2].set_xlabel(f"time in the file ({unit})")
-    axes[2].set_xlim(0, report.duration_s / div)
-    for name, a, b in report.phases:
-        if b <= 0 or a >= report.duration_s:
-            continue
-        a = max(a, 0.0)
-        for ax in axes:
-            ax.axvline(a / div, color="0.6", lw=0.6, ls=":")
-        axes[0].text(a / div, sc.spec_bands_hz[-1] if sc.spec_db.size else 1, name,
-                     fontsize=7, va="top", color="w")
-    for i, r in enumerate(report.results):
-        t = r.target
-        color = "tab:green" if r.passed else "tab:red"
-        y = 0.92 - 0.06 * (i % 12)
-        for ax in axes[1:]:
-            ax.axvspan(t.start_s / div, t.end_s / div, color=color, alpha=0.07)
-        axes[1].annotate(t.kind, ((t.start_s + t.end_s) / 2 / div, y), xycoords=("data",
-                         "axes fraction"), fontsize=6, color=color, ha="center")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return str(path)

@@ -382,8 +382,10 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         Multiplies every tolerance (not the trend rho threshold).
     use_sidecar : bool
         Read the sidecar for the recipe, the window offset and normalisation.
-    progress : callable(done_frames, total_frames), optional
-        Progress of the scan.
+    progress : callable(stage, done, total), optional
+        Told ``("scanning", frames read, frames)`` during the one pass over the file, then
+        ``("measuring", targets evaluated, targets)`` (:class:`resonator.progress.
+        TerminalProgress` draws it on a terminal).
 
     Returns
     -------
@@ -448,7 +450,8 @@ def check_file(path, recipe=None, *, targets: list | None = None,
     if not all_targets:
         raise CheckInputError("nothing to check: give a recipe (or a render with a sidecar "
                               "naming one) or --target KIND:START-END:EXPECTED:TOL")
-    scan = Scan(info.path, progress=progress)
+    scan = Scan(info.path, progress=None if progress is None else
+                (lambda done, total: progress("scanning", done, total)))
     kept, skipped = fit_to_file(all_targets, offset, scan.duration_s, session_s)
     skipped += [(t, t.params["unmeasurable"]) for t in kept if t.params.get("unmeasurable")]
     kept = [t for t in kept if not t.params.get("unmeasurable")]
@@ -460,13 +463,17 @@ def check_file(path, recipe=None, *, targets: list | None = None,
             t.tolerance *= tolerance_scale
     ctx = CheckContext(info.path, info, scan, plan, offset)
     results = []
-    for t in kept:
+    for i, t in enumerate(kept):
+        if progress is not None:
+            progress("measuring", i, len(kept))
         try:
             r = evaluate(t, ctx)
         except Unmeasurable as exc:  # planned components overlap: skipped with the reason
             skipped.append((t, exc.message))
             continue
         results.append(CheckResult(t, r.measured, r.passed, r.detail, r.rule))
+    if progress is not None:
+        progress("measuring", len(kept), len(kept))
     phases, lints = [], []
     if rec is not None:
         from ..recipe.lints import lint_recipe

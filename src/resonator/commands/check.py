@@ -80,11 +80,13 @@ def run_check(render, recipe=None, *, targets=(), json_path=None, plot_path=None
     Shared by ``resonator check`` and ``resonator render --check``.
     """
     from ..check import check_file, format_table, parse_target_arg, plot_report, write_json
+    from ..progress import TerminalProgress
 
     out = out or sys.stdout
     extra = [parse_target_arg(t) for t in targets]
-    report = check_file(render, recipe, targets=extra, tolerance_scale=tolerance_scale,
-                        use_sidecar=use_sidecar)
+    with TerminalProgress(units={"scanning": "frame", "measuring": "target"}) as bar:
+        report = check_file(render, recipe, targets=extra, tolerance_scale=tolerance_scale,
+                            use_sidecar=use_sidecar, progress=bar)
     for lint in report.lints:
         print(f"warning: {lint}", file=sys.stderr)
     table = format_table(report)

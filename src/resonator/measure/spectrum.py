@@ -282,7 +282,10 @@ class SpectrumStream:
     """One 4096-point Hann spectrum per second of audio given block by block.
 
     Keeps, per frame, the spectral centroid (20 Hz to Nyquist) and the power in 48
-    log-spaced bands from 20 Hz (channel mean). Frames start at every whole second.
+    log-spaced bands from 20 Hz (channel mean; a bin's power is shared among the bands its
+    width overlaps, so narrow low bands are neither empty nor a whole bin). Band power is mean
+    square (:attr:`band_db`: a full-scale sine in a band reads -3 dB). Frames start at every
+    whole second.
     """
 
     NFFT = 4096
@@ -294,8 +297,16 @@ class SpectrumStream:
         self.win = np.hanning(nfft).astype(np.float32)
         self.freqs = np.fft.rfftfreq(nfft, 1.0 / self.sr)
         self.edges = np.geomspace(20.0, self.sr / 2, self.NBANDS + 1)
-        self.band_of = np.searchsorted(self.edges, self.freqs, side="right") - 1
-        self.valid = (self.band_of >= 0) & (self.band_of < self.NBANDS)
+        # each bin's power spread evenly over its width and shared among the bands it
+        # overlaps: a band narrower than a bin (below about 150 Hz at 48 kHz) gets its share,
+        # never a whole bin or nothing (the stripes of the check plot's spectrogram)
+        df = self.sr / nfft
+        lo = np.maximum(self.freqs - df / 2, 0.0)[:, None]
+        hi = (self.freqs + df / 2)[:, None]
+        # ... scaled to mean-square power (Parseval, one-sided): a full-scale sine reads 0.5
+        self.weights = np.clip(np.minimum(hi, self.edges[None, 1:]) -
+                               np.maximum(lo, self.edges[None, :-1]), 0.0, None) / df * \
+            (2.0 / (nfft * float(np.sum(self.win.astype(np.float64) ** 2))))
         self.sel = self.freqs >= 20.0
         self.next = 0
         self.carry = np.zeros((channels, 0), dtype=np.float32)
@@ -320,11 +331,7 @@ class SpectrumStream:
             with np.errstate(invalid="ignore", divide="ignore"):
                 self.cents.append(np.where(tot > 0, pw[:, self.sel] @ self.freqs[self.sel]
                                            / tot, np.nan))
-            bands = np.zeros((pw.shape[0], self.NBANDS))
-            for j in range(pw.shape[0]):
-                bands[j] = np.bincount(self.band_of[self.valid], pw[j, self.valid],
-                                       minlength=self.NBANDS)
-            self.specs.append(bands)
+            self.specs.append(pw @ self.weights)
         keep_from = max(self.carry_start, min(self.next, end))
         self.carry = np.array(buf[:, keep_from - self.carry_start :], dtype=np.float32)
         self.carry_start = keep_from

@@ -15,15 +15,6 @@ LAYER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2
                  "#bcbd22", "#7f7f7f", "#d62728")
 
 
-def _time_axis(duration_s: float):
-    """(divisor, label) for the x axis: seconds, minutes or hours."""
-    if duration_s <= 600:
-        return 1.0, "seconds"
-    if duration_s <= 4 * 3600:
-        return 60.0, "minutes"
-    return 3600.0, "hours"
-
-
 def _presence(layer: dict) -> np.ndarray:
     """How much a layer sounds at the plan's times, 0..1: its phase envelope times its level
     (an imported sequence switches voices with their level), the level scaled to its top."""
@@ -35,29 +26,6 @@ def _presence(layer: dict) -> np.ndarray:
         top = float(lv.max())
         env = env * (lv / top if top > 0 else lv)
     return env
-
-
-def _phase_labels(ax, phases, div, fig):
-    """Phase names centred in their spans, only where the name fits (no overlaps); the others
-    keep their boundary line. Returns the names drawn."""
-    renderer = fig.canvas.get_renderer()
-    x0, x1 = ax.get_xlim()
-    width_px = ax.get_window_extent(renderer).width
-    drawn = []
-    right_edge = -np.inf
-    for p in phases:
-        a, b = p["start_s"] / div, p["end_s"] / div
-        txt = ax.text((a + b) / 2, 0.5, p["name"], ha="center", va="center", fontsize=8,
-                      clip_on=True)
-        w = txt.get_window_extent(renderer).width
-        span_px = (b - a) / (x1 - x0) * width_px
-        left = ((a + b) / 2 - x0) / (x1 - x0) * width_px - w / 2
-        if w + 4 > span_px or left < right_edge + 4:
-            txt.remove()
-            continue
-        right_edge = left + w
-        drawn.append(p["name"])
-    return drawn
 
 
 def plan_figure(recipe, *, points: int = 2000):
@@ -77,6 +45,7 @@ def plan_figure(recipe, *, points: int = 2000):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..plotting import phase_labels, time_axis
     from .model import Recipe
     from .plan import plan_series
 
@@ -86,7 +55,7 @@ def plan_figure(recipe, *, points: int = 2000):
         recipe = load(recipe)
     series = plan_series(recipe, points=points)
     t = np.asarray(series["t"])
-    div, unit = _time_axis(recipe.duration_s)
+    div, unit = time_axis(recipe.duration_s)
     x = t / div
     temp = np.asarray(series["temperature"])
     show_temp = float(np.ptp(temp)) > 1e-6
@@ -123,8 +92,7 @@ def plan_figure(recipe, *, points: int = 2000):
     ax.set_yticks([])
     ax.set_ylabel("phases", rotation=0, ha="right", va="center", fontsize=8)
     ax.set_title(recipe.title)
-    fig.canvas.draw()  # (sizes for the label fitting)
-    _phase_labels(ax, series["phases"], div, fig)
+    phase_labels(ax, [(p["name"], p["start_s"], p["end_s"]) for p in series["phases"]], div)
     # temperature
     if show_temp:
         ax = new_axes("temperature")

@@ -119,7 +119,7 @@ def check(job: Job, ws: Workspace, audio_rel: str, recipe_rel: str | None = None
 
     audio = ws.resolve(audio_rel)
     recipe = ws.resolve(recipe_rel) if recipe_rel else None
-    report = check_file(audio, recipe, progress=job.callback("checking")).as_dict()
+    report = check_file(audio, recipe, progress=job.progress).as_dict()
     report["file"] = audio_rel
     if recipe_rel:
         report["recipe"] = recipe_rel
