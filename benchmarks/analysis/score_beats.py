@@ -110,7 +110,7 @@ RUNNERS = {"resonator": run_resonator, "librosa": run_librosa, "essentia": run_e
 
 def metre_of(m: dict) -> str:
     """The metre family of a piece's truth, for the confusion matrix."""
-    if "style" not in m:  # score corpus: from the beat tempo table is not enough; the corpus file
+    if "style" not in m:  # the score corpus's manifest names no metre
         return "score"
     s = m["style"].lower()
     if m.get("source") == "gen":
@@ -201,7 +201,7 @@ def subsets(args, rows, manifest):
     return out
 
 
-def print_tables(title, sub, trackers, info):
+def print_tables(title, sub, trackers):
     print(f"| {title}: {len(sub)} pieces | F-measure | CMLt | AMLt | Accuracy1 | Accuracy2 | A1 top 2 |")
     print("|---|---|---|---|---|---|---|")
     for name in trackers:
@@ -294,7 +294,7 @@ def main(argv=None):
     for title, keep in subsets(args, rows, manifest):
         sub = [r for r in rows if keep(r)]
         if sub:
-            print_tables(title, sub, args.trackers, info)
+            print_tables(title, sub, args.trackers)
     if rows and args.corpus == "drums":
         print("Level of the reported tempo against the truth (counts of pieces), all pieces of this run:\n")
         print_confusion(rows, args.trackers, info)
