@@ -39,8 +39,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["EDGES", "GATES", "MIN_EDGE_S", "GateShape", "edge_curve", "gate_for", "thump_burst",
-           "hann_burst"]
+__all__ = ["EDGES", "GATES", "MIN_EDGE_S", "GateShape", "gate_for", "thump_burst", "hann_burst"]
 
 TWO_PI = 2.0 * math.pi
 #: the shortest edge (s): a shorter one is a click; edges of a preset at a high rate are
@@ -57,14 +56,9 @@ def _blackman_edge(x):
     return np.maximum(0.42 - 0.5 * np.cos(np.pi * x) + 0.08 * np.cos(TWO_PI * x), 0.0)
 
 
-#: edge curves: rising from 0 at x = 0 to 1 at x = 1, flat at both ends
+#: edge curves for x in [0, 1], rising from 0 to 1 and flat at both ends: ``cosine`` (raised
+#: cosine) or ``blackman`` (three cosine terms: as smooth, far less energy in its spectral tail)
 EDGES = {"cosine": _cosine_edge, "blackman": _blackman_edge}
-
-
-def edge_curve(edge: str, x):
-    """A rising edge at ``x`` (clipped to [0, 1]): ``cosine`` (raised cosine) or ``blackman``
-    (a three-term cosine: as smooth, with far less energy in its spectral tail)."""
-    return EDGES[edge](np.clip(x, 0.0, 1.0))
 
 
 @dataclass(frozen=True)

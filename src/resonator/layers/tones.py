@@ -281,7 +281,7 @@ def build_isochronic(params, ctx) -> Node:
     if duty_const is not None and 0.0 < duty_const < 0.05:
         fail(ctx, "duty", f"must be at least 0.05 (or 0 for the gate's own), got {duty_const:g}")
     _, rhi = bounds_of(params["rate"], ctx.sr, ctx.duration_s)
-    open_s = (duty_const or shape.duty if duty_const is not None else dlo) / rhi
+    open_s = ((duty_const or shape.duty) if duty_const is not None else dlo) / rhi
     if open_s < 2 * MIN_EDGE_S:
         fail(ctx, "duty", f"the gate is open {1000 * open_s:.2g} ms per cycle at {rhi:g} Hz; "
              f"it needs at least {2000 * MIN_EDGE_S:g} ms for a rise and a fall of "
