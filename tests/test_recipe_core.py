@@ -392,6 +392,7 @@ def test_single_pass_render_leaves_no_temporary_file_on_interrupt(tmp_path):
             return update
 
     prog = Interrupting(build_session(p, sr=16000), quiet=True)
+    (tmp_path / "out").mkdir()
     with pytest.raises(KeyboardInterrupt):
         render_recipe(p, tmp_path / "out" / "x.wav", sr=16000, block_frames=4000, progress=prog)
     assert os.listdir(tmp_path / "out") == []

@@ -215,3 +215,62 @@ def test_suggest():
     assert suggest("wimhof", names) == "wim-hof"
     assert suggest("zzzzzz", names) is None
     assert suggest("LINEAR", ["Linear", "cosine"]) == "Linear"
+
+
+# ------------------------------------------------- values shared by recipe keys and the CLI
+def test_shared_value_checks():
+    import math
+
+    from resonator.errors import RecipeError
+    from resonator.units import (
+        SEED_MAX,
+        check_sample_rate,
+        check_scale,
+        check_seed,
+        parse_frequency,
+        parse_positive_duration,
+        parse_tolerance,
+    )
+
+    assert check_sample_rate("44100") == 44100 and check_sample_rate(8000) == 8000
+    assert check_sample_rate(384000) == 384000
+    for bad in (7999, 384001, 0, -48000, "48k", 48000.0, True, "1e5"):
+        with pytest.raises(RecipeError, match="--rate: "):
+            check_sample_rate(bad, where="--rate")
+    with pytest.raises(RecipeError, match="is not a sample rate"):
+        check_sample_rate("48000", text=False)
+    assert check_seed(0) == 0 and check_seed(str(SEED_MAX)) == SEED_MAX
+    for bad in (-1, SEED_MAX + 1, "1.5", 2**64, None):
+        with pytest.raises(RecipeError):
+            check_seed(bad)
+    assert parse_positive_duration("1s", sr=8000) == 1.0
+    assert parse_positive_duration(1 / 8000, sr=8000) == 1 / 8000
+    for bad in ("0s", 0, "1e-9", -1):
+        with pytest.raises(RecipeError):
+            parse_positive_duration(bad, sr=48000)
+    assert parse_tolerance("0.1 Hz", parse_frequency) == pytest.approx(0.1)
+    assert parse_tolerance(0) == 0.0
+    for bad in ("nan", -0.1, math.inf, "-1 Hz", "abc"):
+        with pytest.raises(RecipeError, match="tolerance|not a|negative"):
+            parse_tolerance(bad, parse_frequency if isinstance(bad, str) and "Hz" in bad else None)
+    assert check_scale("2") == 2.0
+    for bad in ("0", "-1", "nan", "inf", "x"):
+        with pytest.raises(RecipeError):
+            check_scale(bad)
+
+
+def test_recipe_keys_use_the_same_checks(tmp_path):
+    from resonator.errors import RecipeError
+    from resonator.recipe import load_recipe
+
+    base = ('[[phase]]\nname = "a"\nduration = "2s"\n[[layer]]\nname = "n"\nkind = "noise"\n')
+    for line, msg in (("sample_rate = 100000000", "100000000 Hz is outside the allowed sample rates"),
+                      ('sample_rate = "48000"', '"48000" is not a sample rate'),
+                      ("seed = -1", "-1 is outside the allowed seeds"),
+                      ("seed = true", "True is not a seed")):
+        p = tmp_path / "r.toml"
+        p.write_text(line + "\n" + base)
+        with pytest.raises(RecipeError) as e:
+            load_recipe(p)
+        assert f"{p.name}:1: " in str(e.value)
+        assert msg in str(e.value)

@@ -1,15 +1,32 @@
 """The ``resonator`` command line: a thin layer over the library.
 
 Every subcommand calls documented library functions; this module only parses arguments,
-prints, and turns :class:`resonator.errors.ResonatorError` into one line on stderr and exit 2.
+prints, and frames every failure as one line:
+
+* :class:`resonator.errors.ResonatorError` -> ``resonator CMD: error: MESSAGE`` on stderr and
+  its exit code (2 for bad input or an output that cannot be written);
+* a usage error (unknown option, bad value) -> one line naming the option, exit 2;
+* Ctrl-C (``SIGINT``), ``SIGTERM`` and ``SIGHUP`` -> every temporary removed,
+  ``resonator CMD: interrupted (SIGTERM)``, exit 128 + the signal number;
+* standard output closed early (``resonator plan x.toml | head``) -> quiet exit 141 (as
+  other Unix tools that get ``SIGPIPE``);
+* anything else is a bug: one line asking for a report (``RESONATOR_DEBUG=1`` shows the
+  traceback), exit 70.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 
 from .commands import COMMANDS
+
+#: exit code of a bug (EX_SOFTWARE)
+EXIT_BUG = 70
+#: exit code when standard output was closed by the reader (128 + SIGPIPE)
+EXIT_PIPE = 141
 
 
 def _load(name: str):
@@ -17,10 +34,17 @@ def _load(name: str):
     return importlib.import_module(f"resonator.commands.{module}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``resonator render: error: argument --rate: ...``."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     mods = [(n, _load(n)) for n in COMMANDS]
     examples = "\n".join(f"  {m.EXAMPLE}" for _, m in mods)
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="resonator",
         description="Render entrainment session soundtracks from recipes and verify them.",
         epilog=f"examples:\n{examples}\n\nRun 'resonator COMMAND --help' for each command's options.",
@@ -29,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"resonator {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, mod in mods:
         p = sub.add_parser(
             name,
@@ -43,22 +67,94 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def _raise_interrupted(signum, frame):
+    from .outputs import Interrupted
+
+    # a second signal must not interrupt the cleanup the first one started
+    for name in _SIGNALS:
+        try:
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        except (ValueError, OSError, AttributeError):  # pragma: no cover
+            pass
+    raise Interrupted(signum)
+
+
+def _install_signal_handlers() -> dict:
+    """SIGINT, SIGTERM and SIGHUP raise :class:`resonator.outputs.Interrupted` in the main
+    thread (so every ``finally`` and context manager cleans up); returns the old handlers."""
+    old = {}
+    for name in _SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            if name != "SIGINT" and signal.getsignal(sig) == signal.SIG_IGN:
+                continue  # nohup: keep ignoring the hang-up
+            old[sig] = signal.signal(sig, _raise_interrupted)
+        except (ValueError, OSError):  # not the main thread (an embedding application)
+            pass
+    return old
+
+
+def _restore(old: dict) -> None:
+    for sig, handler in old.items():
+        try:
+            signal.signal(sig, handler)
+        except (ValueError, OSError, TypeError):  # pragma: no cover
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; return its exit code (see the module docstring)."""
     from .errors import ResonatorError
+    from .outputs import Interrupted
 
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
+    old = _install_signal_handlers()
+    command = "resonator"
     try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, a usage error (already printed)
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        if not getattr(args, "_run", None):
+            parser.print_help()
+            return 2
+        command = f"resonator {args.command}"
         return int(args._run(args) or 0)
     except ResonatorError as exc:
-        print(f"resonator {args.command}: error: {exc}", file=sys.stderr)
+        _print_err(f"{command}: error: {exc}")
         return exc.exit_code
+    except Interrupted as exc:
+        _print_err(f"{command}: interrupted ({exc.signame}); no partial file was left")
+        return 128 + exc.signum
     except KeyboardInterrupt:
-        print(f"resonator {args.command}: interrupted", file=sys.stderr)
-        return 130
+        _print_err(f"{command}: interrupted; no partial file was left")
+        return 128 + signal.SIGINT
+    except BrokenPipeError:
+        from .outputs import silence_stdout
+
+        silence_stdout()
+        return EXIT_PIPE
+    except Exception as exc:  # a bug: one line, the traceback on request
+        if os.environ.get("RESONATOR_DEBUG"):
+            raise
+        _print_err(f"{command}: internal error ({type(exc).__name__}: {exc}); this is a bug "
+                   "in resonator, please report it with the command line (RESONATOR_DEBUG=1 "
+                   "shows the traceback)")
+        return EXIT_BUG
+    finally:
+        _restore(old)
+
+
+def _print_err(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # pragma: no cover - stderr closed
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

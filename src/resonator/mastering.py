@@ -488,7 +488,9 @@ class RawCache:
     Parameters
     ----------
     path : Path
-        The temporary file (created, truncated).
+        A folder: the data go to an unnamed file there that the system frees however the
+        process ends (:func:`resonator.outputs.scratch_file`); or a file path (created,
+        truncated, deleted by :meth:`close`).
     channels : int
     first, total : int
         Window start and length in frames.
@@ -507,7 +509,13 @@ class RawCache:
         self._written = 0
         self._stored: set[int] = set()
         self._lock = threading.Lock()
-        self._f = open(self.path, "w+b")
+        if self.path.is_dir():
+            from .outputs import scratch_file
+
+            self._f = scratch_file(self.path)
+            self.path = None
+        else:
+            self._f = open(self.path, "w+b")
 
     def store(self, pos: int, block: np.ndarray) -> None:
         """Keep the part of ``block`` (frames [pos, pos + n)) inside the window.
@@ -611,10 +619,11 @@ class RawCache:
         try:
             self._f.close()
         finally:
-            try:
-                self.path.unlink()
-            except FileNotFoundError:
-                pass
+            if self.path is not None:
+                try:
+                    self.path.unlink()
+                except FileNotFoundError:
+                    pass
 
     def __enter__(self):
         return self

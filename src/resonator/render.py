@@ -2,8 +2,9 @@
 
 * Blocks sit on an absolute grid (multiples of ``block_frames`` from sample 0), so a window
   render (``start_s``) reproduces the samples a full render has there.
-* Output files are written atomically: to a hidden temporary file beside the target, renamed
-  when complete. An error or Ctrl-C leaves neither a partial file nor the temporary one.
+* Output files are checked before any work and written atomically through
+  :mod:`resonator.outputs`: an unnamed temporary beside the target, named when complete. An
+  error, Ctrl-C, SIGTERM/SIGHUP or a kill leaves neither a partial file nor a temporary.
 * 16-bit output gets TPDF dither that is a pure function of (seed, channel, sample index), so it
   too is independent of block size. WAV files that would pass 4 GiB are written as RF64.
 * A JSON sidecar beside the file records what is needed to reproduce it.
@@ -15,7 +16,6 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import threading
 import time
 from pathlib import Path
@@ -24,9 +24,10 @@ from typing import Callable
 import numba
 import numpy as np
 
-from .errors import AudioFileError, GraphError, OutputExistsError
+from .errors import AudioFileError, GraphError
 from .graph.core import Node, RenderContext, prepare, walk
 from .graph.kernels import mix64
+from .outputs import AtomicFile, OutputError, check_free_space, check_output, write_text
 from .wavfile import WavWriter
 
 DEFAULT_BLOCK = 32768  # frames per block: fewer Python calls per second of audio (see benchmarks)
@@ -287,9 +288,10 @@ def dependency_versions() -> dict[str, str]:
 
 
 def _choose_format(path: Path, fmt: str | None, bits: str, frames: int, channels: int) -> tuple[str, str]:
-    fmt = (fmt or path.suffix.lstrip(".") or "wav").lower()
+    fmt = (fmt or path.suffix.lower().lstrip(".") or "wav").lower()
     if fmt not in FORMATS:
-        raise AudioFileError(f"output format {fmt!r} is not supported: choose wav or flac", str(path))
+        raise AudioFileError(f"output format {fmt!r} is not supported: choose "
+                             f"{', '.join(FORMATS)}", str(path))
     if bits not in BITS:
         raise AudioFileError(f"bit depth {bits!r} is not supported: choose 16, 24 or 32f", str(path))
     if fmt == "flac" and bits == "32f":
@@ -300,12 +302,38 @@ def _choose_format(path: Path, fmt: str | None, bits: str, frames: int, channels
     return container, _SUBTYPE[bits]
 
 
+def check_render_outputs(path, *, fmt: str | None = None, sidecar: bool = True,
+                         force: bool = False, inputs=(), make_parents: bool = False,
+                         option: str = "-o") -> tuple[Path, Path | None]:
+    """Check a render's audio file and its sidecar before any work (see
+    :func:`resonator.outputs.check_output`): the extension (one of :data:`FORMATS`, matching
+    ``fmt`` when both are given), the folder, existing files, and the inputs never written over.
+
+    Returns
+    -------
+    (Path, Path or None)
+        The audio file and the sidecar (``<path>.json``; None without ``sidecar``).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if fmt is not None and suffix in FORMATS and fmt.lower() != suffix:
+        raise OutputError(f"does not match --format {fmt}: name the file .{fmt.lower()} or "
+                          "leave --format out", f"{option} {path}")
+    allowed = tuple(f".{f}" for f in FORMATS)
+    check_output(path, option=option, suffixes=None if fmt is not None and not suffix
+                 else allowed, inputs=inputs, force=force, make_parents=make_parents)
+    side = path.with_suffix(".json") if sidecar else None
+    if side is not None:
+        check_output(side, option="sidecar", inputs=inputs, others=[path], force=force)
+    return path, side
+
+
 def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
                 start_s: float = 0.0, fmt: str | None = None, bits: str = "16",
                 block_frames: int = DEFAULT_BLOCK, force: bool = False,
                 progress: ProgressFn | None = None, sidecar: bool = True,
                 metadata: dict | None = None, post: Callable | None = None,
-                blocks=None) -> RenderResult:
+                blocks=None, inputs=(), make_parents: bool = False) -> RenderResult:
     """Render a graph to a WAV or FLAC file, streaming, atomically.
 
     Parameters
@@ -313,11 +341,11 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     node : Node
         Output node (1 or 2 channels, or more).
     path : str or Path
-        Target file. Its parent folder is created if missing.
+        Target file, in an existing folder (see ``make_parents``).
     duration_s, sr, seed, start_s, block_frames
         As in :func:`render_array`.
     fmt : {"wav", "flac"}, optional
-        Container; defaults to the path's suffix.
+        Container; defaults to the path's suffix (they must agree when both are given).
     bits : {"16", "24", "32f"}
         Sample format: 16-bit PCM with TPDF dither, 24-bit PCM, or 32-bit float.
     force : bool
@@ -336,23 +364,38 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
         sidecar. A list holds consecutive stretches of the window, processed at the same time
         on threads when the file is a WAV (``post`` must then depend only on each block and its
         position); the bytes are the same as one stretch after the other.
+    inputs : iterable of paths
+        Files the render reads (recipe, music): neither output may be one of them.
+    make_parents : bool
+        Create a missing output folder (default: a missing folder is an error).
 
     Returns
     -------
     RenderResult
+
+    Raises
+    ------
+    OutputError, OutputExistsError
+        Before anything is rendered, when an output cannot be written (see
+        :func:`check_render_outputs`); while writing, on a full disk or another write fault
+        (nothing is left behind).
+
+    Notes
+    -----
+    The audio goes to an unnamed temporary in the target's folder and appears under its name
+    only when complete (:class:`resonator.outputs.AtomicFile`); an error, Ctrl-C, SIGTERM or
+    SIGHUP (under the command line) or a kill leaves neither a partial file nor a temporary.
+    A WAV's size is known up front: a disk without room for it is refused before rendering.
     """
     import soundfile as sf
 
-    path = Path(path)
-    side = path.with_suffix(".json") if sidecar else None
-    if not force:
-        for p in (path, side):
-            if p is not None and p.exists():
-                raise OutputExistsError(
-                    "exists already; pass --force (force=True) to overwrite it", str(p)
-                )
+    path, side = check_render_outputs(path, fmt=fmt, sidecar=sidecar, force=force,
+                                      inputs=inputs, make_parents=make_parents,
+                                      option="output")
     total = _frames(duration_s, sr, "duration")
     container, subtype = _choose_format(path, fmt, bits, total, node.channels)
+    if container in ("WAV", "RF64"):
+        check_free_space(path.parent, total * node.channels * _BYTES[bits] + 4096, str(path))
     t0 = time.perf_counter()
     if blocks is None:
         blocks = iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
@@ -362,17 +405,15 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     lanes[0] = _chain(first_block, lanes[0])
     if len(lanes) > 1 and container not in ("WAV", "RF64"):
         lanes = [itertools.chain(*lanes)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     first = _frames(start_s, sr, "start time")
     stats = [[0.0, 0, 0] for _ in lanes]  # peak, clipped, frames done per lane
     lock = threading.Lock()
-    try:
+    with AtomicFile(path) as target:
         if container in ("WAV", "RF64"):
-            writer = WavWriter(tmp, sr, node.channels, bits, total, rf64=container == "RF64")
+            writer = WavWriter(target.open("w+b"), sr, node.channels, bits, total,
+                               rf64=container == "RF64")
         else:
-            writer = sf.SoundFile(tmp, "w", samplerate=sr, channels=node.channels,
-                                  subtype=subtype, format=container)
+            writer = _sf_writer(sf, target, sr, node.channels, subtype, container)
         with writer as f:
             stop = threading.Event()
 
@@ -393,14 +434,10 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
                     if progress:
                         with lock:
                             progress(sum(x[2] for x in stats), total)
-            on_threads([lambda i=i: run(i) for i in range(len(lanes))], stop)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
-        raise
+            try:
+                on_threads([lambda i=i: run(i) for i in range(len(lanes))], stop)
+            except sf.LibsndfileError as exc:
+                raise _sf_fault(exc, path) from None
     peak = max(x[0] for x in stats)
     clipped = sum(x[1] for x in stats)
     seconds = time.perf_counter() - t0
@@ -425,10 +462,42 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
             "render_seconds": round(seconds, 3),
         }
         info.update(metadata or {})
-        stmp = side.with_name(f".{side.name}.{os.getpid()}.part")
-        stmp.write_text(json.dumps(info, indent=2, default=str) + "\n")
-        os.replace(stmp, side)
+        write_text(side, json.dumps(info, indent=2, default=str) + "\n")
     return result
+
+
+class _sf_writer:
+    """soundfile writing to an :class:`AtomicFile`'s descriptor, closed (header finished)
+    before the commit; a libsndfile error while finishing is a write fault."""
+
+    def __init__(self, sf, target, sr, channels, subtype, container):
+        self._sf, self._path = sf, target.path
+        try:
+            self.f = sf.SoundFile(target.fd, "w", samplerate=sr, channels=channels,
+                                  subtype=subtype, format=container, closefd=False)
+        except sf.LibsndfileError as exc:
+            raise _sf_fault(exc, target.path) from None
+
+    def __enter__(self):
+        return self.f
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.f.close()
+        except self._sf.LibsndfileError as err:
+            if exc_type is None:
+                raise _sf_fault(err, self._path) from None
+        return False
+
+
+def _sf_fault(exc, path: Path) -> OutputError:
+    """libsndfile says "System error." for a full disk: say what happened."""
+    from .outputs import disk_full
+
+    if disk_full(path.parent):
+        return OutputError("could not be written: no space left on the disk; nothing was "
+                           "written", str(path))
+    return OutputError(f"could not be written ({exc}); nothing was written", str(path))
 
 
 class Stopped(RuntimeError):

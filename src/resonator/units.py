@@ -57,6 +57,14 @@ __all__ = [
     "Unit",
     "UNITS",
     "RECIPE_UNITS",
+    "SAMPLE_RATE_RANGE_HZ",
+    "SEED_MAX",
+    "check_sample_rate",
+    "check_seed",
+    "parse_positive_duration",
+    "parse_tolerance",
+    "check_scale",
+    "arg_type",
 ]
 
 # A decimal number with optional sign and exponent, or an infinity.
@@ -684,3 +692,108 @@ def _non_negative(x: float, value, what: str, where) -> float:
     if x < 0:
         raise RecipeError(f"{quote(value)} is negative: {what} must be 0 or more", where)
     return x
+
+
+# ------------------------------------------------------- values shared by recipes and the CLI
+#: sample rates a recipe key or ``--rate`` may ask for, in Hz
+SAMPLE_RATE_RANGE_HZ = (8000, 384000)
+#: largest seed: a TOML integer (64-bit signed), so every seed can be written into a recipe
+SEED_MAX = 2**63 - 1
+
+
+def _whole(value, what: str, help_text: str, where, text: bool) -> int:
+    if isinstance(value, bool) or (isinstance(value, str) and not text):
+        raise RecipeError(f"{quote(value)} is not {what}: {help_text}", where)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        return int(value)
+    raise RecipeError(f"{quote(value)} is not {what}: {help_text}", where)
+
+
+def check_sample_rate(value, *, where: str | None = None, text: bool = True) -> int:
+    """A sample rate for ``sample_rate`` (recipes) and ``--rate`` (command line).
+
+    Parameters
+    ----------
+    value : int or str
+        Whole hertz, ``8000 <= value <= 384000`` (:data:`SAMPLE_RATE_RANGE_HZ`).
+    where : str, optional
+        The file and key, or the option, named in the error.
+    text : bool
+        Accept digits in a string (command-line values); recipes pass False (a TOML
+        ``"48000"`` is a string, not a rate).
+
+    Returns
+    -------
+    int
+    """
+    lo, hi = SAMPLE_RATE_RANGE_HZ
+    help_text = f"a whole number of Hz from {lo} to {hi} (usually 44100 or 48000)"
+    sr = _whole(value, "a sample rate", help_text, where, text)
+    if not lo <= sr <= hi:
+        raise RecipeError(f"{sr} Hz is outside the allowed sample rates: {help_text}", where)
+    return sr
+
+
+def check_seed(value, *, where: str | None = None, text: bool = True) -> int:
+    """A seed for ``seed`` (recipes) and ``--seed``: a whole number from 0 to
+    :data:`SEED_MAX` (2**63 - 1); ``text`` as in :func:`check_sample_rate`."""
+    help_text = f"a whole number from 0 to {SEED_MAX} (2**63 - 1)"
+    seed = _whole(value, "a seed", help_text, where, text)
+    if not 0 <= seed <= SEED_MAX:
+        raise RecipeError(f"{seed} is outside the allowed seeds: {help_text}", where)
+    return seed
+
+
+def parse_positive_duration(value, *, where: str | None = None, sr: float | None = None
+                            ) -> float:
+    """:func:`parse_duration`, refusing zero; with ``sr``, also anything shorter than one
+    sample period."""
+    seconds = parse_duration(value, where=where)
+    if seconds <= 0:
+        raise RecipeError(f"{quote(value)} must be longer than 0 s", where)
+    if sr is not None and round(seconds * sr) < 1:
+        raise RecipeError(f"{quote(value)} is shorter than one sample at {sr:g} Hz", where)
+    return seconds
+
+
+def parse_tolerance(value, parser: Callable[..., float] | None = None, *,
+                    where: str | None = None) -> float:
+    """A tolerance: finite and 0 or more (NaN, infinities and negative values are refused).
+
+    Parameters
+    ----------
+    value : float or str
+    parser : callable, optional
+        A ``parse_*`` function of this module for values with units (``"0.1 Hz"``); default:
+        :func:`parse_number`.
+    """
+    x = (parser or parse_number)(value, where=where)
+    return _non_negative(float(x), value, "a tolerance", where)
+
+
+def check_scale(value, *, where: str | None = None) -> float:
+    """A multiplier such as ``--tolerance-scale``: finite and above 0."""
+    x = parse_number(value, where=where)
+    if x <= 0:
+        raise RecipeError(f"{quote(value)} is not allowed: a scale factor must be a finite "
+                          "number above 0", where)
+    return x
+
+
+def arg_type(check: Callable[..., object], name: str) -> Callable[[str], object]:
+    """An argparse ``type=`` from a validator of this module: a refused value becomes argparse's
+    one-line usage error naming the option (exit 2).
+
+    ``name`` is how argparse names the type in its own messages (``"rate"``).
+    """
+    import argparse
+
+    def convert(text: str):
+        try:
+            return check(text)
+        except RecipeError as exc:
+            raise argparse.ArgumentTypeError(exc.message) from None
+    convert.__name__ = name
+    return convert

@@ -29,7 +29,9 @@ class WavWriter:
 
     Parameters
     ----------
-    path : str or Path
+    path : str, Path or binary file object
+        A file object (opened for writing, seekable) is written to and closed by
+        :meth:`close`.
     sr : int > 0
         Sample rate in Hz.
     channels : int >= 1
@@ -67,7 +69,7 @@ class WavWriter:
         pad = data_bytes & 1
         body = 4 + (8 + len(fmt)) + len(fact) + 8 + data_bytes + pad
         self._pad = pad
-        self._f = open(path, "wb")
+        self._f = path if hasattr(path, "write") else open(path, "wb")
         if rf64:
             ds64 = struct.pack("<QQQI", body + 36, data_bytes, frames, 0)
             header = b"RF64" + struct.pack("<I", _MAX32) + b"WAVE" + b"ds64" + struct.pack("<I", len(ds64)) + ds64

@@ -181,13 +181,11 @@ def plot_report(png_path, report: dict, internals: dict) -> str:
     """
     import matplotlib.pyplot as plt
 
-    from ..errors import AudioFileError
-
     fig = analysis_figure(report, internals)
+    from ..outputs import save_figure
+
     try:
-        fig.savefig(png_path, dpi=100)
-    except OSError as exc:
-        raise AudioFileError(f"cannot write the plot ({exc.strerror})", str(png_path)) from None
+        save_figure(fig, png_path, dpi=100)
     finally:
         plt.close(fig)
     return str(png_path)

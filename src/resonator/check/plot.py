@@ -175,9 +175,11 @@ def plot_report(report, path) -> str:
     """
     import matplotlib.pyplot as plt
 
+    from ..outputs import save_figure
+
     fig = check_figure(report)
     try:
-        fig.savefig(path, dpi=100)
+        save_figure(fig, path, dpi=100)  # atomic; .png, .svg or .pdf
     finally:
         plt.close(fig)
     return str(path)

@@ -80,13 +80,9 @@ def format_table(report) -> str:
 
 def write_json(report, path) -> None:
     """Write :meth:`CheckReport.as_dict` to ``path`` (``-`` for standard output)."""
-    text = json.dumps(report.as_dict(), indent=2, default=_default) + "\n"
-    if str(path) == "-":
-        import sys
-        sys.stdout.write(text)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
+    from ..outputs import write_text
+
+    write_text(path, json.dumps(report.as_dict(), indent=2, default=_default) + "\n")
 
 
 def _default(o):

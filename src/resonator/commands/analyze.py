@@ -36,9 +36,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="audio files (WAV, FLAC, OGG, MP3; any rate, mono or stereo) or folders "
                              "(every audio file inside, not recursive)")
     parser.add_argument("--json", metavar="FILE",
-                        help="write the full reports as a JSON list, one object per file ('-' for stdout)")
-    parser.add_argument("--csv", metavar="FILE", help="write one summary row per file")
-    parser.add_argument("--plot", metavar="DIR", help="write one PNG per file into DIR")
+                        help="write the full reports as a JSON list, one object per file ('-' for "
+                             "stdout; an existing file is replaced)")
+    parser.add_argument("--csv", metavar="FILE",
+                        help="write one summary row per file ('-' for stdout)")
+    parser.add_argument("--plot", metavar="DIR|FILE.png",
+                        help="one PNG per file into the folder DIR (created if missing; named "
+                             "after each file, made unique when names repeat), or FILE.png "
+                             "(also .svg, .pdf) when one file is analyzed")
     parser.add_argument("--tempo-prior-bpm", metavar="BPM", type=float, default=None,
                         help="the tempo you expect (40-240; default 120): centre of the prior that "
                              "decides between metrical levels, e.g. 50 for a slow movement read at "
@@ -62,6 +67,54 @@ def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
         else:
             problems.append(f"{p}: no such file or folder")
     return out, problems
+
+
+def plot_paths(files: list[str], target: str) -> list[str]:
+    """Where each file's plot goes: ``target`` itself when it names a picture (one file), else
+    ``target/<stem>.png``; files with the same stem get their extension in the name
+    (``a.wav.png``, ``a.flac.png``), and names still repeated get ``-2``, ``-3`` ... in input
+    order, so no plot overwrites another."""
+    from ..outputs import FIGURE_SUFFIXES
+
+    if os.path.splitext(target)[1].lower() in FIGURE_SUFFIXES:
+        return [target] * len(files)
+    stems = [os.path.splitext(os.path.basename(f))[0] for f in files]
+    names = [os.path.basename(f) if stems.count(st) > 1 else st for f, st in zip(files, stems)]
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        k = seen.get(n, 0) + 1
+        seen[n] = k
+        out.append(os.path.join(target, (n if k == 1 else f"{n}-{k}") + ".png"))
+    return out
+
+
+def _check_outputs(args, files: list[str]) -> list[str] | None:
+    """Check --json, --csv and --plot before any analysis; the plot path of each file."""
+    from ..errors import ResonatorError
+    from ..outputs import FIGURE_SUFFIXES, check_output, check_output_folder
+
+    done = []
+    for opt, path in (("--json", args.json), ("--csv", args.csv)):
+        if path and path != "-":
+            check_output(path, option=opt, inputs=files, others=done, force=True)
+            done.append(path)
+    if args.json == "-" and args.csv == "-":
+        raise ResonatorError("only one of --json and --csv can go to standard output", "--csv -")
+    if not args.plot:
+        return None
+    if os.path.splitext(args.plot)[1].lower() in FIGURE_SUFFIXES and not os.path.isdir(args.plot):
+        if len(files) > 1:
+            raise ResonatorError(f"names one picture but {len(files)} files are analyzed: give a "
+                                 "folder for one plot per file", f"--plot {args.plot}")
+        check_output(args.plot, option="--plot", suffixes=FIGURE_SUFFIXES, inputs=files,
+                     others=done, force=True)
+        return plot_paths(files, args.plot)
+    check_output_folder(args.plot, option="--plot")
+    pngs = plot_paths(files, args.plot)
+    for png in pngs:
+        check_output(png, option="--plot", inputs=files, others=done, force=True)
+    return pngs
 
 
 def _summary(r: dict) -> str:
@@ -125,16 +178,12 @@ def _csv_row(r: dict) -> dict:
 
 
 def _write(path: str, text: str) -> None:
-    from ..errors import AudioFileError
+    from ..outputs import echo, write_text
 
     if path == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise AudioFileError(f"cannot write this output file ({exc.strerror})", path) from None
+        echo(text, end="")
+    else:
+        write_text(path, text, newline="")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,12 +195,9 @@ def run(args: argparse.Namespace) -> int:
     files, problems = _expand(args.paths)
     for msg in problems:
         print(f"resonator analyze: skipped: {msg}", file=sys.stderr)
-    if args.plot:
-        try:
-            os.makedirs(args.plot, exist_ok=True)
-        except OSError as exc:
-            raise AudioFileError(f"cannot create the plot folder ({exc.strerror})", args.plot) from None
+    pngs = _check_outputs(args, files) if files else None
     from ..analysis import analyze_file
+    from ..outputs import echo
 
     from ..progress import TerminalProgress
 
@@ -163,12 +209,10 @@ def run(args: argparse.Namespace) -> int:
         from tqdm import tqdm
 
         it = tqdm(files, desc="analyze", unit="file", file=sys.stderr)
-    reports, failed = [], len(problems)
-    quiet_stdout = args.json == "-"
-    for f in it:
-        png = None
-        if args.plot:
-            png = os.path.join(args.plot, os.path.splitext(os.path.basename(f))[0] + ".png")
+    reports, failed, plotted = [], len(problems), []
+    quiet_stdout = "-" in (args.json, args.csv)
+    for i, f in enumerate(it):
+        png = pngs[i] if pngs else None
         try:
             with bar:
                 r = analyze_file(f, loudness=not args.no_loudness, plot=png, prior_bpm=prior,
@@ -183,8 +227,10 @@ def run(args: argparse.Namespace) -> int:
                   "this is a bug in resonator, please report it with the file", file=sys.stderr)
             continue
         reports.append(r)
+        if png:
+            plotted.append(png)
         if not quiet_stdout:
-            print(_summary(r), flush=True)
+            echo(_summary(r) + (f"\n  plot {png}" if png else ""))
     if args.json:
         import json
 
@@ -199,6 +245,10 @@ def run(args: argparse.Namespace) -> int:
         for r in reports:
             w.writerow(_csv_row(r))
         _write(args.csv, buf.getvalue())
+    if plotted:
+        where = args.plot if len(plotted) > 1 else plotted[0]
+        print(f"resonator analyze: {len(plotted)} plot{'s' if len(plotted) > 1 else ''} written "
+              f"to {where}", file=sys.stderr)
     if not reports:
         raise AudioFileError("no file could be analyzed (see the messages above)", ", ".join(args.paths))
     return 1 if failed else 0

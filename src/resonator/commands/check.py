@@ -26,6 +26,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..units import arg_type, check_scale
+
 NAME = "check"
 HELP = "measure a render (or any audio file) against the recipe's written and implied targets"
 EXAMPLE = "resonator check renders/mettannealing.wav"
@@ -64,7 +66,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "standard output)")
     parser.add_argument("--plot", metavar="FILE.png", help="draw spectrogram, envelope and "
                         "short-term loudness with the targets marked")
-    parser.add_argument("--tolerance-scale", metavar="X", type=float, default=1.0,
+    parser.add_argument("--tolerance-scale", metavar="X", type=arg_type(check_scale, "scale"),
+                        default=1.0,
                         help="multiply every tolerance by X (default 1)")
     parser.add_argument("--no-sidecar", action="store_true",
                         help="ignore RENDER's JSON sidecar (recipe, window offset)")
@@ -82,6 +85,8 @@ def run_check(render, recipe=None, *, targets=(), json_path=None, plot_path=None
     from ..check import check_file, format_table, parse_target_arg, plot_report, write_json
     from ..progress import TerminalProgress
 
+    check_report_outputs(render, recipe, json_path=json_path, plot_path=plot_path,
+                         use_sidecar=use_sidecar)
     out = out or sys.stdout
     extra = [parse_target_arg(t) for t in targets]
     with TerminalProgress(units={"scanning": "frame", "measuring": "target"}) as bar:
@@ -99,6 +104,24 @@ def run_check(render, recipe=None, *, targets=(), json_path=None, plot_path=None
         if json_path != "-" and not quiet:
             print(f"plot written to {path}", file=out)
     return 0 if report.passed else 1
+
+
+def check_report_outputs(render, recipe=None, *, json_path=None, plot_path=None,
+                         use_sidecar: bool = True) -> None:
+    """Check ``--json`` and ``--plot`` before measuring: writable, a known extension, and none
+    of the inputs (the render, its sidecar, the recipe). Existing report files are replaced."""
+    from pathlib import Path
+
+    from ..outputs import FIGURE_SUFFIXES, check_output
+
+    inputs = [render, recipe if isinstance(recipe, (str, Path)) else None]
+    if use_sidecar:
+        inputs.append(Path(render).with_suffix(".json"))
+    if json_path and json_path != "-":
+        check_output(json_path, option="--json", inputs=inputs, force=True)
+    if plot_path:
+        check_output(plot_path, option="--plot", suffixes=FIGURE_SUFFIXES, inputs=inputs,
+                     others=[json_path], force=True)
 
 
 def run(args) -> int:

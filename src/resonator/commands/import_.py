@@ -27,27 +27,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..errors import OutputExistsError, RecipeError
+    from ..errors import RecipeError
+    from ..outputs import check_output, write_text
     from ..sbg.convert import convert_file, recipe_from_conversion
 
     src = Path(args.sbg)
-    if src.suffix.lower() != ".sbg" and not src.exists():
-        raise RecipeError("no such sequence file", str(src))
-    if not src.exists():
-        raise RecipeError("no such sequence file", str(src))
+    if not src.is_file():
+        raise RecipeError("no such sequence file" if not src.exists() else
+                          "is not a file (an SBaGen .sbg sequence is expected)", str(src))
+    out = None
+    if args.output != "-":
+        out = Path(args.output) if args.output else src.with_suffix(".toml")
+        check_output(out, option="-o", suffixes=(".toml",), inputs=[src], force=args.force)
     conv = convert_file(src, stereo_noise=args.stereo_noise)
     recipe = recipe_from_conversion(conv)   # validates the result before anything is written
-    if args.output == "-":
+    if out is None:
         sys.stdout.write(conv.toml)
-        out = None
     else:
-        out = Path(args.output) if args.output else src.with_suffix(".toml")
-        if out.exists() and not args.force:
-            raise OutputExistsError("exists already; pass --force to overwrite it", str(out))
-        if conv.timeline.mix_file and out.parent.resolve() != src.parent.resolve():
+        if conv.timeline.mix_file and out.parent.resolve() != src.parent.resolve() and \
+                not args.quiet:
             print(f"note: the recipe names the mix file \"{conv.timeline.mix_file}\" relative to "
                   f"itself: copy it beside {out}", file=sys.stderr)
-        out.write_text(conv.toml, encoding="utf-8")
+        write_text(out, conv.toml)
     if not args.quiet:
         for line in conv.messages():
             print(line, file=sys.stderr)

@@ -13,7 +13,8 @@ MORE_EXAMPLES = "\n  resonator plan recipes/sleep-descent.toml --json"
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", metavar="RECIPE", help="recipe file (.toml) or SBaGen sequence (.sbg)")
     parser.add_argument("--plot", metavar="FILE.png",
-                        help="write a PNG of the temperature and every time-varying parameter")
+                        help="write a PNG (or .svg, .pdf) of the temperature and every "
+                             "time-varying parameter (replaced if it exists)")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
 
 
@@ -23,10 +24,18 @@ def run(args) -> int:
     from ..recipe.plan_plot import plot_plan
 
     recipe = load(args.recipe)
+    if args.plot:
+        from ..outputs import FIGURE_SUFFIXES, check_output
+        from ..recipe.render import recipe_inputs
+
+        check_output(args.plot, option="--plot", suffixes=FIGURE_SUFFIXES,
+                     inputs=recipe_inputs(recipe), force=True)
     p = plan(recipe)
-    print(json.dumps(p, indent=2, default=str) if args.json else format_plan(p))
+    from ..outputs import echo
+
+    echo(json.dumps(p, indent=2, default=str) if args.json else format_plan(p))
     if args.plot:
         path = plot_plan(recipe, args.plot)
         if not args.json:
-            print(f"plot written to {path}")
+            echo(f"plot written to {path}")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..units import arg_type, check_sample_rate, check_seed
+
 NAME = "render"
 HELP = "render a recipe to a WAV or FLAC file (loudness-normalised, with a JSON sidecar)"
 EXAMPLE = "resonator render recipes/mettannealing.toml"
@@ -25,8 +27,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("wav", "flac"), help="container (default: from OUT, else wav)")
     parser.add_argument("--bits", choices=("16", "24", "32f"), default="16",
                         help="sample format (default 16 with TPDF dither)")
-    parser.add_argument("--rate", type=int, metavar="HZ", help="sample rate (default: the recipe's)")
-    parser.add_argument("--seed", type=int, metavar="N", help="seed (default: the recipe's)")
+    parser.add_argument("--rate", type=arg_type(check_sample_rate, "rate"), metavar="HZ",
+                        help="sample rate, 8000-384000 (default: the recipe's)")
+    parser.add_argument("--seed", type=arg_type(check_seed, "seed"), metavar="N",
+                        help="seed, 0 to 2**63-1 (default: the recipe's)")
     parser.add_argument("--start", metavar="T", help="render from this time (\"10m\", \"1:30\")")
     parser.add_argument("--duration", metavar="T", help="render this long (default: to the end)")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -46,13 +50,13 @@ def run(args) -> int:
     from ..units import format_duration
 
     recipe = load(args.recipe, stereo_noise=args.stereo_noise)
-    for w in recipe.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    # progress bar on a terminal only (render_recipe builds it from the session it builds)
-    progress = not args.quiet and sys.stderr.isatty()
+    if not args.quiet:
+        for w in recipe.warnings:
+            print(f"warning: {w}", file=sys.stderr)
     result = render_recipe(recipe, args.output, fmt=args.format, bits=args.bits, sr=args.rate,
                            seed=args.seed, start=args.start, duration=args.duration,
-                           force=args.force, normalize=not args.no_normalize, progress=progress)
+                           force=args.force, normalize=not args.no_normalize,
+                           progress=not args.quiet and sys.stderr.isatty())
     if not args.quiet:
         for w in result.warnings[len(recipe.warnings):]:
             print(f"warning: {w}", file=sys.stderr)

@@ -10,16 +10,15 @@ EXAMPLE = "resonator schema -o recipe.schema.json"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    parser.add_argument("-o", "--output", metavar="FILE.json",
+                        help="write here, replacing the file (default: standard output)")
 
 
 def run(args) -> int:
+    from ..outputs import check_output, write_text
     from ..recipe.schema import recipe_schema
 
-    text = json.dumps(recipe_schema(), indent=2) + "\n"
-    if args.output:
-        from pathlib import Path
-        Path(args.output).write_text(text)
-    else:
-        print(text, end="")
+    if args.output and args.output != "-":
+        check_output(args.output, option="-o", suffixes=(".json",), force=True)
+    write_text(args.output or "-", json.dumps(recipe_schema(), indent=2) + "\n")
     return 0

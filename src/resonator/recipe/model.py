@@ -13,6 +13,8 @@ from typing import Any
 from ..errors import RecipeError
 from ..units import (
     UNITS,
+    check_sample_rate,
+    check_seed,
     format_duration,
     parse_duration,
     parse_loudness,
@@ -271,15 +273,9 @@ def parse_recipe(raw: RawRecipe) -> Recipe:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise RecipeError("description must be a string", W(("description",), "description"))
-    sr = data.get("sample_rate", DEFAULTS["sample_rate"])
-    if isinstance(sr, bool) or not isinstance(sr, int) or not 8000 <= sr <= 384000:
-        raise RecipeError(f"sample_rate must be a whole number of Hz from 8000 to 384000 "
-                          f"(usually 44100 or 48000), got {quote(sr)}",
-                          W(("sample_rate",), "sample_rate"))
-    seed = data.get("seed", DEFAULTS["seed"])
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise RecipeError(f"seed must be a whole number >= 0, got {quote(seed)}",
-                          W(("seed",), "seed"))
+    sr = check_sample_rate(data.get("sample_rate", DEFAULTS["sample_rate"]), text=False,
+                           where=W(("sample_rate",), "sample_rate"))
+    seed = check_seed(data.get("seed", DEFAULTS["seed"]), text=False, where=W(("seed",), "seed"))
     loud = get("loudness", parse_loudness, DEFAULTS["loudness"])
     if not -70 <= loud <= 0:
         raise RecipeError(f"loudness must be from -70 to 0 LUFS, got {loud:g}",

@@ -170,7 +170,8 @@ def plot_plan(recipe, path, *, points: int = 2000) -> Path:
     ----------
     recipe : Recipe, str or Path
     path : str or Path
-        The PNG file (its folder is created).
+        The picture (``.png``, ``.svg`` or ``.pdf``) in an existing folder, written
+        atomically (:func:`resonator.outputs.save_figure`).
     points : int
         Samples per curve.
 
@@ -180,11 +181,10 @@ def plot_plan(recipe, path, *, points: int = 2000) -> Path:
     """
     import matplotlib.pyplot as plt
 
+    from ..outputs import save_figure
+
     fig = plan_figure(recipe, points=points)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fig.savefig(path, dpi=100)
+        return save_figure(fig, path, dpi=100)
     finally:
         plt.close(fig)
-    return path

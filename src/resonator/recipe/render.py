@@ -1,8 +1,6 @@
 """Rendering a recipe to a file: build, normalise loudness, stream to WAV/FLAC with a sidecar."""
 from __future__ import annotations
 
-import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -11,8 +9,14 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import RecipeError
-from ..units import format_duration, parse_duration
-from .model import Recipe
+from ..units import (
+    check_sample_rate,
+    check_seed,
+    format_duration,
+    parse_duration,
+    parse_positive_duration,
+)
+from .model import Recipe, layer_kinds
 from .session import Session, build_session
 
 
@@ -166,40 +170,42 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
         With an extra attribute ``session`` (the built Session) and ``mastering`` (the
         mastering report dict or None).
     """
-    from ..render import DEFAULT_BLOCK, render_file
+    from ..render import DEFAULT_BLOCK, FORMATS, check_render_outputs
 
     if not isinstance(recipe, Recipe):
         from ..loading import load
 
         recipe = load(recipe)
+    if sr is not None:
+        sr = check_sample_rate(sr, where="--rate")
+    if seed is not None:
+        seed = check_seed(seed, where="--seed")
+    if fmt is not None and fmt not in FORMATS:
+        raise RecipeError(f"format {fmt!r} is not supported: choose {', '.join(FORMATS)}",
+                          "--format")
+    rate = sr or recipe.sample_rate
+    start_s = _seconds(start, "--start") or 0.0
+    dur_s = None if duration is None else parse_positive_duration(duration, where="--duration",
+                                                                    sr=rate)
+    if start_s >= recipe.duration_s:
+        raise RecipeError(f"--start {format_duration(start_s)} is at or after the end of the "
+                          f"session ({format_duration(recipe.duration_s)})")
+    if dur_s is None:
+        dur_s = recipe.duration_s - start_s
+    if start_s + dur_s > recipe.duration_s + 1e-9:
+        raise RecipeError(f"the window {format_duration(start_s)} + {format_duration(dur_s)} "
+                          f"passes the end of the session ({format_duration(recipe.duration_s)}"
+                          "); shorten --duration")
+    default_out = out is None
+    if default_out:
+        out = Path("renders") / default_name(recipe.stem, fmt or "wav", start_s, dur_s,
+                                             recipe.duration_s)
+    out, _ = check_render_outputs(out, fmt=fmt, force=force, inputs=recipe_inputs(recipe),
+                                  make_parents=default_out)
+    if fmt is None and out.suffix.lower().lstrip(".") in FORMATS:
+        fmt = out.suffix.lower().lstrip(".")
     session = build_session(recipe, sr=sr, seed=seed)
     block = int(block_frames or DEFAULT_BLOCK)
-    start_s = _seconds(start, "--start") or 0.0
-    dur_s = _seconds(duration, "--duration")
-    if dur_s is None:
-        dur_s = session.duration_s - start_s
-    if start_s >= session.duration_s:
-        raise RecipeError(f"--start {format_duration(start_s)} is at or after the end of the "
-                          f"session ({format_duration(session.duration_s)})")
-    if dur_s <= 0:
-        raise RecipeError("--duration must be longer than 0 s")
-    if start_s + dur_s > session.duration_s + 1e-9:
-        raise RecipeError(f"the window {format_duration(start_s)} + {format_duration(dur_s)} "
-                          f"passes the end of the session ({format_duration(session.duration_s)}"
-                          "); shorten --duration")
-    if fmt is not None and fmt not in ("wav", "flac"):
-        raise RecipeError(f"format {fmt!r} is not supported: choose wav or flac")
-    if out is None:
-        out = Path("renders") / default_name(recipe.stem, fmt or "wav", start_s, dur_s,
-                                             session.duration_s)
-    out = Path(out)
-    if fmt is None and out.suffix.lower().lstrip(".") in ("wav", "flac"):
-        fmt = out.suffix.lower().lstrip(".")
-    if not force:
-        from ..errors import OutputExistsError
-        for p in (out, out.with_suffix(".json")):
-            if p.exists():
-                raise OutputExistsError("exists already; pass --force to overwrite it", str(p))
     prog = progress if isinstance(progress, Progress) else \
         (Progress(session, start_s) if progress else None)
     if prog is not None:
@@ -235,8 +241,7 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                     not _disk_too_small(out.parent, cache_bytes, warnings):
                 from ..mastering import RawCache
 
-                out.parent.mkdir(parents=True, exist_ok=True)
-                cache = RawCache(out.with_name(f".{out.name}.{os.getpid()}.raw"),
+                cache = RawCache(out.parent if str(out.parent) else Path("."),
                                  session.node.channels, 0, total_frames, block)
                 kw["cache"] = cache
             if _accepts(master, "twin"):
@@ -411,9 +416,11 @@ def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, f
         report = _report(m)
         if result.sidecar is not None and result.sidecar.exists():
             import json
+
+            from ..outputs import write_text
             info = json.loads(result.sidecar.read_text())
             info["loudness"]["result"] = report
-            result.sidecar.write_text(json.dumps(info, indent=2, default=str) + "\n")
+            write_text(result.sidecar, json.dumps(info, indent=2, default=str) + "\n")
     result.session = session
     result.mastering = report
     result.warnings = warnings

@@ -1,0 +1,77 @@
+"""The command line's error frame: one line and a defined exit code for every way a run ends."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from resonator import cli
+from resonator.cli import main
+
+
+def test_usage_errors_are_one_line_naming_the_option(capsys):
+    assert main(["render", "x.toml", "--rate", "abc"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("resonator render: error: argument --rate: \"abc\" is not a sample rate: a "
+                   "whole number of Hz from 8000 to 384000 (usually 44100 or 48000) (see "
+                   "'resonator render --help')\n")
+
+
+def test_unknown_option_and_command(capsys):
+    assert main(["render", "x.toml", "--frobnicate"]) == 2
+    assert main(["rendr"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "resonator: error: unrecognized arguments: --frobnicate (see 'resonator --help')"
+    assert err[1].startswith("resonator: error: argument COMMAND: invalid choice: 'rendr'")
+    assert len(err) == 2
+
+
+def test_help_and_version_return_0(capsys):
+    assert main(["--version"]) == 0
+    assert main(["plan", "--help"]) == 0
+    assert "usage: resonator plan" in capsys.readouterr().out
+
+
+def test_a_bug_is_one_line_exit_70_and_the_traceback_on_request(monkeypatch, capsys):
+    import resonator.commands.schema as schema
+
+    def boom(args):
+        raise ZeroDivisionError("x")
+    monkeypatch.setattr(cli, "build_parser", _parser_with(schema, boom))
+    assert main(["schema"]) == cli.EXIT_BUG
+    err = capsys.readouterr().err
+    assert err.startswith("resonator schema: internal error (ZeroDivisionError: x); this is a bug")
+    assert err.count("\n") == 1
+    monkeypatch.setenv("RESONATOR_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["schema"])
+
+
+def _parser_with(mod, run):
+    real = cli.build_parser
+
+    def build():
+        p = real()
+        sub = next(a for a in p._actions if a.dest == "command")
+        sub.choices[mod.NAME].set_defaults(_run=run)
+        return p
+    return build
+
+
+@pytest.mark.parametrize("args, code", [(["schema"], cli.EXIT_PIPE), (["render", "--help"], 0)])
+def test_output_into_a_closed_pipe_is_quiet(args, code):
+    p = subprocess.Popen([sys.executable, "-m", "resonator.cli", *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == code  # (argparse itself ignores a failed help print)
+    assert err == ""
+
+
+def test_signal_handlers_are_restored_after_main(capsys):
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    main(["--version"])
+    assert signal.getsignal(signal.SIGTERM) is before
