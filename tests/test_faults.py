@@ -45,14 +45,17 @@ def _default_signals():
 
 
 def _temporaries_open(pid: int, folder: Path) -> bool:
-    """True once the process holds a file in ``folder`` (the unnamed temporaries)."""
+    """True once the process holds a file in ``folder`` with data in it (the unnamed
+    temporary of the measuring cache or of the output, not the empty probes that check the
+    folder)."""
     try:
         fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
         return False
     for fd in fds:
         try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(str(folder) + "/"):
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(str(folder) + "/") and \
+                    os.stat(f"/proc/{pid}/fd/{fd}").st_size > 0:
                 return True
         except OSError:
             pass
@@ -72,7 +75,6 @@ def _start_and_signal(tmp_path, sig, *extra):
         assert p.poll() is None, p.communicate()
         assert time.monotonic() < deadline, "the render never started writing"
         time.sleep(0.05)
-    time.sleep(0.3)
     p.send_signal(sig)
     try:
         stdout, stderr = p.communicate(timeout=60)

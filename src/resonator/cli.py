@@ -73,12 +73,9 @@ _SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 def _raise_interrupted(signum, frame):
     from .outputs import Interrupted
 
-    # a second signal must not interrupt the cleanup the first one started
-    for name in _SIGNALS:
-        try:
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
-        except (ValueError, OSError, AttributeError):  # pragma: no cover
-            pass
+    # every signal raises again: a library that swallowed the first one (a bare except around
+    # an import) must not leave a run that ignores the next; the temporaries are unnamed, so
+    # an interrupted cleanup leaves nothing either
     raise Interrupted(signum)
 
 
