@@ -1,6 +1,7 @@
 """Rendering a recipe to a file: build, normalise loudness, stream to WAV/FLAC with a sidecar."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -124,7 +125,7 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
                   sr: int | None = None, seed: int | None = None, start=None, duration=None,
                   force: bool = False, normalize: bool = True, progress: Progress | bool = False,
                   block_frames: int | None = None, single_pass: bool = True,
-                  mastering_cache: bool = True):
+                  mastering_cache: bool = True, make_parents: bool = False):
     """Render a recipe to a WAV or FLAC file with a JSON sidecar.
 
     Parameters
@@ -144,6 +145,9 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
         full render's there; loudness gain is still measured on the whole session).
     force : bool
         Overwrite existing files.
+    make_parents : bool
+        Create the output's folder when missing (always done for the default ``renders/``);
+        otherwise a missing folder is refused before any work.
     normalize : bool
         Normalise to the recipe's loudness target and true-peak ceiling with
         ``resonator.mastering.master`` (a full analysis pass before the render).
@@ -201,7 +205,7 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
         out = Path("renders") / default_name(recipe.stem, fmt or "wav", start_s, dur_s,
                                              recipe.duration_s)
     out, _ = check_render_outputs(out, fmt=fmt, force=force, inputs=recipe_inputs(recipe),
-                                  make_parents=default_out)
+                                  make_parents=make_parents or default_out)
     if fmt is None and out.suffix.lower().lstrip(".") in FORMATS:
         fmt = out.suffix.lower().lstrip(".")
     session = build_session(recipe, sr=sr, seed=seed)

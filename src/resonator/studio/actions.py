@@ -73,7 +73,7 @@ def render(job: Job, ws: Workspace, recipe_rel: str, *, fmt: str = "wav", bits: 
     recipe = load(source)
     progress = _JobProgress(build_session(recipe), job)
     result = render_recipe(recipe, out, fmt=fmt, bits=bits, start=start, duration=duration,
-                           force=overwrite, progress=progress)
+                           force=overwrite, progress=progress, make_parents=True)
     gain = (result.mastering or {}).get("gain_db")
     return {"path": rel, "sidecar": PurePosixPath(rel).with_suffix(".json").as_posix(),
             "duration_s": result.frames / result.sr,
