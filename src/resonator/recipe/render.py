@@ -328,6 +328,25 @@ def _render_lanes(recipe, session, m, fmt, out, start_s, dur_s, block):
     return [a.blocks(first, mid), b.blocks(mid, first + frames)]
 
 
+def recipe_inputs(recipe: Recipe) -> list[Path]:
+    """Every file a render of ``recipe`` reads: the recipe, what it extends, and the files its
+    layers name (parameters of unit ``path``, relative to the recipe). Outputs must be none of
+    them (:func:`resonator.outputs.check_output`)."""
+    files = [Path(s.path) for s in recipe.raw.sources]
+    try:
+        kinds = layer_kinds()
+    except Exception:  # pragma: no cover - the registry is already loaded for a parsed recipe
+        kinds = {}
+    for lay in recipe.layers:
+        kind = kinds.get(lay.kind)
+        for name, value in lay.params.items():
+            info = getattr(kind, "params", {}).get(name)
+            if getattr(info, "unit", None) == "path" and isinstance(value, str) and value:
+                p = Path(value).expanduser()
+                files.append(p if p.is_absolute() else Path(recipe.path).parent / p)
+    return files
+
+
 def balanced_split(session: Session, points: int = 2000) -> float:
     """The share of the session where the work of its sounding layers is halved.
 
@@ -411,7 +430,8 @@ def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, f
                              force=force, progress=cb, metadata=metadata, post=post,
                              blocks=lanes or _replay(cache, m, fmt, out,
                                                      int(round(start_s * session.sr)),
-                                                     int(round(dur_s * session.sr))))
+                                                     int(round(dur_s * session.sr))),
+                             inputs=recipe_inputs(recipe))
     finally:
         if prog:
             prog.close()
