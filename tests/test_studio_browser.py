@@ -384,7 +384,7 @@ def test_live_audio_from_any_point_is_the_render(driver, studio, folder):
 
     # a float render first: it also stores the mastering stage the player then uses
     ref = folder / ".ref" / "short.wav"
-    render_recipe(folder / "short.toml", ref, bits="32f")
+    render_recipe(folder / "short.toml", ref, bits="32f", make_parents=True)
     render, sr = sf.read(ref, dtype="float32")
     open_file(driver, studio, "short.toml")
     click_timeline(driver, 6.0)  # a click on the timeline plays from there
