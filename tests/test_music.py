@@ -335,3 +335,80 @@ def test_memory_does_not_grow_with_the_playlist(tmp_path):
         assert int(out[0]) == minutes * 60 * 8000
         rss[minutes] = int(out[1]) / 1024  # MB
     assert abs(rss[60] - rss[5]) < 20.0, rss
+
+
+# ----------------------------------------------------------------------------- beats
+def click_track(path, bpm=120.0, beats=16, sr=22050, bed_hz=300.0):
+    """Clicks (10 ms Hann bursts of 2 kHz, accents every 4th) on a steady tone bed; returns the
+    click onsets in seconds."""
+    period = 60.0 / bpm
+    n = int(round(beats * period * sr))
+    t = np.arange(n) / sr
+    x = 0.15 * np.sin(2 * np.pi * bed_hz * t)
+    m = int(0.01 * sr)
+    burst = np.hanning(m) * np.sin(2 * np.pi * 2000.0 * np.arange(m) / sr)
+    onsets = np.arange(beats) * period
+    for k, o in enumerate(onsets):
+        i = int(round(o * sr))
+        x[i: i + m] += burst * (0.9 if k % 4 == 0 else 0.6)
+    sf.write(str(path), np.stack([x, x], 1), sr, subtype="FLOAT")
+    return onsets
+
+
+def _session(tmp_path, layers: str, minutes="30s", sr=16000):
+    from resonator.recipe.session import build_session
+
+    (tmp_path / "r.toml").write_text(
+        f'sample_rate = {sr}\nfade_in = "1s"\nfade_out = "1s"\n'
+        f'[[phase]]\nname = "main"\nduration = "{minutes}"\n' + layers)
+    return build_session(tmp_path / "r.toml")
+
+
+def test_beat_locked_modulation_peaks_on_the_clicks(tmp_path):
+    """A click track at 120 BPM under a tempo of 0.9: with mod_sync = "beat" the tone bed's
+    envelope peaks within 10 ms of every (stretched) click; with "bar" once a bar."""
+    from resonator.measure.music import modulation_peak_offsets
+
+    onsets = click_track(tmp_path / "clicks.wav")
+    sr = 16000
+    for sync, k in (("beat", 1.0), ("bar", 0.25)):
+        s = _session(tmp_path, f'[[layer]]\nname = "m"\nkind = "music"\nfile = "clicks.wav"\n'
+                     f'crossfade_s = 0\ntempo = 0.9\nmod_depth = 1\nmod_sync = "{sync}"\n')
+        x = render_array(s.node, 30.0, sr=sr)
+        # the clicks' onsets in session time: the loop repeats every 8 s of music
+        music = np.concatenate([onsets + 8.0 * j for j in range(4)])
+        clicks = music / 0.9
+        grid = clicks[(clicks > 2.0) & (clicks < 28.0)]
+        if sync == "bar":
+            grid = grid[::4] if np.isclose(grid[0] * 0.9 % 2.0, 0.0, atol=0.01) else \
+                grid[(np.round(grid * 0.9 / 0.5) % 4) == 0]
+        off = modulation_peak_offsets(x, sr, grid, band=(250.0, 350.0))
+        assert off.size >= (6 if sync == "bar" else 40)
+        assert np.max(np.abs(off)) < 0.010, (sync, off)
+
+
+def test_pulses_follow_the_beats_and_breaths_span_whole_bars(tmp_path):
+    from resonator.measure.breath import breath_rate
+
+    onsets = click_track(tmp_path / "clicks.wav")
+    s = _session(tmp_path, '[[layer]]\nname = "m"\nkind = "music"\nfile = "clicks.wav"\n'
+                 'crossfade_s = 0\ngain = "-40 dB"\n'
+                 '[[layer]]\nname = "p"\nkind = "pulse"\nfollow = "m"\nstyle = "thump"\n'
+                 '[[layer]]\nname = "b"\nkind = "breath"\nfollow = "m"\n', minutes="60s")
+    by = {i.name: i for i in s.layers}
+    sr = 16000
+    pulses = render_array(by["p"].source, 60.0, sr=sr)[0]
+    on = np.abs(pulses) > 0
+    quiet_before = np.convolve(on, np.ones(int(0.1 * sr)), mode="full")[: on.size] - on == 0
+    starts = np.flatnonzero(on[1:] & quiet_before[1:]) / sr  # the first sample of each thump
+    starts = starts[(starts > 1.0) & (starts < 59.0)]
+    beats = np.concatenate([onsets + 8.0 * j for j in range(8)])
+    near = np.array([np.min(np.abs(beats - t)) for t in starts])
+    assert starts.size >= 110 and np.max(near) < 0.010
+    # breath: 20 beats = 5 bars = 10 s a breath (6/min at 120 BPM), each from a bar line
+    tb = [t for t in s.targets if t["kind"] == "breath_rate" and t["layer"] == "b"]
+    assert tb and all(abs(t["expected"] - 6.0) < 0.01 for t in tb)
+    bars = beats[::4]
+    assert all(np.min(np.abs(bars - t["start_s"])) < 0.01 for t in tb)
+    env = render_array(by["b"].source, 60.0, sr=sr)
+    assert abs(breath_rate(env[:, 10 * sr: 50 * sr], sr) - 6.0) < 0.15

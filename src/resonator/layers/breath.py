@@ -68,6 +68,10 @@ BREATH_PARAMS = {
                       "(550 Hz) starts", automatable=False),
     "cue_level": ParamInfo("fraction", 0.25, "level of the cue blips", range=(0.0, 1.0),
                            automatable=False, applies=when("cues", True)),
+    "follow": ParamInfo("text", "", "name of a music layer: each breath spans whole bars of its "
+                        "beats (the number of beats resonator analyze reports for its tempo, "
+                        "near rate or 6/min) and starts on a bar", automatable=False,
+                        applies=when_set("follow")),
 }
 for _k in _PATTERN_PARAMS:
     _unit = {"first_inhale_to": "fraction", "rounds": "int", "breaths": "int"}.get(_k, "s")
@@ -101,6 +105,8 @@ def breath_timeline(params, ctx):
         kw["ratio"] = params.get("ratio", "1:1")
     rate = params["rate"]
     rc = const(rate)
+    if params.get("follow"):
+        return _bar_timeline(name, kw, rate, ctx, params["follow"])
     try:
         if rc is not None and rc == 0:
             pat = breath_pattern(name, where=ctx.where or None, **kw)
@@ -116,6 +122,45 @@ def breath_timeline(params, ctx):
         else:
             fn = lambda t: float(sample(rate, [t], ctx.sr)[0])  # noqa: E731
         return timeline_varying(pat, ctx.duration_s, fn, where=ctx.where or None)
+    except RecipeError as e:
+        if e.where:
+            raise
+        raise RecipeError(e.message, where=ctx.where or None) from None
+
+
+def _bar_timeline(name, kw, rate, ctx, follow):
+    """Breaths over whole bars of a music layer's beats: ``n`` beats a breath (a multiple of
+    the bar, from :func:`resonator.analysis.breathing.breathing_pace` at the music's median
+    tempo, near ``rate`` or 6/min), each breath from one bar line to the one ``n`` beats on,
+    so the pace follows the music (and its tempo stretch)."""
+    from ..analysis.breathing import breathing_pace
+    from .music import followed_beats
+
+    if name == "wim-hof":
+        fail(ctx, "follow", "a wim-hof pattern keeps its own pace: it cannot follow music")
+    rc = const(rate)
+    if rc is None:
+        fail(ctx, "rate", "with follow, rate is one value (the pace to come nearest)")
+    grid = followed_beats(ctx, follow)
+    counts, times = grid.counts(), grid.times_s
+    bpm = 60.0 / grid.period_s
+    pace = breathing_pace(bpm, target_per_min=rc or 6.0)
+    n = pace["beats_per_breath"]
+    bar = grid.beats_per_bar
+    n = max(bar, int(round(n / bar)) * bar) if n >= bar else n
+    first = times[np.mod(counts, bar) == 0]
+    start = float(first[first >= 0][0]) if np.any(first >= 0) else 0.0
+
+    def rate_fn(t):
+        c = float(np.interp(t, times, counts))
+        end = float(np.interp(round(c) + n, counts, times, right=np.nan))
+        if not np.isfinite(end):  # past the last beat: the last period holds
+            end = t + n * grid.period_s
+        return 60.0 / max(end - t, 1e-6)
+    try:
+        pat = breath_pattern(name, where=ctx.where or None, **kw)
+        return timeline_varying(pat, ctx.duration_s - start, rate_fn, start_s=start,
+                                where=ctx.where or None)
     except RecipeError as e:
         if e.where:
             raise

@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from ..errors import GraphError
+from ..errors import GraphError, RecipeError
 from ..graph.core import Node
 from ._common import PhaseShaper, TWO_PI, am_modulator, const, fail, param_targets
 from .base import LayerKind, LayerPlan, ParamInfo, register
@@ -100,12 +100,38 @@ class MusicNode(Node):
         return self.source.read(start, frames).astype(np.float64)
 
 
-def _plan(params, ctx, need_reports=False):
+_PLANS: dict[int, tuple] = {}
+
+
+def music_plan(params, ctx):
+    """The :class:`~resonator.music.plan.MusicPlan` of a music layer's parameters (planned
+    once per parameter set: the layer, its targets and the layers that follow its beats share
+    it)."""
     from ..music.plan import plan_music
 
-    return plan_music(params, ctx, tempo=params.get("tempo", 1.0),
-                      need_reports=need_reports or params.get("mod_sync", "off") != "off"
-                      and (const(params["mod_depth"]) or 1.0) > 0)
+    hit = _PLANS.get(id(params))
+    if hit is not None and hit[0] is params:
+        return hit[1]
+    synced = params.get("mod_sync", "off") != "off" and const(params["mod_depth"]) != 0.0
+    plan = plan_music(params, ctx, tempo=params.get("tempo", 1.0), need_reports=synced)
+    _PLANS[id(params)] = (params, plan)
+    while len(_PLANS) > 16:
+        _PLANS.pop(next(iter(_PLANS)))
+    return plan
+
+
+def followed_beats(ctx, name: str, param: str = "follow"):
+    """The :class:`~resonator.music.beats.BeatGrid` of the session's music layer ``name``,
+    for a layer that follows it (pulses on the beats, breaths over whole bars)."""
+    if ctx.peer is None:
+        fail(ctx, param, "following a music layer needs the session (build the recipe)")
+    try:
+        kind, params, pctx = ctx.peer(name)
+    except RecipeError as exc:
+        fail(ctx, param, exc.message)
+    if kind != "music":
+        fail(ctx, param, f'"{name}" is a {kind} layer; follow names a music layer')
+    return music_plan(params, pctx).beat_grid(int(params["beats_per_bar"]))
 
 
 def _sync_rate(plan, params, ctx):
@@ -128,7 +154,7 @@ def build_music(params, ctx) -> Node:
     """The layer's stereo node (see the module docstring)."""
     from ..music.shift import ShiftedSource
 
-    plan = _plan(params, ctx)
+    plan = music_plan(params, ctx)
     src = plan.source()
     shift = params.get("binaural_shift", 0.0)
     sc = const(shift)

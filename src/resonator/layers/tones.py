@@ -355,6 +355,8 @@ PULSE_PARAMS = {
     "length_s": ParamInfo("s", 0.06, "length of one thump (raised-cosine swell over its first "
                           "30 %, raised-cosine decay over the rest)", range=(0.02, 0.2),
                           automatable=False, applies=when("style", "thump")),
+    "follow": ParamInfo("text", "", "name of a music layer: one pulse on each of its beats "
+                        "(rate is then not used)", automatable=False, applies=when_set("follow")),
 }
 
 
@@ -390,12 +392,17 @@ def build_pulse(params, ctx) -> Node:
     Each pulse starts where the rate's phase wraps; a pulse is a function of the time since
     its start, so the train is click-free and a pure function of the phase.
     """
-    sound, _, _ = pulse_sound(params, ctx, warn=True)
+    rate, phase0 = params["rate"], 0.0
+    if params.get("follow"):
+        from .music import followed_beats
+
+        rate, phase0 = followed_beats(ctx, params["follow"]).rate_curve(1.0)
+    sound, _, _ = pulse_sound(dict(params, rate=rate), ctx, warn=True)
 
     def func(frac, rate):
         return sound(frac / rate)
 
-    return _stereo(PhaseShaper(params["rate"], func, label="PulseTrain"))
+    return _stereo(PhaseShaper(rate, func, phase0=phase0, label="PulseTrain"))
 
 
 def _burst_lines(sound, sr):
@@ -407,6 +414,8 @@ def _burst_lines(sound, sr):
 
 
 def targets_pulse(params, ctx):
+    if params.get("follow"):
+        return []  # on the music's beats: no steady rate to measure
     out = param_targets("am_rate", params["rate"], ctx, tolerance=0.05, window_s=4.0)
     sound, pitch, length = pulse_sound(params, ctx)
     out += splatter_targets(ctx, Constant(pitch), params["rate"], _burst_lines(sound, ctx.sr),

@@ -1,6 +1,7 @@
 """Music files as a library: folders, cached analysis, selection by tempo and pulse.
 
-Analysis results (:func:`resonator.analysis.analyze_file`) are cached in a user cache folder,
+Analysis results (:func:`resonator.analysis.analyze_file`, plus ``beat_onsets``: the beats
+moved onto their onsets by :func:`resonator.music.beats.refine_beats`) are cached in a user cache folder,
 one JSON file per file *content* (SHA-256 of the bytes) and analysis version (a hash of the
 analysis code and resonator's version), so a folder is analysed once, a renamed file is not
 analysed again, and an edited file or a new analysis is. The folder is
@@ -163,6 +164,7 @@ class AnalysisCache:
     def report(self, path, *, index: int = 0, count: int = 1) -> dict:
         """The analysis report of ``path`` (from the cache, else analysed and stored)."""
         from ..analysis import analyze_file
+        from .beats import refine_beats
 
         path = Path(path)
         key = f"{self._key(path)}-{analysis_version()}"
@@ -174,11 +176,13 @@ class AnalysisCache:
             rep = json.loads(f.read_text())
         except (OSError, ValueError):
             rep = None
-        if not isinstance(rep, dict) or "tempo" not in rep:
+        if not isinstance(rep, dict) or "beat_onsets" not in rep:
             self.progress(f"analysing music {index + 1}/{count}: {path.name} (once; cached in "
                           f"{self.folder})")
             rep = analyze_file(path, loudness=False)
             rep.pop("path", None)
+            rep["beat_onsets"] = [round(float(b), 4) for b in
+                                  refine_beats(path, rep.get("beats") or [])]
             self._store(f, rep)
         self._memo[key] = rep
         return rep

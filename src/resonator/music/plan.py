@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import AudioFileError, RecipeError
 from ..units import quote, suggest
-from .beats import BeatGrid
+from .beats import BeatGrid, smooth_beats
 from .library import AnalysisCache, folder_tracks, order_tracks, parse_select, select_tracks
 from .playlist import PlaylistSource, Run, Slot, layout
 from .stretch import StretchedSource, TimeMap
@@ -87,15 +87,20 @@ class MusicPlan:
         return StretchedSource(src, self.timemap, self.sr, high_quality=high_quality)
 
     def beat_grid(self, beats_per_bar: int = 4) -> BeatGrid:
-        """The analysed beats of every play, in session seconds.
+        """The analysed beats of every play (on their onsets, jitter smoothed), in session
+        seconds.
 
         A play contributes the beats between the middles of its crossfades (where it is the
         louder track). Raises RecipeError when no track has a beat.
         """
         reports = self.ensure_reports()
+        smooth = {}
         times = []
         for s in self.slots:
-            beats = np.asarray(reports[s.track].get("beats") or [], dtype=np.float64)
+            if s.track not in smooth:
+                rep = reports[s.track]
+                smooth[s.track] = smooth_beats(rep.get("beat_onsets") or rep.get("beats") or [])
+            beats = smooth[s.track]
             if beats.size == 0:
                 continue
             f = s.start + beats * self.sr

@@ -1,0 +1,190 @@
+"""Measurements of music layers: binaural shift, beat-locked modulation, tempo, track identity,
+joins.
+
+=========================== ===============================================================
+function                    method
+=========================== ===============================================================
+``shift_hz``                left ear's shift against the right: the spectrum of
+                            ``a_L conj(a_R)`` (analytic signals of a band) peaks at the
+                            shift, every component of the music adding to the same line;
+                            Hann window, 8x zero padding, parabolic peak. On a pure tone
+                            within 1e-3 Hz from 8 s; on music within 0.01 Hz from 20 s.
+``modulation_peak_offsets`` the band's Hilbert envelope between consecutive beats, least-
+                            squares fitted with ``A + B cos(2 pi k u) + C sin(2 pi k u)``
+                            (``u`` the beat phase 0..1, ``k`` cycles per beat): the
+                            modulation peaks ``atan2(C, B) / (2 pi k)`` of a beat after it.
+``music_tempo``             :func:`resonator.analysis.analyze_signal` tempo (BPM) and beats.
+``spectral_profile``,       the mean log power in 48 log-spaced bands (60 Hz-12 kHz) of
+``profile_similarity``      Hann frames, and the correlation of two such profiles: which
+                            track a window of a render holds.
+``join_click_ratio``        the largest click ratio (:class:`ClickDetector`) in a join
+                            over the largest in the music around it (the music's own
+                            transients): at most about 1 for a clean join, far above for a
+                            cut.
+=========================== ===============================================================
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._common import MeasureError, as_2d, check_sr
+
+__all__ = ["shift_hz", "modulation_peak_offsets", "music_tempo", "spectral_profile",
+           "profile_similarity", "join_click_ratio"]
+
+
+def _analytic_band(x: np.ndarray, sr: float, band) -> np.ndarray:
+    from scipy import signal
+
+    lo, hi = float(band[0]), min(float(band[1]), 0.45 * sr)
+    sos = signal.butter(4, [lo, hi], "bandpass", fs=sr, output="sos")
+    return signal.hilbert(signal.sosfiltfilt(sos, x))
+
+
+def shift_hz(x, sr, *, band=(100.0, 4000.0), expected_hz: float | None = None,
+             search_hz: float = 2.0) -> float:
+    """How far the left ear's content is shifted up against the right ear's.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(2, n)]
+        Left and right channels; n at least 1 s of samples.
+    sr : number > 0
+    band : (lo_hz, hi_hz)
+        Where to compare the ears (the music, clear of low rumble).
+    expected_hz : number, optional
+        Search within ``search_hz`` of it (other binaural layers beat at their own rates);
+        default: the strongest line from 0.2 to 40 Hz.
+    search_hz : number > 0
+
+    Returns
+    -------
+    float
+        The shift in Hz (positive: left higher).
+    """
+    sr = check_sr(sr, "shift_hz")
+    x = as_2d(x, "shift_hz")
+    if x.shape[0] != 2 or x.shape[1] < sr:
+        raise MeasureError("needs two channels and at least 1 s", "shift_hz")
+    a = _analytic_band(x[0], sr, band)
+    b = _analytic_band(x[1], sr, band)
+    z = a * np.conj(b)
+    n = z.size
+    nfft = 8 * (1 << int(math.ceil(math.log2(n))))
+    spec = np.abs(np.fft.fft(z * np.hanning(n), nfft))
+    f = np.fft.fftfreq(nfft, 1.0 / sr)
+    if expected_hz is None:
+        sel = (f >= 0.2) & (f <= 40.0)
+    else:
+        sel = np.abs(f - expected_hz) <= search_hz
+    idx = np.flatnonzero(sel)
+    if idx.size < 3:
+        raise MeasureError("the search band holds no spectrum bins", "shift_hz")
+    k = idx[int(np.argmax(spec[idx]))]
+    y0, y1, y2 = np.log(spec[k - 1: k + 2] + 1e-300)
+    den = y0 - 2 * y1 + y2
+    p = 0.5 * (y0 - y2) / den if den != 0 else 0.0
+    return float(f[k] + max(-0.5, min(0.5, p)) * sr / nfft)
+
+
+def modulation_peak_offsets(x, sr, beat_times_s, *, cycles_per_beat: float = 1.0,
+                            band=None) -> np.ndarray:
+    """Where amplitude-modulation peaks fall relative to beats (seconds, + = after).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,) or (channels, n)]
+        The audio (channels are averaged after the envelope).
+    sr : number > 0
+    beat_times_s : array of float
+        Beat times in the same clock as ``x`` (0 = first sample).
+    cycles_per_beat : number > 0
+        Modulation cycles per beat (1: a peak per beat; 0.25: one per bar of 4).
+        Below 1 the fit spans ``1 / cycles_per_beat`` beats from each beat whose count is a
+        multiple of it: pass the bar times then, with ``cycles_per_beat = 1``.
+    band : (lo_hz, hi_hz), optional
+        Band-pass first (a steady part of the music, clear of the drums).
+
+    Returns
+    -------
+    np.ndarray
+        One offset per beat interval that lies inside ``x``, each in
+        ``[-period / (2k), period / (2k))``.
+    """
+    sr = check_sr(sr, "modulation_peak_offsets")
+    x = as_2d(x, "modulation_peak_offsets")
+    if band is not None:
+        env = np.mean([np.abs(_analytic_band(c, sr, band)) for c in x], axis=0)
+    else:
+        from scipy import signal
+
+        env = np.mean(np.abs(signal.hilbert(x, axis=-1)), axis=0)
+    tb = np.asarray(beat_times_s, dtype=np.float64)
+    out = []
+    k = float(cycles_per_beat)
+    for t0, t1 in zip(tb[:-1], tb[1:]):
+        a, b = int(math.ceil(t0 * sr)), int(math.floor(t1 * sr))
+        if a < 0 or b > env.size or b - a < 8:
+            continue
+        u = (np.arange(a, b) / sr - t0) / (t1 - t0)
+        m = np.stack([np.ones(u.size), np.cos(2 * np.pi * k * u), np.sin(2 * np.pi * k * u)], 1)
+        coef, *_ = np.linalg.lstsq(m, env[a:b], rcond=None)
+        phase = math.atan2(coef[2], coef[1]) / (2 * np.pi * k)  # in beats
+        period = t1 - t0
+        off = (phase * period + period / (2 * k)) % (period / k) - period / (2 * k)
+        out.append(off)
+    return np.asarray(out)
+
+
+def music_tempo(x, sr) -> tuple[float | None, np.ndarray]:
+    """(tempo in BPM or None, beat times in seconds) by :func:`resonator.analysis.analyze_signal`."""
+    from ..analysis import analyze_signal
+
+    rep = analyze_signal(x, check_sr(sr, "music_tempo"), loudness=False)
+    return rep["tempo"]["bpm"], np.asarray(rep["beats"], dtype=np.float64)
+
+
+def spectral_profile(x, sr, *, bands: int = 48, lo_hz: float = 60.0,
+                     hi_hz: float = 12000.0) -> np.ndarray:
+    """Mean log power (dB) in ``bands`` log-spaced bands over Hann frames of 4096."""
+    sr = check_sr(sr, "spectral_profile")
+    x = as_2d(x, "spectral_profile").mean(axis=0)
+    n = 4096
+    if x.size < n:
+        raise MeasureError("needs at least 4096 samples", "spectral_profile")
+    frames = np.lib.stride_tricks.sliding_window_view(x, n)[:: n // 2]
+    p = np.mean(np.abs(np.fft.rfft(frames * np.hanning(n), axis=1)) ** 2, axis=0)
+    f = np.fft.rfftfreq(n, 1.0 / sr)
+    edges = np.geomspace(lo_hz, min(hi_hz, 0.45 * sr), bands + 1)
+    idx = np.searchsorted(f, edges)
+    out = np.array([p[a:max(b, a + 1)].mean() for a, b in zip(idx[:-1], idx[1:])])
+    return 10 * np.log10(out + 1e-20)
+
+
+def profile_similarity(p, q) -> float:
+    """Correlation of two spectral profiles (1: the same shape)."""
+    p, q = np.asarray(p) - np.mean(p), np.asarray(q) - np.mean(q)
+    den = math.sqrt(float(np.dot(p, p) * np.dot(q, q)))
+    return float(np.dot(p, q) / den) if den > 0 else 0.0
+
+
+def join_click_ratio(x, sr, join_start_s: float, join_end_s: float, *,
+                     around_s: float = 2.0) -> float:
+    """:func:`~resonator.measure.dynamics.click_score` inside a join over the larger score
+    of ``around_s`` before and after it (the music's own transients).
+
+    ``x`` holds the join and the music around it; times are seconds from its first sample.
+    """
+    from .dynamics import click_score
+
+    sr = check_sr(sr, "join_click_ratio")
+    x = as_2d(x, "join_click_ratio")
+    a, b = int(round(join_start_s * sr)), int(round(join_end_s * sr))
+    w = int(round(around_s * sr))
+    parts = [x[:, max(0, a - w): a], x[:, b: b + w]]
+    parts = [p for p in parts if p.shape[1] >= 64]
+    if not parts or b - a < 16:
+        raise MeasureError("no music around the join to compare it with", "join_click_ratio")
+    return click_score(x[:, a:b], sr) / max(max(click_score(p, sr) for p in parts), 1e-9)
