@@ -26,6 +26,8 @@ WINDOWS = [
     ("mettannealing-fast-cooling", "1500s", "130s",
      {"loudness_trend", "centroid_trend", "binaural_beat", "binaural_carrier", "breath_rate"}),
     ("mettannealing-hot", "300s", "30s", {"am_depth"}),
+    ("mettannealing-music", "145s", "60s", {"music_track", "music_tempo", "music_beat_lock",
+                                            "music_join", "music_boundary", "music_shift"}),
     ("mettannealing-preload", "30s", "30s", {"clicks"}),
     ("mettannealing-slow-cooling", "2000s", "30s", {"binaural_carrier"}),
     ("resonance-breathing", "0s", "60s", {"breath_rate", "lr_correlation", "fade_in"}),

@@ -662,6 +662,8 @@ UNITS: dict[str, Unit] = {u.name: u for u in (
     Unit("db_per_decade", "dB/decade", 'spectral slope ("-10 dB/decade")',
          _with_unit_word("dB/decade", "dB"), 2),
     Unit("count", "", "a whole number of events", _with_unit_word(), 0),
+    Unit("bpm", "BPM", 'tempo in beats per minute ("120 BPM")', _with_unit_word("BPM"), 2),
+    Unit("ms", "ms", 'time in milliseconds ("10 ms")', _with_unit_word("ms"), 2),
 )}
 #: the units a recipe's numeric parameters may have (a :class:`Unit` each)
 RECIPE_UNITS = ("hz", "db", "s", "per_min", "amp", "fraction", "number")

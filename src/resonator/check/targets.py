@@ -316,7 +316,9 @@ def targets_from_session(session, sr: float | None = None) -> list[Target]:
         out.append(make_target("fade_out", max(0.0, dur - recipe.fade_out_s - 5.0), dur,
                                recipe.fade_out_s, 0.0, source="session",
                                params={"edge": "end", "fade_s": recipe.fade_out_s}))
-    out.append(make_target("clicks", 0.0, dur, 0, 0, source="session"))
+    if not any(i.kind == "music" for i in session.layers):
+        # music has transients of its own (drums): its joins are checked by music_join
+        out.append(make_target("clicks", 0.0, dur, 0, 0, source="session"))
     # cooling: quieter when a gain follows the temperature, darker when colour does
     gains = any("gain" in info.bound for info in session.layers)
     colour = [info.name for info in session.layers

@@ -138,15 +138,9 @@ def _sync_rate(plan, params, ctx):
     """(rate curve, phase0) of beat-locked modulation."""
     grid = plan.beat_grid(int(params["beats_per_bar"]))
     sync = params["mod_sync"]
-    if sync == "beat":
-        k = 1.0
-    elif sync == "bar":
-        k = 1.0 / grid.beats_per_bar
-    else:
-        rate = const(params["mod_rate"])
-        if rate is None:
-            fail(ctx, "mod_rate", "with mod_sync = \"subdivision\" the rate must be one value")
-        k = float(max(1, round(rate * grid.period_s)))
+    if sync == "subdivision" and const(params["mod_rate"]) is None:
+        fail(ctx, "mod_rate", "with mod_sync = \"subdivision\" the rate must be one value")
+    k = 1.0 / grid.beats_per_bar if sync == "bar" else _sync_k(grid, params)
     return grid.rate_curve(k)
 
 
@@ -179,13 +173,126 @@ def build_music(params, ctx) -> Node:
                               label="BeatAM")
 
 
+#: most plays, joins and windows a layer asks ``check`` to measure
+MAX_CHECKED = 24
+
+
+def _spread(items: list, n: int = MAX_CHECKED) -> list:
+    if len(items) <= n:
+        return items
+    return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
+
+
+def _phase_at(ctx, t: float) -> str:
+    for name, a, b in ctx.phases:
+        if t < b:
+            return name
+    return ctx.phases[-1][0] if ctx.phases else "session"
+
+
 def targets_music(params, ctx):
-    d = const(params["mod_depth"])
-    if d is not None and d == 0:
-        return []
-    if params.get("mod_sync", "off") != "off":
-        return []
-    return param_targets("am_rate", params["mod_rate"], ctx, tolerance=0.1, window_s=8.0)
+    """What ``check`` measures on a music layer (see the module docstring).
+
+    Per play (up to :data:`MAX_CHECKED`, spread over the session), in the middle of the part
+    where it plays alone: ``music_track`` (the window's analysed tempo is nearest the planned
+    file's planned tempo; where the playlist's files differ in tempo by 4 % or more),
+    ``music_tempo`` (analysed BPM times the planned tempo factor, within 1 %; when the tempo
+    is not 1 throughout) and ``music_beat_lock`` (synced modulation: peaks within 10 ms of
+    the planned beats, measured against the plan). Per join: ``music_join`` (no click beyond
+    the music's own transients) and ``music_boundary`` (the outgoing file in the 12 s before
+    the crossfade, the incoming one in the 12 s after, told by tempo). Across the session:
+    ``am_rate`` (free modulation) and ``music_shift``.
+    """
+    out = []
+    depth = const(params["mod_depth"])
+    modulated = not (depth is not None and depth == 0)
+    sync = params.get("mod_sync", "off")
+    if modulated and sync == "off":
+        out += param_targets("am_rate", params["mod_rate"], ctx, tolerance=0.1, window_s=8.0)
+    shift = params.get("binaural_shift", 0.0)
+    if const(shift) is None or const(shift) > 0:
+        out += param_targets("music_shift", shift, ctx, tolerance=0.05, window_s=20.0,
+                             extra={"hints": {"band": (2000.0, 8000.0)}})
+    plan = music_plan(params, ctx)
+    dur = ctx.duration_s
+    plays = [p for p in plan.schedule() if p["start_s"] < dur - 1.0]
+    paths = sorted({p["path"] for p in plays})
+    solos = []
+    for p in plays:
+        a = max(p["start_s"] + p["fade_in_s"], 0.5)
+        b = min(p["end_s"] - p["fade_out_s"], dur - 0.5)
+        if b - a >= 6.0:
+            solos.append((p, a, b))
+    tempo_varies = not plan.timemap.identity
+    grid = None
+    if modulated and sync != "off":
+        grid = plan.beat_grid(int(params["beats_per_bar"]))
+    # which file plays is told by its tempo: every file's analysed BPM, where it has a pulse
+    bpms = {}
+    if len(paths) > 1 or tempo_varies:
+        for t, rep in zip(plan.tracks, plan.ensure_reports()):
+            if rep["tempo"]["bpm"] and rep["tempo"].get("significant"):
+                bpms[str(t.path)] = float(rep["tempo"]["bpm"])
+
+    def planned_bpm(c):
+        return {p: v * float(plan.timemap.rate(c)) for p, v in bpms.items()}
+
+    def distinct(c, want):
+        """The planned tempo of ``want`` is at least 4 % from every other file's."""
+        e = planned_bpm(c)
+        return want in e and all(abs(math.log(e[want] / v)) > 0.04 for p, v in e.items()
+                                 if p != want)
+    for p, a, b in _spread(solos):
+        c = 0.5 * (a + b)
+        base = {"layer": ctx.layer_name, "phase": _phase_at(ctx, c)}
+        w = min(b - a, 30.0)
+        lo, hi = c - w / 2, c + w / 2
+        if len(paths) > 1 and distinct(c, p["path"]):
+            out.append(dict(base, kind="music_track", start_s=lo, end_s=hi, expected=1,
+                            tolerance=0, hints={"track": p["path"],
+                                                 "expected_bpm": planned_bpm(c)}))
+        if tempo_varies and p["path"] in bpms:
+            r = plan.timemap.rate(np.linspace(lo, hi, 64))
+            bpm = bpms[p["path"]]
+            want = float(bpm * r.mean())
+            out.append(dict(base, kind="music_tempo", start_s=lo, end_s=hi, expected=want,
+                            tolerance=0.01 * want + 0.5 * bpm * float(r.max() - r.min())))
+        if grid is not None:
+            w = min(b - a, 16.0)
+            lo, hi = c - w / 2, c + w / 2
+            beats = grid.times_s if sync != "bar" else grid.bar_times_s()
+            beats = beats[(beats >= lo) & (beats <= hi)]
+            if beats.size >= 3:
+                cyc = 1.0 if sync == "bar" else float(_sync_k(grid, params))
+                out.append(dict(base, kind="music_beat_lock", start_s=lo, end_s=hi,
+                                expected=0.0, tolerance=10.0,
+                                hints={"beats_s": [round(float(x), 5) for x in beats],
+                                        "cycles_per_beat": cyc}))
+    for p, q in _spread(list(zip(plays, plays[1:]))):
+        j0, j1 = q["start_s"], q["start_s"] + q["fade_in_s"]
+        if j0 < 2.5 or j1 > dur - 2.5:
+            continue
+        base = {"layer": ctx.layer_name, "phase": _phase_at(ctx, j0)}
+        out.append(dict(base, kind="music_join", start_s=j0 - 2.0, end_s=j1 + 2.0,
+                        expected=1.0, tolerance=0.5,
+                        hints={"join_s": (round(j0, 5), round(max(j1, j0 + 0.01), 5))}))
+        if p["path"] != q["path"] and distinct(j0 - 6.0, p["path"]) and \
+                distinct(j1 + 6.0, q["path"]) and j0 - 12.0 >= p["start_s"] + p["fade_in_s"] \
+                and j1 + 12.0 <= q["end_s"] - q["fade_out_s"] and j1 + 12.0 < dur - 0.5:
+            out.append(dict(base, kind="music_boundary", start_s=j0 - 12.0, end_s=j1 + 12.0,
+                            expected=2, tolerance=0,
+                            hints={"join_s": (round(j0, 5), round(j1, 5)),
+                                    "out": p["path"], "in": q["path"],
+                                    "bpm_before": planned_bpm(j0 - 6.0),
+                                    "bpm_after": planned_bpm(j1 + 6.0)}))
+    return out
+
+
+def _sync_k(grid, params) -> float:
+    """Modulation cycles per beat for mod_sync beat or subdivision."""
+    if params.get("mod_sync") == "subdivision":
+        return float(max(1, round(const(params["mod_rate"]) * grid.period_s)))
+    return 1.0
 
 
 def plan_layer_music(params, ctx) -> LayerPlan:

@@ -14,9 +14,10 @@ function                    method
                             (``u`` the beat phase 0..1, ``k`` cycles per beat): the
                             modulation peaks ``atan2(C, B) / (2 pi k)`` of a beat after it.
 ``music_tempo``             :func:`resonator.analysis.analyze_signal` tempo (BPM) and beats.
-``spectral_profile``,       the mean log power in 48 log-spaced bands (60 Hz-12 kHz) of
-``profile_similarity``      Hann frames, and the correlation of two such profiles: which
-                            track a window of a render holds.
+``spectral_profile``,       the mean log power in 48 log-spaced bands (60 Hz-12 kHz) and
+``profile_similarity``      in the 12 pitch classes, over Hann frames; two profiles compare
+                            by the mean of the two parts' correlations: which track a
+                            window of a render holds.
 ``join_click_ratio``        the largest click ratio (:class:`ClickDetector`) in a join
                             over the largest in the music around it (the music's own
                             transients): at most about 1 for a clean join, far above for a
@@ -90,7 +91,7 @@ def shift_hz(x, sr, *, band=(100.0, 4000.0), expected_hz: float | None = None,
 
 
 def modulation_peak_offsets(x, sr, beat_times_s, *, cycles_per_beat: float = 1.0,
-                            band=None) -> np.ndarray:
+                            band=None, reference=None) -> np.ndarray:
     """Where amplitude-modulation peaks fall relative to beats (seconds, + = after).
 
     Parameters
@@ -106,6 +107,10 @@ def modulation_peak_offsets(x, sr, beat_times_s, *, cycles_per_beat: float = 1.0
         multiple of it: pass the bar times then, with ``cycles_per_beat = 1``.
     band : (lo_hz, hi_hz), optional
         Band-pass first (a steady part of the music, clear of the drums).
+    reference : np.ndarray [shape like x], optional
+        The same music without the modulation (the plan): the envelope of ``x`` is divided
+        by the reference's (both smoothed over 10 ms), so the music's own accents on the
+        beats (drums) cancel and only the modulation is fitted.
 
     Returns
     -------
@@ -114,13 +119,11 @@ def modulation_peak_offsets(x, sr, beat_times_s, *, cycles_per_beat: float = 1.0
         ``[-period / (2k), period / (2k))``.
     """
     sr = check_sr(sr, "modulation_peak_offsets")
-    x = as_2d(x, "modulation_peak_offsets")
-    if band is not None:
-        env = np.mean([np.abs(_analytic_band(c, sr, band)) for c in x], axis=0)
-    else:
-        from scipy import signal
-
-        env = np.mean(np.abs(signal.hilbert(x, axis=-1)), axis=0)
+    env = _envelope(as_2d(x, "modulation_peak_offsets"), sr, band)
+    if reference is not None:
+        ref = _envelope(as_2d(reference, "modulation_peak_offsets"), sr, band)
+        n = min(env.size, ref.size)
+        env = env[:n] / np.maximum(ref[:n], 1e-3 * max(float(ref.max()), 1e-12))
     tb = np.asarray(beat_times_s, dtype=np.float64)
     out = []
     k = float(cycles_per_beat)
@@ -138,6 +141,17 @@ def modulation_peak_offsets(x, sr, beat_times_s, *, cycles_per_beat: float = 1.0
     return np.asarray(out)
 
 
+def _envelope(x: np.ndarray, sr: float, band) -> np.ndarray:
+    """Channel-mean Hilbert envelope (of a band), smoothed over 10 ms."""
+    from scipy import ndimage, signal
+
+    if band is not None:
+        env = np.mean([np.abs(_analytic_band(c, sr, band)) for c in x], axis=0)
+    else:
+        env = np.mean(np.abs(signal.hilbert(x, axis=-1)), axis=0)
+    return ndimage.uniform_filter1d(env, max(1, int(0.01 * sr)))
+
+
 def music_tempo(x, sr) -> tuple[float | None, np.ndarray]:
     """(tempo in BPM or None, beat times in seconds) by :func:`resonator.analysis.analyze_signal`."""
     from ..analysis import analyze_signal
@@ -148,7 +162,13 @@ def music_tempo(x, sr) -> tuple[float | None, np.ndarray]:
 
 def spectral_profile(x, sr, *, bands: int = 48, lo_hz: float = 60.0,
                      hi_hz: float = 12000.0) -> np.ndarray:
-    """Mean log power (dB) in ``bands`` log-spaced bands over Hann frames of 4096."""
+    """A file's sound in 60 numbers: the mean log power (dB) in ``bands`` log-spaced bands,
+    then the log power of the 12 pitch classes (60 Hz - 2 kHz), over Hann frames of 4096.
+
+    The bands tell the timbre, the pitch classes the key and bass line (pieces made of the
+    same instruments still differ there). Compare two profiles with
+    :func:`profile_similarity`.
+    """
     sr = check_sr(sr, "spectral_profile")
     x = as_2d(x, "spectral_profile").mean(axis=0)
     n = 4096
@@ -159,15 +179,22 @@ def spectral_profile(x, sr, *, bands: int = 48, lo_hz: float = 60.0,
     f = np.fft.rfftfreq(n, 1.0 / sr)
     edges = np.geomspace(lo_hz, min(hi_hz, 0.45 * sr), bands + 1)
     idx = np.searchsorted(f, edges)
-    out = np.array([p[a:max(b, a + 1)].mean() for a, b in zip(idx[:-1], idx[1:])])
-    return 10 * np.log10(out + 1e-20)
+    band = np.array([p[a:max(b, a + 1)].mean() for a, b in zip(idx[:-1], idx[1:])])
+    sel = (f >= 60.0) & (f <= min(2000.0, 0.45 * sr))
+    pc = np.round(12 * np.log2(f[sel] / 440.0)).astype(int) % 12
+    chroma = np.bincount(pc, weights=p[sel], minlength=12)
+    return np.concatenate([10 * np.log10(band + 1e-20), 10 * np.log10(chroma + 1e-20)])
 
 
 def profile_similarity(p, q) -> float:
-    """Correlation of two spectral profiles (1: the same shape)."""
-    p, q = np.asarray(p) - np.mean(p), np.asarray(q) - np.mean(q)
-    den = math.sqrt(float(np.dot(p, p) * np.dot(q, q)))
-    return float(np.dot(p, q) / den) if den > 0 else 0.0
+    """How alike two :func:`spectral_profile` results are: the mean of the correlations of
+    their band parts and of their pitch-class parts (1: the same)."""
+    def corr(a, b):
+        a, b = a - a.mean(), b - b.mean()
+        den = math.sqrt(float(np.dot(a, a) * np.dot(b, b)))
+        return float(np.dot(a, b) / den) if den > 0 else 0.0
+    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    return 0.5 * (corr(p[:-12], q[:-12]) + corr(p[-12:], q[-12:]))
 
 
 def join_click_ratio(x, sr, join_start_s: float, join_end_s: float, *,

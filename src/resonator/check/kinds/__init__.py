@@ -13,6 +13,8 @@ events       bell_strikes, clicks
 levels       loudness, true_peak, loudness_range, fade_in, fade_out,
              loudness_trend, centroid_trend
 fidelity     splatter
+music        music_tempo, music_beat_lock, music_shift, music_track, music_boundary,
+             music_join
 ============ ==================================================================
 
 ``resonator check --kinds`` prints every kind with its unit, default tolerance and method.
@@ -22,7 +24,7 @@ from __future__ import annotations
 from .base import (TARGET_KINDS, Reading, TargetKind, Unmeasurable, get_kind, register,
                    within)
 # each module registers its kinds at import (a new module is added here)
-from . import tones, modulation, beds, events, levels, fidelity  # noqa: F401,I001
+from . import tones, modulation, beds, events, levels, fidelity, music  # noqa: F401,I001
 
 __all__ = ["TARGET_KINDS", "Reading", "TargetKind", "Unmeasurable", "evaluate", "get_kind",
            "kinds_table", "register", "within"]
