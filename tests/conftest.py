@@ -75,16 +75,3 @@ def pytest_terminal_summary(terminalreporter):
         line += f": {'; '.join(sorted(r for r in reasons if r))}"
     terminalreporter.write_line(line)
 
-
-@pytest.fixture(autouse=True, scope="session")
-def _music_cache(tmp_path_factory):
-    """Music analysis is cached in a folder of the test run, never in the user's cache."""
-    import os
-
-    old = os.environ.get("RESONATOR_CACHE_DIR")
-    os.environ["RESONATOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("resonator-cache"))
-    yield
-    if old is None:
-        os.environ.pop("RESONATOR_CACHE_DIR", None)
-    else:
-        os.environ["RESONATOR_CACHE_DIR"] = old

@@ -178,8 +178,8 @@ def test_selection_ordering_and_the_analysis_cache(tmp_path, monkeypatch):
     for t, rep in zip(plan.tracks, plan.reports):
         assert abs(rep["tempo"]["bpm"] / bpms[t.path.name] - 1) < 0.01
     assert len(seen) == 3  # each file analysed once
-    files = list((tmp_path / "cache" / "analysis").glob("*.json"))
-    assert len(files) == 3 and "tempo" in json.loads(files[0].read_text())
+    files = list((tmp_path / "cache" / "music-analysis").glob("*.json"))
+    assert len(files) == 3 and "tempo" in json.loads(files[0].read_text())["payload"]
     # a new run reads the cache (no analysis), also for a renamed copy of a file
     (tmp_path / "lib" / "slow.flac").rename(tmp_path / "lib" / "renamed.flac")
     seen2 = []
@@ -212,14 +212,17 @@ def test_nothing_selected_lists_the_closest_candidates(tmp_path):
         plan_music({"folder": "lib", "select": {"tempi": "60..80 BPM"}}, ctx)
 
 
-def test_cache_folder_follows_the_environment(tmp_path, monkeypatch):
-    from resonator.music.library import cache_dir
+def test_an_unwritable_cache_only_warns(tmp_path, monkeypatch):
+    from resonator.music.library import AnalysisCache
 
-    monkeypatch.setenv("RESONATOR_CACHE_DIR", str(tmp_path / "r"))
-    assert cache_dir() == tmp_path / "r"
-    monkeypatch.delenv("RESONATOR_CACHE_DIR")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
-    assert cache_dir() == tmp_path / "x" / "resonator"
+    _grooves(tmp_path / "lib")
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("RESONATOR_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    warned, seen = [], []
+    cache = AnalysisCache(progress=seen.append, warn=warned.append)
+    reps = cache.reports(sorted((tmp_path / "lib").glob("*.flac")))
+    assert len(reps) == 3 and len(seen) == 3
+    assert len(warned) == 1 and "cannot be written" in warned[0]
 
 
 # ----------------------------------------------------------------------------- shift

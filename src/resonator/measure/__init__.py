@@ -22,6 +22,7 @@ Modules (imported on demand, so ``import resonator.measure`` stays cheap):
   ``band_filter``, ``power_spectrum``, ``SpectrumStream``
 - ``splatter``: ``splatter_band``, ``spectrum_splatter_db``, ``measure_splatter``,
   ``gated_tone_lines``, ``burst_train_lines``, ``line_splatter_db``
+- ``music``: ``shift_hz``, ``modulation_peak_offsets``, ``music_tempo``, ``join_click_ratio``
 
 Bad arguments raise :class:`MeasureError` (a :class:`resonator.errors.ResonatorError`);
 unreadable files raise :class:`resonator.errors.AudioFileError`.

@@ -16,8 +16,6 @@ candidates with their values.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -63,29 +61,21 @@ def folder_tracks(folder, where: str | None = None) -> list[Path]:
 
 
 # ------------------------------------------------------------------------------ cache
-def cache_dir() -> Path:
-    """The user cache folder for resonator (see the module docstring)."""
-    env = os.environ.get("RESONATOR_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "resonator"
-
-
 _VERSION: str | None = None
 
 
 def analysis_version() -> str:
-    """A short hash of the analysis code (every module of :mod:`resonator.analysis`) and
-    resonator's version: cached results from other code are not used."""
+    """A short hash of the analysis code (every module of :mod:`resonator.analysis`, and
+    :func:`resonator.music.beats.refine_beats`'s module) and resonator's version: cached
+    results from other code are not used."""
     global _VERSION
     if _VERSION is None:
         from .. import __version__
         from .. import analysis
+        from . import beats
 
         h = hashlib.sha256(__version__.encode())
-        for f in sorted(Path(analysis.__file__).parent.glob("*.py")):
+        for f in sorted(Path(analysis.__file__).parent.glob("*.py")) + [Path(beats.__file__)]:
             h.update(f.name.encode())
             h.update(f.read_bytes())
         _VERSION = h.hexdigest()[:12]
@@ -101,39 +91,25 @@ def file_sha256(path) -> str:
     return h.hexdigest()
 
 
-def _write_json(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
-    finally:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
-
-
 def _print_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 class AnalysisCache:
-    """Analysis reports of music files, cached per content and analysis version.
+    """Analysis reports of music files, cached per content and analysis version in the user
+    cache folder (:func:`resonator.cache.cache_dir`: ``music-analysis/`` and, for the content
+    hash of each path, size and time, ``music-files/``).
 
     Parameters
     ----------
-    folder : Path, optional
-        Default :func:`cache_dir`.
     progress : callable(str), optional
         Told about each file analysed (not about cache hits); default: one line on stderr.
     warn : callable(str), optional
-        Told when the cache cannot be written.
+        Told once when the cache cannot be written.
     """
 
-    def __init__(self, folder=None, *, progress: Callable[[str], None] | None = None,
+    def __init__(self, *, progress: Callable[[str], None] | None = None,
                  warn: Callable[[str], None] | None = None):
-        self.folder = Path(folder) if folder is not None else cache_dir()
         self.progress = progress or _print_progress
         self.warn = warn or (lambda m: None)
         self._memo: dict[str, dict] = {}
@@ -141,49 +117,50 @@ class AnalysisCache:
 
     def _key(self, path: Path) -> str:
         """The content hash, remembered per (path, size, mtime) so files are hashed once."""
+        from ..cache import digest, read_entry
+
         st = path.stat()
-        ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-        idx = self.folder / "files" / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
-        try:
-            return json.loads(idx.read_text())["sha256"]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        ident = digest([str(path.resolve()), st.st_size, st.st_mtime_ns])
+        hit = read_entry("music-files", ident)
+        if hit is not None and isinstance(hit.get("sha256"), str):
+            return hit["sha256"]
         sha = file_sha256(path)
-        self._store(idx, {"path": str(path), "sha256": sha})
+        self._store("music-files", ident, {"path": str(path), "sha256": sha})
         return sha
 
-    def _store(self, path: Path, data) -> None:
+    def _store(self, kind: str, key: str, payload: dict) -> None:
+        from ..cache import cache_dir, write_entry
+
         try:
-            _write_json(path, data)
+            write_entry(kind, key, payload)
         except OSError as exc:
             if not self._warned:
                 self._warned = True
-                self.warn(f'the analysis cache "{self.folder}" cannot be written ({exc}); '
-                          "music is analysed again on every run (set RESONATOR_CACHE_DIR)")
+                self.warn(f'the music analysis cache "{cache_dir(kind)}" cannot be written '
+                          f"({exc}); music is analysed again on every run (set "
+                          "RESONATOR_CACHE_DIR)")
 
     def report(self, path, *, index: int = 0, count: int = 1) -> dict:
         """The analysis report of ``path`` (from the cache, else analysed and stored)."""
         from ..analysis import analyze_file
+        from ..cache import cache_dir, digest, read_entry
         from .beats import refine_beats
 
         path = Path(path)
-        key = f"{self._key(path)}-{analysis_version()}"
+        key = digest([self._key(path), analysis_version()])
         hit = self._memo.get(key)
         if hit is not None:
             return hit
-        f = self.folder / "analysis" / f"{key}.json"
-        try:
-            rep = json.loads(f.read_text())
-        except (OSError, ValueError):
-            rep = None
-        if not isinstance(rep, dict) or "beat_onsets" not in rep:
-            self.progress(f"analysing music {index + 1}/{count}: {path.name} (once; cached in "
-                          f"{self.folder})")
+        rep = read_entry("music-analysis", key)
+        if rep is None or "beat_onsets" not in rep:
+            where = cache_dir("music-analysis")
+            self.progress(f"analysing music {index + 1}/{count}: {path.name}" +
+                          (f" (once; cached in {where})" if where else ""))
             rep = analyze_file(path, loudness=False)
             rep.pop("path", None)
             rep["beat_onsets"] = [round(float(b), 4) for b in
                                   refine_beats(path, rep.get("beats") or [])]
-            self._store(f, rep)
+            self._store("music-analysis", key, rep)
         self._memo[key] = rep
         return rep
 
