@@ -36,22 +36,23 @@ import numpy as np
 from ..errors import GraphError, RecipeError
 from ..graph.core import Node
 from ._common import PhaseShaper, TWO_PI, am_modulator, const, fail, param_targets
-from .base import LayerKind, LayerPlan, ParamInfo, register
+from .base import LayerKind, LayerPlan, ParamInfo, is_set, register, when, when_set
 
 MOD_SYNCS = ("off", "beat", "bar", "subdivision")
 
 MUSIC_PARAMS = {
     "file": ParamInfo("path", "", "one audio file (WAV, FLAC, OGG, MP3), relative to the recipe",
-                      automatable=False),
+                      automatable=False, applies=when_set("file")),
     "files": ParamInfo("table", [], "a list of audio files played in turn (or a table of "
-                       "lists keyed by phase)", automatable=False),
+                       "lists keyed by phase)", automatable=False, applies=when_set("files")),
     "folder": ParamInfo("table", "", "a folder whose audio files are played (or a table of "
-                        "folders keyed by phase)", automatable=False),
+                        "folders keyed by phase)", automatable=False, applies=when_set("folder")),
     "order": ParamInfo("table", "given", "given, shuffle (session seed), tempo-ascending or "
-                       "tempo-descending (or a table keyed by phase)", automatable=False),
+                       "tempo-descending (or a table keyed by phase)", automatable=False,
+                       applies=lambda p: is_set(p.get("files")) or is_set(p.get("folder"))),
     "select": ParamInfo("table", {}, "keep only tracks whose analysis matches, e.g. {tempo = "
                         "\"110..140 BPM\", pulse = \"significant\"} (or a table keyed by phase)",
-                        automatable=False),
+                        automatable=False, applies=when_set("select")),
     "crossfade_s": ParamInfo("s", 2.0, "equal-power crossfade between tracks and where a track "
                              "loops (0 = gapless)", range=(0.0, 30.0), automatable=False),
     "tempo": ParamInfo("number", 1.0, "playback speed with the pitch kept (0.85 = 15 % slower); "
@@ -60,13 +61,16 @@ MUSIC_PARAMS = {
                                 "binaural beat carried by the music); 0 = off",
                                 range=(0.0, 40.0)),
     "mod_rate": ParamInfo("hz", 16.0, "amplitude-modulation rate (with mod_sync = "
-                          "\"subdivision\": the rate to come nearest)", range=(0.5, 64.0)),
+                          "\"subdivision\": the rate to come nearest)", range=(0.5, 64.0),
+                          applies=lambda p: is_set(p.get("mod_depth")) and
+                          p.get("mod_sync", "off") in ("off", "subdivision")),
     "mod_depth": ParamInfo("fraction", 0.0, "amplitude-modulation depth (0 = off)",
                            range=(0.0, 1.0)),
     "mod_sync": ParamInfo("choice", "off", "lock the modulation to the music's beats: beat, bar "
-                          "or subdivision", choices=MOD_SYNCS, automatable=False),
+                          "or subdivision", choices=MOD_SYNCS, automatable=False,
+                          applies=when_set("mod_depth")),
     "beats_per_bar": ParamInfo("int", 4, "beats in a bar (mod_sync = \"bar\")", range=(1, 16),
-                               automatable=False),
+                               automatable=False, applies=when("mod_sync", "bar")),
 }
 
 

@@ -346,7 +346,8 @@ register(LayerKind("isochronic", "isochronic tone: a carrier gated on and off at
 PULSE_STYLES = ("thump", "click")
 
 PULSE_PARAMS = {
-    "rate": ParamInfo("hz", 4.0, "pulses per second", range=(0.5, 12.0)),
+    "rate": ParamInfo("hz", 4.0, "pulses per second", range=(0.5, 12.0),
+                      applies=lambda p: not p.get("follow")),
     "style": ParamInfo("choice", "thump", "thump: a short decaying low sine burst; click: a short "
                        "band-limited click", choices=PULSE_STYLES, automatable=False),
     "pitch": ParamInfo("hz", 0.0, "frequency of the burst; 0 = the style's default (thump 60 Hz, "
