@@ -70,7 +70,9 @@ def load(path: str | os.PathLike, *, stereo_noise: bool = False) -> "Recipe":
     Parameters
     ----------
     path : str or path-like
-        A TOML recipe (``.toml``, or any other suffix) or an SBaGen sequence (``.sbg``,
+        A TOML recipe (``.toml``, or any other suffix), the name of a shipped recipe
+        (``"focus"``: :mod:`resonator.shipped`, used when no such file exists) or an SBaGen
+        sequence (``.sbg``,
         converted by :func:`resonator.sbg.convert.load_sbg_recipe`; the recipe's
         ``origin`` then holds the conversion and its ``warnings`` start with what could not
         be mapped).
@@ -87,6 +89,8 @@ def load(path: str | os.PathLike, *, stereo_noise: bool = False) -> "Recipe":
         One line naming the file and the place: a missing file, a syntax error, a value out
         of range, ``stereo_noise`` for a TOML recipe.
     """
-    p = Path(os.fspath(path))
+    from .shipped import resolve
+
+    p = resolve(path)  # a shipped recipe's name ("focus") when no such file exists
     fmt = FORMATS.get(p.suffix.lower(), FORMATS[".toml"])
     return fmt.read(p, bool(stereo_noise))

@@ -61,11 +61,10 @@ def shipped_recipes_dir() -> Path | None:
     Package data (``resonator/recipes``) when installed that way, else the ``recipes`` folder
     of the source tree the package runs from.
     """
-    here = Path(__file__).resolve().parent.parent
-    for cand in (here / "recipes", here.parent.parent / "recipes"):
-        if cand.is_dir() and any(cand.glob("*.toml")):
-            return cand
-    return None
+    from ..shipped import recipes_dir
+
+    d = recipes_dir()
+    return d if d.is_dir() and any(d.glob("*.toml")) else None
 
 
 def atomic_write_text(path: Path, text: str) -> None:
