@@ -215,3 +215,18 @@ def test_a_temperature_override_binds_the_parameters_to_it(tmp_path):
         x = render_array(s.node, 4.0, sr=8000, start_s=0.5)
         got = peak_hz(x[0], 8000, 250, 350) - peak_hz(x[1], 8000, 250, 350)
         assert got == pytest.approx(beat, abs=0.05)
+
+
+def test_an_edited_music_file_makes_a_new_key(tmp_path):
+    import os
+
+    music = tmp_path / "m.wav"
+    sf.write(music, np.zeros((8000, 2), dtype=np.float32), 8000)
+    p = tmp_path / "m.toml"
+    p.write_text('title = "m"\n\n[[phase]]\nname = "a"\nduration = "60s"\n\n[[layer]]\n'
+                 'name = "song"\nkind = "music"\nfile = "m.wav"\n')
+    k1 = mastering.stage_key(build_session(p, sr=8000))
+    assert mastering.stage_key(build_session(p, sr=8000)) == k1
+    sf.write(music, np.full((8000, 2), 0.1, dtype=np.float32), 8000)
+    os.utime(music, ns=(1, 1))  # a new time as well as new content
+    assert mastering.stage_key(build_session(p, sr=8000)) != k1

@@ -656,30 +656,46 @@ _CODE_DIGEST: str | None = None
 
 
 def _input_files(session) -> list:
-    """(path, size, modification time) of every file or folder a layer reads (parameters
-    whose unit is ``path``), so an edited music file makes a new key."""
+    """(path, size, modification time) of every file, and of the files in every folder, that a
+    layer's parameters name (a music file, a playlist's folder) or a node holds as a path, so
+    an edited music file makes a new key."""
     from pathlib import Path
 
-    from .recipe.model import layer_kinds
+    from .graph.core import walk
 
-    kinds = layer_kinds()
-    out = []
+    paths = set()
     base = Path(session.recipe.path).parent
-    for info in session.layers:
-        kind = kinds.get(info.kind)
-        for name, value in info.params.items():
-            spec = kind.params.get(name) if kind is not None else None
-            if spec is None or spec.unit != "path" or value in (None, ""):
-                continue
-            path = Path(str(value))
+
+    def visit(value):  # strings and paths anywhere in a layer's parameters (playlists too)
+        if isinstance(value, dict):
+            for v in value.values():
+                visit(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                visit(v)
+        elif isinstance(value, (str, Path)) and str(value).strip() and len(str(value)) < 4096:
+            path = Path(value)
             path = path if path.is_absolute() else base / path
-            found = sorted(path.rglob("*"))[:10000] if path.is_dir() else [path]
-            for f in found:
-                try:
-                    st = f.stat()
-                    out.append([str(f), st.st_size, st.st_mtime_ns])
-                except OSError:
-                    out.append([str(f), None, None])
+            try:
+                if path.exists():
+                    paths.add(path)
+            except OSError:
+                pass
+    for info in session.layers:
+        visit(info.params)
+    for node in walk(session.node):  # and paths the graph's nodes hold
+        for value in vars(node).values():
+            items = value if isinstance(value, (list, tuple)) else (value,)
+            paths.update(v for v in items if isinstance(v, Path))
+    out = []
+    for path in sorted(paths):
+        found = sorted(path.rglob("*"))[:10000] if path.is_dir() else [path]
+        for f in found:
+            try:
+                st = f.stat()
+                out.append([str(f), st.st_size, st.st_mtime_ns])
+            except OSError:
+                out.append([str(f), None, None])
     return out
 
 
@@ -809,9 +825,12 @@ def estimate(session, *, renderer: Renderer | None = None, windows: int = 96,
         renderer = Renderer(session.node, sr=sr, seed=session.seed, block_frames=4096)
     golden = (math.sqrt(5.0) - 1.0) / 2.0
     span = (total - length) / windows
+    B = renderer.ctx.block_frames
     powers, screen = [], ScreenedTruePeak(ch)
     for k in range(windows):
-        a = int((k + (0.5 + k * golden) % 1.0) * span)
+        # the lead-in starts on the engine's block grid: no frame is rendered for nothing
+        a = ((int((k + (0.5 + k * golden) % 1.0) * span) - settle) // B) * B + settle
+        a = min(max(a, 0), total - length)
         meter = LoudnessMeter(sr, ch, true_peak=False)
         for pos, block in renderer.blocks(max(0, a - settle), a + length, warmup_frames=0):
             if pos + block.shape[1] <= a:

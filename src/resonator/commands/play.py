@@ -57,10 +57,19 @@ def run(args) -> int:
     from ..playback.stream import SessionStream
     from ..recipe.session import build_session
 
+    from ..playback.backend import OutputOpener
+
     recipe = load(args.recipe, stereo_noise=args.stereo_noise)
-    session = build_session(recipe, sr=args.rate, seed=args.seed)
-    stream = SessionStream(session, start_s=start_s)
-    player = Player(stream, device=args.device)
+    # the device opens while the session is built and its gain found
+    opener = OutputOpener(sr=int(args.rate or recipe.sample_rate), channels=2,
+                          device=args.device)
+    try:
+        session = build_session(recipe, sr=args.rate, seed=args.seed)
+        stream = SessionStream(session, start_s=start_s)
+    except BaseException:
+        opener.close()
+        raise
+    player = Player(stream, output=opener)
     how = "interrupted"
     try:
         player.start()

@@ -13,6 +13,10 @@ line.
 """
 from __future__ import annotations
 
+import threading
+
+import numpy as np
+
 from ..errors import ResonatorError
 
 
@@ -99,3 +103,52 @@ class SoundDeviceOutput:
             self._stream.stop()
         finally:
             self._stream.close()
+
+
+class OutputOpener:
+    """Opens the output on a thread while the caller builds the session (PortAudio's set-up
+    runs in C, beside the Python work); pass it as :class:`~resonator.playback.Player`'s
+    ``output``, which then waits for it.
+
+    Parameters
+    ----------
+    sr, channels : int
+    device : int or str, optional
+    """
+
+    def __init__(self, *, sr: int, channels: int, device=None):
+        self.sr, self.channels = int(sr), int(channels)
+        self._fill = None
+        self._out = None
+        self._error: BaseException | None = None
+
+        def fill(frames):
+            f = self._fill
+            return f(frames) if f is not None else np.zeros((frames, self.channels), np.float32)
+
+        def run():
+            try:
+                self._out = SoundDeviceOutput(fill, sr=self.sr, channels=self.channels,
+                                              device=device)
+            except BaseException as exc:  # noqa: BLE001 - raised in __call__
+                self._error = exc
+        self._thread = threading.Thread(target=run, name="resonator-open-output", daemon=True)
+        self._thread.start()
+
+    def __call__(self, fill, *, sr: int, channels: int):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if (sr, channels) != (self.sr, self.channels):
+            self._out.close()
+            raise NoAudioOutput(f"the output was opened for {self.sr} Hz, {self.channels} "
+                                f"channels; the session plays at {sr} Hz, {channels}")
+        self._fill = fill
+        return self._out
+
+    def close(self) -> None:
+        """Close the output if it was opened but never handed to a player."""
+        self._thread.join()
+        if self._out is not None and self._fill is None:
+            self._out.close()
+            self._out = None
