@@ -223,6 +223,11 @@ class SessionStream:
         self.finished = False
 
     @property
+    def duration_s(self) -> float:
+        """Length of the session in seconds."""
+        return self.session.duration_s
+
+    @property
     def paused(self) -> bool:
         return self._paused
 
