@@ -159,7 +159,7 @@ def main() -> int:
     ap.add_argument("--windows", action="store_true", dest="window_renders")
     ap.add_argument("--only", nargs="*", help="recipe stems")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--windows-count", type=int, default=96, dest="windows")
+    ap.add_argument("--windows-count", type=int, default=48, dest="windows")
     ap.add_argument("--window-s", type=float, default=0.4)
     ap.add_argument("--settle-s", type=float, default=0.1)
     args = ap.parse_args()

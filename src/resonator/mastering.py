@@ -786,7 +786,7 @@ def store_stage(session, m: Mastering, key: str | None = None):
 
 
 # --------------------------------------------------------------------------- first play
-def estimate(session, *, renderer: Renderer | None = None, windows: int = 96,
+def estimate(session, *, renderer: Renderer | None = None, windows: int = 48,
              window_s: float = 0.4, settle_s: float = 0.1) -> Mastering:
     """A mastering stage from sparse windows of the session: for a first play that cannot
     wait for a whole-session pass.
@@ -796,9 +796,10 @@ def estimate(session, *, renderer: Renderer | None = None, windows: int = 96,
     swell is sampled at one phase only), each rendered after ``settle_s`` seconds of its own
     lead-in (enough for the noise filters to settle as far as loudness can tell). Their
     400 ms gating blocks are pooled and gated as BS.1770 gates a whole session. Over every
-    shipped recipe the estimated loudness lies within 0.06 dB of the full measurement
-    (``benchmarks/play_speed.py --estimate``; 64 windows of 0.5 s: 0.22 dB, 32 of 1 s:
-    0.40 dB: many short windows follow slow swells better than a few long ones). The gain is the loudness gain, lowered where
+    shipped recipe the estimated loudness lies within 0.21 dB of the full measurement
+    (``benchmarks/play_speed.py --estimate``; 96 windows: 0.06 dB at twice the cost, 32:
+    0.38 dB; 32 windows of 1 s: 0.40 dB: many short windows follow slow swells better than a
+    few long ones). The gain is the loudness gain, lowered where
     needed so that the true peaks seen in the windows stay under the ceiling; nothing is
     limited (``limited_hops`` 0, ``estimated`` True). Sessions shorter than the windows
     together are measured fully with :func:`master`.
