@@ -73,18 +73,19 @@ def estimate_accuracy(paths, args):
 
 
 def _first_audio(recipe, start, cache, home) -> tuple[float, float]:
-    """(wall seconds from the command to first audio, CPU seconds of the whole process)."""
+    """(wall seconds from the command to first audio, CPU seconds the process had used by
+    then: on an idle machine the wall time comes close to it)."""
     env = dict(os.environ, HOME=home, RESONATOR_CACHE_DIR=cache, RESONATOR_PLAY_FIRST_AUDIO="1")
     with tempfile.TemporaryFile("w+") as err:
         t0 = time.time()
         p = subprocess.Popen([RESONATOR, "play", str(recipe), "--start", start], env=env,
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-        _, _, usage = os.wait4(p.pid, 0)
+        p.wait()
         err.seek(0)
         text = err.read()
     for line in text.splitlines():
         if line.startswith("first-audio "):
-            return float(line.split()[1]) - t0, usage.ru_utime + usage.ru_stime
+            return float(line.split()[1]) - t0, float(line.split()[2])
     raise RuntimeError(f"{recipe.name} --start {start}: no first audio: {text[-500:]}")
 
 

@@ -86,9 +86,9 @@ def run(args) -> int:
         pass
     finally:
         player.stop()
-    from ..units import format_duration
+    from ..playback.keys import clock
 
-    print(f"{'ended' if how == 'end' else 'stopped'} at {format_duration(player.position_s)};"
+    print(f"{'ended' if how == 'end' else 'stopped'} at {clock(player.position_s)};"
           f" underruns: {player.underruns}", file=sys.stderr)
     if stream.measure_error:
         print(f"warning: the loudness measurement failed: {stream.measure_error}",
@@ -97,12 +97,14 @@ def run(args) -> int:
 
 
 def _report_first_audio(player) -> int:
-    """Print the wall-clock time the device first got session samples, then stop (for
-    benchmarks/play_speed.py, which subtracts the time it started the command)."""
+    """Print the wall-clock time the device first got session samples and the CPU seconds
+    the process had used by then, then stop (for benchmarks/play_speed.py, which subtracts
+    the time it started the command)."""
     while player.first_audio_s is None and not player.done.is_set():
         time.sleep(0.0005)
+    cpu = time.process_time()  # all of this process's threads until now
     if player.first_audio_s is None:
         return 1
-    print(f"first-audio {time.time() - (time.perf_counter() - player.first_audio_s):.6f}",
-          file=sys.stderr)
+    print(f"first-audio {time.time() - (time.perf_counter() - player.first_audio_s):.6f} "
+          f"{cpu:.3f}", file=sys.stderr)
     return 0

@@ -311,4 +311,9 @@ def play(session, *, start_s: float = 0.0, device=None, mastering=None, output=N
 
             raise NoAudioOutput("no audio output device found (PortAudio lists none)")
     stream = SessionStream(session, start_s=start_s, mastering=mastering)
-    return Player(stream, output=output, device=device).start()
+    player = Player(stream, output=output, device=device)
+    try:
+        return player.start()
+    except BaseException:
+        player.stop()
+        raise

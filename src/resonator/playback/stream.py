@@ -175,7 +175,12 @@ class SessionStream:
             if mastering is None:
                 mastering = mastering_mod.estimate(session, renderer=self._src.renderer)
                 self._src.start(start)  # the estimate used this graph: back to the start
-                if measure:
+                if not mastering.estimated:  # a short session was measured whole
+                    try:
+                        mastering_mod.store_stage(session, mastering)
+                    except OSError:
+                        pass
+                elif measure:
                     self._job = mastering_mod.BackgroundMeasurement(session)
         self.mastering = mastering
 
