@@ -70,9 +70,9 @@ class Player:
                                           channels=self.stream.channels, device=self._device)
         else:
             self._out = self._open(self._fill, sr=self.sr, channels=self.stream.channels)
+        self._out.start()  # the first frames are ready: the renderer starts beside the device
         self._thread = threading.Thread(target=self._run, name="resonator-render", daemon=True)
         self._thread.start()
-        self._out.start()
         return self
 
     def _produce(self) -> None:
