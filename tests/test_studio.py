@@ -564,6 +564,10 @@ def test_the_audio_socket_streams_seeks_and_overrides(audio_server):
         t, gen, data = decode_block(_next(ws))
         assert t == 9.5 and data.shape[1] == 4000
         assert _next(ws) == {"type": "ended", "generation": gen}
+        ws.send(b"binary")
+        assert _next(ws)["type"] == "error"
+        ws.send("[1, 2]")
+        assert _next(ws)["type"] == "error"
         ws.send(json.dumps({"type": "play", "path": "../x.toml", "text": "", "at_s": 0}))
         err = _next(ws)
         assert err["type"] == "error" and "refused" in err["message"]

@@ -157,6 +157,8 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream
              "ended": False}
 
     slots = slots or StreamSlots(1)
+    wake = anyio.Event()
+    lock = anyio.Lock()  # one thread at a time touches the source
 
     async def replace(source):
         """Make ``source`` the one streamed (None: nothing); close the one it replaces."""
@@ -165,9 +167,6 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream
         if old is not None and hasattr(old, "close"):
             async with lock:
                 await anyio.to_thread.run_sync(old.close)
-    wake = anyio.Event()
-    lock = anyio.Lock()  # one thread at a time touches the source
-    opening = anyio.CapacityLimiter(1)
 
     def poke():
         nonlocal wake
@@ -191,8 +190,10 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream
                 msg = json.loads(await ws.receive_text())
             except WebSocketDisconnect:
                 return
-            except (ValueError, TypeError):
-                await send_json(type="error", message="not a JSON message")
+            except (ValueError, TypeError, KeyError):  # (KeyError: a binary message)
+                msg = None
+            if not isinstance(msg, dict):
+                await send_json(type="error", message="not a JSON object message")
                 continue
             kind = msg.get("type")
             try:
@@ -204,13 +205,11 @@ async def play_socket(ws, workspace, open_source: Callable[..., Source] = stream
                     at = float(msg.get("at_s", 0.0))
 
                     def open_it():
-                        recipe = load_text(path, text) if isinstance(text, str) else None
-                        if recipe is None:
-                            from ..loading import load
+                        from ..loading import load
 
-                            recipe = load(path)
+                        recipe = load_text(path, text) if isinstance(text, str) else load(path)
                         return open_source(recipe, at)
-                    source = await anyio.to_thread.run_sync(open_it, limiter=opening)
+                    source = await anyio.to_thread.run_sync(open_it)
                     await replace(source)
                     state["paused"] = False
                     await start(at)
