@@ -627,11 +627,11 @@ def test_listening_beyond_loopback_is_explicit_and_warned(monkeypatch, capsys, t
 
 
 def test_a_folder_that_cannot_be_written_gives_one_line(server, monkeypatch):
-    from resonator.studio import workspace
+    from resonator import outputs
 
-    def refuse(path, text):
+    def refuse(path, mode="w", **kw):
         raise PermissionError(13, "Permission denied", str(path))
-    monkeypatch.setattr(workspace, "atomic_write_text", refuse)
+    monkeypatch.setattr(outputs, "atomic_open", refuse)  # (root writes anywhere: simulated)
     status, res, _ = request(server, "POST", "/api/save", {"path": "ro.toml", "text": "x\n"})
     assert status == 500 and res["error"].endswith("ro.toml: Permission denied")
     assert not (server.workspace.root / "ro.toml").exists()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 NAME = "studio"
@@ -30,18 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="do not open the page in the default browser")
 
 
-def _say(line: str) -> None:
-    """Print a line; when standard output is gone (``| head -1``) the studio keeps serving."""
-    try:
-        print(line, flush=True)
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
-
 def run(args) -> int:
     from ..errors import ResonatorError
+    from ..outputs import echo
     from ..studio.app import Studio, has_display, is_loopback
 
     if not 0 <= args.port <= 65535:
@@ -54,12 +44,12 @@ def run(args) -> int:
               f"recipes in {ws.root} and render there", file=sys.stderr)
     where = f"{ws.root}" + (f" (over the shipped recipes in {ws.shipped}; saves go to the "
                             "first folder)" if ws.shipped else "")
-    _say(f"resonator studio: {where}")
-    _say(f"open {studio.url}")
-    _say("Ctrl-C stops the studio")
+    echo(f"resonator studio: {where}")
+    echo(f"open {studio.url}")
+    echo("Ctrl-C stops the studio")
     browser = not args.no_browser and has_display()
     if not args.no_browser and not browser:
-        _say("(no display here: open the URL in a browser on this machine)")
+        echo("(no display here: open the URL in a browser on this machine)")
     try:
         studio.run(open_browser=browser)
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: the normal way out

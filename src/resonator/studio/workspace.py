@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
+from .. import outputs
 from ..errors import ResonatorError
 
 RECIPE_SUFFIXES = (".toml", ".sbg")
@@ -67,23 +68,12 @@ def shipped_recipes_dir() -> Path | None:
     return d if d.is_dir() and any(d.glob("*.toml")) else None
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` as UTF-8 bytes, exactly (no newline translation), replacing ``path``
-    atomically: a temporary file beside it, flushed, then renamed; removed on any failure."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    data = text.encode("utf-8")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
-        raise
+def write_exactly(path: Path, text: str) -> None:
+    """Write ``text`` as its UTF-8 bytes, exactly (no newline translation), replacing ``path``
+    atomically (:func:`resonator.outputs.atomic_open`: nothing half-written, whatever stops
+    the write)."""
+    with outputs.atomic_open(path, "wb") as f:
+        f.write(text.encode("utf-8"))
 
 
 class Workspace:
@@ -267,7 +257,7 @@ class Workspace:
         copied = []
         if source is not None and self.is_shipped(source):
             copied = self._copy_parents(source, text)
-        atomic_write_text(target, text)
+        write_exactly(target, text)
         return {"path": rel, "sha256": sha256_text(text), "copied": copied}
 
     def _copy_parents(self, shipped_file: Path, text: str) -> list[str]:
@@ -293,7 +283,7 @@ class Workspace:
             dest = self.writable_path(rel)
             body = parent.read_text(encoding="utf-8")
             if not dest.exists():
-                atomic_write_text(dest, body)
+                write_exactly(dest, body)
                 copied.append(rel)
             current = parent
 
@@ -324,7 +314,7 @@ class Workspace:
         else:
             text = STARTER.read_text(encoding="utf-8")
             copied = []
-        atomic_write_text(path, text)
+        write_exactly(path, text)
         return {"path": rel, "sha256": sha256_text(text), "copied": copied}
 
     def import_sbg(self, rel: str, name: str | None = None) -> dict:
@@ -345,7 +335,7 @@ class Workspace:
             (target, self.writable_path(target))
         if path.exists():
             raise StudioPathError(f"{rel_out} exists already: choose another name")
-        atomic_write_text(path, conv.toml)
+        write_exactly(path, conv.toml)
         return {"path": rel_out, "sha256": sha256_text(conv.toml),
                 "messages": conv.messages()}
 
