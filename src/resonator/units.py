@@ -633,12 +633,16 @@ class Unit:
 
     def format(self, value: float | None, digits: int | None = None) -> str:
         """``value`` with the unit's precision and label (``"6.200 Hz"``, ``"6.00/min"``);
-        ``"-"`` for None."""
+        small values keep two significant digits (``"0.00040 Hz"``); ``"-"`` for None."""
         if value is None:
             return "-"
         v = float(value)
+        if not math.isfinite(v):
+            return self._labelled(str(v))
         d = self.digits if digits is None else digits
-        return self._labelled(f"{v:.{d}f}" if math.isfinite(v) else str(v))
+        if v != 0 and self.digits > 0:
+            d = max(d, 1 - math.floor(math.log10(abs(v))))
+        return self._labelled(f"{v:.{d}f}")
 
     def format_g(self, value: float) -> str:
         """``value`` in its shortest form with the label (``"6 Hz"``, plans and recipes)."""

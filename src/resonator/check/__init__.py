@@ -13,7 +13,7 @@ with its unit, default tolerance and method),
 JSON written by ``resonator check --json FILE``::
 
     {
-      "passed": true,                 # every evaluated target passed
+      "passed": true,                 # nothing failed and something passed
       "file": "renders/x.wav",
       "recipe": "recipes/x.toml",     # or null (--target only)
       "offset_s": 0.0,                # session second of the file's first sample
@@ -23,13 +23,14 @@ JSON written by ``resonator check --json FILE``::
           "kind": "binaural_beat",    # see resonator.check.kinds (resonator check --kinds)
           "name": "metta-beat",       # [[target]] name or null
           "window": {"start_s": 690.0, "end_s": 1410.0,   # file seconds
-                     "phase": "metta", "session_start_s": 690.0},
+                     "phase": "metta", "session_start_s": 690.0, "session_end_s": 1410.0},
           "expected": 6.2,            # number, or "falling"/"rising" for trends
           "measured": 6.1987,         # null when nothing could be measured
           "tolerance": 0.2,
           "unit": "Hz",
           "rule": "every window within 6.200 +- 0.200 Hz",   # the pass rule as applied
-          "passed": true,
+          "passed": true,             # null when inconclusive
+          "status": "pass",           # pass | fail | inconclusive
           "layer": "beat",            # or null
           "source": "recipe",         # recipe | layer | session | cli
           "detail": {...}             # method-specific: sub-windows, rho, errors

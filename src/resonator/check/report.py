@@ -2,22 +2,8 @@
 from __future__ import annotations
 
 import json
-import math
 
 __all__ = ["format_table", "write_json"]
-
-
-def _fmt(v, unit: str = "") -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, str):
-        return v
-    if not math.isfinite(v):
-        return str(v)
-    a = abs(v)
-    s = f"{v:.0f}" if unit in ("clicks", "strikes") else (
-        f"{v:.4g}" if a >= 100 else f"{v:.3f}" if a >= 1 else f"{v:.4f}")
-    return f"{s} {unit}".strip()
 
 
 def _clock(s: float) -> str:
@@ -27,38 +13,39 @@ def _clock(s: float) -> str:
     return f"{h}:{m:02d}:{sec:04.1f}" if h else f"{m}:{sec:04.1f}"
 
 
+def _value(kind, v) -> str:
+    """A value of a kind: a word as it is, a number with the kind's unit and precision."""
+    if isinstance(v, str):
+        return v
+    text = kind.unit_info.format(v)
+    return f"{kind.measures} {text}" if kind.measures and v is not None else text
+
+
 def format_table(report) -> str:
-    """The results as an aligned text table (target, window, expected, measured, tolerance,
-    result), followed by skipped targets and a summary line."""
-    rows = [("target", "window", "expected", "measured", "tolerance", "result")]
+    """The results as an aligned text table: target, window (file time; with the session
+    time for window renders), expected, measured, the rule applied and the result; then the
+    skipped targets and a summary line."""
+    from .kinds import TARGET_KINDS
+
+    off = float(report.offset_s)
+    rows = [("target", "window" + (" (session)" if off else ""), "expected", "measured",
+             "rule", "result")]
     for r in report.results:
         t = r.target
-        from .kinds import TARGET_KINDS
-
-        unit = TARGET_KINDS[t.kind].unit_info.label
+        kind = TARGET_KINDS[t.kind]
         label = t.kind + (f" ({t.layer})" if t.layer else "") + (f" '{t.name}'" if t.name
                                                                   else "")
-        win = f"{_clock(t.start_s)}-{_clock(t.end_s)}" + (f" {t.phase}" if t.phase else "")
-        if t.kind == "loudness_trend":
-            exp, tol = f"{t.expected}", f"bump <= {t.tolerance:g} dB"
-            meas = f"bump {r.measured:.2f} dB, rho {r.detail.get('rho_binned')}" \
-                if r.measured is not None else "-"
-        elif t.kind == "centroid_trend":
-            exp, tol = f"{t.expected}", f"|rho| >= {t.tolerance:g}"
-            meas = f"rho {r.measured:.3f}" if r.measured is not None else "-"
-        elif t.kind in ("true_peak", "splatter"):
-            exp, tol = f"<= {_fmt(t.expected, unit)}", f"{t.tolerance:g}"
-            meas = _fmt(r.measured, unit)
-        elif t.kind in ("fade_in", "fade_out"):
-            exp, tol = f"raised cosine {t.expected:g} s", "mid -6 +/- 4 dB"
-            meas = f"mid {r.measured:.1f} dB" if r.measured is not None else "-"
-        else:
-            exp, tol = _fmt(t.expected, unit), f"{t.tolerance:g}"
-            meas = _fmt(r.measured, unit)
-        res = "pass" if r.passed else "FAIL"
-        if "error" in r.detail:
-            res += f" ({r.detail['error']})"
-        rows.append((label, win, exp, meas, tol, res))
+        win = f"{_clock(t.start_s)}-{_clock(t.end_s)}"
+        if off:
+            win += f" ({_clock(t.start_s + off)}-{_clock(t.end_s + off)})"
+        win += f" {t.phase}" if t.phase else ""
+        exp = t.expected if isinstance(t.expected, str) else kind.unit_info.format(t.expected)
+        res = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive"}[r.status]
+        why = r.detail.get("error") or (r.detail.get("inconclusive") if r.passed is None
+                                        else None)
+        if why:
+            res += f" ({why})"
+        rows.append((label, win, exp, _value(kind, r.measured), r.rule or "-", res))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row[:5], widths)) + "  " + row[5]
              for row in rows]
@@ -71,10 +58,12 @@ def format_table(report) -> str:
                          f" {_clock(t.start_s)}-{_clock(t.end_s)}: {why}")
         if len(report.skipped) > 12:
             lines.append(f"  ... and {len(report.skipped) - 12} more (see --json)")
-    n_fail = sum(not r.passed for r in report.results)
+    n_fail = sum(r.passed is False for r in report.results)
+    n_open = sum(r.passed is None for r in report.results)
     lines.append("")
-    lines.append(f"{'PASS' if report.passed else 'FAIL'}: {len(report.results) - n_fail} of "
-                 f"{len(report.results)} targets passed ({report.file})")
+    lines.append(f"{'PASS' if report.passed else 'FAIL'}: {len(report.results) - n_fail - n_open}"
+                 f" of {len(report.results)} targets passed"
+                 + (f", {n_open} inconclusive" if n_open else "") + f" ({report.file})")
     return "\n".join(lines)
 
 

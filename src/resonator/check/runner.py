@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,9 @@ class CheckResult:
     ----------
     target : Target
     measured : float or None
-    passed : bool
+    passed : bool or None
+        None: inconclusive (the reading cannot be trusted; ``detail["inconclusive"]`` says
+        why).
     detail : dict
     rule : str
         The pass rule as applied, with its numbers and units.
@@ -50,9 +52,14 @@ class CheckResult:
 
     target: Target
     measured: float | None
-    passed: bool
+    passed: bool | None
     detail: dict = field(default_factory=dict)
     rule: str = ""
+
+    @property
+    def status(self) -> str:
+        """``"pass"``, ``"fail"`` or ``"inconclusive"``."""
+        return "inconclusive" if self.passed is None else "pass" if self.passed else "fail"
 
     def as_dict(self, offset_s: float = 0.0) -> dict:
         t = self.target
@@ -61,13 +68,15 @@ class CheckResult:
             "kind": t.kind,
             "name": t.name,
             "window": {"start_s": round(t.start_s, 3), "end_s": round(t.end_s, 3),
-                       "phase": t.phase, "session_start_s": round(t.start_s + offset_s, 3)},
+                       "phase": t.phase, "session_start_s": round(t.start_s + offset_s, 3),
+                       "session_end_s": round(t.end_s + offset_s, 3)},
             "expected": exp,
             "measured": None if self.measured is None else round(self.measured, 6),
             "tolerance": t.tolerance,
             "unit": TARGET_KINDS[t.kind].unit_info.label,
             "rule": self.rule,
             "passed": self.passed,
+            "status": self.status,
             "layer": t.layer,
             "source": t.source,
             "detail": self.detail,
@@ -108,8 +117,10 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        """True when every evaluated target passed (and at least one was evaluated)."""
-        return bool(self.results) and all(r.passed for r in self.results)
+        """True when no target failed and at least one passed (inconclusive readings
+        neither pass nor fail)."""
+        return any(r.passed for r in self.results) and \
+            not any(r.passed is False for r in self.results)
 
     def as_dict(self) -> dict:
         """The JSON structure documented in :mod:`resonator.check`."""
@@ -377,7 +388,9 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         The recipe (or a TOML file with only ``[[target]]`` tables). Default: the recipe
         named in the render's sidecar (``path`` with ``.json``), when there is one.
     targets : list of Target, optional
-        More targets (``--target``), in session seconds.
+        More targets (``--target``, :func:`~.targets.parse_target_arg`): in file seconds,
+        or session seconds for those read with a ``session:`` prefix. A window that does not
+        lie inside the audio is an error (CheckInputError), never skipped.
     tolerance_scale : float > 0
         Multiplies every tolerance (not the trend rho threshold).
     use_sidecar : bool
@@ -394,13 +407,16 @@ def check_file(path, recipe=None, *, targets: list | None = None,
     Raises
     ------
     CheckInputError, RecipeError, AudioFileError
-        Bad input: no targets at all, an unreadable file or recipe.
+        Bad input: no targets at all, an empty or unreadable file or recipe, a written
+        target outside the audio.
     """
     from .scan import Scan
 
     if not tolerance_scale > 0:
         raise CheckInputError(f"--tolerance-scale must be > 0, got {tolerance_scale!r}")
     info = open_audio(path)
+    if info.frames == 0:
+        raise CheckInputError("holds no audio (0 frames): nothing to measure", info.path)
     side = read_sidecar(path) if use_sidecar else None
     offset = float(side.get("start_s", 0.0) or 0.0) if side else 0.0
     normalized = bool(((side or {}).get("loudness") or {}).get("normalized", False)) \
@@ -446,12 +462,18 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         if normalized is False:
             ts = [t for t in ts if not t.params.get("needs_normalized")]
         all_targets += ts
-    all_targets += list(targets or [])
+    # written targets (--target, a target file) are in file seconds unless they say session
+    all_targets = [replace(t, start_s=t.start_s + offset, end_s=t.end_s + offset)
+                   if t.params.get("time_base") == "file" else t
+                   for t in all_targets + list(targets or [])]
     if not all_targets:
         raise CheckInputError("nothing to check: give a recipe (or a render with a sidecar "
                               "naming one) or --target KIND:START-END:EXPECTED:TOL")
+    fit_to_file(all_targets, offset, info.duration_s, session_s)  # bad windows: before work
     scan = Scan(info.path, progress=None if progress is None else
                 (lambda done, total: progress("scanning", done, total)))
+    if scan.frames == 0:
+        raise CheckInputError("holds no audio (0 frames): nothing to measure", info.path)
     kept, skipped = fit_to_file(all_targets, offset, scan.duration_s, session_s)
     skipped += [(t, t.params["unmeasurable"]) for t in kept if t.params.get("unmeasurable")]
     kept = [t for t in kept if not t.params.get("unmeasurable")]
@@ -472,6 +494,8 @@ def check_file(path, recipe=None, *, targets: list | None = None,
             skipped.append((t, exc.message))
             continue
         results.append(CheckResult(t, r.measured, r.passed, r.detail, r.rule))
+        if r.passed is None:
+            r.detail.setdefault("inconclusive", "the reading cannot be trusted")
     if progress is not None:
         progress("measuring", len(kept), len(kept))
     phases, lints = [], []

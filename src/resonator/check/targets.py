@@ -310,11 +310,13 @@ def targets_from_session(session, sr: float | None = None) -> list[Target]:
                            source="session", params={"needs_normalized": True}))
     if recipe.fade_in_s >= 0.5:
         out.append(make_target("fade_in", 0.0, min(dur, recipe.fade_in_s + 5.0),
-                               recipe.fade_in_s, 0.0, source="session",
+                               recipe.fade_in_s, max(0.25, 0.25 * recipe.fade_in_s),
+                               source="session",
                                params={"edge": "start", "fade_s": recipe.fade_in_s}))
     if recipe.fade_out_s >= 0.5:
         out.append(make_target("fade_out", max(0.0, dur - recipe.fade_out_s - 5.0), dur,
-                               recipe.fade_out_s, 0.0, source="session",
+                               recipe.fade_out_s, max(0.25, 0.25 * recipe.fade_out_s),
+                               source="session",
                                params={"edge": "end", "fade_s": recipe.fade_out_s}))
     if not any(i.kind == "music" for i in session.layers):
         # music has transients of its own (drums): its joins are checked by music_join
@@ -393,7 +395,8 @@ def targets_from_file(path) -> list[Target]:
                                   where)
         out.append(make_target(kind, a, b, entry.get("expected"), entry.get("tolerance"),
                                phase=window, layer=entry.get("layer"), source="recipe",
-                               name=entry.get("name"), where=where))
+                               name=entry.get("name"), where=where,
+                               params={"time_base": "file", "explicit": where}))
     if not out:
         raise CheckInputError("holds no [[target]] tables and no layers: nothing to check",
                               str(p))
@@ -401,25 +404,32 @@ def targets_from_file(path) -> list[Target]:
 
 
 def parse_target_arg(text: str) -> Target:
-    """Read ``KIND:START-END:EXPECTED:TOL`` (``--target``); START/END are durations or
-    ``end``; TOL may be left out (``KIND:START-END:EXPECTED``).
+    """Read ``[session:]KIND:START-END:EXPECTED[:TOL]`` (``--target``).
+
+    START/END are durations or ``end``; TOL may be left out (the kind's default). The window
+    is in the file's own time; with the prefix ``session:`` it is in session time (a window
+    render, whose sidecar says where in the session it starts, is then measured where that
+    session time falls in the file).
 
     Examples: ``binaural_beat:0-60:6Hz:0.05``, ``am_rate:1m-2m:16:0.1``,
-    ``loudness_trend:10m-end:falling:0.3``, ``band_energy@100-300:0-30:-40:2``.
+    ``loudness_trend:10m-end:falling:0.3``, ``band_energy@100-300:0-30:-40:2``,
+    ``session:am_rate:24m-24m30s:5Hz``.
     """
     from ..units import parse_duration
 
-    parts = text.split(":")
+    where = f"--target {text}"
+    base, sep, rest = text.partition(":")
+    time_base = base.strip().lower() if sep and base.strip().lower() in ("session", "file") \
+        else None
+    parts = (rest if time_base else text).split(":")
     if len(parts) not in (3, 4):
-        raise CheckInputError(f"--target {text!r}: write KIND:START-END:EXPECTED[:TOL], e.g. "
-                              "binaural_beat:0-60:6Hz:0.05")
+        raise CheckInputError("write [session:]KIND:START-END:EXPECTED[:TOL], e.g. "
+                              "binaural_beat:0-60:6Hz:0.05", where)
     kind, span, expected = parts[0].strip(), parts[1].strip(), parts[2].strip()
     tol = parts[3].strip() if len(parts) == 4 else None
     a_text, sep, b_text = span.partition("-")
     if not sep:
-        raise CheckInputError(f"--target {text!r}: the window is START-END, e.g. 0-60 or "
-                              "10m-end")
-    where = f"--target {text}"
+        raise CheckInputError("the window is START-END, e.g. 0-60 or 10m-end", where)
     try:
         a = parse_duration(a_text or "0")
         b = math.inf if b_text.strip() == "end" else parse_duration(b_text)
@@ -427,10 +437,31 @@ def parse_target_arg(text: str) -> Target:
         raise CheckInputError(exc.message, where) from None
     if not b > a >= 0:
         raise CheckInputError("the window's end must follow its start", where)
-    return make_target(kind, a, b, expected, tol, source="cli", where=where)
+    return make_target(kind, a, b, expected, tol, source="cli", where=where,
+                       params={"time_base": time_base or "file", "explicit": where})
 
 
 # ------------------------------------------------------------------------------ windows
+def _clock(s: float) -> str:
+    from ..units import format_duration
+
+    return format_duration(round(s, 3))
+
+
+def _outside(t, offset_s: float, length_s: float) -> str:
+    """Why a written target's window cannot be measured in this file."""
+    if t.params.get("time_base") == "session" or offset_s == 0:
+        win = f"{_clock(t.start_s)}-{_clock(t.end_s)}"
+        audio = f"{_clock(offset_s)}-{_clock(offset_s + length_s)}"
+        how = " of the session" if offset_s else ""
+        return (f"the window {win}{how} is not inside the audio ({audio}{how}); nothing was "
+                "measured")
+    return (f"the window {_clock(t.start_s - offset_s)}-{_clock(t.end_s - offset_s)} (file "
+            f"time) is not inside the audio (0:00-{_clock(length_s)}, session "
+            f"{_clock(offset_s)}-{_clock(offset_s + length_s)}); write session: before the "
+            "kind for session time")
+
+
 def fit_to_file(targets: list[Target], offset_s: float, length_s: float,
                 session_s: float | None):
     """Move targets to file seconds and keep those the file can answer.
@@ -438,7 +469,9 @@ def fit_to_file(targets: list[Target], offset_s: float, length_s: float,
     Parameters
     ----------
     targets : list of Target
-        In session seconds (``end_s`` may be inf: the end of the file).
+        In session seconds (``end_s`` may be inf: the end of the file). Written targets
+        (``params["explicit"]``, from ``--target`` or a target file) must lie inside the
+        file: CheckInputError otherwise.
     offset_s : float
         Session second of the file's first sample (a window render's ``start_s``).
     length_s : float
@@ -475,6 +508,8 @@ def fit_to_file(targets: list[Target], offset_s: float, length_s: float,
         if t.start_s >= lo_f - eps and end <= hi_f + eps and b > a:
             kept.append(replace(t, start_s=a - offset_s, end_s=b - offset_s))
             continue
+        if t.params.get("explicit"):  # a written window: outside the audio is an error
+            raise CheckInputError(_outside(t, offset_s, length_s), t.params["explicit"])
         if b - a <= 0:
             skipped.append((t, "outside the rendered window"))
             continue

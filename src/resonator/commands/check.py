@@ -4,16 +4,19 @@ Only formats: the work is :func:`resonator.check.check_file`. Nothing heavy is i
 module level (no librosa, numba or matplotlib), so ``resonator --help`` stays fast. The JSON
 structure of ``--json`` (also in :mod:`resonator.check`)::
 
-    {"passed": true,                    # every evaluated target passed
+    {"passed": true,                    # nothing failed and something passed
      "file": "renders/x.wav", "recipe": "recipes/x.toml" | null,
      "offset_s": 0.0,                   # session second of the file's first sample
      "duration_s": 2400.0,
      "results": [{"kind": "binaural_beat", "name": "metta-beat" | null,
                   "window": {"start_s": 690.0, "end_s": 1410.0, "phase": "metta",
-                             "session_start_s": 690.0},      # file seconds
+                             "session_start_s": 690.0,
+                             "session_end_s": 1410.0},       # file seconds
                   "expected": 6.2,              # or "falling" / "rising" for trends
                   "measured": 6.1987 | null,    # null: nothing could be measured
-                  "tolerance": 0.2, "unit": "Hz", "passed": true,
+                  "tolerance": 0.2, "unit": "Hz", "passed": true,   # null: inconclusive
+                  "status": "pass",             # pass | fail | inconclusive
+                  "rule": "every window within 6.200 Hz +- 0.200 Hz",
                   "layer": "beat" | null, "source": "recipe|layer|session|cli",
                   "detail": {...}}],            # sub-windows, rho, rule, error
      "skipped": [{"kind": ..., "window": {...}, "layer": ..., "reason": "..."}],
@@ -34,8 +37,10 @@ EXAMPLE = "resonator check renders/mettannealing.wav"
 MORE_EXAMPLES = (
     "\n  resonator check renders/focus.wav recipes/focus.toml --json focus-check.json"
     "\n  resonator check music.flac --target am_rate:0-60:16Hz:0.1 --plot check.png"
-    "\n  resonator check window.wav --tolerance-scale 2"
-    "\n\nexit codes: 0 every target passed, 1 a target failed, 2 bad input"
+    "\n  resonator check window.wav --target session:am_rate:24m-24m30s:5Hz"
+    "\n  resonator check --kinds"
+    "\n\nexit codes: 0 nothing failed (inconclusive readings neither pass nor fail), 1 a target"
+    " failed, 2 bad input"
 )
 
 
@@ -59,9 +64,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", metavar="RECIPE", nargs="?",
                         help="recipe, or a TOML file with only [[target]] tables "
                              "(default: the recipe named in RENDER's JSON sidecar)")
-    parser.add_argument("--target", metavar="KIND:START-END:EXPECTED[:TOL]", action="append",
-                        default=[], help="an extra target, e.g. binaural_beat:0-60:6Hz:0.05 "
-                        "or loudness_trend:10m-end:falling:0.3 (repeatable)")
+    parser.add_argument("--target", metavar="[session:]KIND:START-END:EXPECTED[:TOL]",
+                        action="append", default=[],
+                        help="an extra target, e.g. binaural_beat:0-60:6Hz:0.05 or "
+                        "loudness_trend:10m-end:falling:0.3; times are the file's own, or the "
+                        "session's after session: (repeatable; see --kinds)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON ('-' for "
                         "standard output)")
     parser.add_argument("--plot", metavar="FILE.png", help="draw spectrogram, envelope and "

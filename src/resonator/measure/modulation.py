@@ -29,6 +29,7 @@ __all__ = [
     "modulation_spectrum",
     "band_shares",
     "am_rate_depth",
+    "am_line",
     "gated_depth",
     "share_in_band",
     "EnvelopeStream",
@@ -445,7 +446,46 @@ def am_rate_depth(x, sr, *, rate_hint_hz: float | None = None, fmin_hz: float = 
             raise MeasureError(f"rate_hint_hz={rate_hint_hz!r} is outside {fmin_hz}-{fmax_hz} Hz",
                                "am_rate_depth")
     env, esr = envelope_lowrate(x, sr, max_hz=max(fmax, 8.0))
-    return _am(env, esr, fmin, fmax)
+    line = _am(env, esr, fmin, fmax)
+    return line["rate_hz"], line["depth"]
+
+
+def am_line(x, sr, *, rate_hint_hz: float | None = None, fmin_hz: float = 0.5,
+            fmax_hz: float = 64.0, false_alarm: float = 1e-3) -> dict:
+    """The strongest amplitude-modulation line of :func:`am_rate_depth`, with the envelope's
+    noise floor around it and whether the line stands significantly above it.
+
+    The floor is read from the envelope spectrum (Hann window) over +-max(2 Hz, 20 bins)
+    around the line, its main lobe left out: for noise the magnitudes there are Rayleigh
+    distributed with scale ``median / 1.1774``, and the largest of the ``N`` independent
+    bins searched exceeds ``scale * sqrt(2 ln(N / false_alarm))`` with probability
+    ``false_alarm``: the line is significant above that (and above a depth of 0.002).
+
+    Parameters
+    ----------
+    x, sr, rate_hint_hz, fmin_hz, fmax_hz
+        As for :func:`am_rate_depth`.
+    false_alarm : float in (0, 1)
+        Probability that noise alone is called significant.
+
+    Returns
+    -------
+    dict
+        ``rate_hz``, ``depth`` (sine-equivalent), ``floor_depth`` (the median noise
+        magnitude around the line in depth units), ``threshold_depth`` (the depth a line
+        needs to be significant) and ``significant`` (bool).
+    """
+    sr = check_sr(sr, "am_line")
+    fmin, fmax = check_band(fmin_hz, fmax_hz, sr, "am_line", limit_hz=sr / 4,
+                            limit_name="sr/4 (the envelope needs 4 samples per cycle)")
+    if rate_hint_hz is not None:
+        span = max(0.5, 0.1 * float(rate_hint_hz))
+        fmin, fmax = max(fmin, rate_hint_hz - span), min(fmax, rate_hint_hz + span)
+        if fmin >= fmax:
+            raise MeasureError(f"rate_hint_hz={rate_hint_hz!r} is outside {fmin_hz}-{fmax_hz} Hz",
+                               "am_line")
+    env, esr = envelope_lowrate(x, sr, max_hz=max(fmax + 2.5, 8.0))
+    return _am(env, esr, fmin, fmax, false_alarm=false_alarm)
 
 
 def am_rate_depth_from_envelope(env, env_sr, *, rate_hint_hz: float | None = None,
@@ -459,13 +499,20 @@ def am_rate_depth_from_envelope(env, env_sr, *, rate_hint_hz: float | None = Non
             raise MeasureError(f"rate_hint_hz={rate_hint_hz!r} is outside {fmin_hz}-{fmax_hz} Hz",
                                "am_rate_depth_from_envelope")
     env, esr = _reduce(env, env_sr, max(fmax, 8.0), "am_rate_depth_from_envelope")
-    return _am(env, esr, fmin, fmax)
+    line = _am(env, esr, fmin, fmax)
+    return line["rate_hz"], line["depth"]
 
 
-def _am(env, esr, fmin, fmax):
+#: a line must also reach this depth to count as modulation (below it: quantisation, leaks)
+MIN_LINE_DEPTH = 0.002
+
+
+def _am(env, esr, fmin, fmax, false_alarm: float = 1e-3) -> dict:
+    none = {"rate_hz": float("nan"), "depth": 0.0, "floor_depth": float("nan"),
+            "threshold_depth": float("nan"), "significant": False}
     e0 = float(env.mean())
     if e0 <= 0:
-        return float("nan"), 0.0
+        return none
     e = env - e0
     w = signal.get_window("hann", e.size, fftbins=False)
     # 8x zero padding for short envelopes, at least 2x (and at most ~2^21 points) for long
@@ -476,7 +523,7 @@ def _am(env, esr, fmin, fmax):
     sel = np.arange(max(k_lo, 0), min(k_hi, mag.size - 1) + 1)
     freqs = np.arange(mag.size) * esr / nfft
     if sel.size == 0 or not np.any(mag[sel] > 0):
-        return float("nan"), 0.0
+        return none
     k = sel[np.argmax(mag[sel])]
     f_est = freqs[k]
     if 0 < k < mag.size - 1 and mag[k - 1] > 0 and mag[k + 1] > 0:
@@ -500,7 +547,21 @@ def _am(env, esr, fmin, fmax):
             break
     rate = 0.5 * (a + b)
     amp = 2.0 * _dtft_mag(e, w, esr, rate) / w.sum()
-    return float(rate), float(amp / e0)
+    # the noise floor around the line (its main lobe, +-2 bins of 1/T, left out)
+    bin_hz = esr / e.size
+    half = max(2.0, 20.0 * bin_hz)
+    near = np.abs(freqs - rate)
+    ring = (near <= half) & (near > 3.0 * bin_hz) & (freqs > 0)
+    floor = float(np.median(mag[ring])) if np.count_nonzero(ring) >= 8 else float("nan")
+    scale = floor / math.sqrt(2.0 * math.log(2.0))  # Rayleigh: median = scale * 1.1774
+    n_indep = max(1.0, (fmax - fmin) / bin_hz)
+    threshold = 2.0 * scale * math.sqrt(2.0 * math.log(n_indep / false_alarm)) / w.sum()
+    depth = float(amp / e0)
+    out = {"rate_hz": float(rate), "depth": depth, "floor_depth": float(2.0 * floor / w.sum() / e0),
+           "threshold_depth": float(max(threshold / e0, MIN_LINE_DEPTH))}
+    out["significant"] = bool(math.isfinite(out["threshold_depth"]) and
+                              depth > out["threshold_depth"])
+    return out
 
 
 def gated_depth(x, sr, *, smoothing_hz: float | None = None) -> float:

@@ -93,6 +93,9 @@ class TargetKind:
         Expected value when none is written (None: one is required).
     band_suffix : bool
         The kind is written ``KIND@LO-HI`` (a band in Hz), e.g. ``band_energy@100-300``.
+    measures : str
+        What the measured value is when it is not the expected quantity (a trend expects
+        "falling" and measures a "bump" in dB or a "rho"); shown before it.
     """
 
     name: str
@@ -105,6 +108,7 @@ class TargetKind:
     parse: Callable[..., Any] | None = None
     expected: Any = None
     band_suffix: bool = False
+    measures: str = ""
 
     @property
     def unit_info(self) -> Unit:

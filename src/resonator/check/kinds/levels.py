@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
 
 from ...measure import MeasureError
 from ...measure.dynamics import binned_spearman
@@ -55,6 +54,9 @@ def loudness_range(t, ctx):
 
 
 def _fade(t, ctx, rising: bool):
+    """The fade's length (twice the time from the silent edge to half amplitude, -6.02 dB
+    against the level next to the fade: exact for a raised cosine or a linear fade) and its
+    shape (50 ms power in tenths of the planned fade)."""
     T = float(t.params.get("fade_s", t.expected))
     if rising:
         a, b = 0.0, min(ctx.duration_s, T + 5.0)
@@ -63,32 +65,47 @@ def _fade(t, ctx, rising: bool):
     pw, tt = ctx.power_track(a, b, 0.05)
     tt = tt - a  # from the window start
     if rising:
-        u = tt / T  # fade progress 0 -> 1
+        since = tt  # seconds from the silent edge
         ref = pw[(tt >= T + 0.25) & (tt < T + 5.0)]
     else:
-        end = b - a
-        u = (end - tt) / T  # 1 at the fade start, 0 at the end
-        ref = pw[(tt <= end - T - 0.25)]
+        since = (b - a) - tt
+        ref = pw[(tt <= (b - a) - T - 0.25)]
     if ref.size == 0 or np.mean(ref) <= 0:
         raise MeasureError("no sound next to the fade to compare it with")
     ref_p = float(np.mean(ref))
+    u = since / T  # fade progress from the silent edge: 0 -> 1
+    order = np.argsort(since)
+    # 50 ms powers of noise scatter by a few dB: the crossing is read on a running mean of
+    # a twentieth of the fade (at least 0.25 s)
+    k = max(1, int(round(max(0.25, T / 20.0) / 0.05)))
+    smooth = np.convolve(pw[order], np.ones(k) / k, mode="same")
+    s_o = since[order]
+    with np.errstate(divide="ignore"):
+        db_o = 10 * np.log10(np.maximum(smooth, 1e-20) / ref_p)
+    up = np.flatnonzero(db_o >= -6.02)
+    if up.size == 0:
+        raise MeasureError("the level never reaches half of the level next to the fade")
+    k = int(up[0])
+    half_s = float(s_o[k]) if k == 0 else float(np.interp(-6.02, db_o[k - 1:k + 1],
+                                                          s_o[k - 1:k + 1]))
+    length = 2.0 * half_s
 
     def level(lo, hi):
         sel = (u >= lo) & (u < hi)
         v = float(np.mean(pw[sel])) if sel.any() else 0.0
         return 10 * math.log10(max(v, 1e-20) / ref_p)
-    mid = level(0.45, 0.55)
     slices = [level(i / 10, (i + 1) / 10) for i in range(10)]
-    rising_half = bool(np.all(np.diff(slices[:5]) > 0))
+    steady = bool(np.all(np.diff(slices[:5]) > 0))
     # a raised cosine's first tenth averages -39 dB (a linear fade's -25 dB, none 0 dB)
-    ok = slices[0] <= -30.0 and abs(mid + 6.02) <= 4.0 and rising_half
-    word = "first" if rising else "last"
-    rule = (f"{word} tenth <= -30 dB (raised cosine: -39), middle -6 +/- 4 dB, steady over the "
-            "outer half")
-    return Reading(mid, ok, rule, {
-        f"{word}_tenth_db": rounded(slices[0], 1), "mid_level_db": rounded(mid, 2),
-        "expected_mid_db": -6.02,
-        "slices_db": rounded(slices, 1) if rising else rounded(slices[::-1], 1)})
+    ok = abs(length - T) <= t.tolerance + 1e-9 and slices[0] <= -30.0 and steady
+    edge = "first" if rising else "last"
+    s = UNITS["s"]
+    rule = (f"length within {s.format(T)} +- {s.format(t.tolerance)}, the {edge} tenth at most "
+            f"-30 dB (raised cosine: -39), {'rising' if rising else 'falling'} over the "
+            f"{edge} half")
+    return Reading(length, ok, rule, {
+        f"{edge}_tenth_db": rounded(slices[0], 1),
+        "tenths_db": rounded(slices, 1) if rising else rounded(slices[::-1], 1)})
 
 
 def fade_in(t, ctx):
@@ -133,22 +150,28 @@ def loudness_trend(t, ctx):
         detail["bump_at_s"] = rounded(tt[good][i], 1) if r.size else None
         plan_rho, _ = binned_spearman(tt[good], plan[good])
         detail["plan_rho_binned"] = rounded(plan_rho, 4)
-    else:
-        w = min(21, v.size if v.size % 2 else v.size - 1)
-        vv = v[ok_v]
-        trend = signal.savgol_filter(vv, w, 2, mode="interp")
-        bump = float(max(0.0, np.max(vv - trend)))
-        detail["against"] = "Savitzky-Golay trend (21 s); no plan"
-        detail["bump_at_s"] = rounded(tt[ok_v][int(np.argmax(vv - trend))], 1)
-    run = np.minimum.accumulate(v[ok_v]) if sign < 0 else np.maximum.accumulate(v[ok_v])
-    detail["max_rise_db"] = rounded(float(np.max(sign * (run - v[ok_v]))) if sign < 0 else
-                                   float(np.max(run - v[ok_v])), 3)
-    pr = detail.get("plan_rho_binned")
-    need = _rho_needed(None if pr is None else sign * pr)
-    rule = (f"binned Spearman rho {'<=' if sign < 0 else '>='} {sign * need:g} and "
-            f"bump <= {t.tolerance:g} dB")
-    ok = math.isfinite(rho) and sign * rho >= need and bump <= t.tolerance
-    return Reading(bump, ok, rule, detail)
+        pr = detail["plan_rho_binned"]
+        need = _rho_needed(None if pr is None else sign * pr)
+        rule = (f"binned Spearman rho {'<=' if sign < 0 else '>='} {sign * need:.3f} and no "
+                f"rise over the plan above {t.tolerance:.2f} dB")
+        ok = math.isfinite(rho) and sign * rho >= need and bump <= t.tolerance
+        return Reading(bump, ok, rule, detail)
+    # no plan: falling means never rising more than the tolerance above the lowest level so
+    # far (rising: never falling below the highest), whatever the shape, and moving overall
+    vv, tv = v[ok_v], tt[ok_v]
+    run = np.minimum.accumulate(vv) if sign < 0 else np.maximum.accumulate(vv)
+    back = sign * (run - vv)  # how far each value went against the trend
+    i = int(np.argmax(back))
+    tenth = max(1, vv.size // 10)
+    moved = sign * (float(np.mean(vv[-tenth:])) - float(np.mean(vv[:tenth])))
+    detail.update({"against": "the lowest level so far (highest when rising); no plan",
+                   "rise_at_s": rounded(tv[i], 1), "moved_db": rounded(moved, 2)})
+    word = ("rises", "above its lowest", "falls") if sign < 0 else \
+        ("drops", "below its highest", "rises")
+    rule = (f"never {word[0]} more than {t.tolerance:.2f} dB {word[1]} level so far, and "
+            f"{word[2]} by more than {t.tolerance:.2f} dB (first to last tenth)")
+    rise = float(back[i])
+    return Reading(rise, rise <= t.tolerance and moved > t.tolerance, rule, detail)
 
 
 def centroid_trend(t, ctx):
@@ -184,24 +207,27 @@ register(TargetKind("loudness_range", unit="lu", tolerance=1.0, min_window_s=3.0
                     evaluate=loudness_range, doc="""EBU Tech 3342 loudness range (LRA): the
 spread of the gated 3 s short-term loudness, 10th to 95th percentile (one pass over the whole
 file; a window is streamed again)."""))
-FADE_DOC = """50 ms power in tenths of the fade against the level just after (before) it:
-the outer tenth at most -30 dB (a raised cosine gives -39 dB, a linear fade -25 dB, none
-0 dB), the middle within 4 dB of the raised cosine's -6 dB, the outer five tenths rising
-(falling)."""
-register(TargetKind("fade_in", unit="s", tolerance=0.0, min_window_s=0.1, evaluate=fade_in,
+FADE_DOC = """50 ms power against the level just after (before) the fade: its length is
+twice the time from the silent edge to half amplitude (-6.02 dB; exact for a raised cosine
+and a linear fade), within the tolerance (a recipe's fades: a quarter of their length); in
+tenths of the planned fade, the outer tenth at most -30 dB (a raised cosine gives -39 dB, a
+linear fade -25 dB, none 0 dB) and the outer five tenths rising (falling)."""
+register(TargetKind("fade_in", unit="s", tolerance=1.0, min_window_s=0.1, evaluate=fade_in,
                     doc=FADE_DOC))
-register(TargetKind("fade_out", unit="s", tolerance=0.0, min_window_s=0.1, evaluate=fade_out,
+register(TargetKind("fade_out", unit="s", tolerance=1.0, min_window_s=0.1, evaluate=fade_out,
                     doc=FADE_DOC))
 register(TargetKind("loudness_trend", unit="db_diff", tolerance=0.3, min_window_s=120.0,
                     tolerance_unit="db_diff", parse=parse_trend, expected="falling",
-                    evaluate=loudness_trend, doc="""3 s short-term loudness at 1 s steps:
-Spearman rho of its 20 s-binned values <= -0.95 (falling), and the largest bump over the
-planned level curve (the session graph rendered at a low rate over the window, its median
-offset removed) <= tolerance (default 0.3 dB: a 0.5 dB bump lasting 8 s reads 0.43-0.5 dB);
-without a plan, over a Savitzky-Golay trend (21 s). When the plan's own binned rho is weaker
-than 0.95 (breath swells), the render must be as steady as the plan less 0.05."""))
+                    measures="rise", evaluate=loudness_trend, doc="""3 s short-term loudness
+at 1 s steps. With a plan: Spearman rho of its 20 s-binned values <= -0.95 (falling; or the
+plan's own binned rho less 0.05 when the plan is less steady, as with breath swells), and the
+largest rise over the planned level curve (the session graph rendered at a low rate over the
+window, its median offset removed) <= tolerance (default 0.3 dB: a 0.5 dB bump lasting 8 s
+reads 0.43-0.5 dB). Without a plan, whatever the shape: never more than the tolerance above
+the lowest level so far, and falling by more than it from the first to the last tenth."""))
 register(TargetKind("centroid_trend", unit="number", tolerance=0.95, min_window_s=120.0,
-                    parse=parse_trend, expected="falling", evaluate=centroid_trend,
+                    parse=parse_trend, expected="falling", measures="rho",
+                    evaluate=centroid_trend,
                     doc="""spectral centroid (per-second 4096-point spectra from the scan),
 binned like loudness: Spearman rho <= -tolerance (0.95) when falling. With a plan whose own
 binned rho is weaker (a mix whose centroid is set by a tone that does not follow the

@@ -11,8 +11,8 @@ import math
 import numpy as np
 
 from ...measure import MeasureError
-from ...measure.modulation import (am_rate_depth, coherent_gate_depth, folded_amplitude,
-                                   share_in_band)
+from ...measure.modulation import (am_line, am_rate_depth, coherent_gate_depth,
+                                   folded_amplitude, share_in_band)
 from ...measure.spectrum import band_filter
 from ...measure.tones import subtract_tones
 from .base import (TargetKind, Unmeasurable, centred, grow_window, register, rounded, spread,
@@ -74,18 +74,36 @@ def _notch_others(t, ctx, x, sr, a, b):
 
 
 def am_rate(t, ctx):
-    rows, vals = [], []
+    """The envelope's line near the planned (or expected) rate in each window; a window
+    passes when the line is within the tolerance and stands significantly above the
+    envelope's noise floor there (:func:`~resonator.measure.modulation.am_line`): a rate
+    read off noise, with no modulation there, fails with its depth and the floor."""
+    rows, vals, weak = [], [], []
     curve = t.params.get("rate_curve")
     for a, b in _am_windows(t):
         x, sr = ctx.read(a, b)
         x, notched = _notch_others(t, ctx, x, sr, a, b)
         xb = band_filter(x, sr, t.params.get("band"), smooth=not t.params.get("noise_carrier"))
         hint = float(curve([0.5 * (a + b) + ctx.offset_s])[0]) if curve else float(t.expected)
-        rate, depth = _rate_of(xb, sr, hint)
-        vals.append(rate)
-        rows.append({"start_s": rounded(a, 3), "end_s": rounded(b, 3), "rate_hz": rounded(rate, 5),
-                     "depth": rounded(depth, 4), **notched})
-    return within(t, vals, {"windows": rows})
+        fmax = min(max(64.0, 1.3 * hint + 1.0), sr / 4 - 1.0)
+        line = am_line(xb, sr, rate_hint_hz=hint, fmin_hz=0.3, fmax_hz=fmax)
+        vals.append(line["rate_hz"])
+        if not line["significant"]:
+            weak.append(line)
+        rows.append({"start_s": rounded(a, 3), "end_s": rounded(b, 3),
+                     "rate_hz": rounded(line["rate_hz"], 5), "depth": rounded(line["depth"], 4),
+                     "floor_depth": rounded(line["floor_depth"], 4),
+                     "significant": line["significant"], **notched})
+    r = within(t, vals, {"windows": rows})
+    r.rule += " and its modulation above the envelope's noise floor"
+    if weak:
+        w = max(weak, key=lambda x: x["threshold_depth"] - x["depth"])
+        r.passed = False
+        r.detail["error"] = (
+            f"no modulation stands out near {float(t.expected):g} Hz: depth {w['depth']:.4f} "
+            f"against a noise floor of {w['floor_depth']:.4f} (significant above "
+            f"{w['threshold_depth']:.4f})")
+    return r
 
 
 #: gated depth of a tone carrier: the first window's length, and the longest one a

@@ -13,8 +13,8 @@ import numpy as np
 from scipy import signal
 
 from ...measure import MeasureError
-from .base import (TargetKind, Unmeasurable, centred, grow_window, register, rounded, spread,
-                   within)
+from .base import (TARGET_KINDS, Reading, TargetKind, Unmeasurable, centred, grow_window,
+                   register, rounded, spread, within)
 
 #: components within this distance of a target ear are fitted with it
 FIT_NEIGHBOURHOOD_HZ = 40.0
@@ -54,17 +54,84 @@ def _binaural(t, ctx, what: str):
     hint = t.params.get("carrier_hz")
     if what == "carrier" and hint is None:
         hint = t.expected
-    vals, carriers, rows = [], [], []
+    vals, rows, unsure = [], [], []
     for a, b in x_windows:
         r = ctx.memo(("binaural", round(a, 4), round(b, 4), hint),
-                     lambda a=a, b=b: _measure_pair(ctx, a, b, hint))
-        v = r["left_minus_right_hz"] if what == "beat" else r["carrier_hz"]
+                     lambda a=a, b=b: _peak_pair(ctx, a, b, hint))
+        v = _value_of(r, what)
+        row = {"start_s": rounded(a, 3), "end_s": rounded(b, 3), "value": rounded(v, 5),
+               "left_hz": rounded(r["left_hz"], 5), "right_hz": rounded(r["right_hz"], 5),
+               "prominence": r["prominence"]}
+        why = _untrusted(t, r, what, b - a)
+        if why:
+            unsure.append(dict(row, reason=why))
+            continue
         vals.append(v)
-        carriers.append(r["carrier_hz"])
-        rows.append({"start_s": rounded(a, 3), "end_s": rounded(b, 3), "value": rounded(v, 5),
-                     "left_hz": rounded(r["left_hz"], 5), "right_hz": rounded(r["right_hz"], 5)})
+        rows.append(row)
+    return _combine(t, vals, rows, unsure, {"method": "interpolated peak of each ear (no "
+                                                      "plan)"})
+
+
+def _value_of(r, what: str) -> float:
+    return r["left_minus_right_hz"] if what == "beat" else r["carrier_hz"]
+
+
+def _sigma(prominence, length_s: float, what: str) -> float:
+    """Noise-limited error of a beat (or carrier) read from two ears with these
+    prominences on a window of ``length_s`` (see :data:`SIGMA_K`)."""
+    se = [SIGMA_K / (length_s * max(p, 1e-3)) for p in prominence]
+    return math.hypot(*se) * (1.0 if what == "beat" else 0.5)
+
+
+def _untrusted(t, r, what: str, length_s: float) -> str | None:
+    """Why a peak-picked window cannot be trusted: an ear's tone does not stand out in the
+    window or in one of its halves (a tone switched on or off inside it, too weak under
+    the noise), or the halves disagree beyond their noise; None when it can."""
+    v = _value_of(r, what)
+    parts = [("window", r["prominence"], PROMINENCE)] + \
+        [(name, h["prominence"], PROMINENCE / math.sqrt(2.0))
+         for name, h in zip(("first half", "second half"), r["halves"])]
+    for part, p, need in parts:
+        if min(p) < need:
+            ear = "left" if p[0] < p[1] else "right"
+            return (f"the {ear} ear's tone is only {min(p):.1f}x over the noise in the "
+                    f"{part} (a tone switched on or off there, too weak, or not there; noise "
+                    f"alone reaches about 4x): {v:.4f} Hz cannot be trusted")
+    h1, h2 = (_value_of(x, what) for x in r["halves"])
+    spread_hz = 3.0 * math.hypot(*(_sigma(x["prominence"], 0.5 * length_s, what)
+                                  for x in r["halves"]))
+    if abs(h1 - h2) > t.tolerance + spread_hz:
+        return (f"its halves read {h1:.4f} and {h2:.4f} Hz (more apart than the tolerance and "
+                f"their noise, {spread_hz:.3f} Hz): {v:.4f} Hz cannot be trusted")
+    err = abs(v - float(t.expected))
+    sigma = _sigma(r["prominence"], length_s, what)
+    if t.tolerance < err <= t.tolerance + 3.0 * sigma:
+        return (f"the tones stand {min(r['prominence']):.1f}x over the noise: {v:.4f} Hz "
+                f"reads to +-{3 * sigma:.3f} Hz (3 sigma), within that of "
+                f"{float(t.expected):.4g} +- {t.tolerance:.3g} Hz")
+    return None
+
+
+def _combine(t, vals, rows, unsure, detail):
+    """One Reading from the trusted windows (``vals``, ``rows``) and the windows that could
+    not be trusted (``unsure``, each with its ``reason``): a trusted window out of tolerance
+    fails the target; otherwise it passes on its trusted windows, or is inconclusive when
+    none could be trusted."""
+    detail = dict(detail, windows=rows)
+    if unsure:
+        detail["inconclusive_windows"] = unsure
+    if not vals:
+        kind = TARGET_KINDS[t.kind]
+        return Reading(None, None, f"within {kind.unit_info.format(t.expected)} +- "
+                       f"{kind.tolerance_info.format(t.tolerance)} where the reading can be "
+                       "trusted", dict(detail, inconclusive=unsure[0]["reason"]))
     worst = max(vals, key=lambda v: abs(v - t.expected))
-    return within(t, vals, {"windows": rows, "worst": rounded(worst, 5)})
+    r = within(t, vals, dict(detail, worst=rounded(worst, 5)))
+    if unsure:
+        r.rule = r.rule.replace("every window", "every trusted window", 1).replace(
+            "measured within", "every trusted window within", 1) + \
+            f" ({len(unsure)} of {len(vals) + len(unsure)} windows could not be trusted)"
+    return r
 
 
 def _binaural_planned(t, ctx, what: str):
@@ -81,7 +148,7 @@ def _binaural_planned(t, ctx, what: str):
     comps_at = t.params["components"]
     sample = bool(t.params.get("sample"))
     base = [centred(t.start_s, t.end_s, 4.0)] if sample else spread(t.start_s, t.end_s, 4.0, 5)
-    vals, rows, skipped = [], [], []
+    vals, rows, skipped, unsure = [], [], [], []
 
     def plan_at(a, b):
         return _own_and_others(t, comps_at, a + ctx.offset_s, b + ctx.offset_s)
@@ -121,8 +188,7 @@ def _binaural_planned(t, ctx, what: str):
                 0.5 * (r["left_hz"] + r["right_hz"])
 
         def sigma_of(r, length):
-            se = [SIGMA_K / (length * max(p, 1e-3)) for p in r["prominence"]]
-            return math.hypot(*se) * (1.0 if what == "beat" else 0.5)
+            return _sigma(r["prominence"], length, what)
         if min(r["prominence"]) < LENGTHEN_BELOW:
             # a tone barely above the noise: a longer window (error falls as T^-1.5); a glide
             # sample keeps its centre and stays local (SAMPLE_MAX_S)
@@ -150,11 +216,11 @@ def _binaural_planned(t, ctx, what: str):
         sigma = sigma_of(r, b - a)
         err = abs(v - float(t.expected))
         if t.tolerance < err <= t.tolerance + 3.0 * sigma:
-            skipped.append({"start_s": rounded(a, 3), "end_s": rounded(b, 3), "value": rounded(v, 5),
-                            "reason": f"tone only {min(r['prominence']):.1f}x over the noise in "
-                                      f"{b - a:.3g} s: reads to +-{3 * sigma:.3f} Hz (3 sigma); "
-                                      f"{v:.4f} Hz is within that of {float(t.expected):.4g} "
-                                      f"+- {t.tolerance:.3g} Hz (inconclusive)"})
+            unsure.append({"start_s": rounded(a, 3), "end_s": rounded(b, 3), "value": rounded(v, 5),
+                           "reason": f"tone only {min(r['prominence']):.1f}x over the noise in "
+                                     f"{b - a:.3g} s: reads to +-{3 * sigma:.3f} Hz (3 sigma); "
+                                     f"{v:.4f} Hz is within that of {float(t.expected):.4g} "
+                                     f"+- {t.tolerance:.3g} Hz"})
             continue
         vals.append(v)
         rows.append({"start_s": rounded(a, 3), "end_s": rounded(b, 3), "value": rounded(v, 5),
@@ -164,15 +230,13 @@ def _binaural_planned(t, ctx, what: str):
                      "prominence": r["prominence"],
                      "fitted_with": r["fitted_with"], **({"note": r["note"]} if r["note"]
                                                           else {})})
-    if not vals:
+    if not vals and not unsure:
         raise Unmeasurable(skipped[0]["reason"] if skipped else "no window to measure")
-    worst = max(vals, key=lambda v: abs(v - t.expected))
-    detail = {"windows": rows, "worst": rounded(worst, 5),
-              "method": "least-squares fit of the planned sinusoids near each ear (glides "
+    detail = {"method": "least-squares fit of the planned sinusoids near each ear (glides "
                         "along their planned trajectory)"}
     if skipped:
         detail["skipped_windows"] = skipped
-    return within(t, vals, detail)
+    return _combine(t, vals, rows, unsure, detail)
 
 
 def _own_and_others(t, comps_at, sa, sb):
@@ -315,10 +379,13 @@ def _fit_pair(ctx, a, b, own, others, tol):
     return out
 
 
-def _measure_pair(ctx, a, b, hint):
-    """measure_binaural on [a, b], the pair first decimated (polyphase, linear phase) to
-    about 3x the top of the search band: the same peak, a far smaller FFT."""
+def _peak_pair(ctx, a, b, hint):
+    """measure_binaural on [a, b] and on each half, with each ear's prominence
+    (:func:`~resonator.measure.tones.tone_prominence` over the search band); the pair is
+    first decimated (polyphase, linear phase) to about 3x the top of the search band: the
+    same peak, a far smaller FFT."""
     from ...measure.binaural import measure_binaural
+    from ...measure.tones import tone_prominence
 
     x, sr = ctx.read(a, b)
     top = 1500.0 if hint is None else float(hint) + max(40.0, 0.2 * float(hint))
@@ -326,8 +393,20 @@ def _measure_pair(ctx, a, b, hint):
     if q >= 2:
         x = signal.resample_poly(x, 1, q, axis=1)
         sr = sr / q
-    return measure_binaural(x[0], x[1], sr, carrier_hint_hz=hint,
-                            fmax_hz=min(1500.0, 0.45 * sr) if hint is None else 0.45 * sr)
+    fmax = min(1500.0, 0.45 * sr) if hint is None else 0.45 * sr
+
+    def read(y):
+        r = measure_binaural(y[0], y[1], sr, carrier_hint_hz=hint, fmax_hz=fmax)
+        # against the noise around the peak (a coloured bed's slope does not count)
+        w = max(5.0, 40.0 * sr / y.shape[1])
+        r["prominence"] = [rounded(tone_prominence(y[e], sr, r[k], max(1.0, r[k] - w),
+                                                   r[k] + w), 1)
+                           for e, k in ((0, "left_hz"), (1, "right_hz"))]
+        return r
+    out = read(x)
+    m = x.shape[1] // 2
+    out["halves"] = [read(x[:, :m]), read(x[:, m:])]
+    return out
 
 
 def binaural_beat(t, ctx):
