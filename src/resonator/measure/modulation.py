@@ -436,18 +436,29 @@ def am_rate_depth(x, sr, *, rate_hint_hz: float | None = None, fmin_hz: float = 
         Sine-equivalent depth (within 0.02; for hard-gated pulses it overshoots: use
         :func:`gated_depth`). 0.0 with rate nan for a flat or silent envelope.
     """
-    sr = check_sr(sr, "am_rate_depth")
-    fmin, fmax = check_band(fmin_hz, fmax_hz, sr, "am_rate_depth", limit_hz=sr / 4,
-                            limit_name="sr/4 (the envelope needs 4 samples per cycle)")
+    line = _am_line(x, sr, rate_hint_hz, fmin_hz, fmax_hz, 1e-3, "am_rate_depth")
+    return line["rate_hz"], line["depth"]
+
+
+def _search_band(fmin_hz, fmax_hz, rate_hint_hz, limit_sr: float, where: str, **kw):
+    """The band searched for a modulation line: [fmin, fmax], narrowed to +-max(0.5 Hz,
+    10 %) around a hint."""
+    fmin, fmax = check_band(fmin_hz, fmax_hz, limit_sr, where, **kw)
     if rate_hint_hz is not None:
         span = max(0.5, 0.1 * float(rate_hint_hz))
         fmin, fmax = max(fmin, rate_hint_hz - span), min(fmax, rate_hint_hz + span)
         if fmin >= fmax:
             raise MeasureError(f"rate_hint_hz={rate_hint_hz!r} is outside {fmin_hz}-{fmax_hz} Hz",
-                               "am_rate_depth")
-    env, esr = envelope_lowrate(x, sr, max_hz=max(fmax, 8.0))
-    line = _am(env, esr, fmin, fmax)
-    return line["rate_hz"], line["depth"]
+                               where)
+    return fmin, fmax
+
+
+def _am_line(x, sr, rate_hint_hz, fmin_hz, fmax_hz, false_alarm, where) -> dict:
+    sr = check_sr(sr, where)
+    fmin, fmax = _search_band(fmin_hz, fmax_hz, rate_hint_hz, sr, where, limit_hz=sr / 4,
+                              limit_name="sr/4 (the envelope needs 4 samples per cycle)")
+    env, esr = envelope_lowrate(x, sr, max_hz=max(fmax + 2.5, 8.0))
+    return _am(env, esr, fmin, fmax, false_alarm=false_alarm)
 
 
 def am_line(x, sr, *, rate_hint_hz: float | None = None, fmin_hz: float = 0.5,
@@ -475,29 +486,14 @@ def am_line(x, sr, *, rate_hint_hz: float | None = None, fmin_hz: float = 0.5,
         magnitude around the line in depth units), ``threshold_depth`` (the depth a line
         needs to be significant) and ``significant`` (bool).
     """
-    sr = check_sr(sr, "am_line")
-    fmin, fmax = check_band(fmin_hz, fmax_hz, sr, "am_line", limit_hz=sr / 4,
-                            limit_name="sr/4 (the envelope needs 4 samples per cycle)")
-    if rate_hint_hz is not None:
-        span = max(0.5, 0.1 * float(rate_hint_hz))
-        fmin, fmax = max(fmin, rate_hint_hz - span), min(fmax, rate_hint_hz + span)
-        if fmin >= fmax:
-            raise MeasureError(f"rate_hint_hz={rate_hint_hz!r} is outside {fmin_hz}-{fmax_hz} Hz",
-                               "am_line")
-    env, esr = envelope_lowrate(x, sr, max_hz=max(fmax + 2.5, 8.0))
-    return _am(env, esr, fmin, fmax, false_alarm=false_alarm)
+    return _am_line(x, sr, rate_hint_hz, fmin_hz, fmax_hz, false_alarm, "am_line")
 
 
 def am_rate_depth_from_envelope(env, env_sr, *, rate_hint_hz: float | None = None,
                                 fmin_hz: float = 0.5, fmax_hz: float = 64.0):
     """:func:`am_rate_depth` of a low-rate envelope (from :class:`EnvelopeStream`)."""
-    fmin, fmax = check_band(fmin_hz, fmax_hz, float(env_sr), "am_rate_depth_from_envelope")
-    if rate_hint_hz is not None:
-        span = max(0.5, 0.1 * float(rate_hint_hz))
-        fmin, fmax = max(fmin, rate_hint_hz - span), min(fmax, rate_hint_hz + span)
-        if fmin >= fmax:
-            raise MeasureError(f"rate_hint_hz={rate_hint_hz!r} is outside {fmin_hz}-{fmax_hz} Hz",
-                               "am_rate_depth_from_envelope")
+    fmin, fmax = _search_band(fmin_hz, fmax_hz, rate_hint_hz, float(env_sr),
+                              "am_rate_depth_from_envelope")
     env, esr = _reduce(env, env_sr, max(fmax, 8.0), "am_rate_depth_from_envelope")
     line = _am(env, esr, fmin, fmax)
     return line["rate_hz"], line["depth"]
