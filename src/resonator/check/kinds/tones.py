@@ -86,7 +86,8 @@ def _sigma(prominence, length_s: float, what: str) -> float:
 def _untrusted(t, r, what: str, length_s: float) -> str | None:
     """Why a peak-picked window cannot be trusted: an ear's tone does not stand out in the
     window or in one of its halves (a tone switched on or off inside it, too weak under
-    the noise), or the halves disagree beyond their noise; None when it can."""
+    the noise), or the window's reading is not the mean of its halves' (not one steady or
+    gliding tone); None when it can."""
     v = _value_of(r, what)
     parts = [("window", r["prominence"], PROMINENCE)] + \
         [(name, h["prominence"], PROMINENCE / math.sqrt(2.0))
@@ -97,12 +98,15 @@ def _untrusted(t, r, what: str, length_s: float) -> str | None:
             return (f"the {ear} ear's tone is only {min(p):.1f}x over the noise in the "
                     f"{part} (a tone switched on or off there, too weak, or not there; noise "
                     f"alone reaches about 4x): {v:.4f} Hz cannot be trusted")
+    # a steady or linearly gliding tone reads at the window's centre what its halves read
+    # on average
     h1, h2 = (_value_of(x, what) for x in r["halves"])
-    spread_hz = 3.0 * math.hypot(*(_sigma(x["prominence"], 0.5 * length_s, what)
-                                  for x in r["halves"]))
-    if abs(h1 - h2) > t.tolerance + spread_hz:
-        return (f"its halves read {h1:.4f} and {h2:.4f} Hz (more apart than the tolerance and "
-                f"their noise, {spread_hz:.3f} Hz): {v:.4f} Hz cannot be trusted")
+    noise_hz = 3.0 * 0.5 * math.hypot(*(_sigma(x["prominence"], 0.5 * length_s, what)
+                                        for x in r["halves"]))
+    if abs(v - 0.5 * (h1 + h2)) > t.tolerance + noise_hz:
+        return (f"its halves read {h1:.4f} and {h2:.4f} Hz, not centred on the window's "
+                f"{v:.4f} Hz (beyond the tolerance and their noise, {noise_hz:.3f} Hz): it "
+                "cannot be trusted")
     err = abs(v - float(t.expected))
     sigma = _sigma(r["prominence"], length_s, what)
     if t.tolerance < err <= t.tolerance + 3.0 * sigma:
