@@ -464,3 +464,17 @@ def test_check_measures_music_targets_and_catches_broken_renders(tmp_path):
                                      folder="lib", crossfade_s=2.0), 60.0, sr=sr)
     bpm, _ = music_tempo(unstretched[:, int(tt.start_s * sr): int(tt.end_s * sr)], sr)
     assert abs(bpm / tt.expected - 1) > 0.05
+
+
+def test_an_edited_music_file_makes_a_new_mastering_key(tmp_path):
+    from resonator.mastering import stage_key
+    from resonator.recipe.session import build_session
+
+    tone(tmp_path / "a.wav", 2.0, 16000, 300.0)
+    (tmp_path / "r.toml").write_text(
+        'sample_rate = 16000\nfade_in = "1s"\nfade_out = "1s"\n[[phase]]\nname = "p"\n'
+        'duration = "10s"\n[[layer]]\nname = "m"\nkind = "music"\nfiles = ["a.wav"]\n')
+    before = stage_key(build_session(tmp_path / "r.toml"))
+    assert stage_key(build_session(tmp_path / "r.toml")) == before
+    tone(tmp_path / "a.wav", 3.0, 16000, 300.0)
+    assert stage_key(build_session(tmp_path / "r.toml")) != before

@@ -30,6 +30,7 @@ plays, per play) and ``clicks`` over the crossfades.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -83,13 +84,16 @@ class MusicNode(Node):
     sr : int
         The rate the source was planned for (renders at another rate are refused).
     label : str
+    input_files : list of Path
+        The files it reads (a session's cache keys include the paths its nodes hold).
     """
 
-    def __init__(self, source, sr: int, label: str = "Music", *, name=None):
+    def __init__(self, source, sr: int, label: str = "Music", *, input_files=(), name=None):
         super().__init__(name=name)
         self.source = source
         self.sr = int(sr)
         self.label = label
+        self.input_files = [Path(f) for f in input_files]
         self.channels = 2
 
     def describe(self):
@@ -161,7 +165,7 @@ def build_music(params, ctx) -> Node:
     names = sorted({t.path.name for t in plan.tracks})
     label = f"Music({len(plan.tracks)} file{'s' if len(plan.tracks) != 1 else ''}: " \
             f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
-    node: Node = MusicNode(src, ctx.sr, label)
+    node: Node = MusicNode(src, ctx.sr, label, input_files=[t.path for t in plan.tracks])
     depth = params["mod_depth"]
     d = const(depth)
     if d is not None and d == 0:

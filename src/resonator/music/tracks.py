@@ -23,8 +23,8 @@ import numpy as np
 
 from ..errors import AudioFileError
 
-#: output frames per page (a multiple of every ``up`` below 2**12 is not needed: pages are
-#: aligned to the resampling ratio by construction)
+#: output frames per page (any size works: each page reads the input frames its filter needs,
+#: from a multiple of the ratio's denominator)
 PAGE_FRAMES = 1 << 16
 #: pages kept per reader (two tracks crossfading each hold one or two)
 KEEP_PAGES = 3
