@@ -256,9 +256,10 @@ def test_block_size_does_not_change_the_onsets():
     assert analyze_features(a)["beats"] == analyze_features(b)["beats"]
 
 
-def test_cli_json_csv_plot_and_skips(tmp_path, capsys):
+def test_cli_json_csv_plot_and_skips(tmp_path, capsys, monkeypatch):
     from resonator.cli import main
 
+    monkeypatch.chdir(tmp_path)  # a folder is a library: its results log goes here
     x, _ = pulse_track(120.0, 12.0)
     good = tmp_path / "music"
     good.mkdir()
@@ -266,7 +267,8 @@ def test_cli_json_csv_plot_and_skips(tmp_path, capsys):
     sf.write(good / "two.ogg", np.stack([x, x]).T, SR)
     (good / "broken.wav").write_bytes(b"not audio at all")
     out_json, out_csv, plots = tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "plots"
-    rc = main(["analyze", str(good), "--json", str(out_json), "--csv", str(out_csv), "--plot", str(plots)])
+    rc = main(["analyze", str(good), "--json", str(out_json), "--csv", str(out_csv), "--plot", str(plots),
+               "--jobs", "1"])
     err = capsys.readouterr().err
     assert rc == 1  # one file skipped, the others analysed
     assert "broken.wav" in err and "cannot read audio" in err and "Traceback" not in err
@@ -469,7 +471,8 @@ def test_cli_internal_failure_skips_that_file_only(tmp_path, capsys, monkeypatch
 
     monkeypatch.setattr(A, "analyze_file", flaky)
     out_json = tmp_path / "r.json"
-    rc = main(["analyze", str(tmp_path), "--json", str(out_json), "--no-loudness"])
+    monkeypatch.chdir(tmp_path)
+    rc = main(["analyze", str(tmp_path), "--json", str(out_json), "--no-loudness", "--jobs", "1"])
     err = capsys.readouterr().err
     assert rc == 1
     assert "b.wav: the analysis failed (ValueError: noverlap" in err and "Traceback" not in err

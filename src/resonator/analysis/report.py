@@ -203,3 +203,38 @@ def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | N
 
         plot_report(plot, report, internals)
     return report
+
+
+#: columns of the CSV summary (``resonator analyze --csv``, library runs), one row per file
+CSV_FIELDS = [
+    "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_significant", "tempo_pulse_z",
+    "tempo_changes",
+    "tempo_level_probability", "tempo_alternative_bpm", "beats",
+    "onset_rate_per_s", "pulse_clarity", "delta", "theta", "alpha", "beta", "gamma",
+    "modulation_peaks_hz", "breath_swell_per_min", "breath_swell_depth", "breath_swell_significant",
+    "paced_breaths_per_min", "beats_per_breath", "binaural_beat_hz",
+    "integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
+]
+
+
+def csv_row(r: dict) -> dict:
+    """A report (:func:`analyze_file`) as one row of :data:`CSV_FIELDS` (the analyze and
+    library summaries)."""
+    t, m, lo = r["tempo"], r["modulation"], r["loudness"]
+    b, p = r["breathing"] or {}, r["paced_breathing"] or {}
+    return {
+        "path": r["path"], "duration_s": r["duration_s"], "tempo_bpm": t["bpm"],
+        "tempo_confidence": t["confidence"], "tempo_significant": t["significant"],
+        "tempo_pulse_z": t["pulse_z"], "tempo_changes": t["curve"] is not None,
+        "tempo_level_probability": t.get("level_probability"),
+        "tempo_alternative_bpm": (t.get("alternatives") or [{}])[0].get("bpm"),
+        "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
+        "pulse_clarity": r["pulse_clarity"], **m["bands"],
+        "modulation_peaks_hz": " ".join(f"{p:g}" for p in m["peaks_hz"]),
+        "breath_swell_per_min": b.get("breaths_per_min") if b.get("significant") else None,
+        "breath_swell_depth": b.get("depth"), "breath_swell_significant": b.get("significant"),
+        "paced_breaths_per_min": p.get("breaths_per_min"), "beats_per_breath": p.get("beats_per_breath"),
+        "binaural_beat_hz": r["binaural"]["beat_hz"],
+        "integrated_lufs": lo.get("integrated_lufs"), "loudness_range_lu": lo.get("loudness_range_lu"),
+        "true_peak_dbtp": lo.get("true_peak_dbtp"),
+    }

@@ -5,5 +5,5 @@ Each module here defines ``NAME``, ``HELP`` (one line), ``EXAMPLE`` (one real co
 (no librosa, no matplotlib): heavy imports go inside ``run`` so ``resonator --help`` stays fast.
 """
 
-COMMANDS = ("render", "play", "plan", "check", "analyze", "import", "schema", "studio",
+COMMANDS = ("render", "play", "plan", "check", "analyze", "sweep", "import", "schema", "studio",
             "recipes")

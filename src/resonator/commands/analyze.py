@@ -13,28 +13,26 @@ NAME = "analyze"
 HELP = "analyze the rhythm of existing music: tempo, beats, pulse, modulation bands, binaural beat, loudness"
 EXAMPLE = "resonator analyze music/track.flac --json report.json"
 MORE_EXAMPLES = (
+    "\n  resonator analyze ~/Music/ --jobs 4          (a library: in parallel, resumable)"
+    "\n  resonator analyze /shared/music/ --cluster tcp://10.0.0.5:8786 --jsonl music.jsonl"
     "\n  resonator analyze music/ --csv summary.csv --plot plots/"
     "\n  resonator analyze a.wav b.mp3 --json - "
     "\n  resonator analyze adagio.flac --tempo-prior-bpm 50"
+    "\n\nfolders (or --jobs, --cluster, --jsonl) run as a library: every audio file below the "
+    "folders,"
+    "\non worker processes or a Dask cluster; each result is appended to a JSON Lines log as it"
+    "\narrives (default ./FOLDER.analysis.jsonl) and the CSV summary (default beside it) is written"
+    "\nat the end. Run the same command again to continue: files already analyzed (same content,"
+    "\nsame analysis) are skipped. Exit codes: 0 all analyzed, 1 some failed, 2 none or bad input."
 )
-
-AUDIO_EXTS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff", ".w64", ".rf64")
-
-CSV_FIELDS = [
-    "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_significant", "tempo_pulse_z",
-    "tempo_changes",
-    "tempo_level_probability", "tempo_alternative_bpm", "beats",
-    "onset_rate_per_s", "pulse_clarity", "delta", "theta", "alpha", "beta", "gamma",
-    "modulation_peaks_hz", "breath_swell_per_min", "breath_swell_depth", "breath_swell_significant",
-    "paced_breaths_per_min", "beats_per_breath", "binaural_beat_hz",
-    "integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
-]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from ._batch import add_executor_options
+
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="audio files (WAV, FLAC, OGG, MP3; any rate, mono or stereo) or folders "
-                             "(every audio file inside, not recursive)")
+                             "(every audio file below them, as a library: see below)")
     parser.add_argument("--json", metavar="FILE",
                         help="write the full reports as a JSON list, one object per file ('-' for "
                              "stdout; an existing file is replaced)")
@@ -50,23 +48,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "twice its beat")
     parser.add_argument("--no-loudness", action="store_true",
                         help="skip the loudness measurement (faster on long files)")
-
-
-def _expand(paths: list[str]) -> tuple[list[str], list[str]]:
-    """(files to analyze, messages about paths that give none)."""
-    out, problems = [], []
-    for p in paths:
-        if os.path.isdir(p):
-            files = sorted(os.path.join(p, f) for f in os.listdir(p)
-                           if f.lower().endswith(AUDIO_EXTS) and os.path.isfile(os.path.join(p, f)))
-            if not files:
-                problems.append(f"{p}: no audio files in this folder (looked for {', '.join(AUDIO_EXTS)})")
-            out.extend(files)
-        elif os.path.exists(p):
-            out.append(p)
-        else:
-            problems.append(f"{p}: no such file or folder")
-    return out, problems
+    parser.add_argument("--jsonl", metavar="FILE.jsonl",
+                        help="library runs: the results log, one JSON line per file, appended as "
+                             "results arrive; an existing log is continued (default "
+                             "./FOLDER.analysis.jsonl)")
+    add_executor_options(parser)
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="library runs: no line per file, only failures and the summary")
 
 
 def plot_paths(files: list[str], target: str) -> list[str]:
@@ -156,27 +144,6 @@ def _summary(r: dict) -> str:
     return "\n".join(lines)
 
 
-def _csv_row(r: dict) -> dict:
-    t, m, lo = r["tempo"], r["modulation"], r["loudness"]
-    b, p = r["breathing"] or {}, r["paced_breathing"] or {}
-    return {
-        "path": r["path"], "duration_s": r["duration_s"], "tempo_bpm": t["bpm"],
-        "tempo_confidence": t["confidence"], "tempo_significant": t["significant"],
-        "tempo_pulse_z": t["pulse_z"], "tempo_changes": t["curve"] is not None,
-        "tempo_level_probability": t.get("level_probability"),
-        "tempo_alternative_bpm": (t.get("alternatives") or [{}])[0].get("bpm"),
-        "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
-        "pulse_clarity": r["pulse_clarity"], **m["bands"],
-        "modulation_peaks_hz": " ".join(f"{p:g}" for p in m["peaks_hz"]),
-        "breath_swell_per_min": b.get("breaths_per_min") if b.get("significant") else None,
-        "breath_swell_depth": b.get("depth"), "breath_swell_significant": b.get("significant"),
-        "paced_breaths_per_min": p.get("breaths_per_min"), "beats_per_breath": p.get("beats_per_breath"),
-        "binaural_beat_hz": r["binaural"]["beat_hz"],
-        "integrated_lufs": lo.get("integrated_lufs"), "loudness_range_lu": lo.get("loudness_range_lu"),
-        "true_peak_dbtp": lo.get("true_peak_dbtp"),
-    }
-
-
 def _write(path: str, text: str) -> None:
     from ..outputs import echo, write_text
 
@@ -192,7 +159,11 @@ def run(args: argparse.Namespace) -> int:
     prior = args.tempo_prior_bpm
     if prior is not None and not 40.0 <= prior <= 240.0:
         raise ResonatorError(f"{prior:g} is outside the allowed 40-240 BPM", "--tempo-prior-bpm")
-    files, problems = _expand(args.paths)
+    from ..batch.library import find_audio_files
+
+    if args.jobs or args.cluster or args.jsonl or any(os.path.isdir(p) for p in args.paths):
+        return run_library(args)
+    files, problems = find_audio_files(args.paths, recursive=False)
     for msg in problems:
         print(f"resonator analyze: skipped: {msg}", file=sys.stderr)
     pngs = _check_outputs(args, files) if files else None
@@ -240,10 +211,12 @@ def run(args: argparse.Namespace) -> int:
         import io
 
         buf = io.StringIO()
+        from ..analysis.report import CSV_FIELDS, csv_row
+
         w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
         w.writeheader()
         for r in reports:
-            w.writerow(_csv_row(r))
+            w.writerow(csv_row(r))
         _write(args.csv, buf.getvalue())
     if plotted:
         where = args.plot if len(plotted) > 1 else plotted[0]
@@ -252,3 +225,70 @@ def run(args: argparse.Namespace) -> int:
     if not reports:
         raise AudioFileError("no file could be analyzed (see the messages above)", ", ".join(args.paths))
     return 1 if failed else 0
+
+
+def _one_line(r: dict) -> str:
+    """A file's result in one line (library runs)."""
+    t = r["tempo"]
+    bpm = "no tempo" if t["bpm"] is None else f"{t['bpm']:.2f} BPM"
+    if t["bpm"] is not None and not t["significant"]:
+        bpm += " (no significant pulse)"
+    return f"{r['path']}: {bpm}, confidence {t['confidence']:.2f}, {r['duration_s']:.1f} s"
+
+
+def run_library(args: argparse.Namespace) -> int:
+    """Folders, ``--jobs``, ``--cluster`` or ``--jsonl``: :func:`resonator.batch.analyze_library`."""
+    from ..batch.library import analyze_library
+    from ..batch.progress import BatchProgress
+    from ..errors import AudioFileError
+    from ..outputs import echo
+
+    jsonl = args.jsonl
+    if jsonl is None:
+        folders = [p for p in args.paths if os.path.isdir(p)]
+        name = os.path.basename(os.path.abspath(folders[0])) if folders else "library"
+        jsonl = f"{name or 'library'}.analysis.jsonl"
+    csv = args.csv or os.path.splitext(jsonl)[0] + ".csv"
+    if args.plot and os.path.splitext(args.plot)[1].lower() in (".png", ".svg", ".pdf"):
+        raise AudioFileError("a library run draws one plot per file: give a folder",
+                             f"--plot {args.plot}")
+    bar = None
+
+    def progress(total: int):
+        nonlocal bar
+        bar = BatchProgress(total, "analyze")
+        return bar
+
+    def on_record(rec: dict) -> None:
+        if rec["status"] != "ok":
+            bar.write(f"resonator analyze: skipped: {rec['error']}", sys.stderr)
+        elif not args.quiet and args.json != "-":
+            bar.write(_one_line(rec["report"]))
+
+    try:
+        run = analyze_library(args.paths, jsonl, csv=csv, json=args.json, plot_dir=args.plot,
+                              jobs=args.jobs, cluster=args.cluster,
+                              loudness=not args.no_loudness, prior_bpm=args.tempo_prior_bpm,
+                              progress=progress, on_record=on_record,
+                              warn=lambda msg: print(f"resonator analyze: skipped: {msg}",
+                                                     file=sys.stderr))
+    except KeyboardInterrupt:
+        if os.path.exists(jsonl):
+            print(f"resonator analyze: every result that arrived is in {jsonl}: run the same "
+                  "command again to continue", file=sys.stderr)
+        raise
+    done = run.analyzed + run.copied + run.skipped
+    text = (f"{run.files} audio files: {run.analyzed} analyzed"
+            + (f" ({run.where})" if run.analyzed else "")
+            + (f", {run.copied} known under another name or date" if run.copied else "")
+            + (f", {run.skipped} already in {run.jsonl}" if run.skipped else "")
+            + (f", {len(run.failed)} failed" if run.failed else "")
+            + f"; results {run.jsonl}, summary {run.csv}")
+    if args.json == "-":
+        print(text, file=sys.stderr)
+    else:
+        echo(text)
+    if done == 0:
+        raise AudioFileError("no file could be analyzed (see the messages above)",
+                             ", ".join(args.paths))
+    return 1 if run.failed else 0

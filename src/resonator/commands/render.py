@@ -15,15 +15,21 @@ MORE_EXAMPLES = (
     "\n  resonator render recipes/mettannealing.toml --start 24m --duration 30s"
     "   (writes renders/mettannealing_24m00s-24m30s.wav)"
     "\n  resonator render recipes/theta-pulse.toml --start 6m --duration 1m -o t.wav --check"
+    "\n  resonator render recipes/*.toml --jobs 2 -o renders/   (several at once, one file each)"
+    "\n  resonator render sweeps/focus/recipes/*.toml --cluster tcp://10.0.0.5:8786 --check"
 )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", metavar="RECIPE",
-                        help="recipe file (.toml), or an SBaGen sequence (.sbg) to convert and render")
+    from ._batch import add_executor_options
+
+    parser.add_argument("recipe", metavar="RECIPE", nargs="+",
+                        help="recipe file (.toml), or an SBaGen sequence (.sbg) to convert and "
+                             "render; several are rendered at once on worker processes")
     parser.add_argument("-o", "--output", metavar="OUT",
                         help="output file (default renders/<recipe name>.wav; a window: "
-                             "renders/<name>_<start>-<end>.wav)")
+                             "renders/<name>_<start>-<end>.wav); with several recipes a folder "
+                             "(default renders/) for one such file each")
     parser.add_argument("--format", choices=("wav", "flac"), help="container (default: from OUT, else wav)")
     parser.add_argument("--bits", choices=("16", "24", "32f"), default="16",
                         help="sample format (default 16 with TPDF dither)")
@@ -42,9 +48,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true",
                         help="then measure the render against the recipe's targets (as "
                              "'resonator check'; exit 1 when a target fails)")
+    add_executor_options(parser)
 
 
 def run(args) -> int:
+    if len(args.recipe) > 1 or args.jobs or args.cluster:
+        return run_many(args)
+    args.recipe = args.recipe[0]
     from ..loading import load
     from ..recipe.render import render_recipe
     from ..units import format_duration
@@ -71,3 +81,74 @@ def run(args) -> int:
 
         return run_check(result.path, recipe, quiet=args.quiet)
     return 0
+
+
+def run_many(args) -> int:
+    """Several recipes (or ``--jobs``/``--cluster``): :func:`resonator.batch.renders.render_many`."""
+    import os
+    from pathlib import Path
+
+    from ..batch.progress import BatchProgress
+    from ..batch.renders import render_many
+    from ..errors import ResonatorError
+    from ..outputs import check_output, check_output_folder, echo
+
+    fmt = args.format or "wav"
+    folder = Path(args.output) if args.output else Path("renders")
+    if args.output and len(args.recipe) > 1 and Path(args.output).suffix.lower() in (".wav",
+                                                                                     ".flac"):
+        raise ResonatorError(f"names one file but {len(args.recipe)} recipes are rendered: "
+                             "give a folder", f"-o {args.output}")
+    jobs_list = []
+    if len(args.recipe) == 1 and args.output and not os.path.isdir(args.output):
+        outs = [Path(args.output)]
+    else:  # the names a render without -o gets (a window's name says which window)
+        from ..loading import load
+        from ..recipe.render import default_name
+        from ..units import parse_duration
+
+        check_output_folder(folder, option="-o", create=True)
+        start_s = parse_duration(args.start, where="--start") if args.start else 0.0
+        dur_s = parse_duration(args.duration, where="--duration") if args.duration else None
+        outs = []
+        for r in args.recipe:
+            rec = load(r, stereo_noise=args.stereo_noise)
+            span = rec.duration_s - start_s if dur_s is None else dur_s
+            outs.append(folder / default_name(rec.stem, fmt, start_s, span, rec.duration_s))
+    for r, o in zip(args.recipe, outs):
+        check_output(o, option="-o", suffixes=(".wav", ".flac"), inputs=args.recipe,
+                     others=[x for _, x in jobs_list], force=args.force, make_parents=True)
+        check_output(o.with_suffix(".json"), option="sidecar", inputs=args.recipe,
+                     others=[x for _, x in jobs_list], force=args.force)
+        jobs_list.append((r, str(o)))
+    options = {"fmt": args.format, "bits": args.bits, "sr": args.rate, "seed": args.seed,
+               "start": args.start, "duration": args.duration,
+               "normalize": not args.no_normalize, "stereo_noise": args.stereo_noise}
+    bar = None
+
+    def progress(total: int):
+        nonlocal bar
+        bar = BatchProgress(total, "render", unit="recipe", quiet=args.quiet)
+        return bar
+
+    def on_record(rec: dict) -> None:
+        if rec["status"] != "ok":
+            bar.write(f"resonator render: failed: {rec['error']}", sys.stderr)
+            return
+        if args.quiet:
+            return
+        for w in rec["warnings"]:
+            bar.write(f"warning: {rec['recipe']}: {w}", sys.stderr)
+        line = (f"{rec['path']}: peak {rec['peak_dbfs']:.1f} dBFS, "
+                f"{rec['realtime_factor']:.0f}x real time")
+        if "passed" in rec:
+            line += ", check " + ("PASS" if rec["passed"] else
+                                  "FAIL: " + "; ".join(rec["failed_targets"]))
+        bar.write(line)
+
+    res = render_many(jobs_list, options=options, check=args.check, jobs=args.jobs,
+                      cluster=args.cluster, progress=progress, on_record=on_record)
+    ok = len(res.records) - len(res.failed)
+    echo(f"{ok} of {len(res.records)} recipes rendered"
+         + (" and passed their checks" if args.check else "") + f" ({res.where})")
+    return 1 if res.failed else 0

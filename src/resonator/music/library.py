@@ -24,7 +24,8 @@ from ..errors import RecipeError
 from ..units import parse_duration, quote, suggest
 
 #: audio file suffixes a folder contributes (case-insensitive)
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".w64",
+                  ".rf64")
 
 #: selection criteria: name -> (what it reads, unit label, help)
 CRITERIA = {
