@@ -90,7 +90,7 @@ def test_save_refuses_to_lose_changes_made_on_disk(folder):
 def test_shipped_recipes_are_copied_on_write(tmp_path):
     user = tmp_path / "user"
     user.mkdir()
-    ws = Workspace(user, shipped=RECIPES)
+    ws = Workspace(user, shipped=RECIPES)  # (the package's recipes: a link to recipes/)
     listed = {e["path"]: e["shipped"] for e in ws.entries()}
     assert listed["mettannealing-hot.toml"] is True
     text = (RECIPES / "mettannealing-hot.toml").read_text() + "\n# my note\n"
@@ -102,6 +102,13 @@ def test_shipped_recipes_are_copied_on_write(tmp_path):
     assert "# my note" not in (RECIPES / "mettannealing-hot.toml").read_text()
     assert {e["path"]: e["shipped"] for e in ws.entries()}["mettannealing-hot.toml"] is False
     assert load_text(user / "mettannealing-hot.toml", text).duration_s == 2400.0
+    # a recipe that reads shipped music: the music comes along (only what is missing)
+    music = (RECIPES / "mettannealing-music.toml").read_text() + "# mine\n"
+    res = ws.save("mettannealing-music.toml", music)
+    oggs = sorted(p.relative_to(RECIPES).as_posix() for p in (RECIPES / "music").glob("*.ogg"))
+    assert oggs and set(oggs) <= set(res["copied"]) and "mettannealing.toml" not in res["copied"]
+    assert all((user / o).read_bytes() == (RECIPES / o).read_bytes() for o in oggs)
+    assert load_text(user / "mettannealing-music.toml", music).duration_s > 0
 
 
 def test_new_recipe_from_the_starter_and_refused_names(folder):

@@ -330,20 +330,38 @@ def _render_lanes(recipe, session, m, fmt, out, start_s, dur_s, block):
 
 def recipe_inputs(recipe: Recipe) -> list[Path]:
     """Every file a render of ``recipe`` reads: the recipe, what it extends, and the files its
-    layers name (parameters of unit ``path``, relative to the recipe). Outputs must be none of
-    them (:func:`resonator.outputs.check_output`)."""
+    layers name (parameters of unit ``path``, relative to the recipe, and the existing files
+    or folders named by ``table`` parameters, such as a music layer's ``folder``). Outputs
+    must be none of them (:func:`resonator.outputs.check_output`)."""
     files = [Path(s.path) for s in recipe.raw.sources]
     try:
         kinds = layer_kinds()
     except Exception:  # pragma: no cover - the registry is already loaded for a parsed recipe
         kinds = {}
+    base = Path(recipe.path).parent
+
+    def named(value):  # the strings of a table value (a string, a list, a table by phase)
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                yield from named(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from named(v)
     for lay in recipe.layers:
         kind = kinds.get(lay.kind)
         for name, value in lay.params.items():
-            info = getattr(kind, "params", {}).get(name)
-            if getattr(info, "unit", None) == "path" and isinstance(value, str) and value:
-                p = Path(value).expanduser()
-                files.append(p if p.is_absolute() else Path(recipe.path).parent / p)
+            unit = getattr(getattr(kind, "params", {}).get(name), "unit", None)
+            if unit not in ("path", "table"):
+                continue
+            for v in named(value):
+                if not v:
+                    continue
+                p = Path(v).expanduser()
+                p = p if p.is_absolute() else base / p
+                if unit == "path" or p.exists():
+                    files.append(p)
     return files
 
 

@@ -4,7 +4,8 @@ Every path a page sends is relative to the studio's folder and is refused when i
 climbs with ``..``, or resolves (symlinks followed) outside the folder. Nothing is ever written
 outside the folder. Started without a folder, the studio shows the shipped recipes read-only
 and writes into the user folder (:func:`user_recipes_dir`): the first save of a shipped recipe
-copies it there (copy-on-write), with the shipped recipes it ``extends``.
+copies it there (copy-on-write), with the shipped recipes it ``extends`` and the music it
+reads.
 """
 from __future__ import annotations
 
@@ -223,7 +224,8 @@ class Workspace:
         ----------
         rel : str
             Path relative to the folder; a shipped recipe is saved as a copy in the folder
-            (with the shipped recipes it extends, when the folder has none of that name).
+            (with the shipped recipes it extends and the music it reads, where the folder
+            has none of that name).
         text : str
             The whole file, byte for byte (line endings and comments as given).
         base_sha256 : str, optional
@@ -256,36 +258,27 @@ class Workspace:
                                     "(or save under another name) to keep both versions")
         copied = []
         if source is not None and self.is_shipped(source):
-            copied = self._copy_parents(source, text)
+            copied = self._copy_needs(source)
         write_exactly(target, text)
         return {"path": rel, "sha256": sha256_text(text), "copied": copied}
 
-    def _copy_parents(self, shipped_file: Path, text: str) -> list[str]:
-        """Copy the shipped recipes ``text`` extends (directly or not) into the folder when it
-        has none of that name, so the copy still finds them."""
-        import tomllib
+    def _copy_needs(self, shipped_file: Path) -> list[str]:
+        """Copy what a shipped recipe needs besides itself (the recipes it extends, the music
+        it reads: :func:`resonator.shipped.files_of`) into the folder where it has none, so
+        the copy still finds them; returns their paths as the page names them."""
+        from .. import shipped
 
         copied = []
-        seen = set()
-        current, body = shipped_file, text
-        while True:
-            try:
-                ref = tomllib.loads(body).get("extends")
-            except tomllib.TOMLDecodeError:
-                return copied
-            if not isinstance(ref, str):
-                return copied
-            parent = (current.parent / ref).resolve()
-            if parent in seen or not parent.is_file() or not self.is_shipped(parent):
-                return copied
-            seen.add(parent)
-            rel = parent.relative_to(self.shipped).as_posix()
-            dest = self.writable_path(rel)
-            body = parent.read_text(encoding="utf-8")
-            if not dest.exists():
-                write_exactly(dest, body)
-                copied.append(rel)
-            current = parent
+        for f in shipped.files_of(shipped_file.stem)[1:]:
+            rel = f.relative_to(self.shipped).as_posix()
+            dest = self._inside(self.root, PurePosixPath(rel))
+            if dest.exists():
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with outputs.atomic_open(dest, "wb") as out:
+                out.write(f.read_bytes())
+            copied.append(rel)
+        return copied
 
     def new_name(self, name: str) -> tuple[str, Path]:
         """A free ``.toml`` name in the folder (``.toml`` added when missing) and its path."""
@@ -310,7 +303,7 @@ class Workspace:
         if template:
             src = self.resolve(template)
             text = self.read(template)["text"]
-            copied = self._copy_parents(src, text) if self.is_shipped(src) else []
+            copied = self._copy_needs(src) if self.is_shipped(src) else []
         else:
             text = STARTER.read_text(encoding="utf-8")
             copied = []
