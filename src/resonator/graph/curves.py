@@ -14,7 +14,8 @@ exp        exponential (geometric) between two values of the same sign: v0 * (v1
 db         linear in decibels between two amplitudes >= 0 (zero counts as -120 dB)
 cos        half-cosine ease in and out: v0 + (v1 - v0) * (1 - cos(pi x)) / 2
 smooth     smoothstep 3x^2 - 2x^3
-curve:C    SuperCollider Env curvature C (C > 0 slow start, C < 0 fast start, 0 = linear)
+curve:C    SuperCollider Env curvature C (C > 0 slow start, C < 0 fast start, 0 = linear;
+           -50 <= C <= 50)
 ========== ===================================================================================
 
 Before the first breakpoint the curve holds the first value; after the last, the last value.
@@ -244,9 +245,22 @@ def _cos_pi(x: np.ndarray) -> np.ndarray:
     return np.cos(np.pi * np.asarray(x, dtype=np.float64))
 
 
+#: the largest curvature of a ``curve:C`` segment: at |C| = 50 a segment already stays within
+#: 1e-20 of one end until its last few percent; beyond, its exact integral overflows float64
+MAX_CURVATURE = 50.0
+
+
+def _curvature(c: float, shape) -> float:
+    if not math.isfinite(c) or abs(c) > MAX_CURVATURE:
+        raise GraphError(f"curve shape {shape!r}: the curvature C must be from "
+                         f"-{MAX_CURVATURE:g} to {MAX_CURVATURE:g} (steeper is a step)")
+    return c
+
+
 def _parse_shape(shape: str) -> tuple[str, float]:
-    if isinstance(shape, (int, float)):
-        return "curve", float(shape)
+    if isinstance(shape, (int, float)) and not isinstance(shape, bool):
+        c = _curvature(float(shape), shape)
+        return ("linear", 0.0) if abs(c) < 1e-9 else ("curve", c)
     s = str(shape).strip().lower()
     if s in ("step", "linear", "exp", "db", "cos", "smooth"):
         return s, 0.0
@@ -265,6 +279,7 @@ def _parse_shape(shape: str) -> tuple[str, float]:
             pass
         else:
             if math.isfinite(c):
+                c = _curvature(c, shape)
                 return ("linear", 0.0) if abs(c) < 1e-9 else ("curve", c)
     raise GraphError(f"unknown curve shape {shape!r}: allowed are {', '.join(SHAPES)}")
 

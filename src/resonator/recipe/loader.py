@@ -24,6 +24,7 @@ import copy
 import hashlib
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,20 +210,87 @@ class RawRecipe:
         return h.hexdigest()
 
 
+#: the largest recipe file read (a recipe is a few kB; this refuses a wrong file, or a device
+#: such as /dev/zero, before it fills the memory)
+MAX_RECIPE_BYTES = 1 << 20
+#: deepest nesting of arrays and inline tables (TOML's parser is recursive)
+MAX_NESTING = 100
+
+
 def read_source(path: Path) -> tuple[Source, dict]:
-    """Read and parse one TOML file; RecipeError with the line on syntax errors."""
+    """Read and parse one TOML file; RecipeError with the line on syntax errors.
+
+    Only regular files up to :data:`MAX_RECIPE_BYTES` are read: a folder, a device or a pipe
+    is refused by name.
+    """
+    where = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise RecipeError("is not a recipe file (a device, pipe or socket); give a "
+                                  ".toml file", where)
+            raw = f.read(MAX_RECIPE_BYTES + 1)
     except FileNotFoundError:
-        raise RecipeError("no such recipe file", display_path(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"cannot read the recipe: {exc}", display_path(path)) from None
+        raise RecipeError("no such recipe file", where) from None
+    except IsADirectoryError:
+        raise RecipeError("is a folder, not a recipe file", where) from None
+    except OSError as exc:
+        raise RecipeError(f"cannot read the recipe ({exc.strerror or exc})", where) from None
+    if len(raw) > MAX_RECIPE_BYTES:
+        raise RecipeError(f"is larger than {MAX_RECIPE_BYTES // 1024} kB: not a recipe (recipes "
+                          "are a few kB of TOML)", where)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"is not UTF-8 text (byte {exc.start}): recipes are TOML text",
+                          where) from None
     return _parse_text(text, path)
 
 
+def _too_deep(text: str, limit: int) -> int | None:
+    """The line where brackets outside strings and comments first nest deeper than ``limit``
+    (roughly, as :func:`_bracket_balance`), or None: what would overflow the recursive TOML
+    parser is refused with its place."""
+    depth = 0
+    line = 1
+    quote = None
+    comment = False
+    for ch in text:
+        if ch == "\n":
+            line += 1
+            comment = False
+            quote = None if quote in ("\"", "'") else quote
+            continue
+        if comment:
+            continue
+        if quote:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return None
+
+
 def _parse_text(text: str, path: Path) -> tuple[Source, dict]:
+    deep = _too_deep(text, MAX_NESTING)
+    if deep is not None:
+        raise RecipeError(f"arrays or tables nested more than {MAX_NESTING} deep: not a "
+                          "recipe", f"{display_path(path)}:{deep}")
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # a nesting the scan above did not see (inside odd quoting)
+        raise RecipeError("arrays or tables nested too deep: not a recipe",
+                          display_path(path)) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
@@ -287,14 +355,7 @@ def load_raw(path, *, text: str | None = None, _chain: tuple = ()) -> RawRecipe:
         return own
     line = source.locator.line_of(("extends",))
     where = f"{source.label}:{line}: extends" if line else f"{source.label}: extends"
-    if not isinstance(parent_ref, str) or not parent_ref.strip():
-        raise RecipeError(f'extends must be the path of another recipe (a string such as '
-                          f'"mettannealing.toml"), got {parent_ref!r}', where)
-    parent_path = (path.parent / parent_ref).resolve()
-    if not parent_path.exists():
-        raise RecipeError(f'the recipe to extend "{parent_ref}" does not exist (looked for '
-                          f"{display_path(parent_path)}); the path is relative to this file",
-                          where)
+    parent_path = _extends_path(parent_ref, path, where)
     parent = load_raw(parent_path, _chain=_chain + (path,))
     return merge(parent, own)
 
@@ -324,6 +385,44 @@ def raw_from_text(text: str, path) -> RawRecipe:
     return RawRecipe(data, _origins_of(data, source), [source])
 
 
+def _extends_path(ref, path: Path, where: str) -> Path:
+    """The file ``extends = ref`` names (relative to ``path``), or RecipeError saying what is
+    wrong with it."""
+    usage = 'extends must be the path of another recipe (a string such as "mettannealing.toml")'
+    if not isinstance(ref, str) or not ref.strip():
+        raise RecipeError(f"{usage}, got {_kind_of(ref)}", where)
+    if "\x00" in ref or len(ref) > 4096 or any(len(p) > 255 for p in ref.split("/")):
+        raise RecipeError(f"{usage}; this one has a NUL character or a name longer than a file "
+                          "system allows", where)
+    try:
+        parent = (path.parent / ref).resolve()
+        exists = parent.exists()
+    except (OSError, RuntimeError) as exc:  # a link loop, a name too long for this system
+        raise RecipeError(f'the recipe to extend "{ref}" cannot be found ({exc})', where) \
+            from None
+    if not exists:
+        raise RecipeError(f'the recipe to extend "{ref}" does not exist (looked for '
+                          f"{display_path(parent)}); the path is relative to this file", where)
+    if parent.is_dir():
+        raise RecipeError(f'extends = "{ref}" names a folder ({display_path(parent)}), not a '
+                          "recipe file", where)
+    if not parent.is_file():
+        raise RecipeError(f'extends = "{ref}" names {display_path(parent)}, which is not a '
+                          "recipe file (a device, pipe or socket)", where)
+    return parent
+
+
+def _kind_of(value) -> str:
+    """A value as messages name it: ``a table``, ``a list``, or the value quoted."""
+    from ..units import quote
+
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return quote(value)
+
+
 def _check_named_arrays(data: dict, source: Source) -> None:
     for key in NAMED_ARRAYS:
         if key not in data:
@@ -335,6 +434,12 @@ def _check_named_arrays(data: dict, source: Source) -> None:
             raise RecipeError(f"{key} must be written as [[{key}]] tables", where)
         seen = set()
         for i, entry in enumerate(value):
+            for flag in ("enabled", "remove"):
+                if flag in entry and not isinstance(entry[flag], bool):
+                    w = source.locator.line_of((key, i, flag))
+                    raise RecipeError(f"{flag} must be true or false, got "
+                                      f"{_kind_of(entry[flag])}",
+                                      f"{source.label}:{w}: {key} #{i + 1} > {flag}")
             name = entry.get("name")
             if name is None:
                 if key == "target":

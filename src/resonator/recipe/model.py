@@ -369,6 +369,10 @@ def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide
     if "kind" not in entry:
         raise RecipeError(f"a layer needs a kind; available: {', '.join(sorted(kinds))}", lw(()))
     kind_name = entry["kind"]
+    if not isinstance(kind_name, str):
+        raise RecipeError(f"kind must be the name of a layer kind (a string), got "
+                          f"{'a table' if isinstance(kind_name, dict) else quote(kind_name)}; "
+                          f"available: {', '.join(sorted(kinds))}", lw(("kind",)))
     if kind_name not in kinds:
         hint = suggest(str(kind_name), kinds)
         did = f"; did you mean '{hint}'?" if hint else ""
@@ -545,5 +549,10 @@ def _parse_target(i, entry, raw: RawRecipe, timeline: Timeline, layer_names) -> 
     if "carrier" in entry:
         from ..units import parse_frequency
         carrier = parse_frequency(entry["carrier"], where=tw(("carrier",)))
+    # the kind, expected value and tolerance as `check` will read them: refused now, not after
+    # a render (an unknown kind, expected = {table}, a negative tolerance)
+    from ..check.targets import make_target
+
+    make_target(kind, s, e, entry.get("expected"), entry.get("tolerance"), where=tw(()))
     return TargetSpec(kind, s, e, entry.get("expected"), entry.get("tolerance"), name, window,
                       layer, tw(()), carrier)

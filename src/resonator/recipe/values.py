@@ -342,7 +342,9 @@ def _check_keys(raw: dict, allowed: tuple, what: str, where):
 def _shape(value, where) -> str:
     try:
         kind, c = _parse_shape(value)
-    except Exception:
+    except Exception as exc:
+        if "curvature" in str(exc):  # a curve:C whose C is out of range
+            raise RecipeError(str(exc), where) from None
         hint = suggest(str(value), CURVE_SHAPES)
         did = f"; did you mean '{hint}'?" if hint else ""
         raise RecipeError(f"unknown shape {quote(value)}{did} allowed: "
