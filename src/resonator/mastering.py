@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import queue
 import threading
 from typing import Callable
 
@@ -122,44 +121,25 @@ def _r(x: float):
 
 
 def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
-    """``consume(pos, block)`` for every block, in order, on a worker thread.
+    """``consume(pos, block)`` for every block, in order, on a worker thread
+    (:func:`resonator.pipeline.pipeline`).
 
     The graph renders the next blocks while the meter (scipy filters and FFTs, which release
     the GIL) and the disk cache take the previous ones: the same calls in the same order as a
     plain loop, so the results are identical. At most ``depth`` blocks wait in between. An error
     on either side stops both and is raised here.
     """
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    failed: list[BaseException] = []
+    from .pipeline import pipeline
 
-    def work():
-        try:
-            while True:
-                item = q.get()
-                if item is None:
-                    return
-                consume(*item)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            failed.append(exc)
-            while q.get() is not None:  # keep the producer from blocking
-                pass
-
-    worker = threading.Thread(target=work, name="resonator-measure", daemon=True)
-    worker.start()
-    try:
+    def counted():
         done = 0
         for pos, block in blocks:
-            if failed:
-                break
-            q.put((pos, block))
+            yield pos, block
             done += block.shape[1]
             if progress:
                 progress(done, total)
-    finally:
-        q.put(None)
-        worker.join()
-    if failed:
-        raise failed[0]
+
+    pipeline(counted(), consume, depth)
 
 
 def _split_frame(first: int, total: int, sr: int, hop: int, block_frames: int,

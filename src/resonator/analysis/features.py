@@ -228,16 +228,48 @@ class FeatureStream:
         block : np.ndarray [shape=(n, channels)]
             Audio samples (float), frames first, as soundfile returns them.
         """
+        block = self._as_block(block)
+        if block.shape[0]:
+            self._measure(block)
+            self._extract(block)
+
+    @staticmethod
+    def _as_block(block) -> np.ndarray:
         block = np.asarray(block, dtype=np.float32)
-        if block.ndim == 1:
-            block = block[:, None]
-        if block.shape[0] == 0:
-            return
-        self.n_in += block.shape[0]
+        return block[:, None] if block.ndim == 1 else block
+
+    def _measure(self, block: np.ndarray) -> None:
+        """The loudness part of :meth:`update` (independent of the rest: may run on another
+        thread, block after block in order)."""
         if self._meter is not None:
             self._meter.update(block.T)
+
+    def _extract(self, block: np.ndarray) -> None:
+        """Everything of :meth:`update` but the loudness."""
+        self.n_in += block.shape[0]
         y = self._rs.resample_chunk(block) if self._rs is not None else block
         self._process(y)
+
+    def feed(self, blocks, progress=None) -> None:
+        """:meth:`update` with every block of an iterable, the loudness meter on a second
+        thread beside the rest (the same calls in the same order: the same results).
+        ``progress()`` is called after each block."""
+        from ..pipeline import pipeline
+
+        def items():
+            for block in blocks:
+                block = self._as_block(block)
+                if block.shape[0]:
+                    yield (block,)
+                    self._extract(block)
+                if progress is not None:
+                    progress()
+
+        if self._meter is None:
+            for _ in items():
+                pass
+        else:
+            pipeline(items(), self._measure)
 
     def _process(self, y: np.ndarray) -> None:
         if y.shape[0] == 0:
@@ -393,8 +425,7 @@ def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
     if x.ndim == 1:
         x = x[None, :]
     fs = FeatureStream(sr, x.shape[0], loudness=loudness, peaks=peaks)
-    for i in range(0, x.shape[1], READ_FRAMES):
-        fs.update(x[:, i:i + READ_FRAMES].T)
+    fs.feed(x[:, i:i + READ_FRAMES].T for i in range(0, x.shape[1], READ_FRAMES))
     return fs.finish()
 
 
@@ -435,19 +466,22 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
         if f.frames == 0 and f.seekable():
             raise AudioFileError("the file holds no audio frames", p)
         fs = FeatureStream(f.samplerate, f.channels, loudness=loudness, peaks=peaks)
-        while True:
-            try:
-                block = f.read(block_frames, dtype="float32", always_2d=True)
-            except Exception as exc:  # a damaged file: say where it broke
-                raise AudioFileError(f"reading failed after {fs.n_in / f.samplerate:.1f} s ({exc})",
-                                     p) from None
-            if block.shape[0] == 0:
-                break
-            if not np.isfinite(block).all():
-                raise AudioFileError("the audio contains NaN or infinite samples", p)
-            fs.update(block)
-            if progress is not None:
-                progress("reading", fs.n_in, max(f.frames, fs.n_in))
+
+        def blocks():
+            while True:
+                try:
+                    block = f.read(block_frames, dtype="float32", always_2d=True)
+                except Exception as exc:  # a damaged file: say where it broke
+                    raise AudioFileError(f"reading failed after {fs.n_in / f.samplerate:.1f} "
+                                         f"s ({exc})", p) from None
+                if block.shape[0] == 0:
+                    return
+                if not np.isfinite(block).all():
+                    raise AudioFileError("the audio contains NaN or infinite samples", p)
+                yield block
+
+        fs.feed(blocks(), None if progress is None else
+                lambda: progress("reading", fs.n_in, max(f.frames, fs.n_in)))
     if fs.n_in == 0:
         raise AudioFileError("the file holds no audio frames", p)
     return fs.finish(p)

@@ -1,6 +1,8 @@
 """One streaming pass over a file for the session-wide measures.
 
-:class:`Scan` reads the file once in 65536-frame float32 blocks and feeds:
+:class:`Scan` reads the file once in 65536-frame float32 blocks and feeds (the loudness,
+true-peak and spectrum consumers on a worker thread beside the others: the same calls in the
+same order, so the same results, on two cores):
 
 - a BS.1770 :class:`~resonator.measure.loudness.LoudnessMeter` (integrated, short-term,
   loudness range) without its FFT true-peak stage;
@@ -23,6 +25,7 @@ import numpy as np
 from ..measure.dynamics import ClickStream
 from ..measure.loudness import LoudnessMeter, ScreenedTruePeak
 from ..measure.spectrum import SpectrumStream
+from ..pipeline import pipeline
 
 BLOCK = 1 << 16
 
@@ -82,36 +85,45 @@ class Scan:
             f = sf.SoundFile(info.path)
         except Exception as exc:  # noqa: BLE001
             raise AudioFileError(f"cannot read ({_reason(exc)})", info.path) from None
-        with f:
-            while True:
-                try:
-                    data = f.read(BLOCK, dtype="float32", always_2d=True)
-                except Exception as exc:  # noqa: BLE001
-                    raise AudioFileError(f"read failed ({_reason(exc)})", info.path) from None
-                if data.shape[0] == 0:
-                    break
-                x = np.ascontiguousarray(data.T)
-                n = x.shape[1]
-                if not np.all(np.isfinite(x)):
-                    raise AudioFileError("holds NaN or infinite samples", info.path)
-                if self.meter is not None:
-                    self.meter.update(x)
-                if tp is not None:
-                    tp.update(x)
-                if ck is not None:
-                    ck.update(x)
-                # 50 ms RMS
-                p = np.einsum("cn,cn->n", x, x, dtype=np.float64) / x.shape[0]
-                acc = np.concatenate((acc, p))
-                whole = (acc.size // hop) * hop
-                if whole:
-                    rms.append(acc[:whole].reshape(-1, hop).mean(axis=1))
-                    acc = acc[whole:]
-                if spec is not None:
-                    spec.update(x)
-                pos += n
-                if progress:
-                    progress(pos, self.frames)
+
+        def blocks():  # read on this thread; the clicks, RMS and spectra overlap the worker
+            nonlocal pos, acc
+            with f:
+                while True:
+                    try:
+                        data = f.read(BLOCK, dtype="float32", always_2d=True)
+                    except Exception as exc:  # noqa: BLE001
+                        raise AudioFileError(f"read failed ({_reason(exc)})",
+                                             info.path) from None
+                    if data.shape[0] == 0:
+                        break
+                    x = np.ascontiguousarray(data.T)
+                    n = x.shape[1]
+                    if not np.all(np.isfinite(x)):
+                        raise AudioFileError("holds NaN or infinite samples", info.path)
+                    yield (x,)
+                    if ck is not None:
+                        ck.update(x)
+                    # 50 ms RMS
+                    p = np.einsum("cn,cn->n", x, x, dtype=np.float64) / x.shape[0]
+                    acc = np.concatenate((acc, p))
+                    whole = (acc.size // hop) * hop
+                    if whole:
+                        rms.append(acc[:whole].reshape(-1, hop).mean(axis=1))
+                        acc = acc[whole:]
+                    pos += n
+                    if progress:
+                        progress(pos, self.frames)
+
+        def consume(x):  # on the worker: the loudness meter, true peak and spectra
+            if self.meter is not None:
+                self.meter.update(x)
+            if tp is not None:
+                tp.update(x)
+            if spec is not None:
+                spec.update(x)
+
+        pipeline(blocks(), consume)
         if ck is not None:
             ck.finish()
         self.frames = pos
