@@ -78,6 +78,10 @@ def test_vary_values_and_variant_recipes(tmp_path):
     variants, total = make_variants(varies)
     assert total == 6 and [x.index for x in variants] == list(range(6))
     assert variants[4].name == "4-beat.carrier=300Hz_one.duration=6s"
+    # a negative value keeps its sign in the name (-20dB and 20dB are different variants)
+    signed, _ = make_variants([parse_vary("layer.bed.gain=-20dB,20dB, -6 dB")])
+    assert [x.name for x in signed] == ["0-bed.gain=-20dB", "1-bed.gain=20dB",
+                                        "2-bed.gain=-6dB"]
     # a seeded sample: the same choice each time, another with another seed, indices kept
     a, _ = make_variants(varies, sample=3, sample_seed=1)
     b, _ = make_variants(varies, sample=3, sample_seed=1)
@@ -446,3 +450,14 @@ def test_cli_sweep_checks_input_before_rendering(tmp_path, monkeypatch, capsys):
     names = sorted(p.name for p in Path("sweeps/small/recipes").iterdir())
     assert len(names) == 6 and names[0] == "0-beat.carrier=250Hz_one.duration=4s.toml"
     assert not list(Path("sweeps/small/renders").iterdir())
+    # a shipped recipe by name, as render/play/check take it; a misspelt one is one line
+    assert main(["sweep", "focus", "--vary", "layer.bed.gain=-20dB,-14dB",
+                 "--write-recipes"]) == 0
+    written = sorted(Path("sweeps/focus/recipes").glob("*.toml"))
+    assert [p.name for p in written] == ["0-bed.gain=-20dB.toml", "1-bed.gain=-14dB.toml"]
+    from resonator import shipped
+    assert f'extends = "{shipped.find("focus")}"' in written[0].read_text()
+    capsys.readouterr()
+    assert main(["sweep", "focuss", "--vary", "layer.bed.gain=-20dB,-14dB"]) == 2
+    err = capsys.readouterr().err
+    assert "focuss" in err and "focus" in err and "Traceback" not in err

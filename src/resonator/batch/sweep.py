@@ -160,7 +160,7 @@ def sweep(recipe, varies: list[Vary], out_dir=None, *, sample: int | None = None
     Parameters
     ----------
     recipe : str or Path
-        The base recipe (TOML).
+        The base recipe (TOML), or a shipped recipe's name (``"focus"``).
     varies : list of Vary
         :func:`resonator.batch.variants.parse_vary` of each ``--vary``.
     out_dir : str or Path, optional
@@ -194,8 +194,9 @@ def sweep(recipe, varies: list[Vary], out_dir=None, *, sample: int | None = None
     from ..loading import load
     from ..outputs import check_output_folder, write_text
     from ..recipe.loader import load_raw
+    from ..shipped import resolve
 
-    base = Path(recipe)
+    base = resolve(recipe)  # a file, or a shipped recipe by name ("focus")
     if base.suffix.lower() == ".sbg":
         raise RecipeError("a sweep varies a TOML recipe: convert the sequence first with "
                           f"'resonator import {base}' and sweep the .toml it writes", str(base))

@@ -168,7 +168,12 @@ class Variant:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.=+_-]+", "-", text.replace(" ", "")).strip("-") or "x"
+    """A value as a file-name part; a leading minus sign stays (``-20dB`` is not ``20dB``)."""
+    text = text.replace(" ", "")
+    slug = re.sub(r"[^A-Za-z0-9.=+_-]+", "-", text).rstrip("-")
+    if not text.startswith("-"):
+        slug = slug.lstrip("-")
+    return slug or "x"
 
 
 def make_variants(varies: list[Vary], *, sample: int | None = None,

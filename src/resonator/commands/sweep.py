@@ -31,7 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from ..units import arg_type, check_sample_rate, check_seed
     from ._batch import add_executor_options, positive_int
 
-    parser.add_argument("recipe", metavar="RECIPE", help="the recipe to vary (.toml)")
+    parser.add_argument("recipe", metavar="RECIPE", help="the recipe to vary (.toml, or a shipped recipe's name)")
     parser.add_argument("--vary", metavar="PATH=V1,V2,...", action="append", default=[],
                         required=True,
                         help="a value to vary and its values, e.g. layer.beat.carrier=200Hz,240Hz "
