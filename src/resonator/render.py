@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numba
 import numpy as np
 
 from .errors import AudioFileError, GraphError
 from .graph.core import Node, RenderContext, prepare, walk
-from .graph.kernels import mix64
+from .kernels import quantize as _quantize
 from .outputs import AtomicFile, OutputError, check_free_space, check_output, write_text
 from .wavfile import WavWriter
 
@@ -160,49 +159,6 @@ def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start
 
 
 # --------------------------------------------------------------------------- quantisation
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def _quantize(block, start, seed, full_scale, dither, out, noise):  # pragma: no cover - numba
-    """Scale, TPDF-dither, round and clip ``block`` (ch, n) into interleaved ``out`` (n, ch).
-
-    Full scale is 2**(bits-1), the convention soundfile/libsndfile read back with, so a sample
-    read back equals the written value exactly; +1.0 clips to the largest code.
-
-    The dither at (channel c, absolute frame i) is (u1 - u2) LSB with u1, u2 two 16-bit
-    uniforms from a 64-bit hash of (seed, i, c // 2): TPDF, and a pure function of position,
-    so it does not depend on block size. One hash serves two channels. ``noise`` is scratch
-    space shaped like ``block``. Returns the number of clipped samples and the largest
-    absolute input value.
-    """
-    channels, n = block.shape
-    inv = 1.0 / 65536.0
-    mask = np.uint64(0xFFFF)
-    if dither:
-        base = mix64(np.uint64(seed) ^ np.uint64(0x5DEECE66D))
-        for c2 in range(0, channels, 2):
-            b = base ^ (np.uint64(c2) << np.uint64(40))
-            for j in range(n):
-                h = mix64(b ^ np.uint64(start + j))
-                noise[c2, j] = (np.float64(h & mask) - np.float64((h >> np.uint64(16)) & mask)) * inv
-                if c2 + 1 < channels:
-                    noise[c2 + 1, j] = (np.float64((h >> np.uint64(32)) & mask)
-                                        - np.float64(h >> np.uint64(48))) * inv
-    else:
-        noise[:, :] = 0.0
-    lo = -full_scale
-    hi = full_scale - 1.0
-    clipped = 0
-    peak = 0.0
-    for c in range(channels):
-        for j in range(n):
-            x = block[c, j]
-            peak = max(peak, abs(x))
-            v = x * full_scale + noise[c, j]
-            clipped += (v > hi + 0.5) or (v < lo - 0.5)
-            v = min(max(v, lo), hi)
-            out[j, c] = math.floor(v + 0.5)
-    return clipped, peak
-
-
 def quantize(block: np.ndarray, start: int, bits: str, seed: int, *, shift24: bool = False,
              with_peak: bool = False):
     """Convert a float block to the file's sample type; return (interleaved array, clipped count)
@@ -210,6 +166,12 @@ def quantize(block: np.ndarray, start: int, bits: str, seed: int, *, shift24: bo
 
     16-bit: int16 with TPDF dither. 24-bit: int32 holding the 24-bit value (left-justified
     when ``shift24``, as soundfile expects). 32f: float32.
+
+    Full scale is 2**(bits-1), the convention soundfile/libsndfile read back with, so a sample
+    read back equals the written value exactly; +1.0 clips to the largest code. The dither at
+    (channel c, absolute frame i) is (u1 - u2) LSB with u1, u2 two 16-bit uniforms from a
+    64-bit hash of (seed, i, c // 2): TPDF, and a pure function of position, so it does not
+    depend on block size (:func:`resonator.kernels.quantize`).
     """
     if bits == "32f":
         a = np.abs(block)
