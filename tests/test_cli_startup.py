@@ -45,3 +45,19 @@ def test_rendering_imports_neither_numba_nor_scipy(tmp_path):
                                 check=True, cwd=tmp_path).stdout.split())
     assert "resonator._kernels" in loaded and (tmp_path / "b.wav").stat().st_size > 500_000
     assert not [m for m in ("numba", "scipy", "llvmlite") if m in loaded]
+
+
+def test_a_recipe_with_targets_renders_without_scipy(tmp_path):
+    """Loading validates [[target]] tables through the check target kinds; their measuring
+    modules import scipy only when a target is measured (resonator._lazy)."""
+    code = ("import sys\nfrom resonator import cli\n"
+            "assert cli.main(['render', 'theta-pulse', '--duration', '1s', '--no-normalize', "
+            f"'-o', {str(tmp_path / 't.wav')!r}, '-q']) == 0\n"
+            "import resonator.check.kinds as k; assert 'binaural_beat' in k.TARGET_KINDS\n"
+            "print(' '.join(sys.modules))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True, cwd=tmp_path).stdout.split())
+    assert "resonator.check.kinds.tones" in loaded and "scipy" not in loaded
+    from resonator.measure import spectrum
+
+    assert spectrum.signal.sosfilt.__module__.startswith("scipy.signal")  # imported on use
