@@ -160,3 +160,16 @@ def test_kernels_refuse_wrong_arrays_instead_of_reading_past_them():
         K.sine_from_anchors(np.empty(100), z, z, np.ones(16), np.zeros(16), 0, 1.0)
     with pytest.raises(ValueError, match="shaped like"):
         K.mul_add(np.zeros((2, 10)), np.zeros((2, 9)), 1.0)
+
+
+@pytest.mark.parametrize("bits", ["16", "24", "32f"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_gain_folded_into_the_quantiser_is_the_mastering_product(bits, dtype):
+    """quantize(..., gain=g) equals quantising the mastering stage's output
+    np.multiply(block.astype(float32), g, dtype=float64): the same codes, clips and peak."""
+    block = np.random.default_rng(5).uniform(-1.5, 1.5, (2, 3001)).astype(dtype)
+    gain = 0.7071234567
+    staged = np.multiply(block.astype(np.float32), gain, dtype=np.float64)
+    want = quantize(staged, 777, bits, 4, with_peak=True)
+    got = quantize(block, 777, bits, 4, with_peak=True, gain=gain)
+    assert np.array_equal(got[0], want[0]) and got[1:] == want[1:] and want[1] > 0

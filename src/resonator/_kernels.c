@@ -1023,6 +1023,10 @@ static PyObject *k_screened_tp(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "screened_tp: the scan must stay inside the buffer");
         goto fail;
     }
+    if (P > 4) {
+        PyErr_SetString(PyExc_ValueError, "screened_tp: at most 4 phases");
+        goto fail;
+    }
     Py_BEGIN_ALLOW_THREADS
     Py_ssize_t d = (T - 1) / 2;
     for (Py_ssize_t c = 0; c < C; c++) {
@@ -1031,18 +1035,33 @@ static PyObject *k_screened_tp(PyObject *self, PyObject *args) {
             double a = fabs(b[i]);
             if (a > peak) peak = a;
             if (a < thr || a < fabs(b[i - 1]) || a < fabs(b[i + 1])) continue;
-            for (Py_ssize_t m = i + d - 1; m < i + d + 2; m++)
-                for (Py_ssize_t p = 0; p < P; p++) {
-                    double y = 0.0;
-                    const double *hh = h + p * T;
-                    for (Py_ssize_t k = 0; k < T; k++) {
-                        Py_ssize_t j = m - k;
+            /* the 3 x P interpolated points around i: y[m, p] = sum_k h[p, k] b[m - k] for
+             * m = i + d - 1 .. i + d + 1, each summed in k order (so the same bits as one
+             * point at a time), all twelve at once: independent sums keep the FPU busy */
+            double y[3][4] = {{0}};
+            Py_ssize_t m0 = i + d - 1;
+            if (m0 - (T - 1) >= 0 && m0 + 2 <= n - 1) { /* no edge clamping needed */
+                for (Py_ssize_t k = 0; k < T; k++) {
+                    double x0 = b[m0 - k], x1 = b[m0 + 1 - k], x2 = b[m0 + 2 - k];
+                    for (Py_ssize_t p = 0; p < P; p++) {
+                        double hk = h[p * T + k];
+                        y[0][p] += hk * x0;
+                        y[1][p] += hk * x1;
+                        y[2][p] += hk * x2;
+                    }
+                }
+            } else {
+                for (Py_ssize_t k = 0; k < T; k++)
+                    for (int r = 0; r < 3; r++) {
+                        Py_ssize_t j = m0 + r - k;
                         if (j < 0) j = 0;
                         if (j > n - 1) j = n - 1;
-                        y += hh[k] * b[j];
+                        for (Py_ssize_t p = 0; p < P; p++) y[r][p] += h[p * T + k] * b[j];
                     }
-                    if (fabs(y) > tp) tp = fabs(y);
-                }
+            }
+            for (int r = 0; r < 3; r++)
+                for (Py_ssize_t p = 0; p < P; p++)
+                    if (fabs(y[r][p]) > tp) tp = fabs(y[r][p]);
         }
     }
     Py_END_ALLOW_THREADS
@@ -1116,20 +1135,52 @@ fail:
 }
 
 /* ------------------------------------------------------------------------ quantisation */
-/* quantize(block (C, n) float64, start, seed, full_scale, dither, out (n, C) int16 or int32,
- * noise (C, n) scratch) -> (clipped, peak) */
+/* quantize(block (C, n) float32 or float64, start, seed, full_scale, dither,
+ * out (n, C) int16 or int32[, gain]) -> (clipped, peak), in one pass over the frames */
+/* One sample: with a gain, rounded to float32 and times the gain in float64 (resonator's
+ * mastering stage: ``np.multiply(x.astype(float32), gain, dtype=float64)``), then dithered,
+ * clipped and rounded; counts clipping and keeps the peak of the scaled value. */
+#define QSAMPLE(XV, NOISE, DST)                                              \
+    do {                                                                     \
+        double x_ = (XV);                                                    \
+        if (has_gain) x_ = (double)(float)x_ * gain;                         \
+        double ax_ = fabs(x_);                                               \
+        if (ax_ > peak) peak = ax_;                                          \
+        double v_ = x_ * full_scale + (NOISE);                               \
+        clipped += (v_ > hi + 0.5) || (v_ < lo - 0.5);                       \
+        v_ = v_ < lo ? lo : (v_ > hi ? hi : v_);                             \
+        double t_ = v_ + 0.5; /* floor(t_) for |t_| < 2**62, without a libm call */ \
+        int64_t r_ = (int64_t)t_;                                            \
+        r_ -= (double)r_ > t_;                                               \
+        if (wide) ((int32_t *)ov->buf)[(DST)] = (int32_t)r_;                 \
+        else ((int16_t *)ov->buf)[(DST)] = (int16_t)r_;                      \
+    } while (0)
+
 static PyObject *k_quantize(PyObject *self, PyObject *args) {
-    PyObject *o_block, *o_out, *o_noise;
+    PyObject *o_block, *o_out, *o_gain = Py_None;
     long long start;
     unsigned long long seed;
     double full_scale;
     int dither;
     Bufs bs = {.n = 0};
-    if (!PyArg_ParseTuple(args, "OLKdpOO", &o_block, &start, &seed, &full_scale, &dither, &o_out,
-                          &o_noise))
+    if (!PyArg_ParseTuple(args, "OLKdpO|O", &o_block, &start, &seed, &full_scale, &dither,
+                          &o_out, &o_gain))
         return NULL;
-    ARR(block, double, o_block, 'd', 2, 0, "block");
-    ARR(noise, double, o_noise, 'd', 2, 1, "noise");
+    int has_gain = o_gain != Py_None;
+    double gain = has_gain ? PyFloat_AsDouble(o_gain) : 1.0;
+    if (has_gain && gain == -1.0 && PyErr_Occurred()) return NULL;
+    if (PyObject_GetBuffer(o_block, &bs.b[bs.n], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_TypeError, "block must be a C-contiguous array");
+        return NULL;
+    }
+    bs.n++;
+    Py_buffer *bv = &bs.b[0];
+    int single = kind_matches(bv, 'f');
+    if (!(single || kind_matches(bv, 'd')) || bv->ndim != 2) {
+        PyErr_SetString(PyExc_TypeError, "quantize: block is a 2-D float32 or float64 array");
+        goto fail;
+    }
     Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1);
     if (PyObject_GetBuffer(o_out, &bs.b[bs.n], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT |
                            PyBUF_WRITABLE) < 0)
@@ -1138,44 +1189,32 @@ static PyObject *k_quantize(PyObject *self, PyObject *args) {
     Py_buffer *ov = &bs.b[bs.n - 1];
     int wide = kind_matches(ov, 'i');
     if (!(wide || kind_matches(ov, 'h')) || ov->ndim != 2 || ov->shape[0] != n ||
-        ov->shape[1] != C || dim(&bs, 1, 0) != C || dim(&bs, 1, 1) != n) {
-        PyErr_SetString(PyExc_ValueError, "quantize: out is int16 or int32 (frames, channels), "
-                                          "noise like block");
+        ov->shape[1] != C) {
+        PyErr_SetString(PyExc_ValueError, "quantize: out is int16 or int32 (frames, channels)");
         goto fail;
     }
     long long clipped = 0;
     double peak = 0.0;
     Py_BEGIN_ALLOW_THREADS
-    const double inv = 1.0 / 65536.0;
-    if (dither) {
-        uint64_t base = mix64((uint64_t)seed ^ 0x5DEECE66DULL);
+    const double inv = 1.0 / 65536.0, lo = -full_scale, hi = full_scale - 1.0;
+    const float *bf = (const float *)bv->buf;
+    const double *bd = (const double *)bv->buf;
+#define XAT(c, j) (single ? (double)bf[(c) * n + (j)] : bd[(c) * n + (j)])
+    const uint64_t base = mix64((uint64_t)seed ^ 0x5DEECE66DULL);
+    for (Py_ssize_t j = 0; j < n; j++) {
         for (Py_ssize_t c2 = 0; c2 < C; c2 += 2) {
-            uint64_t b = base ^ ((uint64_t)c2 << 40);
-            double *n0 = noise + c2 * n, *n1 = noise + (c2 + 1) * n;
-            for (Py_ssize_t j = 0; j < n; j++) {
-                uint64_t h = mix64(b ^ (uint64_t)(start + j));
-                n0[j] = ((double)(h & 0xFFFF) - (double)((h >> 16) & 0xFFFF)) * inv;
-                if (c2 + 1 < C)
-                    n1[j] = ((double)((h >> 32) & 0xFFFF) - (double)(h >> 48)) * inv;
+            /* the dither of (channel pair c2, frame start + j): two TPDF values from one hash */
+            double n0 = 0.0, n1 = 0.0;
+            if (dither) {
+                uint64_t h = mix64((base ^ ((uint64_t)c2 << 40)) ^ (uint64_t)(start + j));
+                n0 = ((double)(h & 0xFFFF) - (double)((h >> 16) & 0xFFFF)) * inv;
+                n1 = ((double)((h >> 32) & 0xFFFF) - (double)(h >> 48)) * inv;
             }
-        }
-    } else {
-        memset(noise, 0, (size_t)(C * n) * sizeof(double));
-    }
-    const double lo = -full_scale, hi = full_scale - 1.0;
-    for (Py_ssize_t c = 0; c < C; c++) {
-        const double *xb = block + c * n, *nb = noise + c * n;
-        for (Py_ssize_t j = 0; j < n; j++) {
-            double x = xb[j], ax = fabs(x);
-            if (ax > peak) peak = ax;
-            double v = x * full_scale + nb[j];
-            clipped += (v > hi + 0.5) || (v < lo - 0.5);
-            v = v < lo ? lo : (v > hi ? hi : v);
-            double r = floor(v + 0.5);
-            if (wide) ((int32_t *)ov->buf)[j * C + c] = (int32_t)r;
-            else ((int16_t *)ov->buf)[j * C + c] = (int16_t)r;
+            QSAMPLE(XAT(c2, j), n0, j * C + c2);
+            if (c2 + 1 < C) QSAMPLE(XAT(c2 + 1, j), n1, j * C + c2 + 1);
         }
     }
+#undef XAT
     Py_END_ALLOW_THREADS
     release(&bs);
     return Py_BuildValue("Ld", clipped, peak);
@@ -1183,6 +1222,7 @@ fail:
     release(&bs);
     return NULL;
 }
+#undef QSAMPLE
 
 static PyObject *k_mix64(PyObject *self, PyObject *args) {
     unsigned long long x;
@@ -1222,7 +1262,7 @@ static PyMethodDef methods[] = {
      "screened_tp(buf, h, lo, hi, thr, tp, peak) -> (tp, peak)"},
     {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out)"},
     {"quantize", k_quantize, METH_VARARGS,
-     "quantize(block, start, seed, full_scale, dither, out, noise) -> (clipped, peak)"},
+     "quantize(block, start, seed, full_scale, dither, out[, gain]) -> (clipped, peak)"},
     {NULL, NULL, 0, NULL},
 };
 

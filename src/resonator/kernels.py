@@ -63,9 +63,11 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     4x interpolation around the local maxima of ``|buf|`` at or above ``thr``.
 ``hop_tp(x, h, x_first, hops, hop, total, out)``
     Exact true peak of each given hop (float64 direct form).
-``quantize(block, start, seed, full_scale, dither, out, noise) -> (clipped, peak)``
-    Scale, TPDF-dither (a pure function of seed, frame and channel pair), round and clip
-    ``block`` (C, n) into interleaved ``out`` (n, C), int16 or int32.
+``quantize(block, start, seed, full_scale, dither, out[, gain]) -> (clipped, peak)``
+    Scale (with ``gain``, each sample rounded to float32 and multiplied by the gain in
+    float64 first: the mastering stage's product), TPDF-dither (a pure function of seed, frame and channel pair),
+    round and clip ``block`` (C, n) into interleaved ``out`` (n, C), int16 or int32; the
+    peak is that of the scaled input.
 """
 from __future__ import annotations
 
