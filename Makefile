@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: render test bench clean install portaudio
+.PHONY: render test bench clean install portaudio compiler
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,11 +22,20 @@ portaudio:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libportaudio2 >/dev/null; }; \
 	  else echo "note: resonator play needs PortAudio: sudo apt install libportaudio2"; fi; }
 
-$(STAMP): pyproject.toml | $(BIN)/python portaudio
+# the render kernels (src/resonator/_kernels.c) are compiled by pip install: a C compiler and
+# the Python headers are installed when missing and make runs as root with apt-get, else one line
+# says what is missing
+compiler: | $(BIN)/python
+	@command -v "$${CC:-cc}" >/dev/null 2>&1 && [ -f "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc python3-dev >/dev/null; \
+	  else echo "resonator needs a C compiler and the Python headers to build its kernels: sudo apt install gcc python3-dev" >&2; exit 2; fi; }
+
+$(STAMP): pyproject.toml setup.py src/resonator/_kernels.c | $(BIN)/python portaudio compiler
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(TSTAMP): pyproject.toml | $(BIN)/python portaudio
+$(TSTAMP): pyproject.toml setup.py src/resonator/_kernels.c | $(BIN)/python portaudio compiler
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 

@@ -31,3 +31,33 @@ def test_help_lists_every_command_with_an_example():
     assert p.returncode == 0
     for name in ("render", "plan", "analyze", "sweep", "import", "schema", "studio"):
         assert f"  resonator {name} " in p.stdout  # one real example line each
+
+
+def test_rendering_imports_neither_numba_nor_scipy(tmp_path):
+    """The render path runs on the compiled kernels (resonator._kernels): numba's import,
+    registries and kernel loading (about 0.8 s) and scipy stay out of a render."""
+    sbg = tmp_path / "bench.sbg"
+    sbg.write_text("-SE\nbench: pink/40 200+10/20\n00:00:00 bench\n00:00:03 bench\n")
+    code = ("import sys\nfrom resonator import cli\n"
+            f"assert cli.main(['render', {str(sbg)!r}, '-o', {str(tmp_path / 'b.wav')!r}, '-q']) == 0\n"
+            "print(' '.join(sys.modules))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True, cwd=tmp_path).stdout.split())
+    assert "resonator._kernels" in loaded and (tmp_path / "b.wav").stat().st_size > 500_000
+    assert not [m for m in ("numba", "scipy", "llvmlite") if m in loaded]
+
+
+def test_a_recipe_with_targets_renders_without_scipy(tmp_path):
+    """Loading validates [[target]] tables through the check target kinds; their measuring
+    modules import scipy only when a target is measured (resonator._lazy)."""
+    code = ("import sys\nfrom resonator import cli\n"
+            "assert cli.main(['render', 'theta-pulse', '--duration', '1s', '--no-normalize', "
+            f"'-o', {str(tmp_path / 't.wav')!r}, '-q']) == 0\n"
+            "import resonator.check.kinds as k; assert 'binaural_beat' in k.TARGET_KINDS\n"
+            "print(' '.join(sys.modules))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True, cwd=tmp_path).stdout.split())
+    assert "resonator.check.kinds.tones" in loaded and "scipy" not in loaded
+    from resonator.measure import spectrum
+
+    assert spectrum.signal.sosfilt.__module__.startswith("scipy.signal")  # imported on use

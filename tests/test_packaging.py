@@ -30,7 +30,7 @@ def source(tmp_path_factory) -> Path:
     dst = tmp_path_factory.mktemp("src") / "resonator"
     shutil.copytree(ROOT, dst, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "*.egg-info", "renders", "__pycache__", ".pytest_cache",
-        ".hypothesis", "out", "tests", "docs"))
+        ".hypothesis", "out", "tests", "docs", "*.so"))
     assert (dst / "src" / "resonator" / "recipes").is_symlink()
     return dst
 
@@ -60,6 +60,23 @@ def test_the_wheel_holds_every_shipped_recipe(wheel):
     assert sorted(n.split("/")[-1] for n in names if n.startswith("resonator/recipes/")
                   and n.endswith(".toml")) == shipped
     assert wheel.name.startswith("resonator_entrainment-")
+
+
+def test_the_wheel_holds_the_compiled_kernels_and_the_sdist_their_source(wheel, source,
+                                                                        tmp_path):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert [n for n in names if n.startswith("resonator/_kernels.") and n.endswith(".so")]
+    assert "-linux_" in wheel.name or "-manylinux" in wheel.name  # a platform wheel
+    r = subprocess.run([sys.executable, "-c", "import sys, setuptools.build_meta as b; "
+                        "print(b.build_sdist(sys.argv[1]))", str(tmp_path)],
+                       capture_output=True, text=True, cwd=source)
+    assert r.returncode == 0, r.stderr[-3000:]
+    import tarfile
+
+    members = tarfile.open(tmp_path / r.stdout.split()[-1]).getnames()
+    root = members[0].split("/")[0]
+    assert {f"{root}/setup.py", f"{root}/src/resonator/_kernels.c"} <= set(members)
+    assert not [m for m in members if m.endswith(".so")]
 
 
 def _clean_venv(path: Path) -> Path:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .errors import RecipeError
 
-if TYPE_CHECKING:  # (the recipe model imports the signal graph: numba)
+if TYPE_CHECKING:  # (the recipe model imports the signal graph)
     from .recipe.model import Recipe
 
 __all__ = ["FORMATS", "SessionFormat", "load"]

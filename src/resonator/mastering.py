@@ -339,6 +339,9 @@ def _stage(gain_db, measured, tp, lra, target_lufs, ceiling_dbtp, limited, deepe
             out_meter.update(y)
         return y
 
+    if env is None:  # a pure gain: render_file folds it into the quantiser (same products)
+        post.gain = gain
+
     return Mastering(gain_db, measured, tp, lra, target_lufs, ceiling_dbtp, limited, deepest,
                      post, env, out_meter, apply, estimated)
 

@@ -21,12 +21,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numba
 import numpy as np
 
 from .errors import AudioFileError, GraphError
 from .graph.core import Node, RenderContext, prepare, walk
-from .graph.kernels import mix64
+from .kernels import quantize as _quantize
 from .outputs import AtomicFile, OutputError, check_free_space, check_output, write_text
 from .wavfile import WavWriter
 
@@ -160,71 +159,38 @@ def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start
 
 
 # --------------------------------------------------------------------------- quantisation
-@numba.njit(cache=True, nogil=True, fastmath=True)
-def _quantize(block, start, seed, full_scale, dither, out, noise):  # pragma: no cover - numba
-    """Scale, TPDF-dither, round and clip ``block`` (ch, n) into interleaved ``out`` (n, ch).
-
-    Full scale is 2**(bits-1), the convention soundfile/libsndfile read back with, so a sample
-    read back equals the written value exactly; +1.0 clips to the largest code.
-
-    The dither at (channel c, absolute frame i) is (u1 - u2) LSB with u1, u2 two 16-bit
-    uniforms from a 64-bit hash of (seed, i, c // 2): TPDF, and a pure function of position,
-    so it does not depend on block size. One hash serves two channels. ``noise`` is scratch
-    space shaped like ``block``. Returns the number of clipped samples and the largest
-    absolute input value.
-    """
-    channels, n = block.shape
-    inv = 1.0 / 65536.0
-    mask = np.uint64(0xFFFF)
-    if dither:
-        base = mix64(np.uint64(seed) ^ np.uint64(0x5DEECE66D))
-        for c2 in range(0, channels, 2):
-            b = base ^ (np.uint64(c2) << np.uint64(40))
-            for j in range(n):
-                h = mix64(b ^ np.uint64(start + j))
-                noise[c2, j] = (np.float64(h & mask) - np.float64((h >> np.uint64(16)) & mask)) * inv
-                if c2 + 1 < channels:
-                    noise[c2 + 1, j] = (np.float64((h >> np.uint64(32)) & mask)
-                                        - np.float64(h >> np.uint64(48))) * inv
-    else:
-        noise[:, :] = 0.0
-    lo = -full_scale
-    hi = full_scale - 1.0
-    clipped = 0
-    peak = 0.0
-    for c in range(channels):
-        for j in range(n):
-            x = block[c, j]
-            peak = max(peak, abs(x))
-            v = x * full_scale + noise[c, j]
-            clipped += (v > hi + 0.5) or (v < lo - 0.5)
-            v = min(max(v, lo), hi)
-            out[j, c] = math.floor(v + 0.5)
-    return clipped, peak
-
-
 def quantize(block: np.ndarray, start: int, bits: str, seed: int, *, shift24: bool = False,
-             with_peak: bool = False):
+             with_peak: bool = False, gain: float | None = None):
     """Convert a float block to the file's sample type; return (interleaved array, clipped count)
     or, with ``with_peak``, (array, clipped count, largest absolute input value).
 
     16-bit: int16 with TPDF dither. 24-bit: int32 holding the 24-bit value (left-justified
-    when ``shift24``, as soundfile expects). 32f: float32.
+    when ``shift24``, as soundfile expects). 32f: float32. ``gain`` is the mastering stage
+    folded in: the block rounded to float32 times the gain in float64, as
+    ``np.multiply(block.astype(np.float32), gain, dtype=np.float64)`` but without those
+    intermediate arrays.
+
+    Full scale is 2**(bits-1), the convention soundfile/libsndfile read back with, so a sample
+    read back equals the written value exactly; +1.0 clips to the largest code. The dither at
+    (channel c, absolute frame i) is (u1 - u2) LSB with u1, u2 two 16-bit uniforms from a
+    64-bit hash of (seed, i, c // 2): TPDF, and a pure function of position, so it does not
+    depend on block size (:func:`resonator.kernels.quantize`).
     """
     if bits == "32f":
+        if gain is not None:
+            block = np.multiply(block.astype(np.float32), gain, dtype=np.float64)
         a = np.abs(block)
         out = (np.ascontiguousarray(block.T, dtype=np.float32), int(np.sum(a > 1.0)))
         return out + (float(a.max(initial=0.0)),) if with_peak else out
-    block = np.ascontiguousarray(block, dtype=np.float64)
-    scratch = np.empty_like(block)
-    if bits == "16":
-        out = np.empty((block.shape[1], block.shape[0]), dtype=np.int16)
-        clipped, peak = _quantize(block, start, seed, 32768.0, True, out, scratch)
-    else:
-        out = np.empty((block.shape[1], block.shape[0]), dtype=np.int32)
-        clipped, peak = _quantize(block, start, seed, 8388608.0, False, out, scratch)
-        if shift24:
-            out <<= 8
+    block = np.ascontiguousarray(block, dtype=block.dtype if block.dtype in (np.float32,
+                                                                             np.float64)
+                                 else np.float64)
+    wide = bits != "16"
+    out = np.empty((block.shape[1], block.shape[0]), dtype=np.int32 if wide else np.int16)
+    clipped, peak = _quantize(block, start, seed, 8388608.0 if wide else 32768.0, not wide, out,
+                              None if gain is None else float(gain))
+    if wide and shift24:
+        out <<= 8
     return (out, int(clipped), float(peak)) if with_peak else (out, int(clipped))
 
 
@@ -356,7 +322,8 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     metadata : dict, optional
         Extra fields for the sidecar (recipe path and hash, ...).
     post : callable(block, start_frame) -> block, optional
-        A final per-block stage (gain, limiter) applied before quantisation.
+        A final per-block stage (gain, limiter) applied before quantisation. One with a
+        ``gain`` attribute (a float) is that pure gain, and is folded into the quantiser.
     blocks : iterable of (start_frame, block), or a list of such iterables, optional
         The window's blocks already rendered (for example replayed from disk by
         :class:`resonator.mastering.RawCache`) instead of rendering ``node`` again; they must be
@@ -406,6 +373,9 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     if len(lanes) > 1 and container not in ("WAV", "RF64"):
         lanes = [itertools.chain(*lanes)]
     first = _frames(start_s, sr, "start time")
+    # a stage that is a pure gain (``post.gain``) is folded into the quantiser: the same
+    # products, one pass fewer over every block
+    gain = getattr(post, "gain", None)
     stats = [[0.0, 0, 0] for _ in lanes]  # peak, clipped, frames done per lane
     lock = threading.Lock()
     with AtomicFile(path) as target:
@@ -420,10 +390,10 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
             def run(i):
                 st = stats[i]
                 for pos, block in until_stopped(lanes[i], stop):
-                    if post is not None:
+                    if gain is None and post is not None:
                         block = post(block, pos)
                     data, c, pk = quantize(block, pos, bits, seed, shift24=container == "FLAC",
-                                           with_peak=True)
+                                           with_peak=True, gain=gain)
                     st[0] = max(st[0], pk)
                     st[1] += c
                     if len(lanes) > 1:

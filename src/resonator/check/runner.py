@@ -440,7 +440,7 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         if _is_target_file(rp):
             all_targets += targets_from_file(rp)
             recipe_name = str(rp)
-        else:  # (imported only here: the recipe layer loads the render engine and numba)
+        else:  # (imported only here: the recipe layer loads the render engine)
             from ..loading import load
 
             rec = load(rp)

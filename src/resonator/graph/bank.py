@@ -1,8 +1,9 @@
 """A fused bank of constant-frequency sines summed into the output channels.
 
 ``SineBank`` computes what a :class:`~resonator.graph.core.Sum` of constant-frequency
-:func:`~resonator.graph.oscillators.Sine` nodes computes (one sum per channel), in one numba
-kernel: no per-partial blocks, no per-partial Python overhead. Each partial keeps the exact
+:func:`~resonator.graph.oscillators.Sine` nodes computes (one sum per channel), in one
+compiled kernel (:func:`resonator.kernels.bank`): no per-partial blocks, no per-partial Python
+overhead. Each partial keeps the exact
 phase of the constant-frequency sine: anchors every ``_GRID`` samples on the absolute grid,
 ``sin(2 pi (phi_a + f k / sr))`` from the anchor's exact phase and a per-frequency table of
 ``cos``/``sin`` of ``2 pi f k / sr``; so the output is a pure function of the sample index and
@@ -24,107 +25,14 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-import numba
 import numpy as np
 
 from ..errors import GraphError
+from ..kernels import bank, bank_grid
 from .core import Constant, Node, as_node, constant_value, nyquist_problem
 
 TWO_PI = 2.0 * math.pi
 _GRID = 1024  # the anchor grid of the constant-frequency sine (oscillators._GRID)
-
-
-@numba.njit(cache=True, inline="always")
-def _add_constant_partial(oo, m, b, sa, ca, ct, st):  # pragma: no cover - numba
-    """oo[i] += b sin(anchor + i): a partial of constant amplitude over one segment."""
-    for i in range(m):
-        oo[i] += b * (sa * ct[i] + ca * st[i])
-
-
-@numba.njit(cache=True, nogil=True)
-def bank_kernel(out, sin_a, cos_a, cos_t, sin_t, offset, src, rows, scale, shift):  # pragma: no cover
-    """out[c, j] = sum_k amp_k[j] * sin(phase_kc at sample offset + j after the first anchor).
-
-    ``sin_a``/``cos_a`` [shape=(K, C, anchors)] hold the anchor phases, ``cos_t``/``sin_t``
-    [shape=(K, C, G)] the in-segment rotations. ``amp_k = src[rows[k]] * scale[k] + shift[k]``
-    when ``rows[k] >= 0``, else the constant ``shift[k]``. Every output sample is computed on its
-    own (no cross-sample arithmetic), so any block split gives the same bits.
-    """
-    K, C = sin_a.shape[0], sin_a.shape[1]
-    G = cos_t.shape[2]
-    n = out.shape[1]
-    for c in range(C):
-        o = out[c]
-        j = 0
-        s = offset // G
-        k0 = offset - s * G
-        while j < n:  # one anchor segment at a time: the partial sums stay in L1 cache
-            m = min(n - j, G - k0)
-            oo = o[j:j + m]
-            oo[:] = 0.0
-            for k in range(K):
-                sa = sin_a[k, c, s]
-                ca = cos_a[k, c, s]
-                ct = cos_t[k, c, k0:k0 + m]
-                st = sin_t[k, c, k0:k0 + m]
-                a = scale[k]
-                b = shift[k]
-                if rows[k] >= 0:
-                    x = src[rows[k], j:j + m]
-                    for i in range(m):
-                        oo[i] += (x[i] * a + b) * (sa * ct[i] + ca * st[i])
-                else:
-                    _add_constant_partial(oo, m, b, sa, ca, ct, st)
-            j += m
-            s += 1
-            k0 = 0
-
-
-@numba.njit(cache=True, nogil=True)
-def bank_kernel_grid(out, sin_a, cos_a, cos_t, sin_t, offset, lv, first, g, start, rows, scale,
-                     shift):  # pragma: no cover
-    """:func:`bank_kernel` with amplitudes from grid values: row ``r`` of the source at frame
-    ``n`` is ``slope * (n - x0) + lv[r, j]`` between grid points ``x0 = first + j g`` and
-    ``x0 + g`` (the arithmetic of the level bank's own interpolation). The anchor grid is a
-    multiple of ``g``, so every grid piece lies inside one anchor segment."""
-    K, C = sin_a.shape[0], sin_a.shape[1]
-    G = cos_t.shape[2]
-    n = out.shape[1]
-    ramp = np.arange(g).astype(np.float64)
-    for c in range(C):
-        o = out[c]
-        j = 0
-        s = offset // G
-        k0 = offset - s * G
-        while j < n:  # one grid piece at a time (inside one anchor segment)
-            frame = start + j
-            jj = (frame - first) // g
-            x0 = first + jj * g
-            m = min(n - j, x0 + g - frame)
-            oo = o[j:j + m]
-            oo[:] = 0.0
-            d0 = frame - x0
-            for k in range(K):
-                sa = sin_a[k, c, s]
-                ca = cos_a[k, c, s]
-                ct = cos_t[k, c, k0:k0 + m]
-                st = sin_t[k, c, k0:k0 + m]
-                a = scale[k]
-                b = shift[k]
-                r = rows[k]
-                if r >= 0:
-                    y0 = lv[r, jj]
-                    slope = (lv[r, jj + 1] - y0) / (np.float64(x0 + g) - np.float64(x0))
-                    for i in range(m):
-                        amp = slope * ramp[d0 + i] + y0
-                        oo[i] += (amp * a + b) * (sa * ct[i] + ca * st[i])
-                else:
-                    _add_constant_partial(oo, m, b, sa, ca, ct, st)
-            j += m
-            k0 += m
-            if k0 == G:
-                s += 1
-                k0 = 0
 
 
 class SineBank(Node):
@@ -239,8 +147,8 @@ class SineBank(Node):
             # with the source's own arithmetic, instead of reading a per-sample block
             first, g, lv = grid
             out = np.empty((self.channels, frames))
-            bank_kernel_grid(out, np.sin(pa), np.cos(pa), self._cos_t, self._sin_t, start - a0,
-                             lv, first, g, start, self._source_rows, self._scale, self._shift)
+            bank_grid(out, np.sin(pa), np.cos(pa), self._cos_t, self._sin_t, start - a0,
+                      lv, first, g, start, self._source_rows, self._scale, self._shift)
             return out
         if len(self.sources) == 1:
             # one amplitude source (a level bank, a breath curve): the kernel reads its block
@@ -256,6 +164,6 @@ class SineBank(Node):
         else:
             src = np.empty((0, frames))
         out = np.empty((self.channels, frames))
-        bank_kernel(out, np.sin(pa), np.cos(pa), self._cos_t, self._sin_t, start - a0, src,
-                    rows, self._scale, self._shift)
+        bank(out, np.sin(pa), np.cos(pa), self._cos_t, self._sin_t, start - a0, src,
+             rows, self._scale, self._shift)
         return out

@@ -25,10 +25,10 @@ import itertools
 import math
 from typing import Any, Callable, Iterable, Mapping
 
-import numba
 import numpy as np
 
 from ..errors import GraphError
+from ..kernels import mul_add
 
 _ids = itertools.count()
 
@@ -296,10 +296,9 @@ class Sum(Node):
                     out = np.multiply(x, g)
                     if out.shape != shape:
                         out = full_block(out, shape)
-                elif isinstance(g, float):
-                    _mul_add_scalar(out, np.ascontiguousarray(x), g)
-                else:
-                    _mul_add(out, np.ascontiguousarray(x), np.ascontiguousarray(g[0]))
+                else:  # g a float or a one-channel block
+                    mul_add(out, np.ascontiguousarray(x),
+                            g if isinstance(g, float) else np.ascontiguousarray(g[0]))
                 continue
             y = ctx.pull(t, start, frames)
             if out is None:
@@ -307,22 +306,6 @@ class Sum(Node):
             else:
                 out += y
         return out if out is not None else np.zeros(shape)
-
-
-@numba.njit(cache=True, nogil=True)
-def _mul_add(out, x, g):  # pragma: no cover - numba
-    """out[c, j] += x[c, j] * g[j]."""
-    for c in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[c, j] += x[c, j] * g[j]
-
-
-@numba.njit(cache=True, nogil=True)
-def _mul_add_scalar(out, x, g):  # pragma: no cover - numba
-    """out[c, j] += x[c, j] * g."""
-    for c in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[c, j] += x[c, j] * g
 
 
 class Product(Node):

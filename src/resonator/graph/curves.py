@@ -27,10 +27,10 @@ import bisect
 import math
 from typing import Iterable, Sequence
 
-import numba
 import numpy as np
 
 from ..errors import GraphError
+from ..kernels import curve_block, curve_eval, curve_integral
 from .core import Node, TimeFunction, hold
 
 SHAPES = ("step", "linear", "exp", "db", "cos", "smooth", "curve:C")
@@ -43,201 +43,6 @@ def _exp(y: np.ndarray) -> np.ndarray:
 
 
 _KIND_CODE = {"step": 0, "linear": 1, "exp": 2, "db": 3, "cos": 4, "smooth": 5, "curve": 6}
-
-
-_AG = 128  # anchor grid of the block kernel (absolute sample positions)
-
-
-@numba.njit(cache=True, inline="always")
-def _seg_value(kind, v0, v1, a0, r, e, x):  # pragma: no cover - numba
-    """Segment value at progress x in [0, 1] (float64 throughout)."""
-    if kind == 1:
-        return v0 + (v1 - v0) * x
-    if kind == 3:
-        if x >= 1.0:
-            return v1
-        if x <= 0.0:
-            return v0
-        return a0 * math.exp(r * x)
-    if kind == 4:
-        return v0 + (v1 - v0) * (1.0 - math.cos(math.pi * x)) * 0.5
-    if kind == 0:
-        return v1 if x >= 1.0 else v0
-    if kind == 2:
-        return a0 * math.exp(r * x)
-    if kind == 5:
-        return v0 + (v1 - v0) * x * x * (3.0 - 2.0 * x)
-    return v0 + (v1 - v0) * (math.exp(r * x) - 1.0) / e
-
-
-@numba.njit(cache=True, inline="always")
-def _segment_of(ti, k, tp):  # pragma: no cover - numba
-    """searchsorted(tp, ti, 'right'), starting from the guess k (kept when it still holds)."""
-    n = tp.shape[0]
-    if (k == 0 or tp[k - 1] <= ti) and (k == n or ti < tp[k]):
-        return k
-    lo, hi = 0, n
-    while lo < hi:  # first index with tp[index] > ti
-        mid = (lo + hi) // 2
-        if tp[mid] <= ti:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@numba.njit(cache=True, inline="always")
-def _value_at(ti, k, tp, vp, kinds, a0s, rs, es):  # pragma: no cover - numba
-    """(value at time ti, segment index k) with k a guess of searchsorted(tp, ti, 'right')."""
-    n = tp.shape[0]
-    k = _segment_of(ti, k, tp)
-    if k == 0:
-        return vp[0], k
-    if k >= n:
-        return vp[n - 1], k
-    x = (ti - tp[k - 1]) / (tp[k] - tp[k - 1])
-    return _seg_value(kinds[k], vp[k - 1], vp[k], a0s[k], rs[k], es[k], x), k
-
-
-@numba.njit(cache=True, nogil=True)
-def _curve_eval(t, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
-    """out[i] = curve value at t[i] (any order; fastest when ascending)."""
-    k = 0
-    for i in range(t.shape[0]):
-        out[i], k = _value_at(t[i], k, tp, vp, kinds, a0s, rs, es)
-
-
-@numba.njit(cache=True, inline="always")
-def _seg_integral(kind, v0, v1, a0, r, e, x):  # pragma: no cover - numba
-    """Integral of a segment from its start to progress x, per unit of its duration (the
-    formulas of :meth:`Curve._segment_integral`)."""
-    if kind == 0:
-        return v0 * x
-    if kind == 1:
-        return v0 * x + (v1 - v0) * x * x * 0.5
-    if kind == 2 or kind == 3:
-        if abs(r) < 1e-12:
-            return a0 * x
-        return a0 * math.expm1(r * x) / r
-    if kind == 4:
-        return v0 * x + (v1 - v0) * 0.5 * (x - math.sin(math.pi * x) / math.pi)
-    if kind == 5:
-        return v0 * x + (v1 - v0) * (x ** 3 - 0.5 * x ** 4)
-    return v0 * x + (v1 - v0) * (math.expm1(r * x) / r - x) / e
-
-
-@numba.njit(cache=True, nogil=True)
-def _curve_integral(t, tp, vp, kinds, a0s, rs, es, cum, base0, out):  # pragma: no cover
-    """out[i] = integral of the curve from 0 to t[i] (any order; fastest when ascending)."""
-    n = tp.shape[0]
-    k = 0
-    for i in range(t.shape[0]):
-        ti = t[i]
-        k = _segment_of(ti, k, tp)
-        if k == 0:
-            out[i] = vp[0] * ti
-        elif k >= n:
-            out[i] = base0 + cum[n - 1] + vp[n - 1] * (ti - tp[n - 1])
-        else:
-            d = tp[k] - tp[k - 1]
-            if d == 0.0:
-                out[i] = base0 + cum[k - 1]
-            else:
-                x = (ti - tp[k - 1]) / d
-                out[i] = base0 + cum[k - 1] + _seg_integral(kinds[k], vp[k - 1], vp[k],
-                                                            a0s[k], rs[k], es[k], x) * d
-
-
-@numba.njit(cache=True, nogil=True)
-def _curve_block(start, sr, tp, vp, kinds, a0s, rs, es, out):  # pragma: no cover - numba
-    """out[i] = curve value at sample start + i (time (start + i) / sr, as RenderContext.times).
-
-    Segments are found once per block. exp, db, curve:C and cos segments use anchors on an
-    absolute grid of ``_AG`` samples: the transcendental is evaluated exactly at the anchor and
-    rotated/scaled to the samples after it with a per-segment table
-    (``exp(r (xa + dj)) = exp(r xa) exp(r dj)``, ``cos(pi (xa + dj))`` by the angle-sum rule), so
-    each sample is a function of its index only (any block split gives the same bits) and
-    agrees with :meth:`Curve.evaluate` to float64 rounding (about 1e-15 relative).
-    """
-    n = out.shape[0]
-    npts = tp.shape[0]
-    ta = np.empty(_AG)
-    tb = np.empty(_AG)
-    t_first = np.float64(start) / sr
-    lo, hi = 0, npts
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if tp[mid] <= t_first:
-            lo = mid + 1
-        else:
-            hi = mid
-    k = lo
-    i = 0
-    while i < n:
-        # samples [i, i1) lie in segment k: time < tp[k]
-        if k >= npts:
-            i1 = n
-        else:
-            i1 = int(math.ceil(tp[k] * sr)) - start
-            i1 = min(max(i1, i), n)
-            while i1 > i and np.float64(start + i1 - 1) / sr >= tp[k]:
-                i1 -= 1
-            while i1 < n and np.float64(start + i1) / sr < tp[k]:
-                i1 += 1
-        if i1 > i:
-            if k == 0 or k >= npts:
-                v = vp[0] if k == 0 else vp[npts - 1]
-                for ii in range(i, i1):
-                    out[ii] = v
-            else:
-                kind = kinds[k]
-                t0 = tp[k - 1]
-                d = tp[k] - t0
-                v0 = vp[k - 1]
-                v1 = vp[k]
-                a0 = a0s[k]
-                r = rs[k]
-                e = es[k]
-                if kind == 2 or kind == 3 or kind == 4 or kind == 6:
-                    for j in range(_AG):
-                        dj = (np.float64(j) / sr) / d
-                        if kind == 4:
-                            ta[j] = math.cos(math.pi * dj)
-                            tb[j] = math.sin(math.pi * dj)
-                        else:
-                            ta[j] = math.exp(r * dj)
-                    ii = i
-                    while ii < i1:
-                        m = start + ii
-                        anchor = (m // _AG) * _AG
-                        j0 = m - anchor
-                        stop = min(i1, ii + _AG - j0)
-                        xa = (np.float64(anchor) / sr - t0) / d
-                        if kind == 4:
-                            ca = math.cos(math.pi * xa)
-                            sa = math.sin(math.pi * xa)
-                            h = (v1 - v0) * 0.5
-                            for q in range(ii, stop):
-                                j = j0 + q - ii
-                                out[q] = v0 + h * (1.0 - (ca * ta[j] - sa * tb[j]))
-                        elif kind == 6:
-                            ea = math.exp(r * xa)
-                            h = (v1 - v0) / e
-                            for q in range(ii, stop):
-                                out[q] = v0 + h * (ea * ta[j0 + q - ii] - 1.0)
-                        else:
-                            ea = a0 * math.exp(r * xa)
-                            for q in range(ii, stop):
-                                out[q] = ea * ta[j0 + q - ii]
-                        ii = stop
-                    if kind == 3 and np.float64(start + i) / sr <= t0:
-                        out[i] = v0  # a db segment starts exactly on its first value
-                else:
-                    for ii in range(i, i1):
-                        x = (np.float64(start + ii) / sr - t0) / d
-                        out[ii] = _seg_value(kind, v0, v1, a0, r, e, x)
-        i = i1
-        k += 1
 
 
 def _cos_pi(x: np.ndarray) -> np.ndarray:
@@ -461,7 +266,7 @@ class Curve(TimeFunction):
         t = np.asarray(t, dtype=np.float64)
         flat = np.ascontiguousarray(t).reshape(-1)
         out = np.empty(flat.shape)
-        _curve_eval(flat, self.t, self.v, self._codes, self._a0, self._r, self._e, out)
+        curve_eval(flat, self.t, self.v, self._codes, self._a0, self._r, self._e, out)
         return out.reshape(t.shape)
 
     def _constant_over(self, t0: float, t1: float):
@@ -498,8 +303,8 @@ class Curve(TimeFunction):
         t = np.asarray(t, dtype=np.float64)
         flat = np.ascontiguousarray(t).reshape(-1)
         out = np.empty(flat.shape)
-        _curve_integral(flat, self.t, self.v, self._codes, self._a0, self._r, self._e,
-                        self.cum, self.v[0] * self.t[0], out)
+        curve_integral(flat, self.t, self.v, self._codes, self._a0, self._r, self._e,
+                       self.cum, self.v[0] * self.t[0], out)
         return out.reshape(t.shape)
 
     def map_to_curve(self, func, *, shape: str = "linear", step_s: float = 0.05,
@@ -541,8 +346,11 @@ class Curve(TimeFunction):
         if c is not None:  # a hold: a read-only broadcast (consumers never write pulled blocks)
             return hold(c, frames)
         out = np.empty((1, frames))
-        _curve_block(start, float(ctx.sr), self.t, self.v, self._codes, self._a0, self._r,
-                     self._e, out[0])
+        # segments found once per block; exp, db, curve:C and cos segments from anchors on
+        # an absolute 128-sample grid (resonator.kernels.curve_block): a function of the
+        # sample index only, so any block split gives the same bits
+        curve_block(start, float(ctx.sr), self.t, self.v, self._codes, self._a0, self._r,
+                    self._e, out[0])
         return out
 
     def __mul__(self, other):

@@ -1,6 +1,7 @@
 """Biquad filters (RBJ audio-EQ cookbook) with static or swept parameters.
 
-:class:`Filter` runs second-order sections in transposed direct form II inside a numba kernel.
+:class:`Filter` runs second-order sections in transposed direct form II in a compiled kernel
+(:func:`resonator.kernels.biquad_run`).
 Its state (two float64 values per section and channel) is carried across blocks, so splitting
 a render into blocks anywhere gives bit-identical output.
 
@@ -23,8 +24,8 @@ samples only (not pulled per sample), which is what keeps a swept filter cheap. 
 render) a TimeFunction parameter is evaluated at the grid sample's time, and any other node
 parameter falls back to its value at the block's first sample. That fallback only touches the
 first < 32 samples of a warm-up stretch, which a window render discards. Output therefore does
-not depend on the block size, and the coefficients are computed in numba with scalar ``math``
-so they are bit-identical whatever the block size.
+not depend on the block size, and the coefficients are computed one parameter set at a time
+(:func:`resonator.kernels.biquad_design`), so they are bit-identical whatever the block size.
 
 Warm-up
 -------
@@ -45,10 +46,10 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from ..errors import GraphError
+from ..kernels import biquad_design, biquad_run
 from .core import Constant, Node, TimeFunction, as_node, full_block, node_bounds
 
 KINDS = ("lowpass", "highpass", "bandpass", "lowshelf", "highshelf", "peak")
@@ -59,181 +60,6 @@ DEFAULT_Q = 0.7071
 MAX_WARMUP_S = 10.0
 _DECAY = 1e-17
 _FLUSH = 1e-200
-
-
-# --------------------------------------------------------------------------- kernels
-@numba.njit(cache=True, nogil=True)
-def _design(kind, order, sr, f, q, gain_db, out):  # pragma: no cover - numba
-    """Write the normalised sections (b0, b1, b2, a1, a2) for one parameter set into ``out``.
-
-    ``out`` [shape=(sections, 5)]. Lowpass/highpass of order > 2 use Butterworth Qs and ignore q.
-    """
-    w0 = 2.0 * math.pi * f / sr
-    cw = math.cos(w0)
-    sw = math.sin(w0)
-    n_sec = out.shape[0]
-    for s in range(n_sec):
-        qq = q
-        if order > 2:
-            qq = 1.0 / (2.0 * math.cos((2.0 * s + 1.0) * math.pi / (2.0 * order)))
-        alpha = sw / (2.0 * qq)
-        if kind == 0:  # lowpass
-            b0 = (1.0 - cw) * 0.5
-            b1 = 1.0 - cw
-            b2 = b0
-            a0 = 1.0 + alpha
-            a1 = -2.0 * cw
-            a2 = 1.0 - alpha
-        elif kind == 1:  # highpass
-            b0 = (1.0 + cw) * 0.5
-            b1 = -(1.0 + cw)
-            b2 = b0
-            a0 = 1.0 + alpha
-            a1 = -2.0 * cw
-            a2 = 1.0 - alpha
-        elif kind == 2:  # bandpass, 0 dB peak
-            b0 = alpha
-            b1 = 0.0
-            b2 = -alpha
-            a0 = 1.0 + alpha
-            a1 = -2.0 * cw
-            a2 = 1.0 - alpha
-        else:
-            A = 10.0 ** (gain_db / 40.0)
-            if kind == 5:  # peak
-                b0 = 1.0 + alpha * A
-                b1 = -2.0 * cw
-                b2 = 1.0 - alpha * A
-                a0 = 1.0 + alpha / A
-                a1 = -2.0 * cw
-                a2 = 1.0 - alpha / A
-            else:
-                sa = 2.0 * math.sqrt(A) * alpha
-                if kind == 3:  # lowshelf
-                    b0 = A * ((A + 1.0) - (A - 1.0) * cw + sa)
-                    b1 = 2.0 * A * ((A - 1.0) - (A + 1.0) * cw)
-                    b2 = A * ((A + 1.0) - (A - 1.0) * cw - sa)
-                    a0 = (A + 1.0) + (A - 1.0) * cw + sa
-                    a1 = -2.0 * ((A - 1.0) + (A + 1.0) * cw)
-                    a2 = (A + 1.0) + (A - 1.0) * cw - sa
-                else:  # highshelf
-                    b0 = A * ((A + 1.0) + (A - 1.0) * cw + sa)
-                    b1 = -2.0 * A * ((A - 1.0) + (A + 1.0) * cw)
-                    b2 = A * ((A + 1.0) + (A - 1.0) * cw - sa)
-                    a0 = (A + 1.0) - (A - 1.0) * cw + sa
-                    a1 = 2.0 * ((A - 1.0) - (A + 1.0) * cw)
-                    a2 = (A + 1.0) - (A - 1.0) * cw - sa
-        inv = 1.0 / a0
-        out[s, 0] = b0 * inv
-        out[s, 1] = b1 * inv
-        out[s, 2] = b2 * inv
-        out[s, 3] = a1 * inv
-        out[s, 4] = a2 * inv
-
-
-@numba.njit(cache=True, nogil=True)
-def _run(x, coefs, seg_starts, zi, abs_start, grid):  # pragma: no cover - numba
-    """Filter 1-D ``x`` in place, section coefficients switching at ``seg_starts``.
-
-    ``coefs`` [shape=(segments, sections, 5)], segment ``k`` covering samples
-    ``[seg_starts[k], seg_starts[k+1])`` of the block. ``zi`` [shape=(sections, 2)] is the carried
-    TDF-II state. At absolute sample positions that are multiples of ``grid``, state values
-    below 1e-200 are flushed to zero (no subnormal slow-down after a signal stops).
-    """
-    n = x.shape[0]
-    n_seg = seg_starts.shape[0]
-    n_sec = zi.shape[0]
-    for k in range(n_seg):
-        lo = seg_starts[k]
-        hi = seg_starts[k + 1] if k + 1 < n_seg else n
-        for s in range(n_sec):
-            b0 = coefs[k, s, 0]
-            b1 = coefs[k, s, 1]
-            b2 = coefs[k, s, 2]
-            a1 = coefs[k, s, 3]
-            a2 = coefs[k, s, 4]
-            z0 = zi[s, 0]
-            z1 = zi[s, 1]
-            j = lo
-            while j < hi:
-                phase = (abs_start + j) % grid
-                if phase == 0:
-                    if abs(z0) < 1e-200:
-                        z0 = 0.0
-                    if abs(z1) < 1e-200:
-                        z1 = 0.0
-                stop = min(hi, j + grid - phase)
-                for i in range(j, stop):
-                    v = x[i]
-                    y = b0 * v + z0
-                    z0 = b1 * v - a1 * y + z1
-                    z1 = b2 * v - a2 * y
-                    x[i] = y
-                j = stop
-            zi[s, 0] = z0
-            zi[s, 1] = z1
-
-
-@numba.njit(cache=True, nogil=True)
-def _run2(x, coefs, seg_starts, zi, abs_start, grid):  # pragma: no cover - numba
-    """:func:`_run` for two channels ``x[0]``, ``x[1]`` sharing the coefficients, interleaved.
-
-    The recursion is latency-bound; two independent channels in one loop run side by side in
-    the CPU. Per channel the arithmetic is exactly :func:`_run`'s (same bits). ``zi``
-    [shape=(2, sections, 2)].
-    """
-    n = x.shape[1]
-    n_seg = seg_starts.shape[0]
-    n_sec = zi.shape[1]
-    for k in range(n_seg):
-        lo = seg_starts[k]
-        hi = seg_starts[k + 1] if k + 1 < n_seg else n
-        for s in range(n_sec):
-            b0 = coefs[k, s, 0]
-            b1 = coefs[k, s, 1]
-            b2 = coefs[k, s, 2]
-            a1 = coefs[k, s, 3]
-            a2 = coefs[k, s, 4]
-            p0 = zi[0, s, 0]
-            p1 = zi[0, s, 1]
-            q0 = zi[1, s, 0]
-            q1 = zi[1, s, 1]
-            j = lo
-            while j < hi:
-                phase = (abs_start + j) % grid
-                if phase == 0:
-                    if abs(p0) < 1e-200:
-                        p0 = 0.0
-                    if abs(p1) < 1e-200:
-                        p1 = 0.0
-                    if abs(q0) < 1e-200:
-                        q0 = 0.0
-                    if abs(q1) < 1e-200:
-                        q1 = 0.0
-                stop = min(hi, j + grid - phase)
-                for i in range(j, stop):
-                    v = x[0, i]
-                    w = x[1, i]
-                    y = b0 * v + p0
-                    u = b0 * w + q0
-                    p0 = b1 * v - a1 * y + p1
-                    q0 = b1 * w - a1 * u + q1
-                    p1 = b2 * v - a2 * y
-                    q1 = b2 * w - a2 * u
-                    x[0, i] = y
-                    x[1, i] = u
-                j = stop
-            zi[0, s, 0] = p0
-            zi[0, s, 1] = p1
-            zi[1, s, 0] = q0
-            zi[1, s, 1] = q1
-
-
-@numba.njit(cache=True, nogil=True)
-def _design_many(kind, order, sr, f, q, g, out):  # pragma: no cover - numba
-    """``_design`` for every parameter set: ``out`` [shape=(len(f), sections, 5)]."""
-    for k in range(f.shape[0]):
-        _design(kind, order, sr, f[k], q[k], g[k], out[k])
 
 
 def design_sos(kind: str, cutoff_hz: float, sr: float, *, q: float = DEFAULT_Q,
@@ -255,7 +81,8 @@ def design_sos(kind: str, cutoff_hz: float, sr: float, *, q: float = DEFAULT_Q,
     """
     n_sec = order // 2 if kind in ("lowpass", "highpass") else 1
     c = np.empty((n_sec, 5))
-    _design(_KIND_CODE[kind], order, float(sr), float(cutoff_hz), float(q), float(gain_db), c)
+    biquad_design(_KIND_CODE[kind], order, float(sr), float(cutoff_hz), float(q), float(gain_db),
+                  c)
     return np.column_stack([c[:, :3], np.ones(n_sec), c[:, 3:]])
 
 
@@ -368,8 +195,8 @@ class Filter(Node):
             self._static_coefs = []
             for c in range(self.param_channels):
                 co = np.empty((1, self.n_sections, 5))
-                _design(self._kind_code, self.order, self._sr, float(f[c]), float(q[c]),
-                        float(g[c]), co[0])
+                biquad_design(self._kind_code, self.order, self._sr, float(f[c]), float(q[c]),
+                              float(g[c]), co[0])
                 self._static_coefs.append(co)
 
     def _set_warmup(self, ctx, b, bq, bg):
@@ -419,11 +246,11 @@ class Filter(Node):
         if self.static:
             seg = np.zeros(1, dtype=np.int64)
             if self.channels == 2 and self.param_channels == 1:
-                _run2(x, self._static_coefs[0], seg, self._zi, start, GRID)
+                biquad_run(x, self._static_coefs[0], seg, self._zi, start, GRID)
                 return x
             for c in range(self.channels):
                 co = self._static_coefs[c if self.param_channels > 1 else 0]
-                _run(x[c], co, seg, self._zi[c], start, GRID)
+                biquad_run(x[c:c + 1], co, seg, self._zi[c:c + 1], start, GRID)
             return x
         pc = self.param_channels
         first = -(-start // GRID) * GRID  # first grid sample at or after start
@@ -448,14 +275,14 @@ class Filter(Node):
         self._check_values(vals)
         coefs = np.empty((pc, offs.size, self.n_sections, 5))
         for c in range(pc):
-            _design_many(self._kind_code, self.order, self._sr, np.ascontiguousarray(vals[c, :, 0]),
-                         np.ascontiguousarray(vals[c, :, 1]), np.ascontiguousarray(vals[c, :, 2]),
-                         coefs[c])
+            biquad_design(self._kind_code, self.order, self._sr,
+                          np.ascontiguousarray(vals[c, :, 0]), np.ascontiguousarray(vals[c, :, 1]),
+                          np.ascontiguousarray(vals[c, :, 2]), coefs[c])
         if self.channels == 2 and pc == 1:
-            _run2(x, coefs[0], offs, self._zi, start, GRID)
+            biquad_run(x, coefs[0], offs, self._zi, start, GRID)
             return x
         for c in range(self.channels):
-            _run(x[c], coefs[c if pc > 1 else 0], offs, self._zi[c], start, GRID)
+            biquad_run(x[c:c + 1], coefs[c if pc > 1 else 0], offs, self._zi[c:c + 1], start, GRID)
         return x
 
     def _check_values(self, vals):

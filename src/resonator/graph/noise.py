@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import GraphError
 from .core import Node, as_node
-from .kernels import colored_noise, pink_noise
+from ..kernels import colored_noise, pink_noise
 
 COLORS = ("white", "pink", "brown", "blue", "violet")
 NOISE_RMS = 0.25
@@ -122,7 +122,7 @@ class Noise(Node):
     # ------------------------------------------------------------------ set-up
     def _prepare(self, ctx):
         name = ctx.name_of(self)
-        self._keys = [np.uint64(stable_hash(f"{ctx.seed}/{name}/{c}")) for c in range(self.channels)]
+        self._keys = [stable_hash(f"{ctx.seed}/{name}/{c}") for c in range(self.channels)]
         self._bank = _bank(self.color, ctx.sr)
         scale, self.warmup_frames = _rms_scale(self.color, ctx.sr)
         if self.color == "white":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from ..errors import GraphError
@@ -32,7 +31,7 @@ from .core import (
     walk,
 )
 from .curves import Curve
-from .kernels import sine_from_anchors
+from ..kernels import sine_from_anchors, table_lookup
 
 TWO_PI = 2.0 * math.pi
 _GRID = 1024  # anchor spacing of the constant-frequency sine (absolute sample positions)
@@ -78,34 +77,6 @@ def _wavetable(shape: str) -> tuple[np.ndarray, np.ndarray]:
         tables[level] = acc
     _tables[shape] = (tables, counts.astype(np.float64))
     return _tables[shape]
-
-
-@numba.njit(cache=True, nogil=True, fastmath=False)
-def _table_lookup(phase, freq, tables, counts, nyq, out):  # pragma: no cover - numba
-    """out[i] = band-limited table value at phase[i] for fundamental freq[i] (Hz, > 0)."""
-    n_levels = tables.shape[0]
-    size = tables.shape[1] - 1
-    for i in range(phase.shape[0]):
-        f = abs(freq[i])
-        kreal = nyq / f if f > 0.0 else 1e12
-        # level index x = 2 log2(kreal); blend levels m-1 and m with weight x - m
-        x = 2.0 * math.log2(kreal) if kreal > 1.0 else 0.0
-        m = int(math.floor(x))
-        w = x - m
-        if m >= n_levels:
-            m = n_levels - 1
-            w = 1.0
-        lo = m - 1 if m >= 1 else 0
-        # when even level 0 (the fundamental) would alias, the caller has refused the render
-        p = phase[i] - math.floor(phase[i])
-        pos = p * size
-        j = int(pos)
-        if j >= size:
-            j = size - 1
-        fr = pos - j
-        a = tables[lo, j] + fr * (tables[lo, j + 1] - tables[lo, j])
-        b = tables[m, j] + fr * (tables[m, j + 1] - tables[m, j])
-        out[i] = a + w * (b - a)
 
 
 # --------------------------------------------------------------------------- oscillators
@@ -264,11 +235,11 @@ class Oscillator(Node):
         if self.waveform == "triangle":
             tables, counts = _wavetable("triangle")
             for c in range(self.channels):
-                _table_lookup(ph[c], f[c], tables, counts, nyq, out[c])
+                table_lookup(ph[c], f[c], tables, nyq, out[c])
             return out
         tables, counts = _wavetable("saw")
         for c in range(self.channels):
-            _table_lookup(ph[c], f[c], tables, counts, nyq, out[c])
+            table_lookup(ph[c], f[c], tables, nyq, out[c])
         if self.waveform == "saw":
             return out
         # pulse = (2d - 1) - (saw(phi) - saw(phi - d))
@@ -276,7 +247,7 @@ class Oscillator(Node):
         shifted = np.empty_like(out)
         phd = np.ascontiguousarray(ph - d)
         for c in range(self.channels):
-            _table_lookup(phd[c], f[c], tables, counts, nyq, shifted[c])
+            table_lookup(phd[c], f[c], tables, nyq, shifted[c])
         return (2.0 * d - 1.0) - (out - shifted)
 
 

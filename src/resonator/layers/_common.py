@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
-import numba
 import numpy as np
 
 from ..errors import GraphError, RecipeError
 from ..graph.core import Node, TimeFunction, as_node, constant_value, walk
 from ..graph.curves import Curve
+from ..kernels import pair_angles
 
 TWO_PI = 2.0 * math.pi
 
@@ -58,7 +58,7 @@ def sample(node, times_s, sr: int) -> np.ndarray:
         return np.full(t.shape, c)
     if isinstance(node, TimeFunction):
         return np.asarray(node.evaluate(t), dtype=np.float64)
-    from ..render import render_array  # late: render imports numba kernels
+    from ..render import render_array  # late: the renderer imports this package's graph
 
     out = np.empty(t.shape)
     for i, ti in enumerate(t):
@@ -224,22 +224,10 @@ class PhaseSinePair(Node):
         a = self.common_fn(t)
         b = self.diff_fn(t)
         angle = np.empty((2, frames), dtype=np.float32)
-        _pair_angles(np.ascontiguousarray(a, dtype=np.float64),
-                     np.ascontiguousarray(b, dtype=np.float64), angle)
+        pair_angles(np.ascontiguousarray(a, dtype=np.float64),
+                    np.ascontiguousarray(b, dtype=np.float64), angle)
         np.sin(angle, out=angle)  # numpy's vectorised float32 sine, as PhaseSine uses
         return angle.astype(np.float64)
-
-
-@numba.njit(cache=True, nogil=True)
-def _pair_angles(a, b, out):  # pragma: no cover - numba
-    """out[0] = 2 pi frac(a + b), out[1] = 2 pi frac(a - b), with PhaseSine's arithmetic (the
-    fraction in float64, then float32, times 2 pi in float32)."""
-    two_pi = np.float32(TWO_PI)
-    for i in range(a.shape[0]):
-        p = a[i] + b[i]
-        q = a[i] - b[i]
-        out[0, i] = np.float32(p - math.floor(p)) * two_pi
-        out[1, i] = np.float32(q - math.floor(q)) * two_pi
 
 
 def am_modulator(rate_hz, depth) -> Node:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from ..errors import RecipeError
@@ -18,6 +17,7 @@ from ..graph.noise import COLORS, Noise
 from ..graph.bank import SineBank
 from ..graph.oscillators import Sine
 from ..graph.stereo import Channels, Select
+from ..kernels import grid_interp
 from ..units import parse_duration, parse_ratio
 from ._common import (
     am_modulator,
@@ -222,27 +222,8 @@ class LevelBank(Node):
             return self._levels(t, ctx.pull(self.brightness, start, frames)[0])
         first, g, lv = grid
         out = np.empty((lv.shape[0], frames))
-        _grid_interp(lv, first, start, g, out)
+        grid_interp(lv, first, start, g, out)
         return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _grid_interp(lv, first, start, g, out):  # pragma: no cover - numba
-    """``np.interp`` of every row of ``lv`` (values at samples first, first + g, ...) at samples
-    start, start + 1, ...: the same arithmetic, ``slope * (n - n_j) + lv[j]``, in one pass."""
-    rows, frames = out.shape
-    for r in range(rows):
-        i = 0
-        j = (start - first) // g
-        while i < frames:
-            x0 = np.float64(first + j * g)
-            slope = (lv[r, j + 1] - lv[r, j]) / (np.float64(first + (j + 1) * g) - x0)
-            y0 = lv[r, j]
-            stop = min(frames, first + (j + 1) * g - start)
-            for ii in range(i, stop):
-                out[r, ii] = slope * (np.float64(start + ii) - x0) + y0
-            i = stop
-            j += 1
 
 
 def build_drone(params, ctx) -> Node:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
 
+from .._lazy import lazy_module
 from ._common import MeasureError, as_2d, check_band, check_sr
 from .frequency import _peak, _windowed
+
+signal = lazy_module("scipy.signal")  # imported at first use
 
 __all__ = ["measure_binaural", "binaural_track"]
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import fft as sfft
-from scipy import signal
 
+from .._lazy import lazy_module
 from ._common import MeasureError, check_sr, vertex_offset
 from .modulation import envelope_lowrate
+
+sfft = lazy_module("scipy.fft")  # imported at first use
+signal = lazy_module("scipy.signal")  # imported at first use
 
 __all__ = ["breath_rate"]
 

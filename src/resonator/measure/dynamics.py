@@ -17,10 +17,14 @@ spike buried in pink noise of RMS 0.1 is not found (it is masked).
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, signal, stats
 
+from .._lazy import lazy_module
 from ._common import MeasureError, as_2d, as_block, check_sr
 from .loudness import short_term_loudness
+
+ndimage = lazy_module("scipy.ndimage")  # imported at first use
+signal = lazy_module("scipy.signal")  # imported at first use
+stats = lazy_module("scipy.stats")  # imported at first use
 
 __all__ = ["ClickDetector", "click_score", "find_clicks", "loudness_trend",
            "DEFAULT_CLICK_THRESHOLD", "binned_spearman", "ClickStream"]

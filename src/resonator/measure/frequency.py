@@ -7,10 +7,12 @@ parabolic step on the exact windowed DTFT at +/- 1/64 bin: about 1e-5 Hz on a cl
 from __future__ import annotations
 
 import numpy as np
-from scipy import fft as sfft
-from scipy import signal
 
+from .._lazy import lazy_module
 from ._common import MeasureError, as_2d, check_band, check_sr, vertex_offset
+
+sfft = lazy_module("scipy.fft")  # imported at first use
+signal = lazy_module("scipy.signal")  # imported at first use
 
 __all__ = ["peak_frequency", "dominant_tones"]
 

@@ -6,7 +6,7 @@ The array functions are thin wrappers that feed the meter in 65536-frame pieces.
 
 - K-weighting: the two BS.1770 biquads (high shelf + RLB high pass), designed for any sample
   rate from their analog parameters (at 48 kHz they equal the standard's coefficients), run in
-  one numba pass that also squares, sums per 100 ms sub-block and takes the sample peak; filter
+  one compiled pass (:func:`resonator.kernels.kweight_sums`) that also squares, sums per 100 ms sub-block and takes the sample peak; filter
   state is carried across blocks, so results do not depend on the block size.
 - Gating blocks: 400 ms with a 100 ms hop (75 % overlap), absolute gate -70 LUFS, relative gate
   -10 LU (integrated) or -20 LU (loudness range). 100 ms sub-block edges fall at
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from ..kernels import hop_tp, kweight_sums, screened_tp
 from ._common import MeasureError, as_2d, as_block, check_sr
 
 __all__ = [
@@ -115,78 +115,6 @@ def kaiser_lowpass(numtaps: int, cutoff: float, beta: float) -> np.ndarray:
     return h / np.sum(h)
 
 
-_UP32 = 1.0 + 2.0 ** -23  # times this, a float64 rounds to a float32 at or above it
-
-
-@numba.njit(cache=True, nogil=True)
-def _kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks):  # pragma: no cover - numba
-    """K-weight ``x`` [shape=(C, n)] through two biquads (transposed direct form II, the
-    arithmetic of scipy's ``sosfilt``), square, and sum per segment: ``sums[c, s]`` gets the
-    squares of samples ``cuts[s - 1] .. cuts[s] - 1`` (``cuts[-1] == n``). ``co`` holds
-    b0 b1 b2 a1 a2 of each section; ``zi`` [shape=(C, 4)] the carried state. When ``hop`` > 0,
-    ``hop_peaks[h]`` is raised to the largest absolute sample (all channels) of the h-th hop
-    touched, the first hop ending after ``hop_left`` samples. Returns the largest absolute
-    input sample."""
-    C, n = x.shape
-    b00, b01, b02, a01, a02 = co[0], co[1], co[2], co[3], co[4]
-    b10, b11, b12, a11, a12 = co[5], co[6], co[7], co[8], co[9]
-    peak = 0.0
-    c = 0
-    while c < C:
-        pair = c + 1 < C  # two channels at once: two independent recursions keep the core busy
-        p0, p1, p2, p3 = zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3]
-        q0, q1, q2, q3 = 0.0, 0.0, 0.0, 0.0
-        if pair:
-            q0, q1, q2, q3 = zi[c + 1, 0], zi[c + 1, 1], zi[c + 1, 2], zi[c + 1, 3]
-        i = 0
-        h = 0
-        left = hop_left
-        for s in range(cuts.shape[0]):
-            acc_p = 0.0
-            acc_q = 0.0
-            stop = cuts[s]
-            while i < stop:
-                u = x[c, i]
-                a = abs(u)
-                y = b00 * u + p0
-                p0 = b01 * u - a01 * y + p1
-                p1 = b02 * u - a02 * y
-                w = b10 * y + p2
-                p2 = b11 * y - a11 * w + p3
-                p3 = b12 * y - a12 * w
-                acc_p += w * w
-                if pair:
-                    v = x[c + 1, i]
-                    a = max(a, abs(v))
-                    y = b00 * v + q0
-                    q0 = b01 * v - a01 * y + q1
-                    q1 = b02 * v - a02 * y
-                    w = b10 * y + q2
-                    q2 = b11 * y - a11 * w + q3
-                    q3 = b12 * y - a12 * w
-                    acc_q += w * w
-                if a > peak:
-                    peak = a
-                if hop > 0:
-                    if a > hop_peaks[h]:
-                        hop_peaks[h] = a * _UP32  # float32, rounded up: never below the sample
-                    left -= 1
-                    if left == 0:
-                        h += 1
-                        left = hop
-                i += 1
-            sums[c, s] = acc_p
-            if pair:
-                sums[c + 1, s] = acc_q
-        zi[c, 0], zi[c, 1], zi[c, 2], zi[c, 3] = p0, p1, p2, p3
-        if pair:
-            zi[c + 1, 0], zi[c + 1, 1], zi[c + 1, 2], zi[c + 1, 3] = q0, q1, q2, q3
-            c += 2
-        else:
-            c += 1
-    return peak
-
-
 class ScreenedTruePeak:
     """True peak (4x oversampling, the meter's interpolator) evaluated around candidate peaks
     only: the fast streaming estimate for reports.
@@ -230,17 +158,17 @@ class ScreenedTruePeak:
         if T == 2 * half and n >= 3 * half:
             # the stream is tail + x: scan the seam in a small joined buffer, the rest in x
             head = np.concatenate((self.tail, x[:, :3 * half]), axis=1)
-            self.tp, self.peak = _screened_tp_kernel(head, self.h, half, T + half, thr,
-                                                     self.tp, self.peak)
-            self.tp, self.peak = _screened_tp_kernel(x, self.h, half, n - half, thr, self.tp,
-                                                     self.peak)
+            self.tp, self.peak = screened_tp(head, self.h, half, T + half, thr,
+                                             self.tp, self.peak)
+            self.tp, self.peak = screened_tp(x, self.h, half, n - half, thr, self.tp,
+                                             self.peak)
             self.tail = x[:, n - 2 * half:].copy()
             return
         buf = np.concatenate((self.tail, x), axis=1) if T else x
         m = buf.shape[1]
         if m - half > half:
-            self.tp, self.peak = _screened_tp_kernel(buf, self.h, half, m - half, thr, self.tp,
-                                                     self.peak)
+            self.tp, self.peak = screened_tp(buf, self.h, half, m - half, thr, self.tp,
+                                             self.peak)
             self.tail = np.array(buf[:, m - 2 * half:])
         else:
             self.tail = np.array(buf)
@@ -249,33 +177,6 @@ class ScreenedTruePeak:
         """Highest true peak in dBTP (never below the sample peak); -inf for silence."""
         p = max(self.tp, self.peak, float(np.max(np.abs(self.tail), initial=0.0)))
         return 20 * math.log10(p) if p > 0 else -math.inf
-
-
-@numba.njit(cache=True, nogil=True)
-def _screened_tp_kernel(buf, h, lo, hi, thr, tp, peak):  # pragma: no cover - numba
-    """Interpolate around every local maximum of |buf| at or above ``thr`` among samples
-    ``lo .. hi - 1`` (at least ``half`` from either end); return the running true peak and
-    sample peak raised by what was scanned. Outputs (m, p) sit at input time m + p/4 - d:
-    m = i+d-1 .. i+d+1 covers i-1 .. i+1."""
-    P, T = h.shape
-    d = (T - 1) // 2
-    C, n = buf.shape
-    for c in range(C):
-        for i in range(lo, hi):
-            a = abs(buf[c, i])
-            if a > peak:
-                peak = a
-            if a < thr or a < abs(buf[c, i - 1]) or a < abs(buf[c, i + 1]):
-                continue
-            for m in range(i + d - 1, i + d + 2):
-                for p in range(P):
-                    y = 0.0
-                    for k in range(T):
-                        j = min(max(m - k, 0), n - 1)
-                        y += h[p, k] * buf[c, j]
-                    if abs(y) > tp:
-                        tp = abs(y)
-    return tp, peak
 
 
 def true_peak_bound() -> float:
@@ -311,39 +212,9 @@ def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int) -> n
     np.ndarray [shape=(m,)]
     """
     out = np.zeros(len(hops))
-    _hop_tp_kernel(np.ascontiguousarray(x, dtype=np.float64), _TP_H, int(x_first),
-                   np.asarray(hops, dtype=np.int64), int(hop), int(total), out)
+    hop_tp(np.ascontiguousarray(x, dtype=np.float64), _TP_H, int(x_first),
+           np.ascontiguousarray(hops, dtype=np.int64), int(hop), int(total), out)
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _hop_tp_kernel(x, h, x_first, hops, hop, total, out):  # pragma: no cover - numba
-    P, T = h.shape
-    D = (T - 1) // 2  # group delay in input samples
-    C = x.shape[0]
-    for i in range(hops.shape[0]):
-        a = hops[i] * hop
-        b = min(a + hop, total)
-        best = 0.0
-        for c in range(C):
-            for f in range(a, b):
-                v = abs(x[c, f - x_first])
-                if v > best:
-                    best = v
-            for m in range(max(a + D, T - 1), min(b + D, total)):
-                base = m - x_first
-                y0 = 0.0
-                y1 = 0.0
-                y2 = 0.0
-                y3 = 0.0
-                for k in range(T):
-                    v = x[c, base - k]
-                    y0 += h[0, k] * v
-                    y1 += h[1, k] * v
-                    y2 += h[2, k] * v
-                    y3 += h[3, k] * v
-                best = max(best, abs(y0), abs(y1), abs(y2), abs(y3))
-        out[i] = best
 
 
 def _interpolate(xx: np.ndarray, spec_cache: dict) -> np.ndarray:
@@ -501,8 +372,8 @@ class LoudnessMeter:
             left = (h0 + 1) * hop - f0
         else:
             view, left = self._hop_peaks, 0
-        peak = _kweight_sums(np.ascontiguousarray(x, dtype=np.float64), self._co, self._zi,
-                             cuts, seg, left, hop, view)
+        peak = kweight_sums(np.ascontiguousarray(x, dtype=np.float64), self._co, self._zi,
+                            cuts, seg, left, hop, view)
         self._peak = max(self._peak, peak)
         if cuts.shape[0] == 1:
             self._acc += seg[:, 0]

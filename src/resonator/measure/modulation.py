@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import fft as sfft
-from scipy import signal
 
+from .._lazy import lazy_module
 from ._common import MeasureError, as_2d, as_block, check_band, check_sr, vertex_offset
+
+sfft = lazy_module("scipy.fft")  # imported at first use
+signal = lazy_module("scipy.signal")  # imported at first use
 
 __all__ = [
     "DEFAULT_BANDS",

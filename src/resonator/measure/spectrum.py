@@ -4,10 +4,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import fft as sfft
-from scipy import signal
 
+from .._lazy import lazy_module
 from ._common import MeasureError, as_2d, check_band, check_sr
+
+sfft = lazy_module("scipy.fft")  # imported at first use
+signal = lazy_module("scipy.signal")  # imported at first use
 
 __all__ = ["band_energy_db", "spectral_centroid_track", "noise_slope_db_per_decade",
            "lr_correlation", "power_spectrum", "band_filter", "masked_lr_correlation",

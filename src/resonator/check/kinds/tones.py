@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
 
+from ..._lazy import lazy_module
 from ...measure import MeasureError
 from .base import (TARGET_KINDS, Reading, TargetKind, Unmeasurable, centred, grow_window,
                    register, rounded, spread, within)
+
+signal = lazy_module("scipy.signal")  # imported at first use
 
 #: components within this distance of a target ear are fitted with it
 FIT_NEIGHBOURHOOD_HZ = 40.0

@@ -1,0 +1,37 @@
+"""The one part of the build pyproject.toml cannot state: resonator's compiled kernels.
+
+``src/resonator/_kernels.c`` holds the render engine's hot loops as a C extension: it loads in
+microseconds, where numba cost about 0.8 s of every command that rendered (and compiled for
+tens of seconds on a fresh install). ``-ffp-contract=off`` keeps the arithmetic, and so every
+rendered bit, the same whatever CPU the extension is built on. Needs a C compiler and the
+Python headers (Debian: gcc, python3-dev); without them the build stops with one line that
+says so.
+"""
+import sysconfig
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+NEEDS = ("resonator's compiled kernels (src/resonator/_kernels.c) need a C compiler and the "
+         "Python headers (Debian: apt-get install gcc python3-dev)")
+
+
+class BuildKernels(build_ext):
+    """build_ext whose failure names what is missing instead of only the compiler's error."""
+
+    def run(self):
+        try:
+            super().run()
+        except Exception as exc:  # CompileError, a missing compiler (OSError), ...
+            header = sysconfig.get_paths()["include"]
+            raise SystemExit(f"error: {NEEDS}; the build failed with: {exc} "
+                             f"(Python headers looked for in {header})") from exc
+
+
+setup(
+    cmdclass={"build_ext": BuildKernels},
+    ext_modules=[Extension(
+        "resonator._kernels", ["src/resonator/_kernels.c"],
+        extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno"],
+    )],
+)

@@ -1,0 +1,1275 @@
+/* resonator._kernels: the render engine's hot loops, compiled once when the package is built.
+ *
+ * They were numba functions; as a C extension they load in microseconds (numba's import, its
+ * type registries and the loading of its cached kernels cost about 0.8 s of every command that
+ * rendered, and its first compilation tens of seconds on a fresh install).
+ *
+ * Every kernel is a plain loop whose result depends only on its inputs and the state it carries,
+ * so splitting a signal into blocks anywhere gives bit-identical output. Arithmetic is strict
+ * IEEE double (built with -ffp-contract=off: no fused multiply-adds, so the bits do not depend
+ * on the CPU the extension was built for). Arrays are passed through the buffer protocol and
+ * must be C-contiguous with the stated item type; the GIL is released while a kernel runs, so
+ * two render lanes use two cores.
+ *
+ * The Python side (resonator.kernels) documents each kernel's contract.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+/* ------------------------------------------------------------------------ array arguments */
+typedef struct {
+    Py_buffer b[16];
+    int n;
+} Bufs;
+
+static void release(Bufs *bs) {
+    for (int i = 0; i < bs->n; i++) PyBuffer_Release(&bs->b[i]);
+    bs->n = 0;
+}
+
+/* kind: 'd' float64, 'f' float32, 'q' int64, 'i' int32, 'h' int16 */
+static int kind_matches(const Py_buffer *v, char kind) {
+    const char *f = v->format ? v->format : "B";
+    if (*f == '<' || *f == '=' || *f == '@') f++;
+    if (f[0] == '\0' || f[1] != '\0') return 0;
+    switch (kind) {
+    case 'd': return f[0] == 'd' && v->itemsize == 8;
+    case 'f': return f[0] == 'f' && v->itemsize == 4;
+    case 'q': return (f[0] == 'q' || f[0] == 'l') && v->itemsize == 8;
+    case 'i': return (f[0] == 'i' || f[0] == 'l') && v->itemsize == 4;
+    case 'h': return f[0] == 'h' && v->itemsize == 2;
+    }
+    return 0;
+}
+
+/* A C-contiguous array of ``kind`` with ``ndim`` dimensions (-1: any); NULL and an exception
+ * otherwise. The buffer is released by release(bs). */
+static void *arr(Bufs *bs, PyObject *o, char kind, int ndim, int writable, const char *what) {
+    if (bs->n >= 16) {
+        PyErr_SetString(PyExc_RuntimeError, "too many array arguments");
+        return NULL;
+    }
+    Py_buffer *v = &bs->b[bs->n];
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(o, v, flags) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s must be a C-contiguous%s array", what,
+                     writable ? " writable" : "");
+        return NULL;
+    }
+    bs->n++;
+    if (!kind_matches(v, kind) || (ndim >= 0 && v->ndim != ndim)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a %d-D array of type '%c', got %d-D '%s'",
+                     what, ndim, kind, v->ndim, v->format ? v->format : "B");
+        return NULL;
+    }
+    return v->buf;
+}
+
+static Py_ssize_t dim(Bufs *bs, int i, int d) {
+    Py_buffer *v = &bs->b[i];
+    return d < v->ndim ? v->shape[d] : 1;
+}
+
+#define ARR(var, type, obj, kind, nd, w, what)                        \
+    type *var = (type *)arr(&bs, obj, kind, nd, w, what);             \
+    if (!var) goto fail;
+
+/* ------------------------------------------------------------------------ hashing */
+static inline uint64_t mix64(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+#define INV53 (1.0 / 9007199254740992.0)
+#define INV16 (1.0 / 65536.0)
+
+/* ------------------------------------------------------------------------ sines */
+static void sine_anchor_loop(double *out, Py_ssize_t n, const double *sin_a, const double *cos_a,
+                             const double *cos_t, const double *sin_t, Py_ssize_t G,
+                             int64_t offset, double amp) {
+    Py_ssize_t j = 0;
+    int64_t s = offset / G;
+    Py_ssize_t k0 = (Py_ssize_t)(offset - s * G);
+    while (j < n) {
+        double sa = amp * sin_a[s], ca = amp * cos_a[s];
+        Py_ssize_t m = n - j < G - k0 ? n - j : G - k0;
+        double *o = out + j;
+        const double *ct = cos_t + k0, *st = sin_t + k0;
+        for (Py_ssize_t i = 0; i < m; i++) o[i] = sa * ct[i] + ca * st[i];
+        j += m;
+        s++;
+        k0 = 0;
+    }
+}
+
+static PyObject *k_sine_from_anchors(PyObject *self, PyObject *args) {
+    PyObject *o_out, *o_sa, *o_ca, *o_ct, *o_st;
+    long long offset;
+    double amp;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOOOOLd", &o_out, &o_sa, &o_ca, &o_ct, &o_st, &offset, &amp))
+        return NULL;
+    ARR(out, double, o_out, 'd', 1, 1, "out");
+    ARR(sa, double, o_sa, 'd', 1, 0, "sin_a");
+    ARR(ca, double, o_ca, 'd', 1, 0, "cos_a");
+    ARR(ct, double, o_ct, 'd', 1, 0, "cos_t");
+    ARR(st, double, o_st, 'd', 1, 0, "sin_t");
+    Py_ssize_t n = dim(&bs, 0, 0), G = dim(&bs, 3, 0), na = dim(&bs, 1, 0);
+    if (G < 1 || dim(&bs, 4, 0) != G || dim(&bs, 2, 0) != na || offset < 0 ||
+        (n > 0 && (offset + n - 1) / G >= na)) {
+        PyErr_SetString(PyExc_ValueError, "sine_from_anchors: anchors do not cover the block");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    sine_anchor_loop(out, n, sa, ca, ct, st, G, offset, amp);
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ noise */
+static PyObject *k_pink_noise(PyObject *self, PyObject *args) {
+    unsigned long long key;
+    long long start;
+    PyObject *o_out, *o_state;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "KLOO", &key, &start, &o_out, &o_state)) return NULL;
+    ARR(out, double, o_out, 'd', 1, 1, "out");
+    ARR(st, double, o_state, 'd', 1, 1, "state");
+    if (dim(&bs, 1, 0) < 7) {
+        PyErr_SetString(PyExc_ValueError, "pink_noise: state needs 7 values");
+        goto fail;
+    }
+    Py_ssize_t n = dim(&bs, 0, 0);
+    Py_BEGIN_ALLOW_THREADS
+    double b0 = st[0], b1 = st[1], b2 = st[2], b3 = st[3], b4 = st[4], b5 = st[5], xp = st[6];
+    const double scale = sqrt(12.0) * INV53, half = 0.5 * sqrt(12.0);
+    const uint64_t k0 = (uint64_t)key;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        uint64_t h = mix64(k0 ^ (uint64_t)(start + j));
+        double x = (double)(h >> 11) * scale - half;
+        b0 = 0.99886 * b0 + 0.0555179 * x;
+        b1 = 0.99332 * b1 + 0.0750759 * x;
+        b2 = 0.96900 * b2 + 0.1538520 * x;
+        b3 = 0.86650 * b3 + 0.3104856 * x;
+        b4 = 0.55000 * b4 + 0.5329522 * x;
+        b5 = -0.7616 * b5 - 0.0168980 * x;
+        out[j] = (b0 + b1) + (b2 + b3) + (b4 + b5) + 0.5362 * x + 0.115926 * xp;
+        xp = x;
+    }
+    st[0] = b0; st[1] = b1; st[2] = b2; st[3] = b3; st[4] = b4; st[5] = b5; st[6] = xp;
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+static PyObject *k_colored_noise(PyObject *self, PyObject *args) {
+    unsigned long long key;
+    long long start;
+    int gaussian, diff;
+    double direct, delayed;
+    PyObject *o_out, *o_poles, *o_gains, *o_state;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "KLOpOOddpO", &key, &start, &o_out, &gaussian, &o_poles,
+                          &o_gains, &direct, &delayed, &diff, &o_state))
+        return NULL;
+    ARR(out, double, o_out, 'd', 1, 1, "out");
+    ARR(poles, double, o_poles, 'd', 1, 0, "poles");
+    ARR(gains, double, o_gains, 'd', 1, 0, "gains");
+    ARR(state, double, o_state, 'd', 1, 1, "state");
+    Py_ssize_t m = dim(&bs, 1, 0), n = dim(&bs, 0, 0);
+    if (m > 6 || dim(&bs, 2, 0) != m || dim(&bs, 3, 0) < m + 2) {
+        PyErr_SetString(PyExc_ValueError, "colored_noise: up to 6 poles, gains to match, "
+                                          "state of poles + 2");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    double p[6] = {0}, g[6] = {0}, b[6] = {0};
+    for (Py_ssize_t k = 0; k < m; k++) {
+        p[k] = poles[k];
+        g[k] = gains[k];
+        b[k] = state[k];
+    }
+    double p0 = p[0], p1 = p[1], p2 = p[2], p3 = p[3], p4 = p[4], p5 = p[5];
+    double g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3], g4 = g[4], g5 = g[5];
+    double b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b4 = b[4], b5 = b[5];
+    double xprev = state[m], yprev = state[m + 1];
+    const uint64_t k0 = (uint64_t)key;
+    const double scale_u = sqrt(12.0), scale_g = sqrt(3.0);
+    for (Py_ssize_t j = 0; j < n; j++) {
+        uint64_t h = mix64(k0 ^ (uint64_t)(start + j));
+        double x;
+        if (gaussian) {
+            double s = ((double)(h & 0xFFFF) + (double)((h >> 16) & 0xFFFF)) +
+                       (double)((h >> 32) & 0xFFFF) + (double)(h >> 48);
+            x = (s * INV16 + 2.0 * INV16 - 2.0) * scale_g;
+        } else {
+            x = ((double)(h >> 11) * INV53 - 0.5) * scale_u;
+        }
+        b0 = p0 * b0 + g0 * x;
+        b1 = p1 * b1 + g1 * x;
+        b2 = p2 * b2 + g2 * x;
+        b3 = p3 * b3 + g3 * x;
+        b4 = p4 * b4 + g4 * x;
+        b5 = p5 * b5 + g5 * x;
+        double y = (b0 + b1) + (b2 + b3) + (b4 + b5) + direct * x + delayed * xprev;
+        xprev = x;
+        if (diff) {
+            double d = y - yprev;
+            yprev = y;
+            y = d;
+        }
+        out[j] = y;
+    }
+    b[0] = b0; b[1] = b1; b[2] = b2; b[3] = b3; b[4] = b4; b[5] = b5;
+    for (Py_ssize_t k = 0; k < m; k++) state[k] = b[k];
+    state[m] = xprev;
+    state[m + 1] = yprev;
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ mixing */
+static PyObject *k_mul_add(PyObject *self, PyObject *args) {
+    PyObject *o_out, *o_x, *o_g;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOO", &o_out, &o_x, &o_g)) return NULL;
+    ARR(out, double, o_out, 'd', 2, 1, "out");
+    ARR(x, double, o_x, 'd', 2, 0, "x");
+    Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1);
+    if (dim(&bs, 1, 0) != C || dim(&bs, 1, 1) != n) {
+        PyErr_SetString(PyExc_ValueError, "mul_add: x must be shaped like out");
+        goto fail;
+    }
+    if (PyFloat_Check(o_g) || PyLong_Check(o_g)) {  /* out += x * g */
+        double g = PyFloat_AsDouble(o_g);
+        if (g == -1.0 && PyErr_Occurred()) goto fail;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < C * n; i++) out[i] += x[i] * g;
+        Py_END_ALLOW_THREADS
+    } else {  /* out[c, j] += x[c, j] * g[j] */
+        ARR(g, double, o_g, 'd', 1, 0, "g");
+        if (dim(&bs, 2, 0) != n) {
+            PyErr_SetString(PyExc_ValueError, "mul_add: g must have one value per frame");
+            goto fail;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t c = 0; c < C; c++) {
+            double *o = out + c * n;
+            const double *xx = x + c * n;
+            for (Py_ssize_t j = 0; j < n; j++) o[j] += xx[j] * g[j];
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ curves */
+#define AG 128 /* anchor grid of curve_block (absolute sample positions) */
+
+static inline double seg_value(int64_t kind, double v0, double v1, double a0, double r, double e,
+                               double x) {
+    switch (kind) {
+    case 1: return v0 + (v1 - v0) * x;
+    case 3:
+        if (x >= 1.0) return v1;
+        if (x <= 0.0) return v0;
+        return a0 * exp(r * x);
+    case 4: return v0 + (v1 - v0) * (1.0 - cos(M_PI * x)) * 0.5;
+    case 0: return x >= 1.0 ? v1 : v0;
+    case 2: return a0 * exp(r * x);
+    case 5: return v0 + (v1 - v0) * x * x * (3.0 - 2.0 * x);
+    }
+    return v0 + (v1 - v0) * (exp(r * x) - 1.0) / e;
+}
+
+/* searchsorted(tp, ti, 'right') from the guess k (kept when it still holds) */
+static inline Py_ssize_t segment_of(double ti, Py_ssize_t k, const double *tp, Py_ssize_t n) {
+    if ((k == 0 || tp[k - 1] <= ti) && (k == n || ti < tp[k])) return k;
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (tp[mid] <= ti) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static inline double seg_integral(int64_t kind, double v0, double v1, double a0, double r,
+                                  double e, double x) {
+    switch (kind) {
+    case 0: return v0 * x;
+    case 1: return v0 * x + (v1 - v0) * x * x * 0.5;
+    case 2:
+    case 3:
+        if (fabs(r) < 1e-12) return a0 * x;
+        return a0 * expm1(r * x) / r;
+    case 4: return v0 * x + (v1 - v0) * 0.5 * (x - sin(M_PI * x) / M_PI);
+    case 5: return v0 * x + (v1 - v0) * (x * x * x - 0.5 * (x * x * x * x));
+    }
+    return v0 * x + (v1 - v0) * (expm1(r * x) / r - x) / e;
+}
+
+typedef struct {
+    const double *tp, *vp, *a0, *r, *e;
+    const int64_t *kinds;
+    Py_ssize_t n;
+} CurveArgs;
+
+static int curve_args(Bufs *bs, CurveArgs *c, PyObject *tp, PyObject *vp, PyObject *kinds,
+                      PyObject *a0, PyObject *r, PyObject *e) {
+    int first = bs->n;
+    if (!(c->tp = arr(bs, tp, 'd', 1, 0, "tp")) || !(c->vp = arr(bs, vp, 'd', 1, 0, "vp")) ||
+        !(c->kinds = arr(bs, kinds, 'q', 1, 0, "kinds")) ||
+        !(c->a0 = arr(bs, a0, 'd', 1, 0, "a0")) || !(c->r = arr(bs, r, 'd', 1, 0, "r")) ||
+        !(c->e = arr(bs, e, 'd', 1, 0, "e")))
+        return -1;
+    c->n = dim(bs, first, 0);
+    for (int i = first + 1; i < first + 6; i++)
+        if (dim(bs, i, 0) != c->n) {
+            PyErr_SetString(PyExc_ValueError, "curve arrays differ in length");
+            return -1;
+        }
+    if (c->n < 1) {
+        PyErr_SetString(PyExc_ValueError, "a curve needs a point");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *k_curve_eval(PyObject *self, PyObject *args) {
+    PyObject *o_t, *o_tp, *o_vp, *o_k, *o_a0, *o_r, *o_e, *o_out;
+    Bufs bs = {.n = 0};
+    CurveArgs c;
+    if (!PyArg_ParseTuple(args, "OOOOOOOO", &o_t, &o_tp, &o_vp, &o_k, &o_a0, &o_r, &o_e, &o_out))
+        return NULL;
+    ARR(t, double, o_t, 'd', 1, 0, "t");
+    if (curve_args(&bs, &c, o_tp, o_vp, o_k, o_a0, o_r, o_e) < 0) goto fail;
+    ARR(out, double, o_out, 'd', 1, 1, "out");
+    Py_ssize_t m = dim(&bs, 0, 0);
+    if (dim(&bs, 7, 0) != m) {
+        PyErr_SetString(PyExc_ValueError, "curve_eval: out must match t");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t k = 0, n = c.n;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        double ti = t[i];
+        k = segment_of(ti, k, c.tp, n);
+        if (k == 0) out[i] = c.vp[0];
+        else if (k >= n) out[i] = c.vp[n - 1];
+        else {
+            double x = (ti - c.tp[k - 1]) / (c.tp[k] - c.tp[k - 1]);
+            out[i] = seg_value(c.kinds[k], c.vp[k - 1], c.vp[k], c.a0[k], c.r[k], c.e[k], x);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+static PyObject *k_curve_integral(PyObject *self, PyObject *args) {
+    PyObject *o_t, *o_tp, *o_vp, *o_k, *o_a0, *o_r, *o_e, *o_cum, *o_out;
+    double base0;
+    Bufs bs = {.n = 0};
+    CurveArgs c;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOdO", &o_t, &o_tp, &o_vp, &o_k, &o_a0, &o_r, &o_e,
+                          &o_cum, &base0, &o_out))
+        return NULL;
+    ARR(t, double, o_t, 'd', 1, 0, "t");
+    if (curve_args(&bs, &c, o_tp, o_vp, o_k, o_a0, o_r, o_e) < 0) goto fail;
+    ARR(cum, double, o_cum, 'd', 1, 0, "cum");
+    ARR(out, double, o_out, 'd', 1, 1, "out");
+    Py_ssize_t m = dim(&bs, 0, 0);
+    if (dim(&bs, 7, 0) != c.n || dim(&bs, 8, 0) != m) {
+        PyErr_SetString(PyExc_ValueError, "curve_integral: cum must match the points, out t");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t k = 0, n = c.n;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        double ti = t[i];
+        k = segment_of(ti, k, c.tp, n);
+        if (k == 0) out[i] = c.vp[0] * ti;
+        else if (k >= n) out[i] = base0 + cum[n - 1] + c.vp[n - 1] * (ti - c.tp[n - 1]);
+        else {
+            double d = c.tp[k] - c.tp[k - 1];
+            if (d == 0.0) out[i] = base0 + cum[k - 1];
+            else {
+                double x = (ti - c.tp[k - 1]) / d;
+                out[i] = base0 + cum[k - 1] +
+                         seg_integral(c.kinds[k], c.vp[k - 1], c.vp[k], c.a0[k], c.r[k], c.e[k],
+                                      x) * d;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+static void curve_block(int64_t start, double sr, const CurveArgs *c, double *out,
+                        Py_ssize_t n) {
+    double ta[AG], tb[AG];
+    const double *tp = c->tp, *vp = c->vp;
+    Py_ssize_t npts = c->n;
+    double t_first = (double)start / sr;
+    Py_ssize_t lo = 0, hi = npts;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (tp[mid] <= t_first) lo = mid + 1;
+        else hi = mid;
+    }
+    Py_ssize_t k = lo, i = 0;
+    while (i < n) {
+        Py_ssize_t i1;
+        if (k >= npts) i1 = n;
+        else {
+            double e1 = ceil(tp[k] * sr) - (double)start;
+            i1 = e1 < (double)i ? i : (e1 > (double)n ? n : (Py_ssize_t)e1);
+            while (i1 > i && (double)(start + i1 - 1) / sr >= tp[k]) i1--;
+            while (i1 < n && (double)(start + i1) / sr < tp[k]) i1++;
+        }
+        if (i1 > i) {
+            if (k == 0 || k >= npts) {
+                double v = k == 0 ? vp[0] : vp[npts - 1];
+                for (Py_ssize_t ii = i; ii < i1; ii++) out[ii] = v;
+            } else {
+                int64_t kind = c->kinds[k];
+                double t0 = tp[k - 1], d = tp[k] - t0, v0 = vp[k - 1], v1 = vp[k];
+                double a0 = c->a0[k], r = c->r[k], e = c->e[k];
+                if (kind == 2 || kind == 3 || kind == 4 || kind == 6) {
+                    for (int j = 0; j < AG; j++) {
+                        double dj = ((double)j / sr) / d;
+                        if (kind == 4) {
+                            ta[j] = cos(M_PI * dj);
+                            tb[j] = sin(M_PI * dj);
+                        } else {
+                            ta[j] = exp(r * dj);
+                        }
+                    }
+                    Py_ssize_t ii = i;
+                    while (ii < i1) {
+                        int64_t m = start + ii;
+                        int64_t anchor = (m >= 0 ? m / AG : -((-m + AG - 1) / AG)) * AG;
+                        Py_ssize_t j0 = (Py_ssize_t)(m - anchor);
+                        Py_ssize_t stop = ii + AG - j0 < i1 ? ii + AG - j0 : i1;
+                        double xa = ((double)anchor / sr - t0) / d;
+                        if (kind == 4) {
+                            double ca = cos(M_PI * xa), sa = sin(M_PI * xa);
+                            double h = (v1 - v0) * 0.5;
+                            for (Py_ssize_t q = ii; q < stop; q++) {
+                                Py_ssize_t j = j0 + q - ii;
+                                out[q] = v0 + h * (1.0 - (ca * ta[j] - sa * tb[j]));
+                            }
+                        } else if (kind == 6) {
+                            double ea = exp(r * xa), h = (v1 - v0) / e;
+                            for (Py_ssize_t q = ii; q < stop; q++)
+                                out[q] = v0 + h * (ea * ta[j0 + q - ii] - 1.0);
+                        } else {
+                            double ea = a0 * exp(r * xa);
+                            for (Py_ssize_t q = ii; q < stop; q++) out[q] = ea * ta[j0 + q - ii];
+                        }
+                        ii = stop;
+                    }
+                    if (kind == 3 && (double)(start + i) / sr <= t0)
+                        out[i] = v0; /* a db segment starts exactly on its first value */
+                } else {
+                    for (Py_ssize_t ii = i; ii < i1; ii++) {
+                        double x = ((double)(start + ii) / sr - t0) / d;
+                        out[ii] = seg_value(kind, v0, v1, a0, r, e, x);
+                    }
+                }
+            }
+        }
+        i = i1;
+        k++;
+    }
+}
+
+static PyObject *k_curve_block(PyObject *self, PyObject *args) {
+    long long start;
+    double sr;
+    PyObject *o_tp, *o_vp, *o_k, *o_a0, *o_r, *o_e, *o_out;
+    Bufs bs = {.n = 0};
+    CurveArgs c;
+    if (!PyArg_ParseTuple(args, "LdOOOOOOO", &start, &sr, &o_tp, &o_vp, &o_k, &o_a0, &o_r, &o_e,
+                          &o_out))
+        return NULL;
+    if (curve_args(&bs, &c, o_tp, o_vp, o_k, o_a0, o_r, o_e) < 0) goto fail;
+    ARR(out, double, o_out, 'd', 1, 1, "out");
+    Py_ssize_t n = dim(&bs, 6, 0);
+    Py_BEGIN_ALLOW_THREADS
+    curve_block(start, sr, &c, out, n);
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ biquads */
+static void biquad_design(int kind, int order, double sr, double f, double q, double gain_db,
+                          double *out, Py_ssize_t n_sec) {
+    double w0 = 2.0 * M_PI * f / sr, cw = cos(w0), sw = sin(w0);
+    for (Py_ssize_t s = 0; s < n_sec; s++) {
+        double qq = q;
+        if (order > 2) qq = 1.0 / (2.0 * cos((2.0 * (double)s + 1.0) * M_PI / (2.0 * order)));
+        double alpha = sw / (2.0 * qq);
+        double b0, b1, b2, a0, a1, a2;
+        if (kind == 0) { /* lowpass */
+            b0 = (1.0 - cw) * 0.5; b1 = 1.0 - cw; b2 = b0;
+            a0 = 1.0 + alpha; a1 = -2.0 * cw; a2 = 1.0 - alpha;
+        } else if (kind == 1) { /* highpass */
+            b0 = (1.0 + cw) * 0.5; b1 = -(1.0 + cw); b2 = b0;
+            a0 = 1.0 + alpha; a1 = -2.0 * cw; a2 = 1.0 - alpha;
+        } else if (kind == 2) { /* bandpass, 0 dB peak */
+            b0 = alpha; b1 = 0.0; b2 = -alpha;
+            a0 = 1.0 + alpha; a1 = -2.0 * cw; a2 = 1.0 - alpha;
+        } else {
+            double A = pow(10.0, gain_db / 40.0);
+            if (kind == 5) { /* peak */
+                b0 = 1.0 + alpha * A; b1 = -2.0 * cw; b2 = 1.0 - alpha * A;
+                a0 = 1.0 + alpha / A; a1 = -2.0 * cw; a2 = 1.0 - alpha / A;
+            } else {
+                double sa = 2.0 * sqrt(A) * alpha;
+                if (kind == 3) { /* lowshelf */
+                    b0 = A * ((A + 1.0) - (A - 1.0) * cw + sa);
+                    b1 = 2.0 * A * ((A - 1.0) - (A + 1.0) * cw);
+                    b2 = A * ((A + 1.0) - (A - 1.0) * cw - sa);
+                    a0 = (A + 1.0) + (A - 1.0) * cw + sa;
+                    a1 = -2.0 * ((A - 1.0) + (A + 1.0) * cw);
+                    a2 = (A + 1.0) + (A - 1.0) * cw - sa;
+                } else { /* highshelf */
+                    b0 = A * ((A + 1.0) + (A - 1.0) * cw + sa);
+                    b1 = -2.0 * A * ((A - 1.0) + (A + 1.0) * cw);
+                    b2 = A * ((A + 1.0) + (A - 1.0) * cw - sa);
+                    a0 = (A + 1.0) - (A - 1.0) * cw + sa;
+                    a1 = 2.0 * ((A - 1.0) - (A + 1.0) * cw);
+                    a2 = (A + 1.0) - (A - 1.0) * cw - sa;
+                }
+            }
+        }
+        double inv = 1.0 / a0;
+        double *o = out + 5 * s;
+        o[0] = b0 * inv; o[1] = b1 * inv; o[2] = b2 * inv; o[3] = a1 * inv; o[4] = a2 * inv;
+    }
+}
+
+/* biquad_design(kind, order, sr, f, q, gain_db, out (sections, 5)) and, with arrays f, q, g,
+ * out (sets, sections, 5): every parameter set */
+static PyObject *k_biquad_design(PyObject *self, PyObject *args) {
+    int kind, order;
+    double sr;
+    PyObject *o_f, *o_q, *o_g, *o_out;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "iidOOOO", &kind, &order, &sr, &o_f, &o_q, &o_g, &o_out))
+        return NULL;
+    if (PyFloat_Check(o_f) || PyLong_Check(o_f)) {
+        double f = PyFloat_AsDouble(o_f), q = PyFloat_AsDouble(o_q), g = PyFloat_AsDouble(o_g);
+        if (PyErr_Occurred()) goto fail;
+        ARR(out, double, o_out, 'd', 2, 1, "out");
+        if (dim(&bs, 0, 1) != 5) {
+            PyErr_SetString(PyExc_ValueError, "biquad_design: out is (sections, 5)");
+            goto fail;
+        }
+        biquad_design(kind, order, sr, f, q, g, out, dim(&bs, 0, 0));
+    } else {
+        ARR(f, double, o_f, 'd', 1, 0, "f");
+        ARR(q, double, o_q, 'd', 1, 0, "q");
+        ARR(g, double, o_g, 'd', 1, 0, "gain_db");
+        ARR(out, double, o_out, 'd', 3, 1, "out");
+        Py_ssize_t m = dim(&bs, 0, 0), ns = dim(&bs, 3, 1);
+        if (dim(&bs, 1, 0) != m || dim(&bs, 2, 0) != m || dim(&bs, 3, 0) != m ||
+            dim(&bs, 3, 2) != 5) {
+            PyErr_SetString(PyExc_ValueError, "biquad_design: out is (sets, sections, 5)");
+            goto fail;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = 0; k < m; k++)
+            biquad_design(kind, order, sr, f[k], q[k], g[k], out + k * ns * 5, ns);
+        Py_END_ALLOW_THREADS
+    }
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+#define FLUSH(z) \
+    if (fabs(z) < 1e-200) z = 0.0
+
+/* biquad_run(x (C, n) with C 1 or 2, coefs (segments, sections, 5), seg_starts, zi (C, sections,
+ * 2), abs_start, grid): TDF-II sections in place; two channels share the coefficients and run
+ * side by side (the same arithmetic per channel as one). */
+static PyObject *k_biquad_run(PyObject *self, PyObject *args) {
+    PyObject *o_x, *o_co, *o_seg, *o_zi;
+    long long abs_start, grid;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOOOLL", &o_x, &o_co, &o_seg, &o_zi, &abs_start, &grid))
+        return NULL;
+    ARR(x, double, o_x, 'd', 2, 1, "x");
+    ARR(co, double, o_co, 'd', 3, 0, "coefs");
+    ARR(seg, int64_t, o_seg, 'q', 1, 0, "seg_starts");
+    ARR(zi, double, o_zi, 'd', 3, 1, "zi");
+    Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1), n_seg = dim(&bs, 2, 0);
+    Py_ssize_t n_sec = dim(&bs, 1, 1);
+    if ((C != 1 && C != 2) || dim(&bs, 1, 0) != n_seg || dim(&bs, 1, 2) != 5 ||
+        dim(&bs, 3, 0) != C || dim(&bs, 3, 1) != n_sec || dim(&bs, 3, 2) != 2 || grid < 1) {
+        PyErr_SetString(PyExc_ValueError, "biquad_run: shapes do not agree");
+        goto fail;
+    }
+    for (Py_ssize_t k = 0; k < n_seg; k++)
+        if (seg[k] < 0 || seg[k] > n || (k && seg[k] < seg[k - 1])) {
+            PyErr_SetString(PyExc_ValueError, "biquad_run: bad segment starts");
+            goto fail;
+        }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < n_seg; k++) {
+        Py_ssize_t lo = seg[k], hi = k + 1 < n_seg ? seg[k + 1] : n;
+        for (Py_ssize_t s = 0; s < n_sec; s++) {
+            const double *c = co + (k * n_sec + s) * 5;
+            double b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4];
+            double *zp = zi + s * 2, *zq = zi + (n_sec + s) * 2;
+            double p0 = zp[0], p1 = zp[1];
+            double *xp = x, *xq = x + n;
+            Py_ssize_t j = lo;
+            if (C == 2) {
+                double q0 = zq[0], q1 = zq[1];
+                while (j < hi) {
+                    int64_t phase = (abs_start + j) % grid;
+                    if (phase == 0) { FLUSH(p0); FLUSH(p1); FLUSH(q0); FLUSH(q1); }
+                    Py_ssize_t stop = hi < j + grid - phase ? hi : j + grid - phase;
+                    for (Py_ssize_t i = j; i < stop; i++) {
+                        double v = xp[i], w = xq[i];
+                        double y = b0 * v + p0, u = b0 * w + q0;
+                        p0 = b1 * v - a1 * y + p1;
+                        q0 = b1 * w - a1 * u + q1;
+                        p1 = b2 * v - a2 * y;
+                        q1 = b2 * w - a2 * u;
+                        xp[i] = y;
+                        xq[i] = u;
+                    }
+                    j = stop;
+                }
+                zq[0] = q0; zq[1] = q1;
+            } else {
+                while (j < hi) {
+                    int64_t phase = (abs_start + j) % grid;
+                    if (phase == 0) { FLUSH(p0); FLUSH(p1); }
+                    Py_ssize_t stop = hi < j + grid - phase ? hi : j + grid - phase;
+                    for (Py_ssize_t i = j; i < stop; i++) {
+                        double v = xp[i];
+                        double y = b0 * v + p0;
+                        p0 = b1 * v - a1 * y + p1;
+                        p1 = b2 * v - a2 * y;
+                        xp[i] = y;
+                    }
+                    j = stop;
+                }
+            }
+            zp[0] = p0; zp[1] = p1;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ wavetables */
+static PyObject *k_table_lookup(PyObject *self, PyObject *args) {
+    PyObject *o_ph, *o_f, *o_tab, *o_out;
+    double nyq;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOOdO", &o_ph, &o_f, &o_tab, &nyq, &o_out)) return NULL;
+    ARR(phase, double, o_ph, 'd', 1, 0, "phase");
+    ARR(freq, double, o_f, 'd', 1, 0, "freq");
+    ARR(tables, double, o_tab, 'd', 2, 0, "tables");
+    ARR(out, double, o_out, 'd', 1, 1, "out");
+    Py_ssize_t n = dim(&bs, 0, 0), n_levels = dim(&bs, 2, 0), width = dim(&bs, 2, 1);
+    if (dim(&bs, 1, 0) != n || dim(&bs, 3, 0) != n || width < 2 || n_levels < 1) {
+        PyErr_SetString(PyExc_ValueError, "table_lookup: shapes do not agree");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t size = width - 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double f = fabs(freq[i]);
+        double kreal = f > 0.0 ? nyq / f : 1e12;
+        double xl = kreal > 1.0 ? 2.0 * log2(kreal) : 0.0;
+        double fl = floor(xl);
+        Py_ssize_t m = (Py_ssize_t)fl;
+        double w = xl - fl;
+        if (m >= n_levels) {
+            m = n_levels - 1;
+            w = 1.0;
+        }
+        Py_ssize_t lo = m >= 1 ? m - 1 : 0;
+        double p = phase[i] - floor(phase[i]);
+        double pos = p * (double)size;
+        Py_ssize_t j = (Py_ssize_t)pos;
+        if (j >= size) j = size - 1;
+        double fr = pos - (double)j;
+        const double *tl = tables + lo * width, *tm = tables + m * width;
+        double a = tl[j] + fr * (tl[j + 1] - tl[j]);
+        double b = tm[j] + fr * (tm[j + 1] - tm[j]);
+        out[i] = a + w * (b - a);
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ sine banks */
+/* bank(out (C, n), sin_a, cos_a (K, C, anchors), cos_t, sin_t (K, C, G), offset, src (R, n),
+ *      rows (K,), scale (K,), shift (K,))
+ * bank_grid(..., lv (R, points), first, g, start, rows, scale, shift): amplitudes interpolated
+ * from grid values (slope * (n - x0) + lv[r, j]), the level bank's own arithmetic. */
+static PyObject *bank_common(PyObject *args, int grid_mode) {
+    PyObject *o_out, *o_sa, *o_ca, *o_ct, *o_st, *o_src, *o_rows, *o_scale, *o_shift;
+    long long offset, first = 0, g = 1, start = 0;
+    Bufs bs = {.n = 0};
+    if (grid_mode) {
+        if (!PyArg_ParseTuple(args, "OOOOOLOLLLOOO", &o_out, &o_sa, &o_ca, &o_ct, &o_st, &offset,
+                              &o_src, &first, &g, &start, &o_rows, &o_scale, &o_shift))
+            return NULL;
+    } else if (!PyArg_ParseTuple(args, "OOOOOLOOOO", &o_out, &o_sa, &o_ca, &o_ct, &o_st, &offset,
+                                 &o_src, &o_rows, &o_scale, &o_shift))
+        return NULL;
+    ARR(out, double, o_out, 'd', 2, 1, "out");
+    ARR(sin_a, double, o_sa, 'd', 3, 0, "sin_a");
+    ARR(cos_a, double, o_ca, 'd', 3, 0, "cos_a");
+    ARR(cos_t, double, o_ct, 'd', 3, 0, "cos_t");
+    ARR(sin_t, double, o_st, 'd', 3, 0, "sin_t");
+    ARR(src, double, o_src, 'd', 2, 0, grid_mode ? "lv" : "src");
+    ARR(rows, int64_t, o_rows, 'q', 1, 0, "rows");
+    ARR(scale, double, o_scale, 'd', 1, 0, "scale");
+    ARR(shift, double, o_shift, 'd', 1, 0, "shift");
+    Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1), K = dim(&bs, 1, 0),
+               NA = dim(&bs, 1, 2), G = dim(&bs, 3, 2), R = dim(&bs, 5, 0),
+               SW = dim(&bs, 5, 1);
+    int ok = dim(&bs, 1, 1) == C && dim(&bs, 2, 0) == K && dim(&bs, 2, 1) == C &&
+             dim(&bs, 2, 2) == NA && dim(&bs, 3, 0) == K && dim(&bs, 3, 1) == C &&
+             dim(&bs, 4, 0) == K && dim(&bs, 4, 1) == C && dim(&bs, 4, 2) == G && G >= 1 &&
+             dim(&bs, 6, 0) == K && dim(&bs, 7, 0) == K && dim(&bs, 8, 0) == K && offset >= 0 &&
+             (n == 0 || (offset + n - 1) / G < NA);
+    for (Py_ssize_t k = 0; ok && k < K; k++) ok = rows[k] < R;
+    if (ok && !grid_mode) ok = R == 0 || SW >= n;
+    if (ok && grid_mode)
+        ok = g >= 1 && G % g == 0 && start >= first && (n == 0 || R == 0 ||
+             (start + n - 1 - first) / g + 1 < SW);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "sine bank: shapes do not agree");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t c = 0; c < C; c++) {
+        double *o = out + c * n;
+        Py_ssize_t j = 0;
+        int64_t s = offset / G;
+        Py_ssize_t k0 = (Py_ssize_t)(offset - s * G);
+        while (j < n) {
+            Py_ssize_t m, jj = 0, d0 = 0;
+            int64_t x0 = 0;
+            if (grid_mode) { /* one grid piece at a time (inside one anchor segment) */
+                int64_t frame = start + j;
+                jj = (Py_ssize_t)((frame - first) / g);
+                x0 = first + (int64_t)jj * g;
+                m = n - j < x0 + g - frame ? n - j : (Py_ssize_t)(x0 + g - frame);
+                d0 = (Py_ssize_t)(frame - x0);
+            } else {
+                m = n - j < G - k0 ? n - j : G - k0;
+            }
+            double *oo = o + j;
+            memset(oo, 0, (size_t)m * sizeof(double));
+            for (Py_ssize_t k = 0; k < K; k++) {
+                Py_ssize_t base = k * C + c;
+                double sa = sin_a[base * NA + s], ca = cos_a[base * NA + s];
+                const double *ct = cos_t + base * G + k0, *st = sin_t + base * G + k0;
+                double a = scale[k], b = shift[k];
+                int64_t r = rows[k];
+                if (r >= 0 && grid_mode) {
+                    double y0 = src[r * SW + jj];
+                    double slope = (src[r * SW + jj + 1] - y0) / ((double)(x0 + g) - (double)x0);
+                    for (Py_ssize_t i = 0; i < m; i++) {
+                        double amp = slope * (double)(d0 + i) + y0;
+                        oo[i] += (amp * a + b) * (sa * ct[i] + ca * st[i]);
+                    }
+                } else if (r >= 0) {
+                    const double *xx = src + r * SW + j;
+                    for (Py_ssize_t i = 0; i < m; i++)
+                        oo[i] += (xx[i] * a + b) * (sa * ct[i] + ca * st[i]);
+                } else {
+                    for (Py_ssize_t i = 0; i < m; i++) oo[i] += b * (sa * ct[i] + ca * st[i]);
+                }
+            }
+            j += m;
+            k0 += m;
+            if (k0 == G) {
+                s++;
+                k0 = 0;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+static PyObject *k_bank(PyObject *self, PyObject *args) { return bank_common(args, 0); }
+static PyObject *k_bank_grid(PyObject *self, PyObject *args) { return bank_common(args, 1); }
+
+/* ------------------------------------------------------------------------ layer helpers */
+static PyObject *k_pair_angles(PyObject *self, PyObject *args) {
+    PyObject *o_a, *o_b, *o_out;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOO", &o_a, &o_b, &o_out)) return NULL;
+    ARR(a, double, o_a, 'd', 1, 0, "a");
+    ARR(b, double, o_b, 'd', 1, 0, "b");
+    ARR(out, float, o_out, 'f', 2, 1, "out");
+    Py_ssize_t n = dim(&bs, 0, 0);
+    if (dim(&bs, 1, 0) != n || dim(&bs, 2, 0) != 2 || dim(&bs, 2, 1) != n) {
+        PyErr_SetString(PyExc_ValueError, "pair_angles: out is (2, n)");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    const float two_pi = (float)(2.0 * M_PI);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double p = a[i] + b[i], q = a[i] - b[i];
+        out[i] = (float)(p - floor(p)) * two_pi;
+        out[n + i] = (float)(q - floor(q)) * two_pi;
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+static PyObject *k_grid_interp(PyObject *self, PyObject *args) {
+    PyObject *o_lv, *o_out;
+    long long first, start, g;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OLLLO", &o_lv, &first, &start, &g, &o_out)) return NULL;
+    ARR(lv, double, o_lv, 'd', 2, 0, "lv");
+    ARR(out, double, o_out, 'd', 2, 1, "out");
+    Py_ssize_t rows = dim(&bs, 1, 0), frames = dim(&bs, 1, 1), W = dim(&bs, 0, 1);
+    if (dim(&bs, 0, 0) != rows || g < 1 || start < first ||
+        (frames > 0 && (start + frames - 1 - first) / g + 1 >= W)) {
+        PyErr_SetString(PyExc_ValueError, "grid_interp: the grid does not cover the block");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        Py_ssize_t i = 0;
+        int64_t j = (start - first) / g;
+        const double *l = lv + r * W;
+        double *o = out + r * frames;
+        while (i < frames) {
+            double x0 = (double)(first + j * g);
+            double slope = (l[j + 1] - l[j]) / ((double)(first + (j + 1) * g) - x0);
+            double y0 = l[j];
+            int64_t lim = first + (j + 1) * g - start;
+            Py_ssize_t stop = frames < lim ? frames : (Py_ssize_t)lim;
+            for (Py_ssize_t ii = i; ii < stop; ii++)
+                o[ii] = slope * ((double)(start + ii) - x0) + y0;
+            i = stop;
+            j++;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ loudness */
+#define UP32 (1.0 + 1.0 / 8388608.0) /* times this, a float64 rounds to a float32 at or above it */
+
+/* One sample through the two K-weighting sections (transposed direct form II, scipy's sosfilt
+ * order of operations); co: b0 b1 b2 a1 a2 of each section, z: their states. */
+static inline double kweight_step(double u, const double *co, double *z) {
+    double y = co[0] * u + z[0];
+    z[0] = co[1] * u - co[3] * y + z[1];
+    z[1] = co[2] * u - co[4] * y;
+    double w = co[5] * y + z[2];
+    z[2] = co[6] * y - co[8] * w + z[3];
+    z[3] = co[7] * y - co[9] * w;
+    return w;
+}
+
+static PyObject *k_kweight_sums(PyObject *self, PyObject *args) {
+    PyObject *o_x, *o_co, *o_zi, *o_cuts, *o_sums, *o_hp;
+    long long hop_left, hop;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOOOOLLO", &o_x, &o_co, &o_zi, &o_cuts, &o_sums, &hop_left,
+                          &hop, &o_hp))
+        return NULL;
+    ARR(x, double, o_x, 'd', 2, 0, "x");
+    ARR(co, double, o_co, 'd', 1, 0, "co");
+    ARR(zi, double, o_zi, 'd', 2, 1, "zi");
+    ARR(cuts, int64_t, o_cuts, 'q', 1, 0, "cuts");
+    ARR(sums, double, o_sums, 'd', 2, 1, "sums");
+    ARR(hp, float, o_hp, 'f', 1, 1, "hop_peaks");
+    Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1), S = dim(&bs, 3, 0), H = dim(&bs, 5, 0);
+    int ok = dim(&bs, 1, 0) == 10 && dim(&bs, 2, 0) == C && dim(&bs, 2, 1) == 4 &&
+             dim(&bs, 4, 0) == C && dim(&bs, 4, 1) == S && S >= 1 && cuts[S - 1] == n;
+    for (Py_ssize_t s = 0; ok && s < S; s++) ok = cuts[s] >= 0 && cuts[s] <= n &&
+                                                  (s == 0 || cuts[s] >= cuts[s - 1]);
+    if (ok && hop > 0 && n > 0) ok = hop_left >= 1 && (n - hop_left + hop - 1) / hop + 1 <= H;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "kweight_sums: shapes do not agree");
+        goto fail;
+    }
+    double peak = 0.0;
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t c = 0;
+    while (c < C) {
+        int pair = c + 1 < C; /* two channels at once: two independent recursions */
+        double *zp = zi + 4 * c;
+        double p[4] = {zp[0], zp[1], zp[2], zp[3]}, q[4] = {0, 0, 0, 0};
+        if (pair) memcpy(q, zp + 4, sizeof q);
+        const double *xp = x + c * n, *xq = x + (c + 1) * n;
+        Py_ssize_t i = 0, h = 0;
+        int64_t left = hop_left;
+        for (Py_ssize_t s = 0; s < S; s++) {
+            double acc_p = 0.0, acc_q = 0.0;
+            Py_ssize_t stop = cuts[s];
+            for (; i < stop; i++) {
+                double a = fabs(xp[i]);
+                double w = kweight_step(xp[i], co, p);
+                acc_p += w * w;
+                if (pair) {
+                    double av = fabs(xq[i]), wv = kweight_step(xq[i], co, q);
+                    if (av > a) a = av;
+                    acc_q += wv * wv;
+                }
+                if (a > peak) peak = a;
+                if (hop > 0) {
+                    if (a > hp[h]) hp[h] = (float)(a * UP32);
+                    if (--left == 0) { h++; left = hop; }
+                }
+            }
+            sums[c * S + s] = acc_p;
+            if (pair) sums[(c + 1) * S + s] = acc_q;
+        }
+        memcpy(zp, p, sizeof p);
+        if (pair) memcpy(zp + 4, q, sizeof q);
+        c += pair ? 2 : 1;
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    return PyFloat_FromDouble(peak);
+fail:
+    release(&bs);
+    return NULL;
+}
+
+static PyObject *k_screened_tp(PyObject *self, PyObject *args) {
+    PyObject *o_buf, *o_h;
+    long long lo, hi;
+    double thr, tp, peak;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOLLddd", &o_buf, &o_h, &lo, &hi, &thr, &tp, &peak))
+        return NULL;
+    ARR(buf, double, o_buf, 'd', 2, 0, "buf");
+    ARR(h, double, o_h, 'd', 2, 0, "h");
+    Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1), P = dim(&bs, 1, 0), T = dim(&bs, 1, 1);
+    if (hi > lo && (lo < 1 || hi > n - 1)) {
+        PyErr_SetString(PyExc_ValueError, "screened_tp: the scan must stay inside the buffer");
+        goto fail;
+    }
+    if (P > 4) {
+        PyErr_SetString(PyExc_ValueError, "screened_tp: at most 4 phases");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t d = (T - 1) / 2;
+    for (Py_ssize_t c = 0; c < C; c++) {
+        const double *b = buf + c * n;
+        for (Py_ssize_t i = lo; i < hi; i++) {
+            double a = fabs(b[i]);
+            if (a > peak) peak = a;
+            if (a < thr || a < fabs(b[i - 1]) || a < fabs(b[i + 1])) continue;
+            /* the 3 x P interpolated points around i: y[m, p] = sum_k h[p, k] b[m - k] for
+             * m = i + d - 1 .. i + d + 1, each summed in k order (so the same bits as one
+             * point at a time), all twelve at once: independent sums keep the FPU busy */
+            double y[3][4] = {{0}};
+            Py_ssize_t m0 = i + d - 1;
+            if (m0 - (T - 1) >= 0 && m0 + 2 <= n - 1) { /* no edge clamping needed */
+                for (Py_ssize_t k = 0; k < T; k++) {
+                    double x0 = b[m0 - k], x1 = b[m0 + 1 - k], x2 = b[m0 + 2 - k];
+                    for (Py_ssize_t p = 0; p < P; p++) {
+                        double hk = h[p * T + k];
+                        y[0][p] += hk * x0;
+                        y[1][p] += hk * x1;
+                        y[2][p] += hk * x2;
+                    }
+                }
+            } else {
+                for (Py_ssize_t k = 0; k < T; k++)
+                    for (int r = 0; r < 3; r++) {
+                        Py_ssize_t j = m0 + r - k;
+                        if (j < 0) j = 0;
+                        if (j > n - 1) j = n - 1;
+                        for (Py_ssize_t p = 0; p < P; p++) y[r][p] += h[p * T + k] * b[j];
+                    }
+            }
+            for (int r = 0; r < 3; r++)
+                for (Py_ssize_t p = 0; p < P; p++)
+                    if (fabs(y[r][p]) > tp) tp = fabs(y[r][p]);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    return Py_BuildValue("dd", tp, peak);
+fail:
+    release(&bs);
+    return NULL;
+}
+
+static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
+    PyObject *o_x, *o_h, *o_hops, *o_out;
+    long long x_first, hop, total;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOLOLLO", &o_x, &o_h, &x_first, &o_hops, &hop, &total, &o_out))
+        return NULL;
+    ARR(x, double, o_x, 'd', 2, 0, "x");
+    ARR(h, double, o_h, 'd', 2, 0, "h");
+    ARR(hops, int64_t, o_hops, 'q', 1, 0, "hops");
+    ARR(out, double, o_out, 'd', 1, 1, "out");
+    Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1), P = dim(&bs, 1, 0), T = dim(&bs, 1, 1);
+    Py_ssize_t H = dim(&bs, 2, 0);
+    int ok = P == 4 && dim(&bs, 3, 0) == H && hop >= 1;
+    Py_ssize_t D = (T - 1) / 2;
+    for (Py_ssize_t i = 0; ok && i < H; i++) { /* every sample read lies inside x */
+        int64_t a = hops[i] * hop, b = a + hop < total ? a + hop : total;
+        int64_t m0 = a + D > T - 1 ? a + D : T - 1, m1 = b + D < total ? b + D : total;
+        ok = a >= x_first && b <= x_first + n && (m1 <= m0 || (m0 - (T - 1) >= x_first &&
+                                                              m1 - 1 < x_first + n));
+    }
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "hop_tp: the samples do not cover the hops");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < H; i++) {
+        int64_t a = hops[i] * hop, b = a + hop < total ? a + hop : total;
+        double best = 0.0;
+        for (Py_ssize_t c = 0; c < C; c++) {
+            const double *xc = x + c * n;
+            for (int64_t f = a; f < b; f++) {
+                double v = fabs(xc[f - x_first]);
+                if (v > best) best = v;
+            }
+            int64_t m0 = a + D > T - 1 ? a + D : T - 1, m1 = b + D < total ? b + D : total;
+            for (int64_t m = m0; m < m1; m++) {
+                const double *base = xc + (m - x_first);
+                double y0 = 0.0, y1 = 0.0, y2 = 0.0, y3 = 0.0;
+                for (Py_ssize_t k = 0; k < T; k++) {
+                    double v = base[-k];
+                    y0 += h[k] * v;
+                    y1 += h[T + k] * v;
+                    y2 += h[2 * T + k] * v;
+                    y3 += h[3 * T + k] * v;
+                }
+                y0 = fabs(y0); y1 = fabs(y1); y2 = fabs(y2); y3 = fabs(y3);
+                if (y0 > best) best = y0;
+                if (y1 > best) best = y1;
+                if (y2 > best) best = y2;
+                if (y3 > best) best = y3;
+            }
+        }
+        out[i] = best;
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ quantisation */
+/* quantize(block (C, n) float32 or float64, start, seed, full_scale, dither,
+ * out (n, C) int16 or int32[, gain]) -> (clipped, peak), in one pass over the frames */
+/* One sample: with a gain, rounded to float32 and times the gain in float64 (resonator's
+ * mastering stage: ``np.multiply(x.astype(float32), gain, dtype=float64)``), then dithered,
+ * clipped and rounded; counts clipping and keeps the peak of the scaled value. */
+#define QSAMPLE(XV, NOISE, DST)                                              \
+    do {                                                                     \
+        double x_ = (XV);                                                    \
+        if (has_gain) x_ = (double)(float)x_ * gain;                         \
+        double ax_ = fabs(x_);                                               \
+        if (ax_ > peak) peak = ax_;                                          \
+        double v_ = x_ * full_scale + (NOISE);                               \
+        clipped += (v_ > hi + 0.5) || (v_ < lo - 0.5);                       \
+        v_ = v_ < lo ? lo : (v_ > hi ? hi : v_);                             \
+        double t_ = v_ + 0.5; /* floor(t_) for |t_| < 2**62, without a libm call */ \
+        int64_t r_ = (int64_t)t_;                                            \
+        r_ -= (double)r_ > t_;                                               \
+        if (wide) ((int32_t *)ov->buf)[(DST)] = (int32_t)r_;                 \
+        else ((int16_t *)ov->buf)[(DST)] = (int16_t)r_;                      \
+    } while (0)
+
+static PyObject *k_quantize(PyObject *self, PyObject *args) {
+    PyObject *o_block, *o_out, *o_gain = Py_None;
+    long long start;
+    unsigned long long seed;
+    double full_scale;
+    int dither;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OLKdpO|O", &o_block, &start, &seed, &full_scale, &dither,
+                          &o_out, &o_gain))
+        return NULL;
+    int has_gain = o_gain != Py_None;
+    double gain = has_gain ? PyFloat_AsDouble(o_gain) : 1.0;
+    if (has_gain && gain == -1.0 && PyErr_Occurred()) return NULL;
+    if (PyObject_GetBuffer(o_block, &bs.b[bs.n], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_TypeError, "block must be a C-contiguous array");
+        return NULL;
+    }
+    bs.n++;
+    Py_buffer *bv = &bs.b[0];
+    int single = kind_matches(bv, 'f');
+    if (!(single || kind_matches(bv, 'd')) || bv->ndim != 2) {
+        PyErr_SetString(PyExc_TypeError, "quantize: block is a 2-D float32 or float64 array");
+        goto fail;
+    }
+    Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1);
+    if (PyObject_GetBuffer(o_out, &bs.b[bs.n], PyBUF_C_CONTIGUOUS | PyBUF_FORMAT |
+                           PyBUF_WRITABLE) < 0)
+        goto fail;
+    bs.n++;
+    Py_buffer *ov = &bs.b[bs.n - 1];
+    int wide = kind_matches(ov, 'i');
+    if (!(wide || kind_matches(ov, 'h')) || ov->ndim != 2 || ov->shape[0] != n ||
+        ov->shape[1] != C) {
+        PyErr_SetString(PyExc_ValueError, "quantize: out is int16 or int32 (frames, channels)");
+        goto fail;
+    }
+    long long clipped = 0;
+    double peak = 0.0;
+    Py_BEGIN_ALLOW_THREADS
+    const double inv = 1.0 / 65536.0, lo = -full_scale, hi = full_scale - 1.0;
+    const float *bf = (const float *)bv->buf;
+    const double *bd = (const double *)bv->buf;
+#define XAT(c, j) (single ? (double)bf[(c) * n + (j)] : bd[(c) * n + (j)])
+    const uint64_t base = mix64((uint64_t)seed ^ 0x5DEECE66DULL);
+    for (Py_ssize_t j = 0; j < n; j++) {
+        for (Py_ssize_t c2 = 0; c2 < C; c2 += 2) {
+            /* the dither of (channel pair c2, frame start + j): two TPDF values from one hash */
+            double n0 = 0.0, n1 = 0.0;
+            if (dither) {
+                uint64_t h = mix64((base ^ ((uint64_t)c2 << 40)) ^ (uint64_t)(start + j));
+                n0 = ((double)(h & 0xFFFF) - (double)((h >> 16) & 0xFFFF)) * inv;
+                n1 = ((double)((h >> 32) & 0xFFFF) - (double)(h >> 48)) * inv;
+            }
+            QSAMPLE(XAT(c2, j), n0, j * C + c2);
+            if (c2 + 1 < C) QSAMPLE(XAT(c2 + 1, j), n1, j * C + c2 + 1);
+        }
+    }
+#undef XAT
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    return Py_BuildValue("Ld", clipped, peak);
+fail:
+    release(&bs);
+    return NULL;
+}
+#undef QSAMPLE
+
+static PyObject *k_mix64(PyObject *self, PyObject *args) {
+    unsigned long long x;
+    if (!PyArg_ParseTuple(args, "K", &x)) return NULL;
+    return PyLong_FromUnsignedLongLong(mix64((uint64_t)x));
+}
+
+/* ------------------------------------------------------------------------ module */
+static PyMethodDef methods[] = {
+    {"mix64", k_mix64, METH_VARARGS, "mix64(x) -> int: the splitmix64 finaliser of a uint64."},
+    {"sine_from_anchors", k_sine_from_anchors, METH_VARARGS,
+     "sine_from_anchors(out, sin_a, cos_a, cos_t, sin_t, offset, amp)"},
+    {"pink_noise", k_pink_noise, METH_VARARGS, "pink_noise(key, start, out, state)"},
+    {"colored_noise", k_colored_noise, METH_VARARGS,
+     "colored_noise(key, start, out, gaussian, poles, gains, direct, delayed, diff, state)"},
+    {"mul_add", k_mul_add, METH_VARARGS, "mul_add(out, x, g): out += x * g (g a float or a row)"},
+    {"curve_eval", k_curve_eval, METH_VARARGS, "curve_eval(t, tp, vp, kinds, a0, r, e, out)"},
+    {"curve_integral", k_curve_integral, METH_VARARGS,
+     "curve_integral(t, tp, vp, kinds, a0, r, e, cum, base0, out)"},
+    {"curve_block", k_curve_block, METH_VARARGS,
+     "curve_block(start, sr, tp, vp, kinds, a0, r, e, out)"},
+    {"biquad_design", k_biquad_design, METH_VARARGS,
+     "biquad_design(kind, order, sr, f, q, gain_db, out)"},
+    {"biquad_run", k_biquad_run, METH_VARARGS,
+     "biquad_run(x, coefs, seg_starts, zi, abs_start, grid)"},
+    {"table_lookup", k_table_lookup, METH_VARARGS, "table_lookup(phase, freq, tables, nyq, out)"},
+    {"bank", k_bank, METH_VARARGS,
+     "bank(out, sin_a, cos_a, cos_t, sin_t, offset, src, rows, scale, shift)"},
+    {"bank_grid", k_bank_grid, METH_VARARGS,
+     "bank_grid(out, sin_a, cos_a, cos_t, sin_t, offset, lv, first, g, start, rows, scale, "
+     "shift)"},
+    {"pair_angles", k_pair_angles, METH_VARARGS, "pair_angles(a, b, out)"},
+    {"grid_interp", k_grid_interp, METH_VARARGS, "grid_interp(lv, first, start, g, out)"},
+    {"kweight_sums", k_kweight_sums, METH_VARARGS,
+     "kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks) -> peak"},
+    {"screened_tp", k_screened_tp, METH_VARARGS,
+     "screened_tp(buf, h, lo, hi, thr, tp, peak) -> (tp, peak)"},
+    {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out)"},
+    {"quantize", k_quantize, METH_VARARGS,
+     "quantize(block, start, seed, full_scale, dither, out[, gain]) -> (clipped, peak)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_kernels",
+    "resonator's compiled kernels (see resonator.kernels).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

@@ -1,0 +1,36 @@
+"""Modules imported on first use, so what merely registers or validates stays light.
+
+``signal = lazy_module("scipy.signal")`` at the top of a module costs nothing; the first
+attribute read (``signal.sosfilt``) imports scipy.signal. Recipe loading imports the check
+target kinds (to validate ``[[target]]`` tables) and through them the measuring functions:
+with their scipy imports deferred a render, ``play`` or ``plan`` never loads scipy (about
+0.3 s of every such command on this machine class).
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+
+class _LazyModule:
+    """A stand-in for a module that imports it at the first attribute read.
+
+    Thread-safe: the import itself holds Python's import lock, and each attribute is then
+    kept on the stand-in (so later reads cost what a module attribute costs).
+    """
+
+    def __init__(self, name: str):
+        self.__dict__["_lazy_name"] = name
+
+    def __getattr__(self, attr: str):
+        value = getattr(importlib.import_module(self._lazy_name), attr)
+        self.__dict__[attr] = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._lazy_name!r}>"
+
+
+def lazy_module(name: str) -> ModuleType:
+    """``name`` imported at the first attribute read (a :class:`_LazyModule` stand-in)."""
+    return _LazyModule(name)  # type: ignore[return-value]

@@ -1,0 +1,105 @@
+"""The render engine's hot loops, compiled C (``src/resonator/_kernels.c``, built with the
+package).
+
+They were numba functions; compiled ahead of time they load in microseconds instead of the
+0.8 s numba's import, type registries and cache loading cost every command that rendered, and a
+fresh install no longer compiles for tens of seconds on its first render. Every kernel is a plain
+loop whose result depends only on its inputs and the state it carries, so splitting a signal
+into blocks anywhere gives bit-identical output; the arithmetic is strict IEEE double (no fused
+multiply-adds: the same bits on every CPU). Arrays must be C-contiguous with the item type
+stated (float64 unless said otherwise); a wrong shape or type raises TypeError or ValueError
+instead of reading out of bounds. The GIL is released while a kernel runs.
+
+Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across calls):
+
+``mix64(x) -> int``
+    splitmix64 finaliser: a counter-based 64-bit hash.
+``sine_from_anchors(out, sin_a, cos_a, cos_t, sin_t, offset, amp)``
+    ``out[j] = amp sin(phase)`` from anchor phases on a grid of ``len(cos_t)`` samples: sample
+    ``j`` sits ``offset + j`` samples after the first anchor; ``sin(a + b) = sin a cos b +
+    cos a sin b``.
+``pink_noise(key, start, out, state)``
+    Uniform hash noise (sample ``i`` from ``mix64(key ^ i)``) through Paul Kellet's refined pink
+    filter; ``state`` holds 7 floats. About 3 ns a sample.
+``colored_noise(key, start, out, gaussian, poles, gains, direct, delayed, diff, state)``
+    Hash noise (uniform, or the Irwin-Hall sum of the hash's four 16-bit quarters when
+    ``gaussian``), unit variance, through up to 6 parallel one-poles: ``y[i] = sum_k b_k[i] +
+    direct x[i] + delayed x[i-1]``; the first difference when ``diff``. ``state`` holds the
+    poles' values, ``x[i-1]`` and ``y[i-1]``.
+``mul_add(out, x, g)``
+    ``out += x * g`` for (C, n) arrays, ``g`` a float or one value per frame.
+``curve_eval(t, tp, vp, kinds, a0, r, e, out)``, ``curve_integral(t, ..., cum, base0, out)``,
+``curve_block(start, sr, tp, vp, kinds, a0, r, e, out)``
+    A :class:`~resonator.graph.curves.Curve`'s values and exact integral at times ``t``, and its
+    values at samples ``start + i`` (segments found once per block; exp, db, curve:C and cos
+    segments from anchors on an absolute 128-sample grid, rotated or scaled to the samples
+    after them, so a sample is a function of its index only and agrees with ``curve_eval`` to
+    about 1e-15 relative).
+``biquad_design(kind, order, sr, f, q, gain_db, out)``
+    RBJ cookbook sections (b0 b1 b2 a1 a2) into ``out`` (sections, 5); with arrays ``f``, ``q``,
+    ``gain_db``, every parameter set into ``out`` (sets, sections, 5).
+``biquad_run(x, coefs, seg_starts, zi, abs_start, grid)``
+    Transposed direct form II sections over ``x`` (1 or 2 channels, in place), coefficients
+    ``coefs[k]`` from sample ``seg_starts[k]`` of the block; state below 1e-200 is flushed to
+    zero at absolute multiples of ``grid``. ``zi`` (channels, sections, 2).
+``table_lookup(phase, freq, tables, nyq, out)``
+    Band-limited mipmapped wavetable value at ``phase`` (cycles) for fundamental ``freq``.
+``bank(out, sin_a, cos_a, cos_t, sin_t, offset, src, rows, scale, shift)``,
+``bank_grid(out, sin_a, cos_a, cos_t, sin_t, offset, lv, first, g, start, rows, scale, shift)``
+    A :class:`~resonator.graph.bank.SineBank`: anchored sine partials summed per channel, each
+    scaled by ``src[rows[k]] * scale[k] + shift[k]`` (the constant ``shift[k]`` when ``rows[k]``
+    is -1), or by values on a grid of ``g`` frames interpolated linearly.
+``pair_angles(a, b, out)``
+    ``out[0] = 2 pi frac(a + b)``, ``out[1] = 2 pi frac(a - b)`` (fraction in float64, float32
+    ``out``).
+``grid_interp(lv, first, start, g, out)``
+    ``np.interp`` of every row of ``lv`` (values at frames ``first + j g``) at frames
+    ``start + i``.
+``kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks) -> peak``
+    BS.1770 K-weighting (two biquads, scipy's sosfilt arithmetic) of ``x`` (C, n), squared and
+    summed per segment ending at ``cuts``; float32 sample peak (rounded up) per hop of ``hop``
+    frames, the first ending after ``hop_left`` samples. Returns the largest absolute sample.
+``screened_tp(buf, h, lo, hi, thr, tp, peak) -> (tp, peak)``
+    4x interpolation around the local maxima of ``|buf|`` at or above ``thr``.
+``hop_tp(x, h, x_first, hops, hop, total, out)``
+    Exact true peak of each given hop (float64 direct form).
+``quantize(block, start, seed, full_scale, dither, out[, gain]) -> (clipped, peak)``
+    Scale (with ``gain``, each sample rounded to float32 and multiplied by the gain in
+    float64 first: the mastering stage's product), TPDF-dither (a pure function of seed, frame and channel pair),
+    round and clip ``block`` (C, n) into interleaved ``out`` (n, C), int16 or int32; the
+    peak is that of the scaled input.
+"""
+from __future__ import annotations
+
+try:
+    from ._kernels import (
+        bank,
+        bank_grid,
+        biquad_design,
+        biquad_run,
+        colored_noise,
+        curve_block,
+        curve_eval,
+        curve_integral,
+        grid_interp,
+        hop_tp,
+        kweight_sums,
+        mix64,
+        mul_add,
+        pair_angles,
+        pink_noise,
+        quantize,
+        screened_tp,
+        sine_from_anchors,
+        table_lookup,
+    )
+except ImportError as exc:  # a source checkout that was never built
+    raise ImportError(
+        "resonator's compiled kernels (resonator._kernels) are missing: install the package "
+        "with `pip install -e .` or `make install` (needs a C compiler and the Python headers, "
+        "Debian: gcc python3-dev)") from exc
+
+__all__ = ["bank", "bank_grid", "biquad_design", "biquad_run", "colored_noise", "curve_block",
+           "curve_eval", "curve_integral", "grid_interp", "hop_tp", "kweight_sums", "mix64",
+           "mul_add", "pair_angles", "pink_noise", "quantize", "screened_tp",
+           "sine_from_anchors", "table_lookup"]

@@ -1,0 +1,175 @@
+"""The compiled kernels (resonator._kernels) against their documented formulas, bit for bit.
+
+Each reference below is the kernel's contract written as plain Python (one IEEE double
+operation at a time, in the order the contract states), so equality is exact: it holds on any
+CPU because the extension is built without fused multiply-adds. Block splitting must not
+change a bit either.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from resonator import kernels as K
+from resonator.render import quantize
+
+M64 = (1 << 64) - 1
+
+
+def mix64_ref(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+    return x ^ (x >> 31)
+
+
+def test_mix64_is_splitmix64():
+    # the first three outputs of the reference splitmix64 generator seeded with 0
+    assert [K.mix64(k * 0x9E3779B97F4A7C15 & M64) for k in range(3)] == [
+        0xE220A8397B1DCDAF, 0x6E789E6AA1B965F4, 0x06C45D188009454F]
+    for x in (1, 12345, M64, 1 << 63):
+        assert K.mix64(x) == mix64_ref(x)
+
+
+def pink_ref(key: int, start: int, n: int) -> np.ndarray:
+    b = [0.0] * 6
+    xp = 0.0
+    scale, half = math.sqrt(12.0) * (1.0 / 9007199254740992.0), 0.5 * math.sqrt(12.0)
+    out = np.empty(n)
+    for j in range(n):
+        x = float(mix64_ref(key ^ (start + j)) >> 11) * scale - half
+        b[0] = 0.99886 * b[0] + 0.0555179 * x
+        b[1] = 0.99332 * b[1] + 0.0750759 * x
+        b[2] = 0.96900 * b[2] + 0.1538520 * x
+        b[3] = 0.86650 * b[3] + 0.3104856 * x
+        b[4] = 0.55000 * b[4] + 0.5329522 * x
+        b[5] = -0.7616 * b[5] - 0.0168980 * x
+        out[j] = (b[0] + b[1]) + (b[2] + b[3]) + (b[4] + b[5]) + 0.5362 * x + 0.115926 * xp
+        xp = x
+    return out
+
+
+def test_pink_noise_is_the_kellet_filter_of_hash_noise_in_any_blocks():
+    key, start, n = 0xC0FFEE, 1_000_000, 3000
+    whole = np.empty(n)
+    K.pink_noise(key, start, whole, np.zeros(7))
+    assert np.array_equal(whole, pink_ref(key, start, n))
+    parts, state, pos = [], np.zeros(7), start
+    for size in (1, 700, 1299, 1000):
+        out = np.empty(size)
+        K.pink_noise(key, pos, out, state)
+        parts.append(out)
+        pos += size
+    assert np.array_equal(np.concatenate(parts), whole)
+
+
+def colored_ref(key, start, n, gaussian, poles, gains, direct, delayed, diff):
+    m = len(poles)
+    b = [0.0] * m
+    xprev = yprev = 0.0
+    out = np.empty(n)
+    for j in range(n):
+        h = mix64_ref(key ^ (start + j))
+        if gaussian:
+            s = (float(h & 0xFFFF) + float((h >> 16) & 0xFFFF)) + float((h >> 32) & 0xFFFF) \
+                + float(h >> 48)
+            x = (s * (1 / 65536) + 2.0 * (1 / 65536) - 2.0) * math.sqrt(3.0)
+        else:
+            x = (float(h >> 11) * (1.0 / 9007199254740992.0) - 0.5) * math.sqrt(12.0)
+        for k in range(m):
+            b[k] = poles[k] * b[k] + gains[k] * x
+        b6 = b + [0.0] * (6 - m)  # the kernel sums six filters pairwise, unused ones at 0
+        y = (b6[0] + b6[1]) + (b6[2] + b6[3]) + (b6[4] + b6[5]) + direct * x + delayed * xprev
+        xprev = x
+        if diff:
+            y, yprev = y - yprev, y
+        out[j] = y
+    return out
+
+
+@pytest.mark.parametrize("gaussian,diff", [(False, False), (True, False), (True, True)])
+def test_colored_noise_is_its_one_pole_bank(gaussian, diff):
+    poles, gains = np.array([0.9, 0.5, -0.3]), np.array([0.2, 0.3, 0.1])
+    key, start, n = 77, 5, 2500
+    out, state = np.empty(n), np.zeros(5)
+    K.colored_noise(key, start, out, gaussian, poles, gains, 0.4, -0.1, diff, state)
+    ref = colored_ref(key, start, n, gaussian, poles, gains, 0.4, -0.1, diff)
+    assert np.array_equal(out, ref)
+    a, b, st = np.empty(1234), np.empty(n - 1234), np.zeros(5)
+    K.colored_noise(key, start, a, gaussian, poles, gains, 0.4, -0.1, diff, st)
+    K.colored_noise(key, start + 1234, b, gaussian, poles, gains, 0.4, -0.1, diff, st)
+    assert np.array_equal(np.concatenate([a, b]), out)
+    if gaussian and not diff:  # Irwin-Hall of four quarters: unit variance, kurtosis 2.7
+        w = np.empty(200_000)
+        K.colored_noise(1, 0, w, True, np.zeros(0), np.zeros(0), 1.0, 0.0, False, np.zeros(2))
+        assert abs(w.var() - 1.0) < 0.01 and abs((w ** 4).mean() / w.var() ** 2 - 2.7) < 0.03
+
+
+def test_sixteen_bit_quantisation_is_the_documented_tpdf_rounding():
+    rng = np.random.default_rng(3)
+    block = rng.uniform(-1.1, 1.1, (2, 1500))
+    start, seed = 48_000, 9
+    out, clipped, peak = quantize(block, start, "16", seed, with_peak=True)
+    base = mix64_ref(seed ^ 0x5DEECE66D)
+    ref = np.empty((1500, 2), dtype=np.int16)
+    ref_clipped = 0
+    for j in range(1500):
+        h = mix64_ref(base ^ (start + j))
+        dither = ((float(h & 0xFFFF) - float((h >> 16) & 0xFFFF)) / 65536,
+                  (float((h >> 32) & 0xFFFF) - float(h >> 48)) / 65536)
+        for c in range(2):
+            v = block[c, j] * 32768.0 + dither[c]
+            ref_clipped += v > 32767.5 or v < -32768.5
+            ref[j, c] = math.floor(min(max(v, -32768.0), 32767.0) + 0.5)
+    assert np.array_equal(out, ref) and clipped == ref_clipped > 0
+    assert peak == np.abs(block).max()
+    # a pure function of position: any split gives the same codes
+    halves = np.concatenate([quantize(block[:, :600], start, "16", seed)[0],
+                             quantize(block[:, 600:], start + 600, "16", seed)[0]])
+    assert np.array_equal(halves, out)
+    # 24-bit: no dither, round half up, +1.0 clips to the largest code (and counts as clipped)
+    out24, clipped24 = quantize(np.array([[1.0, -1.0, 0.5 / 8388608, -0.25 / 8388608]]), 0,
+                                "24", 0)
+    assert out24[:, 0].tolist() == [8388607, -8388608, 1, 0] and clipped24 == 1
+
+
+def test_sine_from_anchors_rotates_each_anchor():
+    G, f, sr = 64, 441.0, 44100
+    anchors = 2 * np.pi * f * np.arange(0, 20) * G / sr
+    t = 2 * np.pi * f * np.arange(G) / sr
+    out = np.empty(1000)
+    K.sine_from_anchors(out, np.sin(anchors), np.cos(anchors), np.cos(t), np.sin(t), 37, 0.5)
+    i = 37 + np.arange(1000)
+    s, k = i // G, i % G
+    ref = (0.5 * np.sin(anchors[s])) * np.cos(t[k]) + (0.5 * np.cos(anchors[s])) * np.sin(t[k])
+    assert np.array_equal(out, ref)
+    assert np.max(np.abs(out - 0.5 * np.sin(2 * np.pi * f * i / sr))) < 1e-12
+
+
+def test_kernels_refuse_wrong_arrays_instead_of_reading_past_them():
+    with pytest.raises(TypeError, match="out"):
+        K.pink_noise(1, 0, np.empty(10, dtype=np.float32), np.zeros(7))
+    with pytest.raises(ValueError, match="7 values"):
+        K.pink_noise(1, 0, np.empty(10), np.zeros(3))
+    with pytest.raises(TypeError, match="C-contiguous"):
+        K.pink_noise(1, 0, np.empty(20)[::2], np.zeros(7))
+    z = np.zeros(4)
+    with pytest.raises(ValueError, match="do not cover"):
+        K.sine_from_anchors(np.empty(100), z, z, np.ones(16), np.zeros(16), 0, 1.0)
+    with pytest.raises(ValueError, match="shaped like"):
+        K.mul_add(np.zeros((2, 10)), np.zeros((2, 9)), 1.0)
+
+
+@pytest.mark.parametrize("bits", ["16", "24", "32f"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_gain_folded_into_the_quantiser_is_the_mastering_product(bits, dtype):
+    """quantize(..., gain=g) equals quantising the mastering stage's output
+    np.multiply(block.astype(float32), g, dtype=float64): the same codes, clips and peak."""
+    block = np.random.default_rng(5).uniform(-1.5, 1.5, (2, 3001)).astype(dtype)
+    gain = 0.7071234567
+    staged = np.multiply(block.astype(np.float32), gain, dtype=np.float64)
+    want = quantize(staged, 777, bits, 4, with_peak=True)
+    got = quantize(block, 777, bits, 4, with_peak=True, gain=gain)
+    assert np.array_equal(got[0], want[0]) and got[1:] == want[1:] and want[1] > 0
