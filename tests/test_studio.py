@@ -163,6 +163,30 @@ def test_typo_is_reported_at_its_line_with_the_cli_text(tmp_path, monkeypatch):
     assert "did you mean 'carrier'?" in d["message"]
 
 
+def test_messages_name_files_as_the_cli_does_in_the_studios_folder(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    path = work / "sub" / "m.toml"
+    text = SHORT.read_text().replace('carrier = "250 Hz"', 'carier = "250 Hz"')
+    path.write_text(text)
+    monkeypatch.chdir(tmp_path)  # the server's working folder is not the studio's
+    [d] = diagnose(path, text, root=work)["diagnostics"]
+    assert d["message"].startswith("sub/m.toml:")
+    assert d["message"] == _cli_error(path.relative_to(work), work)
+    [d] = diagnose(path, text, root=tmp_path / "elsewhere")["diagnostics"]
+    assert d["message"].startswith("work/sub/m.toml:")  # outside root: as cwd names it
+
+
+def test_an_unedited_shipped_recipe_finds_the_recipe_it_extends(tmp_path):
+    ws = Workspace(tmp_path, shipped=RECIPES)  # an empty user folder
+    path = ws.resolve("mettannealing-hot.toml", must_exist=False)
+    assert path == (RECIPES / "mettannealing-hot.toml").resolve()
+    res = diagnose(path, ws.read("mettannealing-hot.toml")["text"], root=ws.shipped)
+    assert res["ok"], res["diagnostics"]
+    assert res["series"]["duration_s"] == 2400.0
+    assert ws.resolve("new.toml", must_exist=False) == tmp_path.resolve() / "new.toml"
+
+
 def test_diagnostics_of_a_valid_text_carry_plan_and_timeline():
     text = SHORT.read_text()
     res = diagnose(SHORT, text, build=True, points=5)
@@ -217,11 +241,18 @@ def test_spans_of_a_check_report_are_in_session_seconds():
               "results": [{"kind": "binaural_beat", "name": None, "layer": "beat",
                            "window": {"start_s": 1.0, "end_s": 5.0, "phase": "a"},
                            "expected": 6.0, "measured": 7.0, "tolerance": 0.05,
-                           "unit": "Hz", "passed": False}],
+                           "unit": "Hz", "passed": False, "status": "fail"},
+                          {"kind": "splatter", "name": None, "layer": "pulse",
+                           "window": {"start_s": 5.0, "end_s": 9.0, "phase": "a"},
+                           "expected": -30.0, "measured": -12.0, "tolerance": 0.0,
+                           "unit": "dB", "passed": None, "status": "inconclusive",
+                           "detail": {"inconclusive": "the noise bed covers the band"}}],
               "skipped": [{"kind": "loudness", "layer": None, "reason": "short",
                            "window": {"start_s": 0.0, "end_s": 2.0, "phase": None}}]}
-    fail, skip = check_spans(report)
+    fail, unsure, skip = check_spans(report)
     assert (fail["start_s"], fail["end_s"], fail["status"]) == (101.0, 105.0, "fail")
+    assert (unsure["start_s"], unsure["status"], unsure["reason"]) == \
+        (105.0, "inconclusive", "the noise bed covers the band")
     assert (skip["start_s"], skip["end_s"], skip["status"], skip["reason"]) == \
         (100.0, 102.0, "skip", "short")
 

@@ -85,19 +85,26 @@ def render(job: Job, ws: Workspace, recipe_rel: str, *, fmt: str = "wav", bits: 
 def check_spans(report: dict) -> list[dict]:
     """The check report's results and skipped targets as spans of the session timeline.
 
-    Each span: ``start_s``, ``end_s`` (session seconds), ``status`` ("pass", "fail" or
-    "skip"), ``kind``, ``name``, ``layer``, and ``expected``, ``measured``, ``tolerance``,
-    ``unit`` (results) or ``reason`` (skipped).
+    Each span: ``start_s``, ``end_s`` (session seconds), ``status`` ("pass", "fail",
+    "inconclusive" or "skip"), ``kind``, ``name``, ``layer``, and ``expected``,
+    ``measured``, ``tolerance``, ``unit``, ``rule`` (results) or ``reason`` (skipped targets,
+    and why a reading is inconclusive).
     """
     offset = float(report.get("offset_s") or 0.0)
     spans = []
     for r in report["results"]:
         w = r["window"]
-        spans.append({"start_s": w["start_s"] + offset, "end_s": w["end_s"] + offset,
-                      "status": "pass" if r["passed"] else "fail", "kind": r["kind"],
-                      "name": r["name"], "layer": r["layer"], "expected": r["expected"],
-                      "measured": r["measured"], "tolerance": r["tolerance"],
-                      "unit": r["unit"], "phase": w.get("phase")})
+        status = r.get("status") or ("inconclusive" if r["passed"] is None
+                                     else "pass" if r["passed"] else "fail")
+        span = {"start_s": w["start_s"] + offset, "end_s": w["end_s"] + offset,
+                "status": status, "kind": r["kind"], "name": r["name"], "layer": r["layer"],
+                "expected": r["expected"], "measured": r["measured"],
+                "tolerance": r["tolerance"], "unit": r["unit"], "rule": r.get("rule"),
+                "phase": w.get("phase")}
+        if status == "inconclusive":
+            span["reason"] = ((r.get("detail") or {}).get("inconclusive")
+                              or "the reading cannot be trusted")
+        spans.append(span)
     for s in report["skipped"]:
         w = s["window"]
         spans.append({"start_s": w["start_s"] + offset, "end_s": w["end_s"] + offset,

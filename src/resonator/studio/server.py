@@ -292,7 +292,9 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
             raise StudioPathError("points must be a whole number", status=400) from None
         build = bool(data.get("build"))
         res = await anyio.to_thread.run_sync(
-            lambda: diagnose(path, text, build=build, window=window, points=points),
+            lambda: diagnose(path, text, build=build, window=window, points=points,
+                             root=workspace.shipped if workspace.is_shipped(path)
+                             else workspace.root),
             limiter=building if build else light)
         res["seq"] = data.get("seq")
         return ok(res)

@@ -219,8 +219,8 @@ async function refreshFiles() {
   $("check-btn").disabled = !res.audio.length;
 }
 
-async function openFile(path) {
-  if (dirty() && !confirm(`${studio.file.path} has unsaved changes. Discard them?`)) return;
+async function openFile(path, discard) {
+  if (!discard && dirty() && !confirm(`${studio.file.path} has unsaved changes. Discard them?`)) return;
   let f;
   try { f = await api("GET", `/api/file?path=${encodeURIComponent(path)}`); }
   catch (e) { status(e.message, true); return; }
@@ -259,15 +259,37 @@ async function save() {
   await refreshFiles();
 }
 
-async function newFile() {
-  const name = prompt("Name of the new recipe (for example my-session):");
-  if (!name) return;
-  const fromOpen = studio.file && !studio.file.path.endsWith(".sbg") &&
-    confirm(`Start from ${studio.file.path}?\n(OK: a copy of it; Cancel: the starter recipe)`);
-  try {
-    const res = await api("POST", "/api/new", { name, template: fromOpen ? studio.file.path : null });
-    await refreshFiles(); await openFile(res.path);
-  } catch (e) { status(e.message, true); }
+// New…: a name and what to start from (the starter, or any recipe of the list), in a dialog
+function newFile() {
+  const sel = $("new-template");
+  sel.textContent = "";
+  const starter = document.createElement("option");
+  starter.value = ""; starter.textContent = "the starter recipe (a short example)";
+  sel.appendChild(starter);
+  for (const f of studio.files || []) {
+    if (f.kind !== "recipe") continue;
+    const o = document.createElement("option");
+    o.value = f.path; o.textContent = f.path + (f.shipped ? " (shipped)" : "");
+    sel.appendChild(o);
+  }
+  $("new-error").textContent = "";
+  $("new-name").value = "";
+  $("new-dialog").showModal();
+  $("new-name").focus();
+}
+
+async function createFile(e) {
+  e.preventDefault();
+  const name = $("new-name").value.trim(), template = $("new-template").value || null;
+  if (!name) { $("new-error").textContent = "give the new recipe a name"; return; }
+  if (dirty() && !confirm(`${studio.file.path} has unsaved changes. Discard them?`)) return;
+  let res;
+  try { res = await api("POST", "/api/new", { name, template }); }
+  catch (err) { $("new-error").textContent = err.message; return; }
+  $("new-dialog").close();
+  await openFile(res.path, true);
+  status(`created ${res.path}` + (template ? ` from ${template}` : "") +
+         (res.copied && res.copied.length ? ` (also copied ${res.copied.join(", ")})` : ""));
 }
 
 async function importSbg() {
@@ -335,6 +357,8 @@ async function check() {
   if (job && job.state === "done") showReport(job.result);
 }
 
+const VERDICT = { pass: "PASS", fail: "FAIL", inconclusive: "INCONCLUSIVE", skip: "SKIPPED" };
+
 function showReport(result) {
   studio.report = result.report; studio.spans = result.spans;
   studio.timeline.setChecks(result.spans);
@@ -342,21 +366,28 @@ function showReport(result) {
   box.textContent = "";
   const table = document.createElement("table");
   const cap = document.createElement("caption");
-  const n = rep.results.length, ok = rep.results.filter((r) => r.passed).length;
-  cap.textContent = `${rep.passed ? "PASS" : "FAIL"}: ${ok} of ${n} targets passed (${rep.file})` +
-    (rep.skipped.length ? `, ${rep.skipped.length} skipped` : "");
+  const count = (st) => result.spans.filter((s) => s.status === st).length;
+  const n = rep.results.length, unsure = count("inconclusive");
+  cap.textContent = `${rep.passed ? "PASS" : "FAIL"}: ${count("pass")} of ${n} targets passed` +
+    (unsure ? `, ${unsure} inconclusive` : "") + (rep.skipped.length ? `, ${rep.skipped.length} skipped` : "") +
+    ` (${rep.file})`;
   cap.className = rep.passed ? "pass" : "fail";
   table.appendChild(cap);
   const head = table.insertRow();
   for (const h of ["", "target", "window", "expected", "measured"]) { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); }
   for (const s of result.spans) {
     const row = table.insertRow(); row.className = s.status;
-    const what = `${s.kind}${s.name ? ` "${s.name}"` : ""}${s.layer ? ` (${s.layer})` : ""}`;
-    const cells = [s.status.toUpperCase(), what, `${fmtTime(s.start_s)}–${fmtTime(s.end_s)}`,
-      s.status === "skip" ? "" : `${typeof s.expected === "number" ? fmtVal(s.expected, s.unit) : s.expected} ± ${fmtVal(s.tolerance, "")}`,
-      s.status === "skip" ? s.reason : fmtVal(s.measured, s.unit)];
+    const measured = s.status === "skip" ? s.reason :
+      fmtVal(s.measured, s.unit) + (s.status === "inconclusive" ? ` (${s.reason})` : "");
+    const cells = [VERDICT[s.status] || s.status, spanName(s), `${fmtTime(s.start_s)}–${fmtTime(s.end_s)}`,
+      s.status === "skip" ? "" : expectedText(s), measured];
     for (const c of cells) row.insertCell().textContent = c;
-    row.onclick = () => studio.timeline.setView(s.start_s - (s.end_s - s.start_s) * 0.2, s.end_s + (s.end_s - s.start_s) * 0.2);
+    if (s.rule) row.title = s.rule;
+    row.tabIndex = 0;
+    row.onclick = row.onkeydown = (e) => {
+      if (e.type === "keydown" && e.key !== "Enter") return;
+      studio.timeline.setView(s.start_s - (s.end_s - s.start_s) * 0.2, s.end_s + (s.end_s - s.start_s) * 0.2);
+    };
   }
   box.appendChild(table);
   $("json-btn").hidden = false;
@@ -389,6 +420,17 @@ async function start() {
   });
   $("save-btn").onclick = save;
   $("new-btn").onclick = newFile;
+  $("new-form").onsubmit = createFile;
+  $("new-cancel").onclick = () => $("new-dialog").close();
+  // keys outside the editor: Space plays or pauses, Ctrl-S saves
+  document.addEventListener("keydown", (e) => {
+    if (e.defaultPrevented) return;  // (the editor's own Ctrl-S)
+    const inEditor = e.target.closest && e.target.closest(".cm-editor, input, select, textarea, button, dialog");
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") { e.preventDefault(); save(); return; }
+    if (e.key === " " && !inEditor && !e.ctrlKey && !e.altKey && window.studioAudio && studioAudio.available) {
+      e.preventDefault(); studioAudio.toggle();
+    }
+  });
   $("import-btn").onclick = importSbg;
   $("render-btn").onclick = render;
   $("check-btn").onclick = check;
