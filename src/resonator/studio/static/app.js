@@ -204,19 +204,33 @@ async function refreshFiles() {
   const res = await api("GET", "/api/files");
   studio.files = res.files; studio.audioFiles = res.audio;
   const nav = $("files"); nav.textContent = "";
-  const h = document.createElement("h4"); h.textContent = "recipes"; nav.appendChild(h);
-  for (const f of res.files) {
-    const a = document.createElement("a");
-    a.textContent = f.path; a.title = f.path; a.dataset.path = f.path;
-    a.className = (f.shipped ? "shipped " : "") + (studio.file && studio.file.path === f.path ? "current" : "");
-    a.onclick = () => openFile(f.path);
-    nav.appendChild(a);
+  const group = (title, list, note) => {
+    if (!list.length) return;
+    const h = document.createElement("h4"); h.textContent = title; if (note) h.title = note;
+    nav.appendChild(h);
+    for (const f of list) {
+      const a = document.createElement("a");
+      a.textContent = f.path; a.title = f.path + (note ? ` (${note})` : ""); a.dataset.path = f.path;
+      a.href = "#"; a.className = (f.shipped ? "shipped " : "") + (f.kind === "sbg" ? "sbg " : "") +
+        (studio.file && studio.file.path === f.path ? "current" : "");
+      a.onclick = (e) => { e.preventDefault(); openFile(f.path); };
+      nav.appendChild(a);
+    }
+  };
+  group(studio.state && studio.state.shipped ? "your recipes" : "recipes", res.files.filter((f) => !f.shipped));
+  group("shipped", res.files.filter((f) => f.shipped), "read-only: saving makes your copy");
+  if (!res.files.length) {
+    const p = document.createElement("p"); p.className = "note"; p.textContent = "no recipes here yet: New… makes one";
+    nav.appendChild(p);
   }
   const sel = $("check-file"), keep = sel.value;
   sel.textContent = "";
   for (const p of res.audio) { const o = document.createElement("option"); o.value = o.textContent = p; sel.appendChild(o); }
+  if (!res.audio.length) {
+    const o = document.createElement("option"); o.value = ""; o.textContent = "no audio yet: Render first"; sel.appendChild(o);
+  }
   if (res.audio.includes(keep)) sel.value = keep;
-  $("check-btn").disabled = !res.audio.length;
+  sel.disabled = $("check-btn").disabled = !res.audio.length;
 }
 
 async function openFile(path, discard) {
@@ -319,7 +333,7 @@ async function runJob(start) {
   } catch (e) { status(e.message, true); }
   currentJob = null;
   $("job-progress").hidden = true; $("cancel-btn").hidden = true;
-  $("render-btn").disabled = false; $("check-btn").disabled = !(studio.audioFiles || []).length;
+  $("render-btn").disabled = false; $("check-file").disabled = $("check-btn").disabled = !(studio.audioFiles || []).length;
   $("job-label").textContent = job.state === "done" ? `${job.kind} done in ${job.elapsed_s} s` : `${job.kind} ${job.state}`;
   if (job.state === "failed") status(job.error, true);
   return job;

@@ -132,24 +132,28 @@ class Timeline {
     return rows.length;
   }
 
+  // the lanes from top to bottom; the temperature and layer lanes grow into free room
   layout() {
-    const lanes = [];
-    let y = 0;
-    lanes.push({ kind: "axis", y, h: TL.axisH }); y += TL.axisH;
-    lanes.push({ kind: "phases", y, h: TL.phaseH }); y += TL.phaseH;
-    lanes.push({ kind: "temperature", y, h: TL.tempH }); y += TL.tempH;
+    const lanes = [{ kind: "axis", h: TL.axisH }, { kind: "phases", h: TL.phaseH },
+                   { kind: "temperature", h: TL.tempH, grow: 96 }];
     if (this.full) {
       this.full.layers.forEach((layer, i) => {
         const lines = 1 + layer.params.length + Object.keys(layer.settings || {}).length;
-        const h = Math.max(TL.laneMin, 8 + TL.lineH * lines);
-        lanes.push({ kind: "layer", index: i, y, h }); y += h;
+        lanes.push({ kind: "layer", index: i, h: Math.max(TL.laneMin, 8 + TL.lineH * lines), grow: 140 });
       });
     }
     if (this.spans.length) {
       const rows = this.checkRows();
-      const h = 20 + rows * 12;
-      lanes.push({ kind: "checks", y, h, rows }); y += h;
+      lanes.push({ kind: "checks", h: 20 + rows * 12, rows });
     }
+    let room = this.canvas.parentElement.clientHeight - 4 - lanes.reduce((a, l) => a + l.h, 0);
+    for (let growing = lanes.filter((l) => l.grow && l.h < l.grow); room >= 1 && growing.length;
+         growing = growing.filter((l) => l.h < l.grow)) {
+      const share = room / growing.length;
+      for (const l of growing) { const add = Math.min(share, l.grow - l.h); l.h += add; room -= add; }
+    }
+    let y = 0;
+    for (const l of lanes) { l.h = Math.floor(l.h); l.y = y; y += l.h; delete l.grow; }
     return { lanes, height: y + 4 };
   }
 
@@ -223,7 +227,8 @@ class Timeline {
     for (let t = Math.ceil(this.v0 / step) * step; t <= this.v1 + 1e-9; t += step) {
       const x = this.timeToX(t);
       g.beginPath(); g.moveTo(x + 0.5, lane.h - 5); g.lineTo(x + 0.5, lane.h); g.stroke();
-      g.fillText(fmtTime(t, step < 1), x + 3, lane.h / 2);
+      const label = fmtTime(t, step < 1);
+      if (x + 3 + g.measureText(label).width <= x1 + TL.right) g.fillText(label, x + 3, lane.h / 2);
     }
     g.fillStyle = TL.colors.text; g.font = "600 11px system-ui";
     g.fillText(fitText(g, this.full.title || "", TL.gutter - 10), 6, lane.h / 2);
