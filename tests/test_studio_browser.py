@@ -518,3 +518,37 @@ def test_a_sequence_converts_and_a_new_recipe_starts_from_the_starter(driver, st
             driver.find_elements("css selector", "#files a")] == \
         ["fresh.toml", "from-short.toml", "mettannealing.toml", "seq.sbg", "seq.toml",
          "short.toml", "warm.toml"]
+
+
+def test_without_a_folder_shipped_recipes_are_copied_on_save(driver, tmp_path, monkeypatch):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    from resonator.shipped import recipes_dir
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    user = tmp_path / "resonator" / "recipes"
+    with Studio() as s:  # no folder: the shipped recipes, copied on write
+        driver.get(f"http://127.0.0.1:{s.port}/?token={s.token}&file=mettannealing-hot.toml")
+        wait(driver, "document.body.dataset.ready === '1' && studio.lastDiagnose && studio.series",
+             what="the shipped recipe")
+        # it extends mettannealing.toml, which only the shipped folder holds: found there
+        assert driver.execute_script("return studio.lastDiagnose.diagnostics") == []
+        groups = driver.execute_script(
+            "return [...document.querySelectorAll('#files h4')].map(h => h.textContent)")
+        assert groups == ["shipped"]
+        shipped = recipes_dir() / "mettannealing-hot.toml"
+        original = shipped.read_bytes()
+        driver.execute_script("studio.view.focus(); studio.view.dispatch({selection: {anchor: 0}});")
+        ActionChains(driver).send_keys("# mine", Keys.ENTER).perform()
+        ActionChains(driver).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
+        wait(driver, "document.querySelector('#files a.current:not(.shipped)')", what="the copy")
+        assert (user / "mettannealing-hot.toml").read_bytes() == b"# mine\n" + original
+        assert (user / "mettannealing.toml").read_bytes() == \
+            (recipes_dir() / "mettannealing.toml").read_bytes()  # what it extends came along
+        assert shipped.read_bytes() == original
+        assert "mettannealing.toml" in driver.find_element("id", "status").text
+        assert driver.execute_script(
+            "return [...document.querySelectorAll('#files h4')].map(h => h.textContent)") == \
+            ["your recipes", "shipped"]
+        shot(driver, "11-shipped-copy")

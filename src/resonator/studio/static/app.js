@@ -8,7 +8,9 @@ const $ = (id) => document.getElementById(id);
 async function api(method, url, body) {
   const opts = { method, headers: { "X-Studio-Token": TOKEN } };
   if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-  const r = await fetch(url, opts);
+  let r;
+  try { r = await fetch(url, opts); }
+  catch (e) { throw new Error("the studio server does not answer (was it stopped? start resonator studio again)"); }
   let data;
   try { data = await r.json(); } catch (e) { data = { error: `${r.status} ${r.statusText}` }; }
   if (!r.ok) { const err = new Error(data.error || r.statusText); err.status = r.status; err.data = data; throw err; }
@@ -269,7 +271,7 @@ async function save() {
   studio.file.sha256 = res.sha256; studio.file.shipped = false;
   $("file-name").textContent = studio.file.path;
   $("file-name").classList.remove("dirty");
-  status(`saved ${res.path}` + (res.copied.length ? ` (also copied ${res.copied.join(", ")}, which it extends)` : ""));
+  status(`saved ${res.path}` + (res.copied.length ? ` (with what it needs from the shipped recipes: ${res.copied.join(", ")})` : ""));
   await refreshFiles();
 }
 
