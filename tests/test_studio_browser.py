@@ -473,7 +473,19 @@ def test_the_temperature_slider_changes_the_beat(driver, studio, folder):
     frames = driver.execute_script("return studioAudio.capture.frames")
     t0, sr, x = captured(driver, 10.0, frames / 16000 + 5.0)
     assert beat_of(x[-int(1.5 * sr):], sr) == pytest.approx(10.0, abs=0.05)
-    shot(driver, "09-temperature")
+    # the heard temperature is a dot at the playhead, above the planned 0.5
+    assert driver.execute_script("return studio.timeline.heard") == pytest.approx(0.75)
+    before = driver.execute_script("return studio.timeline.playhead")
+    img = shot(driver, "09-temperature")
+    after = driver.execute_script("return studio.timeline.playhead")
+    box = timeline_box(driver)
+    ln = lane(box, "temperature")
+    y = int(box["top"] + ln["y"] + 6 + 0.25 * (ln["h"] - 12))
+    x0 = int(box["left"] + x_of(driver, 0.0))  # (the plot, not the lane's label)
+    dot = near(img[y - 3:y + 4, x0:], TEMP, 30).any(axis=0)
+    cols = np.nonzero(dot)[0] + x0
+    assert len(cols) and box["left"] + x_of(driver, before) - 7 <= cols.min() and \
+        cols.max() <= box["left"] + x_of(driver, after) + 7, (cols, before, after)
 
 
 def test_a_sequence_converts_and_a_new_recipe_starts_from_the_starter(driver, studio, folder):

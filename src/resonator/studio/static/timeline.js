@@ -64,7 +64,7 @@ class Timeline {
   constructor(canvas, tooltip, { onSeek, onWindow } = {}) {
     this.canvas = canvas; this.tooltip = tooltip;
     this.onSeek = onSeek || (() => {}); this.onWindow = onWindow || (() => {});
-    this.full = null; this.detail = null; this.spans = []; this.playhead = null;
+    this.full = null; this.detail = null; this.spans = []; this.playhead = null; this.heard = null;
     this.v0 = 0; this.v1 = 1; this.hover = null; this.drag = null;
     this.ctx = canvas.getContext("2d");
     canvas.addEventListener("wheel", (e) => this._wheel(e), { passive: false });
@@ -94,6 +94,9 @@ class Timeline {
   setChecks(spans) { this.spans = spans || []; this.draw(); }
 
   setPlayhead(t) { this.playhead = t; this.draw(); }
+
+  // the temperature heard while playing (planned + the slider's offset): a dot at the playhead
+  setHeard(value) { if (this.heard !== value) { this.heard = value; this.draw(); } }
 
   setStale(stale) { if (this.stale !== stale) { this.stale = stale; this.draw(); } }
 
@@ -271,6 +274,12 @@ class Timeline {
     this._clip(g, lane);
     this._curve(g, data.t, data.temperature, lane, 0, 1, null, "rgba(224,123,0,.12)");
     this._curve(g, data.t, data.temperature, lane, 0, 1, TL.colors.temp);
+    if (this.heard !== null && this.heard !== undefined && this.playhead !== null) {
+      const x = this.timeToX(this.playhead), y = lane.y + 6 + (1 - this.heard) * (lane.h - 12);
+      g.beginPath(); g.arc(x, y, 5, 0, 2 * Math.PI);
+      g.fillStyle = TL.colors.temp; g.fill();
+      g.lineWidth = 1.5; g.strokeStyle = "#5a3100"; g.stroke();
+    }
     g.restore();
   }
 
