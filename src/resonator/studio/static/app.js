@@ -359,7 +359,6 @@ async function render() {
     const r = job.result;
     status(`rendered ${r.path}: peak ${r.peak_dbfs === null ? "–" : r.peak_dbfs.toFixed(1)} dBFS` +
            (r.gain_db !== null && r.gain_db !== undefined ? `, gain ${r.gain_db.toFixed(1)} dB` : "") + ` (${r.seconds} s)`);
-    studio.lastRender = r;
     await refreshFiles();
     $("check-file").value = r.path;
   }
