@@ -308,11 +308,30 @@ def test_render_and_check_draw_spans_and_a_doctored_render_shows_red(driver, stu
     while not saved.exists() and time.monotonic() < end:
         time.sleep(0.1)
     assert json.loads(saved.read_text()) == report
+    # only the view: a window render, checked where it lies in the session
+    driver.execute_script("studio.timeline.setView(20, 30)")
+    driver.find_element("id", "render-view").click()
+    driver.find_element("id", "render-btn").click()
+    wait(driver, "document.getElementById('check-file').value === 'renders/short_20s-30s.wav'",
+         timeout=120, what="the window render")
+    driver.find_element("id", "check-btn").click()
+    wait(driver, "studio.report && studio.report.file === 'renders/short_20s-30s.wav'",
+         timeout=120, what="check of the window")
+    assert driver.execute_script("return studio.report.offset_s") == 20.0
+    driver.execute_script("studio.timeline.setView(0, 32)")
+    img = shot(driver, "06a-window-check")
+    box = timeline_box(driver)
+    checks = lane(box, "checks")
+    rows = slice(int(box["top"] + checks["y"]), int(box["top"] + checks["y"] + checks["h"]))
+    cols = np.nonzero(near(img[rows], GREEN, 25).any(axis=0))[0]
+    assert len(cols) > 50
+    assert box["left"] + x_of(driver, 20.0) - 1 <= cols.min() and \
+        cols.max() <= box["left"] + x_of(driver, 30.0) + 1  # passes only inside the window
+    driver.find_element("id", "render-view").click()  # (back to whole renders)
     # an inconclusive reading is drawn amber, with its reason on hover
     driver.execute_script("""
-        const s = {...studio.spans.find(s => s.status === 'fail'), status: 'inconclusive',
-                   reason: 'the noise bed covers the band'};
-        showReport({report: studio.report, spans: [s]});""")
+        const s = {...arguments[0], status: 'inconclusive', reason: 'the noise bed covers the band'};
+        showReport({report: studio.report, spans: [s]});""", span)
     img = shot(driver, "06b-inconclusive")
     box = timeline_box(driver)
     checks = lane(box, "checks")

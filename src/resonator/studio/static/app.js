@@ -336,7 +336,8 @@ async function runJob(start) {
   currentJob = null;
   $("job-progress").hidden = true; $("cancel-btn").hidden = true;
   $("render-btn").disabled = false; $("check-file").disabled = $("check-btn").disabled = !(studio.audioFiles || []).length;
-  $("job-label").textContent = job.state === "done" ? `${job.kind} done in ${job.elapsed_s} s` : `${job.kind} ${job.state}`;
+  $("job-label").textContent = $("job-label").title =
+    job.state === "done" ? `${job.kind} done in ${job.elapsed_s} s` : `${job.kind} ${job.state}`;
   if (job.state === "failed") status(job.error, true);
   return job;
 }
@@ -346,6 +347,8 @@ async function render() {
   if (dirty() && !confirm("The render comes from the saved file. Save your changes first?")) return;
   if (dirty()) await save();
   const body = { path: studio.file.path, text: text(), format: $("render-format").value };
+  const tl = studio.timeline;
+  if ($("render-view").checked && (tl.v0 > 0 || tl.v1 < tl.duration())) body.window = [tl.v0, tl.v1];
   const job = await runJob(async () => {
     try { return await api("POST", "/api/render", body); }
     catch (e) {
@@ -389,15 +392,14 @@ function showReport(result) {
   cap.className = rep.passed ? "pass" : "fail";
   table.appendChild(cap);
   const head = table.insertRow();
-  for (const h of ["", "target", "window", "expected", "measured"]) { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); }
+  for (const h of ["", "target", "window", "pass rule", "measured"]) { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); }
   for (const s of result.spans) {
     const row = table.insertRow(); row.className = s.status;
     const measured = s.status === "skip" ? s.reason :
       fmtVal(s.measured, s.unit) + (s.status === "inconclusive" ? ` (${s.reason})` : "");
     const cells = [VERDICT[s.status] || s.status, spanName(s), `${fmtTime(s.start_s)}–${fmtTime(s.end_s)}`,
-      s.status === "skip" ? "" : expectedText(s), measured];
+      s.status === "skip" ? "" : (s.rule || `within ${expectedText(s)}`), measured];
     for (const c of cells) row.insertCell().textContent = c;
-    if (s.rule) row.title = s.rule;
     row.tabIndex = 0;
     row.onclick = row.onkeydown = (e) => {
       if (e.type === "keydown" && e.key !== "Enter") return;

@@ -378,6 +378,7 @@ class Timeline {
       if (s.status === "skip") { lines.push(`skipped ${spanName(s)}: ${s.reason}`); continue; }
       lines.push(`${s.status.toUpperCase()} ${spanName(s)}: ` +
                  `measured ${fmtVal(s.measured, s.unit)}, expected ${expectedText(s)}`);
+      if (s.rule) lines.push(`  rule: ${s.rule}`);
       if (s.status === "inconclusive") lines.push(`  ${s.reason}`);
     }
     return lines.join("\n");
