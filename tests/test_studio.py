@@ -175,6 +175,13 @@ def test_messages_name_files_as_the_cli_does_in_the_studios_folder(tmp_path, mon
     assert d["message"] == _cli_error(path.relative_to(work), work)
     [d] = diagnose(path, text, root=tmp_path / "elsewhere")["diagnostics"]
     assert d["message"].startswith("work/sub/m.toml:")  # outside root: as cwd names it
+    from resonator.studio.diagnostics import relative_to
+
+    # a message about the whole file (a lint with no line), and one naming no file
+    assert relative_to('work/sub/m.toml: phase "b": louder', work) == \
+        'sub/m.toml: phase "b": louder'
+    assert relative_to('layer "beat" > carier: unknown key', work) == \
+        'layer "beat" > carier: unknown key'
 
 
 def test_an_unedited_shipped_recipe_finds_the_recipe_it_extends(tmp_path):

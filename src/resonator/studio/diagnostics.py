@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import ResonatorError
 
 _WHERE = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::|$)")
+_FILE = re.compile(r"^(?P<file>[^:\s][^:]*): ")  # a message about a whole file
 
 
 def load_text(path, text: str):
@@ -69,12 +70,12 @@ def locate(message: str, path, text: str) -> int | None:
 def relative_to(message: str, root) -> str:
     """``message`` with its leading ``FILE:`` named relative to ``root`` when the file lies
     inside it: what the command line prints when run in that folder."""
-    m = _WHERE.match(message)
+    m = _WHERE.match(message) or _FILE.match(message)
     if not m or root is None:
         return message
     full = os.path.normpath(os.path.join(os.getcwd(), m.group("file")))
     root = os.path.normpath(os.path.abspath(root))
-    if os.path.commonpath([full, root]) != root:
+    if os.path.commonpath([full, root]) != root or not os.path.exists(full):
         return message
     return os.path.relpath(full, root) + message[m.end("file"):]
 
