@@ -163,6 +163,37 @@ def test_typo_is_reported_at_its_line_with_the_cli_text(tmp_path, monkeypatch):
     assert "did you mean 'carrier'?" in d["message"]
 
 
+def test_messages_name_files_as_the_cli_does_in_the_studios_folder(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    path = work / "sub" / "m.toml"
+    text = SHORT.read_text().replace('carrier = "250 Hz"', 'carier = "250 Hz"')
+    path.write_text(text)
+    monkeypatch.chdir(tmp_path)  # the server's working folder is not the studio's
+    [d] = diagnose(path, text, root=work)["diagnostics"]
+    assert d["message"].startswith("sub/m.toml:")
+    assert d["message"] == _cli_error(path.relative_to(work), work)
+    [d] = diagnose(path, text, root=tmp_path / "elsewhere")["diagnostics"]
+    assert d["message"].startswith("work/sub/m.toml:")  # outside root: as cwd names it
+    from resonator.studio.diagnostics import relative_to
+
+    # a message about the whole file (a lint with no line), and one naming no file
+    assert relative_to('work/sub/m.toml: phase "b": louder', work) == \
+        'sub/m.toml: phase "b": louder'
+    assert relative_to('layer "beat" > carier: unknown key', work) == \
+        'layer "beat" > carier: unknown key'
+
+
+def test_an_unedited_shipped_recipe_finds_the_recipe_it_extends(tmp_path):
+    ws = Workspace(tmp_path, shipped=RECIPES)  # an empty user folder
+    path = ws.resolve("mettannealing-hot.toml", must_exist=False)
+    assert path == (RECIPES / "mettannealing-hot.toml").resolve()
+    res = diagnose(path, ws.read("mettannealing-hot.toml")["text"], root=ws.shipped)
+    assert res["ok"], res["diagnostics"]
+    assert res["series"]["duration_s"] == 2400.0
+    assert ws.resolve("new.toml", must_exist=False) == tmp_path.resolve() / "new.toml"
+
+
 def test_diagnostics_of_a_valid_text_carry_plan_and_timeline():
     text = SHORT.read_text()
     res = diagnose(SHORT, text, build=True, points=5)
@@ -215,15 +246,24 @@ def test_syntax_errors_and_sbg_text(tmp_path):
 def test_spans_of_a_check_report_are_in_session_seconds():
     report = {"offset_s": 100.0,
               "results": [{"kind": "binaural_beat", "name": None, "layer": "beat",
-                           "window": {"start_s": 1.0, "end_s": 5.0, "phase": "a"},
+                           "window": {"start_s": 1.0, "end_s": 5.0, "phase": "a",
+                                      "session_start_s": 101.0, "session_end_s": 105.0},
                            "expected": 6.0, "measured": 7.0, "tolerance": 0.05,
-                           "unit": "Hz", "passed": False}],
+                           "unit": "Hz", "passed": False, "status": "fail"},
+                          {"kind": "splatter", "name": None, "layer": "pulse",
+                           "window": {"start_s": 5.0, "end_s": 9.0, "phase": "a"},
+                           "expected": -30.0, "measured": -12.0, "tolerance": 0.0,
+                           "unit": "dB", "passed": None, "status": "inconclusive",
+                           "detail": {"inconclusive": "the noise bed covers the band"}}],
+              # skipped targets keep their planned (session) window
               "skipped": [{"kind": "loudness", "layer": None, "reason": "short",
-                           "window": {"start_s": 0.0, "end_s": 2.0, "phase": None}}]}
-    fail, skip = check_spans(report)
+                           "window": {"start_s": 0.0, "end_s": 200.0, "phase": None}}]}
+    fail, unsure, skip = check_spans(report)
     assert (fail["start_s"], fail["end_s"], fail["status"]) == (101.0, 105.0, "fail")
+    assert (unsure["start_s"], unsure["status"], unsure["reason"]) == \
+        (105.0, "inconclusive", "the noise bed covers the band")
     assert (skip["start_s"], skip["end_s"], skip["status"], skip["reason"]) == \
-        (100.0, 102.0, "skip", "short")
+        (0.0, 200.0, "skip", "short")
 
 
 # ------------------------------------------------------------------ jobs
@@ -365,7 +405,8 @@ def test_diagnose_answers_with_the_cli_message(server):
     assert status == 200 and res["seq"] == 7
     [d] = res["diagnostics"]
     assert d["line"] == text.splitlines().index('carier = "250 Hz"') + 1
-    assert d["message"] == str(_error_of(server.workspace.root / "short.toml", text))
+    assert d["message"] == "short.toml" + str(_error_of(server.workspace.root / "short.toml",
+                                                       text)).split("short.toml", 1)[1]
 
 
 def _error_of(path, text):
@@ -382,9 +423,6 @@ def test_render_then_check_through_the_server(server):
     status, job, _ = request(server, "POST", "/api/render",
                              {"path": "short.toml", "text": SHORT.read_text()})
     assert status == 202, job
-    # one job at a time: a second one is refused while the first runs
-    status, busy, _ = request(server, "POST", "/api/check", {"audio": "short.toml"})
-    assert status in (400, 404) or "running" in busy["error"]
     while job["state"] == "running":
         time.sleep(0.2)
         job = request(server, "GET", f"/api/jobs/{job['id']}")[1]
@@ -403,6 +441,43 @@ def test_render_then_check_through_the_server(server):
     assert spans and all(s["status"] == "pass" for s in spans)
     beats = sorted((s["start_s"], s["measured"]) for s in spans if s["kind"] == "binaural_beat")
     assert beats[0][1] == pytest.approx(8.0, abs=0.05) and beats[-1][1] == pytest.approx(5.0, abs=0.05)
+
+
+def _finish(server, job):
+    while job["state"] == "running":
+        time.sleep(0.2)
+        job = request(server, "GET", f"/api/jobs/{job['id']}")[1]
+    assert job["state"] == "done", job
+    return job["result"]
+
+
+def test_a_window_renders_as_that_span_of_the_session_and_checks_in_place(server):
+    import soundfile as sf
+
+    for bad in ([5, 2], [-1, 3], ["x", 3], [40, 50], 7):
+        status, res, _ = request(server, "POST", "/api/render",
+                                 {"path": "short.toml", "window": bad})
+        assert status == 400, (bad, res)
+    status, job, _ = request(server, "POST", "/api/render",
+                             {"path": "short.toml", "window": [20, 30], "format": "flac"})
+    assert status == 202, job
+    result = _finish(server, job)
+    assert result["path"] == "renders/short_20s-30s.flac"  # as resonator render names it
+    info = sf.info(server.workspace.root / "renders" / "short_20s-30s.flac")
+    assert info.frames == 10 * info.samplerate
+    status, job, _ = request(server, "POST", "/api/check",
+                             {"audio": result["path"], "recipe": "short.toml"})
+    spans = _finish(server, job)["spans"]
+    measured = [s for s in spans if s["status"] != "skip"]
+    assert measured and all(20.0 <= s["start_s"] < s["end_s"] <= 30.0 for s in measured)
+    [beat] = [s for s in measured if s["kind"] == "binaural_beat"]
+    assert (beat["start_s"], beat["end_s"], beat["status"]) == (22.0, 26.0, "pass")
+    assert beat["measured"] == pytest.approx(5.0, abs=0.05)
+    # the low phase's other beat windows are only partly inside: grey, where they were planned
+    partly = [s for s in spans if "partly" in s.get("reason", "")]
+    assert partly and all(s["status"] == "skip" and (s["start_s"] < 20 < s["end_s"] or
+                                                     s["start_s"] < 30 < s["end_s"])
+                          for s in partly)
 
 
 def test_a_render_of_unsaved_text_is_refused(server):
@@ -597,6 +672,11 @@ def test_cancelling_a_render_leaves_no_file(server):
         time.sleep(0.05)
         job = request(server, "GET", f"/api/jobs/{job['id']}")[1]
     assert job["state"] == "running" and job["stage"] == "measuring"
+    # one job at a time: another is refused while this one runs
+    status, busy, _ = request(server, "POST", "/api/render",
+                              {"path": "short.toml", "overwrite": True})
+    assert status == 400, busy
+    assert busy["error"].startswith("a render is running (renders/theta-pulse.wav)")
     status, job, _ = request(server, "DELETE", f"/api/jobs/{job['id']}")
     while job["state"] == "running":
         time.sleep(0.05)

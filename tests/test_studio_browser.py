@@ -9,6 +9,7 @@ a missing Chromium fails them.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -30,6 +31,7 @@ DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 RED = (214, 45, 32)
 GREEN = (46, 157, 70)
 TEMP = (224, 123, 0)
+AMBER = (224, 161, 0)
 
 
 def _need_browser():
@@ -90,6 +92,10 @@ def driver(studio):
         opts.add_argument(arg)
     d = webdriver.Chrome(service=Service(DRIVER), options=opts)
     d.set_script_timeout(30)
+    d.downloads = Path(profile) / "downloads"
+    d.downloads.mkdir()
+    d.execute_cdp_cmd("Browser.setDownloadBehavior",
+                      {"behavior": "allow", "downloadPath": str(d.downloads)})
     SHOTS.mkdir(parents=True, exist_ok=True)
     yield d
     d.quit()
@@ -198,7 +204,8 @@ def test_typo_shows_its_diagnostic_and_the_fix_updates_the_timeline(driver, stud
     replace_line(driver, 'carrier = "220 Hz"', 'carier = "220 Hz"')
     typo = text.replace('carrier = "220 Hz"', 'carier = "220 Hz"')
     res = diagnosed(driver, typo)
-    expected = diagnose(folder / "mettannealing.toml", typo)["diagnostics"]
+    expected = diagnose(folder / "mettannealing.toml", typo, root=folder)["diagnostics"]
+    assert expected[0]["message"].startswith("mettannealing.toml:")  # named as in the folder
     assert [d["message"] for d in res["diagnostics"]] == [d["message"] for d in expected]
     assert "unknown key 'carier'" in expected[0]["message"]
     marks = driver.execute_script("return studio.lintLines()")
@@ -294,6 +301,45 @@ def test_render_and_check_draw_spans_and_a_doctored_render_shows_red(driver, stu
     tip = hover(driver, box, x_of(driver, (span["start_s"] + span["end_s"]) / 2),
                 checks["y"] + 8 + span["_row"] * 12 + 4)
     assert "FAIL binaural_beat" in tip and "measured 6 Hz, expected 5 Hz" in tip, tip
+    # the report downloads as JSON (what resonator check --json writes, names as the page's)
+    driver.find_element("id", "json-btn").click()
+    saved = driver.downloads / "doctored-check.json"
+    end = time.monotonic() + 20
+    while not saved.exists() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert json.loads(saved.read_text()) == report
+    # only the view: a window render, checked where it lies in the session
+    driver.execute_script("studio.timeline.setView(20, 30)")
+    driver.find_element("id", "render-view").click()
+    driver.find_element("id", "render-btn").click()
+    wait(driver, "document.getElementById('check-file').value === 'renders/short_20s-30s.wav'",
+         timeout=120, what="the window render")
+    driver.find_element("id", "check-btn").click()
+    wait(driver, "studio.report && studio.report.file === 'renders/short_20s-30s.wav'",
+         timeout=120, what="check of the window")
+    assert driver.execute_script("return studio.report.offset_s") == 20.0
+    driver.execute_script("studio.timeline.setView(0, 32)")
+    img = shot(driver, "06a-window-check")
+    box = timeline_box(driver)
+    checks = lane(box, "checks")
+    rows = slice(int(box["top"] + checks["y"]), int(box["top"] + checks["y"] + checks["h"]))
+    cols = np.nonzero(near(img[rows], GREEN, 25).any(axis=0))[0]
+    assert len(cols) > 50
+    assert box["left"] + x_of(driver, 20.0) - 1 <= cols.min() and \
+        cols.max() <= box["left"] + x_of(driver, 30.0) + 1  # passes only inside the window
+    driver.find_element("id", "render-view").click()  # (back to whole renders)
+    # an inconclusive reading is drawn amber, with its reason on hover
+    driver.execute_script("""
+        const s = {...arguments[0], status: 'inconclusive', reason: 'the noise bed covers the band'};
+        showReport({report: studio.report, spans: [s]});""", span)
+    img = shot(driver, "06b-inconclusive")
+    box = timeline_box(driver)
+    checks = lane(box, "checks")
+    rows = slice(int(box["top"] + checks["y"]), int(box["top"] + checks["y"] + checks["h"]))
+    assert near(img[rows], AMBER, 25).sum() > 100 and near(img[rows], RED, 25).sum() == 0
+    tip = hover(driver, box, x_of(driver, (span["start_s"] + span["end_s"]) / 2),
+                checks["y"] + 8 + 4)
+    assert "INCONCLUSIVE binaural_beat" in tip and "the noise bed covers the band" in tip, tip
 
 
 def test_zoom_resamples_the_window_and_keys_complete(driver, studio):
@@ -321,6 +367,16 @@ def test_zoom_resamples_the_window_and_keys_complete(driver, studio):
     beat = 8.0 - 1.5 * (t - 16.0)  # 8 -> 5 Hz linearly over 16-18 s
     assert f"beat {float(f'{beat:.4g}'):g} Hz" in tip, tip
     shot(driver, "07-zoomed")
+    # the keyboard: 0 shows all, + halves the view around the playhead, arrows pan
+    canvas = driver.find_element("id", "timeline")
+    driver.execute_script("studio.timeline.setPlayhead(8); arguments[0].focus();", canvas)
+    canvas.send_keys("0")
+    assert driver.execute_script("return [studio.timeline.v0, studio.timeline.v1]") == [0, 32]
+    canvas.send_keys("+")
+    assert driver.execute_script("return [studio.timeline.v0, studio.timeline.v1]") == [4, 20]
+    canvas.send_keys(Keys.ARROW_RIGHT)
+    assert driver.execute_script("return [studio.timeline.v0, studio.timeline.v1]") == \
+        pytest.approx([5.6, 21.6])
     # key completion from the recipe schema, for the layer kind under the cursor
     driver.execute_script("""
         const v = studio.view, i = v.state.doc.toString().indexOf('kind = "binaural"') + 17;
@@ -402,8 +458,11 @@ def test_live_audio_from_any_point_is_the_render(driver, studio, folder):
     assert np.max(np.abs(x[skip:] - render[first + skip:first + len(x)])) < 1e-6
     playhead = wait(driver, f"studio.timeline.playhead > {t0} + 0.5 && studio.timeline.playhead")
     assert playhead < t0 + len(x) / sr  # the playhead follows what is heard
-    driver.find_element("id", "play-btn").click()  # pause: the playhead stops
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ActionChains(driver).send_keys(" ").perform()  # Space pauses: the playhead stops
     wait(driver, "studioAudio.paused")
+    assert driver.find_element("id", "play-btn").text == "▶ Play"
     time.sleep(0.3)
     playhead = driver.execute_script("return studio.timeline.playhead")
     img = shot(driver, "08-paused")
@@ -433,7 +492,19 @@ def test_the_temperature_slider_changes_the_beat(driver, studio, folder):
     frames = driver.execute_script("return studioAudio.capture.frames")
     t0, sr, x = captured(driver, 10.0, frames / 16000 + 5.0)
     assert beat_of(x[-int(1.5 * sr):], sr) == pytest.approx(10.0, abs=0.05)
-    shot(driver, "09-temperature")
+    # the heard temperature is a dot at the playhead, above the planned 0.5
+    assert driver.execute_script("return studio.timeline.heard") == pytest.approx(0.75)
+    before = driver.execute_script("return studio.timeline.playhead")
+    img = shot(driver, "09-temperature")
+    after = driver.execute_script("return studio.timeline.playhead")
+    box = timeline_box(driver)
+    ln = lane(box, "temperature")
+    y = int(box["top"] + ln["y"] + 6 + 0.25 * (ln["h"] - 12))
+    x0 = int(box["left"] + x_of(driver, 0.0))  # (the plot, not the lane's label)
+    dot = near(img[y - 3:y + 4, x0:], TEMP, 30).any(axis=0)
+    cols = np.nonzero(dot)[0] + x0
+    assert len(cols) and box["left"] + x_of(driver, before) - 7 <= cols.min() and \
+        cols.max() <= box["left"] + x_of(driver, after) + 7, (cols, before, after)
 
 
 def test_a_sequence_converts_and_a_new_recipe_starts_from_the_starter(driver, studio, folder):
@@ -449,14 +520,66 @@ def test_a_sequence_converts_and_a_new_recipe_starts_from_the_starter(driver, st
     assert (folder / "seq.toml").read_text() == convert_file(folder / "seq.sbg").toml
     assert driver.execute_script("return studio.view.state.doc.toString()") == \
         (folder / "seq.toml").read_text()
-    driver.find_element("id", "new-btn").click()
-    prompt = driver.switch_to.alert
-    prompt.send_keys("fresh")
-    prompt.accept()
-    driver.switch_to.alert.dismiss()  # "start from seq.toml?" no: the starter
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    def new(name, template=None):
+        driver.find_element("id", "new-btn").click()
+        wait(driver, "document.getElementById('new-dialog').open", what="the New dialog")
+        if template:
+            Select(driver.find_element("id", "new-template")).select_by_value(template)
+        driver.find_element("id", "new-name").send_keys(name, Keys.ENTER)
+
+    new("fresh")  # the starter by default
     wait(driver, "studio.file && studio.file.path === 'fresh.toml' && studio.series",
          what="the new recipe")
     assert (folder / "fresh.toml").read_bytes() == STARTER.read_bytes()
+    assert not driver.execute_script("return document.getElementById('new-dialog').open")
+    new("fresh", "short.toml")  # a taken name: said in the dialog, nothing written
+    error = wait(driver, "document.getElementById('new-error').textContent", what="the error")
+    assert error == "fresh.toml exists already: choose another name"
+    shot(driver, "10-new-dialog")
+    assert (folder / "fresh.toml").read_bytes() == STARTER.read_bytes()
+    driver.find_element("id", "new-name").clear()
+    driver.find_element("id", "new-name").send_keys("from-short", Keys.ENTER)
+    wait(driver, "studio.file && studio.file.path === 'from-short.toml' && studio.series",
+         what="the recipe from a template")
+    assert (folder / "from-short.toml").read_bytes() == (folder / "short.toml").read_bytes()
     assert [f.get_attribute("data-path") for f in
             driver.find_elements("css selector", "#files a")] == \
-        ["fresh.toml", "mettannealing.toml", "seq.sbg", "seq.toml", "short.toml", "warm.toml"]
+        ["fresh.toml", "from-short.toml", "mettannealing.toml", "seq.sbg", "seq.toml",
+         "short.toml", "warm.toml"]
+
+
+def test_without_a_folder_shipped_recipes_are_copied_on_save(driver, tmp_path, monkeypatch):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    from resonator.shipped import recipes_dir
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    user = tmp_path / "resonator" / "recipes"
+    with Studio() as s:  # no folder: the shipped recipes, copied on write
+        driver.get(f"http://127.0.0.1:{s.port}/?token={s.token}&file=mettannealing-hot.toml")
+        wait(driver, "document.body.dataset.ready === '1' && studio.lastDiagnose && studio.series",
+             what="the shipped recipe")
+        # it extends mettannealing.toml, which only the shipped folder holds: found there
+        assert driver.execute_script("return studio.lastDiagnose.diagnostics") == []
+        groups = driver.execute_script(
+            "return [...document.querySelectorAll('#files h4')].map(h => h.textContent)")
+        assert groups == ["shipped"]
+        shipped = recipes_dir() / "mettannealing-hot.toml"
+        original = shipped.read_bytes()
+        driver.execute_script("studio.view.focus(); studio.view.dispatch({selection: {anchor: 0}});")
+        ActionChains(driver).send_keys("# mine", Keys.ENTER).perform()
+        ActionChains(driver).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
+        wait(driver, "document.querySelector('#files a.current:not(.shipped)')", what="the copy")
+        assert (user / "mettannealing-hot.toml").read_bytes() == b"# mine\n" + original
+        assert (user / "mettannealing.toml").read_bytes() == \
+            (recipes_dir() / "mettannealing.toml").read_bytes()  # what it extends came along
+        assert shipped.read_bytes() == original
+        assert "mettannealing.toml" in driver.find_element("id", "status").text
+        assert driver.execute_script(
+            "return [...document.querySelectorAll('#files h4')].map(h => h.textContent)") == \
+            ["your recipes", "shipped"]
+        shot(driver, "11-shipped-copy")

@@ -28,17 +28,36 @@ class _JobProgress(Progress):
         return cb
 
 
-def render_output(ws: Workspace, recipe_rel: str, fmt: str = "wav") -> tuple[str, Path]:
-    """Where the studio renders a recipe: ``renders/<recipe name>.<fmt>`` in the folder."""
+def render_output(ws: Workspace, recipe_rel: str, fmt: str = "wav", *,
+                  window: tuple[float, float] | None = None,
+                  session_s: float | None = None) -> tuple[str, Path]:
+    """Where the studio renders a recipe: ``renders/<recipe name>.<fmt>`` in the folder, or
+    for a window of the session the name ``resonator render`` gives it
+    (``renders/<name>_<start>-<end>.<fmt>``, :func:`resonator.recipe.render.default_name`).
+
+    Parameters
+    ----------
+    window : (start_s, end_s), optional
+        Session seconds, ``0 <= start_s < end_s``.
+    session_s : float > 0, optional
+        The session's length (needed with ``window``).
+    """
+    from ..recipe.render import default_name
+
     if fmt not in FORMATS:
         raise StudioPathError(f"format {fmt!r} is not offered: choose {' or '.join(FORMATS)}",
                               status=400)
-    rel = f"renders/{PurePosixPath(recipe_rel).stem}.{fmt}"
+    stem = PurePosixPath(recipe_rel).stem
+    if window is None:
+        name = f"{stem}.{fmt}"
+    else:
+        name = default_name(stem, fmt, window[0], window[1] - window[0], session_s)
+    rel = f"renders/{name}"
     return rel, ws._inside(ws.root, PurePosixPath(rel))  # a "renders" link leading out: refused
 
 
 def render(job: Job, ws: Workspace, recipe_rel: str, *, fmt: str = "wav", bits: str = "16",
-           overwrite: bool = False, start=None, duration=None) -> dict:
+           overwrite: bool = False, window: tuple[float, float] | None = None) -> dict:
     """Render a recipe of the folder to ``renders/<name>.<fmt>`` with its sidecar.
 
     Parameters
@@ -53,8 +72,9 @@ def render(job: Job, ws: Workspace, recipe_rel: str, *, fmt: str = "wav", bits: 
     bits : {"16", "24", "32f"}
     overwrite : bool
         Replace an earlier render of the same name.
-    start, duration : str or float, optional
-        A window of the session (as ``resonator render --start/--duration``).
+    window : (start_s, end_s), optional
+        Render only this part of the session (as ``resonator render --start/--duration``);
+        the samples equal that span of the whole render.
 
     Returns
     -------
@@ -69,9 +89,10 @@ def render(job: Job, ws: Workspace, recipe_rel: str, *, fmt: str = "wav", bits: 
         raise StudioPathError(f"bits {bits!r} are not offered: choose {', '.join(BITS)}",
                               status=400)
     source = ws.resolve(recipe_rel)
-    rel, out = render_output(ws, recipe_rel, fmt)
     recipe = load(source)
+    rel, out = render_output(ws, recipe_rel, fmt, window=window, session_s=recipe.duration_s)
     progress = _JobProgress(build_session(recipe), job)
+    start, duration = (None, None) if window is None else (window[0], window[1] - window[0])
     result = render_recipe(recipe, out, fmt=fmt, bits=bits, start=start, duration=duration,
                            force=overwrite, progress=progress, make_parents=True)
     gain = (result.mastering or {}).get("gain_db")
@@ -85,22 +106,30 @@ def render(job: Job, ws: Workspace, recipe_rel: str, *, fmt: str = "wav", bits: 
 def check_spans(report: dict) -> list[dict]:
     """The check report's results and skipped targets as spans of the session timeline.
 
-    Each span: ``start_s``, ``end_s`` (session seconds), ``status`` ("pass", "fail" or
-    "skip"), ``kind``, ``name``, ``layer``, and ``expected``, ``measured``, ``tolerance``,
-    ``unit`` (results) or ``reason`` (skipped).
+    Each span: ``start_s``, ``end_s`` (session seconds: a window render's results are
+    shifted by its ``offset_s``), ``status`` ("pass", "fail",
+    "inconclusive" or "skip"), ``kind``, ``name``, ``layer``, and ``expected``,
+    ``measured``, ``tolerance``, ``unit``, ``rule`` (results) or ``reason`` (skipped targets,
+    and why a reading is inconclusive).
     """
     offset = float(report.get("offset_s") or 0.0)
     spans = []
     for r in report["results"]:
         w = r["window"]
-        spans.append({"start_s": w["start_s"] + offset, "end_s": w["end_s"] + offset,
-                      "status": "pass" if r["passed"] else "fail", "kind": r["kind"],
-                      "name": r["name"], "layer": r["layer"], "expected": r["expected"],
-                      "measured": r["measured"], "tolerance": r["tolerance"],
-                      "unit": r["unit"], "phase": w.get("phase")})
+        status = r.get("status") or ("inconclusive" if r["passed"] is None
+                                     else "pass" if r["passed"] else "fail")
+        span = {"start_s": w.get("session_start_s", w["start_s"] + offset),
+                "end_s": w.get("session_end_s", w["end_s"] + offset), "status": status, "kind": r["kind"], "name": r["name"], "layer": r["layer"],
+                "expected": r["expected"], "measured": r["measured"],
+                "tolerance": r["tolerance"], "unit": r["unit"], "rule": r.get("rule"),
+                "phase": w.get("phase")}
+        if status == "inconclusive":
+            span["reason"] = ((r.get("detail") or {}).get("inconclusive")
+                              or "the reading cannot be trusted")
+        spans.append(span)
     for s in report["skipped"]:
-        w = s["window"]
-        spans.append({"start_s": w["start_s"] + offset, "end_s": w["end_s"] + offset,
+        w = s["window"]  # (skipped targets keep their planned window: session time)
+        spans.append({"start_s": w["start_s"], "end_s": w["end_s"],
                       "status": "skip", "kind": s["kind"], "name": None, "layer": s["layer"],
                       "reason": s["reason"], "phase": w.get("phase")})
     return spans

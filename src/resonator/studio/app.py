@@ -1,7 +1,9 @@
 """Starting and stopping a studio: the folder, the socket, the token, uvicorn."""
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import logging
 import os
 import secrets
 import socket
@@ -97,6 +99,23 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _QuietStop(logging.Filter):
+    """Drops uvicorn's reports of requests cut off by stopping the server (a diagnosis still
+    building when Ctrl-C comes): tracebacks of a cancellation the user asked for."""
+
+    def __init__(self, server):
+        super().__init__()
+        self.server = server
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.server.should_exit:
+            return True
+        exc = record.exc_info[1] if record.exc_info else None
+        cancelled = isinstance(exc, asyncio.CancelledError) or (
+            exc is not None and isinstance(exc.__context__, asyncio.CancelledError))
+        return not (cancelled or "graceful shutdown exceeded" in record.getMessage())
+
+
 class Studio:
     """A running studio server (the library behind ``resonator studio``).
 
@@ -157,6 +176,10 @@ class Studio:
         config = uvicorn.Config(self.app, log_level="warning", lifespan="on",
                                 timeout_graceful_shutdown=3, ws_max_size=1 << 20)
         self.server = uvicorn.Server(config)
+        log = logging.getLogger("uvicorn.error")
+        for f in [f for f in log.filters if isinstance(f, _QuietStop)]:
+            log.removeFilter(f)  # (an earlier studio's)
+        log.addFilter(_QuietStop(self.server))
         return self.server
 
     def run(self, *, open_browser: bool = False) -> None:

@@ -7,6 +7,7 @@ and the timeline's curves when the text is valid.
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from ..errors import ResonatorError
 
 _WHERE = re.compile(r"^(?P<file>.+?):(?P<line>\d+)(?::|$)")
+_FILE = re.compile(r"^(?P<file>[^:\s][^:]*): ")  # a message about a whole file
 
 
 def load_text(path, text: str):
@@ -65,13 +67,27 @@ def locate(message: str, path, text: str) -> int | None:
     return None
 
 
-def _item(message: str, severity: str, path, text: str, source: str = "resonator") -> dict:
-    return {"line": locate(message, path, text), "severity": severity, "message": message,
-            "source": source}
+def relative_to(message: str, root) -> str:
+    """``message`` with its leading ``FILE:`` named relative to ``root`` when the file lies
+    inside it: what the command line prints when run in that folder."""
+    m = _WHERE.match(message) or _FILE.match(message)
+    if not m or root is None:
+        return message
+    full = os.path.normpath(os.path.join(os.getcwd(), m.group("file")))
+    root = os.path.normpath(os.path.abspath(root))
+    if os.path.commonpath([full, root]) != root or not os.path.exists(full):
+        return message
+    return os.path.relpath(full, root) + message[m.end("file"):]
+
+
+def _item(message: str, severity: str, path, text: str, source: str = "resonator",
+          root=None) -> dict:
+    return {"line": locate(message, path, text), "severity": severity,
+            "message": relative_to(message, root), "source": source}
 
 
 def diagnose(path, text: str, *, build: bool = False, window: tuple | None = None,
-             points: int = 600) -> dict:
+             points: int = 600, root=None) -> dict:
     """Validate an editor's text and describe what it plans.
 
     Parameters
@@ -87,6 +103,9 @@ def diagnose(path, text: str, *, build: bool = False, window: tuple | None = Non
         The part of the session the timeline shows (default: all of it).
     points : int >= 2
         Samples per timeline curve.
+    root : str or Path, optional
+        Messages about files inside this folder name them relative to it (as the command
+        line does when run there); default: relative to the working folder.
 
     Returns
     -------
@@ -104,7 +123,7 @@ def diagnose(path, text: str, *, build: bool = False, window: tuple | None = Non
     try:
         recipe = load_text(path, text)
     except ResonatorError as exc:
-        out["diagnostics"].append(_item(str(exc), "error", path, text))
+        out["diagnostics"].append(_item(str(exc), "error", path, text, root=root))
         out["elapsed_ms"] = round((time.perf_counter() - t0) * 1e3, 1)
         return out
     warnings = list(recipe.warnings)
@@ -115,12 +134,12 @@ def diagnose(path, text: str, *, build: bool = False, window: tuple | None = Non
             session = build_session(recipe)
             warnings += session.warnings[len(recipe.warnings):]
         except ResonatorError as exc:
-            out["diagnostics"].append(_item(str(exc), "error", path, text))
-    out["diagnostics"] += [_item(w, "warning", path, text) for w in warnings]
+            out["diagnostics"].append(_item(str(exc), "error", path, text, root=root))
+    out["diagnostics"] += [_item(w, "warning", path, text, root=root) for w in warnings]
     # design lints (the loudness-jump lint renders around phase boundaries: only with build)
     from ..recipe.lints import lint_recipe
 
-    out["diagnostics"] += [_item(str(x), "warning", path, text, source="lint")
+    out["diagnostics"] += [_item(str(x), "warning", path, text, source="lint", root=root)
                            for x in lint_recipe(recipe, render=build)]
     out["ok"] = not any(d["severity"] == "error" for d in out["diagnostics"])
     out["plan"] = plan(recipe, lints=False)

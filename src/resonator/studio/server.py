@@ -191,6 +191,7 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
 
+    from ..loading import load
     from . import actions
     from .diagnostics import diagnose
 
@@ -282,20 +283,29 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
         path = workspace.resolve(data.get("path", ""), must_exist=False)
         window = data.get("window")
         if window is not None:
-            try:
-                window = (float(window[0]), float(window[1]))
-            except (TypeError, ValueError, IndexError):
-                raise StudioPathError("window must be [start_s, end_s]", status=400) from None
+            window = parse_window(window)
         try:
             points = min(max(int(data.get("points") or 600), 2), 4000)
         except (TypeError, ValueError):
             raise StudioPathError("points must be a whole number", status=400) from None
         build = bool(data.get("build"))
         res = await anyio.to_thread.run_sync(
-            lambda: diagnose(path, text, build=build, window=window, points=points),
+            lambda: diagnose(path, text, build=build, window=window, points=points,
+                             root=workspace.shipped if workspace.is_shipped(path)
+                             else workspace.root),
             limiter=building if build else light)
         res["seq"] = data.get("seq")
         return ok(res)
+
+    def parse_window(window) -> tuple[float, float]:
+        try:
+            a, b = float(window[0]), float(window[1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            raise StudioPathError("window must be [start_s, end_s]", status=400) from None
+        if not (math.isfinite(a) and math.isfinite(b) and 0 <= a < b):
+            raise StudioPathError("window must be [start_s, end_s] with 0 <= start_s < end_s",
+                                  status=400)
+        return a, b
 
     def saved_or_refuse(rel: str, text) -> None:
         if text is None:
@@ -311,14 +321,26 @@ def create_app(workspace: Workspace, *, token: str, hosts, open_path: str | None
         workspace.resolve(rel)
         saved_or_refuse(rel, data.get("text"))
         fmt = data.get("format", "wav")
-        out_rel, out = actions.render_output(workspace, rel, fmt)
+        window = data.get("window")
+        if window is not None:  # a part of the session (the timeline's view)
+            session_s = (await anyio.to_thread.run_sync(
+                lambda: load(workspace.resolve(rel)), limiter=light)).duration_s
+            window = parse_window(window)
+            window = (window[0], min(window[1], session_s))
+            if window[0] >= window[1]:
+                raise StudioPathError("the window to render lies after the session's end",
+                                      status=400)
+            if window[0] <= 0 and window[1] >= session_s:
+                window = None  # all of it
+        out_rel, out = actions.render_output(
+            workspace, rel, fmt, window=window,
+            session_s=session_s if window is not None else None)
         overwrite = bool(data.get("overwrite"))
         if not overwrite and (out.exists() or out.with_suffix(".json").exists()):
             return fail(409, f"{out_rel} exists already: overwrite it?", exists=out_rel)
         job = jobs.start("render", lambda job: actions.render(
             job, workspace, rel, fmt=fmt, bits=str(data.get("bits", "16")),
-            overwrite=overwrite, start=data.get("start") or None,
-            duration=data.get("duration") or None), label=rel)
+            overwrite=overwrite, window=window), label=out_rel)
         return ok(job.as_dict(), 202)
 
     async def start_check(request: Request):

@@ -117,7 +117,8 @@ class Workspace:
         return full
 
     def resolve(self, rel: str, *, must_exist: bool = True) -> Path:
-        """The real path of ``rel`` inside the folder (or the shipped folder, read-only).
+        """The real path of ``rel`` inside the folder, else in the shipped folder (read-only),
+        else (not ``must_exist``) where it would be in the folder.
 
         Raises
         ------
@@ -126,7 +127,7 @@ class Workspace:
         """
         p = self._rel(rel)
         full = self._inside(self.root, p)
-        if full.exists() or not must_exist:
+        if full.exists():
             if must_exist and not full.is_file():
                 raise StudioPathError(f"{rel}: not a file")
             return full
@@ -134,6 +135,8 @@ class Workspace:
             ship = self._inside(self.shipped, p)
             if ship.is_file():
                 return ship
+        if not must_exist:
+            return full
         raise StudioPathError(f"{rel}: no such file in the studio's folder", status=404)
 
     def writable_path(self, rel: str) -> Path:

@@ -8,7 +8,9 @@ const $ = (id) => document.getElementById(id);
 async function api(method, url, body) {
   const opts = { method, headers: { "X-Studio-Token": TOKEN } };
   if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-  const r = await fetch(url, opts);
+  let r;
+  try { r = await fetch(url, opts); }
+  catch (e) { throw new Error("the studio server does not answer (was it stopped? start resonator studio again)"); }
   let data;
   try { data = await r.json(); } catch (e) { data = { error: `${r.status} ${r.statusText}` }; }
   if (!r.ok) { const err = new Error(data.error || r.statusText); err.status = r.status; err.data = data; throw err; }
@@ -204,23 +206,37 @@ async function refreshFiles() {
   const res = await api("GET", "/api/files");
   studio.files = res.files; studio.audioFiles = res.audio;
   const nav = $("files"); nav.textContent = "";
-  const h = document.createElement("h4"); h.textContent = "recipes"; nav.appendChild(h);
-  for (const f of res.files) {
-    const a = document.createElement("a");
-    a.textContent = f.path; a.title = f.path; a.dataset.path = f.path;
-    a.className = (f.shipped ? "shipped " : "") + (studio.file && studio.file.path === f.path ? "current" : "");
-    a.onclick = () => openFile(f.path);
-    nav.appendChild(a);
+  const group = (title, list, note) => {
+    if (!list.length) return;
+    const h = document.createElement("h4"); h.textContent = title; if (note) h.title = note;
+    nav.appendChild(h);
+    for (const f of list) {
+      const a = document.createElement("a");
+      a.textContent = f.path; a.title = f.path + (note ? ` (${note})` : ""); a.dataset.path = f.path;
+      a.href = "#"; a.className = (f.shipped ? "shipped " : "") + (f.kind === "sbg" ? "sbg " : "") +
+        (studio.file && studio.file.path === f.path ? "current" : "");
+      a.onclick = (e) => { e.preventDefault(); openFile(f.path); };
+      nav.appendChild(a);
+    }
+  };
+  group(studio.state && studio.state.shipped ? "your recipes" : "recipes", res.files.filter((f) => !f.shipped));
+  group("shipped", res.files.filter((f) => f.shipped), "read-only: saving makes your copy");
+  if (!res.files.length) {
+    const p = document.createElement("p"); p.className = "note"; p.textContent = "no recipes here yet: New… makes one";
+    nav.appendChild(p);
   }
   const sel = $("check-file"), keep = sel.value;
   sel.textContent = "";
   for (const p of res.audio) { const o = document.createElement("option"); o.value = o.textContent = p; sel.appendChild(o); }
+  if (!res.audio.length) {
+    const o = document.createElement("option"); o.value = ""; o.textContent = "no audio yet: Render first"; sel.appendChild(o);
+  }
   if (res.audio.includes(keep)) sel.value = keep;
-  $("check-btn").disabled = !res.audio.length;
+  sel.disabled = $("check-btn").disabled = !res.audio.length;
 }
 
-async function openFile(path) {
-  if (dirty() && !confirm(`${studio.file.path} has unsaved changes. Discard them?`)) return;
+async function openFile(path, discard) {
+  if (!discard && dirty() && !confirm(`${studio.file.path} has unsaved changes. Discard them?`)) return;
   let f;
   try { f = await api("GET", `/api/file?path=${encodeURIComponent(path)}`); }
   catch (e) { status(e.message, true); return; }
@@ -255,19 +271,41 @@ async function save() {
   studio.file.sha256 = res.sha256; studio.file.shipped = false;
   $("file-name").textContent = studio.file.path;
   $("file-name").classList.remove("dirty");
-  status(`saved ${res.path}` + (res.copied.length ? ` (also copied ${res.copied.join(", ")}, which it extends)` : ""));
+  status(`saved ${res.path}` + (res.copied.length ? ` (with what it needs from the shipped recipes: ${res.copied.join(", ")})` : ""));
   await refreshFiles();
 }
 
-async function newFile() {
-  const name = prompt("Name of the new recipe (for example my-session):");
-  if (!name) return;
-  const fromOpen = studio.file && !studio.file.path.endsWith(".sbg") &&
-    confirm(`Start from ${studio.file.path}?\n(OK: a copy of it; Cancel: the starter recipe)`);
-  try {
-    const res = await api("POST", "/api/new", { name, template: fromOpen ? studio.file.path : null });
-    await refreshFiles(); await openFile(res.path);
-  } catch (e) { status(e.message, true); }
+// New…: a name and what to start from (the starter, or any recipe of the list), in a dialog
+function newFile() {
+  const sel = $("new-template");
+  sel.textContent = "";
+  const starter = document.createElement("option");
+  starter.value = ""; starter.textContent = "the starter recipe (a short example)";
+  sel.appendChild(starter);
+  for (const f of studio.files || []) {
+    if (f.kind !== "recipe") continue;
+    const o = document.createElement("option");
+    o.value = f.path; o.textContent = f.path + (f.shipped ? " (shipped)" : "");
+    sel.appendChild(o);
+  }
+  $("new-error").textContent = "";
+  $("new-name").value = "";
+  $("new-dialog").showModal();
+  $("new-name").focus();
+}
+
+async function createFile(e) {
+  e.preventDefault();
+  const name = $("new-name").value.trim(), template = $("new-template").value || null;
+  if (!name) { $("new-error").textContent = "give the new recipe a name"; return; }
+  if (dirty() && !confirm(`${studio.file.path} has unsaved changes. Discard them?`)) return;
+  let res;
+  try { res = await api("POST", "/api/new", { name, template }); }
+  catch (err) { $("new-error").textContent = err.message; return; }
+  $("new-dialog").close();
+  await openFile(res.path, true);
+  status(`created ${res.path}` + (template ? ` from ${template}` : "") +
+         (res.copied && res.copied.length ? ` (also copied ${res.copied.join(", ")})` : ""));
 }
 
 async function importSbg() {
@@ -297,8 +335,9 @@ async function runJob(start) {
   } catch (e) { status(e.message, true); }
   currentJob = null;
   $("job-progress").hidden = true; $("cancel-btn").hidden = true;
-  $("render-btn").disabled = false; $("check-btn").disabled = !(studio.audioFiles || []).length;
-  $("job-label").textContent = job.state === "done" ? `${job.kind} done in ${job.elapsed_s} s` : `${job.kind} ${job.state}`;
+  $("render-btn").disabled = false; $("check-file").disabled = $("check-btn").disabled = !(studio.audioFiles || []).length;
+  $("job-label").textContent = $("job-label").title =
+    job.state === "done" ? `${job.kind} done in ${job.elapsed_s} s` : `${job.kind} ${job.state}`;
   if (job.state === "failed") status(job.error, true);
   return job;
 }
@@ -308,6 +347,8 @@ async function render() {
   if (dirty() && !confirm("The render comes from the saved file. Save your changes first?")) return;
   if (dirty()) await save();
   const body = { path: studio.file.path, text: text(), format: $("render-format").value };
+  const tl = studio.timeline;
+  if ($("render-view").checked && (tl.v0 > 0 || tl.v1 < tl.duration())) body.window = [tl.v0, tl.v1];
   const job = await runJob(async () => {
     try { return await api("POST", "/api/render", body); }
     catch (e) {
@@ -321,7 +362,6 @@ async function render() {
     const r = job.result;
     status(`rendered ${r.path}: peak ${r.peak_dbfs === null ? "–" : r.peak_dbfs.toFixed(1)} dBFS` +
            (r.gain_db !== null && r.gain_db !== undefined ? `, gain ${r.gain_db.toFixed(1)} dB` : "") + ` (${r.seconds} s)`);
-    studio.lastRender = r;
     await refreshFiles();
     $("check-file").value = r.path;
   }
@@ -335,6 +375,8 @@ async function check() {
   if (job && job.state === "done") showReport(job.result);
 }
 
+const VERDICT = { pass: "PASS", fail: "FAIL", inconclusive: "INCONCLUSIVE", skip: "SKIPPED" };
+
 function showReport(result) {
   studio.report = result.report; studio.spans = result.spans;
   studio.timeline.setChecks(result.spans);
@@ -342,21 +384,27 @@ function showReport(result) {
   box.textContent = "";
   const table = document.createElement("table");
   const cap = document.createElement("caption");
-  const n = rep.results.length, ok = rep.results.filter((r) => r.passed).length;
-  cap.textContent = `${rep.passed ? "PASS" : "FAIL"}: ${ok} of ${n} targets passed (${rep.file})` +
-    (rep.skipped.length ? `, ${rep.skipped.length} skipped` : "");
+  const count = (st) => result.spans.filter((s) => s.status === st).length;
+  const n = rep.results.length, unsure = count("inconclusive");
+  cap.textContent = `${rep.passed ? "PASS" : "FAIL"}: ${count("pass")} of ${n} targets passed` +
+    (unsure ? `, ${unsure} inconclusive` : "") + (rep.skipped.length ? `, ${rep.skipped.length} skipped` : "") +
+    ` (${rep.file})`;
   cap.className = rep.passed ? "pass" : "fail";
   table.appendChild(cap);
   const head = table.insertRow();
-  for (const h of ["", "target", "window", "expected", "measured"]) { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); }
+  for (const h of ["", "target", "window", "pass rule", "measured"]) { const th = document.createElement("th"); th.textContent = h; head.appendChild(th); }
   for (const s of result.spans) {
     const row = table.insertRow(); row.className = s.status;
-    const what = `${s.kind}${s.name ? ` "${s.name}"` : ""}${s.layer ? ` (${s.layer})` : ""}`;
-    const cells = [s.status.toUpperCase(), what, `${fmtTime(s.start_s)}–${fmtTime(s.end_s)}`,
-      s.status === "skip" ? "" : `${typeof s.expected === "number" ? fmtVal(s.expected, s.unit) : s.expected} ± ${fmtVal(s.tolerance, "")}`,
-      s.status === "skip" ? s.reason : fmtVal(s.measured, s.unit)];
+    const measured = s.status === "skip" ? s.reason :
+      fmtVal(s.measured, s.unit) + (s.status === "inconclusive" ? ` (${s.reason})` : "");
+    const cells = [VERDICT[s.status] || s.status, spanName(s), `${fmtTime(s.start_s)}–${fmtTime(s.end_s)}`,
+      s.status === "skip" ? "" : (s.rule || `within ${expectedText(s)}`), measured];
     for (const c of cells) row.insertCell().textContent = c;
-    row.onclick = () => studio.timeline.setView(s.start_s - (s.end_s - s.start_s) * 0.2, s.end_s + (s.end_s - s.start_s) * 0.2);
+    row.tabIndex = 0;
+    row.onclick = row.onkeydown = (e) => {
+      if (e.type === "keydown" && e.key !== "Enter") return;
+      studio.timeline.setView(s.start_s - (s.end_s - s.start_s) * 0.2, s.end_s + (s.end_s - s.start_s) * 0.2);
+    };
   }
   box.appendChild(table);
   $("json-btn").hidden = false;
@@ -389,6 +437,17 @@ async function start() {
   });
   $("save-btn").onclick = save;
   $("new-btn").onclick = newFile;
+  $("new-form").onsubmit = createFile;
+  $("new-cancel").onclick = () => $("new-dialog").close();
+  // keys outside the editor: Space plays or pauses, Ctrl-S saves
+  document.addEventListener("keydown", (e) => {
+    if (e.defaultPrevented) return;  // (the editor's own Ctrl-S)
+    const inEditor = e.target.closest && e.target.closest(".cm-editor, input, select, textarea, button, dialog");
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s") { e.preventDefault(); save(); return; }
+    if (e.key === " " && !inEditor && !e.ctrlKey && !e.altKey && window.studioAudio && studioAudio.available) {
+      e.preventDefault(); studioAudio.toggle();
+    }
+  });
   $("import-btn").onclick = importSbg;
   $("render-btn").onclick = render;
   $("check-btn").onclick = check;

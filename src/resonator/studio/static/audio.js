@@ -68,6 +68,7 @@ class StudioAudio {
         this.note("");
       } else if (m.type === "status") {
         this.heard = m;
+        this.studio.timeline.setHeard(m.heard);
         document.getElementById("temp-heard").textContent =
           `T ${m.heard.toFixed(2)}` + (Math.abs(m.heard - m.planned) > 0.005 ? ` (plan ${m.planned.toFixed(2)})` : "");
       } else if (m.type === "ended") {
@@ -146,6 +147,7 @@ class StudioAudio {
 
   stopped(why) {
     this.playing = false; this.paused = false;
+    this.studio.timeline.setHeard(null);
     document.getElementById("play-btn").textContent = "▶ Play";
     if (why) this.note(why);
   }

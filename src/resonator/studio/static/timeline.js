@@ -5,7 +5,7 @@
 
 const TL = {
   gutter: 150, right: 10, axisH: 22, phaseH: 20, tempH: 54, laneMin: 54, lineH: 13,
-  colors: { pass: "#2e9d46", fail: "#d62d20", skip: "#9a9a9a", temp: "#e07b00",
+  colors: { pass: "#2e9d46", fail: "#d62d20", skip: "#9a9a9a", inconclusive: "#e0a100", temp: "#e07b00",
             playhead: "#3d6fb6", grid: "#e9e6de", text: "#222", muted: "#777" },
   params: ["#3d6fb6", "#a05a00", "#7a4cb0", "#1f8a8a", "#b03a6a", "#5a7a1f"],
   lanes: ["#6d93c9", "#d9a05b", "#9b7fc7", "#63b3a8", "#d17f9f", "#9cb86a"],
@@ -28,10 +28,24 @@ function fmtVal(v, unit) {
   return unit ? (unit === "/min" ? `${n}/min` : `${n} ${unit}`) : `${n}`;
 }
 
+// a check span's target ("kind "name" (layer)") and expectation ("5 Hz ± 0.05")
+function spanName(s) { return `${s.kind}${s.name ? ` "${s.name}"` : ""}${s.layer ? ` (${s.layer})` : ""}`; }
+function expectedText(s) {
+  const e = typeof s.expected === "number" ? fmtVal(s.expected, s.unit) : String(s.expected);
+  return s.tolerance ? `${e} ± ${fmtVal(s.tolerance, "")}` : e;
+}
+
 // a layer setting as lane text: scalars, lists of them, "{…}" for tables (music playlists)
 function showSetting(v) {
   if (Array.isArray(v)) return v.map(showSetting).join(",");
   return v !== null && typeof v === "object" ? "{…}" : String(v);
+}
+
+// text cut to fit `width` pixels with an ellipsis (labels in the lanes' column)
+function fitText(g, text, width) {
+  if (g.measureText(text).width <= width) return text;
+  while (text.length > 1 && g.measureText(text + "…").width > width) text = text.slice(0, -1);
+  return text + "…";
 }
 
 // linear interpolation of samples (ts ascending) at t
@@ -50,7 +64,7 @@ class Timeline {
   constructor(canvas, tooltip, { onSeek, onWindow } = {}) {
     this.canvas = canvas; this.tooltip = tooltip;
     this.onSeek = onSeek || (() => {}); this.onWindow = onWindow || (() => {});
-    this.full = null; this.detail = null; this.spans = []; this.playhead = null;
+    this.full = null; this.detail = null; this.spans = []; this.playhead = null; this.heard = null;
     this.v0 = 0; this.v1 = 1; this.hover = null; this.drag = null;
     this.ctx = canvas.getContext("2d");
     canvas.addEventListener("wheel", (e) => this._wheel(e), { passive: false });
@@ -59,6 +73,7 @@ class Timeline {
     window.addEventListener("mouseup", (e) => this._up(e));
     canvas.addEventListener("mouseleave", () => { this.hover = null; this._tip(null); this.draw(); });
     canvas.addEventListener("dblclick", () => this.setView(0, this.duration()));
+    canvas.addEventListener("keydown", (e) => this._key(e));
     new ResizeObserver(() => this.draw()).observe(canvas.parentElement);
   }
 
@@ -79,6 +94,9 @@ class Timeline {
   setChecks(spans) { this.spans = spans || []; this.draw(); }
 
   setPlayhead(t) { this.playhead = t; this.draw(); }
+
+  // the temperature heard while playing (planned + the slider's offset): a dot at the playhead
+  setHeard(value) { if (this.heard !== value) { this.heard = value; this.draw(); } }
 
   setStale(stale) { if (this.stale !== stale) { this.stale = stale; this.draw(); } }
 
@@ -117,24 +135,28 @@ class Timeline {
     return rows.length;
   }
 
+  // the lanes from top to bottom; the temperature and layer lanes grow into free room
   layout() {
-    const lanes = [];
-    let y = 0;
-    lanes.push({ kind: "axis", y, h: TL.axisH }); y += TL.axisH;
-    lanes.push({ kind: "phases", y, h: TL.phaseH }); y += TL.phaseH;
-    lanes.push({ kind: "temperature", y, h: TL.tempH }); y += TL.tempH;
+    const lanes = [{ kind: "axis", h: TL.axisH }, { kind: "phases", h: TL.phaseH },
+                   { kind: "temperature", h: TL.tempH, grow: 96 }];
     if (this.full) {
       this.full.layers.forEach((layer, i) => {
         const lines = 1 + layer.params.length + Object.keys(layer.settings || {}).length;
-        const h = Math.max(TL.laneMin, 8 + TL.lineH * lines);
-        lanes.push({ kind: "layer", index: i, y, h }); y += h;
+        lanes.push({ kind: "layer", index: i, h: Math.max(TL.laneMin, 8 + TL.lineH * lines), grow: 140 });
       });
     }
     if (this.spans.length) {
       const rows = this.checkRows();
-      const h = 20 + rows * 12;
-      lanes.push({ kind: "checks", y, h, rows }); y += h;
+      lanes.push({ kind: "checks", h: 20 + rows * 12, rows });
     }
+    let room = this.canvas.parentElement.clientHeight - 4 - lanes.reduce((a, l) => a + l.h, 0);
+    for (let growing = lanes.filter((l) => l.grow && l.h < l.grow); room >= 1 && growing.length;
+         growing = growing.filter((l) => l.h < l.grow)) {
+      const share = room / growing.length;
+      for (const l of growing) { const add = Math.min(share, l.grow - l.h); l.h += add; room -= add; }
+    }
+    let y = 0;
+    for (const l of lanes) { l.h = Math.floor(l.h); l.y = y; y += l.h; delete l.grow; }
     return { lanes, height: y + 4 };
   }
 
@@ -185,8 +207,12 @@ class Timeline {
     }
     if (this.stale) {  // the text has errors: this is the last valid plan
       g.fillStyle = "rgba(255,255,255,.7)"; g.fillRect(0, TL.axisH, w, height - TL.axisH);
-      g.fillStyle = TL.colors.muted; g.font = "12px system-ui"; g.textBaseline = "top";
-      g.fillText("the recipe has errors: showing its last valid plan", x0 + 8, TL.axisH + 4);
+      const note = "the recipe has errors: showing its last valid plan";
+      g.font = "12px system-ui"; g.textBaseline = "middle";
+      const nw = g.measureText(note).width + 16, ny = TL.axisH + TL.phaseH + 4;
+      g.fillStyle = "#fff4d6"; g.strokeStyle = "#e0b44a";
+      g.fillRect(x0 + 8, ny, nw, 20); g.strokeRect(x0 + 8.5, ny + 0.5, nw - 1, 19);
+      g.fillStyle = "#7a5200"; g.fillText(note, x0 + 16, ny + 10);
     }
     if (this.hover) {
       g.strokeStyle = "rgba(0,0,0,.35)"; g.lineWidth = 1;
@@ -204,10 +230,11 @@ class Timeline {
     for (let t = Math.ceil(this.v0 / step) * step; t <= this.v1 + 1e-9; t += step) {
       const x = this.timeToX(t);
       g.beginPath(); g.moveTo(x + 0.5, lane.h - 5); g.lineTo(x + 0.5, lane.h); g.stroke();
-      g.fillText(fmtTime(t, step < 1), x + 3, lane.h / 2);
+      const label = fmtTime(t, step < 1);
+      if (x + 3 + g.measureText(label).width <= x1 + TL.right) g.fillText(label, x + 3, lane.h / 2);
     }
     g.fillStyle = TL.colors.text; g.font = "600 11px system-ui";
-    g.fillText(this.full.title || "", 6, lane.h / 2);
+    g.fillText(fitText(g, this.full.title || "", TL.gutter - 10), 6, lane.h / 2);
   }
 
   _phases(g, lane) {
@@ -247,6 +274,12 @@ class Timeline {
     this._clip(g, lane);
     this._curve(g, data.t, data.temperature, lane, 0, 1, null, "rgba(224,123,0,.12)");
     this._curve(g, data.t, data.temperature, lane, 0, 1, TL.colors.temp);
+    if (this.heard !== null && this.heard !== undefined && this.playhead !== null) {
+      const x = this.timeToX(this.playhead), y = lane.y + 6 + (1 - this.heard) * (lane.h - 12);
+      g.beginPath(); g.arc(x, y, 5, 0, 2 * Math.PI);
+      g.fillStyle = TL.colors.temp; g.fill();
+      g.lineWidth = 1.5; g.strokeStyle = "#5a3100"; g.stroke();
+    }
     g.restore();
   }
 
@@ -255,7 +288,7 @@ class Timeline {
     const color = TL.lanes[lane.index % TL.lanes.length];
     g.textBaseline = "top"; g.font = "600 11px system-ui"; g.fillStyle = TL.colors.text;
     let y = lane.y + 4;
-    g.fillText(`${full.name} (${full.kind})`, 6, y, TL.gutter - 10);
+    g.fillText(fitText(g, `${full.name} (${full.kind})`, TL.gutter - 10), 6, y);
     g.font = "11px system-ui";
     let ci = 0;
     for (const p of full.params) {
@@ -263,11 +296,11 @@ class Timeline {
       let text;
       if (p.varies) { g.fillStyle = TL.params[ci++ % TL.params.length]; text = `${p.name} ${fmtVal(p.min, "")} … ${fmtVal(p.max, p.unit)}`; }
       else { g.fillStyle = TL.colors.muted; text = `${p.name} ${fmtVal(p.value, p.unit)}`; }
-      g.fillText(text, 6, y, TL.gutter - 10);
+      g.fillText(fitText(g, text, TL.gutter - 10), 6, y);
     }
     g.fillStyle = TL.colors.muted;
     for (const [k, v] of Object.entries(full.settings || {})) {
-      y += TL.lineH; g.fillText(`${k} ${showSetting(v)}`, 6, y, TL.gutter - 10);
+      y += TL.lineH; g.fillText(fitText(g, `${k} ${showSetting(v)}`, TL.gutter - 10), 6, y);
     }
     this._clip(g, lane);
     // where it sounds: the envelope as a filled band
@@ -298,8 +331,12 @@ class Timeline {
 
   _checks(g, lane) {
     g.textBaseline = "top"; g.font = "600 11px system-ui"; g.fillStyle = TL.colors.text;
-    const n = this.spans.length, failed = this.spans.filter((s) => s.status === "fail").length;
-    g.fillText(`checks (${n - failed}/${n} ok)`, 6, lane.y + 5);
+    const count = (st) => this.spans.filter((s) => s.status === st).length;
+    const measured = this.spans.length - count("skip");
+    g.fillText(`checks: ${count("pass")}/${measured} pass`, 6, lane.y + 5);
+    g.font = "11px system-ui"; g.fillStyle = TL.colors.muted;
+    g.fillText(fitText(g, [count("fail") && `${count("fail")} fail`, count("inconclusive") && `${count("inconclusive")} inconclusive`,
+                count("skip") && `${count("skip")} skipped`].filter(Boolean).join(", "), TL.gutter - 10), 6, lane.y + 19);
     this._clip(g, lane);
     for (const s of this.spans) {
       const xa = this.timeToX(s.start_s), xb = Math.max(xa + 2, this.timeToX(s.end_s));
@@ -338,9 +375,11 @@ class Timeline {
       });
     }
     for (const s of spans) {
-      const what = `${s.kind}${s.name ? ` "${s.name}"` : ""}${s.layer ? ` (${s.layer})` : ""}`;
-      if (s.status === "skip") lines.push(`skipped ${what}: ${s.reason}`);
-      else lines.push(`${s.status === "pass" ? "PASS" : "FAIL"} ${what}: measured ${fmtVal(s.measured, s.unit)}, expected ${typeof s.expected === "number" ? fmtVal(s.expected, s.unit) : s.expected} ± ${fmtVal(s.tolerance, "")}`);
+      if (s.status === "skip") { lines.push(`skipped ${spanName(s)}: ${s.reason}`); continue; }
+      lines.push(`${s.status.toUpperCase()} ${spanName(s)}: ` +
+                 `measured ${fmtVal(s.measured, s.unit)}, expected ${expectedText(s)}`);
+      if (s.rule) lines.push(`  rule: ${s.rule}`);
+      if (s.status === "inconclusive") lines.push(`  ${s.reason}`);
     }
     return lines.join("\n");
   }
@@ -359,6 +398,25 @@ class Timeline {
   _local(e) {
     const r = this.canvas.getBoundingClientRect();
     return { x: e.clientX - r.left, y: e.clientY - r.top };
+  }
+
+  // keys on the focused timeline: ← → pan, + − zoom (around the playhead when in view),
+  // 0 or Home: all, Enter: play from the playhead (or the view's start)
+  _key(e) {
+    if (!this.full || e.ctrlKey || e.altKey || e.metaKey) return;
+    const span = this.v1 - this.v0;
+    const c = this.playhead !== null && this.playhead >= this.v0 && this.playhead <= this.v1 ? this.playhead : (this.v0 + this.v1) / 2;
+    const zoom = (k) => this.setView(c - (c - this.v0) * k, c + (this.v1 - c) * k);
+    const pan = (f) => this.setView(this.v0 + f * span, this.v1 + f * span);
+    const keys = {
+      ArrowLeft: () => pan(e.shiftKey ? -0.5 : -0.1), ArrowRight: () => pan(e.shiftKey ? 0.5 : 0.1),
+      "+": () => zoom(0.5), "=": () => zoom(0.5), "-": () => zoom(2), "0": () => this.setView(0, this.duration()),
+      Home: () => this.setView(0, this.duration()),
+      Enter: () => this.onSeek(this.playhead !== null ? this.playhead : this.v0),
+    };
+    if (!keys[e.key]) return;
+    e.preventDefault();
+    keys[e.key]();
   }
 
   _wheel(e) {
