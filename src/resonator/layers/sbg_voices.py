@@ -447,7 +447,16 @@ def plan_chime(params, ctx) -> LayerPlan:
                      tonal_ranges=[(f - 2.0, f + 2.0) for f in sorted(set(pitches.tolist()))])
 
 
+def targets_chime(params, ctx):
+    """Every strike heard where planned, and the pitch of each (one target per pitch)."""
+    from .beds import strike_targets
+
+    times, pitches, _ = chime_strikes(params, ctx)
+    inside = (times >= 0) & (times < ctx.duration_s)
+    return strike_targets(times[inside], pitches[inside], float(params["decay_db_per_s"]), ctx)
+
+
 register(LayerKind("chime", "SBaGen's bell: pure struck sines decaying 15 dB a second",
-                   CHIME_PARAMS, build_chime, plan=plan_chime))
+                   CHIME_PARAMS, build_chime, targets_chime, plan_chime))
 
 __all__ = ["HarmonicWave", "SpinNoise", "user_wave_harmonics"]
