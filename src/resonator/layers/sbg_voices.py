@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..graph.core import Constant, FunctionOfTime, Node, TimeFunction, as_node
+from ..graph.core import Constant, FunctionOfTime, Node, TimeFunction, as_node, nyquist_problem
 from ..graph.noise import Noise
 from ..graph.oscillators import Saw, Sine, Square, Triangle
 from ..graph.stereo import Channels
@@ -164,9 +164,9 @@ def _check_freqs(carrier, beat, ctx):
     clo, chi = bounds_of(carrier, ctx.sr, ctx.duration_s)
     blo, bhi = bounds_of(beat, ctx.sr, ctx.duration_s)
     m = 0.5 * max(abs(blo), abs(bhi))
-    if chi + m >= 0.5 * ctx.sr:
-        fail(ctx, "carrier", f"reaches {chi + m:g} Hz, at or above the Nyquist frequency of a "
-             f"{ctx.sr} Hz render; use a higher sample rate")
+    problem = nyquist_problem("an ear", 0.0, chi + m, ctx.sr)
+    if problem:
+        fail(ctx, "carrier", problem)
 
 
 def _check_shape(params, ctx):

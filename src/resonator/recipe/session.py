@@ -289,9 +289,8 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None,
     def peer(name: str) -> tuple:
         if name not in resolved:
             names = [spec.name for spec in recipe.layers]
-            from ..units import quote, suggest
-            hint = suggest(str(name), names)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            from ..units import did_you_mean, quote
+            did = did_you_mean(str(name), names)
             raise RecipeError(f"there is no layer {quote(name)}{did} layers are: "
                               f"{', '.join(names)}")
         return resolved[name]
