@@ -260,14 +260,14 @@ def test_varying_property(r0, r1):
 
 # ------------------------------------------------------------------------------ errors
 @pytest.mark.parametrize("call, match", [
-    (lambda: breath_pattern("resonanse"), 'did you mean "resonance"'),
-    (lambda: breath_pattern("yoga"), "not a breathing pattern: allowed are resonance"),
+    (lambda: breath_pattern("resonanse"), "did you mean 'resonance'"),
+    (lambda: breath_pattern("yoga"), "not a breathing pattern; allowed are resonance"),
     (lambda: breath_pattern("resonance", rate_per_min=40),
      "rate_per_min must be from 2 to 30 breaths per minute"),
     (lambda: breath_pattern("resonance", rate_per_min="6 per hour"), "rate_per_min: "),
     (lambda: breath_pattern("resonance", ratio="1:9"), "ratio \\(inhale:exhale\\) must be"),
     (lambda: breath_pattern("resonance", ratio="3:0"), "ratio: "),
-    (lambda: breath_pattern("resonance", rate=6), 'did you mean "ratio"|allowed are'),
+    (lambda: breath_pattern("resonance", rate=6), "did you mean 'ratio'|allowed are"),
     (lambda: breath_pattern("coherent", rate_per_min=6), "allowed are none"),
     (lambda: breath_pattern("box", side_s=30), "side_s must be at least 1 s and at most 20"),
     (lambda: breath_pattern("wim-hof", breaths=50), "breaths must be a whole number from 30"),

@@ -192,12 +192,12 @@ def test_monotonic_in_arbitrary_sample_order(kind, t0, t1, xs):
 
 # ------------------------------------------------------------------------------ errors
 @pytest.mark.parametrize("call, match", [
-    (lambda: schedule_curve("geometric", X, 1, 0), 'not a schedule: allowed are linear'),
-    (lambda: schedule_curve("cosin", X, 1, 0), 'did you mean "cosine"'),
+    (lambda: schedule_curve("geometric", X, 1, 0), 'not a schedule; allowed are linear'),
+    (lambda: schedule_curve("cosin", X, 1, 0), "did you mean 'cosine'"),
     (lambda: schedule_curve("linear", X, 1.5, 0), "t_start must be a temperature from 0 to 1"),
     (lambda: schedule_curve("linear", X, 1, -0.1), "t_end must be a temperature"),
     (lambda: schedule_curve("linear", X, 1, 0, floor=0.1), '"floor" is not a parameter'),
-    (lambda: schedule_curve("sigmoid", X, 1, 0, steepnes=3), 'did you mean "steepness"'),
+    (lambda: schedule_curve("sigmoid", X, 1, 0, steepnes=3), "did you mean 'steepness'"),
     (lambda: schedule_curve("sigmoid", X, 1, 0, steepness=0), "steepness must be a number"),
     (lambda: schedule_curve("stepped", X, 1, 0, steps=1), "steps must be a whole number"),
     (lambda: schedule_curve("stepped", X, 1, 0, steps=2.5), "steps must be a whole number"),
@@ -330,5 +330,5 @@ def test_bind_linear_stays_between_ends(T, lo, hi):
 def test_bind_errors():
     with pytest.raises(RecipeError, match="from 0 to 1"):
         bind([1.5], 0.0, 1.0)
-    with pytest.raises(RecipeError, match='did you mean "exponential"'):
+    with pytest.raises(RecipeError, match="did you mean 'exponential'"):
         bind([0.5], 1.0, 2.0, mapping="exponentail")

@@ -150,10 +150,9 @@ def check_output(path, *, option: str | None = None, suffixes: Iterable[str] | N
     if suffixes is not None:
         allowed = tuple(s.lower() for s in suffixes)
         if p.suffix.lower() not in allowed:
-            from .units import suggest
+            from .units import did_you_mean
 
-            hint = suggest(p.suffix.lower(), allowed)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(p.suffix.lower(), allowed)
             got = f"the extension '{p.suffix}' is not supported" if p.suffix else \
                 "has no extension"
             raise OutputError(f"{got}{did}; allowed: {', '.join(allowed)}", label)

@@ -212,7 +212,7 @@ def _curve_fn(node, sr):
 #: target kinds read from a layer's envelope (its band, its planned rate, other tones out)
 ENVELOPE_KINDS = ("am_rate", "am_depth", "gated_depth", "gamma_share", "splatter")
 #: target kinds read from a layer's tones (fitted with every planned partial)
-TONE_KINDS = ("binaural_beat", "binaural_carrier")
+TONE_KINDS = ("binaural_beat", "binaural_carrier", "bell_pitch")
 
 
 def _hints(session, info, kind: str, d: dict, components_at, sr: float) -> dict:
@@ -245,7 +245,7 @@ def _hints(session, info, kind: str, d: dict, components_at, sr: float) -> dict:
         params["carrier_curve"] = _curve_fn(plan.carrier, session.sr)
         params["rate_curve"] = _curve_fn(plan.rate, session.sr)
         params["gate"] = plan.gate
-    if kind in TONE_KINDS and any(p.role == "tone" for p in plan.partials):
+    if kind in TONE_KINDS and plan.partials:
         params["components"] = components_at()
     if kind in ENVELOPE_KINDS and len(session.layers) > 1:
         params["components"] = components_at()  # other layers' tones are subtracted
@@ -288,13 +288,13 @@ def targets_from_session(session, sr: float | None = None) -> list[Target]:
         layer = d.get("layer")
         info = by_name.get(layer)
         params = _hints(session, info, kind, d, components_at, sr) if info is not None else {}
-        for key in ("carrier_hz", "times_s"):
+        for key in ("carrier_hz", "times_s", "pitches_hz"):
             if d.get(key) is not None:
                 params[key] = d[key]
         params.update(d.get("hints") or {})  # a layer kind's own measurement hints
         if d.get("source") == "layer" and d["end_s"] - d["start_s"] <= 8.0:
             params["sample"] = True
-        elif d.get("source") == "layer" and info is not None:
+        elif d.get("source") == "layer" and info is not None and "times_s" not in d:
             d["start_s"], d["end_s"], shrunk = _loud_span(info, d["start_s"], d["end_s"])
             if shrunk:
                 params["loud_part_of"] = shrunk
@@ -518,11 +518,16 @@ def fit_to_file(targets: list[Target], offset_s: float, length_s: float,
             skipped.append((t, "only partly inside the rendered window"))
             continue
         p = dict(t.params, clipped_from=(t.start_s, end))
-        if t.kind == "bell_strikes":
-            times = [x for x in p.get("times_s", []) if a <= x < b]
-            kept.append(replace(t, start_s=a - offset_s, end_s=b - offset_s,
-                                expected=float(len(times)), params=dict(p, times_s=times)))
-            continue
+        if "times_s" in p:  # events: those inside the file
+            inside = [i for i, x in enumerate(p["times_s"]) if a <= x < b]
+            if not inside:
+                skipped.append((t, "no planned event inside the rendered window"))
+                continue
+            p["times_s"] = [p["times_s"][i] for i in inside]
+            if "pitches_hz" in p:
+                p["pitches_hz"] = [p["pitches_hz"][i] for i in inside]
+            if TARGET_KINDS[t.kind].counts_times:
+                t = replace(t, expected=float(len(inside)))
         kept.append(replace(t, start_s=a - offset_s, end_s=b - offset_s, params=p))
     for t in kept:
         if "times_s" in t.params:

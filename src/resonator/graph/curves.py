@@ -62,7 +62,9 @@ def _curvature(c: float, shape) -> float:
     return c
 
 
-def _parse_shape(shape: str) -> tuple[str, float]:
+def parse_shape(shape: str) -> tuple[str, float]:
+    """``(kind, c)`` of a curve shape name (:data:`SHAPES`, with the aliases lin,
+    exponential, cosine, sine, smoothstep) or a number (``curve:C``); GraphError otherwise."""
     if isinstance(shape, (int, float)) and not isinstance(shape, bool):
         c = _curvature(float(shape), shape)
         return ("linear", 0.0) if abs(c) < 1e-9 else ("curve", c)
@@ -132,7 +134,7 @@ class Curve(TimeFunction):
                     f"curve point {i}: time {t:g} s is earlier than the previous point "
                     f"({times[-1]:g} s); breakpoint times must not decrease"
                 )
-            kind, c = _parse_shape(p[2] if len(p) == 3 else default_shape)
+            kind, c = parse_shape(p[2] if len(p) == 3 else default_shape)
             if i > 0 and kind in ("exp",) and (values[-1] == 0 or v == 0 or (values[-1] > 0) != (v > 0)):
                 raise GraphError(
                     f"curve point {i}: an exp segment needs two non-zero values of the same sign, "

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import GraphError, RecipeError
-from ..graph.core import Node, TimeFunction, as_node, constant_value, walk
+from ..graph.core import Node, TimeFunction, as_node, constant_value, nyquist_problem, walk
 from ..graph.curves import Curve
 from ..kernels import pair_angles
 
@@ -185,12 +185,9 @@ class PhaseSine(TimeFunction):
         return (-1.0, 1.0)
 
     def _prepare(self, ctx):
-        lo, hi = self.freq_bounds
-        if max(hi, -lo) >= ctx.nyquist:
-            raise GraphError(
-                f"a tone reaches {max(hi, -lo):g} Hz, at or above the Nyquist frequency "
-                f"{ctx.nyquist:g} Hz of a {ctx.sr} Hz render; use a lower frequency or a "
-                "higher sample rate")
+        problem = nyquist_problem("a tone", *self.freq_bounds, ctx.sr)
+        if problem:
+            raise GraphError(problem)
 
     def evaluate(self, t):
         ph = self.phase_fn(np.asarray(t, dtype=np.float64))

@@ -4,6 +4,7 @@ Target kinds emitted (``resonator check``):
 
 ``lr_correlation``  correlation of left and right (noise: 0 for independent ears, 1 for mono).
 ``bell_strikes``    number of strikes in the window (with ``times_s``, the strike times).
+``bell_pitch``      the pitch of each strike of one pitch.
 """
 from __future__ import annotations
 
@@ -295,6 +296,32 @@ register(LayerKind("drone", "harmonic pad of just-intonation partials with stere
 
 
 # ----------------------------------------------------------------------------- bell
+def strike_targets(times, pitches, decay_db_per_s: float, ctx, tolerance_hz: float = 0.2,
+                   max_pitch_targets: int = 12) -> list[dict]:
+    """Targets of struck tones: ``bell_strikes`` (every strike heard where planned) and one
+    ``bell_pitch`` per distinct pitch (every strike of it at that pitch; at most
+    ``max_pitch_targets``, spread over the pitches)."""
+    times = np.asarray(times, dtype=np.float64)
+    pitches = np.asarray(pitches, dtype=np.float64)
+    if times.size == 0:
+        return []
+    hints = {"decay_db_per_s": float(decay_db_per_s)}
+    out = [{"kind": "bell_strikes", "start_s": 0.0, "end_s": float(ctx.duration_s),
+            "expected": int(times.size), "tolerance": 0, "times_s": times.tolist(),
+            "pitches_hz": pitches.tolist(), "layer": ctx.layer_name, "hints": hints}]
+    distinct = sorted(set(np.round(pitches, 2).tolist()))
+    if len(distinct) > max_pitch_targets:
+        distinct = [distinct[i] for i in
+                    np.linspace(0, len(distinct) - 1, max_pitch_targets).round().astype(int)]
+    for f in distinct:
+        at = times[np.round(pitches, 2) == f]
+        out.append({"kind": "bell_pitch", "start_s": 0.0, "end_s": float(ctx.duration_s),
+                    "expected": float(f), "tolerance": tolerance_hz, "times_s": at.tolist(),
+                    "pitches_hz": [float(f)] * at.size, "layer": ctx.layer_name,
+                    "hints": hints})
+    return out
+
+
 BELL_RATIOS = np.array([1.0, 2.76, 5.40, 8.93])
 BELL_LEVELS = np.array([1.0, 0.6, 0.35, 0.2])
 BELL_DECAYS = np.array([1.0, 0.6, 0.35, 0.22])  # of decay_s, per partial
@@ -376,9 +403,9 @@ def build_bell(params, ctx) -> Node:
 
 def targets_bell(params, ctx):
     times = strike_times(params, ctx)
-    return [{"kind": "bell_strikes", "start_s": 0.0, "end_s": float(ctx.duration_s),
-             "expected": int(times.size), "tolerance": 0, "times_s": [float(t) for t in times],
-             "layer": ctx.layer_name}]
+    pitch = sample(params["pitch"], times, ctx.sr) if times.size else np.zeros(0)
+    # the fundamental falls 60 dB over decay_s
+    return strike_targets(times, pitch, 60.0 / float(params["decay_s"]), ctx)
 
 
 def plan_bell(params, ctx) -> LayerPlan:

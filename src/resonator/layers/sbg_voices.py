@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..graph.core import Constant, FunctionOfTime, Node, TimeFunction, as_node
+from ..graph.core import Constant, FunctionOfTime, Node, TimeFunction, as_node, nyquist_problem
 from ..graph.noise import Noise
 from ..graph.oscillators import Saw, Sine, Square, Triangle
 from ..graph.stereo import Channels
@@ -164,9 +164,9 @@ def _check_freqs(carrier, beat, ctx):
     clo, chi = bounds_of(carrier, ctx.sr, ctx.duration_s)
     blo, bhi = bounds_of(beat, ctx.sr, ctx.duration_s)
     m = 0.5 * max(abs(blo), abs(bhi))
-    if chi + m >= 0.5 * ctx.sr:
-        fail(ctx, "carrier", f"reaches {chi + m:g} Hz, at or above the Nyquist frequency of a "
-             f"{ctx.sr} Hz render; use a higher sample rate")
+    problem = nyquist_problem("an ear", 0.0, chi + m, ctx.sr)
+    if problem:
+        fail(ctx, "carrier", problem)
 
 
 def _check_shape(params, ctx):
@@ -447,7 +447,16 @@ def plan_chime(params, ctx) -> LayerPlan:
                      tonal_ranges=[(f - 2.0, f + 2.0) for f in sorted(set(pitches.tolist()))])
 
 
+def targets_chime(params, ctx):
+    """Every strike heard where planned, and the pitch of each (one target per pitch)."""
+    from .beds import strike_targets
+
+    times, pitches, _ = chime_strikes(params, ctx)
+    inside = (times >= 0) & (times < ctx.duration_s)
+    return strike_targets(times[inside], pitches[inside], float(params["decay_db_per_s"]), ctx)
+
+
 register(LayerKind("chime", "SBaGen's bell: pure struck sines decaying 15 dB a second",
-                   CHIME_PARAMS, build_chime, plan=plan_chime))
+                   CHIME_PARAMS, build_chime, targets_chime, plan_chime))
 
 __all__ = ["HarmonicWave", "SpinNoise", "user_wave_harmonics"]

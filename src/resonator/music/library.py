@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import RecipeError
-from ..units import parse_duration, quote, suggest
+from ..units import did_you_mean, parse_duration, quote
 
 #: audio file suffixes a folder contributes (case-insensitive)
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".w64",
@@ -205,8 +205,7 @@ def parse_select(raw, where: str | None = None) -> dict:
     out: dict = {}
     for k, v in raw.items():
         if k not in CRITERIA:
-            hint = suggest(str(k), CRITERIA)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(str(k), CRITERIA)
             raise RecipeError(f"unknown selection criterion '{k}'{did} allowed: "
                               f"{', '.join(CRITERIA)}", where)
         w = f"{where} > {k}" if where else k

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioFileError, RecipeError
-from ..units import quote, suggest
+from ..units import did_you_mean, quote
 from .beats import BeatGrid, smooth_beats
 from .library import AnalysisCache, folder_tracks, order_tracks, parse_select, select_tracks
 from .playlist import PlaylistSource, Run, Slot, layout
@@ -126,8 +126,7 @@ def _phase_table(value, names: list[str], key: str, where, is_table) -> list:
         return [value] * len(names)
     bad = [k for k in value if k not in names and k != "default"]
     if bad:
-        hint = suggest(str(bad[0]), names + ["default"])
-        did = f"; did you mean '{hint}'?" if hint else ""
+        did = did_you_mean(str(bad[0]), names + ["default"])
         raise RecipeError(f"unknown phase '{bad[0]}' in the per-phase {key}{did} phases are: "
                           f"{', '.join(names)}", where)
     out: list = []
@@ -215,8 +214,7 @@ def plan_music(params: dict, ctx, *, tempo=None, cache: AnalysisCache | None = N
             src = (given[0], src)
         order = per["order"][i] if per["order"][i] is not None else "given"
         if order not in ORDERS:
-            hint = suggest(str(order), ORDERS)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(str(order), ORDERS)
             raise RecipeError(f"order {quote(order)} is not known{did} allowed: "
                               f"{', '.join(ORDERS)}", w("order"))
         sel = per["select"][i]

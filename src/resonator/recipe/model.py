@@ -15,12 +15,12 @@ from ..units import (
     UNITS,
     check_sample_rate,
     check_seed,
+    did_you_mean,
     format_duration,
     parse_duration,
     parse_loudness,
     parse_true_peak,
     quote,
-    suggest,
 )
 from .loader import RawRecipe, load_raw
 from .temperature import (
@@ -30,7 +30,7 @@ from .temperature import (
     temperature_function,
 )
 from ..graph.core import nyquist_problem
-from .values import NUMERIC_UNITS, Timeline, ValueSpec, parse_value
+from .values import NUMERIC_UNITS, RESERVED_NAMES, Timeline, ValueSpec, parse_value
 
 #: top-level keys and their meaning (also used by the JSON schema and "did you mean")
 SESSION_KEYS = {
@@ -86,7 +86,6 @@ TARGET_KEYS = {
     "enabled": "false removes the target",
     "description": "free text",
 }
-RESERVED_PHASE_NAMES = ("glide", "shape", "default", "points", "temperature", "mapping", "end")
 
 DEFAULTS = {
     "sample_rate": 48000, "seed": 0, "loudness": -20.0, "true_peak": -1.0,
@@ -249,8 +248,7 @@ def load_recipe(path) -> Recipe:
 
 
 def _unknown(key, allowed, what, where):
-    hint = suggest(str(key), allowed)
-    did = f"; did you mean '{hint}'?" if hint else ""
+    did = did_you_mean(str(key), allowed)
     raise RecipeError(f"unknown key '{key}' in {what}{did} allowed: {', '.join(allowed)}", where)
 
 
@@ -308,9 +306,9 @@ def parse_recipe(raw: RawRecipe) -> Recipe:
         for key in entry:
             if key not in PHASE_KEYS:
                 _unknown(key, list(PHASE_KEYS), f'phase "{name}"', pw((key,)))
-        if name in RESERVED_PHASE_NAMES:
+        if name in RESERVED_NAMES:
             raise RecipeError(f"{quote(name)} cannot be a phase name (it is a key of value "
-                              f"tables); reserved: {', '.join(RESERVED_PHASE_NAMES)}",
+                              f"tables); reserved: {', '.join(RESERVED_NAMES)}",
                               pw(("name",)))
         if "duration" not in entry:
             raise RecipeError('a phase needs a duration ("10m", "90s", "1:30:00")', pw(()))
@@ -374,16 +372,14 @@ def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide
                           f"{'a table' if isinstance(kind_name, dict) else quote(kind_name)}; "
                           f"available: {', '.join(sorted(kinds))}", lw(("kind",)))
     if kind_name not in kinds:
-        hint = suggest(str(kind_name), kinds)
-        did = f"; did you mean '{hint}'?" if hint else ""
+        did = did_you_mean(str(kind_name), kinds)
         raise RecipeError(f"unknown layer kind {quote(kind_name)}{did} available: "
                           f"{', '.join(sorted(kinds)) or '(none registered)'}", lw(("kind",)))
     kind = kinds[kind_name]
     allowed = list(LAYER_COMMON) + list(kind.params)
     for key in entry:
         if key not in allowed:
-            hint = suggest(str(key), allowed)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(str(key), allowed)
             raise RecipeError(
                 f"unknown key '{key}' in layer \"{name}\" (kind {kind_name}){did} allowed: "
                 f"{', '.join(allowed)}", lw((key,)))
@@ -398,8 +394,7 @@ def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide
                           lw(("phases",)))
     for p in phases:
         if p not in names:
-            hint = suggest(str(p), names)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(str(p), names)
             raise RecipeError(f"unknown phase {quote(p)}{did} phases are: {', '.join(names)}",
                               lw(("phases",)))
     phases = [n for n in names if n in phases]  # session order
@@ -480,8 +475,7 @@ def _parse_param(pname, info, rawv, timeline, glide, sr, where, layer, default=F
     if unit == "choice":
         choices = info.choices or ()
         if rawv not in choices:
-            hint = suggest(str(rawv), choices)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(str(rawv), choices)
             raise RecipeError(f"{quote(rawv)} is not a choice for {pname}{did} allowed: "
                               f"{', '.join(choices)}", where(()))
         return rawv
@@ -527,8 +521,7 @@ def _parse_target(i, entry, raw: RawRecipe, timeline: Timeline, layer_names) -> 
             raise RecipeError("give either window (a phase name) or start/end, not both",
                               tw(("window",)))
         if window not in timeline.phase_names():
-            hint = suggest(str(window), timeline.phase_names())
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(str(window), timeline.phase_names())
             raise RecipeError(f"unknown phase {quote(window)}{did} phases are: "
                               f"{', '.join(timeline.phase_names())}", tw(("window",)))
         _, s, e = next(p for p in timeline.phases if p[0] == window)
@@ -541,8 +534,7 @@ def _parse_target(i, entry, raw: RawRecipe, timeline: Timeline, layer_names) -> 
                               tw(("start",)))
     layer = entry.get("layer")
     if layer is not None and layer not in layer_names:
-        hint = suggest(str(layer), layer_names)
-        did = f"; did you mean '{hint}'?" if hint else ""
+        did = did_you_mean(str(layer), layer_names)
         raise RecipeError(f"unknown layer {quote(layer)}{did} layers are: "
                           f"{', '.join(layer_names)}", tw(("layer",)))
     carrier = None

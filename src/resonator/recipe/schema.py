@@ -8,7 +8,8 @@ from __future__ import annotations
 from .model import LAYER_COMMON, PHASE_KEYS, SESSION_KEYS, TARGET_KEYS, layer_kinds
 from .temperature import SCHEDULE_OPTION_KEYS
 from ..session.schedules import BIND_MAPPINGS, SCHEDULES
-from .values import CURVE_SHAPES, NUMERIC_UNITS
+from ..graph.curves import SHAPES
+from .values import NUMERIC_UNITS
 
 SCHEMA_ID = "https://resonator.invalid/schema/recipe.json"
 
@@ -42,7 +43,7 @@ def value_schema(unit: str, doc: str = "", automatable: bool = True) -> dict:
              "properties": {
                  "points": {"type": "array", "items": {"type": "array", "minItems": 2,
                                                        "maxItems": 3}},
-                 "shape": {"type": "string", "examples": list(CURVE_SHAPES)}}},
+                 "shape": {"type": "string", "examples": list(SHAPES)}}},
             {"type": "object", "description": "value per phase name",
              "properties": {"glide": time, "shape": {"type": "string"}, "default": scalar},
              "additionalProperties": scalar},

@@ -209,6 +209,25 @@ def _balance(node: Node, pan: Node) -> Node:
                      Product([Select(node, [1]), FunctionOfTime(right, bounds=(0, 1))])])
 
 
+def _audible_events(d: dict, envelope, level, fade) -> bool:
+    """Keep an event target's times (``times_s``, with ``pitches_hz`` beside them) where the
+    layer plays fully (its envelope at 1, its level above 0.001) and the session's fade is
+    above 0.1; a count expected of every time (``expected`` = their number) follows. False
+    when none is left."""
+    tt = np.asarray(d["times_s"], dtype=np.float64)
+    keep = (np.asarray(envelope.evaluate(tt)) >= 0.999) & (np.asarray(fade.evaluate(tt)) >= 0.1)
+    if level is not None:
+        keep &= _evaluate(level, tt) >= 1e-3
+    if not keep.any():
+        return False
+    if d.get("expected") == len(tt):
+        d["expected"] = int(keep.sum())
+    d["times_s"] = [float(x) for x in tt[keep]]
+    if "pitches_hz" in d:
+        d["pitches_hz"] = [float(f) for f, k in zip(d["pitches_hz"], keep) if k]
+    return True
+
+
 def _evaluate(node: Node, t: np.ndarray) -> np.ndarray:
     if isinstance(node, TimeFunction):
         return np.asarray(node.evaluate(t), dtype=float)
@@ -262,15 +281,16 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None,
 
     infos: list[LayerInfo] = []
     implied: list[dict] = []
+    fade = _edge_ramps(duration, max(recipe.fade_in_s, MIN_RAMP_S),
+                       max(recipe.fade_out_s, MIN_RAMP_S))
     W = recipe.raw.where
     resolved: dict[str, tuple] = {}  # layer name -> (kind name, params, ctx)
 
     def peer(name: str) -> tuple:
         if name not in resolved:
             names = [spec.name for spec in recipe.layers]
-            from ..units import quote, suggest
-            hint = suggest(str(name), names)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            from ..units import did_you_mean, quote
+            did = did_you_mean(str(name), names)
             raise RecipeError(f"there is no layer {quote(name)}{did} layers are: "
                               f"{', '.join(names)}")
         return resolved[name]
@@ -333,20 +353,22 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None,
                                    params, gain_db, level, plan, bound))
             for tgt in kind.targets(params, ctx) or []:
                 d = dict(tgt)
-                s0, s1 = float(d.get("start_s", 0.0)), float(d.get("end_s", duration))
-                mid = np.linspace(s0, s1, 9)
-                if np.min(envelope.evaluate(mid)) < 0.999:
-                    continue  # the layer is silent or fading in part of this window
-                if level is not None and np.min(_evaluate(level, mid)) < 1e-3:
-                    continue  # the layer's level reaches silence in this window
+                if "times_s" in d:  # events: kept where the layer (and the mix) sounds
+                    if not _audible_events(d, envelope, level, fade):
+                        continue
+                else:
+                    s0, s1 = float(d.get("start_s", 0.0)), float(d.get("end_s", duration))
+                    mid = np.linspace(s0, s1, 9)
+                    if np.min(envelope.evaluate(mid)) < 0.999:
+                        continue  # the layer is silent or fading in part of this window
+                    if level is not None and np.min(_evaluate(level, mid)) < 1e-3:
+                        continue  # the layer's level reaches silence in this window
                 d.setdefault("layer", spec.name)
                 d["source"] = "layer"
                 implied.append(d)
         except ResonatorError as exc:
             raise RecipeError(exc.message, exc.where or where_layer) from None
     mix = Sum([i.node for i in infos]) if len(infos) > 1 else infos[0].node
-    fade = _edge_ramps(duration, max(recipe.fade_in_s, MIN_RAMP_S),
-                       max(recipe.fade_out_s, MIN_RAMP_S))
     out = Product([mix, fade], name="session")
     if out.channels != 2:  # pragma: no cover - every layer is stereo after panning
         raise GraphError(f"the session has {out.channels} channels, expected 2")

@@ -21,7 +21,7 @@ from typing import Callable
 
 from ..errors import RecipeError
 from ..session.schedules import SCHEDULE_PARAMS, SCHEDULES, segments_to_function
-from ..units import format_duration, parse_duration, quote, suggest
+from ..units import did_you_mean, format_duration, parse_duration, quote
 
 SESSION_KEYS = ("start", "schedule")
 PHASE_KEYS = ("to", "schedule", "time", "delay")
@@ -63,8 +63,7 @@ def _schedule(value, where) -> str:
                "stage": "stepped", "steps": "stepped"}
     s = aliases.get(s, s)
     if s not in SCHEDULES:
-        hint = suggest(str(value), SCHEDULES)
-        did = f"; did you mean '{hint}'?" if hint else ""
+        did = did_you_mean(str(value), SCHEDULES)
         raise RecipeError(f"unknown schedule {quote(value)}{did} allowed: "
                           f"{', '.join(SCHEDULES)}", where)
     return s
@@ -79,8 +78,7 @@ def parse_session_temperature(raw, where: Callable[[tuple], str]) -> tuple[float
                           where(()))
     for k in raw:
         if k not in SESSION_KEYS:
-            hint = suggest(k, SESSION_KEYS)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(k, SESSION_KEYS)
             raise RecipeError(f"unknown key '{k}' in [temperature]{did} allowed: "
                               f"{', '.join(SESSION_KEYS)} (phases change the temperature "
                               "with their own temperature = {to = ..., schedule = ...})",
@@ -105,8 +103,7 @@ def parse_phase_temperature(raw, default_schedule: str, where: Callable[[tuple],
     allowed = PHASE_KEYS + SCHEDULE_OPTION_KEYS
     for k in raw:
         if k not in allowed:
-            hint = suggest(k, allowed)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(k, allowed)
             raise RecipeError(f"unknown key '{k}' in a phase temperature{did} allowed: "
                               f"{', '.join(allowed)}", where((k,)))
     sched_raw = raw.get("schedule", default_schedule)

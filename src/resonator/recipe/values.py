@@ -33,18 +33,20 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import RecipeError
+from ..errors import GraphError, RecipeError
 from ..graph.core import Constant, FunctionOfTime, Node
-from ..graph.curves import sample_curve
-from ..graph.curves import Curve, _parse_shape
+from ..graph.curves import SHAPES, Curve, parse_shape, sample_curve
 from ..session.schedules import BIND_MAPPINGS, bind
-from ..units import RECIPE_UNITS, UNITS, parse_duration, parse_range, quote, suggest
+from ..units import RECIPE_UNITS, UNITS, did_you_mean, parse_duration, parse_range, quote
 
 #: units of numeric parameters (:data:`resonator.units.UNITS` holds their parsers and labels)
 NUMERIC_UNITS = RECIPE_UNITS
 VALUE_FORMS = ("constant", "per-phase", "curve", "temperature")
 PER_PHASE_KEYS = ("glide", "shape", "default")
-CURVE_SHAPES = ("step", "linear", "exp", "db", "cos", "smooth", "curve:C")
+BOUND_KEYS = ("temperature", "mapping")
+CURVE_KEYS = ("points", "shape")
+#: names a phase cannot have: the keys of value tables, and "end" (a time)
+RESERVED_NAMES = tuple(dict.fromkeys(PER_PHASE_KEYS + CURVE_KEYS + BOUND_KEYS + ("end",)))
 
 
 @dataclass
@@ -202,8 +204,7 @@ def resolve_time(value, timeline: Timeline, where: str) -> float:
             try:
                 return parse_duration(text, where=where)
             except RecipeError:
-                hint = suggest(text.split("+")[0].split("-")[0], names)
-                did = f"; did you mean '{hint}'?" if hint else ""
+                did = did_you_mean(text.split("+")[0].split("-")[0], names)
                 raise RecipeError(
                     f"{quote(value)} is not a time{did}: use a duration (\"90s\", \"5m\", "
                     f"\"1:30\"), a phase name (its start: {', '.join(names[:-1])}), "
@@ -247,13 +248,12 @@ def parse_value(raw, unit: str, *, key: str, timeline: Timeline, default_glide: 
         return ValueSpec("constant", unit, parser(raw, where=where(())))
     if "temperature" in raw:
         _require("temperature", allow, key, where)
-        _check_keys(raw, ("temperature", "mapping"), f"a temperature-bound {key}", where)
+        _check_keys(raw, BOUND_KEYS, f"a temperature-bound {key}", where)
         lo, hi = parse_range(raw["temperature"], parser, where=where(("temperature",)))
         default = "db" if unit in ("db", "amp") else "linear"
         mapping = raw.get("mapping", default)
         if mapping not in BIND_MAPPINGS:
-            hint = suggest(str(mapping), BIND_MAPPINGS)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(str(mapping), BIND_MAPPINGS)
             raise RecipeError(f"unknown mapping {quote(mapping)}{did} allowed: "
                               f"{', '.join(BIND_MAPPINGS)}", where(("mapping",)))
         if mapping == "exponential" and (lo == 0 or hi == 0 or (lo < 0) != (hi < 0)):
@@ -266,7 +266,7 @@ def parse_value(raw, unit: str, *, key: str, timeline: Timeline, default_glide: 
         return ValueSpec("temperature", unit, (lo, hi), mapping=mapping)
     if "points" in raw:
         _require("curve", allow, key, where)
-        _check_keys(raw, ("points", "shape"), f"a curve for {key}", where)
+        _check_keys(raw, CURVE_KEYS, f"a curve for {key}", where)
         pts_raw = raw["points"]
         default_shape = _shape(raw.get("shape", "linear"), where(("shape",)))
         if not isinstance(pts_raw, list) or not pts_raw:
@@ -295,8 +295,7 @@ def parse_value(raw, unit: str, *, key: str, timeline: Timeline, default_glide: 
     for k in raw:
         if k not in names and k not in PER_PHASE_KEYS:
             options = names + list(PER_PHASE_KEYS) + ["points", "temperature"]
-            hint = suggest(str(k), options)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(str(k), options)
             raise RecipeError(
                 f"unknown key '{k}' in the value of {key}{did} allowed: the phase names "
                 f"({', '.join(names)}), glide, shape, default; or points = [...] for a curve, "
@@ -333,20 +332,17 @@ def _require(form, allow, key, where):
 def _check_keys(raw: dict, allowed: tuple, what: str, where):
     for k in raw:
         if k not in allowed:
-            hint = suggest(str(k), allowed)
-            did = f"; did you mean '{hint}'?" if hint else ""
+            did = did_you_mean(str(k), allowed)
             raise RecipeError(f"unknown key '{k}' in {what}{did} allowed: {', '.join(allowed)}",
                               where((k,)))
 
 
 def _shape(value, where) -> str:
     try:
-        kind, c = _parse_shape(value)
-    except Exception as exc:
-        if "curvature" in str(exc):  # a curve:C whose C is out of range
-            raise RecipeError(str(exc), where) from None
-        hint = suggest(str(value), CURVE_SHAPES)
-        did = f"; did you mean '{hint}'?" if hint else ""
-        raise RecipeError(f"unknown shape {quote(value)}{did} allowed: "
-                          f"{', '.join(CURVE_SHAPES)}", where) from None
+        kind, c = parse_shape(value)
+    except GraphError as exc:
+        if "curvature" in exc.message:  # a curve:C whose C is out of range
+            raise RecipeError(exc.message, where) from None
+        raise RecipeError(f"unknown shape {quote(value)}{did_you_mean(value, SHAPES)} allowed: "
+                          f"{', '.join(SHAPES)}", where) from None
     return f"curve:{c!r}" if kind == "curve" else kind

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RecipeError
+from ..recipe.values import RESERVED_NAMES
 from . import model as m
 from .parser import read_sbg
 from .resolve import _voice_key as _chain_key  # one kind identity for resolve and convert
@@ -48,7 +49,6 @@ DEFAULT_RATE = 44100
 MIN_TARGET_S = 2.0          # shortest steady window that gets a target
 SLIDE_WINDOW_S = 4.0        # window length along slides
 MEASURE_BAND = (60.0, 1400.0)  # ears must lie here for a frequency target
-RESERVED = ("glide", "shape", "default", "points", "temperature", "mapping", "end")
 
 
 @dataclass
@@ -259,7 +259,7 @@ def convert_sequence(seq: m.SbgSequence, *, stereo_noise: bool = False,
             s = phases[-1][2]
         if e <= s:
             continue
-        base = p.toneset if p.toneset not in RESERVED else f"{p.toneset}_ts"
+        base = p.toneset if p.toneset not in RESERVED_NAMES else f"{p.toneset}_ts"
         name, k = base, 1
         while name in used:
             k += 1

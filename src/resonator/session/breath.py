@@ -47,12 +47,12 @@ import numpy as np
 
 from ..errors import RecipeError
 from ..units import (
+    did_you_mean,
     format_duration,
     parse_duration,
     parse_rate_per_min,
     parse_ratio,
     quote,
-    suggest,
 )
 
 __all__ = [
@@ -312,11 +312,10 @@ class _Params:
     def finish(self) -> dict:
         for key in self.values:
             if key not in self.allowed:
-                hint = suggest(str(key), self.allowed)
-                did = f' (did you mean "{hint}"?)' if hint else ""
+                did = did_you_mean(str(key), self.allowed)
                 options = ", ".join(self.allowed) if self.allowed else "none"
                 self._fail(f'"{key}" is not a parameter of the {self.name} breathing '
-                           f"pattern{did}: allowed are {options}")
+                           f"pattern{did or ';'} allowed are {options}")
         return dict(self.resolved)
 
 
@@ -363,9 +362,8 @@ def breath_pattern(name: str, *, where: str | None = None, **params) -> BreathPa
     if key == "478":
         key = "4-7-8"
     if key not in BREATH_PATTERNS:
-        hint = suggest(str(name), BREATH_PATTERNS)
-        did = f' (did you mean "{hint}"?)' if hint else ""
-        raise RecipeError(f'"{name}" is not a breathing pattern{did}: allowed are '
+        did = did_you_mean(str(name), BREATH_PATTERNS)
+        raise RecipeError(f'"{name}" is not a breathing pattern{did or ";"} allowed are '
                           f"{', '.join(BREATH_PATTERNS)}", where)
     aliases = {"in": "in_s", "out": "out_s", "hold_in": "hold_in_s", "hold_out": "hold_out_s"}
     p = _Params(key, params, where, aliases if key == "custom" else None)

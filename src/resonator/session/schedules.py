@@ -51,7 +51,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import RecipeError
-from ..units import format_duration, quote, suggest
+from ..units import did_you_mean, format_duration, quote
 
 __all__ = [
     "SCHEDULES",
@@ -86,10 +86,9 @@ def _check_kind(kind, allowed: Sequence[str], what: str, where) -> str:
     k = str(kind).strip().lower() if isinstance(kind, str) else kind
     if k in allowed:
         return k
-    hint = suggest(str(kind), allowed)
-    did = f' (did you mean "{hint}"?)' if hint else ""
+    did = did_you_mean(str(kind), allowed)
     raise RecipeError(
-        f'"{kind}" is not a {what}{did}: allowed are {", ".join(allowed)}', where
+        f'"{kind}" is not a {what}{did or ";"} allowed are {", ".join(allowed)}', where
     )
 
 
@@ -127,11 +126,10 @@ def _check_params(kind: str, params: Mapping, where) -> None:
     allowed = SCHEDULE_PARAMS[kind]
     for name in params:
         if name not in allowed:
-            hint = suggest(str(name), allowed)
-            did = f' (did you mean "{hint}"?)' if hint else ""
+            did = did_you_mean(str(name), allowed)
             options = ", ".join(allowed) if allowed else "none"
             raise RecipeError(
-                f'"{name}" is not a parameter of a {kind} schedule{did}: allowed are {options}',
+                f'"{name}" is not a parameter of a {kind} schedule{did or ";"} allowed are {options}',
                 where,
             )
 
@@ -387,9 +385,8 @@ def _prepare_segment(seg: Mapping, where: str):
                           f"got {quote(seg)}", where)
     for key in seg:
         if key not in _SEGMENT_KEYS:
-            hint = suggest(str(key), _SEGMENT_KEYS)
-            did = f' (did you mean "{hint}"?)' if hint else ""
-            raise RecipeError(f'"{key}" is not a segment key{did}: allowed are '
+            did = did_you_mean(str(key), _SEGMENT_KEYS)
+            raise RecipeError(f'"{key}" is not a segment key{did or ";"} allowed are '
                               f"{', '.join(_SEGMENT_KEYS)}", where)
     for key in ("start_s", "end_s", "kind", "t_start"):
         if key not in seg:

@@ -34,7 +34,8 @@ from ...measure import MeasureError
 from ...units import UNITS, Unit, did_you_mean
 
 __all__ = ["TargetKind", "Reading", "Unmeasurable", "TARGET_KINDS", "register", "get_kind",
-           "within", "spread", "centred", "rounded", "is_within", "grow_window"]
+           "within", "spread", "centred", "rounded", "is_within", "grow_window",
+           "combine_windows"]
 
 
 class Unmeasurable(MeasureError):
@@ -93,6 +94,9 @@ class TargetKind:
         Expected value when none is written (None: one is required).
     band_suffix : bool
         The kind is written ``KIND@LO-HI`` (a band in Hz), e.g. ``band_energy@100-300``.
+    counts_times : bool
+        The expected value is the number of the target's ``times_s`` (events): a window
+        render keeps the times inside it and expects that many.
     measures : str
         What the measured value is when it is not the expected quantity (a trend expects
         "falling" and measures a "bump" in dB or a "rho"); shown before it.
@@ -108,6 +112,7 @@ class TargetKind:
     parse: Callable[..., Any] | None = None
     expected: Any = None
     band_suffix: bool = False
+    counts_times: bool = False
     measures: str = ""
 
     @property
@@ -209,3 +214,25 @@ def within(t, values, detail: dict | None = None, *, measured: float | None = No
     rule = f"{what} within {u.format(t.expected)} +- {tu.format(t.tolerance)}"
     m = measured if measured is not None else (float(np.median(vals)) if vals else None)
     return Reading(m, ok, rule, dict(detail or {}))
+
+
+def combine_windows(t, vals, rows, unsure, detail) -> Reading:
+    """One Reading from the trusted windows (``vals``, ``rows``) and the windows that could
+    not be trusted (``unsure``, each with its ``reason``): a trusted window out of tolerance
+    fails the target; otherwise it passes on its trusted windows, or is inconclusive when
+    none could be trusted."""
+    detail = dict(detail, windows=rows)
+    if unsure:
+        detail["inconclusive_windows"] = unsure
+    if not vals:
+        kind = TARGET_KINDS[t.kind]
+        return Reading(None, None, f"within {kind.unit_info.format(t.expected)} +- "
+                       f"{kind.tolerance_info.format(t.tolerance)} where the reading can be "
+                       "trusted", dict(detail, inconclusive=unsure[0]["reason"]))
+    worst = max(vals, key=lambda v: abs(v - t.expected))
+    r = within(t, vals, dict(detail, worst=rounded(worst, 5)))
+    if unsure:
+        r.rule = r.rule.replace("every window", "every trusted window", 1).replace(
+            "measured within", "every trusted window within", 1) + \
+            f" ({len(unsure)} of {len(vals) + len(unsure)} windows could not be trusted)"
+    return r

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..._lazy import lazy_module
 from ...measure import MeasureError
-from .base import (TARGET_KINDS, Reading, TargetKind, Unmeasurable, centred, grow_window,
-                   register, rounded, spread, within)
+from .base import (TargetKind, Unmeasurable, centred, combine_windows, grow_window, register,
+                   rounded, spread)
 
 signal = lazy_module("scipy.signal")  # imported at first use
 
@@ -70,7 +70,7 @@ def _binaural(t, ctx, what: str):
             continue
         vals.append(v)
         rows.append(row)
-    return _combine(t, vals, rows, unsure, {"method": "interpolated peak of each ear (no "
+    return combine_windows(t, vals, rows, unsure, {"method": "interpolated peak of each ear (no "
                                                       "plan)"})
 
 
@@ -116,28 +116,6 @@ def _untrusted(t, r, what: str, length_s: float) -> str | None:
                 f"reads to +-{3 * sigma:.3f} Hz (3 sigma), within that of "
                 f"{float(t.expected):.4g} +- {t.tolerance:.3g} Hz")
     return None
-
-
-def _combine(t, vals, rows, unsure, detail):
-    """One Reading from the trusted windows (``vals``, ``rows``) and the windows that could
-    not be trusted (``unsure``, each with its ``reason``): a trusted window out of tolerance
-    fails the target; otherwise it passes on its trusted windows, or is inconclusive when
-    none could be trusted."""
-    detail = dict(detail, windows=rows)
-    if unsure:
-        detail["inconclusive_windows"] = unsure
-    if not vals:
-        kind = TARGET_KINDS[t.kind]
-        return Reading(None, None, f"within {kind.unit_info.format(t.expected)} +- "
-                       f"{kind.tolerance_info.format(t.tolerance)} where the reading can be "
-                       "trusted", dict(detail, inconclusive=unsure[0]["reason"]))
-    worst = max(vals, key=lambda v: abs(v - t.expected))
-    r = within(t, vals, dict(detail, worst=rounded(worst, 5)))
-    if unsure:
-        r.rule = r.rule.replace("every window", "every trusted window", 1).replace(
-            "measured within", "every trusted window within", 1) + \
-            f" ({len(unsure)} of {len(vals) + len(unsure)} windows could not be trusted)"
-    return r
 
 
 def _binaural_planned(t, ctx, what: str):
@@ -242,7 +220,7 @@ def _binaural_planned(t, ctx, what: str):
                         "along their planned trajectory)"}
     if skipped:
         detail["skipped_windows"] = skipped
-    return _combine(t, vals, rows, unsure, detail)
+    return combine_windows(t, vals, rows, unsure, detail)
 
 
 def _own_and_others(t, comps_at, sa, sb):
