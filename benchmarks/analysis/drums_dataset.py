@@ -66,6 +66,16 @@ method was tried on them: rendered, never analysed.)
 - ``f3`` (fresh): ``gen``, 2 pieces per style, seeds from ``("f3", style, k)``.
 - ``f4`` (fresh): ``casio`` grooves whose first byte is odd, the first 30 that pass.
 
+(d4, d5, f5 and f6 were added on 2026-12-05, sixth session, before d3 had been analysed and
+before f3 and f4 were scored; f5 and f6 are a reserve, rendered and never analysed until scored.)
+
+- ``d4`` (development): ``gen``, 3 pieces per style, seeds from ``("d4", style, k)``.
+- ``d5`` (development): every groove with an even first byte, of both libraries, not used by d2
+  or d3 (the rest after their first 30), with seeds from ``("d5", file name)``.
+- ``f5`` (fresh): ``gen``, 2 pieces per style, seeds from ``("f5", style, k)``.
+- ``f6`` (fresh): every groove with an odd first byte, of both libraries, not used by f2 or f4,
+  with seeds from ``("f6", file name)``.
+
 Fresh batches are never analysed by any tracker before the method is frozen; ``score_beats.py
 --corpus drums`` skips them unless ``--fresh-batch NAME`` is given, refuses that in a worktree
 with changes, and records each scoring in ``fresh_scored.json`` (one scoring per batch).
@@ -98,9 +108,13 @@ MMA_ROOT = Path("/usr/share/mma/lib")
 MAX_SECONDS = 60.0
 TARGET_SECONDS = 56.0
 BATCHES = {"d1": ("gen", "dev"), "d2": ("mma", "dev"), "f1": ("gen", "fresh"), "f2": ("mma", "fresh"),
-           "d3": ("mma", "dev"), "f3": ("gen", "fresh"), "f4": ("mma", "fresh")}
-PIECES_PER_STYLE = {"d1": 3, "f1": 2, "f3": 2}
-MMA_BATCHES = (("d2", "stdlib", 0), ("f2", "stdlib", 1), ("d3", "casio", 0), ("f4", "casio", 1))
+           "d3": ("mma", "dev"), "f3": ("gen", "fresh"), "f4": ("mma", "fresh"),
+           "d4": ("gen", "dev"), "d5": ("mma", "dev"), "f5": ("gen", "fresh"), "f6": ("mma", "fresh")}
+PIECES_PER_STYLE = {"d1": 3, "f1": 2, "f3": 2, "d4": 3, "f5": 2}
+MMA_BATCHES = (("d2", "stdlib", 0), ("f2", "stdlib", 1), ("d3", "casio", 0), ("f4", "casio", 1),
+               ("d5", "stdlib", 0), ("d5", "casio", 0), ("f6", "stdlib", 1), ("f6", "casio", 1))
+# the rest batches: every groove of their parity not used by these batches, no cap
+MMA_REST = {"d5": ("d2", "d3"), "f6": ("f2", "f4")}
 CASIO_SKIP = ("polka", "march", "quickstep", "bigband", "foxtrot")
 MMA_PER_BATCH = 30
 
@@ -560,7 +574,15 @@ def main(argv=None):
     manifest = {m["id"]: m for m in json.loads(mpath.read_text())} if mpath.exists() else {}
     taken = {}
     for batch, pid, source, a in pieces:
-        if source == "mma" and taken.get(batch, 0) >= MMA_PER_BATCH:
+        if source == "mma" and batch in MMA_REST:
+            used = {(m.get("library", "stdlib"), m["style"]) for m in manifest.values()
+                    if m["batch"] in MMA_REST[batch]}
+            if not used:
+                print(f"{pid}: skipped (build {' and '.join(MMA_REST[batch])} first)", file=sys.stderr)
+                continue
+            if (a[5], a[0]) in used:
+                continue
+        elif source == "mma" and taken.get(batch, 0) >= MMA_PER_BATCH:
             continue
         try:
             if source == "gen":
