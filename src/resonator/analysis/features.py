@@ -13,7 +13,14 @@ to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
   8th-order Butterworth low-pass at 100 Hz with carried state, decimated), for the modulation
   spectrum up to 64 Hz;
 - each channel's average power spectrum below 1500 Hz (Hann, 2^17-point segments = 5.9 s,
-  0.168 Hz bins, 50 % overlap), for binaural-beat detection.
+  0.168 Hz bins, 50 % overlap), for binaural-beat detection;
+- the treble flatness: the spectral flatness (geometric over arithmetic mean of the power) of
+  the 3-10 kHz bins of each onset-analysis frame, averaged with the frames' 3-10 kHz energy as
+  weights.
+  Cymbals, hi-hats and snares are noise there (0.3-0.6 in a frame); pitched instruments put
+  their treble energy in partials (0.01-0.1). None when that band holds less than
+  ``TREBLE_MIN_SHARE`` (-40 dB) of all the energy. It is three running sums, the drum-kit
+  evidence of :func:`resonator.analysis.drums.drum_kit`.
 
 What is kept is float32 and grows by about 6.2 kB per second of audio (onsets 2.1 kB, envelope and
 peaks 2.0 kB, chroma 2.1 kB; an hour: about 22 MB, 18 MB without the plot-only peaks), whatever the
@@ -40,6 +47,7 @@ SPEC_FMAX_HZ = 1500.0
 N_MELS = 64
 LOW_HZ = 300.0
 KICK_HZ = 120.0
+SNARE_HZ = (1000.0, 4000.0)
 FLUX_LAG = 2
 FLUX_FLOOR = 3e-3
 READ_FRAMES = 1 << 16
@@ -47,6 +55,8 @@ CHROMA_N = 4096
 CHROMA_HOP = 4 * HOP
 CHROMA_FPS = SR / CHROMA_HOP
 CHROMA_FMIN_HZ, CHROMA_FMAX_HZ = 110.0, 2100.0
+TREBLE_HZ = (3000.0, 10000.0)
+TREBLE_MIN_SHARE = 1e-4  # of all the frames' energy: below it (-40 dB) there is no treble to judge
 
 
 def chroma_filterbank(sr: float = SR, n_fft: int = CHROMA_N, fmin_hz: float = CHROMA_FMIN_HZ,
@@ -128,6 +138,9 @@ class Features:
         Onset strength of the bands below 300 Hz (float32).
     onset_kick : np.ndarray [shape=(n_frames,)] or None
         Onset strength of the bands below 120 Hz (float32).
+    onset_snare : np.ndarray [shape=(n_frames,)] or None
+        Magnitude flux of the bands from 1 to 4 kHz (float32): a snare's or clap's noise, which
+        the kick lacks (:mod:`resonator.analysis.drums` reads where it falls after the kick).
     chroma : np.ndarray [shape=(n_chroma, 12)]
         Pitch-class magnitudes (float32), frame k centred at ``k / CHROMA_FPS`` seconds.
     env : np.ndarray [shape=(m,)]
@@ -141,6 +154,10 @@ class Features:
         Average power spectrum of each channel (Hann, 2^17 points at 22.05 kHz).
     loudness : dict
         ``integrated_lufs``, ``loudness_range_lu``, ``true_peak_dbtp`` (None when too short).
+    treble_flatness : float or None
+        Energy-weighted spectral flatness of the 3-10 kHz band (0-1; None when that band holds
+        less than ``TREBLE_MIN_SHARE`` of the energy): noise-like treble (a drum kit's cymbals,
+        hats and snares) against partials.
     """
 
     path: str | None
@@ -159,6 +176,8 @@ class Features:
     chroma: np.ndarray | None = None
     chroma_fps: float = CHROMA_FPS
     onset_kick: np.ndarray | None = None
+    onset_snare: np.ndarray | None = None
+    treble_flatness: float | None = None
 
 
 class FeatureStream:
@@ -196,9 +215,15 @@ class FeatureStream:
         self._fb, centers = mel_filterbank(SR, N_FFT, N_MELS, 30.0, SR / 2)
         self._low = centers < LOW_HZ
         self._kick = np.flatnonzero(centers[self._low] < KICK_HZ)  # within the bass bands
+        self._snare = (centers >= SNARE_HZ[0]) & (centers <= SNARE_HZ[1])
+        self._n_low = int(self._low.sum())
         self._buf = np.zeros(N_FFT // 2, dtype=np.float32)  # centred frames
         self._prev = None  # last FLUX_LAG log-mel frames
-        self._onset, self._onset_low, self._onset_kick = [], [], []
+        self._onset, self._onset_low, self._onset_kick, self._onset_snare = [], [], [], []
+        bins = np.fft.rfftfreq(N_FFT, 1.0 / SR)
+        self._treble = slice(int(np.searchsorted(bins, TREBLE_HZ[0])),
+                             int(np.searchsorted(bins, TREBLE_HZ[1], side="right")))
+        self._treble_sums = [0.0, 0.0, 0.0]  # sum of energy * flatness, of energy, of all energy
         # chroma framing (centred frames, 4x the onset hop)
         self._cwin = signal.windows.hann(CHROMA_N, sym=False).astype(np.float32)
         self._cfb = chroma_filterbank()
@@ -291,10 +316,12 @@ class FeatureStream:
             fr = np.lib.stride_tricks.sliding_window_view(buf, N_FFT)[: n * HOP : HOP] * self._win
             mag = np.abs(np.fft.rfft(fr, axis=1)).astype(np.float32) ** 2
             mel = mag @ self._fb.T  # (n, mels) power
+            self._treble_flatness(mag)
             # all bands: log-compressed flux (level independent); bass bands: flux of the
             # magnitude (square root of power), so loud bass hits outweigh the faint low
             # end of bright sounds
-            lm = np.concatenate((np.log1p(1e4 * mel), np.sqrt(mel[:, self._low])), axis=1)
+            lm = np.concatenate((np.log1p(1e4 * mel), np.sqrt(mel[:, self._low]),
+                                 np.sqrt(mel[:, self._snare])), axis=1)
             if self._prev is None:
                 self._prev = np.repeat(lm[:1], FLUX_LAG, axis=0)
             full = np.concatenate((self._prev, lm))
@@ -305,18 +332,32 @@ class FeatureStream:
             dl = np.maximum(full[FLUX_LAG:, N_MELS:] - full[:-FLUX_LAG, N_MELS:], 0.0)
             # below FLUX_FLOOR is the frame-to-frame ripple of steady tones (1e-6 to 2e-3 for
             # sines from 110 Hz up), not onsets: music's onsets reach 0.3-2.4
-            o, ol = np.maximum(d.mean(axis=1) - FLUX_FLOOR, 0.0), dl.sum(axis=1)
+            o = np.maximum(d.mean(axis=1) - FLUX_FLOOR, 0.0)
+            ol, os_ = dl[:, :self._n_low].sum(axis=1), dl[:, self._n_low:].sum(axis=1)
             ok = dl[:, self._kick].sum(axis=1)
             if final:
                 # frames reaching into the zero padding see the input stop: that cut splashes
                 # flux over every band (a steady tone's false last onset), so they get none
                 cut = np.arange(n) * HOP + N_FFT > real
-                o[cut], ol[cut], ok[cut] = 0.0, 0.0, 0.0
+                o[cut], ol[cut], ok[cut], os_[cut] = 0.0, 0.0, 0.0, 0.0
             self._onset.append(o)
             self._onset_low.append(ol)
             self._onset_kick.append(ok)
+            self._onset_snare.append(os_)
             self._prev = full[-FLUX_LAG:]
         self._buf = buf[n * HOP:]
+
+    def _treble_flatness(self, mag: np.ndarray) -> None:
+        self._treble_sums[2] += float(mag.sum(dtype=np.float64))
+        power = mag[:, self._treble]
+        e = power.sum(axis=1, dtype=np.float64)
+        ok = e > 0
+        if not ok.any():
+            return
+        p = power[ok] + np.float32(1e-20)
+        flat = np.exp(np.log(p).mean(axis=1, dtype=np.float64)) / p.mean(axis=1, dtype=np.float64)
+        self._treble_sums[0] += float(np.dot(e[ok], flat))
+        self._treble_sums[1] += float(e[ok].sum())
 
     def _chroma_frames(self, mono: np.ndarray, final: bool = False) -> None:
         buf = np.concatenate((self._cbuf, mono))
@@ -381,6 +422,7 @@ class FeatureStream:
         onset = cat("_onset", nfr)
         onset_low = cat("_onset_low", nfr)
         onset_kick = cat("_onset_kick", nfr)
+        onset_snare = cat("_onset_snare", nfr)
         env = cat("_env")
         peak = cat("_peak", env.size)
         spec = self._spec / max(self._nspec, 1)
@@ -398,8 +440,11 @@ class FeatureStream:
                 "loudness_range_lu": finite(self._meter.loudness_range()),
                 "true_peak_dbtp": finite(self._meter.true_peak_dbtp()),
             }
+        num, den, whole = self._treble_sums
         return Features(path, int(round(self.sr_in)), self.channels, duration, onset, onset_low,
-                        env, peak, freqs, spec, loud, chroma=chroma, onset_kick=onset_kick)
+                        env, peak, freqs, spec, loud, chroma=chroma, onset_kick=onset_kick,
+                        onset_snare=onset_snare,
+                        treble_flatness=num / den if den > TREBLE_MIN_SHARE * whole > 0 else None)
 
 
 def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,

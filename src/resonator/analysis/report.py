@@ -4,7 +4,9 @@ Keys of the report (see also the README):
 
 ``path``, ``duration_s``, ``sample_rate_hz``, ``channels``,
 ``tempo`` {``bpm``, ``confidence``, ``pulse_z``, ``significant``, ``curve``, ``level_probability``,
-``alternatives``}, ``beats`` (seconds), ``onset_rate_per_s``,
+``alternatives``, ``level_model``}, ``beats`` (seconds), ``onset_rate_per_s``,
+``drum_kit`` {``detected``, ``treble_flatness``} (noise-like treble: a drum kit, whose music gets
+the drum model's metrical level, :mod:`resonator.analysis.drums`),
 ``pulse_clarity``, ``modulation`` {``bands``, ``peaks_hz``, ``peak_shares``, ``depth``},
 ``breathing`` {``breaths_per_min``, ``cycle_s``, ``depth``, ``rise_share``, ``periodicity``,
 ``significant``} or None (the breath-like swell measured in the envelope),
@@ -56,6 +58,7 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
     from .beats import adopt_timing, align_bass, bpm_from_beats, rise_starts, track_beats
     from .binaural import detect_binaural
     from .breathing import breath_modulation, breathing_pace
+    from .drums import drum_kit
     from .modulation_report import modulation_report
     from .tempo import PRIOR_BPM, estimate_tempo
 
@@ -68,9 +71,10 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
     breath = breath_modulation(feat.env, feat.env_sr)
     if release:
         feat.env = np.zeros(0, dtype=feat.env.dtype)
+    kit = drum_kit(feat.treble_flatness)
     t = estimate_tempo(feat.onset, feat.fps, prior_bpm=prior_bpm or PRIOR_BPM,
-                       onset_low=feat.onset_low, onset_kick=feat.onset_kick, chroma=feat.chroma,
-                       chroma_fps=feat.chroma_fps,
+                       onset_low=feat.onset_low, onset_kick=feat.onset_kick,
+                       onset_snare=feat.onset_snare, chroma=feat.chroma, chroma_fps=feat.chroma_fps, drum_kit=kit,
                        keep_acf=keep_acf)
     if release:
         feat.chroma = None
@@ -114,10 +118,13 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
             "curve": t["curve"],
             "level_probability": level_p,
             "alternatives": alternatives,
+            "level_model": None if lv is None else lv["model"],
         },
         "beats": [round(float(b), 3) for b in beats],
         "onset_rate_per_s": round(rate, 3),
         "pulse_clarity": round(t["pulse_clarity"], 3),
+        "drum_kit": {"detected": kit, "treble_flatness": None if feat.treble_flatness is None
+                     else round(float(feat.treble_flatness), 3)},
         "modulation": {k: v for k, v in mod.items() if not k.startswith("_")},
         "breathing": breath,
         "paced_breathing": breathing_pace(bpm),
