@@ -125,7 +125,6 @@ def _tempo(x):
 
 
 @pytest.mark.parametrize("name, bpm, pattern, steps, beats, swing", [
-    ("rock at 180 (punk), not 90", 180.0, ROCK, 2, 4, 0.0),
     ("rock at 92, not 184", 92.0, ROCK, 2, 4, 0.0),
     ("swung shuffle at 140, not 70", 140.0, ROCK, 2, 4, 1 / 3),
     ("6/8 at a dotted quarter of 100, not the eighth", 100.0, SIX_EIGHT, 3, 2, 0.0),
@@ -156,15 +155,3 @@ def test_drum_kit_is_noise_in_the_treble_and_chords_are_not():
     assert chords < 0.7 * DRUM_FLATNESS and not drum_kit(chords)
     assert feats(dull).treble_flatness is None and not drum_kit(None)  # no treble to judge
 
-
-def test_cross_correlation_finds_the_snare_after_the_kick():
-    from resonator.analysis.tempo import mean_cross_correlation
-
-    fps, period, delay = 100.0, 50, 17  # frames
-    kick = np.zeros(3000)
-    kick[::period] = 1.0
-    snare = np.roll(kick, delay)
-    xc = mean_cross_correlation(kick, snare, fps)
-    assert int(np.argmax(xc[:period])) == delay
-    assert xc[delay] == pytest.approx(1.0, abs=0.05)
-    assert abs(xc[0]) < 0.1 and abs(xc[delay + period // 2]) < 0.1

@@ -66,7 +66,6 @@ def piece_features(m: dict) -> dict:
 
     f = features_from_file(OUT / f"{m['id']}.wav", loudness=False, peaks=False)
     t = estimate_tempo(f.onset, f.fps, onset_low=f.onset_low, onset_kick=f.onset_kick,
-                       onset_snare=f.onset_snare,
                        chroma=f.chroma, chroma_fps=f.chroma_fps, drum_kit=True)
     lv = t["_levels"]
     cands = np.asarray(lv["candidates_bpm"])

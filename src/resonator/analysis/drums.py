@@ -46,11 +46,9 @@ from . import metre
 DRUM_FLATNESS = 0.10
 RATIOS = metre.RATIOS + (4.0 / 3.0, 3.0 / 4.0)
 LAGS_QUARTERS = (1, 2, 3, 4, 6, 8, 12, 16)
-SNARE_QUARTERS = (1, 2, 3, 4, 6, 8)
 FEATURES = (metre.FEATURES + ("log2_tempo", "log2_tempo_sq")
             + tuple(f"acf_all_{q}" for q in LAGS_QUARTERS)
-            + tuple(f"acf_kick_{q}" for q in LAGS_QUARTERS)
-            + tuple(f"kick_snare_{q}" for q in SNARE_QUARTERS))
+            + tuple(f"acf_kick_{q}" for q in LAGS_QUARTERS))
 
 # BEGIN fitted by benchmarks/analysis/fit_drum_levels.py --write (do not edit by hand)
 WEIGHTS = {
@@ -78,12 +76,6 @@ WEIGHTS = {
     "acf_kick_8": 3.63061,
     "acf_kick_12": 1.35921,
     "acf_kick_16": 5.10824,
-    "kick_snare_1": 0.0,
-    "kick_snare_2": 0.0,
-    "kick_snare_3": 0.0,
-    "kick_snare_4": 0.0,
-    "kick_snare_6": 0.0,
-    "kick_snare_8": 0.0,
 }
 # END fitted
 
@@ -113,8 +105,7 @@ def _acf_at(acf: np.ndarray, lag: float) -> float:
 
 
 def level_features(cands: np.ndarray, general: np.ndarray, acf: np.ndarray, kick_acf: np.ndarray,
-                   fps: float, prior_bpm: float = 120.0,
-                   kick_snare: np.ndarray | None = None) -> np.ndarray:
+                   fps: float, prior_bpm: float = 120.0) -> np.ndarray:
     """The drum model's features of each candidate tempo (see the module docstring).
 
     Parameters
@@ -131,9 +122,6 @@ def level_features(cands: np.ndarray, general: np.ndarray, acf: np.ndarray, kick
         Frame rate of the envelopes in Hz.
     prior_bpm : number > 0
         The tempo preference's centre in BPM.
-    kick_snare : np.ndarray [shape=(lags,)], optional
-        Mean windowed cross-correlation of the kick-band with the snare-band onsets (snare after
-        kick; :func:`resonator.analysis.tempo.mean_cross_correlation`); None counts as 0.
 
     Returns
     -------
@@ -147,9 +135,7 @@ def level_features(cands: np.ndarray, general: np.ndarray, acf: np.ndarray, kick
         lt = np.log2(bpm / prior_bpm)
         rows.append([*np.nan_to_num(np.asarray(general[j], dtype=np.float64)), lt, lt * lt]
                     + [_acf_at(acf, q * period / 4) for q in LAGS_QUARTERS]
-                    + [_acf_at(kick_acf, q * period / 4) for q in LAGS_QUARTERS]
-                    + [0.0 if kick_snare is None else _acf_at(kick_snare, q * period / 4)
-                       for q in SNARE_QUARTERS])
+                    + [_acf_at(kick_acf, q * period / 4) for q in LAGS_QUARTERS])
     return np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES))
 
 

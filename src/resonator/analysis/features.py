@@ -47,7 +47,6 @@ SPEC_FMAX_HZ = 1500.0
 N_MELS = 64
 LOW_HZ = 300.0
 KICK_HZ = 120.0
-SNARE_HZ = (1000.0, 4000.0)
 FLUX_LAG = 2
 FLUX_FLOOR = 3e-3
 READ_FRAMES = 1 << 16
@@ -138,9 +137,6 @@ class Features:
         Onset strength of the bands below 300 Hz (float32).
     onset_kick : np.ndarray [shape=(n_frames,)] or None
         Onset strength of the bands below 120 Hz (float32).
-    onset_snare : np.ndarray [shape=(n_frames,)] or None
-        Magnitude flux of the bands from 1 to 4 kHz (float32): a snare's or clap's noise, which
-        the kick lacks (:mod:`resonator.analysis.drums` reads where it falls after the kick).
     chroma : np.ndarray [shape=(n_chroma, 12)]
         Pitch-class magnitudes (float32), frame k centred at ``k / CHROMA_FPS`` seconds.
     env : np.ndarray [shape=(m,)]
@@ -176,7 +172,6 @@ class Features:
     chroma: np.ndarray | None = None
     chroma_fps: float = CHROMA_FPS
     onset_kick: np.ndarray | None = None
-    onset_snare: np.ndarray | None = None
     treble_flatness: float | None = None
 
 
@@ -215,11 +210,9 @@ class FeatureStream:
         self._fb, centers = mel_filterbank(SR, N_FFT, N_MELS, 30.0, SR / 2)
         self._low = centers < LOW_HZ
         self._kick = np.flatnonzero(centers[self._low] < KICK_HZ)  # within the bass bands
-        self._snare = (centers >= SNARE_HZ[0]) & (centers <= SNARE_HZ[1])
-        self._n_low = int(self._low.sum())
         self._buf = np.zeros(N_FFT // 2, dtype=np.float32)  # centred frames
         self._prev = None  # last FLUX_LAG log-mel frames
-        self._onset, self._onset_low, self._onset_kick, self._onset_snare = [], [], [], []
+        self._onset, self._onset_low, self._onset_kick = [], [], []
         bins = np.fft.rfftfreq(N_FFT, 1.0 / SR)
         self._treble = slice(int(np.searchsorted(bins, TREBLE_HZ[0])),
                              int(np.searchsorted(bins, TREBLE_HZ[1], side="right")))
@@ -320,8 +313,7 @@ class FeatureStream:
             # all bands: log-compressed flux (level independent); bass bands: flux of the
             # magnitude (square root of power), so loud bass hits outweigh the faint low
             # end of bright sounds
-            lm = np.concatenate((np.log1p(1e4 * mel), np.sqrt(mel[:, self._low]),
-                                 np.sqrt(mel[:, self._snare])), axis=1)
+            lm = np.concatenate((np.log1p(1e4 * mel), np.sqrt(mel[:, self._low])), axis=1)
             if self._prev is None:
                 self._prev = np.repeat(lm[:1], FLUX_LAG, axis=0)
             full = np.concatenate((self._prev, lm))
@@ -332,18 +324,16 @@ class FeatureStream:
             dl = np.maximum(full[FLUX_LAG:, N_MELS:] - full[:-FLUX_LAG, N_MELS:], 0.0)
             # below FLUX_FLOOR is the frame-to-frame ripple of steady tones (1e-6 to 2e-3 for
             # sines from 110 Hz up), not onsets: music's onsets reach 0.3-2.4
-            o = np.maximum(d.mean(axis=1) - FLUX_FLOOR, 0.0)
-            ol, os_ = dl[:, :self._n_low].sum(axis=1), dl[:, self._n_low:].sum(axis=1)
+            o, ol = np.maximum(d.mean(axis=1) - FLUX_FLOOR, 0.0), dl.sum(axis=1)
             ok = dl[:, self._kick].sum(axis=1)
             if final:
                 # frames reaching into the zero padding see the input stop: that cut splashes
                 # flux over every band (a steady tone's false last onset), so they get none
                 cut = np.arange(n) * HOP + N_FFT > real
-                o[cut], ol[cut], ok[cut], os_[cut] = 0.0, 0.0, 0.0, 0.0
+                o[cut], ol[cut], ok[cut] = 0.0, 0.0, 0.0
             self._onset.append(o)
             self._onset_low.append(ol)
             self._onset_kick.append(ok)
-            self._onset_snare.append(os_)
             self._prev = full[-FLUX_LAG:]
         self._buf = buf[n * HOP:]
 
@@ -422,7 +412,6 @@ class FeatureStream:
         onset = cat("_onset", nfr)
         onset_low = cat("_onset_low", nfr)
         onset_kick = cat("_onset_kick", nfr)
-        onset_snare = cat("_onset_snare", nfr)
         env = cat("_env")
         peak = cat("_peak", env.size)
         spec = self._spec / max(self._nspec, 1)
@@ -443,7 +432,6 @@ class FeatureStream:
         num, den, whole = self._treble_sums
         return Features(path, int(round(self.sr_in)), self.channels, duration, onset, onset_low,
                         env, peak, freqs, spec, loud, chroma=chroma, onset_kick=onset_kick,
-                        onset_snare=onset_snare,
                         treble_flatness=num / den if den > TREBLE_MIN_SHARE * whole > 0 else None)
 
 

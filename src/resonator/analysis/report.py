@@ -73,8 +73,8 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
         feat.env = np.zeros(0, dtype=feat.env.dtype)
     kit = drum_kit(feat.treble_flatness)
     t = estimate_tempo(feat.onset, feat.fps, prior_bpm=prior_bpm or PRIOR_BPM,
-                       onset_low=feat.onset_low, onset_kick=feat.onset_kick,
-                       onset_snare=feat.onset_snare, chroma=feat.chroma, chroma_fps=feat.chroma_fps, drum_kit=kit,
+                       onset_low=feat.onset_low, onset_kick=feat.onset_kick, chroma=feat.chroma,
+                       chroma_fps=feat.chroma_fps, drum_kit=kit,
                        keep_acf=keep_acf)
     if release:
         feat.chroma = None
@@ -216,7 +216,7 @@ def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | N
 CSV_FIELDS = [
     "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_significant", "tempo_pulse_z",
     "tempo_changes",
-    "tempo_level_probability", "tempo_alternative_bpm", "beats",
+    "tempo_level_probability", "tempo_alternative_bpm", "tempo_level_model", "drum_kit", "beats",
     "onset_rate_per_s", "pulse_clarity", "delta", "theta", "alpha", "beta", "gamma",
     "modulation_peaks_hz", "breath_swell_per_min", "breath_swell_depth", "breath_swell_significant",
     "paced_breaths_per_min", "beats_per_breath", "binaural_beat_hz",
@@ -235,6 +235,7 @@ def csv_row(r: dict) -> dict:
         "tempo_pulse_z": t["pulse_z"], "tempo_changes": t["curve"] is not None,
         "tempo_level_probability": t.get("level_probability"),
         "tempo_alternative_bpm": (t.get("alternatives") or [{}])[0].get("bpm"),
+        "tempo_level_model": t.get("level_model"), "drum_kit": r["drum_kit"]["detected"],
         "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
         "pulse_clarity": r["pulse_clarity"], **m["bands"],
         "modulation_peaks_hz": " ".join(f"{p:g}" for p in m["peaks_hz"]),

@@ -151,56 +151,6 @@ def mean_autocorrelation(onset: np.ndarray, fps: float) -> np.ndarray:
     return total / max(count, 1)
 
 
-def mean_cross_correlation(lead: np.ndarray, follow: np.ndarray, fps: float, *,
-                           win_s: float = WIN_S, hop_s: float = HOP_S,
-                           max_lag_s: float = MAX_LAG_S, block: int = ACF_BLOCK) -> np.ndarray:
-    """How ``follow`` comes after ``lead``: their normalised cross-correlation at lags 0 to
-    ``max_lag_s`` (``sum_t lead[t] follow[t + j]`` over the root of both energies), in the sliding
-    windows of :func:`local_autocorrelation` (same taper), averaged over the windows.
-
-    Parameters
-    ----------
-    lead, follow : np.ndarray [shape=(n,)]
-        Two onset envelopes of the same frames (for example the kick's and the snare's).
-    fps : number > 0
-        Frame rate in Hz.
-    win_s, hop_s, max_lag_s : number > 0
-        As for :func:`local_autocorrelation`.
-    block : int >= 1
-        Windows per FFT block (memory only).
-
-    Returns
-    -------
-    np.ndarray [shape=(lags,)]
-        In [-1, 1]; lag j frames. 0 where a window of either envelope is silent.
-    """
-    n = min(np.size(lead), np.size(follow))
-    a = np.asarray(lead, dtype=np.float64)[:n]
-    b = np.asarray(follow, dtype=np.float64)[:n]
-    win = int(round(win_s * fps))
-    hop = max(1, int(round(hop_s * fps)))
-    if n < win:
-        win = max(n, 2)
-        a, b = np.pad(a, (0, win - n)), np.pad(b, (0, win - n))
-    max_lag = min(int(round(max_lag_s * fps)), win - 1)
-    starts = np.arange(0, a.size - win + 1, hop)
-    nfft = 1 << int(np.ceil(np.log2(win + max_lag + 1)))
-    taper = np.hanning(win)
-    va = np.lib.stride_tricks.sliding_window_view(a, win)
-    vb = np.lib.stride_tricks.sliding_window_view(b, win)
-    total = np.zeros(max_lag + 1)
-    for i in range(0, starts.size, max(1, int(block))):
-        sa, sb = va[starts[i:i + block]].copy(), vb[starts[i:i + block]].copy()
-        sa -= sa.mean(axis=1, keepdims=True)
-        sb -= sb.mean(axis=1, keepdims=True)
-        sa *= taper
-        sb *= taper
-        norm = np.sqrt((sa * sa).sum(axis=1) * (sb * sb).sum(axis=1))[:, None]
-        xc = np.fft.irfft(np.conj(np.fft.rfft(sa, n=nfft, axis=1)) * np.fft.rfft(sb, n=nfft, axis=1),
-                          n=nfft, axis=1)[:, : max_lag + 1]
-        total += np.divide(xc, norm, out=np.zeros_like(xc), where=norm > 1e-12).sum(axis=0)
-    return total / max(starts.size, 1)
-
 
 def comb_salience(acf: np.ndarray, fps: float, bpms: np.ndarray, harmonics: int = 3) -> np.ndarray:
     """Comb salience ``sum_k A(k P) / k`` of tempo candidates, interpolated at fractional lags.
@@ -281,7 +231,7 @@ def pulse_significance(salience: float, short_rho2: float, n_frames: int, fps: f
 
 def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BPM,
                    prior_octaves: float = PRIOR_OCTAVES, onset_low: np.ndarray | None = None,
-                   onset_kick: np.ndarray | None = None, onset_snare: np.ndarray | None = None,
+                   onset_kick: np.ndarray | None = None,
                    chroma: np.ndarray | None = None, chroma_fps: float | None = None,
                    levels: bool = True, drum_kit: bool = False, keep_acf: bool = False) -> dict:
     """Global tempo, its confidence, the pulse clarity and the local tempo curve.
@@ -300,8 +250,6 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         Bass onset strength (metrical-level evidence and candidate beat grids).
     onset_kick : np.ndarray [shape=(n,)], optional
         Kick-band onset strength (the phase of the candidate beat grids).
-    onset_snare : np.ndarray [shape=(n,)], optional
-        Snare-band onset strength (the drum model reads where it falls after the kick).
     chroma : np.ndarray [shape=(m, 12)], optional
         Chroma at ``chroma_fps`` frames per second (harmonic-change evidence).
     levels : bool
@@ -372,10 +320,7 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         if cands.size:
             if kit:
                 kick_acf = mean_autocorrelation(onset_kick, fps)
-                snare_xc = (None if onset_snare is None
-                            else mean_cross_correlation(onset_kick, onset_snare, fps))
-                feats = drums.level_features(cands, feats, mean_acf, kick_acf, fps, prior_bpm,
-                                             kick_snare=snare_xc)
+                feats = drums.level_features(cands, feats, mean_acf, kick_acf, fps, prior_bpm)
                 prob = drums.level_probabilities(feats)
             else:
                 prob = metre.level_probabilities(feats)
