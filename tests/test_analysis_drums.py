@@ -94,11 +94,13 @@ def _bass(freq_hz, dur_s):
     return 0.3 * np.sin(2 * np.pi * freq_hz * t) * np.exp(-t / 0.3) * np.minimum(t / 0.005, 1.0)
 
 
-def groove(bpm, pattern, steps_per_beat, beats_per_bar, seconds=30.0, swing=0.0, seed=1):
+def groove(bpm, pattern, steps_per_beat, beats_per_bar, seconds=30.0, swing=0.0, seed=1,
+           eighths=False):
     """A drum kit (kick, snare, closed hat) and a bass note on each downbeat.
 
     ``pattern`` maps "k", "s", "h" to the steps of a bar at which they play (``steps_per_beat``
-    steps a beat); ``swing`` delays every second step by that share of a step.
+    steps a beat); ``swing`` delays every second step by that share of a step; ``eighths``: the
+    bass and a chord on every eighth note instead (a punk or rock band's drive).
     """
     rng = np.random.default_rng(seed)
     make = {"k": lambda: 0.6 * _kick(rng), "s": lambda: 0.8 * _snare(rng), "h": lambda: _hat(rng)}
@@ -109,7 +111,14 @@ def groove(bpm, pattern, steps_per_beat, beats_per_bar, seconds=30.0, swing=0.0,
         for inst, steps in pattern.items():
             for s in steps:
                 _place(x, make[inst](), t0 + (s + (swing if s % 2 else 0.0)) * step_s)
-        _place(x, _bass(55.0 * (1.0, 1.5, 4 / 3, 1.5)[b % 4], 0.9 * bar_s), t0)
+        root_hz = 55.0 * (1.0, 1.5, 4 / 3, 1.5)[b % 4]
+        if not eighths:
+            _place(x, _bass(root_hz, 0.9 * bar_s), t0)
+            continue
+        eighth_s = 30.0 / bpm
+        for k in range(int(round(bar_s / eighth_s))):
+            _place(x, 0.5 * _bass(root_hz, 0.9 * eighth_s), t0 + k * eighth_s)
+            _place(x, 0.3 * _chord(rng)[: int(0.9 * eighth_s * SR)], t0 + k * eighth_s)
     return x
 
 
@@ -124,13 +133,15 @@ def _tempo(x):
     return r["tempo"]["bpm"], r
 
 
-@pytest.mark.parametrize("name, bpm, pattern, steps, beats, swing", [
-    ("rock at 92, not 184", 92.0, ROCK, 2, 4, 0.0),
-    ("swung shuffle at 140, not 70", 140.0, ROCK, 2, 4, 1 / 3),
-    ("6/8 at a dotted quarter of 100, not the eighth", 100.0, SIX_EIGHT, 3, 2, 0.0),
+@pytest.mark.parametrize("name, bpm, pattern, steps, beats, swing, eighths", [
+    ("punk band at 180, not 90", 180.0, ROCK, 2, 4, 0.0, True),
+    ("the same band at 92, not 184", 92.0, ROCK, 2, 4, 0.0, True),
+    ("rock kit at 92, not 184", 92.0, ROCK, 2, 4, 0.0, False),
+    ("swung shuffle at 140, not 70", 140.0, ROCK, 2, 4, 1 / 3, False),
+    ("6/8 at a dotted quarter of 100, not the eighth", 100.0, SIX_EIGHT, 3, 2, 0.0, False),
 ])
-def test_tap_along_level_of_a_groove(name, bpm, pattern, steps, beats, swing):
-    got, r = _tempo(groove(bpm, pattern, steps, beats, swing=swing))
+def test_tap_along_level_of_a_groove(name, bpm, pattern, steps, beats, swing, eighths):
+    got, r = _tempo(groove(bpm, pattern, steps, beats, swing=swing, eighths=eighths))
     assert r["drum_kit"]["detected"] and r["tempo"]["level_model"] == "drum kit"
     assert abs(got / bpm - 1.0) < 0.02, f"{name}: read {got}"
 
