@@ -165,4 +165,9 @@ def test_drum_kit_is_noise_in_the_treble_and_chords_are_not():
     chords = feats(x).treble_flatness
     assert chords < 0.7 * DRUM_FLATNESS and not drum_kit(chords)
     assert feats(dull).treble_flatness is None and not drum_kit(None)  # no treble to judge
+    t = np.arange(int(0.03 * SR)) / SR
+    beep = np.zeros(8 * SR)  # a metronome's pitched click: its treble is smooth leakage, faint
+    for t0 in 0.3 + 0.5 * np.arange(14):
+        _place(beep, 0.3 * np.sin(2 * np.pi * 1500 * t) * np.exp(-t / 0.006), t0)
+    assert feats(beep).treble_flatness is None
 
