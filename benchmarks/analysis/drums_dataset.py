@@ -66,6 +66,21 @@ method was tried on them: rendered, never analysed.)
 - ``f3`` (fresh): ``gen``, 2 pieces per style, seeds from ``("f3", style, k)``.
 - ``f4`` (fresh): ``casio`` grooves whose first byte is odd, the first 30 that pass.
 
+(d4, d5, f5 and f6 were added on 2026-12-05, sixth session, before d3 had been analysed and
+before f3 and f4 were scored; f5 and f6 are a reserve, rendered and never analysed until scored.)
+
+- ``d4`` (development): ``gen``, 3 pieces per style, seeds from ``("d4", style, k)``.
+- ``d5`` (development): every groove with an even first byte, of both libraries, not used by d2
+  or d3 (the rest after their first 30), with seeds from ``("d5", file name)``.
+- ``f5`` (fresh): ``gen``, 2 pieces per style, seeds from ``("f5", style, k)``.
+- ``f6`` (fresh): every groove with an odd first byte, of both libraries, not used by f2 or f4,
+  with seeds from ``("f6", file name)``.
+- ``d6`` (development): ``gen``, 3 pieces per style, seeds from ``("d6", style, k)``.
+- ``d7`` (development): for every style file with an even first byte (both libraries) its second
+  groove, the second ``DefGroove`` in the file whose name contains none of intro, end, fill,
+  break (a variant of the batch's main groove: a walking bass, sustained strings, another drum
+  part), seeds from ``("d7", file name)``; files with one such groove are left out.
+
 Fresh batches are never analysed by any tracker before the method is frozen; ``score_beats.py
 --corpus drums`` skips them unless ``--fresh-batch NAME`` is given, refuses that in a worktree
 with changes, and records each scoring in ``fresh_scored.json`` (one scoring per batch).
@@ -98,9 +113,16 @@ MMA_ROOT = Path("/usr/share/mma/lib")
 MAX_SECONDS = 60.0
 TARGET_SECONDS = 56.0
 BATCHES = {"d1": ("gen", "dev"), "d2": ("mma", "dev"), "f1": ("gen", "fresh"), "f2": ("mma", "fresh"),
-           "d3": ("mma", "dev"), "f3": ("gen", "fresh"), "f4": ("mma", "fresh")}
-PIECES_PER_STYLE = {"d1": 3, "f1": 2, "f3": 2}
-MMA_BATCHES = (("d2", "stdlib", 0), ("f2", "stdlib", 1), ("d3", "casio", 0), ("f4", "casio", 1))
+           "d3": ("mma", "dev"), "f3": ("gen", "fresh"), "f4": ("mma", "fresh"),
+           "d4": ("gen", "dev"), "d5": ("mma", "dev"), "f5": ("gen", "fresh"), "f6": ("mma", "fresh"),
+           "d6": ("gen", "dev"), "d7": ("mma", "dev")}
+PIECES_PER_STYLE = {"d1": 3, "f1": 2, "f3": 2, "d4": 3, "f5": 2, "d6": 3}
+MMA_BATCHES = (("d2", "stdlib", 0), ("f2", "stdlib", 1), ("d3", "casio", 0), ("f4", "casio", 1),
+               ("d5", "stdlib", 0), ("d5", "casio", 0), ("f6", "stdlib", 1), ("f6", "casio", 1),
+               ("d7", "stdlib", 0), ("d7", "casio", 0))
+MMA_VARIANT = ("d7",)  # these batches play each file's second groove (see the docstring)
+# the rest batches: every groove of their parity not used by these batches, no cap
+MMA_REST = {"d5": ("d2", "d3"), "f6": ("f2", "f4")}
 CASIO_SKIP = ("polka", "march", "quickstep", "bigband", "foxtrot")
 MMA_PER_BATCH = 30
 
@@ -432,6 +454,8 @@ def mma_styles(lib: str = "stdlib"):
         tm = re.search(r"^\s*Time\s+(\d+)", text, re.M | re.I)
         ts = re.search(r"^\s*Timesig\s+(\d+)[\s/]+(\d+)", text, re.M | re.I)
         gv = re.search(r"^\s*DefGroove\s+(\S+)", text, re.M | re.I)
+        grooves = [g for g in re.findall(r"^\s*DefGroove\s+(\S+)", text, re.M | re.I)
+                   if not any(w in g.lower() for w in ("intro", "end", "fill", "break"))]
         if lib == "casio" and tm and not ts and not any(w in stem for w in CASIO_SKIP):
             ts = {"4": (4, 4), "3": (3, 4), "6": (6, 8)}.get(tm.group(1))
         elif ts:
@@ -453,7 +477,7 @@ def mma_styles(lib: str = "stdlib"):
             per, rng_ = 3, (56, 100)
         else:
             continue
-        out.append((f.stem, gv.group(1), per, rng_, time, lib))
+        out.append((f.stem, gv.group(1), per, rng_, time, lib, grooves[1] if len(grooves) > 1 else None))
     return out
 
 
@@ -538,7 +562,11 @@ def plan():
         styles = sorted(mma_styles(lib), key=lambda s: hashlib.sha1(s[0].encode()).digest())
         prefix = "mma_" if lib == "stdlib" else f"mma_{lib}_"
         for s in (s for s in styles if sha_byte(s[0]) % 2 == parity):  # the first 30 that pass: main()
-            out.append((batch, f"{prefix}{s[0].lower()}_{batch}", "mma", s + (seed_of(batch, s[0]),)))
+            if batch in MMA_VARIANT:
+                if s[6] is None:
+                    continue
+                s = (s[0], s[6]) + s[2:]
+            out.append((batch, f"{prefix}{s[0].lower()}_{batch}", "mma", s[:6] + (seed_of(batch, s[0]),)))
     return out
 
 
@@ -560,7 +588,15 @@ def main(argv=None):
     manifest = {m["id"]: m for m in json.loads(mpath.read_text())} if mpath.exists() else {}
     taken = {}
     for batch, pid, source, a in pieces:
-        if source == "mma" and taken.get(batch, 0) >= MMA_PER_BATCH:
+        if source == "mma" and batch in MMA_REST:
+            used = {(m.get("library", "stdlib"), m["style"]) for m in manifest.values()
+                    if m["batch"] in MMA_REST[batch]}
+            if not used:
+                print(f"{pid}: skipped (build {' and '.join(MMA_REST[batch])} first)", file=sys.stderr)
+                continue
+            if (a[5], a[0]) in used:
+                continue
+        elif source == "mma" and batch not in MMA_VARIANT and taken.get(batch, 0) >= MMA_PER_BATCH:
             continue
         try:
             if source == "gen":

@@ -1,7 +1,7 @@
 """Score resonator's tempo and beats against librosa's and essentia's, side by side, on rendered sets.
 
 Two corpora: ``--corpus score`` (``build_dataset.py``: music21 scores, batches 1-6) and
-``--corpus drums`` (``drums_dataset.py``: music with drums, batches d1-d3, f1-f4). For each
+``--corpus drums`` (``drums_dataset.py``: music with drums, batches d1-d7, f1-f6). For each
 piece, on the same WAV and in the same run: resonator's ``analyze_file`` (tempo + beats),
 ``librosa.beat.beat_track(y=y, sr=22050)`` with every default, and essentia's
 ``RhythmExtractor2013(method="multifeature")`` on the file loaded at 44.1 kHz (essentia is AGPL-3.0:
@@ -17,7 +17,7 @@ the ratio of each tracker's tempo to the reference: x1, x2, x1/2, x3, x1/3, x3/2
 
 Protected fresh batches. Score corpus: batch 4 only with ``--fresh``, batch 5 only with
 ``--fresh5``, batch 6 only with ``--fresh6`` (each scored once, after the method was frozen; see
-the README). Drums corpus: batches f1-f4 only with ``--fresh-batch NAME``, which refuses to run
+the README). Drums corpus: batches f1-f6 only with ``--fresh-batch NAME``, which refuses to run
 when ``src/`` or ``benchmarks/analysis/`` has uncommitted changes or when the batch is already in
 ``fresh_scored.json`` (then ``--again`` scores it and says so), and records the commit and date
 there after scoring: commit that file.
@@ -26,7 +26,7 @@ Usage::
 
     .venv/bin/python benchmarks/analysis/score_beats.py [--json FILE] [--dev]        # score batches 1-3
     .venv/bin/python benchmarks/analysis/score_beats.py --fresh6 --json FILE          # score batch 6, once
-    .venv/bin/python benchmarks/analysis/score_beats.py --corpus drums [--json FILE]  # drums d1 + d2
+    .venv/bin/python benchmarks/analysis/score_beats.py --corpus drums [--json FILE]  # drums d1-d7
     .venv/bin/python benchmarks/analysis/score_beats.py --corpus drums --fresh-batch f1 --json FILE
 """
 from __future__ import annotations
@@ -84,7 +84,7 @@ def run_resonator(wav):
     from resonator.analysis import analyze_file
 
     r = analyze_file(wav, loudness=False)
-    return r["tempo"]["bpm"], np.asarray(r["beats"]), r["tempo"]
+    return r["tempo"]["bpm"], np.asarray(r["beats"]), {**r["tempo"], "drum_kit": r["drum_kit"]["detected"]}
 
 
 def run_librosa(wav):
@@ -213,6 +213,8 @@ def print_tables(title, sub, trackers):
         miss = [f"{r['id']} ({r['ref_bpm']:g} -> {r['resonator']['bpm'] or 0:.1f})"
                 for r in sub if not r["resonator"]["A1"]]
         print(f"resonator tempo misses: {', '.join(miss) or 'none'}")
+        kit = [r["resonator"].get("drum_kit") for r in sub]
+        print(f"resonator drum kit detected (drum level model): {sum(bool(k) for k in kit)} of {len(kit)}")
     print()
 
 
@@ -241,7 +243,7 @@ def main(argv=None):
     for flag, b in (("--fresh", 4), ("--fresh5", 5), ("--fresh6", 6)):
         ap.add_argument(flag, action="store_true",
                         help=f"score corpus: score ONLY the fresh batch {b}; run once, after the method is frozen")
-    ap.add_argument("--fresh-batch", choices=("f1", "f2", "f3", "f4"),
+    ap.add_argument("--fresh-batch", choices=("f1", "f2", "f3", "f4", "f5", "f6"),
                     help="drums corpus: score ONLY this fresh batch, once, from a clean worktree")
     ap.add_argument("--again", action="store_true", help="with --fresh-batch: allow a recorded re-scoring")
     args = ap.parse_args(argv)
@@ -281,6 +283,7 @@ def main(argv=None):
             if tempo is not None:  # the reported level or the first alternative
                 alt = tempo.get("alternatives") or []
                 row[name]["level_probability"] = tempo.get("level_probability")
+                row[name]["drum_kit"] = tempo.get("drum_kit")
                 row[name]["A1_top2"] = max(row[name]["A1"],
                                            accuracy(alt[0]["bpm"], m["bpm"])[0] if alt else 0.0)
         rows.append(row)

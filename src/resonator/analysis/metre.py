@@ -260,7 +260,8 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
                    onset_low: np.ndarray | None, hc: np.ndarray | None, cfps: float,
                    prior_bpm: float = 120.0, prior_octaves: float = 1.0,
                    acf: np.ndarray | None = None,
-                   onset_kick: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   onset_kick: np.ndarray | None = None,
+                   ratios: tuple = RATIOS) -> tuple[np.ndarray, np.ndarray]:
     """Candidate tempi related to ``bpm`` and their evidence (see the module docstring).
 
     Parameters
@@ -279,6 +280,8 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
     onset_kick : np.ndarray [shape=(n,)], optional
         Kick-band onset strength: the phase of each candidate's beat grid
         (:func:`resonator.analysis.beats.track_beats`).
+    ratios : tuple of number > 0
+        The candidates' tempi relative to ``bpm`` (default :data:`RATIOS`).
 
     Returns
     -------
@@ -292,7 +295,7 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
     cands, rows = [], []
     o = np.asarray(onset, dtype=np.float64)
     strength = accent_strength(o, onset_low)
-    for r in RATIOS:
+    for r in ratios:
         c0 = bpm * r
         if not (bpms[0] <= c0 <= bpms[-1]):
             continue

@@ -4,7 +4,9 @@ Keys of the report (see also the README):
 
 ``path``, ``duration_s``, ``sample_rate_hz``, ``channels``,
 ``tempo`` {``bpm``, ``confidence``, ``pulse_z``, ``significant``, ``curve``, ``level_probability``,
-``alternatives``}, ``beats`` (seconds), ``onset_rate_per_s``,
+``alternatives``, ``level_model``}, ``beats`` (seconds), ``onset_rate_per_s``,
+``drum_kit`` {``detected``, ``treble_flatness``} (noise-like treble: a drum kit, whose music gets
+the drum model's metrical level, :mod:`resonator.analysis.drums`),
 ``pulse_clarity``, ``modulation`` {``bands``, ``peaks_hz``, ``peak_shares``, ``depth``},
 ``breathing`` {``breaths_per_min``, ``cycle_s``, ``depth``, ``rise_share``, ``periodicity``,
 ``significant``} or None (the breath-like swell measured in the envelope),
@@ -56,6 +58,7 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
     from .beats import adopt_timing, align_bass, bpm_from_beats, rise_starts, track_beats
     from .binaural import detect_binaural
     from .breathing import breath_modulation, breathing_pace
+    from .drums import drum_kit
     from .modulation_report import modulation_report
     from .tempo import PRIOR_BPM, estimate_tempo
 
@@ -68,9 +71,10 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
     breath = breath_modulation(feat.env, feat.env_sr)
     if release:
         feat.env = np.zeros(0, dtype=feat.env.dtype)
+    kit = drum_kit(feat.treble_flatness)
     t = estimate_tempo(feat.onset, feat.fps, prior_bpm=prior_bpm or PRIOR_BPM,
                        onset_low=feat.onset_low, onset_kick=feat.onset_kick, chroma=feat.chroma,
-                       chroma_fps=feat.chroma_fps,
+                       chroma_fps=feat.chroma_fps, drum_kit=kit,
                        keep_acf=keep_acf)
     if release:
         feat.chroma = None
@@ -114,10 +118,13 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
             "curve": t["curve"],
             "level_probability": level_p,
             "alternatives": alternatives,
+            "level_model": None if lv is None else lv["model"],
         },
         "beats": [round(float(b), 3) for b in beats],
         "onset_rate_per_s": round(rate, 3),
         "pulse_clarity": round(t["pulse_clarity"], 3),
+        "drum_kit": {"detected": kit, "treble_flatness": None if feat.treble_flatness is None
+                     else round(float(feat.treble_flatness), 3)},
         "modulation": {k: v for k, v in mod.items() if not k.startswith("_")},
         "breathing": breath,
         "paced_breathing": breathing_pace(bpm),
@@ -209,7 +216,7 @@ def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | N
 CSV_FIELDS = [
     "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_significant", "tempo_pulse_z",
     "tempo_changes",
-    "tempo_level_probability", "tempo_alternative_bpm", "beats",
+    "tempo_level_probability", "tempo_alternative_bpm", "tempo_level_model", "drum_kit", "beats",
     "onset_rate_per_s", "pulse_clarity", "delta", "theta", "alpha", "beta", "gamma",
     "modulation_peaks_hz", "breath_swell_per_min", "breath_swell_depth", "breath_swell_significant",
     "paced_breaths_per_min", "beats_per_breath", "binaural_beat_hz",
@@ -228,6 +235,7 @@ def csv_row(r: dict) -> dict:
         "tempo_pulse_z": t["pulse_z"], "tempo_changes": t["curve"] is not None,
         "tempo_level_probability": t.get("level_probability"),
         "tempo_alternative_bpm": (t.get("alternatives") or [{}])[0].get("bpm"),
+        "tempo_level_model": t.get("level_model"), "drum_kit": r["drum_kit"]["detected"],
         "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
         "pulse_clarity": r["pulse_clarity"], **m["bands"],
         "modulation_peaks_hz": " ".join(f"{p:g}" for p in m["peaks_hz"]),

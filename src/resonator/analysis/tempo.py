@@ -17,7 +17,11 @@ Method
 4. The metrical level (T, 2T, T/2, 3T, T/3, 3T/2, 2T/3 of the comb peak) is then chosen on
    evidence: harmonic change on each candidate's beat grid, metre consistency (hemiola), the
    evenness of the grid's accents and the strength of its subdivisions
-   (:mod:`resonator.analysis.metre`); ``levels=False`` keeps the comb-and-prior peak.
+   (:mod:`resonator.analysis.metre`); ``levels=False`` keeps the comb-and-prior peak. Music
+   with a drum kit (``drum_kit=True``) has a level model of its own, fitted to the tap-along
+   beat (:mod:`resonator.analysis.drums`: 4T/3 and 3T/4 are candidates too, and the rhythm
+   pattern of the all-band and kick onsets is read at fractions and multiples of each
+   candidate's period).
 5. Significance: the comb salience at the reported tempo is divided by its standard error
    under "no periodicity" (Bartlett's formula for an autocorrelation at long lags, with the
    envelope's own short-lag correlation, a Hann taper and the windows' overlap;
@@ -133,6 +137,21 @@ def local_autocorrelation(onset: np.ndarray, fps: float, *, win_s: float = WIN_S
     return np.concatenate(times), np.concatenate(acf)
 
 
+def mean_autocorrelation(onset: np.ndarray, fps: float) -> np.ndarray:
+    """The windows' mean of :func:`local_autocorrelation` (read block by block: no matrix).
+
+    Returns
+    -------
+    np.ndarray [shape=(lags,)]
+    """
+    total, count = 0.0, 0
+    for _, ab in local_autocorrelation_blocks(onset, fps):
+        total = total + ab.sum(axis=0)
+        count += ab.shape[0]
+    return total / max(count, 1)
+
+
+
 def comb_salience(acf: np.ndarray, fps: float, bpms: np.ndarray, harmonics: int = 3) -> np.ndarray:
     """Comb salience ``sum_k A(k P) / k`` of tempo candidates, interpolated at fractional lags.
 
@@ -214,7 +233,7 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
                    prior_octaves: float = PRIOR_OCTAVES, onset_low: np.ndarray | None = None,
                    onset_kick: np.ndarray | None = None,
                    chroma: np.ndarray | None = None, chroma_fps: float | None = None,
-                   levels: bool = True, keep_acf: bool = False) -> dict:
+                   levels: bool = True, drum_kit: bool = False, keep_acf: bool = False) -> dict:
     """Global tempo, its confidence, the pulse clarity and the local tempo curve.
 
     Parameters
@@ -236,6 +255,10 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
     levels : bool
         Choose the metrical level on evidence (:mod:`resonator.analysis.metre`); False keeps the
         comb-and-prior peak.
+    drum_kit : bool
+        The music has a drum kit (:func:`resonator.analysis.drums.drum_kit`): choose the level
+        with the drum model (:mod:`resonator.analysis.drums`; needs ``onset_kick``, else the
+        general model is used).
     keep_acf : bool
         Also return the per-window autocorrelation matrix as ``_acf`` (for plots; it grows with
         the input: 8.3 kB per second). Otherwise ``_acf`` is None and the windows are read in
@@ -284,19 +307,27 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         bpm = float(bpms[i])
     lv = None
     if levels:
-        from . import metre
+        from . import drums, metre
 
         hc = None
         if chroma is not None and chroma_fps and metre.tonality(chroma) >= metre.TONAL_MIN:
             hc = metre.harmonic_change(chroma, chroma_fps)
+        kit = bool(drum_kit) and onset_kick is not None
         cands, feats = metre.level_features(bpm, raw, bpms, onset, fps, onset_low, hc,
                                             chroma_fps or 1.0, prior_bpm, prior_octaves,
-                                            acf=mean_acf, onset_kick=onset_kick)
+                                            acf=mean_acf, onset_kick=onset_kick,
+                                            ratios=drums.RATIOS if kit else metre.RATIOS)
         if cands.size:
-            prob = metre.level_probabilities(feats)
+            if kit:
+                kick_acf = mean_autocorrelation(onset_kick, fps)
+                feats = drums.level_features(cands, feats, mean_acf, kick_acf, fps, prior_bpm)
+                prob = drums.level_probabilities(feats)
+            else:
+                prob = metre.level_probabilities(feats)
             k = int(np.argmax(prob))
             bpm = float(cands[k])
-            lv = {"candidates_bpm": cands, "features": feats, "chosen": k, "probabilities": prob}
+            lv = {"candidates_bpm": cands, "features": feats, "chosen": k, "probabilities": prob,
+                  "model": "drum kit" if kit else "general"}
     lag = 60.0 * fps / bpm
     j0 = int(np.floor(lag))
     fr = lag - j0

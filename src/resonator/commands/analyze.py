@@ -114,6 +114,8 @@ def _summary(r: dict) -> str:
     alt = t.get("alternatives") or []
     if t.get("level_probability") is not None:
         level = f"; this level {100 * t['level_probability']:.0f} %"
+        if t.get("level_model") == "drum kit":
+            level += " by the drum-kit model"
         if alt:
             level += f", {alt[0]['bpm']:.2f} BPM {100 * alt[0]['probability']:.0f} %"
     if t["bpm"] is not None and not t["significant"]:
