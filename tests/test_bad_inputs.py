@@ -415,9 +415,9 @@ RECIPES = [
     ("layers-129", GOOD.split("[[layer]]")[0] + "".join(
         f'[[layer]]\nname = "n{i}"\nkind = "noise"\ngain = "-60 dB"\n' for i in range(129)),
      r":\d+: layer #129: 129 \[\[layer\]\] tables; a recipe may hold at most 128$"),
-    ("phases-1001", "title = 't'\n" + "".join(
-        f"[[phase]]\nname = 'p{i}'\nduration = '1s'\n" for i in range(1001)),
-     r"1001 \[\[phase\]\] tables; a recipe may hold at most 1000"),
+    ("phases-10001", "title = 't'\n" + "".join(
+        f"[[phase]]\nname='p{i}'\nduration='1s'\n" for i in range(10001)),
+     r"10001 \[\[phase\]\] tables; a recipe may hold at most 10000"),
     ("name-long", _recipe({'name = "beat"': f'name = "{"b" * 101}"'}), r"at most 100 characters"),
     ("max-duration", _recipe({'duration = "20s"': 'duration = "13h"'}), r"max_duration"),
     ("big-file", "# " + "x" * (1 << 20) + "\n" + GOOD, r"larger than"),

@@ -50,11 +50,13 @@ def _unquote(k: str) -> str:
 
 
 def display_path(path: Path) -> str:
-    """The path as shown in messages: relative to the working folder when inside it."""
+    """The path as shown in messages: relative to the working folder when inside it, else
+    absolute (``/dev/zero``, not ``../../dev/zero``)."""
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows
         return str(path)
+    return str(path) if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
 class Locator:
@@ -220,7 +222,7 @@ MAX_NAME_CHARS = 100
 #: the most [[phase]], [[layer]] and [[target]] tables a recipe (with what it extends) holds:
 #: each layer is a graph with its own block buffers (about 3 MB at 96 kHz), so memory grows
 #: with their number; SBaGen plays 16 voices at most
-MAX_ENTRIES = {"phase": 1000, "layer": 128, "target": 1000}
+MAX_ENTRIES = {"phase": 10000, "layer": 128, "target": 50000}
 
 
 def read_source(path: Path) -> tuple[Source, dict]:
@@ -380,7 +382,7 @@ def _check_counts(data: dict, source: Source) -> None:
                               else f"{source.label}: {key}")
 
 
-def raw_from_text(text: str, path) -> RawRecipe:
+def raw_from_text(text: str, path, *, lines: bool = True) -> RawRecipe:
     """A recipe's data from TOML text that is not (yet) a file, such as a converted SBaGen
     sequence: ``path`` names it in messages and relative paths resolve beside it; no
     ``extends``.
@@ -390,6 +392,9 @@ def raw_from_text(text: str, path) -> RawRecipe:
     text : str
         TOML recipe text.
     path : str or Path
+    lines : bool
+        Messages cite lines of ``text``; False when ``path`` holds another text (a converted
+        ``.sbg``: its lines are not the converted text's), so messages name places only.
 
     Returns
     -------
@@ -401,6 +406,8 @@ def raw_from_text(text: str, path) -> RawRecipe:
         TOML syntax errors and malformed ``[[phase]]``/``[[layer]]``/``[[target]]`` entries.
     """
     source, data = _parse_text(text, Path(path).resolve())
+    if not lines:
+        source.locator = Locator("")
     _check_named_arrays(data, source)
     _check_counts(data, source)
     return RawRecipe(data, _origins_of(data, source), [source])
