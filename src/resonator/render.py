@@ -439,12 +439,11 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     if container in ("WAV", "RF64"):
         check_free_space(path.parent, total * node.channels * _BYTES[bits] + 4096, str(path))
     t0 = time.perf_counter()
-    fresh = blocks is None
 
     def window_blocks():
         return iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
                            block_frames=block_frames)
-    if fresh:
+    if blocks is None:
         blocks = window_blocks()
     lanes = [iter(b) for b in blocks] if isinstance(blocks, list) else [iter(blocks)]
     first_block = next(lanes[0])  # validates and renders one block before a file exists
@@ -452,7 +451,7 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     if len(lanes) > 1 and container not in ("WAV", "RF64"):
         lanes = [itertools.chain(*lanes)]
     first = _frames(start_s, sr, "start time")
-    encoded = None
+    encoded, over = None, 0.0
     with AtomicFile(path) as target:
         trim_db = 0.0
         for attempt in range(LOSSY_ATTEMPTS if lossy is not None else 1):
@@ -467,12 +466,12 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
                 break
             encoded = _measure_encoded(sf, target.fd, path)
             encoded.update(quality=quality, attempts=attempt + 1, trim_db=round(trim_db, 3))
-            over = (encoded["true_peak_dbtp"] or -math.inf) - ceiling_dbtp \
-                if ceiling_dbtp is not None else -math.inf
+            tp = encoded["true_peak_dbtp"]
+            over = tp - ceiling_dbtp if ceiling_dbtp is not None and tp is not None else 0.0
             if over <= 0:
                 break
             trim_db -= over + LOSSY_MARGIN_DB
-        if encoded is not None and ceiling_dbtp is not None and over > 0:
+        if over > 0:
             encoded["warning"] = (f"the encoder still passes the ceiling by {over:.2f} dB "
                                   f"after {LOSSY_ATTEMPTS} encodings")
     peak = max(x[0] for x in stats)
