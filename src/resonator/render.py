@@ -29,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 
+from .audio_formats import FORMATS, LOSSY, check_quality, lossy_rate  # noqa: F401 (re-exported)
 from .errors import AudioFileError, GraphError
 from .graph.core import Node, RenderContext, prepare, walk
 from .kernels import quantize as _quantize
@@ -36,16 +37,6 @@ from .outputs import AtomicFile, OutputError, check_free_space, check_output, wr
 from .wavfile import WavWriter
 
 DEFAULT_BLOCK = 32768  # frames per block: fewer Python calls per second of audio (see benchmarks)
-FORMATS = ("wav", "flac", "mp3", "ogg", "opus")
-#: lossy formats: (container, subtype, sample rates the encoder takes or None for any,
-#: default quality); quality 0 (smallest) .. 1 (best) is libsndfile's compression level
-#: 1 - quality. The defaults give about 150-180 kbit/s for a stereo session.
-LOSSY = {
-    "mp3": ("MP3", "MPEG_LAYER_III", (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100,
-                                      48000), 0.8),
-    "ogg": ("OGG", "VORBIS", None, 0.6),
-    "opus": ("OGG", "OPUS", (8000, 12000, 16000, 24000, 48000), 0.3),
-}
 #: how often a lossy file is encoded again when the encoder pushed its true peak past the
 #: ceiling (each time lower by the excess and a margin)
 LOSSY_ATTEMPTS = 3
@@ -273,36 +264,6 @@ def dependency_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
     return out
-
-
-def lossy_rate(fmt: str, sr: int) -> int | None:
-    """The sample rate a lossy ``fmt`` would encode instead of ``sr`` (None: ``sr`` is fine):
-    the nearest rate its encoder takes, rounding up (Opus: 48000 for 44100)."""
-    rates = LOSSY.get(fmt, (None, None, None))[2]
-    if rates is None or sr in rates:
-        return None
-    above = [r for r in rates if r >= sr]
-    return above[0] if above else rates[-1]
-
-
-def check_quality(quality, fmt: str | None, where: str = "--quality") -> float | None:
-    """A lossy format's quality: a number from 0 (smallest file) to 1 (best); None for the
-    format's default. Refused for formats that are not lossy."""
-    from .errors import ResonatorError
-
-    if quality is None:
-        return None
-    if fmt not in LOSSY:
-        raise ResonatorError(f"applies to the lossy formats ({', '.join(LOSSY)}), not to "
-                             f"{fmt or 'wav'}", where)
-    try:
-        q = float(quality)
-    except (TypeError, ValueError):
-        q = math.nan
-    if not (0.0 <= q <= 1.0):
-        raise ResonatorError(f"{quality!r} is not a quality: give a number from 0 (smallest "
-                             "file) to 1 (best)", where)
-    return q
 
 
 def _choose_format(path: Path, fmt: str | None, bits: str, frames: int, channels: int) -> tuple[str, str]:

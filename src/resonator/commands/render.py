@@ -23,6 +23,7 @@ MORE_EXAMPLES = (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from ..audio_formats import FORMATS, LOSSY
     from ._batch import add_executor_options
 
     parser.add_argument("recipe", metavar="RECIPE", nargs="+",
@@ -32,15 +33,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="output file (default renders/<recipe name>.wav; a window: "
                              "renders/<name>_<start>-<end>.wav); with several recipes a folder "
                              "(default renders/) for one such file each")
-    parser.add_argument("--format", choices=("wav", "flac", "mp3", "ogg", "opus"),
+    parser.add_argument("--format", choices=FORMATS,
                         help="container (default: from OUT, else wav); mp3, ogg (Vorbis) and "
                              "opus are lossy: decoded and measured after encoding, kept under "
                              "the true-peak ceiling; opus renders at 48000 Hz")
     parser.add_argument("--bits", choices=("16", "24", "32f"),
                         help="sample format of wav and flac (default 16 with TPDF dither)")
     parser.add_argument("--quality", metavar="Q",
-                        help="mp3, ogg, opus: 0 (smallest) to 1 (best); default mp3 0.8, ogg "
-                             "0.6, opus 0.3 (about 150-180 kbit/s for a stereo session)")
+                        help="mp3, ogg, opus: 0 (smallest) to 1 (best); default " + ", ".join(
+                            f"{k} {v[3]}" for k, v in LOSSY.items())
+                        + " (about 150-180 kbit/s for a stereo session)")
     parser.add_argument("--rate", type=arg_type(check_sample_rate, "rate"), metavar="HZ",
                         help="sample rate, 8000-384000 (default: the recipe's)")
     parser.add_argument("--seed", type=arg_type(check_seed, "seed"), metavar="N",
@@ -102,7 +104,7 @@ def run_many(args) -> int:
     from pathlib import Path
 
     from ..outputs import new_folders
-    from ..render import FORMATS
+    from ..audio_formats import FORMATS
 
     out = Path(args.output) if args.output else Path("renders")
     with new_folders(out.parent if out.suffix.lower().lstrip(".") in FORMATS else out):
@@ -117,7 +119,7 @@ def _run_many(args) -> int:
     from ..batch.renders import render_many
     from ..errors import ResonatorError
     from ..outputs import check_output, check_output_folder, echo
-    from ..render import FORMATS
+    from ..audio_formats import FORMATS
 
     fmt = args.format or "wav"
     folder = Path(args.output) if args.output else Path("renders")
