@@ -192,8 +192,8 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
         mastering report dict or None).
     """
     from ..outputs import new_folders
-    from ..render import DEFAULT_BLOCK, FORMATS, LOSSY, check_quality, check_render_outputs, \
-        lossy_rate
+    from ..audio_formats import FORMATS, LOSSY, check_quality, lossy_rate
+    from ..render import DEFAULT_BLOCK, check_render_outputs
 
     if not isinstance(recipe, Recipe):
         from ..loading import load
