@@ -45,6 +45,21 @@ def where_in_resonator(tb) -> str:
     return f"{f.filename.split('/resonator/')[-1]}:{f.lineno} {f.name}"
 
 
+def run_case(path, where, render, project_error) -> str:
+    """"accepted", "refused" (a ResonatorError) or the finding's key."""
+    try:
+        recipe_fuzz.exercise(path, where, render=render)
+        return "accepted"
+    except project_error:
+        return "refused"
+    except CaseTimeout:
+        raise
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - counting what escapes
+        return f"{type(exc).__name__} at {where_in_resonator(exc.__traceback__)}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=10000)
@@ -79,23 +94,17 @@ def main() -> int:
         where = rng.random()
         signal.alarm(args.timeout_s)
         try:
-            recipe_fuzz.exercise(path, where, render=not args.no_render)
-            counts["accepted"] += 1
-        except ResonatorError:
-            counts["refused"] += 1
-        except CaseTimeout:
-            counts["finding"] += 1
-            findings["timeout"] += 1
-            examples.setdefault("timeout", (name, text))
-        except BaseException as exc:  # noqa: BLE001 - counting what escapes
-            if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, CaseTimeout):
-                raise
-            key = f"{type(exc).__name__} at {where_in_resonator(exc.__traceback__)}"
+            key = run_case(path, where, not args.no_render, ResonatorError)
+        except CaseTimeout:  # also when it fires while a finding is being classified
+            key = "timeout"
+        finally:
+            signal.alarm(0)
+        if key in ("accepted", "refused"):
+            counts[key] += 1
+        else:
             counts["finding"] += 1
             findings[key] += 1
             examples.setdefault(key, (name, text))
-        finally:
-            signal.alarm(0)
         if (i + 1) % 500 == 0:
             print(f"{i + 1} cases, {counts['finding']} findings, {time.time() - t0:.0f} s",
                   file=sys.stderr, flush=True)

@@ -117,8 +117,9 @@ def mutate_data(data: dict, draw) -> dict:
         data["extends"] = PALETTE[draw(len(PALETTE))]
         return data
     if op == "enabled":
-        layers = data.get("layer")
-        if isinstance(layers, list) and layers and isinstance(layers[0], dict):
+        layers = [e for e in data.get("layer") or [] if isinstance(e, dict)] \
+            if isinstance(data.get("layer"), list) else []
+        if layers:
             layers[draw(len(layers))]["enabled"] = PALETTE[draw(len(PALETTE))]
         return data
     if not paths:

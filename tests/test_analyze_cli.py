@@ -56,13 +56,15 @@ def test_same_stem_inputs_get_two_plots(tmp_path, capsys):
 @pytest.mark.parametrize("args, message", [
     (["{b}", "--plot", "{d}/one.png"], "--plot {d}/one.png: names one picture but 2 files are "
                                        "analyzed: give a folder for one plot per file"),
-    (["--json", "{a}"], "--json {a}: is also an input ({a}): resonator never writes over its "
-                        "inputs, choose another output name"),
-    (["--csv", "{d}/r.json", "--json", "{d}/r.json"], "--csv {d}/r.json: is also another output "
-                                                      "of this run ({d}/r.json)"),
+    (["--json", "{a}"], "--json {a}: the extension '.wav' is not supported; allowed: .json"),
+    (["--plot", "{d}/p.jpg"], "--plot {d}/p.jpg: the extension '.jpg' is not a picture format "
+                              "(.png, .svg, .pdf); for one plot per file give a folder name "
+                              "without an extension"),
+    (["--csv", "{d}/r.json", "--json", "{d}/r.json"], "--csv {d}/r.json: the extension '.json' "
+                                                      "is not supported; allowed: .csv"),
     (["--json", "{d}/no/r.json"], "--json {d}/no/r.json: the folder {d}/no does not exist"),
     (["--plot", "{a}/p"], "--plot {a}/p: {a} is a file, not a folder"),
-    (["--plot", "{d}/p.gif"], None),  # a folder named p.gif is fine: it is created
+    (["--plot", "{d}/p.v2"], None),  # a folder named p.v2 is fine: it is created
 ])
 def test_outputs_are_checked_before_any_analysis(tmp_path, capsys, monkeypatch, args, message):
     import resonator.analysis as analysis
@@ -78,7 +80,7 @@ def test_outputs_are_checked_before_any_analysis(tmp_path, capsys, monkeypatch, 
     rc = main(argv)
     err = capsys.readouterr().err
     if message is None:
-        assert (tmp_path / "p.gif").is_dir()
+        assert (tmp_path / "p.v2").is_dir()
         return
     assert rc == 2
     assert called == []

@@ -75,3 +75,20 @@ def test_signal_handlers_are_restored_after_main(capsys):
     before = signal.getsignal(signal.SIGTERM)
     main(["--version"])
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_the_demo_takes_options_not_file_names(tmp_path, monkeypatch, capsys):
+    """``python -m resonator.demo --help`` once rendered 86 MB into a file named --help."""
+    from resonator import demo
+
+    monkeypatch.chdir(tmp_path)
+    assert demo.main(["--help"]) == 0
+    assert "usage: python -m resonator.demo" in capsys.readouterr().out
+    assert demo.main(["missing/x.wav"]) == 2
+    assert demo.main(["x.mp4"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("python -m resonator.demo: error: OUT missing/x.wav: the folder "
+                             "missing does not exist")
+    assert err[1].startswith("python -m resonator.demo: error: OUT x.mp4: ")
+    assert len(err) == 2
+    assert list(tmp_path.iterdir()) == []

@@ -172,3 +172,27 @@ def test_plan_into_head_is_quiet_and_still_writes_its_plot(tmp_path):
     assert "Traceback" not in err and "BrokenPipe" not in err
     assert p.returncode == 0
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("suffix", ["flac", "mp3"])
+def test_a_write_limit_during_an_encoded_render_is_one_line_and_leaves_nothing(tmp_path,
+                                                                               suffix):
+    """Where no tmpfs can be mounted this still runs: a file-size limit (RLIMIT_FSIZE) makes
+    libsndfile's writes fail part-way, as a full disk does."""
+    import resource
+
+    (tmp_path / "s.toml").write_text(SHORT)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def limited():
+        _default_signals()
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+    r = subprocess.run(_cmd("render", "s.toml", "-o", out / f"s.{suffix}", "--no-normalize"),
+                       capture_output=True, text=True, cwd=tmp_path, preexec_fn=limited)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith(f"resonator render: error: {out / f's.{suffix}'}: could not be "
+                               "written"), r.stderr
+    assert r.stderr.endswith("; nothing was written\n") and r.stderr.count("\n") == 1
+    assert os.listdir(out) == []

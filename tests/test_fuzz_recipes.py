@@ -6,7 +6,6 @@ long campaign is benchmarks/fuzz_recipes.py. The mutations are in recipe_fuzz.py
 """
 from __future__ import annotations
 
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -50,14 +49,14 @@ def test_mutated_recipes_load_or_are_refused_in_one_line(work, data):
 ])
 def test_what_the_fuzzer_found_in_extends(tmp_path, text, message):
     from resonator.loading import load
+    from resonator.recipe.loader import display_path
 
     p = tmp_path / "x.toml"
     p.write_text(text)
     with pytest.raises(ResonatorError) as e:
         load(p)
-    assert message.replace("names /dev/zero", "names ") in str(e.value).replace(
-        "names " + os.path.relpath("/dev/zero"), "names ")
-    assert str(e.value).startswith(os.path.relpath(p) + ":1: ")
+    assert message in str(e.value)
+    assert str(e.value).startswith(display_path(p) + ":1: ")
 
 
 @pytest.mark.parametrize("patch, message", [

@@ -127,8 +127,8 @@ def test_rf64_chosen_past_4_gib(tmp_path):
     assert _choose_format(tmp_path / "x.wav", None, "16", 10 * 60 * 44100, 2)[0] == "WAV"
     with pytest.raises(AudioFileError, match="FLAC"):
         _choose_format(tmp_path / "x.flac", None, "32f", 100, 2)
-    with pytest.raises(AudioFileError, match="not supported: choose wav, flac"):
-        _choose_format(tmp_path / "x.mp3", None, "16", 100, 2)
+    with pytest.raises(AudioFileError, match="not supported: choose wav, flac, mp3, ogg, opus"):
+        _choose_format(tmp_path / "x.aiff", None, "16", 100, 2)
 
 
 @pytest.mark.parametrize("bits", ["16", "24", "32f"])

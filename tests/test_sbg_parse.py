@@ -1,4 +1,5 @@
 """Known-answer tests for the .sbg parser (resonator.sbg.parser)."""
+import re
 from pathlib import Path
 
 import pytest
@@ -109,10 +110,23 @@ def test_errors_name_file_line_and_text(text, where, needle):
 
 
 def test_unsupported_options_are_warnings_not_errors():
-    seq = parse_sbg("-c 80=1,40=2\n-SE\na: pink/150\n0:00 a\n", path="w.sbg")
-    assert len(seq.warnings) == 2
+    seq = parse_sbg("-c 80=1,40=2\n-SE\na: pink/15\n0:00 a\n", path="w.sbg")
+    assert len(seq.warnings) == 1
     assert seq.warnings[0].startswith("w.sbg:1: -c")
-    assert seq.warnings[1].startswith('w.sbg:3: tone spec "pink/150": amplitude 150 is above 100')
+
+
+def test_an_amplitude_past_100_is_refused_at_its_line():
+    """(It used to pass here and fail later at a line of the generated recipe.)"""
+    with pytest.raises(RecipeError, match=r'^w.sbg:3: tone spec "pink/150": amplitude 150 is '
+                                          r"above 100; amplitudes are 0-100$"):
+        parse_sbg("-c 80=1,40=2\n-SE\na: pink/150\n0:00 a\n", path="w.sbg")
+
+
+@pytest.mark.parametrize("rate", ["0", "100000000", "44.1k", "-1"])
+def test_the_sample_rate_option_is_the_recipes_range(rate):
+    with pytest.raises(RecipeError, match=rf'^w.sbg:1: -r "{re.escape(rate)}": '):
+        parse_sbg(f"-r {rate}\na: pink/15\n0:00 a\n", path="w.sbg")
+    assert parse_sbg("-r 8000\na: pink/15\n0:00 a\n").options.sample_rate == 8000
 
 
 def test_more_than_16_voices_keeps_16_with_warning():

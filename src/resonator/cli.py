@@ -106,13 +106,10 @@ def _restore(old: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code (see the module docstring)."""
-    from .errors import ResonatorError
-    from .outputs import Interrupted
-
     parser = build_parser()
-    old = _install_signal_handlers()
-    command = "resonator"
-    try:
+    name = ["resonator"]
+
+    def run() -> int:
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version, a usage error (already printed)
@@ -120,16 +117,31 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "_run", None):
             parser.print_help()
             return 2
-        command = f"resonator {args.command}"
+        name[0] = f"resonator {args.command}"
         return int(args._run(args) or 0)
+    return framed(lambda: name[0], run)
+
+
+def framed(command, run) -> int:
+    """Run ``run()`` inside the command line's error frame (module docstring) and return the
+    exit code: signals handled, every failure one line on stderr prefixed with ``command``
+    (a string, or a callable giving it once known). For other entry points such as
+    ``python -m resonator.demo``."""
+    from .errors import ResonatorError
+    from .outputs import Interrupted
+
+    label = command if callable(command) else (lambda: command)
+    old = _install_signal_handlers()
+    try:
+        return int(run() or 0)
     except ResonatorError as exc:
-        _print_err(f"{command}: error: {exc}")
+        _print_err(f"{label()}: error: {exc}")
         return exc.exit_code
     except Interrupted as exc:
-        _print_err(f"{command}: interrupted ({exc.signame}); no partial file was left")
+        _print_err(f"{label()}: interrupted ({exc.signame}); no partial file was left")
         return 128 + exc.signum
     except KeyboardInterrupt:
-        _print_err(f"{command}: interrupted; no partial file was left")
+        _print_err(f"{label()}: interrupted; no partial file was left")
         return 128 + signal.SIGINT
     except BrokenPipeError:
         from .outputs import silence_stdout
@@ -139,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, the traceback on request
         if os.environ.get("RESONATOR_DEBUG"):
             raise
-        _print_err(f"{command}: internal error ({type(exc).__name__}: {exc}); this is a bug "
+        _print_err(f"{label()}: internal error ({type(exc).__name__}: {exc}); this is a bug "
                    "in resonator, please report it with the command line (RESONATOR_DEBUG=1 "
                    "shows the traceback)")
         return EXIT_BUG

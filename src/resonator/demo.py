@@ -26,14 +26,36 @@ def demo_session(duration_s: float = 300.0) -> Node:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .mastering import master
-    from .render import render_file
+    """``python -m resonator.demo [OUT] [--force]``: render the demo session (5 minutes)."""
+    from .cli import _Parser, framed
 
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0] if argv else "renders/demo.wav")
+    parser = _Parser(prog="python -m resonator.demo",
+                     description="Render the Python-defined demo session (5 minutes, 24-bit, "
+                                 "-20 LUFS, true peak <= -1 dBTP).")
+    parser.add_argument("out", nargs="?", default="renders/demo.wav", metavar="OUT.wav",
+                        help="output file (default renders/demo.wav)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    def run() -> int:
+        try:
+            args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else 2
+        return render_demo(args.out, force=args.force)
+    return framed("python -m resonator.demo", run)
+
+
+def render_demo(out="renders/demo.wav", *, force: bool = False) -> int:
+    """Render :func:`demo_session` to ``out`` (WAV or FLAC; the default folder is created),
+    normalised like a recipe; print one line."""
+    from .mastering import master
+    from .render import check_render_outputs, render_file
+
+    default = str(out) == "renders/demo.wav"
+    out, _ = check_render_outputs(Path(out), force=force, make_parents=default, option="OUT")
     node, dur, sr = demo_session(), 300.0, 48000
     m = master(node, dur, sr=sr, target_lufs=-20.0, ceiling_dbtp=-1.0)
-    res = render_file(node, out, dur, sr=sr, bits="24", force=True, post=m.post,
+    res = render_file(node, out, dur, sr=sr, bits="24", force=force, post=m.post,
                       metadata={"title": "resonator demo", "loudness": m.report()})
     rep = m.report()
     print(f"wrote {res.path} ({dur / 60:.0f} min, {res.realtime_factor:.0f}x real time, "

@@ -203,6 +203,41 @@ def check_output_folder(path, *, option: str | None = None, create: bool = True)
     return p
 
 
+class new_folders:
+    """Folders a run creates for its outputs are removed again (when still empty) if the run
+    fails: a render refused after its default ``renders/`` folder was made leaves no empty
+    folder behind.
+
+    Use around the checks that may create them and the work::
+
+        with new_folders(out.parent):
+            check_output(out, make_parents=True)
+            ...  # the work; on any exception the folders made above go again
+    """
+
+    def __init__(self, *folders):
+        self.missing: list[Path] = []
+        for f in folders:
+            p = Path(os.fspath(f)) if os.fspath(f) else Path(".")
+            while not p.exists() and p != p.parent:
+                if p not in self.missing:
+                    self.missing.append(p)
+                p = p.parent
+        self.missing.sort(key=lambda q: len(q.parts), reverse=True)  # deepest first
+
+    def __enter__(self) -> "new_folders":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is None:
+            return
+        for p in self.missing:
+            try:
+                os.rmdir(p)
+            except OSError:
+                pass  # not empty, never made, or already gone: keep it
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)

@@ -1,4 +1,5 @@
-"""Streaming renderer: a graph to a numpy array or to WAV/FLAC, in bounded memory.
+"""Streaming renderer: a graph to a numpy array or to WAV, FLAC, MP3, OGG/Vorbis or Opus, in
+bounded memory.
 
 * Blocks sit on an absolute grid (multiples of ``block_frames`` from sample 0), so a window
   render (``start_s``) reproduces the samples a full render has there.
@@ -7,6 +8,10 @@
   error, Ctrl-C, SIGTERM/SIGHUP or a kill leaves neither a partial file nor a temporary.
 * 16-bit output gets TPDF dither that is a pure function of (seed, channel, sample index), so it
   too is independent of block size. WAV files that would pass 4 GiB are written as RF64.
+* Lossy formats (MP3, OGG/Vorbis, Opus, encoded by the libsndfile that soundfile bundles) are
+  streamed like the others, then decoded and measured: the sidecar gives the loudness and
+  true peak of what a player will decode, and an encoder overshoot past ``ceiling_dbtp`` is
+  taken back by encoding again a little lower (:func:`render_file`).
 * A JSON sidecar beside the file records what is needed to reproduce it.
 """
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import threading
 import time
 from pathlib import Path
@@ -23,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 
+from .audio_formats import FORMATS, LOSSY, check_quality, lossy_rate  # noqa: F401 (re-exported)
 from .errors import AudioFileError, GraphError
 from .graph.core import Node, RenderContext, prepare, walk
 from .kernels import quantize as _quantize
@@ -30,7 +37,10 @@ from .outputs import AtomicFile, OutputError, check_free_space, check_output, wr
 from .wavfile import WavWriter
 
 DEFAULT_BLOCK = 32768  # frames per block: fewer Python calls per second of audio (see benchmarks)
-FORMATS = ("wav", "flac")
+#: how often a lossy file is encoded again when the encoder pushed its true peak past the
+#: ceiling (each time lower by the excess and a margin)
+LOSSY_ATTEMPTS = 3
+LOSSY_MARGIN_DB = 0.2
 BITS = ("16", "24", "32f")
 _SUBTYPE = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
 _BYTES = {"16": 2, "24": 3, "32f": 4}
@@ -207,6 +217,9 @@ class RenderResult:
     peak_dbfs: float
     clipped_samples: int
     seconds: float  # wall time
+    #: lossy formats: loudness_lufs, true_peak_dbtp, sample_peak_dbfs of the decoded file,
+    #: quality, attempts, trim_db (how much lower than planned it was encoded), bytes
+    encoded: dict | None = None
 
     @property
     def realtime_factor(self) -> float:
@@ -258,6 +271,8 @@ def _choose_format(path: Path, fmt: str | None, bits: str, frames: int, channels
     if fmt not in FORMATS:
         raise AudioFileError(f"output format {fmt!r} is not supported: choose "
                              f"{', '.join(FORMATS)}", str(path))
+    if fmt in LOSSY:
+        return LOSSY[fmt][0], LOSSY[fmt][1]
     if bits not in BITS:
         raise AudioFileError(f"bit depth {bits!r} is not supported: choose 16, 24 or 32f", str(path))
     if fmt == "flac" and bits == "32f":
@@ -299,8 +314,10 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
                 block_frames: int = DEFAULT_BLOCK, force: bool = False,
                 progress: ProgressFn | None = None, sidecar: bool = True,
                 metadata: dict | None = None, post: Callable | None = None,
-                blocks=None, inputs=(), make_parents: bool = False) -> RenderResult:
-    """Render a graph to a WAV or FLAC file, streaming, atomically.
+                blocks=None, inputs=(), make_parents: bool = False,
+                quality: float | None = None,
+                ceiling_dbtp: float | None = None) -> RenderResult:
+    """Render a graph to a WAV, FLAC, MP3, OGG/Vorbis or Opus file, streaming, atomically.
 
     Parameters
     ----------
@@ -310,10 +327,13 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
         Target file, in an existing folder (see ``make_parents``).
     duration_s, sr, seed, start_s, block_frames
         As in :func:`render_array`.
-    fmt : {"wav", "flac"}, optional
+    fmt : {"wav", "flac", "mp3", "ogg", "opus"}, optional
         Container; defaults to the path's suffix (they must agree when both are given).
+        ``ogg`` is OGG/Vorbis, ``opus`` OGG/Opus (``.opus``). The lossy formats need a
+        sample rate their encoder takes (:data:`LOSSY`; see :func:`lossy_rate`).
     bits : {"16", "24", "32f"}
-        Sample format: 16-bit PCM with TPDF dither, 24-bit PCM, or 32-bit float.
+        Sample format: 16-bit PCM with TPDF dither, 24-bit PCM, or 32-bit float (lossy
+        formats encode the float samples; ``bits`` does not apply).
     force : bool
         Overwrite an existing file. Without it an existing file raises OutputExistsError.
     progress : callable(done_frames, total_frames), optional
@@ -335,10 +355,18 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
         Files the render reads (recipe, music): neither output may be one of them.
     make_parents : bool
         Create a missing output folder (default: a missing folder is an error).
+    quality : float in [0, 1], optional
+        Lossy formats: 0 smallest file .. 1 best (default per format, :data:`LOSSY`).
+    ceiling_dbtp : float, optional
+        Lossy formats: the decoded file's true peak must stay at or below this (dBTP). The
+        encoded file is decoded and measured; when the encoder pushed a peak past it, the
+        file is encoded again lower by the excess plus :data:`LOSSY_MARGIN_DB` (at most
+        :data:`LOSSY_ATTEMPTS` times; ``node`` is rendered again for that).
 
     Returns
     -------
     RenderResult
+        For lossy formats ``encoded`` holds what was measured on the decoded file.
 
     Raises
     ------
@@ -361,62 +389,62 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
                                       option="output")
     total = _frames(duration_s, sr, "duration")
     container, subtype = _choose_format(path, fmt, bits, total, node.channels)
+    name = (fmt or path.suffix.lower().lstrip(".") or "wav").lower()
+    lossy = LOSSY.get(name)
+    if lossy is not None:
+        if lossy_rate(name, sr) is not None:
+            raise AudioFileError(f"{name} encodes {', '.join(map(str, lossy[2]))} Hz, not "
+                                 f"{sr} Hz: render at one of those rates", str(path))
+        quality = lossy[3] if quality is None else check_quality(quality, name)
+        bits = "32f"  # (the encoder takes the float samples)
     if container in ("WAV", "RF64"):
         check_free_space(path.parent, total * node.channels * _BYTES[bits] + 4096, str(path))
     t0 = time.perf_counter()
+
+    def window_blocks():
+        return iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
+                           block_frames=block_frames)
     if blocks is None:
-        blocks = iter_blocks(node, duration_s, sr=sr, seed=seed, start_s=start_s,
-                             block_frames=block_frames)
+        blocks = window_blocks()
     lanes = [iter(b) for b in blocks] if isinstance(blocks, list) else [iter(blocks)]
     first_block = next(lanes[0])  # validates and renders one block before a file exists
     lanes[0] = _chain(first_block, lanes[0])
     if len(lanes) > 1 and container not in ("WAV", "RF64"):
         lanes = [itertools.chain(*lanes)]
     first = _frames(start_s, sr, "start time")
-    # a stage that is a pure gain (``post.gain``) is folded into the quantiser: the same
-    # products, one pass fewer over every block
-    gain = getattr(post, "gain", None)
-    stats = [[0.0, 0, 0] for _ in lanes]  # peak, clipped, frames done per lane
-    lock = threading.Lock()
+    encoded, over = None, 0.0
     with AtomicFile(path) as target:
-        if container in ("WAV", "RF64"):
-            writer = WavWriter(target.open("w+b"), sr, node.channels, bits, total,
-                               rf64=container == "RF64")
-        else:
-            writer = _sf_writer(sf, target, sr, node.channels, subtype, container)
-        with writer as f:
-            stop = threading.Event()
-
-            def run(i):
-                st = stats[i]
-                for pos, block in until_stopped(lanes[i], stop):
-                    if gain is None and post is not None:
-                        block = post(block, pos)
-                    data, c, pk = quantize(block, pos, bits, seed, shift24=container == "FLAC",
-                                           with_peak=True, gain=gain)
-                    st[0] = max(st[0], pk)
-                    st[1] += c
-                    if len(lanes) > 1:
-                        f.write_at(pos - first, data)
-                    else:
-                        f.write(data)
-                    st[2] += block.shape[1]
-                    if progress:
-                        with lock:
-                            progress(sum(x[2] for x in stats), total)
-            try:
-                on_threads([lambda i=i: run(i) for i in range(len(lanes))], stop)
-            except sf.LibsndfileError as exc:
-                raise _sf_fault(exc, path) from None
+        trim_db = 0.0
+        for attempt in range(LOSSY_ATTEMPTS if lossy is not None else 1):
+            if attempt:  # again, lower: the file starts over
+                os.ftruncate(target.fd, 0)
+                os.lseek(target.fd, 0, os.SEEK_SET)
+                lanes = [window_blocks()]
+            stats = _write_lanes(sf, target, lanes, container, subtype, sr, node.channels,
+                                 bits, total, first, seed, post, trim_db, progress, path,
+                                 None if lossy is None else 1.0 - quality)
+            if lossy is None:
+                break
+            encoded = _measure_encoded(sf, target.fd, path)
+            encoded.update(quality=quality, attempts=attempt + 1, trim_db=round(trim_db, 3))
+            tp = encoded["true_peak_dbtp"]
+            over = tp - ceiling_dbtp if ceiling_dbtp is not None and tp is not None else 0.0
+            if over <= 0:
+                break
+            trim_db -= over + LOSSY_MARGIN_DB
+        if over > 0:
+            encoded["warning"] = (f"the encoder still passes the ceiling by {over:.2f} dB "
+                                  f"after {LOSSY_ATTEMPTS} encodings")
     peak = max(x[0] for x in stats)
     clipped = sum(x[1] for x in stats)
     seconds = time.perf_counter() - t0
     peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
-    result = RenderResult(path, side, total, sr, node.channels, peak_db, clipped, seconds)
+    result = RenderResult(path, side, total, sr, node.channels, peak_db, clipped, seconds,
+                          encoded)
     if side is not None:
         info = {
             "file": path.name,
-            "format": container.lower(),
+            "format": name if lossy is not None else container.lower(),
             "subtype": subtype,
             "sample_rate": sr,
             "channels": node.channels,
@@ -431,20 +459,100 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
             "versions": dependency_versions(),
             "render_seconds": round(seconds, 3),
         }
+        if encoded is not None:
+            info["encoded"] = encoded
         info.update(metadata or {})
         write_text(side, json.dumps(info, indent=2, default=str) + "\n")
     return result
+
+
+def _write_lanes(sf, target, lanes, container, subtype, sr, channels, bits, total, first, seed,
+                 post, trim_db, progress, path, compression):
+    """Write the lanes' blocks into the temporary ``target``; return each lane's
+    [peak, clipped samples, frames]. ``trim_db`` lowers every sample (a lossy re-encoding)."""
+    stats = [[0.0, 0, 0] for _ in lanes]  # peak, clipped, frames done per lane
+    lock = threading.Lock()
+    trim = 10.0 ** (trim_db / 20.0)
+    # a stage that is a pure gain (``post.gain``) is folded into the quantiser: the same
+    # products, one pass fewer over every block
+    gain = getattr(post, "gain", None)
+    if gain is not None and trim != 1.0:
+        gain, trim = gain * trim, 1.0
+    if container in ("WAV", "RF64"):
+        writer = WavWriter(target.open("w+b"), sr, channels, bits, total,
+                           rf64=container == "RF64")
+    else:
+        writer = _sf_writer(sf, target, sr, channels, subtype, container, compression)
+    with writer as f:
+        stop = threading.Event()
+
+        def run(i):
+            st = stats[i]
+            for pos, block in until_stopped(lanes[i], stop):
+                if gain is None and post is not None:
+                    block = post(block, pos)
+                if trim != 1.0:
+                    block = block * trim
+                data, c, pk = quantize(block, pos, bits, seed, shift24=container == "FLAC",
+                                       with_peak=True, gain=gain)
+                st[0] = max(st[0], pk)
+                st[1] += c
+                if len(lanes) > 1:
+                    f.write_at(pos - first, data)
+                else:
+                    f.write(data)
+                st[2] += block.shape[1]
+                if progress:
+                    with lock:
+                        progress(sum(x[2] for x in stats), total)
+        try:
+            on_threads([lambda i=i: run(i) for i in range(len(lanes))], stop)
+        except sf.LibsndfileError as exc:
+            raise _sf_fault(exc, path) from None
+    return stats
+
+
+def _measure_encoded(sf, fd: int, path: Path) -> dict:
+    """Decode the file written on ``fd`` (from its start) and measure what a player hears:
+    integrated loudness, true peak and sample peak."""
+    from .measure.io import read_frames
+    from .measure.loudness import LoudnessMeter
+
+    os.lseek(fd, 0, os.SEEK_SET)
+    try:
+        with sf.SoundFile(fd, "r", closefd=False) as f:
+            meter = LoudnessMeter(f.samplerate, f.channels, true_peak=True)
+            frames = 0
+            while True:
+                block = read_frames(f, 1 << 16)
+                if not len(block):
+                    break
+                meter.update(block.T)
+                frames += len(block)
+    except sf.LibsndfileError as exc:
+        raise _sf_fault(exc, path) from None
+
+    def num(v):
+        return round(v, 3) if math.isfinite(v) else None
+    return {"loudness_lufs": num(meter.integrated()), "true_peak_dbtp": num(meter.true_peak_dbtp()),
+            "sample_peak_dbfs": num(meter.sample_peak_dbfs()), "frames": frames,
+            "bytes": os.fstat(fd).st_size}
 
 
 class _sf_writer:
     """soundfile writing to an :class:`AtomicFile`'s descriptor, closed (header finished)
     before the commit; a libsndfile error while finishing is a write fault."""
 
-    def __init__(self, sf, target, sr, channels, subtype, container):
+    def __init__(self, sf, target, sr, channels, subtype, container, compression=None):
         self._sf, self._path = sf, target.path
+        kw = {}
+        if compression is not None:  # (libsndfile refuses MP3 at exactly 1)
+            kw["compression_level"] = min(max(compression, 0.0), 0.999)
+            if container == "MP3":
+                kw["bitrate_mode"] = "VARIABLE"
         try:
             self.f = sf.SoundFile(target.fd, "w", samplerate=sr, channels=channels,
-                                  subtype=subtype, format=container, closefd=False)
+                                  subtype=subtype, format=container, closefd=False, **kw)
         except sf.LibsndfileError as exc:
             raise _sf_fault(exc, target.path) from None
 

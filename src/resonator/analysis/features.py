@@ -489,6 +489,8 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
     """
     import soundfile as sf
 
+    from ..measure.io import read_frames
+
     p = str(path)
     try:
         f = sf.SoundFile(p)
@@ -505,7 +507,7 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
         def blocks():
             while True:
                 try:
-                    block = f.read(block_frames, dtype="float32", always_2d=True)
+                    block = read_frames(f, block_frames)  # (not f.read: MP3, see read_frames)
                 except Exception as exc:  # a damaged file: say where it broke
                     raise AudioFileError(f"reading failed after {fs.n_in / f.samplerate:.1f} "
                                          f"s ({exc})", p) from None

@@ -104,5 +104,5 @@ class BatchProgress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        elif not self.quiet and self.total:
+        elif not self.quiet and self.done:  # (nothing ran: no summary)
             print(self.line(), file=self.stream, flush=True)

@@ -148,6 +148,55 @@ def _key(recipe, options: dict) -> str:
     return h.hexdigest()
 
 
+def _check_window(recipe, start, duration, sr) -> None:
+    """``--start``/``--duration`` checked once against the base recipe, before any variant is
+    written (not found wrong in every render)."""
+    from ..units import format_duration, parse_duration, parse_positive_duration
+
+    start_s = parse_duration(start, where="--start") if start is not None else 0.0
+    if start_s < 0:
+        raise RecipeError(f"{start!r} is negative: give a time from the session's start",
+                          "--start")
+    if duration is not None:
+        parse_positive_duration(duration, where="--duration", sr=sr or recipe.sample_rate)
+    if start_s >= recipe.duration_s:
+        raise RecipeError(f"{format_duration(start_s)} is at or after the end of the session "
+                          f"({format_duration(recipe.duration_s)})", "--start")
+
+
+def _write_variants(raw, variants, varies, folders, options):
+    """Write each variant's recipe and load it, before anything is rendered; a variant that is
+    no recipe is named by its values (its file is removed with every other file this run
+    wrote). Returns ``(paths, keys)`` by variant name."""
+    from ..loading import load
+    from ..outputs import write_text
+
+    paths, keys, created = {}, {}, []
+    try:
+        for v in variants:
+            p = folders["recipes"] / f"{v.name}.toml"
+            text = variant_text(raw, v, varies, folder=folders["recipes"])
+            if not p.is_file() or p.read_text(encoding="utf-8") != text:
+                if not p.exists():
+                    created.append(p)
+                write_text(p, text, label=str(p))
+            try:
+                keys[v.name] = _key(load(p), options)
+            except ResonatorError as exc:
+                given = ", ".join(f"{k}={x}" for k, x in v.labels.items())
+                raise RecipeError(f"{given} makes an invalid recipe: {exc.message}",
+                                  "--vary") from None
+            paths[v.name] = {"recipe": str(p),
+                             "render": str(folders["renders"] / f"{v.name}.wav"),
+                             "check": str(folders["checks"] / f"{v.name}.json"),
+                             "plan": str(folders["plans"] / f"{v.name}.png")}
+    except BaseException:  # a variant that is no recipe: none of this run's files stay
+        for p in created:
+            p.unlink(missing_ok=True)
+        raise
+    return paths, keys
+
+
 def sweep(recipe, varies: list[Vary], out_dir=None, *, sample: int | None = None,
           sample_seed: int = 0, write_recipes_only: bool = False, jobs: int | None = None,
           cluster: str | None = None, sr: int | None = None, seed: int | None = None,
@@ -192,7 +241,7 @@ def sweep(recipe, varies: list[Vary], out_dir=None, *, sample: int | None = None
         named), an output folder that cannot be written.
     """
     from ..loading import load
-    from ..outputs import check_output_folder, write_text
+    from ..outputs import OutputError, check_output_folder, new_folders
     from ..recipe.loader import load_raw
     from ..shipped import resolve
 
@@ -200,34 +249,25 @@ def sweep(recipe, varies: list[Vary], out_dir=None, *, sample: int | None = None
     if base.suffix.lower() == ".sbg":
         raise RecipeError("a sweep varies a TOML recipe: convert the sequence first with "
                           f"'resonator import {base}' and sweep the .toml it writes", str(base))
-    load(base)  # the base itself must be valid (its own errors, with its own places)
+    base_recipe = load(base)  # the base itself must be valid (its own errors and places)
+    _check_window(base_recipe, start, duration, sr)
     raw = load_raw(base)
     variants, total = make_variants(varies, sample=sample, sample_seed=sample_seed)
     out = Path(out_dir) if out_dir is not None else Path("sweeps") / base.stem
-    check_output_folder(out, option="--output")
-    folders = {k: check_output_folder(out / k, option="--output") for k in
-               ("recipes", "renders", "checks", "plans")}
-    run = SweepRun(total=total, variants=len(variants), folder=out)
+    above = out.parent if str(out.parent) else Path(".")
+    if out_dir is not None and not above.is_dir():  # the folder you name is made, not those above
+        raise OutputError(f"{above} is a file, not a folder" if above.exists() else
+                          f"the folder {above} does not exist: create it first "
+                          f"(mkdir -p {above})", f"--output {out}")
     options = {"sr": sr, "seed": seed, "start": start, "duration": duration, "bits": bits,
                "normalize": normalize}
-    paths, keys, created = {}, {}, []
-    try:  # every variant written and loaded before anything is rendered
-        for v in variants:
-            p = folders["recipes"] / f"{v.name}.toml"
-            text = variant_text(raw, v, varies, folder=folders["recipes"])
-            if not p.is_file() or p.read_text(encoding="utf-8") != text:
-                if not p.exists():
-                    created.append(p)
-                write_text(p, text, label=str(p))
-            keys[v.name] = _key(load(p), options)
-            paths[v.name] = {"recipe": str(p),
-                             "render": str(folders["renders"] / f"{v.name}.wav"),
-                             "check": str(folders["checks"] / f"{v.name}.json"),
-                             "plan": str(folders["plans"] / f"{v.name}.png")}
-    except BaseException:  # a variant that is no recipe: none of this run's files stay
-        for p in created:
-            p.unlink(missing_ok=True)
-        raise
+    kinds = ("recipes", "renders", "checks", "plans")
+    # folders made for this run go again if it fails before any render
+    with new_folders(out, *(out / k for k in kinds)):
+        check_output_folder(out, option="--output")
+        folders = {k: check_output_folder(out / k, option="--output") for k in kinds}
+        paths, keys = _write_variants(raw, variants, varies, folders, options)
+    run = SweepRun(total=total, variants=len(variants), folder=out)
     if write_recipes_only:
         return run
 

@@ -195,11 +195,13 @@ class CheckContext:
         x = np.empty((self.channels, b - a))
         import soundfile as sf
 
+        from ..measure.io import read_frames, seek_frames
+
         with sf.SoundFile(self.path) as f:  # float32 blocks into one float64 array
-            f.seek(a)
+            seek_frames(f, a)
             pos = 0
             while pos < b - a:
-                d = f.read(min(1 << 16, b - a - pos), dtype="float32", always_2d=True)
+                d = read_frames(f, min(1 << 16, b - a - pos))
                 if d.shape[0] == 0:
                     break
                 x[:, pos : pos + d.shape[0]] = d.T
@@ -215,11 +217,13 @@ class CheckContext:
         a = int(round(max(0.0, start_s) * self.sr))
         b = int(round(min(end_s, self.duration_s) * self.sr))
         out, acc = [], np.zeros(0)
+        from ..measure.io import read_frames, seek_frames
+
         with sf.SoundFile(self.path) as f:
-            f.seek(a)
+            seek_frames(f, a)
             left = b - a
             while left > 0:
-                d = f.read(min(1 << 16, left), dtype="float32", always_2d=True)
+                d = read_frames(f, min(1 << 16, left))
                 if d.shape[0] == 0:
                     break
                 left -= d.shape[0]
@@ -368,7 +372,11 @@ def _resolve_recipe_path(name: str, sidecar_dir: Path) -> Path | None:
 def _is_target_file(path: Path) -> bool:
     import tomllib
 
+    from ..recipe.loader import MAX_RECIPE_BYTES
+
     try:
+        if path.stat().st_size > MAX_RECIPE_BYTES:
+            return False  # (loading it says what is wrong)
         data = tomllib.loads(path.read_text())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
@@ -435,9 +443,7 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         recipe = rp
     if isinstance(recipe, (str, os.PathLike)):
         rp = Path(recipe)
-        if not rp.is_file():
-            raise CheckInputError("no such recipe file", str(rp))
-        if _is_target_file(rp):
+        if rp.is_file() and _is_target_file(rp):
             all_targets += targets_from_file(rp)
             recipe_name = str(rp)
         else:  # (imported only here: the recipe layer loads the render engine)

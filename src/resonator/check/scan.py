@@ -78,7 +78,7 @@ class Scan:
         acc = np.zeros(0)
         spec = SpectrumStream(sr, self.channels) if spectra else None
         pos = 0
-        from ..measure.io import _reason
+        from ..measure.io import _reason, read_frames
         from ..errors import AudioFileError
 
         try:
@@ -91,7 +91,7 @@ class Scan:
             with f:
                 while True:
                     try:
-                        data = f.read(BLOCK, dtype="float32", always_2d=True)
+                        data = read_frames(f, BLOCK)
                     except Exception as exc:  # noqa: BLE001
                         raise AudioFileError(f"read failed ({_reason(exc)})",
                                              info.path) from None

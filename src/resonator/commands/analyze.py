@@ -85,7 +85,8 @@ def _check_outputs(args, files: list[str]) -> list[str] | None:
     done = []
     for opt, path in (("--json", args.json), ("--csv", args.csv)):
         if path and path != "-":
-            check_output(path, option=opt, inputs=files, others=done, force=True)
+            check_output(path, option=opt, suffixes=(f".{opt[2:]}",), inputs=files,
+                         others=done, force=True)
             done.append(path)
     if args.json == "-" and args.csv == "-":
         raise ResonatorError("only one of --json and --csv can go to standard output", "--csv -")
@@ -98,11 +99,29 @@ def _check_outputs(args, files: list[str]) -> list[str] | None:
         check_output(args.plot, option="--plot", suffixes=FIGURE_SUFFIXES, inputs=files,
                      others=done, force=True)
         return plot_paths(files, args.plot)
+    _plot_folder_name(args.plot)
     check_output_folder(args.plot, option="--plot")
     pngs = plot_paths(files, args.plot)
     for png in pngs:
         check_output(png, option="--plot", inputs=files, others=done, force=True)
     return pngs
+
+
+_PICTURE_TYPOS = (".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".eps", ".ps",
+                  ".svgz", ".html")
+
+
+def _plot_folder_name(path: str) -> None:
+    """``--plot NAME.jpg`` (a picture format resonator does not write) is a typo, not a folder
+    to make; other names (``plots.v2``) and existing folders are folders."""
+    from ..errors import ResonatorError
+    from ..outputs import FIGURE_SUFFIXES
+
+    ext = os.path.splitext(path.rstrip("/"))[1]
+    if ext.lower() in _PICTURE_TYPOS and not os.path.isdir(path):
+        raise ResonatorError(f"the extension '{ext}' is not a picture format ("
+                             f"{', '.join(FIGURE_SUFFIXES)}); for one plot per file give a "
+                             "folder name without an extension", f"--plot {path}")
 
 
 def _summary(r: dict) -> str:
@@ -254,6 +273,8 @@ def run_library(args: argparse.Namespace) -> int:
     if args.plot and os.path.splitext(args.plot)[1].lower() in (".png", ".svg", ".pdf"):
         raise AudioFileError("a library run draws one plot per file: give a folder",
                              f"--plot {args.plot}")
+    if args.plot:
+        _plot_folder_name(args.plot)
     bar = None
 
     def progress(total: int):

@@ -125,7 +125,7 @@ def check_report_outputs(render, recipe=None, *, json_path=None, plot_path=None,
     if use_sidecar:
         inputs.append(Path(render).with_suffix(".json"))
     if json_path and json_path != "-":
-        check_output(json_path, option="--json", inputs=inputs, force=True)
+        check_output(json_path, option="--json", suffixes=(".json",), inputs=inputs, force=True)
     if plot_path:
         check_output(plot_path, option="--plot", suffixes=FIGURE_SUFFIXES, inputs=inputs,
                      others=[json_path], force=True)

@@ -38,7 +38,8 @@ def run(args) -> int:
     out = None
     if args.output != "-":
         out = Path(args.output) if args.output else src.with_suffix(".toml")
-        check_output(out, option="-o", suffixes=(".toml",), inputs=[src], force=args.force)
+        check_output(args.output or out, option="-o", suffixes=(".toml",), inputs=[src],
+                     force=args.force)  # (the name as given: Path drops a final slash)
     conv = convert_file(src, stereo_noise=args.stereo_noise)
     recipe = recipe_from_conversion(conv)   # validates the result before anything is written
     if out is None:

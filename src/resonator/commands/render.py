@@ -7,11 +7,13 @@ import sys
 from ..units import arg_type, check_sample_rate, check_seed
 
 NAME = "render"
-HELP = "render a recipe to a WAV or FLAC file (loudness-normalised, with a JSON sidecar)"
+HELP = ("render a recipe to a WAV, FLAC, MP3, OGG or Opus file (loudness-normalised, with a "
+        "JSON sidecar)")
 EXAMPLE = "resonator render recipes/mettannealing.toml"
 MORE_EXAMPLES = (
     "\n  resonator render ts-brain-alpha.sbg --stereo-noise   (an SBaGen sequence, converted)"
     "\n  resonator render recipes/focus.toml -o focus.flac --bits 24"
+    "\n  resonator render focus -o focus.mp3 --quality 0.9   (a shipped recipe, compressed)"
     "\n  resonator render recipes/mettannealing.toml --start 24m --duration 30s"
     "   (writes renders/mettannealing_24m00s-24m30s.wav)"
     "\n  resonator render recipes/theta-pulse.toml --start 6m --duration 1m -o t.wav --check"
@@ -21,6 +23,7 @@ MORE_EXAMPLES = (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from ..audio_formats import FORMATS, LOSSY
     from ._batch import add_executor_options
 
     parser.add_argument("recipe", metavar="RECIPE", nargs="+",
@@ -30,9 +33,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="output file (default renders/<recipe name>.wav; a window: "
                              "renders/<name>_<start>-<end>.wav); with several recipes a folder "
                              "(default renders/) for one such file each")
-    parser.add_argument("--format", choices=("wav", "flac"), help="container (default: from OUT, else wav)")
-    parser.add_argument("--bits", choices=("16", "24", "32f"), default="16",
-                        help="sample format (default 16 with TPDF dither)")
+    parser.add_argument("--format", choices=FORMATS,
+                        help="container (default: from OUT, else wav); mp3, ogg (Vorbis) and "
+                             "opus are lossy: decoded and measured after encoding, kept under "
+                             "the true-peak ceiling; opus renders at 48000 Hz")
+    parser.add_argument("--bits", choices=("16", "24", "32f"),
+                        help="sample format of wav and flac (default 16 with TPDF dither)")
+    parser.add_argument("--quality", metavar="Q",
+                        help="mp3, ogg, opus: 0 (smallest) to 1 (best); default " + ", ".join(
+                            f"{k} {v[3]}" for k, v in LOSSY.items())
+                        + " (about 150-180 kbit/s for a stereo session)")
     parser.add_argument("--rate", type=arg_type(check_sample_rate, "rate"), metavar="HZ",
                         help="sample rate, 8000-384000 (default: the recipe's)")
     parser.add_argument("--seed", type=arg_type(check_seed, "seed"), metavar="N",
@@ -66,15 +76,20 @@ def run(args) -> int:
     result = render_recipe(recipe, args.output, fmt=args.format, bits=args.bits, sr=args.rate,
                            seed=args.seed, start=args.start, duration=args.duration,
                            force=args.force, normalize=not args.no_normalize,
-                           progress=not args.quiet and sys.stderr.isatty())
+                           progress=not args.quiet and sys.stderr.isatty(),
+                           quality=args.quality)
     if not args.quiet:
         for w in result.warnings[len(recipe.warnings):]:
             print(f"warning: {w}", file=sys.stderr)
         gain = ""
         if result.mastering and result.mastering.get("gain_db") is not None:
             gain = f", gain {result.mastering['gain_db']:+.1f} dB"
+        enc = result.encoded
+        decoded = "" if enc is None else (
+            f", decoded {enc['loudness_lufs']:.1f} LUFS, true peak {enc['true_peak_dbtp']:.1f} dBTP, "
+            f"{8 * enc['bytes'] / max(result.frames / result.sr, 1e-9) / 1000:.0f} kbit/s")
         print(f"{result.path}: {format_duration(result.frames / result.sr)} at {result.sr} Hz, "
-              f"peak {result.peak_dbfs:.1f} dBFS{gain}, "
+              f"peak {result.peak_dbfs:.1f} dBFS{gain}{decoded}, "
               f"{result.realtime_factor:.0f}x real time (sidecar {result.sidecar})")
     if getattr(args, "check", False):
         from .check import run_check
@@ -84,7 +99,19 @@ def run(args) -> int:
 
 
 def run_many(args) -> int:
-    """Several recipes (or ``--jobs``/``--cluster``): :func:`resonator.batch.renders.render_many`."""
+    """Several recipes (or ``--jobs``/``--cluster``): :func:`resonator.batch.renders.render_many`.
+    Output folders this run makes go again if it fails (a scheduler that cannot be reached)."""
+    from pathlib import Path
+
+    from ..outputs import new_folders
+    from ..audio_formats import FORMATS
+
+    out = Path(args.output) if args.output else Path("renders")
+    with new_folders(out.parent if out.suffix.lower().lstrip(".") in FORMATS else out):
+        return _run_many(args)
+
+
+def _run_many(args) -> int:
     import os
     from pathlib import Path
 
@@ -92,11 +119,12 @@ def run_many(args) -> int:
     from ..batch.renders import render_many
     from ..errors import ResonatorError
     from ..outputs import check_output, check_output_folder, echo
+    from ..audio_formats import FORMATS
 
     fmt = args.format or "wav"
     folder = Path(args.output) if args.output else Path("renders")
-    if args.output and len(args.recipe) > 1 and Path(args.output).suffix.lower() in (".wav",
-                                                                                     ".flac"):
+    if args.output and len(args.recipe) > 1 and \
+            Path(args.output).suffix.lower().lstrip(".") in FORMATS:
         raise ResonatorError(f"names one file but {len(args.recipe)} recipes are rendered: "
                              "give a folder", f"-o {args.output}")
     jobs_list = []
@@ -116,12 +144,14 @@ def run_many(args) -> int:
             span = rec.duration_s - start_s if dur_s is None else dur_s
             outs.append(folder / default_name(rec.stem, fmt, start_s, span, rec.duration_s))
     for r, o in zip(args.recipe, outs):
-        check_output(o, option="-o", suffixes=(".wav", ".flac"), inputs=args.recipe,
+        check_output(o, option="-o", suffixes=tuple(f".{f}" for f in FORMATS),
+                     inputs=args.recipe,
                      others=[x for _, x in jobs_list], force=args.force, make_parents=True)
         check_output(o.with_suffix(".json"), option="sidecar", inputs=args.recipe,
                      others=[x for _, x in jobs_list], force=args.force)
         jobs_list.append((r, str(o)))
-    options = {"fmt": args.format, "bits": args.bits, "sr": args.rate, "seed": args.seed,
+    options = {"fmt": args.format, "bits": args.bits, "quality": args.quality,
+               "sr": args.rate, "seed": args.seed,
                "start": args.start, "duration": args.duration,
                "normalize": not args.no_normalize, "stereo_noise": args.stereo_noise}
     bar = None

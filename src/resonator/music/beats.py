@@ -63,6 +63,9 @@ def refine_beats(path, beats_s, *, search_s: float = 0.03, hop_s: float = 0.001)
     out = beats.copy()
     if beats.size == 0:
         return out
+    from ..measure.io import FrameReader
+
+    reader = FrameReader(path)
     with sf.SoundFile(str(path)) as f:
         sr = f.samplerate
         hop = max(1, int(round(hop_s * sr)))
@@ -71,9 +74,7 @@ def refine_beats(path, beats_s, *, search_s: float = 0.03, hop_s: float = 0.001)
         pos = 0
         while pos < f.frames:
             lo = max(0, pos - margin)
-            f.seek(lo)
-            x = f.read(min(block + 2 * margin, f.frames - lo) if lo + block + 2 * margin
-                       <= f.frames else f.frames - lo, dtype="float32", always_2d=True)
+            x = reader.read(lo, min(block + 2 * margin, f.frames - lo))
             if x.shape[0] < 4 * hop:
                 break
             mono = x.mean(axis=1).astype(np.float64)
@@ -99,6 +100,7 @@ def refine_beats(path, beats_s, *, search_s: float = 0.03, hop_s: float = 0.001)
                 # the onset: one smoothed hop before the steepest rise
                 out[i] = (lo + (j - 1) * hop) / sr
             pos += block
+    reader.close()
     return out
 
 

@@ -114,8 +114,7 @@ class TrackReader:
         q = Fraction(self.sr, info.sr)
         self.up, self.down = q.numerator, q.denominator
         self._pages: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._file = None
-        self._pos = 0  # the open file's read position
+        self._file = None  # a measure.io.FrameReader while reading
         if self.up == self.down == 1:
             self.h = None
             return
@@ -136,7 +135,7 @@ class TrackReader:
 
     def _read_input(self, a: int, b: int) -> np.ndarray:
         """The file's frames [a, b) as float32 (2, b - a), silence outside the file."""
-        import soundfile as sf
+        from ..measure.io import FrameReader
 
         out = np.zeros((2, b - a), dtype=np.float32)
         lo, hi = max(a, 0), min(b, self.info.frames)
@@ -144,12 +143,8 @@ class TrackReader:
             return out
         try:
             if self._file is None:
-                self._file = sf.SoundFile(str(self.info.path))
-                self._pos = 0
-            if self._pos != lo:
-                self._file.seek(lo)
-            data = self._file.read(hi - lo, dtype="float32", always_2d=True)
-            self._pos = lo + data.shape[0]
+                self._file = FrameReader(self.info.path)
+            data = self._file.read(lo, hi - lo)
         except Exception as exc:  # noqa: BLE001 - a file changed or broke under us
             self.close()
             raise AudioFileError(f"cannot read music ({exc})", str(self.info.path)) from None

@@ -308,8 +308,8 @@ def _jumps(recipe, add):
                                     start_s=a0, block_frames=1 << 14):
             meter.update(block)
         t1, l1 = meter.short_term(1.0, 1.0)
-        if np.any(~np.isfinite(l1) | (l1 < np.nanmax(np.where(np.isfinite(l1), l1, np.nan))
-                                      - FADE_FROM_SILENCE_DB)):
+        if l1.size and (not np.all(np.isfinite(l1)) or
+                        np.any(l1 < l1.max() - FADE_FROM_SILENCE_DB)):
             continue  # the mix comes from or goes to silence here: a fade, not a jump
         tt, lufs = meter.short_term(JUMP_WITHIN_S, 1.0)
         tt = tt + a0

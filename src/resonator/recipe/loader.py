@@ -50,11 +50,13 @@ def _unquote(k: str) -> str:
 
 
 def display_path(path: Path) -> str:
-    """The path as shown in messages: relative to the working folder when inside it."""
+    """The path as shown in messages: relative to the working folder when inside it, else
+    absolute (``/dev/zero``, not ``../../dev/zero``)."""
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows
         return str(path)
+    return str(path) if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
 class Locator:
@@ -215,6 +217,12 @@ class RawRecipe:
 MAX_RECIPE_BYTES = 1 << 20
 #: deepest nesting of arrays and inline tables (TOML's parser is recursive)
 MAX_NESTING = 100
+#: the longest phase, layer or target name (names become file names, table columns)
+MAX_NAME_CHARS = 100
+#: the most [[phase]], [[layer]] and [[target]] tables a recipe (with what it extends) holds:
+#: each layer is a graph with its own block buffers (about 3 MB at 96 kHz), so memory grows
+#: with their number; SBaGen plays 16 voices at most
+MAX_ENTRIES = {"phase": 10000, "layer": 128, "target": 50000}
 
 
 def read_source(path: Path) -> tuple[Source, dict]:
@@ -349,6 +357,7 @@ def load_raw(path, *, text: str | None = None, _chain: tuple = ()) -> RawRecipe:
                           "directly or through others", display_path(_chain[-1]))
     source, data = read_source(path) if text is None else _parse_text(text, path)
     _check_named_arrays(data, source)
+    _check_counts(data, source)
     own = RawRecipe(data, _origins_of(data, source), [source])
     parent_ref = data.get("extends")
     if parent_ref is None:
@@ -357,10 +366,23 @@ def load_raw(path, *, text: str | None = None, _chain: tuple = ()) -> RawRecipe:
     where = f"{source.label}:{line}: extends" if line else f"{source.label}: extends"
     parent_path = _extends_path(parent_ref, path, where)
     parent = load_raw(parent_path, _chain=_chain + (path,))
-    return merge(parent, own)
+    merged = merge(parent, own)
+    _check_counts(merged.data, source)
+    return merged
 
 
-def raw_from_text(text: str, path) -> RawRecipe:
+def _check_counts(data: dict, source: Source) -> None:
+    """Refuse more tables than :data:`MAX_ENTRIES` allows (after ``extends`` is merged)."""
+    for key, most in MAX_ENTRIES.items():
+        entries = data.get(key)
+        if isinstance(entries, list) and len(entries) > most:
+            line = source.locator.line_of((key, most))
+            raise RecipeError(f"{len(entries)} [[{key}]] tables; a recipe may hold at most "
+                              f"{most}", f"{source.label}:{line}: {key} #{most + 1}" if line
+                              else f"{source.label}: {key}")
+
+
+def raw_from_text(text: str, path, *, lines: bool = True) -> RawRecipe:
     """A recipe's data from TOML text that is not (yet) a file, such as a converted SBaGen
     sequence: ``path`` names it in messages and relative paths resolve beside it; no
     ``extends``.
@@ -370,6 +392,9 @@ def raw_from_text(text: str, path) -> RawRecipe:
     text : str
         TOML recipe text.
     path : str or Path
+    lines : bool
+        Messages cite lines of ``text``; False when ``path`` holds another text (a converted
+        ``.sbg``: its lines are not the converted text's), so messages name places only.
 
     Returns
     -------
@@ -381,7 +406,10 @@ def raw_from_text(text: str, path) -> RawRecipe:
         TOML syntax errors and malformed ``[[phase]]``/``[[layer]]``/``[[target]]`` entries.
     """
     source, data = _parse_text(text, Path(path).resolve())
+    if not lines:
+        source.locator = Locator("")
     _check_named_arrays(data, source)
+    _check_counts(data, source)
     return RawRecipe(data, _origins_of(data, source), [source])
 
 
@@ -450,6 +478,12 @@ def _check_named_arrays(data: dict, source: Source) -> None:
             if not isinstance(name, str) or not name.strip():
                 w = source.locator.line_of((key, i, "name"))
                 raise RecipeError(f"a {key} name must be a non-empty string, got {name!r}",
+                                  f"{source.label}:{w}: {key} #{i + 1} > name")
+            if not name.isprintable() or len(name) > MAX_NAME_CHARS:
+                w = source.locator.line_of((key, i, "name"))
+                raise RecipeError(f"a {key} name must be printable text of at most "
+                                  f"{MAX_NAME_CHARS} characters (no control characters), got "
+                                  f"{name[:40]!r}" + ("..." if len(name) > 40 else ""),
                                   f"{source.label}:{w}: {key} #{i + 1} > name")
             if name in seen:
                 w = source.locator.line_of((key, i, "name"))

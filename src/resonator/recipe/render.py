@@ -21,6 +21,13 @@ from .model import Recipe, layer_kinds
 from .session import Session, build_session
 
 
+#: a window of a longer session gets an estimated loudness stage
+#: (:func:`resonator.mastering.estimate`) instead of a measuring pass over the whole session,
+#: so its cost stays bounded by the window, not the session (a 10,000-hour session, with
+#: max_duration raised, would otherwise be measured for a 2-second window)
+MEASURE_WHOLE_MAX_S = 12 * 3600.0
+
+
 def get_master() -> Callable | None:
     """The loudness normaliser ``resonator.mastering.master``, or None when not available.
 
@@ -121,12 +128,13 @@ def _seconds(value, what) -> float | None:
     return parse_duration(value, where=what)
 
 
-def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
+def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None = None,
                   sr: int | None = None, seed: int | None = None, start=None, duration=None,
                   force: bool = False, normalize: bool = True, progress: Progress | bool = False,
                   block_frames: int | None = None, single_pass: bool = True,
-                  mastering_cache: bool = True, make_parents: bool = False):
-    """Render a recipe to a WAV or FLAC file with a JSON sidecar.
+                  mastering_cache: bool = True, make_parents: bool = False,
+                  quality: float | None = None):
+    """Render a recipe to a WAV, FLAC, MP3, OGG/Vorbis or Opus file with a JSON sidecar.
 
     Parameters
     ----------
@@ -135,11 +143,20 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     out : str or Path, optional
         Output file (default ``renders/<recipe stem>.<fmt>`` in the working folder; a window
         gets a name that says which: ``renders/<stem>_24m00s-24m30s.wav``).
-    fmt : {"wav", "flac"}, optional
-        Default: the suffix of ``out``, else wav.
-    bits : {"16", "24", "32f"}
+    fmt : {"wav", "flac", "mp3", "ogg", "opus"}, optional
+        Default: the suffix of ``out``, else wav. Lossy files are decoded and measured after
+        encoding (sidecar ``encoded``: loudness, true peak) and kept under the recipe's
+        true-peak ceiling (:func:`resonator.render.render_file`).
+    bits : {"16", "24", "32f"}, optional
+        WAV and FLAC (default 16); a lossy format encodes the float samples (16 is accepted,
+        24 and 32f are refused).
     sr, seed : int, optional
-        Override the recipe's sample rate and seed.
+        Override the recipe's sample rate and seed. A lossy format whose encoder does not
+        take the recipe's rate renders at the nearest rate it takes (Opus: 48000 Hz for
+        44100), with a warning; an ``sr`` it does not take is refused.
+    quality : float in [0, 1], optional
+        Lossy formats: 0 smallest file .. 1 best (default per format,
+        :data:`resonator.render.LOSSY`).
     start, duration : seconds or duration strings, optional
         Render only the window [start, start + duration) of the session (the samples equal a
         full render's there; loudness gain is still measured on the whole session).
@@ -174,7 +191,9 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
         With an extra attribute ``session`` (the built Session) and ``mastering`` (the
         mastering report dict or None).
     """
-    from ..render import DEFAULT_BLOCK, FORMATS, check_render_outputs
+    from ..outputs import new_folders
+    from ..audio_formats import FORMATS, LOSSY, check_quality, lossy_rate
+    from ..render import DEFAULT_BLOCK, check_render_outputs
 
     if not isinstance(recipe, Recipe):
         from ..loading import load
@@ -187,6 +206,23 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     if fmt is not None and fmt not in FORMATS:
         raise RecipeError(f"format {fmt!r} is not supported: choose {', '.join(FORMATS)}",
                           "--format")
+    name = (fmt or (Path(out).suffix.lower().lstrip(".") if out is not None else "") or
+            "wav").lower()
+    quality = check_quality(quality, name)
+    if name in LOSSY and bits not in (None, "16"):
+        raise RecipeError(f"applies to wav and flac; {name} encodes the float samples (its "
+                          "size and quality: --quality)", "--bits")
+    bits = bits or "16"
+    notes = []
+    if name in LOSSY and lossy_rate(name, sr or recipe.sample_rate) is not None:
+        alt = lossy_rate(name, sr or recipe.sample_rate)
+        rates = ", ".join(map(str, LOSSY[name][2]))
+        if sr is not None:
+            raise RecipeError(f"{sr} Hz cannot be encoded as {name}: it takes {rates} Hz "
+                              f"(e.g. --rate {alt})", "--rate")
+        sr = alt
+        notes.append(f"rendered at {alt} Hz: {name} encodes {rates} Hz, not the recipe's "
+                     f"{recipe.sample_rate} Hz")
     rate = sr or recipe.sample_rate
     start_s = _seconds(start, "--start") or 0.0
     dur_s = None if duration is None else parse_positive_duration(duration, where="--duration",
@@ -204,82 +240,95 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str = "16",
     if default_out:
         out = Path("renders") / default_name(recipe.stem, fmt or "wav", start_s, dur_s,
                                              recipe.duration_s)
-    out, _ = check_render_outputs(out, fmt=fmt, force=force, inputs=recipe_inputs(recipe),
-                                  make_parents=make_parents or default_out)
-    if fmt is None and out.suffix.lower().lstrip(".") in FORMATS:
-        fmt = out.suffix.lower().lstrip(".")
-    session = build_session(recipe, sr=sr, seed=seed)
-    block = int(block_frames or DEFAULT_BLOCK)
-    prog = progress if isinstance(progress, Progress) else \
-        (Progress(session, start_s) if progress else None)
-    if prog is not None:
-        prog.start_s = start_s
+    with new_folders(Path(out).parent):  # a default renders/ made for a run that fails goes again
+        out, _ = check_render_outputs(out, fmt=fmt, force=force, inputs=recipe_inputs(recipe),
+                                      make_parents=make_parents or default_out)
+        if fmt is None and out.suffix.lower().lstrip(".") in FORMATS:
+            fmt = out.suffix.lower().lstrip(".")
+        session = build_session(recipe, sr=sr, seed=seed)
+        block = int(block_frames or DEFAULT_BLOCK)
+        prog = progress if isinstance(progress, Progress) else \
+            (Progress(session, start_s) if progress else None)
+        if prog is not None:
+            prog.start_s = start_s
 
-    post = None
-    report: dict[str, Any] | None = None
-    warnings = list(session.warnings)
-    cache = None
-    master = None
-    stage_state = None  # "cached" (the stage came from the user cache) or "measured"
-    t_start = time.perf_counter()
-    try:
-        m = None
-        master = get_master() if normalize else None
-        if normalize and master is None:
-            warnings.append("loudness not normalised: resonator.mastering is not available")
-        key = None
-        if master is not None and mastering_cache and _is_real(master):
-            from ..mastering import cached_stage, stage_key
+        post = None
+        report: dict[str, Any] | None = None
+        warnings = list(session.warnings) + notes
+        cache = None
+        master = None
+        stage_state = None  # "cached" (from the user cache), "measured" or "estimated"
+        t_start = time.perf_counter()
+        try:
+            m = None
+            master = get_master() if normalize else None
+            if normalize and master is None:
+                warnings.append("loudness not normalised: resonator.mastering is not available")
+            key = None
+            if master is not None and mastering_cache and _is_real(master):
+                from ..mastering import cached_stage, stage_key
 
-            key = stage_key(session)
-            m = cached_stage(session, key)
-            stage_state = "cached" if m is not None else None
-        if master is not None and m is None:
-            total_frames = int(round(session.duration_s * session.sr))
-            cb = prog.stage("measuring", total_frames) if prog else None
-            kw = {}
-            # the measuring pass keeps the whole session: the exact true peaks it needs
-            # afterwards and the window to write are then read back, not rendered again
-            cache_bytes = total_frames * session.node.channels * 4
-            if single_pass and _accepts(master, "cache") and \
-                    not _disk_too_small(out.parent, cache_bytes, warnings):
-                from ..mastering import RawCache
+                key = stage_key(session)
+                m = cached_stage(session, key)
+                stage_state = "cached" if m is not None else None
+            window = start_s > 0 or dur_s < recipe.duration_s - 1e-9
+            if master is not None and m is None and window and _is_real(master) and \
+                    session.duration_s > MEASURE_WHOLE_MAX_S:
+                from ..mastering import estimate
 
-                cache = RawCache(out.parent if str(out.parent) else Path("."),
-                                 session.node.channels, 0, total_frames, block)
-                kw["cache"] = cache
-            if _accepts(master, "twin"):
-                # the same graph built again: the measuring pass renders the second half
-                # of the session on another thread
-                kw["twin"] = build_session(recipe, sr=sr, seed=seed).node
-                if _accepts(master, "split_share"):
-                    kw["split_share"] = balanced_split(session)
-            m = master(session.node, session.duration_s, sr=session.sr, seed=session.seed,
-                       target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
-                       block_frames=block, progress=cb, **kw)
-            if key is not None:
-                stage_state = "measured"
-                from ..mastering import store_stage
+                m = estimate(session)  # (seconds, where measuring all would take hours)
+                stage_state = "estimated"
+                warnings.append(
+                    f"the loudness stage of this {format_duration(session.duration_s)} session "
+                    f"is estimated from 48 short windows (sessions longer than "
+                    f"{format_duration(MEASURE_WHOLE_MAX_S)} are not measured whole for a "
+                    "window); render the whole session for the measured stage")
+            if master is not None and m is None:
+                total_frames = int(round(session.duration_s * session.sr))
+                cb = prog.stage("measuring", total_frames) if prog else None
+                kw = {}
+                # the measuring pass keeps the whole session: the exact true peaks it needs
+                # afterwards and the window to write are then read back, not rendered again
+                cache_bytes = total_frames * session.node.channels * 4
+                if single_pass and _accepts(master, "cache") and \
+                        not _disk_too_small(out.parent, cache_bytes, warnings):
+                    from ..mastering import RawCache
 
-                try:
-                    store_stage(session, m, key)
-                except OSError as exc:
-                    warnings.append(f"the mastering stage was not cached: {exc}")
-        if m is not None:
-            post, report = m.post, _report(m)
-        lanes = None
-        if cache is None and stage_state == "cached":
-            lanes = _render_lanes(recipe, session, m, fmt, out, start_s, dur_s, block)
-        result = _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block,
-                                    force, prog, post, report, warnings, normalize,
-                                    m if report is not None else None, cache, lanes,
-                                    stage_state)
-        # the whole call (measuring pass included), so realtime_factor is what a user waited for
-        result.seconds = time.perf_counter() - t_start
-        return result
-    finally:
-        if cache is not None:
-            cache.close()
+                    cache = RawCache(out.parent if str(out.parent) else Path("."),
+                                     session.node.channels, 0, total_frames, block)
+                    kw["cache"] = cache
+                if _accepts(master, "twin"):
+                    # the same graph built again: the measuring pass renders the second half
+                    # of the session on another thread
+                    kw["twin"] = build_session(recipe, sr=sr, seed=seed).node
+                    if _accepts(master, "split_share"):
+                        kw["split_share"] = balanced_split(session)
+                m = master(session.node, session.duration_s, sr=session.sr, seed=session.seed,
+                           target_lufs=recipe.loudness_lufs, ceiling_dbtp=recipe.true_peak_dbtp,
+                           block_frames=block, progress=cb, **kw)
+                if key is not None:
+                    stage_state = "measured"
+                    from ..mastering import store_stage
+
+                    try:
+                        store_stage(session, m, key)
+                    except OSError as exc:
+                        warnings.append(f"the mastering stage was not cached: {exc}")
+            if m is not None:
+                post, report = m.post, _report(m)
+            lanes = None
+            if cache is None and stage_state == "cached":
+                lanes = _render_lanes(recipe, session, m, fmt, out, start_s, dur_s, block)
+            result = _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block,
+                                        force, prog, post, report, warnings, normalize,
+                                        m if report is not None else None, cache, lanes,
+                                        stage_state, quality)
+            # the whole call (measuring pass included), so realtime_factor is what a user waited for
+            result.seconds = time.perf_counter() - t_start
+            return result
+        finally:
+            if cache is not None:
+                cache.close()
 
 
 def _clock(seconds: float) -> str:
@@ -423,7 +472,7 @@ def _accepts(master, name: str) -> bool:
 
 def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, force, prog,
                        post, report, warnings, normalize, m, cache, lanes=None,
-                       stage_state=None):
+                       stage_state=None, quality=None):
     from ..render import render_file
 
     metadata = {
@@ -449,7 +498,8 @@ def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, f
                              blocks=lanes or _replay(cache, m, fmt, out,
                                                      int(round(start_s * session.sr)),
                                                      int(round(dur_s * session.sr))),
-                             inputs=recipe_inputs(recipe))
+                             inputs=recipe_inputs(recipe), quality=quality,
+                             ceiling_dbtp=recipe.true_peak_dbtp if report is not None else None)
     finally:
         if prog:
             prog.close()

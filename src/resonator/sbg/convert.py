@@ -709,7 +709,7 @@ def recipe_from_conversion(conv: SbgConversion):
     from ..recipe.loader import raw_from_text
     from ..recipe.model import parse_recipe
 
-    recipe = parse_recipe(raw_from_text(conv.toml, conv.path))
+    recipe = parse_recipe(raw_from_text(conv.toml, conv.path, lines=False))
     recipe.warnings[:0] = conv.messages()
     recipe.origin = conv
     return recipe

@@ -169,9 +169,9 @@ def parse_voice(word: str, line: int, ctx: _Ctx, warnings: list[str]) -> m.Voice
     if v.amp < 0:
         raise ctx.err(line, f'tone spec "{w}": amplitude {v.amp:g} is negative; '
                             f"amplitudes are 0-100")
-    if v.amp > 100:
-        warnings.append(ctx.warn_text(line, f'tone spec "{w}": amplitude {v.amp:g} is above 100 '
-                                            f"(SBaGen would clip)"))
+    if v.amp > 100:  # (one voice past full scale: SBaGen clips it; a layer's level stops at 1)
+        raise ctx.err(line, f'tone spec "{w}": amplitude {v.amp:g} is above 100; amplitudes '
+                            f"are 0-100")
     return v
 
 
@@ -443,9 +443,12 @@ def _option_with_arg(letter: str, arg: str, lineno: int, seq: m.SbgSequence, ctx
         if o.mix_file is None:  # SBaGen: the earliest -m wins
             o.mix_file = arg
     elif letter == "r":
-        if not re.fullmatch(r"\d+", arg):
-            raise ctx.err(lineno, f'-r "{arg}": expected a sample rate in Hz')
-        o.sample_rate = int(arg)
+        from ..units import check_sample_rate
+
+        try:
+            o.sample_rate = check_sample_rate(arg)
+        except RecipeError as exc:
+            raise ctx.err(lineno, f'-r "{arg}": {exc.message}') from None
     elif letter == "V":
         try:
             vol = float(arg)
