@@ -61,10 +61,19 @@ def session(folder: Path, minutes: int) -> Path:
     return path
 
 
+def user_env(**extra) -> dict:
+    """The environment a user's shell has: Python may write its bytecode caches (a
+    PYTHONDONTWRITEBYTECODE left set would compile every module on every run, about 0.3 s)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    return env
+
+
 def run(cmd, env=None) -> tuple[float, float, float]:
     """(wall s, CPU s, peak RSS MB) of one process, which must succeed."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(cmd, env=env or user_env(), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
     err = p.stderr.read()  # until the process closes it (it exits)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
@@ -115,13 +124,14 @@ def main(argv=None) -> int:
                 return run([str(sbagen), "-Q", "-r", "44100", "-b", "16", "-Wo", str(out_wav),
                             str(sbg)])
             return run([str(RESONATOR), "render", str(sbg), "-o", str(out_wav), "--force", "-q"],
-                       dict(os.environ, RESONATOR_CACHE_DIR=str(cache)))
+                       user_env(RESONATOR_CACHE_DIR=str(cache)))
 
         rows, rss = [], {}
         for minutes in args.minutes:
             sbg = session(tmp, minutes)
             warm = tmp / f"warm-{minutes}"
-            render("resonator", sbg, warm)  # fills the cache for the cached runs
+            # fills the stage cache for the cached runs (and Python's bytecode caches)
+            render("resonator", sbg, warm)
             cases = {"sbagen+": [], "resonator cold": [], "resonator cached": []}
             for i in range(runs):
                 for name in cases:
@@ -146,7 +156,7 @@ def main(argv=None) -> int:
             cache = tmp / f"met-{i}"
             out_wav.unlink(missing_ok=True)
             met.append(run([str(RESONATOR), "render", "mettannealing", "-o", str(out_wav),
-                            "--force", "-q"], dict(os.environ, RESONATOR_CACHE_DIR=str(cache))))
+                            "--force", "-q"], user_env(RESONATOR_CACHE_DIR=str(cache))))
             print(f"  mettannealing (40 min) run {i + 1}: {met[-1][0]:6.2f} s wall "
                   f"{met[-1][1]:6.2f} s CPU {met[-1][2]:6.1f} MB", flush=True)
     print(f"after: {uptime()}\n")
@@ -156,16 +166,16 @@ def main(argv=None) -> int:
         return (min(walls), statistics.median(walls),
                 statistics.median(x[1] for x in v), max(x[2] for x in v))
     print("| minutes | SBaGen+ s best / median (CPU s, MB) | resonator cold s best / median "
-          "(CPU s, MB) | ratio cold best / median | resonator cached s best / median (CPU s, "
-          "MB) | ratio cached best / median |")
+          "(CPU s, MB) | ratio cold: best / median (CPU) | resonator cached s best / median "
+          "(CPU s, MB) | ratio cached: best / median (CPU) |")
     print("|---|---|---|---|---|---|")
     for minutes, cases in rows:
         s, c, w = (fmt(cases[k]) for k in ("sbagen+", "resonator cold", "resonator cached"))
         print(f"| {minutes} | {s[0]:.2f} / {s[1]:.2f} ({s[2]:.2f}, {s[3]:.0f}) "
               f"| {c[0]:.2f} / {c[1]:.2f} ({c[2]:.2f}, {c[3]:.0f}) "
-              f"| **{s[0] / c[0]:.2f}** / {s[1] / c[1]:.2f} "
+              f"| **{s[0] / c[0]:.2f}** / {s[1] / c[1]:.2f} ({s[2] / c[2]:.2f}) "
               f"| {w[0]:.2f} / {w[1]:.2f} ({w[2]:.2f}, {w[3]:.0f}) "
-              f"| **{s[0] / w[0]:.2f}** / {s[1] / w[1]:.2f} |")
+              f"| **{s[0] / w[0]:.2f}** / {s[1] / w[1]:.2f} ({s[2] / w[2]:.2f}) |")
     print("\npeak RSS MB by session length: " + "; ".join(
         f"{name} " + ", ".join(f"{m} min {mb:.0f}" for m, mb in sorted(v.items()))
         for name, v in rss.items()))
@@ -175,7 +185,8 @@ def main(argv=None) -> int:
           f"{2400 / statistics.median(walls):.0f}x ({statistics.median(x[1] for x in met):.2f} s "
           f"CPU, {max(x[2] for x in met):.0f} MB)")
     print(f"\n{runs} alternating runs per row; resonator normalises to -20 LUFS / -1 dBTP; "
-          "ratio = SBaGen+ wall / resonator wall")
+          "ratio = SBaGen+ wall / resonator wall (in brackets: median CPU seconds, SBaGen+ / "
+          "resonator; resonator's may use both cores)")
     return 0
 
 

@@ -230,3 +230,22 @@ def test_an_edited_music_file_makes_a_new_key(tmp_path):
     sf.write(music, np.full((8000, 2), 0.1, dtype=np.float32), 8000)
     os.utime(music, ns=(1, 1))  # a new time as well as new content
     assert mastering.stage_key(build_session(p, sr=8000)) != k1
+
+
+def test_play_takes_the_stage_a_render_stored(recipe, tmp_path):
+    """The cache key does not depend on whether the graph was prepared: render looks it up
+    before preparing its graph, play after (its filters and noise set warm-up lengths then)."""
+    from resonator.playback import SessionStream
+    from resonator.render import Renderer
+
+    session = build_session(recipe, sr=16000)
+    key = mastering.stage_key(session)
+    next(Renderer(session.node, sr=16000, seed=session.seed).blocks(0, 4096))
+    assert mastering.stage_key(session) == key
+    render_recipe(recipe, tmp_path / "a.wav", sr=16000)
+    stream = SessionStream(build_session(recipe, sr=16000), start_s=2.0, measure=False)
+    try:
+        assert not stream.mastering.estimated
+        assert stream.mastering.gain_db == mastering.cached_stage(session).gain_db
+    finally:
+        stream.close()

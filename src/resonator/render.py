@@ -227,6 +227,12 @@ class RenderResult:
         return self.frames / self.sr / max(self.seconds, 1e-9)
 
 
+#: attributes a node derives from its parameters when it is prepared for rendering: left out
+#: of the fingerprint, so a graph hashes the same before and after it renders (the mastering
+#: stage's cache key: render looked it up before preparing, play after)
+_SET_WHEN_PREPARED = frozenset({"warmup_frames", "warmup_residual"})
+
+
 def graph_fingerprint(node: Node, *, max_array_bytes: int | None = None) -> str:
     """A stable hash of a graph's structure and parameters (for sidecars).
 
@@ -239,7 +245,7 @@ def graph_fingerprint(node: Node, *, max_array_bytes: int | None = None) -> str:
         h.update(type(n).__name__.encode())
         h.update(repr(sorted(n.inputs().keys())).encode())
         for key, value in sorted(vars(n).items()):
-            if key.startswith("_") and key not in ("_mode",):
+            if (key.startswith("_") and key not in ("_mode",)) or key in _SET_WHEN_PREPARED:
                 continue
             if isinstance(value, (int, float, str, bool)) or value is None:
                 h.update(f"{key}={value!r};".encode())
