@@ -270,6 +270,15 @@ class CheckContext:
     def has_plan(self) -> bool:
         return self._plan is not None
 
+    def plan_read(self, start_s: float, end_s: float):
+        """What the recipe plans for [start_s, end_s) file seconds: the session rendered at
+        the plan's low rate (no mastering, the same seed), float64 (channels, n), and that
+        rate; None without a recipe. For telling a weak planned component (inconclusive)
+        from a missing one (a failure)."""
+        if self._plan is None:
+            return None
+        return self._plan.read(start_s, end_s)
+
     def plan_short_term(self, times_s: np.ndarray, a: float, b: float):
         """Planned short-term loudness (LUFS, any offset) at these window centres (file s)."""
         return self._plan.short_term(times_s, a, b)
@@ -341,6 +350,15 @@ class Plan:
         out = (tt + a - self.offset_s, lufs, spec.times_s + a - self.offset_s, spec.centroid_hz)
         self._cache = {key: out}
         return out
+
+    def read(self, a_file: float, b_file: float):
+        """The plan's audio over file seconds [a, b): float64 (channels, n) and its rate."""
+        from ..render import render_array
+
+        s = self.session()
+        a = max(0.0, a_file + self.offset_s)
+        b = min(b_file + self.offset_s, s.duration_s)
+        return render_array(s.node, b - a, sr=s.sr, seed=s.seed, start_s=a), s.sr
 
     def short_term(self, times_s: np.ndarray, a_file: float, b_file: float) -> np.ndarray:
         """3 s loudness of the plan at the given centres (file seconds)."""
@@ -481,7 +499,7 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         skipped += [(t, "the render was not loudness-normalised")
                     for t in targets_from_session_placeholder(rec)]
     for t in kept:
-        if t.kind != "centroid_trend":
+        if TARGET_KINDS[t.kind].scales_tolerance:
             t.tolerance *= tolerance_scale
     ctx = CheckContext(info.path, info, scan, plan, offset)
     results = []

@@ -51,7 +51,58 @@ def lr_correlation(t, ctx):
     if comps_at is not None:
         detail["method"] = ("Blackman-Harris spectra, cross-spectrum over the band with every "
                             "planned tone notched out")
-    return within(t, vals, detail, measured=float(np.mean(vals)))
+    r = within(t, vals, detail, measured=float(np.mean(vals)))
+    gone = _missing_bed(t, ctx, *spread(t.start_s, t.end_s, 5.0, 4)[0])
+    if gone:
+        r.passed = False
+        r.rule += "; the layer's band as loud in the mix as planned (within 20 dB)"
+        r.detail["error"] = gone
+    return r
+
+
+#: the band's share of the mix may fall this far under the plan's before the layer counts
+#: as missing (dB)
+MISSING_SHARE_DB = 20.0
+#: a band quieter than this (dBFS, mean square over both ears) holds nothing but the dither
+DITHER_FLOOR_DBFS = -85.0
+
+
+def _missing_bed(t, ctx, a, b) -> str | None:
+    """Why the layer a bed target reads is not there: its band holds nothing but the dither
+    floor, or its share of the window's power is :data:`MISSING_SHARE_DB` under the plan's
+    (:meth:`~resonator.check.runner.CheckContext.plan_read`; the file's normalisation does
+    not change a share). None when it is there (or cannot be told)."""
+    band = t.params.get("band")
+    if band is None:
+        return None
+    x, sr = ctx.read(a, b)
+    share, level = _band_share_db(x, sr, band)
+    if level < DITHER_FLOOR_DBFS:
+        return (f"layer {t.layer}'s band {band[0]:.0f}-{band[1]:.0f} Hz holds "
+                f"{level:.0f} dBFS: nothing but the dither floor")
+    got = ctx.plan_read(a, b)
+    if got is None or band[0] >= 0.45 * got[1]:
+        return None
+    planned, _ = _band_share_db(got[0], got[1], band)
+    if share < planned - MISSING_SHARE_DB:
+        return (f"layer {t.layer} is not there: its band {band[0]:.0f}-{band[1]:.0f} Hz holds "
+                f"{share:.0f} dB of the mix, the plan {planned:.0f} dB")
+    return None
+
+
+def _band_share_db(x, sr, band) -> tuple[float, float]:
+    """(power in ``band`` over the whole window's power, dB; the band's mean square, dBFS)."""
+    n = x.shape[1]
+    X = np.fft.rfft(x * np.hanning(n), axis=1)
+    p = np.sum(np.abs(X) ** 2, axis=0)
+    f = np.fft.rfftfreq(n, 1.0 / sr)
+    m = (f >= band[0]) & (f <= min(band[1], 0.45 * sr))
+    inside = float(np.sum(p[m]))
+    # Parseval with the Hann window's power gain (3/8) and two ears
+    ms = 2.0 * inside / (n * n * 0.375 * x.shape[0])
+    total = float(np.sum(p))
+    return (10.0 * np.log10(max(inside, 1e-300) / max(total, 1e-300)),
+            10.0 * np.log10(max(ms, 1e-30)))
 
 
 def _tone_notches(comps, dur: float) -> list[tuple[float, float]]:
@@ -75,13 +126,73 @@ def noise_slope(t, ctx):
     v = noise_slope_db_per_decade(x, sr, 50.0, min(10000.0, 0.45 * sr))
     return within(t, [v])
 
+# ------------------------------------------------------------------------------ hints
+def _breath_hints(session, info, d, components_at) -> dict:
+    """The breath band clearest of the other layers' tones (the plan's band otherwise)."""
+    band = _clear_band(session, info, d.get("phase"))
+    return {"band": band} if band is not None else {}
+
+
+def _lr_hints(session, info, d, components_at) -> dict:
+    """The band where the layer dominates, with every planned tone to notch out; none left:
+    unmeasurable, with the reason."""
+    band = _dominant_band(session, info, d["start_s"], d["end_s"])
+    if band is None:
+        return {"band": None, "unmeasurable": f"other layers cover {info.name}'s band; no "
+                                              "band left where its L/R correlation can be read"}
+    return {"band": band, "components": components_at()}
+
+
+def _playing(session, phase):
+    """The layers that play in ``phase`` (all when None)."""
+    return [o for o in session.layers if phase is None or phase in o.phases]
+
+
+def _clear_band(session, info, phase=None) -> tuple[float, float] | None:
+    """Of a layer's :attr:`~resonator.layers.base.LayerPlan.envelope_bands`, the one
+    farthest from every other playing layer's tones (ties: the one that swells most)."""
+    others = [r for o in _playing(session, phase) if o.name != info.name
+              for r in o.plan.tonal_ranges]
+    best, best_score = None, -1.0
+    for a, b, swell in info.plan.envelope_bands:
+        gap = min([max(r0 - b, a - r1) for r0, r1 in others] or [1e9])
+        score = min(gap, 40.0) + 5.0 * swell
+        if score > best_score:
+            best, best_score = (a, b), score
+    return best if best is not None and best_score >= 5.0 else None
+
+
+def _dominant_band(session, info, a, b) -> tuple[float, float] | None:
+    """The widest stretch of [200 Hz, the layer's cutoff] free of every other playing
+    layer's tones, where the layer (noise-like) dominates; None when another broadband
+    layer plays or no stretch spans half an octave."""
+    from ...layers._common import sample
+
+    hi = 0.45 * session.sr
+    if info.plan.cutoff is not None:
+        hi = min(hi, float(np.min(sample(info.plan.cutoff, np.linspace(a, b, 33),
+                                         session.sr))))
+    mid = 0.5 * (a + b)
+    phase = next((n for n, s0, s1 in session.phases if s0 <= mid < s1), None)
+    others = [o for o in _playing(session, phase) if o.name != info.name]
+    if any(o.plan.broadband for o in others):
+        return None  # other broadband layers: no band belongs to this layer alone
+    busy = sorted((r0 / 1.15, r1 * 1.15) for o in others for r0, r1 in o.plan.tonal_ranges)
+    best, lo = None, 200.0
+    for r0, r1 in busy + [(hi, hi)]:
+        top = min(r0, hi)
+        if top > lo and (best is None or top / lo > best[1] / best[0]):
+            best = (lo, top)
+        lo = max(lo, r1)
+    return best if best is not None and best[1] >= 1.5 * best[0] else None
+
 
 register(TargetKind("breath_rate", unit="per_min", tolerance=0.2, min_window_s=30.0,
-                    evaluate=breath_rate, doc="""slow envelope (streamed over the centre
+                    evaluate=breath_rate, hints=_breath_hints, doc="""slow envelope (streamed over the centre
 150 s at most, 16 Hz) autocorrelation and spectral refinement (resonator.measure.breath), of
 the band around the breath partial farthest from other layers' tones."""))
 register(TargetKind("lr_correlation", unit="number", tolerance=0.1, min_window_s=1.0,
-                    evaluate=lr_correlation, doc="""correlation of left and right in the band
+                    evaluate=lr_correlation, hints=_lr_hints, doc="""correlation of left and right in the band
 where the layer dominates (the widest stretch free of other layers' tones), up to 4 windows
 of 5 s; with a recipe: the Blackman-Harris cross-spectrum over that band with every planned
 tone notched (+- max(2 Hz, 8 bins)); the value shown is the windows' mean."""))
