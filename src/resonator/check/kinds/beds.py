@@ -65,6 +65,8 @@ def lr_correlation(t, ctx):
 MISSING_SHARE_DB = 20.0
 #: a band quieter than this (dBFS, mean square over both ears) holds nothing but the dither
 DITHER_FLOOR_DBFS = -85.0
+#: ... unless the plan itself puts the band this far under the mix (dB): a faint bed by design
+PLANNED_QUIET_DB = -30.0
 
 
 def _missing_bed(t, ctx, a, b) -> str | None:
@@ -77,32 +79,24 @@ def _missing_bed(t, ctx, a, b) -> str | None:
         return None
     x, sr = ctx.read(a, b)
     share, level = _band_share_db(x, sr, band)
-    if level < DITHER_FLOOR_DBFS:
-        return (f"layer {t.layer}'s band {band[0]:.0f}-{band[1]:.0f} Hz holds "
-                f"{level:.0f} dBFS: nothing but the dither floor")
     got = ctx.plan_read(a, b)
-    if got is None or band[0] >= 0.45 * got[1]:
-        return None
-    planned, _ = _band_share_db(got[0], got[1], band)
-    if share < planned - MISSING_SHARE_DB:
+    planned = None
+    if got is not None and band[0] < 0.45 * got[1]:
+        planned, _ = _band_share_db(got[0], got[1], band)
+    if level < DITHER_FLOOR_DBFS and (planned is None or planned > PLANNED_QUIET_DB):
+        return (f"layer {t.layer}'s band {band[0]:.0f}-{band[1]:.0f} Hz holds "
+                f"{max(level, -200.0):.0f} dBFS: nothing but the dither floor")
+    if planned is not None and share < planned - MISSING_SHARE_DB:
         return (f"layer {t.layer} is not there: its band {band[0]:.0f}-{band[1]:.0f} Hz holds "
                 f"{share:.0f} dB of the mix, the plan {planned:.0f} dB")
     return None
 
 
 def _band_share_db(x, sr, band) -> tuple[float, float]:
-    """(power in ``band`` over the whole window's power, dB; the band's mean square, dBFS)."""
-    n = x.shape[1]
-    X = np.fft.rfft(x * np.hanning(n), axis=1)
-    p = np.sum(np.abs(X) ** 2, axis=0)
-    f = np.fft.rfftfreq(n, 1.0 / sr)
-    m = (f >= band[0]) & (f <= min(band[1], 0.45 * sr))
-    inside = float(np.sum(p[m]))
-    # Parseval with the Hann window's power gain (3/8) and two ears
-    ms = 2.0 * inside / (n * n * 0.375 * x.shape[0])
-    total = float(np.sum(p))
-    return (10.0 * np.log10(max(inside, 1e-300) / max(total, 1e-300)),
-            10.0 * np.log10(max(ms, 1e-30)))
+    """(the band's power over the window's, dB; the band's mean square, dBFS)."""
+    level = band_energy_db(x, sr, band[0], min(band[1], 0.5 * sr))
+    total = float(np.mean(np.square(x)))
+    return (level - 10.0 * np.log10(total) if total > 0 else -np.inf), level
 
 
 def _tone_notches(comps, dur: float) -> list[tuple[float, float]]:
