@@ -79,6 +79,8 @@ def _missing_bed(t, ctx, a, b) -> str | None:
         return None
     x, sr = ctx.read(a, b)
     share, level = _band_share_db(x, sr, band)
+    if level >= DITHER_FLOOR_DBFS and share >= -MISSING_SHARE_DB:
+        return None  # (a share is at most 0 dB: no plan can be 20 dB above this one)
     got = ctx.plan_read(a, b)
     planned = None
     if got is not None and band[0] < 0.45 * got[1]:
