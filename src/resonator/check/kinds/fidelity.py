@@ -90,8 +90,9 @@ def splatter(t, ctx):
     # between the two: the mix is too noisy to tell (inconclusive, with the floor reached)
     return Reading(est if math.isfinite(est) else None, None, rule, dict(
         detail, inconclusive=f"the mix between the layer's lines allows only {upper:.1f} dB to "
-        f"be shown (estimate {est:.1f} dB, floor {db(2 * sigma):.1f} dB), above the "
-        f"{float(t.expected):g} dB ceiling: too noisy to tell"))
+        f"be shown (" + (f"estimate {est:.1f} dB, " if math.isfinite(est) else "") +
+        f"floor {db(2 * sigma):.1f} dB), above the {float(t.expected):g} dB ceiling: too noisy "
+        "to tell"))
 
 
 register(TargetKind("splatter", unit="db", tolerance=3.0, min_window_s=8.0,

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..._lazy import lazy_module
 from ...measure import MeasureError
-from .base import (Reading, TargetKind, Unmeasurable, centred, combine_windows, grow_window, register,
+from .base import (TARGET_KINDS, Reading, TargetKind, Unmeasurable, centred, combine_windows, grow_window, register,
                    rounded, spread)
 
 signal = lazy_module("scipy.signal")  # imported at first use
@@ -245,14 +245,18 @@ def _binaural_planned(t, ctx, what: str):
                         "along their planned trajectory)"}
     if skipped:
         detail["skipped_windows"] = skipped
-    r = combine_windows(t, vals, rows, unsure, detail) if vals or unsure else \
-        Reading(None, False, "every planned tone present", dict(detail, windows=[]))
+    if vals or unsure:
+        r = combine_windows(t, vals, rows, unsure, detail)
+    else:
+        kind = TARGET_KINDS[t.kind]
+        r = Reading(None, False, f"within {kind.unit_info.format(t.expected)} +- "
+                    f"{kind.tolerance_info.format(t.tolerance)}", dict(detail, windows=[]))
     if missing:  # a planned tone that is not there fails, whatever the other windows say
         r.passed = False
         r.detail.pop("inconclusive", None)
         r.detail["missing_windows"] = missing
         r.detail["error"] = missing[0]["reason"]
-        r.rule += "; every planned tone present"
+        r.rule += "; each ear's planned tone there, and only in that ear"
     return r
 
 
