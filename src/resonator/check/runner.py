@@ -277,7 +277,8 @@ class CheckContext:
         from a missing one (a failure)."""
         if self._plan is None:
             return None
-        return self._plan.read(start_s, end_s)
+        return self.memo(("plan", round(start_s, 4), round(end_s, 4)),
+                         lambda: self._plan.read(start_s, end_s))
 
     def plan_short_term(self, times_s: np.ndarray, a: float, b: float):
         """Planned short-term loudness (LUFS, any offset) at these window centres (file s)."""

@@ -177,10 +177,9 @@ def _settled_s(session, info, phase: str) -> float | None:
         if getattr(v, "form", None) == "per-phase" and i > 0 and v.data[i] != v.data[i - 1]:
             settle = max(settle, start + min(v.glide_s, end - start))
     tt = np.linspace(start, end, 257)
-    ramp = np.flatnonzero(np.asarray(info.envelope.evaluate(tt)) < 0.999)
-    if ramp.size and ramp[0] == 0:  # entering: from where its ramp ends
-        full = np.flatnonzero(np.diff(ramp) > 1)
-        settle = max(settle, float(tt[min(ramp[full[0]] if full.size else ramp[-1], 255) + 1]))
+    full = np.flatnonzero(np.asarray(info.envelope.evaluate(tt)) >= 0.999)
+    if full.size and full[0] > 0:  # entering: from where its ramp ends
+        settle = max(settle, float(tt[full[0]]))
     return settle if settle > start + 1e-6 else None
 
 

@@ -14,6 +14,10 @@ the module that defines its evaluator (as layer kinds are)::
     register(TargetKind("am_rate", unit="hz", tolerance=0.05, min_window_s=2.0,
                         evaluate=am_rate, doc="envelope spectrum peak of the layer's band"))
 
+A kind bound to a layer says what it reads of the layer's plan (``reads="tones"`` or
+``"envelope"``) and may add hints of its own (``hints=fn``); ``check/targets.py`` holds no
+switch on kind names.
+
 An evaluator takes the :class:`~resonator.check.targets.Target` (its window in file seconds)
 and the :class:`~resonator.check.runner.CheckContext` (window reads, the one-pass scan, the
 plan) and returns a :class:`Reading`: the value measured, whether it passed (None when the
