@@ -180,3 +180,48 @@ def test_a_window_never_checks_a_phase_value_on_the_glide_into_it(tmp_path, star
         why = [w for t, w in rep.skipped if t.source == "recipe"]
         assert why == ["the rendered window holds only layer pulse's glide into phase slow "
                        "(30s-42s); the expected value holds from 42s"]
+
+
+BREATH = textwrap.dedent("""
+    title = "breath"
+    sample_rate = 16000
+    fade_in = "2s"
+    fade_out = "2s"
+    [[phase]]
+    name = "breathe"
+    duration = "70s"
+    [[layer]]
+    name = "breath"
+    kind = "breath"
+    rate = "6/min"
+    root = "110 Hz"
+    gain = "{gain}"
+    [[layer]]
+    name = "bed"
+    kind = "noise"
+    color = "pink"
+    lowpass = "1200 Hz"
+    gain = "-30 dB"
+    [[target]]
+    kind = "breath_rate"
+    layer = "breath"
+    window = "breathe"
+    expected = "6/min"
+    """).lstrip()
+
+
+def test_a_silent_breath_fails_by_its_level_against_the_plan(tmp_path):
+    # the written breath_rate target is also implied by the layer: measured once; with the
+    # breath left silent, the noise's envelope reads some rate, but the band the breath is
+    # read in holds the bed alone, 18 dB under the plan: the layer is not there
+    rec = tmp_path / "breath.toml"
+    rec.write_text(BREATH.format(gain="-12 dB"))
+    (tmp_path / "silent.toml").write_text(BREATH.format(gain="-200 dB"))
+    for name in ("breath", "silent"):
+        render_recipe(tmp_path / f"{name}.toml", tmp_path / f"{name}.wav", normalize=False)
+    for name, status in (("breath", "pass"), ("silent", "fail")):
+        rep = check_file(tmp_path / f"{name}.wav", rec)
+        (r,) = [r for r in rep.results if r.target.kind == "breath_rate"]
+        assert r.status == status, r.detail
+    assert "the layer is not there" in r.detail["error"]
+    assert "the plan puts there (with the render's +0.0 dB gain)" in r.detail["error"]

@@ -160,9 +160,13 @@ class CheckContext:
     sr, channels : int
     duration_s : float
     scan : Scan
+    gain_db : float or None
+        The gain the render applied after its graph (its sidecar's normalisation; 0 when
+        not normalised), so the file's levels compare with the plan's; None when unknown.
     """
 
-    def __init__(self, path, info, scan, plan=None, offset_s: float = 0.0):
+    def __init__(self, path, info, scan, plan=None, offset_s: float = 0.0,
+                 gain_db: float | None = None):
         self.path = str(path)
         self.info = info
         self.sr = info.sr
@@ -171,6 +175,7 @@ class CheckContext:
         self.scan = scan
         self._plan = plan
         self.offset_s = float(offset_s)
+        self.gain_db = gain_db
         self._memo = {}
 
     def memo(self, key, compute):
@@ -502,7 +507,7 @@ def check_file(path, recipe=None, *, targets: list | None = None,
     for t in kept:
         if TARGET_KINDS[t.kind].scales_tolerance:
             t.tolerance *= tolerance_scale
-    ctx = CheckContext(info.path, info, scan, plan, offset)
+    ctx = CheckContext(info.path, info, scan, plan, offset, gain_db=_render_gain_db(side))
     results = []
     for i, t in enumerate(kept):
         if progress is not None:
@@ -525,6 +530,18 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         lints = lint_recipe(rec)
     return CheckReport(info.path, recipe_name, offset, scan.duration_s, results, skipped, scan,
                        phases, lints)
+
+
+def _render_gain_db(side) -> float | None:
+    """The gain (dB) a render applied after its graph, from its sidecar: 0 un-normalised,
+    the normalisation's gain otherwise; None without a sidecar (a file made elsewhere)."""
+    loud = (side or {}).get("loudness")
+    if not isinstance(loud, dict):
+        return None
+    if not loud.get("normalized"):
+        return 0.0
+    gain = (loud.get("result") or {}).get("gain_db")
+    return float(gain) if isinstance(gain, (int, float)) else None
 
 
 def targets_from_session_placeholder(rec) -> list[Target]:

@@ -211,6 +211,16 @@ def _hints(session, info, kind: str, d: dict, components_at, sr: float) -> dict:
     return params
 
 
+def _covers(w: Target, t: Target) -> bool:
+    """The written target ``w`` measures what ``t`` does: same kind and layer, ``t``'s
+    window inside ``w``'s, the same expected value within ``w``'s tolerance."""
+    if (w.kind, w.layer) != (t.kind, t.layer) or isinstance(t.expected, str) or \
+            isinstance(w.expected, str) or "times_s" in t.params:
+        return False
+    return w.start_s <= t.start_s + 1.0 and t.end_s <= w.end_s + 1.0 and \
+        abs(float(w.expected) - float(t.expected)) <= w.tolerance
+
+
 def targets_from_session(session, sr: float | None = None) -> list[Target]:
     """Every target of a built session: written, implied by layers, implied by the session.
 
@@ -267,6 +277,9 @@ def targets_from_session(session, sr: float | None = None) -> list[Target]:
                                d.get("tolerance"), phase=d.get("phase") or d.get("window"),
                                layer=layer, source=d.get("source", "recipe"),
                                name=d.get("name"), params=params))
+    # an implied target a written one already makes is measured once (as written)
+    written = [t for t in out if t.source == "recipe"]
+    out = [t for t in out if t.source != "layer" or not any(_covers(w, t) for w in written)]
     dur = session.duration_s
     # session-wide
     out.append(make_target("loudness", 0.0, dur, recipe.loudness_lufs, 0.5, source="session",

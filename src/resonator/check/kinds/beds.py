@@ -21,7 +21,18 @@ def breath_rate(t, ctx):
     x = e * np.cos(2 * np.pi * 64.0 * tt)
     exp = float(t.expected)
     bpm = measure_breath_rate(x, fs, min_bpm=max(0.5, 0.5 * exp), max_bpm=min(60.0, 2.0 * exp))
-    return within(t, [bpm], {"envelope_rate_hz": rounded(esr, 3)})
+    r = within(t, [bpm], {"envelope_rate_hz": rounded(esr, 3)})
+    return _unless_missing(t, ctx, r, *centred(a, b, 5.0))
+
+
+def _unless_missing(t, ctx, r, a, b):
+    """``r``, failed when the layer is not there in [a, b] (:func:`_missing_layer`)."""
+    gone = _missing_layer(t, ctx, a, b)
+    if gone:
+        r.passed = False
+        r.rule += "; the layer's band about as loud as planned"
+        r.detail["error"] = gone
+    return r
 
 
 def lr_correlation(t, ctx):
@@ -52,45 +63,53 @@ def lr_correlation(t, ctx):
         detail["method"] = ("Blackman-Harris spectra, cross-spectrum over the band with every "
                             "planned tone notched out")
     r = within(t, vals, detail, measured=float(np.mean(vals)))
-    gone = _missing_bed(t, ctx, *spread(t.start_s, t.end_s, 5.0, 4)[0])
-    if gone:
-        r.passed = False
-        r.rule += "; the layer's band as loud in the mix as planned (within 20 dB)"
-        r.detail["error"] = gone
-    return r
+    return _unless_missing(t, ctx, r, *spread(t.start_s, t.end_s, 5.0, 4)[0])
 
 
 #: the band's share of the mix may fall this far under the plan's before the layer counts
 #: as missing (dB)
 MISSING_SHARE_DB = 20.0
+#: with the render's gain known, the band's level may fall this far under the plan's (dB):
+#: a layer that plays reads within a few dB (the plan's lower rate, the limiter)
+MISSING_LEVEL_DB = 10.0
 #: a band quieter than this (dBFS, mean square over both ears) holds nothing but the dither
 DITHER_FLOOR_DBFS = -85.0
 #: ... unless the plan itself puts the band this far under the mix (dB): a faint bed by design
 PLANNED_QUIET_DB = -30.0
 
 
-def _missing_bed(t, ctx, a, b) -> str | None:
-    """Why the layer a bed target reads is not there: its band holds nothing but the dither
-    floor, or its share of the window's power is :data:`MISSING_SHARE_DB` under the plan's
-    (:meth:`~resonator.check.runner.CheckContext.plan_read`; the file's normalisation does
-    not change a share). None when it is there (or cannot be told)."""
+def _missing_layer(t, ctx, a, b) -> str | None:
+    """Why the layer a bed or breath target reads is not there: its band holds nothing but
+    the dither floor, or much less than the plan's render of the window
+    (:meth:`~resonator.check.runner.CheckContext.plan_read`) puts there: :data:`MISSING_LEVEL_DB`
+    less in level when the render's gain is known (:attr:`~resonator.check.runner.
+    CheckContext.gain_db`), else :data:`MISSING_SHARE_DB` less as a share of the window's
+    power (the file's own gain does not change a share).
+    None when it is there (or cannot be told)."""
     band = t.params.get("band")
     if band is None:
         return None
     x, sr = ctx.read(a, b)
     share, level = _band_share_db(x, sr, band)
-    if level >= DITHER_FLOOR_DBFS and share >= -MISSING_SHARE_DB:
+    if ctx.gain_db is None and level >= DITHER_FLOOR_DBFS and share >= -MISSING_SHARE_DB:
         return None  # (a share is at most 0 dB: no plan can be 20 dB above this one)
     got = ctx.plan_read(a, b)
-    planned = None
+    planned = planned_level = None
     if got is not None and band[0] < 0.45 * got[1]:
-        planned, _ = _band_share_db(got[0], got[1], band)
+        planned, planned_level = _band_share_db(got[0], got[1], band)
+    where = f"layer {t.layer}'s band {band[0]:.0f}-{band[1]:.0f} Hz"
     if level < DITHER_FLOOR_DBFS and (planned is None or planned > PLANNED_QUIET_DB):
-        return (f"layer {t.layer}'s band {band[0]:.0f}-{band[1]:.0f} Hz holds "
-                f"{max(level, -200.0):.0f} dBFS: nothing but the dither floor")
-    if planned is not None and share < planned - MISSING_SHARE_DB:
-        return (f"layer {t.layer} is not there: its band {band[0]:.0f}-{band[1]:.0f} Hz holds "
-                f"{share:.0f} dB of the mix, the plan {planned:.0f} dB")
+        return f"{where} holds {max(level, -200.0):.0f} dBFS: nothing but the dither floor"
+    if planned is None:
+        return None
+    if ctx.gain_db is not None:
+        if level - ctx.gain_db < planned_level - MISSING_LEVEL_DB:
+            return (f"{where} holds {level:.0f} dBFS, {planned_level + ctx.gain_db - level:.0f}"
+                    f" dB under the {planned_level + ctx.gain_db:.0f} dBFS the plan puts there "
+                    f"(with the render's {ctx.gain_db:+.1f} dB gain): the layer is not there")
+    elif share < planned - MISSING_SHARE_DB:
+        return (f"{where} holds {share:.0f} dB of the mix, the plan {planned:.0f} dB: the "
+                "layer is not there")
     return None
 
 
