@@ -69,3 +69,23 @@ def test_unknown_kind_and_bad_values_name_what_is_allowed():
     assert parse_target_arg("loudness:0-10:-20 LUFS:0.5 LU").tolerance == 0.5
     assert parse_target_arg("breath_rate:0-60:6/min").expected == 6.0
     assert parse_target_arg("loudness_trend:0-end:falling").expected == "falling"
+
+
+def test_a_kind_says_what_it_reads_of_a_layer_plan():
+    # targets.py holds no kind switches: what a kind reads of a layer's plan is registered
+    # beside its evaluator
+    from resonator.check.kinds import TARGET_KINDS, TargetKind, register
+
+    reads = {k.name: k.reads for k in TARGET_KINDS.values() if k.reads}
+    assert reads == {"binaural_beat": "tones", "binaural_carrier": "tones",
+                     "bell_pitch": "tones", "am_rate": "envelope", "am_depth": "envelope",
+                     "gated_depth": "envelope", "gamma_share": "envelope",
+                     "splatter": "envelope"}
+    assert {k.name for k in TARGET_KINDS.values() if k.hints} == \
+        {"breath_rate", "lr_correlation", "gated_depth"}
+    assert [k.name for k in TARGET_KINDS.values() if not k.scales_tolerance] == \
+        ["centroid_trend"]
+    with pytest.raises(ValueError, match="reads must be"):
+        register(TargetKind("bogus", unit="hz", tolerance=1.0, min_window_s=1.0,
+                            evaluate=None, doc="", reads="spectrum"))
+    assert "bogus" not in TARGET_KINDS

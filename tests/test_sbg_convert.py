@@ -94,7 +94,8 @@ def test_target_carrier_reaches_the_session(tmp_path):
 def test_slide_targets_along_a_glide():
     c = conv("-SE -F 60000\na: 200+4/20\nb: 300+12/20\noff: -\n"
              "00:00 -= a\n00:02:00 =- b\n00:04:00 off\n")
-    slides = [t for t in c.data["target"] if "/slide-" in t["name"]]
+    slides = [t for t in c.data["target"] if "/slide-" in t["name"] and
+              t["kind"] == "binaural_beat"]
     assert len(slides) >= 3
     from resonator.units import parse_duration
     for t in slides:
@@ -233,3 +234,21 @@ def test_cli_import_error_is_one_line(tmp_path, capsys):
     assert main(["import", str(p)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.sbg" in err[0]
+
+
+def test_a_sliding_carrier_gets_its_trajectory_checked():
+    # -p slide: the carrier slides 200 Hz -> beat/2 over 30 minutes with the beat held: every
+    # 2 minutes a window expects the carrier at its centre (tolerance: half its change there)
+    # while both ears lie in 60-1400 Hz (the first 21 minutes)
+    c = conv("-p slide 200+10/10\n")
+    carrier = [t for t in c.data["target"] if t["kind"] == "binaural_carrier"]
+    beat = [t for t in c.data["target"] if t["kind"] == "binaural_beat" and "/slide-" in
+            t["name"]]
+    assert len(beat) == len(carrier) == 10
+    from resonator.units import parse_duration
+    for t in carrier:
+        a, b = parse_duration(t["start"]), parse_duration(t["end"])
+        f = float(t["expected"].split()[0])
+        assert f == pytest.approx(200.0 - (200.0 - 5.0) * 0.5 * (a + b) / 1800.0, rel=0.01)
+        assert float(t["tolerance"].split()[0]) == pytest.approx(0.1 + 0.5 * 195 * 4 / 1800,
+                                                                  abs=0.01)

@@ -26,6 +26,7 @@ def format_table(report) -> str:
     time for window renders), expected, measured, the rule applied and the result; then the
     skipped targets and a summary line."""
     from .kinds import TARGET_KINDS
+    from .targets import OUTSIDE_WINDOW
 
     off = float(report.offset_s)
     rows = [("target", "window" + (" (session)" if off else ""), "expected", "measured",
@@ -50,14 +51,21 @@ def format_table(report) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row[:5], widths)) + "  " + row[5]
              for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  ------")
-    if report.skipped:
+    outside = [t for t, why in report.skipped if why == OUTSIDE_WINDOW]
+    skipped = [(t, why) for t, why in report.skipped if why != OUTSIDE_WINDOW]
+    if outside:
         lines.append("")
-        lines.append(f"skipped {len(report.skipped)} target(s):")
-        for t, why in report.skipped[:12]:
+        lines.append(f"{len(outside)} target(s) lie outside the rendered window (session "
+                     f"{_clock(off)}-{_clock(off + report.duration_s)}): not measured")
+    if skipped:
+        lines.append("")
+        lines.append(f"skipped {len(skipped)} target(s)" +
+                     (" (session times)" if off else "") + ":")
+        for t, why in skipped[:12]:
             lines.append(f"  {t.kind}" + (f" ({t.layer})" if t.layer else "") +
                          f" {_clock(t.start_s)}-{_clock(t.end_s)}: {why}")
-        if len(report.skipped) > 12:
-            lines.append(f"  ... and {len(report.skipped) - 12} more (see --json)")
+        if len(skipped) > 12:
+            lines.append(f"  ... and {len(skipped) - 12} more (see --json)")
     n_fail = sum(r.passed is False for r in report.results)
     n_open = sum(r.passed is None for r in report.results)
     lines.append("")

@@ -160,9 +160,13 @@ class CheckContext:
     sr, channels : int
     duration_s : float
     scan : Scan
+    gain_db : float or None
+        The gain the render applied after its graph (its sidecar's normalisation; 0 when
+        not normalised), so the file's levels compare with the plan's; None when unknown.
     """
 
-    def __init__(self, path, info, scan, plan=None, offset_s: float = 0.0):
+    def __init__(self, path, info, scan, plan=None, offset_s: float = 0.0,
+                 gain_db: float | None = None):
         self.path = str(path)
         self.info = info
         self.sr = info.sr
@@ -171,6 +175,7 @@ class CheckContext:
         self.scan = scan
         self._plan = plan
         self.offset_s = float(offset_s)
+        self.gain_db = gain_db
         self._memo = {}
 
     def memo(self, key, compute):
@@ -274,6 +279,16 @@ class CheckContext:
     def has_plan(self) -> bool:
         return self._plan is not None
 
+    def plan_read(self, start_s: float, end_s: float):
+        """What the recipe plans for [start_s, end_s) file seconds: the session rendered at
+        the plan's low rate (no mastering, the same seed), float64 (channels, n), and that
+        rate; None without a recipe. For telling a weak planned component (inconclusive)
+        from a missing one (a failure)."""
+        if self._plan is None:
+            return None
+        return self.memo(("plan", round(start_s, 4), round(end_s, 4)),
+                         lambda: self._plan.read(start_s, end_s))
+
     def plan_short_term(self, times_s: np.ndarray, a: float, b: float):
         """Planned short-term loudness (LUFS, any offset) at these window centres (file s)."""
         return self._plan.short_term(times_s, a, b)
@@ -345,6 +360,15 @@ class Plan:
         out = (tt + a - self.offset_s, lufs, spec.times_s + a - self.offset_s, spec.centroid_hz)
         self._cache = {key: out}
         return out
+
+    def read(self, a_file: float, b_file: float):
+        """The plan's audio over file seconds [a, b): float64 (channels, n) and its rate."""
+        from ..render import render_array
+
+        s = self.session()
+        a = max(0.0, a_file + self.offset_s)
+        b = min(b_file + self.offset_s, s.duration_s)
+        return render_array(s.node, b - a, sr=s.sr, seed=s.seed, start_s=a), s.sr
 
     def short_term(self, times_s: np.ndarray, a_file: float, b_file: float) -> np.ndarray:
         """3 s loudness of the plan at the given centres (file seconds)."""
@@ -487,9 +511,9 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         skipped += [(t, "the render was not loudness-normalised")
                     for t in targets_from_session_placeholder(rec)]
     for t in kept:
-        if t.kind != "centroid_trend":
+        if TARGET_KINDS[t.kind].scales_tolerance:
             t.tolerance *= tolerance_scale
-    ctx = CheckContext(info.path, info, scan, plan, offset)
+    ctx = CheckContext(info.path, info, scan, plan, offset, gain_db=_render_gain_db(side))
     results = []
     for i, t in enumerate(kept):
         if progress is not None:
@@ -512,6 +536,18 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         lints = lint_recipe(rec)
     return CheckReport(info.path, recipe_name, offset, scan.duration_s, results, skipped, scan,
                        phases, lints)
+
+
+def _render_gain_db(side) -> float | None:
+    """The gain (dB) a render applied after its graph, from its sidecar: 0 un-normalised,
+    the normalisation's gain otherwise; None without a sidecar (a file made elsewhere)."""
+    loud = (side or {}).get("loudness")
+    if not isinstance(loud, dict):
+        return None
+    if not loud.get("normalized"):
+        return 0.0
+    gain = (loud.get("result") or {}).get("gain_db")
+    return float(gain) if isinstance(gain, (int, float)) else None
 
 
 def targets_from_session_placeholder(rec) -> list[Target]:

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import RecipeError, ResonatorError
 from .kinds import TARGET_KINDS, get_kind
+from .kinds.base import curve_fn
 
 __all__ = ["Target", "CheckInputError", "targets_from_session", "targets_from_file",
            "parse_target_arg", "fit_to_file", "make_target"]
@@ -61,7 +62,9 @@ class Target:
     params : dict
         Measurement hints: ``band`` (lo_hz, hi_hz) isolating the layer, ``carrier_hz``,
         ``times_s`` (bell strikes), ``sample`` (True for short windows sampled on a glide,
-        whose expected value holds at the window centre and must not be clipped).
+        whose expected value holds at the window centre and must not be clipped),
+        ``glide_left_out`` (session seconds (phase start, settled) of a written phase-long
+        target whose start moved past the layer's glide into the phase).
     """
 
     kind: str
@@ -141,50 +144,6 @@ def _clip_band(band, sr: float) -> tuple[float, float] | None:
     return float(band[0]), float(min(band[1], 0.95 * 0.5 * sr))
 
 
-def _playing(session, phase):
-    """The layers that play in ``phase`` (all when None)."""
-    return [o for o in session.layers if phase is None or phase in o.phases]
-
-
-def _clear_band(session, info, phase=None) -> tuple[float, float] | None:
-    """Of a layer's :attr:`~resonator.layers.base.LayerPlan.envelope_bands`, the one
-    farthest from every other playing layer's tones (ties: the one that swells most)."""
-    others = [r for o in _playing(session, phase) if o.name != info.name
-              for r in o.plan.tonal_ranges]
-    best, best_score = None, -1.0
-    for a, b, swell in info.plan.envelope_bands:
-        gap = min([max(r0 - b, a - r1) for r0, r1 in others] or [1e9])
-        score = min(gap, 40.0) + 5.0 * swell
-        if score > best_score:
-            best, best_score = (a, b), score
-    return best if best is not None and best_score >= 5.0 else None
-
-
-def _dominant_band(session, info, a, b) -> tuple[float, float] | None:
-    """The widest stretch of [200 Hz, the layer's cutoff] free of every other playing
-    layer's tones, where the layer (noise-like) dominates; None when another broadband
-    layer plays or no stretch spans half an octave."""
-    from ..layers._common import sample
-
-    hi = 0.45 * session.sr
-    if info.plan.cutoff is not None:
-        hi = min(hi, float(np.min(sample(info.plan.cutoff, np.linspace(a, b, 33),
-                                         session.sr))))
-    mid = 0.5 * (a + b)
-    phase = next((n for n, s0, s1 in session.phases if s0 <= mid < s1), None)
-    others = [o for o in _playing(session, phase) if o.name != info.name]
-    if any(o.plan.broadband for o in others):
-        return None  # other broadband layers: no band belongs to this layer alone
-    busy = sorted((r0 / 1.15, r1 * 1.15) for o in others for r0, r1 in o.plan.tonal_ranges)
-    best, lo = None, 200.0
-    for r0, r1 in busy + [(hi, hi)]:
-        top = min(r0, hi)
-        if top > lo and (best is None or top / lo > best[1] / best[0]):
-            best = (lo, top)
-        lo = max(lo, r1)
-    return best if best is not None and best[1] >= 1.5 * best[0] else None
-
-
 def _loud_span(info, a, b, within_db: float = 6.0):
     """The part of [a, b] where the layer's planned gain x level is within ``within_db`` of
     its highest there (a layer 30 dB under the mix cannot be measured); returns (a, b,
@@ -202,54 +161,65 @@ def _loud_span(info, a, b, within_db: float = 6.0):
     return na, nb, (a, b)
 
 
-def _curve_fn(node, sr):
-    """``t -> value`` of a parameter (seconds in, array out), for measurement hints."""
-    from ..layers._common import sample
-
-    return lambda t: sample(node, np.atleast_1d(np.asarray(t, dtype=float)), sr)
-
-
-#: target kinds read from a layer's envelope (its band, its planned rate, other tones out)
-ENVELOPE_KINDS = ("am_rate", "am_depth", "gated_depth", "gamma_share", "splatter")
-#: target kinds read from a layer's tones (fitted with every planned partial)
-TONE_KINDS = ("binaural_beat", "binaural_carrier", "bell_pitch")
+def _settled_s(session, info, phase: str) -> float | None:
+    """Session second from which a layer's planned values hold in ``phase``: after its
+    per-phase values' glides into the phase (they start at the phase start) and its entry
+    ramp; None when nothing glides there."""
+    names = [p.name for p in session.recipe.phases]
+    spec = next((x for x in session.recipe.layers if x.name == info.name), None)
+    if phase not in names or spec is None:
+        return None
+    i = names.index(phase)
+    start, end = session.recipe.phases[i].start_s, session.recipe.phases[i].end_s
+    settle = start
+    values = [spec.gain, spec.level, *spec.params.values()]
+    for v in values:
+        if getattr(v, "form", None) == "per-phase" and i > 0 and v.data[i] != v.data[i - 1]:
+            settle = max(settle, start + min(v.glide_s, end - start))
+    tt = np.linspace(start, end, 257)
+    full = np.flatnonzero(np.asarray(info.envelope.evaluate(tt)) >= 0.999)
+    if full.size and full[0] > 0:  # entering: from where its ramp ends
+        settle = max(settle, float(tt[full[0]]))
+    return settle if settle > start + 1e-6 else None
 
 
 def _hints(session, info, kind: str, d: dict, components_at, sr: float) -> dict:
-    """Measurement hints of a layer-bound target from the layer's plan."""
+    """Measurement hints of a layer-bound target from the layer's plan: what its kind reads
+    (:attr:`~resonator.check.kinds.TargetKind.reads`) and the kind's own hints."""
     from ..graph.core import TimeFunction
     from ..layers._common import sample
 
-    plan, params = info.plan, {}
-    band = _clip_band(plan.band, sr)
-    if kind == "breath_rate" and plan.envelope_bands:
-        band = _clip_band(_clear_band(session, info, d.get("phase")), sr) or band
-    if kind == "lr_correlation":
-        band = _dominant_band(session, info, d["start_s"], d["end_s"])
-        if band is None:
-            params["unmeasurable"] = (f"other layers cover {info.name}'s band; no band left "
-                                      "where its L/R correlation can be read")
-        else:  # every planned tone is notched out of the band
-            params["components"] = components_at()
+    k, plan, params = get_kind(kind), info.plan, {}
+    band = plan.band
+    if k.hints is not None:
+        params.update(k.hints(session, info, d, components_at))
+        band = params.pop("band", band)
+    band = _clip_band(band, sr)
     if band:
         params["band"] = band
     if plan.noise_carrier:
         params["noise_carrier"] = True
     mid = 0.5 * (d["start_s"] + d["end_s"])
-    if kind in TONE_KINDS and plan.carrier is not None:
+    if k.reads == "tones" and plan.carrier is not None:
         params["carrier_hz"] = float(sample(plan.carrier, [mid], session.sr)[0])
-    if kind in ENVELOPE_KINDS and isinstance(plan.rate, TimeFunction):
-        params["rate_curve"] = _curve_fn(plan.rate, session.sr)  # (a constant: the expected)
-    if kind == "gated_depth" and plan.gate is not None and plan.carrier is not None:
-        # the planned carrier (a glide is dechirped), rate and gate: read coherently
-        params["carrier_curve"] = _curve_fn(plan.carrier, session.sr)
-        params["rate_curve"] = _curve_fn(plan.rate, session.sr)
-        params["gate"] = plan.gate
-    if kind in TONE_KINDS and plan.partials:
-        params["components"] = components_at()
-    if kind in ENVELOPE_KINDS and len(session.layers) > 1:
-        params["components"] = components_at()  # other layers' tones are subtracted
+    if k.reads == "envelope" and isinstance(plan.rate, TimeFunction):
+        # (a constant rate: the expected value)
+        params.setdefault("rate_curve", curve_fn(plan.rate, session.sr))
+    if (k.reads == "tones" and plan.partials) or (k.reads == "envelope" and
+                                                  len(session.layers) > 1):
+        params["components"] = components_at()  # fitted with, or taken out of, the window
     return params
+
+
+def _covers(w: Target, t: Target) -> bool:
+    """The written target ``w`` measures what ``t`` does: same kind and layer, at least half
+    of ``t``'s window inside ``w``'s, the same expected value within ``w``'s tolerance."""
+    if (w.kind, w.layer) != (t.kind, t.layer) or isinstance(t.expected, str) or \
+            isinstance(w.expected, str) or "times_s" in t.params:
+        return False
+    overlap = min(w.end_s, t.end_s) - max(w.start_s, t.start_s)
+    return overlap >= 0.5 * (t.end_s - t.start_s) and \
+        abs(float(w.expected) - float(t.expected)) <= w.tolerance
 
 
 def targets_from_session(session, sr: float | None = None) -> list[Target]:
@@ -292,6 +262,12 @@ def targets_from_session(session, sr: float | None = None) -> list[Target]:
             if d.get(key) is not None:
                 params[key] = d[key]
         params.update(d.get("hints") or {})  # a layer kind's own measurement hints
+        if d.get("source", "recipe") == "recipe" and info is not None and d.get("window"):
+            # a phase-long written value holds after the layer's glide into the phase
+            settle = _settled_s(session, info, d["window"])
+            if settle is not None and d["end_s"] - settle >= get_kind(kind).min_window_s:
+                params["glide_left_out"] = (d["start_s"], settle)
+                d["start_s"] = settle
         if d.get("source") == "layer" and d["end_s"] - d["start_s"] <= 8.0:
             params["sample"] = True
         elif d.get("source") == "layer" and info is not None and "times_s" not in d:
@@ -302,6 +278,9 @@ def targets_from_session(session, sr: float | None = None) -> list[Target]:
                                d.get("tolerance"), phase=d.get("phase") or d.get("window"),
                                layer=layer, source=d.get("source", "recipe"),
                                name=d.get("name"), params=params))
+    # an implied target a written one already makes is measured once (as written)
+    written = [t for t in out if t.source == "recipe"]
+    out = [t for t in out if t.source != "layer" or not any(_covers(w, t) for w in written)]
     dur = session.duration_s
     # session-wide
     out.append(make_target("loudness", 0.0, dur, recipe.loudness_lufs, 0.5, source="session",
@@ -318,8 +297,8 @@ def targets_from_session(session, sr: float | None = None) -> list[Target]:
                                recipe.fade_out_s, max(0.25, 0.25 * recipe.fade_out_s),
                                source="session",
                                params={"edge": "end", "fade_s": recipe.fade_out_s}))
-    if not any(i.kind == "music" for i in session.layers):
-        # music has transients of its own (drums): its joins are checked by music_join
+    if not any(i.plan.transients for i in session.layers):
+        # a layer with transients of its own (music's drums) checks its joins itself
         out.append(make_target("clicks", 0.0, dur, 0, 0, source="session"))
     # cooling: quieter when a gain follows the temperature, darker when colour does
     gains = any("gain" in info.bound for info in session.layers)
@@ -462,6 +441,10 @@ def _outside(t, offset_s: float, length_s: float) -> str:
             "kind for session time")
 
 
+#: the reason a target of the recipe is not measured in a window render that misses it
+OUTSIDE_WINDOW = "outside the rendered window"
+
+
 def fit_to_file(targets: list[Target], offset_s: float, length_s: float,
                 session_s: float | None):
     """Move targets to file seconds and keep those the file can answer.
@@ -511,9 +494,15 @@ def fit_to_file(targets: list[Target], offset_s: float, length_s: float,
         if t.params.get("explicit"):  # a written window: outside the audio is an error
             raise CheckInputError(_outside(t, offset_s, length_s), t.params["explicit"])
         if b - a <= 0:
-            skipped.append((t, "outside the rendered window"))
+            g = t.params.get("glide_left_out")
+            if g and g[0] < hi_f and lo_f < g[1]:
+                skipped.append((t, f"the rendered window holds only layer {t.layer}'s glide "
+                                   f"into phase {t.phase} ({_clock(g[0])}-{_clock(g[1])}); "
+                                   f"the expected value holds from {_clock(g[1])}"))
+            else:
+                skipped.append((t, OUTSIDE_WINDOW))
             continue
-        clip_ok = not t.params.get("sample") and t.kind not in ("fade_in", "fade_out")
+        clip_ok = not t.params.get("sample") and not t.params.get("edge")
         if not clip_ok or b - a < max(TARGET_KINDS[t.kind].min_window_s, 0.0):
             skipped.append((t, "only partly inside the rendered window"))
             continue

@@ -194,6 +194,9 @@ class LayerPlan:
     colour_params : tuple of str
         Parameters that set its brightness (a cooling that binds one of them darkens the
         mix: ``centroid_trend``).
+    transients : bool
+        It plays transients of its own (music's drums): the session-wide click check is left
+        out while it plays (its joins are the kind's own targets).
     """
 
     partials: list = dataclasses.field(default_factory=list)
@@ -208,6 +211,7 @@ class LayerPlan:
     gate: Any = None
     envelope_bands: list = dataclasses.field(default_factory=list)
     colour_params: tuple = ()
+    transients: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -307,7 +307,8 @@ def plan_layer_music(params, ctx) -> LayerPlan:
     """Music: broadband and noise-like as a carrier; its modulation rate (a fixed rate; a
     beat-locked one follows the music and is not planned here)."""
     rate = params["mod_rate"] if params.get("mod_sync", "off") == "off" else None
-    return LayerPlan(band=(200.0, math.inf), noise_carrier=True, broadband=True, rate=rate)
+    return LayerPlan(band=(200.0, math.inf), noise_carrier=True, broadband=True, rate=rate,
+                     transients=True)
 
 
 register(LayerKind("music", "your own music, streamed from disk: playlists, selection by "

@@ -106,7 +106,9 @@ def tone_prominence(x: np.ndarray, sr: float, f: float, lo: float, hi: float,
         return math.inf
     med = float(np.median(mag[sel]))
     peak = float(np.abs(_dtft(xw, t, np.array([f])))[0])
-    return peak / med if med > 0 else math.inf
+    if med > 0:
+        return peak / med
+    return math.inf if peak > 0 else 0.0  # digital silence holds no tone
 
 
 def fit_tones(x: np.ndarray, sr: float, freqs, search_hz, iterations: int = 4,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import RecipeError, ResonatorError
 from ..units import format_duration
 
 __all__ = ["Lint", "LINT_CODES", "lint_recipe"]
@@ -264,7 +265,7 @@ def _bells(recipe, add):
         for i, v in enumerate(times):
             try:
                 at = float(parse_duration(v))
-            except Exception:  # noqa: BLE001 - the layer reports malformed times itself
+            except RecipeError:  # the layer reports malformed times itself
                 continue
             path = ("layer", spec.name, "times")
             if not 0.0 <= at < recipe.duration_s:
@@ -295,7 +296,7 @@ def _jumps(recipe, add):
         try:
             session = build_session(recipe, sr=sr)
             break
-        except Exception:  # noqa: BLE001 - a layer may need a higher rate; try the next
+        except ResonatorError:  # a layer may need a higher rate (Nyquist): try the next
             continue
     if session is None:
         return

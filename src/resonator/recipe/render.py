@@ -383,10 +383,7 @@ def recipe_inputs(recipe: Recipe) -> list[Path]:
     or folders named by ``table`` parameters, such as a music layer's ``folder``). Outputs
     must be none of them (:func:`resonator.outputs.check_output`)."""
     files = [Path(s.path) for s in recipe.raw.sources]
-    try:
-        kinds = layer_kinds()
-    except Exception:  # pragma: no cover - the registry is already loaded for a parsed recipe
-        kinds = {}
+    kinds = layer_kinds()
     base = Path(recipe.path).parent
 
     def named(value):  # the strings of a table value (a string, a list, a table by phase)

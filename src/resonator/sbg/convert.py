@@ -24,8 +24,9 @@ Mapping rules (see also the comments written into every converted recipe):
 * Loudness: resonator normalises every render to the recipe's loudness (-20 LUFS, true peak
   -1 dBTP) instead of clipping when amplitudes sum past 100; SBaGen+'s ``-V`` shifts that target.
 * Targets: per period, each pitched voice's beat (``binaural_beat`` with its carrier) or pulse
-  rate (``am_rate``) over the period's steady part; along each slide, windows expecting the beat at
-  their centres.
+  rate (``am_rate``) over the period's steady part; along each slide (``-p drop``/``-p slide``
+  and ``->`` transitions), windows of 4 s about every 2 minutes (5 to 15 of them) expecting the
+  beat, and the carrier when it slides, at their centres.
 """
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ NOISE_GAIN_DB = -4.3
 DEFAULT_RATE = 44100
 MIN_TARGET_S = 2.0          # shortest steady window that gets a target
 SLIDE_WINDOW_S = 4.0        # window length along slides
+SLIDE_EVERY_S = 120.0       # a long slide is sampled about this often (at least 5 times)
+SLIDE_MAX_SAMPLES = 15      # ... and at most this many times
 MEASURE_BAND = (60.0, 1400.0)  # ears must lie here for a frequency target
 
 
@@ -553,7 +556,8 @@ def _targets(tl: m.SbgTimeline, phases, layers: list[_Layer]) -> list[dict]:
                     abs(p.a - q.a) < 1e-9:
                 continue
             d = q.t_s - p.t_s
-            n = int(min(5, max(1, d // (2 * SLIDE_WINDOW_S))))
+            n = int(min(max(5, d // SLIDE_EVERY_S), SLIDE_MAX_SAMPLES,
+                        max(1, d // (2 * SLIDE_WINDOW_S))))
             for j in range(n):
                 c_t = p.t_s + (j + 0.5) * d / n
                 lo, hi = c_t - SLIDE_WINDOW_S / 2, c_t + SLIDE_WINDOW_S / 2
@@ -573,12 +577,17 @@ def _targets(tl: m.SbgTimeline, phases, layers: list[_Layer]) -> list[dict]:
                 if not (_ears_ok(plo.a, plo.b) and _ears_ok(phi.a, phi.b)):
                     continue
                 tol = 0.05 + 0.5 * abs(phi.b - plo.b)
+                why = (f"sliding {p.a:g}{p.b:+g} -> {q.a:g}{q.b:+g} ({fmt_time(p.t_s)}-"
+                       f"{fmt_time(q.t_s)}); centre {pc.a:.4g}{pc.b:+.4g}")
                 out.append({"window_s": (lo, hi), "layer": lay.name,
                             "name": f"{lay.name}/slide-{k}", "kind": "binaural_beat",
-                            "expected": pc.b, "tolerance": tol, "carrier": pc.a,
-                            "why": f"sliding {p.a:g}{p.b:+g} -> {q.a:g}{q.b:+g} "
-                                   f"({fmt_time(p.t_s)}-{fmt_time(q.t_s)}); centre "
-                                   f"{pc.a:.4g}{pc.b:+.4g}"})
+                            "expected": pc.b, "tolerance": tol, "carrier": pc.a, "why": why})
+                if abs(p.a - q.a) > 1e-9:  # the carrier's own trajectory (-p slide)
+                    out.append({"window_s": (lo, hi), "layer": lay.name,
+                                "name": f"{lay.name}/slide-{k}-carrier",
+                                "kind": "binaural_carrier", "expected": pc.a,
+                                "tolerance": 0.1 + 0.5 * abs(phi.a - plo.a), "carrier": None,
+                                "why": why})
     return out
 
 
@@ -684,7 +693,8 @@ def _write(seq, tl, phases, layers, targets, unsupported, notes, max_sum, sr, st
     if targets:
         L.append("# Targets for `resonator check`: the beat of every pitched voice in each "
                  "period's steady part,")
-        L.append("# and windows along slides expecting the beat at their centres.")
+        L.append("# and windows along slides expecting the beat (and a sliding carrier) at "
+                 "their centres.")
     for tg in targets:
         s, e = tg["window_s"]
         L.append(f"[[target]]   # {tg['why']}")
@@ -693,7 +703,8 @@ def _write(seq, tl, phases, layers, targets, unsupported, notes, max_sum, sr, st
         L.append(f"layer = {_val(tg['layer'])}")
         L.append(f"start = \"{fmt_time(s)}\"")
         L.append(f"end = \"{fmt_time(e)}\"")
-        note = "   # left minus right" if tg["kind"] == "binaural_beat" else ""
+        note = {"binaural_beat": "   # left minus right",
+                "binaural_carrier": "   # the ears' mean"}.get(tg["kind"], "")
         L.append(f"expected = \"{round(tg['expected'], 6):.6g} Hz\"{note}")
         L.append(f"tolerance = \"{round(tg['tolerance'], 4):.4g} Hz\"")
         if tg.get("carrier") is not None:

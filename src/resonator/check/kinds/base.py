@@ -14,6 +14,10 @@ the module that defines its evaluator (as layer kinds are)::
     register(TargetKind("am_rate", unit="hz", tolerance=0.05, min_window_s=2.0,
                         evaluate=am_rate, doc="envelope spectrum peak of the layer's band"))
 
+A kind bound to a layer says what it reads of the layer's plan (``reads="tones"`` or
+``"envelope"``) and may add hints of its own (``hints=fn``); ``check/targets.py`` holds no
+switch on kind names.
+
 An evaluator takes the :class:`~resonator.check.targets.Target` (its window in file seconds)
 and the :class:`~resonator.check.runner.CheckContext` (window reads, the one-pass scan, the
 plan) and returns a :class:`Reading`: the value measured, whether it passed (None when the
@@ -35,7 +39,7 @@ from ...units import UNITS, Unit, did_you_mean
 
 __all__ = ["TargetKind", "Reading", "Unmeasurable", "TARGET_KINDS", "register", "get_kind",
            "within", "spread", "centred", "rounded", "is_within", "grow_window",
-           "combine_windows"]
+           "combine_windows", "curve_fn"]
 
 
 class Unmeasurable(MeasureError):
@@ -100,6 +104,19 @@ class TargetKind:
     measures : str
         What the measured value is when it is not the expected quantity (a trend expects
         "falling" and measures a "bump" in dB or a "rho"); shown before it.
+    reads : str
+        What a layer-bound target of the kind reads of its layer's plan
+        (:class:`resonator.layers.base.LayerPlan`): ``"tones"`` (its partials, fitted with
+        every other planned sinusoid: ``carrier_hz`` and ``components`` hints),
+        ``"envelope"`` (its band's envelope: ``rate_curve``, and other layers' tones as
+        ``components`` to take out) or ``""`` (its band only).
+    hints : callable(session, info, window, components_at) -> dict, optional
+        Measurement hints of its own from the layer's plan (``info``: the
+        :class:`~resonator.recipe.session.LayerInfo`; ``window``: the target's dict with
+        ``start_s``, ``end_s``, ``phase``; ``components_at``: every layer's planned
+        sinusoids). A ``"band"`` it returns (None: no band) replaces the plan's.
+    scales_tolerance : bool
+        ``--tolerance-scale`` multiplies its tolerance (False for a fixed threshold).
     """
 
     name: str
@@ -114,6 +131,9 @@ class TargetKind:
     band_suffix: bool = False
     counts_times: bool = False
     measures: str = ""
+    reads: str = ""
+    hints: Callable[..., dict] | None = None
+    scales_tolerance: bool = True
 
     @property
     def unit_info(self) -> Unit:
@@ -140,6 +160,9 @@ def register(kind: TargetKind) -> TargetKind:
     """Add a target kind to :data:`TARGET_KINDS` (module import time)."""
     if kind.unit not in UNITS or (kind.tolerance_unit or kind.unit) not in UNITS:
         raise ValueError(f"target kind {kind.name}: unknown unit {kind.unit!r}")
+    if kind.reads not in ("", "tones", "envelope"):
+        raise ValueError(f"target kind {kind.name}: reads must be '', 'tones' or 'envelope', "
+                         f"not {kind.reads!r}")
     TARGET_KINDS[kind.name] = kind
     return kind
 
@@ -157,6 +180,14 @@ def get_kind(name: str, where: str | None = None) -> TargetKind:
 
 
 # ------------------------------------------------------------------------------ helpers
+def curve_fn(node, sr):
+    """``t -> values`` of a planned parameter (session seconds in, array out), as a
+    measurement hint."""
+    from ...layers._common import sample
+
+    return lambda t: sample(node, np.atleast_1d(np.asarray(t, dtype=float)), sr)
+
+
 def spread(a: float, b: float, length: float, count: int) -> list[tuple[float, float]]:
     """Up to ``count`` windows of ``length`` s spread evenly over [a, b]."""
     if b - a <= length * 1.0001:

@@ -123,7 +123,7 @@ register(TargetKind("bell_strikes", unit="count", tolerance=0.0, min_window_s=0.
                     counts_times=True, evaluate=bell_strikes, doc="""planned strikes found:
 a rise of 6 dB or more in 10 ms power (in a band around the strike's pitch when it is
 planned) within 60 ms of each planned strike time."""))
-register(TargetKind("bell_pitch", unit="hz", tolerance=0.2, min_window_s=0.3,
+register(TargetKind("bell_pitch", unit="hz", tolerance=0.2, min_window_s=0.3, reads="tones",
                     evaluate=bell_pitch, doc="""the pitch of every strike of one planned pitch:
 the struck sine fitted by least squares with its planned decay as the envelope, together with
 the other layers' planned tones within 40 Hz, on each ear, from 10 ms after the strike to the

@@ -8,7 +8,7 @@ layer's own spectral lines in the mix (:func:`resonator.measure.splatter.measure
 on up to four windows of 30 s spread over the target (their line powers added). Passes when
 the reading plus twice its noise-limited uncertainty is at most the expected ceiling plus the
 tolerance; fails when the reading less four times the uncertainty is still above it; otherwise
-the mix is too noisy to tell and the target is listed as skipped with the floor it reached.
+the mix is too noisy to tell: inconclusive, with the floor it reached.
 """
 from __future__ import annotations
 
@@ -35,10 +35,16 @@ def splatter(t, ctx):
         in a mix, ``components`` (other layers' planned tones, left out).
     ctx : CheckContext
 
+    Returns
+    -------
+    Reading
+        Inconclusive (``passed`` None) when the noise between the lines hides the difference
+        between pass and fail.
+
     Raises
     ------
     Unmeasurable
-        When the noise between the lines hides the difference between pass and fail.
+        Without the hints of a pulsed layer (a bare ``--target splatter``).
     """
     p = t.params
     if "splatter_band" not in p:
@@ -81,10 +87,13 @@ def splatter(t, ctx):
         return Reading(upper if below_floor else est, True, rule, detail)
     if lower > limit:
         return Reading(est, False, rule, detail)
-    raise Unmeasurable(f"the mix between the layer's lines allows only {upper:.1f} dB to be "
-                       f"shown (estimate {est:.1f} dB, floor {db(2 * sigma):.1f} dB), above the "
-                       f"{float(t.expected):g} dB ceiling")
+    # between the two: the mix is too noisy to tell (inconclusive, with the floor reached)
+    return Reading(est if math.isfinite(est) else None, None, rule, dict(
+        detail, inconclusive=f"the mix between the layer's lines allows only {upper:.1f} dB to "
+        f"be shown (" + (f"estimate {est:.1f} dB, " if math.isfinite(est) else "") +
+        f"floor {db(2 * sigma):.1f} dB), above the {float(t.expected):g} dB ceiling: too noisy "
+        "to tell"))
 
 
 register(TargetKind("splatter", unit="db", tolerance=3.0, min_window_s=8.0,
-                    tolerance_unit="db_diff", evaluate=splatter, doc=__doc__.split("\n\n")[1]))
+                    tolerance_unit="db_diff", evaluate=splatter, reads="envelope", doc=__doc__.split("\n\n")[1]))

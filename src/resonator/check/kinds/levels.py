@@ -227,7 +227,7 @@ reads 0.43-0.5 dB). Without a plan, whatever the shape: never more than the tole
 the lowest level so far, and falling by more than it from the first to the last tenth."""))
 register(TargetKind("centroid_trend", unit="number", tolerance=0.95, min_window_s=120.0,
                     parse=parse_trend, expected="falling", measures="rho",
-                    evaluate=centroid_trend,
+                    scales_tolerance=False, evaluate=centroid_trend,
                     doc="""spectral centroid (per-second 4096-point spectra from the scan),
 binned like loudness: Spearman rho <= -tolerance (0.95) when falling. With a plan whose own
 binned rho is weaker (a mix whose centroid is set by a tone that does not follow the

@@ -15,8 +15,8 @@ from ...measure.modulation import (am_line, am_rate_depth, coherent_gate_depth,
                                    folded_amplitude, share_in_band)
 from ...measure.spectrum import band_filter
 from ...measure.tones import subtract_tones
-from .base import (TargetKind, Unmeasurable, centred, grow_window, register, rounded, spread,
-                   within)
+from .base import (TargetKind, Unmeasurable, centred, curve_fn, grow_window, register,
+                   rounded, spread, within)
 
 def _am_windows(t):
     return [centred(t.start_s, t.end_s, 8.0)] if t.params.get("sample") else \
@@ -284,18 +284,29 @@ def gamma_share(t, ctx):
     return within(t, vals, {"windows": rows})
 
 
+def _gate_hints(session, info, d, components_at) -> dict:
+    """A gated tone's planned carrier (a glide is dechirped), rate and gate: read
+    coherently (:func:`_gate_depth_coherent`)."""
+    plan = info.plan
+    if plan.gate is None or plan.carrier is None:
+        return {}
+    return {"carrier_curve": curve_fn(plan.carrier, session.sr),
+            "rate_curve": curve_fn(plan.rate, session.sr), "gate": plan.gate}
+
+
 register(TargetKind("am_rate", unit="hz", tolerance=0.05, min_window_s=2.0, evaluate=am_rate,
+                    reads="envelope",
                     doc="""envelope spectrum peak (resonator.measure.modulation.am_rate_depth)
 of the layer's band (band-pass around the carrier), up to 3 sub-windows of 15 s. Other
 layers' planned steady tones are first subtracted (least squares), gliding ones notched."""))
 register(TargetKind("am_depth", unit="number", tolerance=0.05, min_window_s=2.0,
-                    evaluate=am_depth, doc="""the band's squared Hilbert envelope folded at
+                    evaluate=am_depth, reads="envelope", doc="""the band's squared Hilbert envelope folded at
 the measured rate (synchronous average over every cycle), less the band's noise power
 (median-filtered PSD between the modulation lines), square-rooted: sine depth 2|A1|/A0 within
 0.02 with pink noise about 10 dB under the tone. Windows where the layer's carrier glides are
 skipped with the reason."""))
 register(TargetKind("gated_depth", unit="number", tolerance=0.05, min_window_s=2.0,
-                    evaluate=gated_depth, doc="""isochronic tone with a recipe
+                    evaluate=gated_depth, reads="envelope", hints=_gate_hints, doc="""isochronic tone with a recipe
 (resonator.measure.modulation.coherent_gate_depth): mixed down along the planned carrier
 (glides dechirped), folded over the planned rate's phase as complex values (noise averages
 out, no floor), the real profile regressed on the planned gate: depth within 0.05 under pink
@@ -303,7 +314,7 @@ noise 20 dB above the gated tone (60 s; 1 sigma 0.015), 0.02 at 12 dB; windows o
 lengthened to 60 s until 3 sigma is under the tolerance. Otherwise 1 - P2/P98 of the folded
 amplitude (as am_depth), within 0.02 with pink noise about 10 dB under the tone."""))
 register(TargetKind("gamma_share", unit="number", tolerance=0.1, min_window_s=4.0,
-                    evaluate=gamma_share, doc="""share of the envelope's modulation energy
+                    evaluate=gamma_share, reads="envelope", doc="""share of the envelope's modulation energy
 at 38-42 Hz among 1-100 Hz (resonator.measure.modulation.share_in_band) on the layer's band,
 15 s windows: 0.51 for a GENUS pip train, 0.64 for 40 Hz modulated pink noise, 0.02 for plain
 noise."""))

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..._lazy import lazy_module
 from ...measure import MeasureError
-from .base import (TargetKind, Unmeasurable, centred, combine_windows, grow_window, register,
+from .base import (TARGET_KINDS, Reading, TargetKind, Unmeasurable, centred, combine_windows, grow_window, register,
                    rounded, spread)
 
 signal = lazy_module("scipy.signal")  # imported at first use
@@ -35,6 +35,16 @@ LENGTHEN_BELOW = 30.0
 #: noise-limited error of one ear, in Hz: SIGMA_K / (window length x prominence) (empirical,
 #: from weak SBaGen voices under pink noise; about 5x the Cramer-Rao bound)
 SIGMA_K = 1.0
+
+
+#: a weak tone is a failure (not inconclusive) when the plan's render of the same window
+#: shows it standing this far over the noise (4x :data:`PROMINENCE`): it is missing
+PLANNED_CLEAR = 4.0 * PROMINENCE
+
+
+#: the other ear's tone in an ear above this level relative to the ear's own tone (dB) fails a
+#: binaural target: the beat is then (partly) monaural
+CROSSTALK_DB = -12.0
 
 
 #: longest window used to resolve close voices or to read a weak tone
@@ -132,7 +142,7 @@ def _binaural_planned(t, ctx, what: str):
     comps_at = t.params["components"]
     sample = bool(t.params.get("sample"))
     base = [centred(t.start_s, t.end_s, 4.0)] if sample else spread(t.start_s, t.end_s, 4.0, 5)
-    vals, rows, skipped, unsure = [], [], [], []
+    vals, rows, skipped, unsure, missing = [], [], [], [], []
 
     def plan_at(a, b):
         return _own_and_others(t, comps_at, a + ctx.offset_s, b + ctx.offset_s)
@@ -195,6 +205,21 @@ def _binaural_planned(t, ctx, what: str):
                              f"a {b2 - a2:.3g} s window reads {value(r2):.4f} Hz, not "
                              f"consistent with this window: kept")
         v = value(r)
+        cross = [c for c in r.get("crosstalk_db") or [] if c is not None]
+        if cross and max(cross) > CROSSTALK_DB and min(r["prominence"]) >= PROMINENCE:
+            ear = "left" if r["crosstalk_db"][0] == max(cross) else "right"
+            missing.append({"start_s": rounded(a, 3), "end_s": rounded(b, 3),
+                            "value": rounded(v, 5), "crosstalk_db": r["crosstalk_db"],
+                            "reason": f"both ears hear both tones: the other ear's tone is in "
+                                      f"the {ear} ear at {max(cross):+.1f} dB to its own "
+                                      f"(a mono or monaural mix): no binaural beat"})
+            continue
+        if min(r["prominence"]) < PROMINENCE:
+            gone = _missing_tone(ctx, a, b, own, t.layer)
+            if gone:
+                missing.append({"start_s": rounded(a, 3), "end_s": rounded(b, 3),
+                                "value": rounded(v, 5), "reason": gone})
+                continue
         # a weak tone's noise-limited error: a difference from the plan within tolerance +
         # 3 sigma is inconclusive (the window is skipped with the numbers), past it a failure
         sigma = sigma_of(r, b - a)
@@ -214,13 +239,57 @@ def _binaural_planned(t, ctx, what: str):
                      "prominence": r["prominence"],
                      "fitted_with": r["fitted_with"], **({"note": r["note"]} if r["note"]
                                                           else {})})
-    if not vals and not unsure:
+    if not vals and not unsure and not missing:
         raise Unmeasurable(skipped[0]["reason"] if skipped else "no window to measure")
     detail = {"method": "least-squares fit of the planned sinusoids near each ear (glides "
                         "along their planned trajectory)"}
     if skipped:
         detail["skipped_windows"] = skipped
-    return combine_windows(t, vals, rows, unsure, detail)
+    if vals or unsure:
+        r = combine_windows(t, vals, rows, unsure, detail)
+    else:
+        kind = TARGET_KINDS[t.kind]
+        r = Reading(None, False, f"within {kind.unit_info.format(t.expected)} +- "
+                    f"{kind.tolerance_info.format(t.tolerance)}", dict(detail, windows=[]))
+    if missing:  # a planned tone that is not there fails, whatever the other windows say
+        r.passed = False
+        r.detail.pop("inconclusive", None)
+        r.detail["missing_windows"] = missing
+        r.detail["error"] = missing[0]["reason"]
+        r.rule += "; each ear's planned tone there, and only in that ear"
+    return r
+
+
+def _missing_tone(ctx, a, b, own, layer) -> str | None:
+    """Why a tone too weak to read is missing (a failure) rather than weak (inconclusive):
+    in the plan's render of the same window (:meth:`CheckContext.plan_read`) an ear's tone
+    stands at least :data:`PLANNED_CLEAR` over the noise around it, in the file less than
+    :data:`PROMINENCE`. None when the plan's tone is weak too (or there is no plan)."""
+    from ...measure.tones import planned_chirp, tone_prominence
+
+    got = ctx.plan_read(a, b)
+    if got is None:
+        return None
+    y, psr = got
+    x, sr = ctx.read(a, b)
+    t0 = a + ctx.offset_s
+    for ear in (0, 1):
+        o = own[ear]
+        half = max(5.0, 0.1 * o.hz)
+        if o.hi_hz + half >= 0.45 * psr:
+            continue  # the plan's rate cannot hold the tone
+        proms = []
+        for z, zsr in ((y, psr), (x, sr)):
+            n = z.shape[1]
+            chirp, f = planned_chirp(o.track, t0, n, zsr) if o.glides(n / zsr) else \
+                (None, o.hz)
+            proms.append(tone_prominence(z[ear], zsr, f, f - half, f + half, chirp=chirp))
+        if proms[0] >= PLANNED_CLEAR and proms[1] < PROMINENCE:
+            side = "left" if ear == 0 else "right"
+            return (f"layer {layer}'s {side}-ear tone ({o.hz:.2f} Hz) is not there: it stands "
+                    f"{proms[1]:.1f}x over the noise around it, where the plan's render of "
+                    f"this window stands {proms[0]:.0f}x")
+    return None
 
 
 def _own_and_others(t, comps_at, sa, sb):
@@ -284,6 +353,7 @@ def _fit_pair(ctx, a, b, own, others, tol):
     n = x.shape[1]
     t0 = a + ctx.offset_s
     notes = []
+    own_chirps = [None, None]
     for ear in (0, 1):
         o = own[ear]
         comps = [o] + sets[ear]
@@ -307,6 +377,7 @@ def _fit_pair(ctx, a, b, own, others, tol):
                     e = np.interp(t0 + np.arange(n) / sr, tg, eg / eg.max())
             envs.append(e)
         f_own = freqs[0]
+        own_chirps[ear] = chirps[0]
         out["planned"][ear] = f_own
         # the ear's own tone: near the plan, or (when no clear tone is there) free up to half
         # way to the nearest planned neighbour it is not fitted jointly with (at most
@@ -360,7 +431,37 @@ def _fit_pair(ctx, a, b, own, others, tol):
                                f"{', joint' if g == groups[0] else ''})"
                                for c, g in zip(comps[1:], groups[1:])][:8]
     out["note"] = "; ".join(notes) or None
+    out["crosstalk_db"] = _crosstalk_db(x, sr, own, others, out, own_chirps, res)
     return out
+
+
+def _crosstalk_db(x, sr, own, others, out, chirps, res) -> list:
+    """Per ear, the level (dB) of the other ear's tone in it relative to its own, both fitted
+    at their measured frequencies (None where a planned component of that ear sits on the
+    other ear's tone, or the ears are closer than the window resolves). A binaural beat
+    exists only while each ear holds its own tone: a mono or monaural mix reads about 0 dB.
+    Only a tone standing :data:`PROMINENCE` over the noise there counts."""
+    from ...measure.tones import fit_tones, tone_prominence
+
+    f = [out["left_hz"], out["right_hz"]]
+    if abs(f[0] - f[1]) < 2.0 * res:
+        return [None, None]
+    levels = []
+    for ear in (0, 1):
+        other = 1 - ear
+        if any(c.ear == ear and c.role != "range" and abs(c.hz - own[other].hz) < 2.0 * res
+               for c in others):
+            levels.append(None)
+            continue
+        half = max(5.0, 0.1 * f[other])
+        if tone_prominence(x[ear], sr, f[other], f[other] - half, f[other] + half,
+                           chirp=chirps[other]) < PROMINENCE:
+            levels.append(None)  # nothing stands out there: noise, not the other ear's tone
+            continue
+        _, amps, _ = fit_tones(x[ear], sr, [f[ear], f[other]], [1e-9, 1e-9], iterations=1,
+                               chirps=[chirps[ear], chirps[other]])
+        levels.append(rounded(20.0 * math.log10(max(amps[1], 1e-12) / max(amps[0], 1e-12)), 1))
+    return levels
 
 
 def _peak_pair(ctx, a, b, hint):
@@ -415,6 +516,8 @@ partials are not modelled are skipped. Without a recipe: the interpolated peak. 
 0.01 Hz under pink noise 10 dB down. Every sub-window must pass; the value shown is their
 median. Never measured on a mono sum."""
 register(TargetKind("binaural_beat", unit="hz_signed", tolerance=0.05, min_window_s=1.0,
+                    reads="tones",
                     evaluate=binaural_beat, doc=DOC))
 register(TargetKind("binaural_carrier", unit="hz", tolerance=0.1, min_window_s=1.0,
+                    reads="tones",
                     evaluate=binaural_carrier, doc=DOC))
