@@ -151,7 +151,6 @@ def mean_autocorrelation(onset: np.ndarray, fps: float) -> np.ndarray:
     return total / max(count, 1)
 
 
-
 def comb_salience(acf: np.ndarray, fps: float, bpms: np.ndarray, harmonics: int = 3) -> np.ndarray:
     """Comb salience ``sum_k A(k P) / k`` of tempo candidates, interpolated at fractional lags.
 
