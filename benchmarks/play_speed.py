@@ -177,12 +177,19 @@ def main() -> int:
           f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}, "
           f"load {os.getloadavg()[0]:.2f}\n")
     rc = 0
-    if args.estimate:
-        rc |= estimate_accuracy(paths, args)
-    if args.first_audio:
-        rc |= first_audio(paths, args)
-    if args.window_renders:
-        rc |= windows(paths, args)
+    # every temporary folder (caches, renders, the null-device HOME) inside one, removed at
+    # the end
+    with tempfile.TemporaryDirectory(prefix="play-speed-") as root:
+        tempfile.tempdir = root
+        try:
+            if args.estimate:
+                rc |= estimate_accuracy(paths, args)
+            if args.first_audio:
+                rc |= first_audio(paths, args)
+            if args.window_renders:
+                rc |= windows(paths, args)
+        finally:
+            tempfile.tempdir = None
     return rc
 
 
