@@ -92,3 +92,9 @@ def test_the_demo_takes_options_not_file_names(tmp_path, monkeypatch, capsys):
     assert err[1].startswith("python -m resonator.demo: error: OUT x.mp4: ")
     assert len(err) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_render_speed_is_never_printed_as_0x():
+    from resonator.commands.render import _speed
+
+    assert [_speed(x) for x in (123.4, 10.0, 3.46, 0.0213)] == ["123x", "10x", "3.5x", "0.021x"]

@@ -174,11 +174,11 @@ def test_plan_into_head_is_quiet_and_still_writes_its_plot(tmp_path):
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("suffix", ["flac", "mp3"])
-def test_a_write_limit_during_an_encoded_render_is_one_line_and_leaves_nothing(tmp_path,
-                                                                               suffix):
+@pytest.mark.parametrize("suffix", ["wav", "flac", "mp3"])
+def test_a_write_limit_during_a_render_is_one_line_and_leaves_nothing(tmp_path, suffix):
     """Where no tmpfs can be mounted this still runs: a file-size limit (RLIMIT_FSIZE) makes
-    libsndfile's writes fail part-way, as a full disk does."""
+    the writes (resonator's WAV writer, libsndfile's FLAC and MP3) fail part-way, as a full
+    disk does."""
     import resource
 
     (tmp_path / "s.toml").write_text(SHORT)

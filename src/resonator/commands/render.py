@@ -90,12 +90,18 @@ def run(args) -> int:
             f"{8 * enc['bytes'] / max(result.frames / result.sr, 1e-9) / 1000:.0f} kbit/s")
         print(f"{result.path}: {format_duration(result.frames / result.sr)} at {result.sr} Hz, "
               f"peak {result.peak_dbfs:.1f} dBFS{gain}{decoded}, "
-              f"{result.realtime_factor:.0f}x real time (sidecar {result.sidecar})")
+              f"{_speed(result.realtime_factor)} real time (sidecar {result.sidecar})")
     if getattr(args, "check", False):
         from .check import run_check
 
         return run_check(result.path, recipe, quiet=args.quiet)
     return 0
+
+
+def _speed(factor: float) -> str:
+    """``120x``, ``3.5x``, ``0.021x`` (a short window of a long session, measured whole, is
+    slower than real time: never "0x")."""
+    return f"{factor:.0f}x" if factor >= 10 else f"{factor:.2g}x"
 
 
 def run_many(args) -> int:
