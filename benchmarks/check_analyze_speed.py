@@ -122,7 +122,7 @@ def main(argv=None) -> None:
           f"{time.strftime('%Y-%m-%d %H:%M %Z')}")
     print(f"start: {uptime()}")
     with tempfile.TemporaryDirectory(prefix="speed-ref-") as tmp:
-        versions = [("this tree", None)]
+        versions = [("this tree", str(ROOT / "src"))]
         if args.against:
             versions.insert(0, (args.against, export(args.against, Path(tmp))))
         results = {}

@@ -1,4 +1,5 @@
-"""Two-stage pipelines: one thread produces items, a worker thread consumes them in order.
+"""Work beside the calling thread: two-stage pipelines (one thread produces items, a worker
+thread consumes them in order) and one job in the background (:class:`Background`).
 
 Used where one pass over audio feeds several independent consumers (the check scan, the
 music-analysis features, the render's measuring pass): the consumers on the worker see the
@@ -12,7 +13,7 @@ import queue
 import threading
 from typing import Callable, Iterable
 
-__all__ = ["pipeline"]
+__all__ = ["pipeline", "Background", "Cancelled"]
 
 
 def pipeline(items: Iterable[tuple], consume: Callable[..., None], depth: int = 4) -> None:
@@ -61,3 +62,54 @@ def pipeline(items: Iterable[tuple], consume: Callable[..., None], depth: int = 
         worker.join()
     if failed:
         raise failed[0]
+
+
+class Background:
+    """``fn()`` running on a daemon thread, started at once.
+
+    ``fn`` is given a ``cancelled()`` callable it should consult between steps (it then
+    raises :class:`Cancelled` to stop early).
+
+    Parameters
+    ----------
+    fn : callable(cancelled) -> object
+    name : str
+        Thread name.
+    """
+
+    def __init__(self, fn: Callable, name: str = "resonator-background"):
+        self._done = threading.Event()
+        self._cancel = threading.Event()
+        self._value = None
+        self._error: BaseException | None = None
+
+        def run():
+            try:
+                self._value = fn(self._cancel.is_set)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by result()
+                self._error = exc
+            finally:
+                self._done.set()
+
+        threading.Thread(target=run, name=name, daemon=True).start()
+
+    def done(self) -> bool:
+        """True once ``fn`` has returned or raised."""
+        return self._done.is_set()
+
+    def result(self, poll: Callable[[], None] | None = None, every_s: float = 0.1):
+        """Wait for ``fn``; return its value or raise its error. ``poll()`` is called about
+        every ``every_s`` seconds while waiting (progress)."""
+        while not self._done.wait(every_s if poll is not None else None):
+            poll()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def cancel(self) -> None:
+        """Ask ``fn`` to stop (it sees ``cancelled()`` turn true)."""
+        self._cancel.set()
+
+
+class Cancelled(Exception):
+    """Raised by a :class:`Background` function that saw its ``cancelled()`` turn true."""

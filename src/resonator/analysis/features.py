@@ -250,56 +250,60 @@ class FeatureStream:
         """
         block = self._as_block(block)
         if block.shape[0]:
-            self._measure(block)
-            self._extract(block)
+            y = self._resample(block)
+            self._measure(block, y)
+            self._extract(y)
 
     @staticmethod
     def _as_block(block) -> np.ndarray:
         block = np.asarray(block, dtype=np.float32)
         return block[:, None] if block.ndim == 1 else block
 
-    def _measure(self, block: np.ndarray) -> None:
-        """The loudness part of :meth:`update` (independent of the rest: may run on another
-        thread, block after block in order)."""
-        if self._meter is not None:
-            self._meter.update(block.T)
-
-    def _extract(self, block: np.ndarray) -> None:
-        """Everything of :meth:`update` but the loudness."""
+    def _resample(self, block: np.ndarray) -> np.ndarray:
+        """The block at 22.05 kHz, (channels, m) contiguous."""
         self.n_in += block.shape[0]
         y = self._rs.resample_chunk(block) if self._rs is not None else block
-        self._process(y)
+        return np.ascontiguousarray(y.T)
+
+    def _measure(self, block: np.ndarray, y: np.ndarray) -> None:
+        """The loudness (at the input rate) and the long-term spectra of :meth:`update`:
+        independent of the rest, so they may run on another thread, block after block."""
+        if self._meter is not None:
+            self._meter.update(block.T)
+        if y.shape[1]:
+            self._spectrum(y)
+
+    def _extract(self, y: np.ndarray) -> None:
+        """The onsets, chroma and envelope of :meth:`update` (``y`` from :meth:`_resample`)."""
+        if y.shape[1]:
+            mono = y.mean(axis=0)
+            self._frames(mono)
+            self._chroma_frames(mono)
+            self._envelope(y, mono)
 
     def feed(self, blocks, progress=None) -> None:
-        """:meth:`update` with every block of an iterable, the loudness meter on a second
-        thread beside the rest (the same calls in the same order: the same results).
-        ``progress()`` is called after each block."""
+        """:meth:`update` with every block of an iterable, the loudness meter and the
+        long-term spectra on a second thread beside the rest (the same calls in the same
+        order: the same results). ``progress()`` is called after each block."""
         from ..pipeline import pipeline
 
         def items():
             for block in blocks:
                 block = self._as_block(block)
                 if block.shape[0]:
-                    yield (block,)
-                    self._extract(block)
+                    y = self._resample(block)
+                    yield block, y
+                    self._extract(y)
                 if progress is not None:
                     progress()
 
-        if self._meter is None:
-            for _ in items():
-                pass
-        else:
-            pipeline(items(), self._measure)
+        pipeline(items(), self._measure)
 
     def _process(self, y: np.ndarray) -> None:
-        if y.shape[0] == 0:
-            return
-        y = np.ascontiguousarray(y.T)  # (channels, m)
-        mono = y.mean(axis=0)
-        self._frames(mono)
-        self._chroma_frames(mono)
-        self._envelope(y, mono)
-        self._spectrum(y)
+        if y.shape[0]:
+            y = np.ascontiguousarray(y.T)  # (channels, m)
+            self._extract(y)
+            self._spectrum(y)
 
     def _frames(self, mono: np.ndarray, final: bool = False) -> None:
         buf = np.concatenate((self._buf, mono))

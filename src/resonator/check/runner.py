@@ -11,8 +11,11 @@
 4. cooling targets compare with a *plan*: the session graph rendered at a low sample rate
    (16 kHz when the recipe allows) over the trend window only.
 
-Nothing runs in parallel; memory is bounded by one block plus the windows read (each at
-most 30 s, or 60 s for band energy).
+The scan runs on its own threads (:class:`~resonator.pipeline.Background`) from the moment
+the file is opened, beside the recipe, the plan and the targets that do not read it; those
+that do are evaluated after the others, once it has finished (the same calls, so the same
+results as one after the other). Memory is bounded by a few blocks plus the windows read
+(each at most 30 s, or 60 s for band energy).
 """
 from __future__ import annotations
 
@@ -167,16 +170,31 @@ class CheckContext:
 
     def __init__(self, path, info, scan, plan=None, offset_s: float = 0.0,
                  gain_db: float | None = None):
+        from ..pipeline import Background
+
         self.path = str(path)
         self.info = info
         self.sr = info.sr
         self.channels = info.channels
-        self.duration_s = scan.duration_s if scan is not None else info.duration_s
-        self.scan = scan
+        self._job = scan if isinstance(scan, Background) else None
+        self._scan = None if self._job is not None else scan
+        self.duration_s = scan.duration_s if self._scan is not None else info.duration_s
         self._plan = plan
         self.offset_s = float(offset_s)
         self.gain_db = gain_db
         self._memo = {}
+        self.wait_for_scan = True
+        self.scan_progress = None
+
+    @property
+    def scan(self):
+        """The :class:`~.scan.Scan` (may still be running on its own thread: then this waits
+        for it, or raises :class:`_ScanPending` while ``wait_for_scan`` is false)."""
+        if self._scan is None and self._job is not None:
+            if not self._job.done() and not self.wait_for_scan:
+                raise _ScanPending
+            self._scan = self._job.result(self.scan_progress)
+        return self._scan
 
     def memo(self, key, compute):
         """Cache a measurement shared by several targets (a binaural pair: beat, carrier)."""
@@ -442,6 +460,7 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         Bad input: no targets at all, an empty or unreadable file or recipe, a written
         target outside the audio.
     """
+    from ..pipeline import Background, Cancelled
     from .scan import Scan
 
     if not tolerance_scale > 0:
@@ -449,6 +468,28 @@ def check_file(path, recipe=None, *, targets: list | None = None,
     info = open_audio(path)
     if info.frames == 0:
         raise CheckInputError("holds no audio (0 frames): nothing to measure", info.path)
+    # the one pass over the file runs on its own threads from here, beside the recipe, the
+    # plan and every target that does not read it
+    scan_at = [0]
+
+    def run_scan(cancelled):
+        def seen(done, total):
+            scan_at[0] = done
+            if cancelled():
+                raise Cancelled("check stopped")
+        return Scan(info.path, progress=seen)
+
+    job = Background(run_scan, name="resonator-check-scan")
+    try:
+        return _check(path, info, job, scan_at, recipe, targets, tolerance_scale, use_sidecar,
+                      progress)
+    except BaseException:
+        job.cancel()
+        raise
+
+
+def _check(path, info, job, scan_at, recipe, targets, tolerance_scale, use_sidecar,
+           progress) -> CheckReport:
     side = read_sidecar(path) if use_sidecar else None
     offset = float(side.get("start_s", 0.0) or 0.0) if side else 0.0
     normalized = bool(((side or {}).get("loudness") or {}).get("normalized", False)) \
@@ -500,34 +541,41 @@ def check_file(path, recipe=None, *, targets: list | None = None,
         raise CheckInputError("nothing to check: give a recipe (or a render with a sidecar "
                               "naming one) or --target KIND:START-END:EXPECTED:TOL")
     fit_to_file(all_targets, offset, info.duration_s, session_s)  # bad windows: before work
-    scan = Scan(info.path, progress=None if progress is None else
-                (lambda done, total: progress("scanning", done, total)))
+
+    def prepare(duration_s):
+        kept, skipped = fit_to_file(all_targets, offset, duration_s, session_s)
+        skipped += [(t, t.params["unmeasurable"]) for t in kept
+                    if t.params.get("unmeasurable")]
+        kept = [t for t in kept if not t.params.get("unmeasurable")]
+        if normalized is False and rec is not None:
+            skipped += [(t, "the render was not loudness-normalised")
+                        for t in targets_from_session_placeholder(rec)]
+        kept = [replace(t, tolerance=t.tolerance * tolerance_scale)
+                if TARGET_KINDS[t.kind].scales_tolerance else t for t in kept]
+        return kept, skipped
+
+    shown = [-1]
+
+    def scanning():  # from this thread only, rising
+        if scan_at[0] > shown[0]:
+            shown[0] = scan_at[0]
+            progress("scanning", scan_at[0], info.frames)
+
+    # the targets are evaluated while the scan runs (those that need it wait for it), on the
+    # header's length; a file whose frames turn out otherwise is measured again on the
+    # scanned length
+    kept, skipped = prepare(info.duration_s)
+    gain_db = _render_gain_db(side)
+    ctx = CheckContext(info.path, info, job, plan, offset, gain_db=gain_db)
+    ctx.scan_progress = None if progress is None else scanning
+    results = _evaluate_all(kept, ctx, skipped, progress)
+    scan = ctx.scan
     if scan.frames == 0:
         raise CheckInputError("holds no audio (0 frames): nothing to measure", info.path)
-    kept, skipped = fit_to_file(all_targets, offset, scan.duration_s, session_s)
-    skipped += [(t, t.params["unmeasurable"]) for t in kept if t.params.get("unmeasurable")]
-    kept = [t for t in kept if not t.params.get("unmeasurable")]
-    if normalized is False and rec is not None:
-        skipped += [(t, "the render was not loudness-normalised")
-                    for t in targets_from_session_placeholder(rec)]
-    for t in kept:
-        if TARGET_KINDS[t.kind].scales_tolerance:
-            t.tolerance *= tolerance_scale
-    ctx = CheckContext(info.path, info, scan, plan, offset, gain_db=_render_gain_db(side))
-    results = []
-    for i, t in enumerate(kept):
-        if progress is not None:
-            progress("measuring", i, len(kept))
-        try:
-            r = evaluate(t, ctx)
-        except Unmeasurable as exc:  # planned components overlap: skipped with the reason
-            skipped.append((t, exc.message))
-            continue
-        results.append(CheckResult(t, r.measured, r.passed, r.detail, r.rule))
-        if r.passed is None:
-            r.detail.setdefault("inconclusive", "the reading cannot be trusted")
-    if progress is not None:
-        progress("measuring", len(kept), len(kept))
+    if scan.frames != info.frames:
+        kept, skipped = prepare(scan.duration_s)
+        ctx = CheckContext(info.path, info, scan, plan, offset, gain_db=gain_db)
+        results = _evaluate_all(kept, ctx, skipped, progress)
     phases, lints = [], []
     if rec is not None:
         from ..recipe.lints import lint_recipe
@@ -548,6 +596,68 @@ def _render_gain_db(side) -> float | None:
         return 0.0
     gain = (loud.get("result") or {}).get("gain_db")
     return float(gain) if isinstance(gain, (int, float)) else None
+
+
+class _ScanPending(BaseException):
+    """A target needs the scan before it has finished (evaluated after the others). Not an
+    Exception: no evaluator's ``except Exception`` takes it for a measuring fault."""
+
+
+def _evaluate_all(kept, ctx: CheckContext, skipped: list, progress) -> list:
+    """Evaluate every target, in order of the results; those that need the scan while it
+    still runs are evaluated last (the same calls: the same results). Unmeasurable ones go
+    to ``skipped`` (in the targets' order).
+
+    Progress keeps the order of a scan followed by the measuring: while the scan runs, its
+    progress is shown (between targets, and while waiting for it); once it has ended, the
+    targets already evaluated are counted, then each further one."""
+    n = len(kept)
+    out: list = [None] * n
+    later = []
+    done = 0
+    live = progress is None or ctx._job is None
+
+    def count(k):
+        nonlocal live
+        if progress is None:
+            return
+        if not live and ctx._job.done():
+            ctx.scan_progress()  # its last position: the whole file
+            for j in range(k):
+                progress("measuring", j, n)
+            live = True
+        if live:
+            progress("measuring", k, n)
+        else:
+            ctx.scan_progress()
+
+    for wait in (False, True):
+        ctx.wait_for_scan = wait
+        if wait and later and not live:
+            ctx._job.result(ctx.scan_progress)
+        for i in (later if wait else range(n)):
+            count(done)
+            try:
+                r = evaluate(kept[i], ctx)
+            except _ScanPending:
+                later.append(i)
+                continue
+            except Unmeasurable as exc:  # planned components overlap: skipped with the reason
+                out[i] = exc.message
+            except Exception:
+                if ctx._job is not None:  # a fault of the file: the scan says it first
+                    ctx._job.result()
+                raise
+            else:
+                if r.passed is None:
+                    r.detail.setdefault("inconclusive", "the reading cannot be trusted")
+                out[i] = CheckResult(kept[i], r.measured, r.passed, r.detail, r.rule)
+            done += 1
+    if progress is not None and not live:
+        ctx._job.result(ctx.scan_progress)
+    count(n)
+    skipped += [(t, r) for t, r in zip(kept, out) if isinstance(r, str)]
+    return [r for r in out if isinstance(r, CheckResult)]
 
 
 def targets_from_session_placeholder(rec) -> list[Target]:

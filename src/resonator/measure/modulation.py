@@ -56,17 +56,19 @@ _PAD = 1 << 15
 
 
 def _hilbert_env(seg: np.ndarray, dtype=np.float64) -> np.ndarray:
-    """|analytic signal| of each row (one real FFT, one complex inverse FFT)."""
+    """|analytic signal| of each row: ``hypot(x, H(x))`` with the Hilbert transform ``H``
+    from one real FFT and one real inverse FFT (the analytic signal's complex inverse FFT
+    costs about twice that; the two agree to the float type's rounding: 2e-7 in float32,
+    5e-16 in float64). Zero-padded to the same FFT length as before."""
     n = seg.shape[-1]
     nfft = sfft.next_fast_len(n, real=False)
-    spec = sfft.rfft(np.asarray(seg, dtype=dtype), nfft, axis=-1, workers=-1)
-    full = np.zeros(seg.shape[:-1] + (nfft,), dtype=spec.dtype)
-    half = (nfft + 1) // 2
-    full[..., 0] = spec[..., 0]
-    full[..., 1:half] = 2.0 * spec[..., 1:half]
+    x = np.asarray(seg, dtype=dtype)
+    spec = sfft.rfft(x, nfft, axis=-1, workers=-1)
+    spec[..., 0] = 0.0  # DC and Nyquist have no quadrature part
     if nfft % 2 == 0:
-        full[..., nfft // 2] = spec[..., nfft // 2]
-    return np.abs(sfft.ifft(full, axis=-1, workers=-1)[..., :n])
+        spec[..., -1] = 0.0
+    spec *= -1j
+    return np.hypot(x, sfft.irfft(spec, nfft, axis=-1, workers=-1)[..., :n])
 
 
 def _decimate_fft(env: np.ndarray, q: int, pass_hz: float, sr: float) -> np.ndarray:

@@ -127,6 +127,8 @@ def _rho_needed(plan_rho, base: float = 0.95, margin: float = 0.05) -> float:
 
 
 def loudness_trend(t, ctx):
+    if ctx.has_plan:  # the plan's render needs no scan: first, so it runs beside the scan
+        ctx.plan_short_term(np.zeros(0), t.start_s, t.end_s)
     meter = ctx.scan.meter
     times, lufs = meter.short_term(3.0, 1.0)
     sel = (times - 1.5 >= t.start_s - 1e-6) & (times + 1.5 <= t.end_s + 1e-6)
