@@ -63,6 +63,27 @@ def test_an_output_that_is_a_folder_is_refused_even_with_force(tmp_path):
         check_output(tmp_path / "d.wav", force=True)
 
 
+def test_a_device_or_pipe_is_never_replaced_even_with_force(tmp_path, capsys):
+    """An atomic write renames a new file over the name: on /dev/null (or a FIFO) that
+    destroys the node. Refused before any work, and the node is still what it was."""
+    fifo = tmp_path / "out.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match="device, pipe or socket, not a file"):
+        check_output(fifo, suffixes=(".wav",), force=True)
+    from resonator.cli import main
+
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('sample_rate = 8000\nfade_in = "1s"\nfade_out = "1s"\n'
+                      '[[phase]]\nname = "a"\nduration = "2s"\n'
+                      '[[layer]]\nname = "t"\nkind = "binaural"\ncarrier = "200 Hz"\n'
+                      'beat = "6 Hz"\n')
+    assert main(["render", str(recipe), "-o", str(fifo), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out.wav" in err and "not a file" in err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.wav", "r.toml"]
+
+
 @pytest.mark.parametrize("name, hint", [("x.pngx", ".png"), ("x.PNG", None), ("x", None),
                                         ("x.jpg", None)])
 def test_extensions(tmp_path, name, hint):

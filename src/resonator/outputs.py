@@ -123,7 +123,8 @@ def check_output(path, *, option: str | None = None, suffixes: Iterable[str] | N
     others : iterable of paths
         Other outputs of the same run: the output must differ from each.
     force : bool
-        Allow replacing an existing file (never a folder, never an input).
+        Allow replacing an existing regular file (never a folder, a device, pipe or socket,
+        never an input).
     make_parents : bool
         A missing folder is created (used for default output folders such as ``renders/``);
         a path component that is a file is still refused.
@@ -178,9 +179,12 @@ def check_output(path, *, option: str | None = None, suffixes: Iterable[str] | N
                               "its own name", label)
     folder = p.parent if str(p.parent) else Path(".")
     _check_folder(folder, label, make_parents)
-    if st is not None and not stat.S_ISREG(st.st_mode) and not force:
-        raise OutputExistsError("exists already (not a regular file); pass --force to "
-                                "replace it", label)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # a device, FIFO or socket (/dev/null, a named pipe): an atomic write renames a new
+        # file over the name, which would destroy the node itself, so not even with --force
+        raise OutputError("is a device, pipe or socket, not a file: resonator writes a new "
+                          "file and renames it into place, which would replace it; choose a "
+                          "file name", label)
     if st is not None and not force:
         raise OutputExistsError("exists already; pass --force to overwrite it", label)
     sweep_leftovers(folder)
