@@ -779,11 +779,11 @@ def estimate(session, *, renderer: Renderer | None = None, windows: int = 48,
     swell is sampled at one phase only), each rendered after ``settle_s`` seconds of its own
     lead-in (enough for the noise filters to settle as far as loudness can tell), as
     estimate renders (``Renderer.blocks(..., estimate=True)``: a layer may play a cheap
-    stand-in of the same loudness, as the music layer plays its music un-stretched instead
-    of through Rubber Band). Their 400 ms gating blocks are pooled and gated as BS.1770
-    gates a whole session. Over every
+    stand-in of the same loudness, as the music layer plays its music as it is, without
+    Rubber Band's stretch or the binaural shift). Their 400 ms gating blocks are pooled and
+    gated as BS.1770 gates a whole session. Over every
     shipped recipe the estimated loudness lies within 0.21 dB of the full measurement
-    (mettannealing-music, its music un-stretched: 0.08 dB;
+    (mettannealing-music, with that stand-in: 0.07 dB;
     ``benchmarks/play_speed.py --estimate``; 96 windows: 0.06 dB at twice the cost, 32:
     0.38 dB; 32 windows of 1 s: 0.40 dB: many short windows follow slow swells better than a
     few long ones). The gain is the loudness gain, lowered where

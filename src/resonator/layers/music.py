@@ -88,8 +88,8 @@ class MusicNode(Node):
         The files it reads (a session's cache keys include the paths its nodes hold).
     estimate_source : object with ``read``, optional
         What loudness estimates read instead (:attr:`RenderContext.estimate
-        <resonator.graph.core.RenderContext>`): the music un-stretched, with the loudness of
-        ``source`` at a fraction of its cost. Default: ``source``.
+        <resonator.graph.core.RenderContext>`): the music un-stretched and unshifted, with the
+        loudness of ``source`` at a fraction of its cost. Default: ``source``.
     """
 
     def __init__(self, source, sr: int, label: str = "Music", *, input_files=(),
@@ -168,12 +168,12 @@ def build_music(params, ctx) -> Node:
     shift = params.get("binaural_shift", 0.0)
     sc = const(shift)
 
-    def shifted(s):
-        return ShiftedSource(s, shift, ctx.sr, ctx.duration_s) if sc is None or sc != 0.0 \
-            else s
-    src = shifted(stretched)
-    # loudness estimates read the music un-stretched (the stretch keeps its loudness)
-    quick = src if plan.timemap.identity else shifted(stretched.unstretched())
+    src = stretched
+    if sc is None or sc != 0.0:
+        src = ShiftedSource(stretched, shift, ctx.sr, ctx.duration_s)
+    # loudness estimates read the music un-stretched and unshifted (neither changes its
+    # loudness)
+    quick = stretched if plan.timemap.identity else stretched.unstretched()
     names = sorted({t.path.name for t in plan.tracks})
     label = f"Music({len(plan.tracks)} file{'s' if len(plan.tracks) != 1 else ''}: " \
             f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
