@@ -127,8 +127,9 @@ def first_audio(paths, args):
             worst = [max(a, b) for a, b in zip(worst, c + w)]
             print(f"| {p.stem} | {start} s | {c[0]:.2f} ({c[1]:.2f}) | {w[0]:.2f} ({w[1]:.2f}) |",
                   flush=True)
-    print(f"\nslowest: cold {worst[0]:.2f} s wall, {worst[1]:.2f} s CPU; cached {worst[2]:.2f} s "
-          f"wall, {worst[3]:.2f} s CPU (medians of {args.repeat}; load at the end "
+    tail = "" if args.cold_only else f"; cached {worst[2]:.2f} s wall, {worst[3]:.2f} s CPU"
+    print(f"\nslowest: cold {worst[0]:.2f} s wall, {worst[1]:.2f} s CPU{tail} (medians of "
+          f"{args.repeat}; load at the end "
           f"{os.getloadavg()[0]:.2f})")
     return 0
 
