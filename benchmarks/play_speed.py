@@ -2,6 +2,7 @@
 
     python benchmarks/play_speed.py --estimate        # estimate vs full measurement (dB)
     python benchmarks/play_speed.py --first-audio     # command -> first audio, cold and cached
+    python benchmarks/play_speed.py --first-audio --cold-only --only mettannealing-music
     python benchmarks/play_speed.py --windows         # 30 s window renders, cold and cached
 
 Whole processes throughout (``resonator play`` against the ALSA null device: a temporary
@@ -14,6 +15,7 @@ in benchmarks/README.md with the machine, the date and ``uptime``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
@@ -102,6 +104,7 @@ def first_audio(paths, args):
 
     home = null_home()
     warm = tempfile.mkdtemp(prefix="resonator-cache-")
+    # --cold-only: no cached runs, so no render to fill the cache (a whole-session measurement)
     print("| recipe | start | cold: wall s (CPU s) | cached: wall s (CPU s) |")
     print("|---|---|---|---|")
     worst = [0.0, 0.0, 0.0, 0.0]
@@ -109,21 +112,24 @@ def first_audio(paths, args):
         dur = load(p).duration_s
         starts = ["0", f"{dur / 2:.0f}", f"{max(dur - 30, 0):.0f}"]
         # fill the cache once (a render measures and stores the stage)
-        subprocess.run([RESONATOR, "render", str(p), "-o", os.path.join(warm, "x.wav"),
-                        "--force", "-q", "--duration", "1"],
-                       env=user_env(RESONATOR_CACHE_DIR=warm), check=True)
+        if not args.cold_only:
+            subprocess.run([RESONATOR, "render", str(p), "-o", os.path.join(warm, "x.wav"),
+                            "--force", "-q", "--duration", "1"],
+                           env=user_env(RESONATOR_CACHE_DIR=warm), check=True)
         for start in starts:
             cold, cached = [], []
             for _ in range(args.repeat):  # alternating
                 cold.append(_first_audio(p, start, tempfile.mkdtemp(prefix="rc-"), home))
-                cached.append(_first_audio(p, start, warm, home))
+                if not args.cold_only:
+                    cached.append(_first_audio(p, start, warm, home))
             c = [statistics.median(x) for x in zip(*cold)]
-            w = [statistics.median(x) for x in zip(*cached)]
+            w = [statistics.median(x) for x in zip(*cached)] if cached else [math.nan] * 2
             worst = [max(a, b) for a, b in zip(worst, c + w)]
             print(f"| {p.stem} | {start} s | {c[0]:.2f} ({c[1]:.2f}) | {w[0]:.2f} ({w[1]:.2f}) |",
                   flush=True)
-    print(f"\nslowest: cold {worst[0]:.2f} s wall, {worst[1]:.2f} s CPU; cached {worst[2]:.2f} s "
-          f"wall, {worst[3]:.2f} s CPU (medians of {args.repeat}; load at the end "
+    tail = "" if args.cold_only else f"; cached {worst[2]:.2f} s wall, {worst[3]:.2f} s CPU"
+    print(f"\nslowest: cold {worst[0]:.2f} s wall, {worst[1]:.2f} s CPU{tail} (medians of "
+          f"{args.repeat}; load at the end "
           f"{os.getloadavg()[0]:.2f})")
     return 0
 
@@ -168,6 +174,8 @@ def main() -> int:
     ap.add_argument("--windows", action="store_true", dest="window_renders")
     ap.add_argument("--only", nargs="*", help="recipe stems")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cold-only", action="store_true",
+                    help="--first-audio: cold runs only (no render to fill the cache)")
     ap.add_argument("--windows-count", type=int, default=48, dest="windows")
     ap.add_argument("--window-s", type=float, default=0.4)
     ap.add_argument("--settle-s", type=float, default=0.1)

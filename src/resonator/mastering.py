@@ -777,10 +777,14 @@ def estimate(session, *, renderer: Renderer | None = None, windows: int = 48,
     ``windows`` windows of ``window_s`` seconds are spread over the session (one in each of
     ``windows`` equal stretches, at a golden-ratio offset within it, so that no periodic
     swell is sampled at one phase only), each rendered after ``settle_s`` seconds of its own
-    lead-in (enough for the noise filters to settle as far as loudness can tell). Their
-    400 ms gating blocks are pooled and gated as BS.1770 gates a whole session. Over every
+    lead-in (enough for the noise filters to settle as far as loudness can tell), as
+    estimate renders (``Renderer.blocks(..., estimate=True)``: a layer may play a cheap
+    stand-in of the same loudness, as the music layer plays its music as it is, without
+    Rubber Band's stretch or the binaural shift). Their 400 ms gating blocks are pooled and
+    gated as BS.1770 gates a whole session. Over every
     shipped recipe the estimated loudness lies within 0.21 dB of the full measurement
-    (``benchmarks/play_speed.py --estimate``; 96 windows: 0.06 dB at twice the cost, 32:
+    (mettannealing-music, with that stand-in: 0.07 dB;
+    ``benchmarks/play_speed.py --estimate``; 96 windows: 0.06 dB at twice the cost, 32:
     0.38 dB; 32 windows of 1 s: 0.40 dB: many short windows follow slow swells better than a
     few long ones). The gain is the loudness gain, lowered where
     needed so that the true peaks seen in the windows stay under the ceiling; nothing is
@@ -816,7 +820,8 @@ def estimate(session, *, renderer: Renderer | None = None, windows: int = 48,
         a = ((int((k + (0.5 + k * golden) % 1.0) * span) - settle) // B) * B + settle
         a = min(max(a, 0), total - length)
         meter = LoudnessMeter(sr, ch, true_peak=False)
-        for pos, block in renderer.blocks(max(0, a - settle), a + length, warmup_frames=0):
+        for pos, block in renderer.blocks(max(0, a - settle), a + length, warmup_frames=0,
+                                          estimate=True):
             if pos + block.shape[1] <= a:
                 continue
             part = block[:, max(0, a - pos):]

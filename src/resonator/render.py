@@ -88,15 +88,19 @@ class Renderer:
         #: frames a window render starts early so stateful nodes settle (the largest warm-up)
         self.warmup_frames = max((n.warmup_frames for n in self.nodes), default=0)
 
-    def blocks(self, first: int, end: int, *, warmup_frames: int | None = None):
+    def blocks(self, first: int, end: int, *, warmup_frames: int | None = None,
+               estimate: bool = False):
         """Yield ``(start_frame, block)`` tiling frames ``[first, end)`` (absolute frames).
 
         Starting a window resets every node, so the previous window's generator must not be
         used any more. ``block`` is float64 ``(channels, n)`` and valid until the next one.
         ``warmup_frames`` shortens the warm-up (the samples then only approximate a full
         render's until the stateful nodes settle: for estimates, never for output).
+        ``estimate`` renders the window for a loudness estimate: nodes may play cheaper
+        stand-ins of the same loudness (:attr:`RenderContext.estimate`), never for output.
         """
         ctx, node = self.ctx, self.node
+        ctx.estimate = bool(estimate)
         B = ctx.block_frames
         warm = self.warmup_frames if warmup_frames is None else \
             min(self.warmup_frames, int(warmup_frames))

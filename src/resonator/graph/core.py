@@ -486,6 +486,14 @@ class RenderContext:
         Session seed (noise is derived from it and each node's stable name).
     block_frames : int > 0
         Size of the absolute block grid.
+
+    Attributes
+    ----------
+    estimate : bool
+        True while a window is rendered for a loudness estimate
+        (:meth:`resonator.render.Renderer.blocks`): a node may then play a cheaper stand-in
+        with the same loudness (the music layer: its music un-stretched). False for every
+        render that is heard or written.
     """
 
     def __init__(self, sr: int, seed: int = 0, block_frames: int = 32768):
@@ -497,6 +505,7 @@ class RenderContext:
         self.seed = int(seed)
         self.block_frames = int(block_frames)
         self.nyquist = self.sr / 2.0
+        self.estimate = False
         self._memo: dict[int, tuple[int, int, np.ndarray]] = {}
         self.names: dict[int, str] = {}
 

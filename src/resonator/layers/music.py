@@ -86,11 +86,17 @@ class MusicNode(Node):
     label : str
     input_files : list of Path
         The files it reads (a session's cache keys include the paths its nodes hold).
+    estimate_source : object with ``read``, optional
+        What loudness estimates read instead (:attr:`RenderContext.estimate
+        <resonator.graph.core.RenderContext>`): the music un-stretched and unshifted, with the
+        loudness of ``source`` at a fraction of its cost. Default: ``source``.
     """
 
-    def __init__(self, source, sr: int, label: str = "Music", *, input_files=(), name=None):
+    def __init__(self, source, sr: int, label: str = "Music", *, input_files=(),
+                 estimate_source=None, name=None):
         super().__init__(name=name)
         self.source = source
+        self.estimate_source = source if estimate_source is None else estimate_source
         self.sr = int(sr)
         self.label = label
         self.input_files = [Path(f) for f in input_files]
@@ -105,7 +111,8 @@ class MusicNode(Node):
                              f"{ctx.sr} Hz; build the layer for the render's sample rate")
 
     def _process(self, ctx, start, frames):
-        return self.source.read(start, frames).astype(np.float64)
+        src = self.estimate_source if ctx.estimate else self.source
+        return src.read(start, frames).astype(np.float64)
 
 
 _PLANS: dict[int, tuple] = {}
@@ -157,15 +164,21 @@ def build_music(params, ctx) -> Node:
     from ..music.shift import ShiftedSource
 
     plan = music_plan(params, ctx)
-    src = plan.source()
+    stretched = plan.source()
     shift = params.get("binaural_shift", 0.0)
     sc = const(shift)
+
+    src = stretched
     if sc is None or sc != 0.0:
-        src = ShiftedSource(src, shift, ctx.sr, ctx.duration_s)
+        src = ShiftedSource(stretched, shift, ctx.sr, ctx.duration_s)
+    # loudness estimates read the music un-stretched and unshifted (neither changes its
+    # loudness)
+    quick = stretched if plan.timemap.identity else stretched.unstretched()
     names = sorted({t.path.name for t in plan.tracks})
     label = f"Music({len(plan.tracks)} file{'s' if len(plan.tracks) != 1 else ''}: " \
             f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
-    node: Node = MusicNode(src, ctx.sr, label, input_files=[t.path for t in plan.tracks])
+    node: Node = MusicNode(src, ctx.sr, label, input_files=[t.path for t in plan.tracks],
+                           estimate_source=quick)
     depth = params["mod_depth"]
     d = const(depth)
     if d is not None and d == 0:

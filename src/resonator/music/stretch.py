@@ -16,6 +16,9 @@ the correlation of the two renditions (equal-power when they are unrelated, ampl
 complementary when they are the same). Each output sample is a function of its segment
 index alone: the output does not depend on the block size, a window renders the samples a
 full render has, and memory holds a few segments whatever the session's length.
+
+:class:`UnstretchedSource` is its cheap stand-in for loudness estimates: the same music at the
+same place, at its own tempo (the stretch keeps the loudness; no Rubber Band call).
 """
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ PRIME_S = 1.0
 FADE_S = 0.08
 #: segments kept (a block spans at most two; the third saves recomputing when blocks step back)
 KEEP_SEGMENTS = 3
+#: cell of :class:`UnstretchedSource`: the music plays at its own tempo inside each cell
+CELL_S = 1.0
 
 
 class TimeMap:
@@ -231,6 +236,10 @@ class StretchedSource:
         return g
 
     # ------------------------------------------------------------------ public
+    def unstretched(self) -> "UnstretchedSource":
+        """The cheap stand-in of this source for loudness estimates (sharing its music)."""
+        return UnstretchedSource(self.source, self.map, self.sr)
+
     def read(self, start: int, frames: int) -> np.ndarray:
         """Session frames [start, start + frames) as float32 (2, frames)."""
         out = np.empty((2, frames), dtype=np.float32)
@@ -254,3 +263,40 @@ class StretchedSource:
                 out[:, pos - start: pos - start + n] = seg[:, i: i + n]
             pos += n
         return out
+
+
+class UnstretchedSource:
+    """The music a :class:`StretchedSource` plays, at the same place but at its own tempo: a
+    stand-in with the stretched music's loudness (the stretch keeps it) that costs a read.
+
+    Session time is cut into cells of :data:`CELL_S` on an absolute grid; cell ``k`` plays the
+    music from where the tempo map has it at the cell's centre, at the music's own speed
+    (so nothing drifts further than ``CELL_S |1 - r| / 2`` from the stretched music, and the
+    output is a pure function of position). Where the tempo is 1 it is the music itself.
+
+    Parameters
+    ----------
+    source : object with ``read(start, frames) -> float32 (2, frames)``
+        The music in music-time frames.
+    timemap : TimeMap
+    sr : int > 0
+    """
+
+    def __init__(self, source, timemap: TimeMap, sr: int):
+        self.source = source
+        self.map = timemap
+        self.sr = int(sr)
+        self.cell = int(round(CELL_S * self.sr))
+
+    def read(self, start: int, frames: int) -> np.ndarray:
+        """Session frames [start, start + frames) as float32 (2, frames)."""
+        C, end = self.cell, start + frames
+        k0, k1 = start // C, (end - 1) // C
+        centres = (np.arange(k0, k1 + 1) + 0.5) * C
+        # music frame that plays at each cell's first frame
+        firsts = np.round(self.map.music_s(centres / self.sr) * self.sr - 0.5 * C).astype(np.int64)
+        parts = []
+        for k, m in zip(range(k0, k1 + 1), firsts):
+            a, b = max(start, k * C), min(end, (k + 1) * C)
+            parts.append(self.source.read(int(m) + a - k * C, b - a))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
