@@ -61,6 +61,38 @@ def test_pages_join_exactly_and_resampling_keeps_pitch_and_level(tmp_path):
     assert not np.any(r2.read(whole.shape[1] + 10, 100))
 
 
+def test_resampler_equals_scipy_upfirdn_with_the_same_filter(tmp_path):
+    """The compiled polyphase resampler is scipy's upfirdn with a Kaiser firwin, to float32
+    rounding, at a rate pair that is not an integer ratio (44.1 -> 48 kHz)."""
+    from scipy.signal import firwin, upfirdn
+
+    from resonator.music.tracks import KAISER_BETA, TrackReader, track_info
+
+    rng = np.random.default_rng(7)
+    x = (0.3 * rng.standard_normal((9000, 2))).astype(np.float32)
+    sf.write(str(tmp_path / "n.wav"), x, 44100, subtype="FLOAT")
+    r = TrackReader(track_info(tmp_path / "n.wav"), 48000)
+    got = r.read(0, r.frames)
+    h = firwin(2 * r.half + 1, 1.0 / max(r.up, r.down), window=("kaiser", KAISER_BETA)) * r.up
+    want = upfirdn(h, x.T.astype(np.float64), r.up, r.down, axis=1)
+    want = want[:, r.half // r.down: r.half // r.down + r.frames]
+    assert got.shape == want.shape == (2, 9796)
+    assert np.max(np.abs(got - want)) < 1e-6
+
+
+def test_running_median_is_scipys_median_filter():
+    from scipy.ndimage import median_filter
+
+    from resonator.music.beats import _running_median
+
+    rng = np.random.default_rng(3)
+    for n in range(1, 30):
+        d = rng.random(n)
+        size = min(9, n)
+        assert np.array_equal(_running_median(d, size), median_filter(d, size=size,
+                                                                       mode="nearest"))
+
+
 def test_unreadable_and_missing_files_name_the_path(tmp_path):
     (tmp_path / "bad.wav").write_bytes(b"not audio")
     with pytest.raises(RecipeError, match="nothere.wav.*no such music file"):

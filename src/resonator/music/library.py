@@ -143,9 +143,7 @@ class AnalysisCache:
 
     def report(self, path, *, index: int = 0, count: int = 1) -> dict:
         """The analysis report of ``path`` (from the cache, else analysed and stored)."""
-        from ..analysis import analyze_file
         from ..cache import cache_dir, digest, read_entry
-        from .beats import refine_beats
 
         path = Path(path)
         key = digest([self._key(path), analysis_version()])
@@ -157,6 +155,9 @@ class AnalysisCache:
             where = cache_dir("music-analysis")
             self.progress(f"analysing music {index + 1}/{count}: {path.name}" +
                           (f" (once; cached in {where})" if where else ""))
+            from ..analysis import analyze_file  # scipy and numba: only when analysing
+            from .beats import refine_beats
+
             rep = analyze_file(path, loudness=False)
             rep.pop("path", None)
             rep["beat_onsets"] = [round(float(b), 4) for b in
