@@ -229,6 +229,52 @@ def test_selection_ordering_and_the_analysis_cache(tmp_path, monkeypatch):
     assert len(seen3) == 3
 
 
+def test_a_folder_carries_its_analysis(tmp_path, monkeypatch):
+    """A folder's resonator-analysis.json serves an empty user cache (no analysis), for the
+    same bytes under any name; other bytes or other analysis code miss it."""
+    from resonator.music import library
+
+    _grooves(tmp_path / "lib")
+    written = library.write_folder_analysis(tmp_path / "lib", progress=lambda m: None)
+    assert written == tmp_path / "lib" / library.FOLDER_ANALYSIS
+    files = sorted((tmp_path / "lib").glob("*.flac"))
+    monkeypatch.setenv("RESONATOR_CACHE_DIR", str(tmp_path / "empty"))
+    (tmp_path / "lib" / "slow.flac").rename(tmp_path / "lib" / "renamed.flac")
+    files = sorted((tmp_path / "lib").glob("*.flac"))
+    seen = []
+    reps = library.AnalysisCache(progress=seen.append).reports(files)
+    assert seen == []
+    entries = json.loads(written.read_text())["entries"]
+    assert reps == [entries[library.analysis_key(library.file_sha256(f))] for f in files]
+    assert reps[0]["beat_onsets"] and not (tmp_path / "empty" / "music-analysis").exists()
+    sf.write(str(tmp_path / "lib" / "mid.flac"), np.zeros((2000, 2)), 22050)
+    seen = []
+    library.AnalysisCache(progress=seen.append).reports(files)
+    assert seen == ["analysing music 2/3: mid.flac (once; cached in "
+                    f"{tmp_path / 'empty' / 'music-analysis'})"]
+    monkeypatch.setattr(library, "_VERSION", "other")
+    seen = []
+    library.AnalysisCache(progress=seen.append).reports(files)
+    assert len(seen) == 3
+
+
+def test_the_bundled_music_ships_its_current_analysis():
+    """Every bundled groove has an entry for the current analysis code, equal to a fresh
+    analysis: the first play of mettannealing-music does not analyse for seconds. When the
+    analysis code changes, regenerate: python -m resonator.music.library recipes/music"""
+    from resonator import shipped
+    from resonator.music import library
+
+    folder = shipped.recipes_dir() / "music"
+    entries = library.folder_analysis(folder)
+    for f in library.folder_tracks(folder):
+        key = library.analysis_key(library.file_sha256(f))
+        assert key in entries, (
+            f"{folder / library.FOLDER_ANALYSIS} has no entry for {f.name} from the current "
+            "analysis code: regenerate it with python -m resonator.music.library recipes/music")
+        assert entries[key] == json.loads(json.dumps(library.analyse(f))), f.name
+
+
 def test_nothing_selected_lists_the_closest_candidates(tmp_path):
     from resonator.music.plan import plan_music
 
