@@ -61,6 +61,38 @@ def test_pages_join_exactly_and_resampling_keeps_pitch_and_level(tmp_path):
     assert not np.any(r2.read(whole.shape[1] + 10, 100))
 
 
+def test_resampler_equals_scipy_upfirdn_with_the_same_filter(tmp_path):
+    """The compiled polyphase resampler is scipy's upfirdn with a Kaiser firwin, to float32
+    rounding, at a rate pair that is not an integer ratio (44.1 -> 48 kHz)."""
+    from scipy.signal import firwin, upfirdn
+
+    from resonator.music.tracks import KAISER_BETA, TrackReader, track_info
+
+    rng = np.random.default_rng(7)
+    x = (0.3 * rng.standard_normal((9000, 2))).astype(np.float32)
+    sf.write(str(tmp_path / "n.wav"), x, 44100, subtype="FLOAT")
+    r = TrackReader(track_info(tmp_path / "n.wav"), 48000)
+    got = r.read(0, r.frames)
+    h = firwin(2 * r.half + 1, 1.0 / max(r.up, r.down), window=("kaiser", KAISER_BETA)) * r.up
+    want = upfirdn(h, x.T.astype(np.float64), r.up, r.down, axis=1)
+    want = want[:, r.half // r.down: r.half // r.down + r.frames]
+    assert got.shape == want.shape == (2, 9796)
+    assert np.max(np.abs(got - want)) < 1e-6
+
+
+def test_running_median_is_scipys_median_filter():
+    from scipy.ndimage import median_filter
+
+    from resonator.music.beats import _running_median
+
+    rng = np.random.default_rng(3)
+    for n in range(1, 30):
+        d = rng.random(n)
+        size = min(9, n)
+        assert np.array_equal(_running_median(d, size), median_filter(d, size=size,
+                                                                       mode="nearest"))
+
+
 def test_unreadable_and_missing_files_name_the_path(tmp_path):
     (tmp_path / "bad.wav").write_bytes(b"not audio")
     with pytest.raises(RecipeError, match="nothere.wav.*no such music file"):
@@ -195,6 +227,52 @@ def test_selection_ordering_and_the_analysis_cache(tmp_path, monkeypatch):
     library.AnalysisCache(progress=seen3.append).reports(
         sorted((tmp_path / "lib").glob("*.flac")))
     assert len(seen3) == 3
+
+
+def test_a_folder_carries_its_analysis(tmp_path, monkeypatch):
+    """A folder's resonator-analysis.json serves an empty user cache (no analysis), for the
+    same bytes under any name; other bytes or other analysis code miss it."""
+    from resonator.music import library
+
+    _grooves(tmp_path / "lib")
+    written = library.write_folder_analysis(tmp_path / "lib", progress=lambda m: None)
+    assert written == tmp_path / "lib" / library.FOLDER_ANALYSIS
+    files = sorted((tmp_path / "lib").glob("*.flac"))
+    monkeypatch.setenv("RESONATOR_CACHE_DIR", str(tmp_path / "empty"))
+    (tmp_path / "lib" / "slow.flac").rename(tmp_path / "lib" / "renamed.flac")
+    files = sorted((tmp_path / "lib").glob("*.flac"))
+    seen = []
+    reps = library.AnalysisCache(progress=seen.append).reports(files)
+    assert seen == []
+    entries = json.loads(written.read_text())["entries"]
+    assert reps == [entries[library.analysis_key(library.file_sha256(f))] for f in files]
+    assert reps[0]["beat_onsets"] and not (tmp_path / "empty" / "music-analysis").exists()
+    sf.write(str(tmp_path / "lib" / "mid.flac"), np.zeros((2000, 2)), 22050)
+    seen = []
+    library.AnalysisCache(progress=seen.append).reports(files)
+    assert seen == ["analysing music 2/3: mid.flac (once; cached in "
+                    f"{tmp_path / 'empty' / 'music-analysis'})"]
+    monkeypatch.setattr(library, "_VERSION", "other")
+    seen = []
+    library.AnalysisCache(progress=seen.append).reports(files)
+    assert len(seen) == 3
+
+
+def test_the_bundled_music_ships_its_current_analysis():
+    """Every bundled groove has an entry for the current analysis code, equal to a fresh
+    analysis: the first play of mettannealing-music does not analyse for seconds. When the
+    analysis code changes, regenerate: python -m resonator.music.library recipes/music"""
+    from resonator import shipped
+    from resonator.music import library
+
+    folder = shipped.recipes_dir() / "music"
+    entries = library.folder_analysis(folder)
+    for f in library.folder_tracks(folder):
+        key = library.analysis_key(library.file_sha256(f))
+        assert key in entries, (
+            f"{folder / library.FOLDER_ANALYSIS} has no entry for {f.name} from the current "
+            "analysis code: regenerate it with python -m resonator.music.library recipes/music")
+        assert entries[key] == json.loads(json.dumps(library.analyse(f))), f.name
 
 
 def test_nothing_selected_lists_the_closest_candidates(tmp_path):

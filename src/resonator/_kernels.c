@@ -1231,6 +1231,57 @@ static PyObject *k_mix64(PyObject *self, PyObject *args) {
 }
 
 /* ------------------------------------------------------------------------ module */
+/* ------------------------------------------------------------------------ resampling */
+/* resample(x (C, n) float32, h (L,) float64, up, down, half, x_first, m0, out (C, count)
+ * float32): output frame m = m0 + j is sum_i x[i] h[m down - i up + half] over the input
+ * frames i (absolute; x holds frames x_first ..) the filter reaches, summed in increasing i in
+ * double and rounded once to float32. */
+static PyObject *k_resample(PyObject *self, PyObject *args) {
+    PyObject *o_x, *o_h, *o_out;
+    long long up, down, half, x_first, m0;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOLLLLLO", &o_x, &o_h, &up, &down, &half, &x_first, &m0,
+                          &o_out))
+        return NULL;
+    ARR(x, float, o_x, 'f', 2, 0, "x");
+    ARR(h, double, o_h, 'd', 1, 0, "h");
+    ARR(out, float, o_out, 'f', 2, 1, "out");
+    Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1), L = dim(&bs, 1, 0);
+    Py_ssize_t count = dim(&bs, 2, 1);
+    int ok = up >= 1 && down >= 1 && half >= 0 && L >= 1 && dim(&bs, 2, 0) == C &&
+             m0 * down + half >= 0;
+    if (ok && count > 0) {
+        int64_t t0 = m0 * down + half, t1 = (m0 + count - 1) * down + half;
+        int64_t lo = t0 - (L - 1) >= 0 ? (t0 - (L - 1) + up - 1) / up
+                                       : -((L - 1 - t0) / up);
+        ok = lo >= x_first && t1 / up < x_first + n;
+    }
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "resample: the input does not cover the outputs");
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t c = 0; c < C; c++) {
+        const float *xc = x + c * n;
+        float *oc = out + c * count;
+        for (Py_ssize_t j = 0; j < count; j++) {
+            int64_t t = (m0 + j) * down + half;
+            int64_t hi = t / up;
+            int64_t lo = t - (L - 1) >= 0 ? (t - (L - 1) + up - 1) / up : -((L - 1 - t) / up);
+            double acc = 0.0;
+            for (int64_t i = lo; i <= hi; i++)
+                acc += (double)xc[i - x_first] * h[t - i * up];
+            oc[j] = (float)acc;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"mix64", k_mix64, METH_VARARGS, "mix64(x) -> int: the splitmix64 finaliser of a uint64."},
     {"sine_from_anchors", k_sine_from_anchors, METH_VARARGS,
@@ -1261,6 +1312,8 @@ static PyMethodDef methods[] = {
     {"screened_tp", k_screened_tp, METH_VARARGS,
      "screened_tp(buf, h, lo, hi, thr, tp, peak) -> (tp, peak)"},
     {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out)"},
+    {"resample", k_resample, METH_VARARGS,
+     "resample(x, h, up, down, half, x_first, m0, out): polyphase FIR resampling"},
     {"quantize", k_quantize, METH_VARARGS,
      "quantize(block, start, seed, full_scale, dither, out[, gain]) -> (clipped, peak)"},
     {NULL, NULL, 0, NULL},

@@ -63,6 +63,12 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     4x interpolation around the local maxima of ``|buf|`` at or above ``thr``.
 ``hop_tp(x, h, x_first, hops, hop, total, out)``
     Exact true peak of each given hop (float64 direct form).
+``resample(x, h, up, down, half, x_first, m0, out)``
+    Rational resampling by ``up / down`` with the FIR ``h`` (at the ``up``-times rate, centred
+    on tap ``half``): output frame ``m0 + j`` of each channel is ``sum_i x[i] h[(m0 + j) down -
+    i up + half]`` over the absolute input frames ``i`` the filter reaches (``x`` (C, n) float32
+    holds frames ``x_first ..`` and must cover them), summed in double, ``out`` (C, count)
+    float32. A frame depends on the input alone, not on which call computes it.
 ``quantize(block, start, seed, full_scale, dither, out[, gain]) -> (clipped, peak)``
     Scale (with ``gain``, each sample rounded to float32 and multiplied by the gain in
     float64 first: the mastering stage's product), TPDF-dither (a pure function of seed, frame and channel pair),
@@ -89,6 +95,7 @@ try:
         pair_angles,
         pink_noise,
         quantize,
+        resample,
         screened_tp,
         sine_from_anchors,
         table_lookup,
@@ -101,5 +108,5 @@ except ImportError as exc:  # a source checkout that was never built
 
 __all__ = ["bank", "bank_grid", "biquad_design", "biquad_run", "colored_noise", "curve_block",
            "curve_eval", "curve_integral", "grid_interp", "hop_tp", "kweight_sums", "mix64",
-           "mul_add", "pair_angles", "pink_noise", "quantize", "screened_tp",
+           "mul_add", "pair_angles", "pink_noise", "quantize", "resample", "screened_tp",
            "sine_from_anchors", "table_lookup"]

@@ -104,6 +104,15 @@ def refine_beats(path, beats_s, *, search_s: float = 0.03, hop_s: float = 0.001)
     return out
 
 
+def _running_median(x: np.ndarray, size: int) -> np.ndarray:
+    """The median of the ``size`` values around each one, the ends repeated (for an even size
+    the upper middle value): :func:`scipy.ndimage.median_filter` with ``mode="nearest"``,
+    without importing scipy.ndimage (0.25 s of a player's start)."""
+    padded = np.pad(x, (size // 2, size - 1 - size // 2), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, size)
+    return np.partition(windows, size // 2, axis=1)[:, size // 2]
+
+
 @dataclass
 class BeatGrid:
     """Beat times in session seconds (sorted), with the beats per bar used for bars.
@@ -137,10 +146,7 @@ class BeatGrid:
         d = np.diff(t)
         if d.size == 0:
             return np.zeros(1)
-        # local period: the median of the 8 intervals around each one
-        from scipy.ndimage import median_filter
-
-        local = median_filter(d, size=min(9, d.size), mode="nearest")
+        local = _running_median(d, min(9, d.size))  # the local period
         steps = np.maximum(1.0, np.round(d / local))
         return np.concatenate([[0.0], np.cumsum(steps)])
 

@@ -9,6 +9,13 @@ analysed again, and an edited file or a new analysis is. The folder is
 ``~/.cache/resonator``. A folder that cannot be written is skipped with a warning (the
 analysis is then redone each run).
 
+A music folder may carry its analysis with it: a :data:`FOLDER_ANALYSIS` file beside the
+music holds entries under the same keys (content hash + analysis version), read when the
+user cache has none. The bundled music ships one (written by ``python -m
+resonator.music.library recipes/music``), so its first play does not analyse for seconds; an
+entry of other code or other bytes simply does not match, and the file is then analysed as
+usual.
+
 Selection (``select = {tempo = "110..140 BPM", pulse = "significant"}``) keeps the tracks whose
 analysis meets every criterion (:data:`CRITERIA`); when none does, the error lists the closest
 candidates with their values.
@@ -26,6 +33,10 @@ from ..units import did_you_mean, parse_duration, quote
 #: audio file suffixes a folder contributes (case-insensitive)
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".w64",
                   ".rf64")
+
+#: the file in a music folder that carries the analysis of its music (see the module docstring)
+FOLDER_ANALYSIS = "resonator-analysis.json"
+_FOLDER_FORMAT = "resonator music analysis 1"
 
 #: selection criteria: name -> (what it reads, unit label, help)
 CRITERIA = {
@@ -92,6 +103,77 @@ def file_sha256(path) -> str:
     return h.hexdigest()
 
 
+def analysis_key(sha256: str) -> str:
+    """The cache key of the analysis of a file whose bytes hash to ``sha256``."""
+    from ..cache import digest
+
+    return digest([sha256, analysis_version()])
+
+
+def analyse(path) -> dict:
+    """The report the library keeps for a music file: :func:`resonator.analysis.analyze_file`
+    (no loudness) without the path, plus ``beat_onsets`` (the beats moved onto their onsets
+    by :func:`resonator.music.beats.refine_beats`, rounded to 0.1 ms)."""
+    from ..analysis import analyze_file  # scipy and numba: only when analysing
+    from .beats import refine_beats
+
+    rep = analyze_file(path, loudness=False)
+    rep.pop("path", None)
+    rep["beat_onsets"] = [round(float(b), 4) for b in refine_beats(path, rep.get("beats") or [])]
+    return rep
+
+
+_FOLDERS: dict[tuple, dict] = {}
+
+
+def folder_analysis(folder) -> dict:
+    """The entries (key -> report) of ``folder``'s :data:`FOLDER_ANALYSIS`; empty when it has
+    none or it is not one (read once per process and file version)."""
+    import json
+
+    p = Path(folder) / FOLDER_ANALYSIS
+    try:
+        st = p.stat()
+    except OSError:
+        return {}
+    ident = (str(p), st.st_size, st.st_mtime_ns)
+    if ident not in _FOLDERS:
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            data = None
+        entries = data.get("entries") if isinstance(data, dict) and \
+            data.get("format") == _FOLDER_FORMAT else None
+        _FOLDERS[ident] = {k: v for k, v in entries.items()
+                           if isinstance(v, dict) and "beat_onsets" in v} \
+            if isinstance(entries, dict) else {}
+    return _FOLDERS[ident]
+
+
+def write_folder_analysis(folder, *, progress: Callable[[str], None] | None = None) -> Path:
+    """Analyse every music file of ``folder`` afresh (:func:`analyse`) and write the
+    folder's :data:`FOLDER_ANALYSIS` with their entries (file name, SHA-256, analysis
+    version and report under the cache key). Returns the file written."""
+    import json
+
+    from ..outputs import write_text
+
+    files = folder_tracks(folder)
+    entries, names = {}, {}
+    for i, f in enumerate(files):
+        (progress or _print_progress)(f"analysing {i + 1}/{len(files)}: {f.name}")
+        sha = file_sha256(f)
+        key = analysis_key(sha)
+        entries[key] = analyse(f)
+        names[key] = {"file": f.name, "sha256": sha}
+    out = Path(folder) / FOLDER_ANALYSIS
+    write_text(out, json.dumps({
+        "format": _FOLDER_FORMAT, "analysis_version": analysis_version(),
+        "regenerate": "python -m resonator.music.library FOLDER", "files": names,
+        "entries": entries}, indent=1, sort_keys=True) + "\n")
+    return out
+
+
 def _print_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -142,25 +224,23 @@ class AnalysisCache:
                           "RESONATOR_CACHE_DIR)")
 
     def report(self, path, *, index: int = 0, count: int = 1) -> dict:
-        """The analysis report of ``path`` (from the cache, else analysed and stored)."""
-        from ..analysis import analyze_file
-        from ..cache import cache_dir, digest, read_entry
-        from .beats import refine_beats
+        """The analysis report of ``path`` (from the cache or the folder's
+        :data:`FOLDER_ANALYSIS`, else analysed and stored)."""
+        from ..cache import cache_dir, read_entry
 
         path = Path(path)
-        key = digest([self._key(path), analysis_version()])
+        key = analysis_key(self._key(path))
         hit = self._memo.get(key)
         if hit is not None:
             return hit
         rep = read_entry("music-analysis", key)
         if rep is None or "beat_onsets" not in rep:
+            rep = folder_analysis(path.parent).get(key)
+        if rep is None:
             where = cache_dir("music-analysis")
             self.progress(f"analysing music {index + 1}/{count}: {path.name}" +
                           (f" (once; cached in {where})" if where else ""))
-            rep = analyze_file(path, loudness=False)
-            rep.pop("path", None)
-            rep["beat_onsets"] = [round(float(b), 4) for b in
-                                  refine_beats(path, rep.get("beats") or [])]
+            rep = analyse(path)
             self._store("music-analysis", key, rep)
         self._memo[key] = rep
         return rep
@@ -313,3 +393,8 @@ def order_tracks(indices: list[int], order: str, reports: list[dict] | None, see
         return (bpm is None, sign * (bpm or 0.0), i)
     return sorted(idx, key=key)
 
+
+
+if __name__ == "__main__":  # regenerate a folder's analysis file: python -m ... FOLDER
+    for folder in sys.argv[1:] or ["recipes/music"]:
+        print(write_folder_analysis(folder))
