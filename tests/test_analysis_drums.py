@@ -172,7 +172,6 @@ def test_drum_kit_is_noise_in_the_treble_and_chords_are_not():
     assert feats(beep).treble_flatness is None
 
 
-
 def test_bass_band_repetition_is_read_at_the_candidate_beat():
     """The drum model's bass-band features are the bass envelope's autocorrelation at half a beat,
     one, two and four beats of each candidate (fractional lags interpolated)."""
