@@ -171,3 +171,22 @@ def test_drum_kit_is_noise_in_the_treble_and_chords_are_not():
         _place(beep, 0.3 * np.sin(2 * np.pi * 1500 * t) * np.exp(-t / 0.006), t0)
     assert feats(beep).treble_flatness is None
 
+
+def test_bass_band_repetition_is_read_at_the_candidate_beat():
+    """The drum model's bass-band features are the bass envelope's autocorrelation at half a beat,
+    one, two and four beats of each candidate (fractional lags interpolated)."""
+    from resonator.analysis import drums
+
+    fps = 100.0
+    low = np.zeros(600)
+    low[100] = 1.0  # the bass repeats every second: one beat at 60 BPM, two at 120, half at 30
+    zeros = np.zeros(600)
+    cands = np.array([60.0, 120.0, 30.0, 80.0])
+    feats = drums.level_features(cands, np.zeros((4, 6)), zeros, zeros, low, fps)
+    got = feats[:, [drums.FEATURES.index(f"acf_low_{q}") for q in drums.LOW_LAGS_QUARTERS]]
+    want = np.array([[0, 1, 0, 0],    # 60: at one beat
+                     [0, 0, 1, 0],    # 120: at two beats
+                     [1, 0, 0, 0],    # 30: at half a beat
+                     [0, 0, 0, 0]])   # 80: lags of 37.5, 75, 150 and 300 frames miss frame 100
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    assert feats.shape == (4, len(drums.FEATURES)) and len(drums.WEIGHTS) == len(drums.FEATURES)

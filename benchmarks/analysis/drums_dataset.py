@@ -81,6 +81,15 @@ before f3 and f4 were scored; f5 and f6 are a reserve, rendered and never analys
   break (a variant of the batch's main groove: a walking bass, sustained strings, another drum
   part), seeds from ``("d7", file name)``; files with one such groove are left out.
 
+(f7, f8 and f9 were added on 2026-12-05, seventh session, before any change of the method was
+tried: the next fresh batches, in the proportions of f3-f6 -- 60 generated pieces, two per style,
+and the MMA grooves of the other parity -- rendered, never analysed until their one scoring.)
+
+- ``f7`` (fresh): ``gen``, 2 pieces per style, seeds from ``("f7", style, k)``.
+- ``f8`` (fresh): ``gen``, 2 pieces per style, seeds from ``("f8", style, k)``.
+- ``f9`` (fresh): as d7 for the style files with an odd first byte (both libraries): each file's
+  second groove, seeds from ``("f9", file name)``.
+
 Fresh batches are never analysed by any tracker before the method is frozen; ``score_beats.py
 --corpus drums`` skips them unless ``--fresh-batch NAME`` is given, refuses that in a worktree
 with changes, and records each scoring in ``fresh_scored.json`` (one scoring per batch).
@@ -115,12 +124,13 @@ TARGET_SECONDS = 56.0
 BATCHES = {"d1": ("gen", "dev"), "d2": ("mma", "dev"), "f1": ("gen", "fresh"), "f2": ("mma", "fresh"),
            "d3": ("mma", "dev"), "f3": ("gen", "fresh"), "f4": ("mma", "fresh"),
            "d4": ("gen", "dev"), "d5": ("mma", "dev"), "f5": ("gen", "fresh"), "f6": ("mma", "fresh"),
-           "d6": ("gen", "dev"), "d7": ("mma", "dev")}
-PIECES_PER_STYLE = {"d1": 3, "f1": 2, "f3": 2, "d4": 3, "f5": 2, "d6": 3}
+           "d6": ("gen", "dev"), "d7": ("mma", "dev"), "f7": ("gen", "fresh"), "f8": ("gen", "fresh"),
+           "f9": ("mma", "fresh")}
+PIECES_PER_STYLE = {"d1": 3, "f1": 2, "f3": 2, "d4": 3, "f5": 2, "d6": 3, "f7": 2, "f8": 2}
 MMA_BATCHES = (("d2", "stdlib", 0), ("f2", "stdlib", 1), ("d3", "casio", 0), ("f4", "casio", 1),
                ("d5", "stdlib", 0), ("d5", "casio", 0), ("f6", "stdlib", 1), ("f6", "casio", 1),
-               ("d7", "stdlib", 0), ("d7", "casio", 0))
-MMA_VARIANT = ("d7",)  # these batches play each file's second groove (see the docstring)
+               ("d7", "stdlib", 0), ("d7", "casio", 0), ("f9", "stdlib", 1), ("f9", "casio", 1))
+MMA_VARIANT = ("d7", "f9")  # these batches play each file's second groove (see the docstring)
 # the rest batches: every groove of their parity not used by these batches, no cap
 MMA_REST = {"d5": ("d2", "d3"), "f6": ("f2", "f4")}
 CASIO_SKIP = ("polka", "march", "quickstep", "bigband", "foxtrot")

@@ -17,7 +17,7 @@ the ratio of each tracker's tempo to the reference: x1, x2, x1/2, x3, x1/3, x3/2
 
 Protected fresh batches. Score corpus: batch 4 only with ``--fresh``, batch 5 only with
 ``--fresh5``, batch 6 only with ``--fresh6`` (each scored once, after the method was frozen; see
-the README). Drums corpus: batches f1-f6 only with ``--fresh-batch NAME``, which refuses to run
+the README). Drums corpus: batches f1-f9 only with ``--fresh-batch NAME``, which refuses to run
 when ``src/`` or ``benchmarks/analysis/`` has uncommitted changes or when the batch is already in
 ``fresh_scored.json`` (then ``--again`` scores it and says so), and records the commit and date
 there after scoring: commit that file.
@@ -243,7 +243,7 @@ def main(argv=None):
     for flag, b in (("--fresh", 4), ("--fresh5", 5), ("--fresh6", 6)):
         ap.add_argument(flag, action="store_true",
                         help=f"score corpus: score ONLY the fresh batch {b}; run once, after the method is frozen")
-    ap.add_argument("--fresh-batch", choices=("f1", "f2", "f3", "f4", "f5", "f6"),
+    ap.add_argument("--fresh-batch", choices=("f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"),
                     help="drums corpus: score ONLY this fresh batch, once, from a clean worktree")
     ap.add_argument("--again", action="store_true", help="with --fresh-batch: allow a recorded re-scoring")
     args = ap.parse_args(argv)

@@ -319,7 +319,9 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
         if cands.size:
             if kit:
                 kick_acf = mean_autocorrelation(onset_kick, fps)
-                feats = drums.level_features(cands, feats, mean_acf, kick_acf, fps, prior_bpm)
+                low_acf = (mean_autocorrelation(onset_low, fps) if onset_low is not None
+                           else np.zeros_like(kick_acf))
+                feats = drums.level_features(cands, feats, mean_acf, kick_acf, low_acf, fps, prior_bpm)
                 prob = drums.level_probabilities(feats)
             else:
                 prob = metre.level_probabilities(feats)
