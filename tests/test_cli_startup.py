@@ -61,3 +61,21 @@ def test_a_recipe_with_targets_renders_without_scipy(tmp_path):
     from resonator.measure import spectrum
 
     assert spectrum.signal.sosfilt.__module__.startswith("scipy.signal")  # imported on use
+
+
+def test_the_first_music_frames_need_neither_scipy_nor_an_analysis(tmp_path):
+    """mettannealing-music's first frames with an empty cache (the estimate, a prefetched
+    tempo stretch): the bundled grooves' analysis ships with them, resampling and the
+    binaural shift run without scipy (0.7 s of imports before the first sound)."""
+    import os
+
+    code = ("import sys\nfrom resonator.playback import SessionStream\n"
+            "s = SessionStream('mettannealing-music', start_s=1200, measure=False)\n"
+            "x = s.read(4096)\nassert s.mastering.estimated and abs(x).max() > 0\n"
+            "print('@@ ' + ' '.join(sys.modules))")
+    env = dict(os.environ, RESONATOR_CACHE_DIR=str(tmp_path / "empty"))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       check=True, cwd=tmp_path, env=env)
+    loaded = set(p.stdout.rsplit("@@ ", 1)[1].split())
+    assert "resonator.music.stretch" in loaded and "analysing" not in p.stderr
+    assert not [m for m in ("scipy", "numba", "librosa") if m in loaded]

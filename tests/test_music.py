@@ -54,6 +54,12 @@ def test_pages_join_exactly_and_resampling_keeps_pitch_and_level(tmp_path):
     r2 = TrackReader(info, 48000)
     assert np.array_equal(r2.read(PAGE_FRAMES + 5, 3000), whole[:, PAGE_FRAMES + 5: PAGE_FRAMES + 3005])
     assert np.array_equal(r2.read(10, 3000), whole[:, 10:3010])
+    # unpaged (an estimate's short reads): the same frames, across a page boundary too
+    r3 = TrackReader(info, 48000, paged=False)
+    for a, n in ((PAGE_FRAMES - 100, 3000), (3, 1), (whole.shape[1] - 50, 100)):
+        assert np.array_equal(r3.read(a, n)[:, : max(0, min(n, whole.shape[1] - a))],
+                              whole[:, a: a + n])
+    assert not r3._pages
     mid = whole[0, 24000:168000]
     assert abs(peak_frequency(mid, 48000, 300, 600) - 441.0) < 1e-3
     assert abs(amp_at(whole[0], 48000, 441.0, 24000, 168000) - 0.5) < 2e-4
@@ -360,9 +366,31 @@ def test_tempo_follows_the_planned_stretch_by_beat_tracking(tmp_path):
     np.testing.assert_array_equal(w, x[:, int(15.2 * sr): int(18.2 * sr)])
 
 
+def test_a_prefetched_stretch_gives_the_same_samples(tmp_path):
+    """prefetch() stretches the segments a read needs on a worker thread (both sides of a
+    join when the read starts in one); the read then gives what a plain read gives."""
+    from resonator.music.plan import plan_music
+    from resonator.music.stretch import FADE_S, SEGMENT_S
+
+    sr = 16000
+    tone(tmp_path / "t.wav", 6.0, sr, 330.0, subtype="FLOAT")
+    ctx = make_ctx(sr, 40.0, recipe_dir=tmp_path)
+    plan = plan_music({"file": "t.wav", "crossfade_s": 0.0}, ctx, tempo=0.9)
+    S, half = int(SEGMENT_S * sr), int(round(FADE_S * sr)) // 2  # the join: 2 S +- half
+    for start, frames, want in ((2 * S - half + 10, 1000, [1, 2]), (2 * S + half, 1000, [2]),
+                                (2 * S + half, S, [2, 3])):
+        ahead, plain = plan.source(), plan.source()
+        ahead.prefetch(start, frames)
+        assert sorted(ahead._pending) == want
+        got = ahead.read(start, frames)
+        assert not ahead._pending
+        assert np.array_equal(got, plain.read(start, frames))
+        assert np.max(np.abs(got)) > 0.3
+
+
 def test_stretch_joins_are_click_free_and_keep_the_level(tmp_path):
     """Tones through a tempo of 0.85: no sample-level discontinuity at the segment joins
-    (every 8 s) and the level there within 1 dB of the level around them."""
+    (every SEGMENT_S) and the level there within 1 dB of the level around them."""
     from resonator.measure.dynamics import click_score
     from resonator.music.stretch import SEGMENT_S
 

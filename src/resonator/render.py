@@ -88,6 +88,24 @@ class Renderer:
         #: frames a window render starts early so stateful nodes settle (the largest warm-up)
         self.warmup_frames = max((n.warmup_frames for n in self.nodes), default=0)
 
+    def _grid(self, first: int, warmup_frames: int | None = None) -> int:
+        """The block-grid frame a window from ``first`` starts rendering at (warm-up
+        included)."""
+        B = self.ctx.block_frames
+        warm = self.warmup_frames if warmup_frames is None else \
+            min(self.warmup_frames, int(warmup_frames))
+        return (max(0, first - warm) // B) * B
+
+    def prefetch(self, first: int) -> None:
+        """Let nodes start, on their own threads, work that a window from frame ``first``
+        needs before its first block (a music layer's tempo stretch), for a caller that has
+        other work to do first (a loudness estimate). The samples do not change."""
+        grid = self._grid(first)
+        frames = first - grid + self.ctx.block_frames  # the warm-up and the first block
+        for n in self.nodes:
+            if hasattr(n, "prefetch"):
+                n.prefetch(grid, frames)
+
     def blocks(self, first: int, end: int, *, warmup_frames: int | None = None,
                estimate: bool = False):
         """Yield ``(start_frame, block)`` tiling frames ``[first, end)`` (absolute frames).
@@ -102,9 +120,7 @@ class Renderer:
         ctx, node = self.ctx, self.node
         ctx.estimate = bool(estimate)
         B = ctx.block_frames
-        warm = self.warmup_frames if warmup_frames is None else \
-            min(self.warmup_frames, int(warmup_frames))
-        grid = (max(0, first - warm) // B) * B
+        grid = self._grid(first, warmup_frames)
         for n in self.nodes:
             n._reset(ctx, grid)
         pos = grid

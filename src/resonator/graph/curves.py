@@ -91,6 +91,73 @@ def parse_shape(shape: str) -> tuple[str, float]:
     raise GraphError(f"unknown curve shape {shape!r}: allowed are {', '.join(SHAPES)}")
 
 
+def _checked_points(pts: list, default_shape: str):
+    """(times, values, kinds, curvatures) of breakpoints, checked one by one: GraphError
+    naming the first bad point."""
+    times, values, kinds, params = [], [], [], []
+    for i, p in enumerate(pts):
+        if len(p) not in (2, 3):
+            raise GraphError(
+                f"curve point {i}: expected (time_s, value) or (time_s, value, shape), got {p!r}"
+            )
+        try:
+            t, v = float(p[0]), float(p[1])
+        except (TypeError, ValueError):
+            raise GraphError(f"curve point {i}: time and value must be numbers, got {p!r}")
+        if not (math.isfinite(t) and math.isfinite(v)):
+            raise GraphError(f"curve point {i}: time and value must be finite, got {p!r}")
+        if times and t < times[-1]:
+            raise GraphError(
+                f"curve point {i}: time {t:g} s is earlier than the previous point "
+                f"({times[-1]:g} s); breakpoint times must not decrease"
+            )
+        kind, c = parse_shape(p[2] if len(p) == 3 else default_shape)
+        if i > 0 and kind in ("exp",) and (values[-1] == 0 or v == 0 or (values[-1] > 0) != (v > 0)):
+            raise GraphError(
+                f"curve point {i}: an exp segment needs two non-zero values of the same sign, "
+                f"got {values[-1]:g} -> {v:g}; use 'db' for fades from silence"
+            )
+        if i > 0 and kind == "db" and (values[-1] < 0 or v < 0):
+            raise GraphError(f"curve point {i}: a db segment needs values >= 0, got {v:g}")
+        times.append(t)
+        values.append(v)
+        kinds.append(kind)
+        params.append(c)
+    return times, values, kinds, params
+
+
+def _fast_points(pts: list, default_shape: str):
+    """:func:`_checked_points` for long, valid point lists, vectorised (the same numbers);
+    None when anything looks wrong (the checked path then names it)."""
+    if len(pts) < 16:
+        return None
+    try:
+        if any(len(p) not in (2, 3) for p in pts):
+            return None
+        t = np.array([p[0] for p in pts], dtype=np.float64)
+        v = np.array([p[1] for p in pts], dtype=np.float64)
+        memo: dict = {}
+        kinds, params = [], []
+        for p in pts:
+            sh = p[2] if len(p) == 3 else default_shape
+            hit = memo.get((type(sh), sh))
+            if hit is None:
+                hit = memo[(type(sh), sh)] = parse_shape(sh)
+            kinds.append(hit[0])
+            params.append(hit[1])
+    except (TypeError, ValueError, GraphError):
+        return None
+    if t.ndim != 1 or v.ndim != 1 or not (np.all(np.isfinite(t)) and np.all(np.isfinite(v))) \
+            or np.any(t[1:] < t[:-1]) or any(type(p[0]) is str or type(p[1]) is str for p in pts):
+        return None
+    for k in range(1, len(kinds)):
+        if kinds[k] == "exp" and (v[k - 1] == 0 or v[k] == 0 or (v[k - 1] > 0) != (v[k] > 0)):
+            return None
+        if kinds[k] == "db" and (v[k - 1] < 0 or v[k] < 0):
+            return None
+    return t, v.tolist(), kinds, params
+
+
 class Curve(TimeFunction):
     """A breakpoint curve with per-segment shapes, exact values and exact integral.
 
@@ -117,52 +184,37 @@ class Curve(TimeFunction):
         pts = [tuple(p) for p in points]
         if not pts:
             raise GraphError("a curve needs at least one breakpoint")
-        times, values, kinds, params = [], [], [], []
-        for i, p in enumerate(pts):
-            if len(p) not in (2, 3):
-                raise GraphError(
-                    f"curve point {i}: expected (time_s, value) or (time_s, value, shape), got {p!r}"
-                )
-            try:
-                t, v = float(p[0]), float(p[1])
-            except (TypeError, ValueError):
-                raise GraphError(f"curve point {i}: time and value must be numbers, got {p!r}")
-            if not (math.isfinite(t) and math.isfinite(v)):
-                raise GraphError(f"curve point {i}: time and value must be finite, got {p!r}")
-            if times and t < times[-1]:
-                raise GraphError(
-                    f"curve point {i}: time {t:g} s is earlier than the previous point "
-                    f"({times[-1]:g} s); breakpoint times must not decrease"
-                )
-            kind, c = parse_shape(p[2] if len(p) == 3 else default_shape)
-            if i > 0 and kind in ("exp",) and (values[-1] == 0 or v == 0 or (values[-1] > 0) != (v > 0)):
-                raise GraphError(
-                    f"curve point {i}: an exp segment needs two non-zero values of the same sign, "
-                    f"got {values[-1]:g} -> {v:g}; use 'db' for fades from silence"
-                )
-            if i > 0 and kind == "db" and (values[-1] < 0 or v < 0):
-                raise GraphError(f"curve point {i}: a db segment needs values >= 0, got {v:g}")
-            times.append(t)
-            values.append(v)
-            kinds.append(kind)
-            params.append(c)
-        self.t = np.array(times)
-        self.v = np.array(values)
+        parsed = _fast_points(pts, default_shape) or _checked_points(pts, default_shape)
+        times, values, kinds, params = parsed
+        self.t = np.asarray(times, dtype=np.float64)
+        self.v = np.asarray(values, dtype=np.float64)
         self.kinds = kinds
-        self.curvature = np.array(params)
-        # cumulative integral at each breakpoint
-        cum = [0.0]
-        for k in range(1, len(times)):
-            cum.append(cum[-1] + self._segment_integral(k, np.array([1.0]))[0])
-        self.cum = np.array(cum)
+        self.curvature = np.array(params, dtype=np.float64)
+        n = len(kinds)
+        # cumulative integral at each breakpoint (step and linear segments vectorised, in
+        # the arithmetic of _segment_integral at x = 1)
+        seg = np.zeros(n)
+        if n > 1:
+            codes = np.array([_KIND_CODE[k] for k in kinds], dtype=np.int64)
+            t, v = self.t, self.v
+            d = t[1:] - t[:-1]
+            v0, v1 = v[:-1], v[1:]
+            step = codes[1:] == 0
+            lin = codes[1:] == 1
+            seg[1:][step] = (v0 * d)[step]
+            seg[1:][lin] = ((v0 + (v1 - v0) * 0.5) * d)[lin]
+            for k in np.flatnonzero(~(step | lin)) + 1:
+                seg[k] = self._segment_integral(int(k), np.array([1.0]))[0]
+            seg[1:][d == 0.0] = 0.0
+        self.cum = np.concatenate([[0.0], np.cumsum(seg[1:])])
         self._base = None  # (source curve, scale, offset) when made by affine algebra
         # per-segment constants of the evaluation kernel
-        n = len(times)
         self._codes = np.array([_KIND_CODE[k] for k in kinds], dtype=np.int64)
         self._a0 = np.zeros(n)
         self._r = np.zeros(n)
         self._e = np.ones(n)
-        for k in range(1, n):
+        for k in np.flatnonzero(self._codes[1:] >= 2) + 1:
+            k = int(k)
             v0, v1 = values[k - 1], values[k]
             if kinds[k] == "exp":
                 self._a0[k] = v0

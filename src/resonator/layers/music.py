@@ -110,6 +110,12 @@ class MusicNode(Node):
             raise GraphError(f"music was planned for {self.sr} Hz but the render runs at "
                              f"{ctx.sr} Hz; build the layer for the render's sample rate")
 
+    def prefetch(self, start: int, frames: int) -> None:
+        """Start, in the background, the work a read of frames [start, start + frames) needs
+        (the segments of a tempo stretch): see :meth:`resonator.render.Renderer.prefetch`."""
+        if hasattr(self.source, "prefetch"):
+            self.source.prefetch(start, frames)
+
     def _process(self, ctx, start, frames):
         src = self.estimate_source if ctx.estimate else self.source
         return src.read(start, frames).astype(np.float64)
@@ -173,7 +179,7 @@ def build_music(params, ctx) -> Node:
         src = ShiftedSource(stretched, shift, ctx.sr, ctx.duration_s)
     # loudness estimates read the music un-stretched and unshifted (neither changes its
     # loudness)
-    quick = stretched if plan.timemap.identity else stretched.unstretched()
+    quick = plan.estimate_source()
     names = sorted({t.path.name for t in plan.tracks})
     label = f"Music({len(plan.tracks)} file{'s' if len(plan.tracks) != 1 else ''}: " \
             f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"

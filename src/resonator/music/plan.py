@@ -22,7 +22,7 @@ from ..units import did_you_mean, quote
 from .beats import BeatGrid, smooth_beats
 from .library import AnalysisCache, folder_tracks, order_tracks, parse_select, select_tracks
 from .playlist import PlaylistSource, Run, Slot, layout
-from .stretch import StretchedSource, TimeMap
+from .stretch import StretchedSource, TimeMap, UnstretchedSource
 from .tracks import TrackInfo, track_info
 
 ORDERS = ("given", "shuffle", "tempo-ascending", "tempo-descending")
@@ -85,6 +85,17 @@ class MusicPlan:
         if self.timemap.identity:
             return src
         return StretchedSource(src, self.timemap, self.sr, high_quality=high_quality)
+
+    def estimate_source(self):
+        """The stand-in loudness estimates read (:class:`~resonator.music.stretch.
+        UnstretchedSource`: the music where the plan places it, at its own tempo; the tempo
+        changes nothing of its loudness), reading exactly the frames asked for with its own
+        file readers: an estimate's short scattered windows cost a fraction of a page each,
+        and leave playback's readers alone."""
+        src = PlaylistSource(self.tracks, self.slots, self.sr, paged=False)
+        if self.timemap.identity:
+            return src
+        return UnstretchedSource(src, self.timemap, self.sr)
 
     def beat_grid(self, beats_per_bar: int = 4) -> BeatGrid:
         """The analysed beats of every play (on their onsets, jitter smoothed), in session

@@ -118,12 +118,17 @@ class PlaylistSource:
     slots : list of Slot
         From :func:`layout`.
     sr : int
+    paged : bool
+        Read the files in pages (playback); False for short scattered reads (see
+        :class:`~resonator.music.tracks.TrackReader`). The samples are the same.
     """
 
-    def __init__(self, tracks: list[TrackInfo], slots: list[Slot], sr: int):
+    def __init__(self, tracks: list[TrackInfo], slots: list[Slot], sr: int, *,
+                 paged: bool = True):
         self.tracks = tracks
         self.slots = slots
         self.sr = int(sr)
+        self.paged = bool(paged)
         self._starts = np.array([s.start for s in slots], dtype=np.int64)
         self._ends = np.array([s.end for s in slots], dtype=np.int64)
         # the longest slot bounds how far back a slot that still sounds can start
@@ -134,7 +139,7 @@ class PlaylistSource:
         """The reader of ``tracks[track]`` (a few kept open)."""
         r = self._readers.pop(track, None)
         if r is None:
-            r = TrackReader(self.tracks[track], self.sr)
+            r = TrackReader(self.tracks[track], self.sr, paged=self.paged)
         self._readers[track] = r  # most recent last
         while len(self._readers) > KEEP_READERS:
             old = next(iter(self._readers))

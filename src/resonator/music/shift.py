@@ -76,6 +76,12 @@ class ShiftedSource:
         y = np.fft.irfft(np.fft.rfft(left, n) * spec, n)
         return y[2 * self.half: 2 * self.half + frames]
 
+    def prefetch(self, start: int, frames: int) -> None:
+        """Let the source start the work a read of [start, start + frames) needs (when it
+        can)."""
+        if hasattr(self.source, "prefetch"):
+            self.source.prefetch(start - self.half, frames + 2 * self.half)
+
     def read(self, start: int, frames: int) -> np.ndarray:
         x = self.source.read(start - self.half, frames + 2 * self.half)
         left = x[0].astype(np.float64)

@@ -23,6 +23,7 @@ same place, at its own tempo (the stretch keeps the loudness; no Rubber Band cal
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -30,9 +31,9 @@ from ..graph.core import Node, TimeFunction, constant_value
 from ..graph.curves import Curve, sample_curve
 
 #: length of a stretch segment in session seconds
-SEGMENT_S = 8.0
+SEGMENT_S = 4.0
 #: music primed before and drained after each segment
-PRIME_S = 1.0
+PRIME_S = 0.5
 #: crossfade between neighbouring segments
 FADE_S = 0.08
 #: segments kept (a block spans at most two; the third saves recomputing when blocks step back)
@@ -176,13 +177,47 @@ class StretchedSource:
         self.prime = int(round(PRIME_S * self.sr))
         self._cache: dict[int, np.ndarray] = {}
         self._gains: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._worker = None  # a one-thread executor for prefetches
+        self._pending: dict = {}  # segment -> Future
+        self._reading = threading.Lock()
 
     # ------------------------------------------------------------------ segments
     def _segment(self, k: int) -> np.ndarray:
-        """Session frames [k S - F/2, (k+1) S + F/2) of segment ``k``'s rendition."""
+        """Session frames [k S - F/2, (k+1) S + F/2) of segment ``k``'s rendition (waiting for
+        a :meth:`prefetch` of it, else computing it here)."""
         hit = self._cache.get(k)
         if hit is not None:
             return hit
+        fut = self._pending.pop(k, None)
+        hit = fut.result() if fut is not None else self._stretch(k)
+        self._cache[k] = hit
+        while len(self._cache) > KEEP_SEGMENTS:
+            self._cache.pop(max(self._cache, key=lambda q: abs(q - k)))
+        return hit
+
+    def prefetch(self, start: int, frames: int) -> None:
+        """Start stretching, on a worker thread, the segments a read of session frames
+        [start, start + frames) needs, for a caller with other work to do before that read
+        (Rubber Band releases the GIL, so it overlaps; the samples are the same)."""
+        half = self.fade // 2
+        k0 = (start + half) // self.seg
+        k1 = (start + max(frames, 1) - 1 + half) // self.seg
+        first = k0 - 1 if start < k0 * self.seg - half + self.fade else k0  # in a join
+        want = [q for q in range(first, k1 + 1)
+                if q not in self._cache and q not in self._pending]
+        if not want:
+            return
+        if self._worker is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="resonator-stretch")
+        for q in [q for q in self._pending if q not in want]:  # an earlier start's
+            self._pending.pop(q).cancel()
+        for q in want:
+            self._pending[q] = self._worker.submit(self._stretch, q)
+
+    def _stretch(self, k: int) -> np.ndarray:
+        """Segment ``k`` computed (see :meth:`_segment`): a pure function of ``k``."""
         from pedalboard import time_stretch
 
         sr, half = self.sr, self.fade // 2
@@ -192,7 +227,8 @@ class StretchedSource:
         t_b = (n1 + self.prime) / sr
         i_a = int(math.floor(float(self.map.music_s(t_a)) * sr))
         i_b = int(math.ceil(float(self.map.music_s(t_b)) * sr)) + 1
-        x = self.source.read(i_a, i_b - i_a)
+        with self._reading:  # a prefetch on the worker and a read here never share a file
+            x = self.source.read(i_a, i_b - i_a)
         # the stretch factor at each input frame: the tempo at the session time it plays
         step = 256
         grid = np.arange(i_a, i_b + step, step, dtype=np.float64)
@@ -209,9 +245,6 @@ class StretchedSource:
         a, b = max(j0, 0), min(j0 + n1 - n0, y.shape[1])
         if b > a:
             out[:, a - j0: b - j0] = y[:, a:b]
-        self._cache[k] = out
-        while len(self._cache) > KEEP_SEGMENTS:
-            self._cache.pop(max(self._cache, key=lambda q: abs(q - k)))
         return out
 
     def _join_gains(self, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -236,10 +269,6 @@ class StretchedSource:
         return g
 
     # ------------------------------------------------------------------ public
-    def unstretched(self) -> "UnstretchedSource":
-        """The cheap stand-in of this source for loudness estimates (sharing its music)."""
-        return UnstretchedSource(self.source, self.map, self.sr)
-
     def read(self, start: int, frames: int) -> np.ndarray:
         """Session frames [start, start + frames) as float32 (2, frames)."""
         out = np.empty((2, frames), dtype=np.float32)

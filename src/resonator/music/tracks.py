@@ -97,6 +97,10 @@ class TrackReader:
     info : TrackInfo
     sr : int > 0
         The session's sample rate.
+    paged : bool
+        Keep the last :data:`KEEP_PAGES` pages of :data:`PAGE_FRAMES` (playback reads on from
+        where it was); False computes exactly the frames asked for (short reads scattered over
+        a file, as a loudness estimate's). The frames are the same either way.
 
     Notes
     -----
@@ -106,16 +110,18 @@ class TrackReader:
     the first two. Outside the file the input is silence.
     """
 
-    def __init__(self, info: TrackInfo, sr: int):
+    def __init__(self, info: TrackInfo, sr: int, *, paged: bool = True):
         from ..measure.loudness import kaiser_lowpass
 
         self.info = info
         self.sr = int(sr)
+        self.paged = bool(paged)
         self.frames = info.frames_at(self.sr)
         q = Fraction(self.sr, info.sr)
         self.up, self.down = q.numerator, q.denominator
         self._pages: OrderedDict[int, np.ndarray] = OrderedDict()
         self._file = None  # a measure.io.FrameReader while reading
+        self._tail = (0, np.zeros((2, 0), dtype=np.float32))  # the last input read
         if self.up == self.down == 1:
             self.h = None
             return
@@ -133,13 +139,32 @@ class TrackReader:
             self._file = None
 
     def _read_input(self, a: int, b: int) -> np.ndarray:
-        """The file's frames [a, b) as float32 (2, b - a), silence outside the file."""
-        from ..measure.io import FrameReader
+        """The file's frames [a, b) as float32 (2, b - a), silence outside the file.
 
+        Consecutive outputs need overlapping inputs (the filter reaches back): what the last
+        call read is kept, so a read that starts inside it takes the overlap from there and
+        reads on from where the file is (a file read elsewhere reopens and seeks)."""
         out = np.zeros((2, b - a), dtype=np.float32)
         lo, hi = max(a, 0), min(b, self.info.frames)
         if hi <= lo:
             return out
+        t0, tail = self._tail
+        t1 = t0 + tail.shape[1]
+        if t0 <= lo < t1 < hi:
+            out[:, lo - a: t1 - a] = tail[:, lo - t0:]
+            lo = t1
+        elif t0 <= lo and hi <= t1:
+            out[:, lo - a: hi - a] = tail[:, lo - t0: hi - t0]
+            lo = hi
+        if lo < hi:
+            out[:, lo - a: hi - a] = self._read_file(lo, hi)
+        self._tail = (a, out)
+        return out
+
+    def _read_file(self, lo: int, hi: int) -> np.ndarray:
+        """The file's frames [lo, hi) (inside the file) as float32 (2, hi - lo)."""
+        from ..measure.io import FrameReader
+
         try:
             if self._file is None:
                 self._file = FrameReader(self.info.path)
@@ -147,11 +172,9 @@ class TrackReader:
         except Exception as exc:  # noqa: BLE001 - a file changed or broke under us
             self.close()
             raise AudioFileError(f"cannot read music ({exc})", str(self.info.path)) from None
+        out = np.zeros((2, hi - lo), dtype=np.float32)
         n = data.shape[0]
-        if data.shape[1] == 1:
-            out[:, lo - a: lo - a + n] = data[:, 0]
-        else:
-            out[:, lo - a: lo - a + n] = data[:, :2].T
+        out[:, :n] = data[:, 0] if data.shape[1] == 1 else data[:, :2].T
         return out
 
     def _page(self, k: int) -> np.ndarray:
@@ -159,17 +182,19 @@ class TrackReader:
         if hit is not None:
             self._pages.move_to_end(k)
             return hit
-        m0 = k * PAGE_FRAMES
-        if self.h is None:
-            page = self._read_input(m0, m0 + PAGE_FRAMES)
-        else:
-            page = self._resampled(m0, PAGE_FRAMES)
-        if not np.all(np.isfinite(page)):
-            raise AudioFileError("holds non-finite samples", str(self.info.path))
+        page = self._frames(k * PAGE_FRAMES, PAGE_FRAMES)
         self._pages[k] = page
         while len(self._pages) > KEEP_PAGES:
             self._pages.popitem(last=False)
         return page
+
+    def _frames(self, m0: int, count: int) -> np.ndarray:
+        """Output frames [m0, m0 + count), computed."""
+        x = self._read_input(m0, m0 + count) if self.h is None else \
+            self._resampled(m0, count)
+        if not np.all(np.isfinite(x)):
+            raise AudioFileError("holds non-finite samples", str(self.info.path))
+        return x
 
     def _resampled(self, m0: int, count: int) -> np.ndarray:
         from ..kernels import resample
@@ -189,6 +214,10 @@ class TrackReader:
         before 0 and past the end."""
         out = np.zeros((2, frames), dtype=np.float32)
         a, b = max(start, 0), min(start + frames, self.frames)
+        if not self.paged:
+            if b > a:
+                out[:, a - start: b - start] = self._frames(a, b - a)
+            return out
         pos = a
         while pos < b:
             k = pos // PAGE_FRAMES

@@ -23,7 +23,7 @@ The mastering stage comes, in order, from ``mastering=`` when given, from the us
 (:func:`resonator.mastering.cached_stage`), else from an estimate on sparse windows of the
 session (:func:`resonator.mastering.estimate`, within 0.5 dB of the full measurement on
 every shipped recipe) while the exact stage is measured on a background thread at low
-priority; when it arrives the gain glides to it over :data:`GAIN_GLIDE_S` and is stored in
+priority (from the second read on, so that it does not delay the first sound); when it arrives the gain glides to it over :data:`GAIN_GLIDE_S` and is stored in
 the cache, so the next start is exact from its first sample.
 """
 from __future__ import annotations
@@ -165,7 +165,8 @@ class SessionStream:
         self._offset = 0.0
         self._requested = 0.0
         self._paused = False
-        self._job = None
+        self._job = None  # a BackgroundMeasurement, or a function that starts one
+        self._reads = 0
         #: counts the changes that a rewind cannot undo (commands, jumps)
         self.epoch = 0
         self.finished = False
@@ -173,6 +174,8 @@ class SessionStream:
         if mastering is None:
             mastering = mastering_mod.cached_stage(session)
             if mastering is None:
+                # the first blocks' slow parts (a music stretch) run while the estimate does
+                self._src.renderer.prefetch(start)
                 mastering = mastering_mod.estimate(session, renderer=self._src.renderer)
                 self._src.start(start)  # the estimate used this graph: back to the start
                 if not mastering.estimated:  # a short session was measured whole
@@ -180,8 +183,8 @@ class SessionStream:
                         mastering_mod.store_stage(session, mastering)
                     except OSError:
                         pass
-                elif measure:
-                    self._job = mastering_mod.BackgroundMeasurement(session)
+                elif measure:  # starts after the first read (not to delay first audio)
+                    self._job = lambda: mastering_mod.BackgroundMeasurement(session)
         self.mastering = mastering
 
     # ------------------------------------------------------------------ controls
@@ -291,6 +294,7 @@ class SessionStream:
         for cmd in commands:
             self._apply(cmd)
         self._poll_job()
+        self._reads += 1
         i = 0
         while i < frames:
             if self.silent:
@@ -408,8 +412,18 @@ class SessionStream:
         return build_session(self.recipe, sr=self.sr, seed=self.session.seed,
                              temperature=heard)
 
+    def _start_job(self) -> None:
+        if callable(self._job):
+            self._job = self._job()
+
     def _poll_job(self) -> None:
-        if self._job is None or not self._job.done():
+        if self._job is None:
+            return
+        if callable(self._job):  # the first read went out: start measuring with the second
+            if self._reads:
+                self._start_job()
+            return
+        if not self._job.done():
             return
         job, self._job = self._job, None
         stage = job.result()
@@ -423,12 +437,13 @@ class SessionStream:
 
     def wait_for_measurement(self, timeout: float | None = None) -> bool:
         """Wait for the background measurement (if any); True once none is running."""
+        self._start_job()
         if self._job is not None:
             self._job.wait(timeout)
         return self._job is None or self._job.done()
 
     def close(self) -> None:
         """Stop a background measurement (nothing is stored then)."""
-        if self._job is not None:
+        if self._job is not None and not callable(self._job):
             self._job.cancel()
-            self._job = None
+        self._job = None
