@@ -131,6 +131,8 @@ CLI = [
     ("check r.toml", r"^r\.toml: cannot read as audio"),
     ("check sub", r"^sub: "),
     ("check x.wav missing.toml", r"missing\.toml: no such recipe file"),
+    ("check /dev/zero --target am_rate:0-1:6Hz", r"^/dev/zero: is a device, pipe or socket, "
+                                                 r"not an audio file"),
     ("check x.wav notes.txt", r"^notes\.txt:1: not valid TOML"),
     ("check x.wav sub", r"^sub: is a folder"),
     ("check x.wav", r"^nothing to check: give a recipe"),
@@ -170,6 +172,14 @@ CLI = [
     (f"{R} --start nan", r"^--start: "),
     (f"{R} --start 10s --duration 31s", r"passes the end of the session"),
     (f"{R} --start 1:99", r"^--start: "),
+    (f"{R} --start 1e308", r'^--start: "1e308" is too long: a duration must be at most'),
+    (f"{R} --duration 1e308", r'^--duration: "1e308" is too long'),  # was exit 70
+    ("sweep r.toml --vary layer.bed.gain=1dB --duration 1e308", r'^--duration: "1e308" is too'),
+    # play: options are checked before any device is looked for
+    ("play r.toml --rate 5", r"^argument --rate: 5 Hz is outside the allowed sample rates"),
+    ("play r.toml --rate 1e9", r'^argument --rate: "1e9" is not a sample rate'),
+    ("play r.toml --seed=-1", r"^argument --seed: -1 is outside the allowed seeds"),
+    ("play r.toml --start 1e308", r'^--start: "1e308" is too long'),  # was exit 70
     # formats and bits
     (f"{R} --bits 8", r"^argument --bits: invalid choice: '8'"),
     (f"{R} --format mp4", r"^argument --format: invalid choice: 'mp4'"),
@@ -203,6 +213,8 @@ CLI = [
     ("plan r.toml --plot sub.png/", r"is not a file name"),
     # check
     ("check x.wav --target bogus", r"^--target bogus: write \[session:\]KIND:START-END"),
+    ("check x.wav --target binaural_beat:0:00-0:01:10Hz", r"times with units, 1m30s, not 1:30: "
+                                                          r"the colon separates the fields"),
     ("check x.wav --target nokind:0-1:6Hz", r"^--target nokind:0-1:6Hz: unknown target kind"),
     ("check x.wav --target binaural_beat:0-1:6Hz:-1", r"^--target .*tolerance"),
     ("check x.wav --target binaural_beat:0-1:6Hz:nan", r"^--target .*"),

@@ -411,6 +411,11 @@ def test_cli_library_run_writes_log_and_summary_and_resumes(library, tmp_path, m
     rows = list(csv.DictReader(open("lib.analysis.csv")))
     assert sorted(float(r["tempo_bpm"]) // 1 for r in rows) == pytest.approx(
         sorted(float(b) for b in BPMS), abs=1.01)
+    # the same columns as 'analyze --csv' (the library kept an older copy of them, with the
+    # breath swell's rate under 'breaths_per_min' even where there was no swell)
+    from resonator.analysis.report import CSV_FIELDS
+
+    assert list(rows[0]) == CSV_FIELDS
     assert main(["analyze", str(library), "--no-loudness", "--jobs", "1", "-q"]) == 1
     out = capsys.readouterr().out
     assert f"{len(BPMS)} already in lib.analysis.jsonl" in out and "BPM" not in out
@@ -433,6 +438,10 @@ def test_cli_render_several_recipes(tmp_path, monkeypatch, capsys):
     assert main(["render", "a.toml", "b.toml", "-o", "one.wav"]) == 2
     err = capsys.readouterr().err
     assert "exists already" in err and "give a folder" in err
+    # shipped recipes by name, as one render takes them (they failed: "no such recipe file")
+    assert main(["render", "a.toml", "focus", "--jobs", "1", "-o", "out", "--no-normalize",
+                 "--rate", "16000", "--duration", "2s", "-q"]) == 0
+    assert sf.info("out/focus_0s-2s.wav").frames == 2 * 16000
 
 
 def test_cli_sweep_checks_input_before_rendering(tmp_path, monkeypatch, capsys):
@@ -461,3 +470,50 @@ def test_cli_sweep_checks_input_before_rendering(tmp_path, monkeypatch, capsys):
     assert main(["sweep", "focuss", "--vary", "layer.bed.gain=-20dB,-14dB"]) == 2
     err = capsys.readouterr().err
     assert "focuss" in err and "focus" in err and "Traceback" not in err
+
+
+
+def _sigint_ignored(pid: int) -> bool:
+    """Whether SIGINT is ignored by a process (its /proc status SigIgn mask)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    raise AssertionError(pid)
+
+
+def test_ctrl_c_while_the_workers_start_is_not_lost(monkeypatch):
+    """Worker processes ignore Ctrl-C (only this process acts on it), but this process does
+    not: a Ctrl-C while the workers start up (seconds on a loaded machine) interrupts it.
+    (Ignoring SIGINT here for the whole cluster start lost it: `sweep` ran on to the end.)"""
+    import multiprocessing
+
+    import resonator.batch.executor as executor
+
+    before = {p.pid for p in multiprocessing.active_children()}
+    seen = {}
+    real_wait = executor._wait_for_workers
+
+    def ctrl_c_while_waiting(cluster, n, **kw):
+        workers = [p.pid for p in multiprocessing.active_children() if p.pid not in before]
+        seen.update(workers=len(workers), ignored=[_sigint_ignored(w) for w in workers],
+                    handler=signal.getsignal(signal.SIGINT))
+        os.kill(os.getpid(), signal.SIGINT)
+        real_wait(cluster, n, **kw)
+
+    monkeypatch.setattr(executor, "_wait_for_workers", ctrl_c_while_waiting)
+    # as on a terminal (a background job, such as a suite run with '&', starts with SIGINT
+    # ignored, and Python then keeps ignoring it)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with Executor(jobs=2):
+                pytest.fail("the executor started although Ctrl-C came while its workers "
+                            "started")
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert seen["workers"] == 2 and seen["ignored"] == [True, True]
+    assert seen["handler"] is signal.default_int_handler
+    deadline = time.monotonic() + 30
+    while {p.pid for p in multiprocessing.active_children()} - before:
+        assert time.monotonic() < deadline, "worker processes left running"
+        time.sleep(0.1)
