@@ -977,7 +977,11 @@ static PyObject *k_kweight_sums(PyObject *self, PyObject *args) {
         Py_ssize_t i = 0, h = 0;
         int64_t left = hop_left;
         for (Py_ssize_t s = 0; s < S; s++) {
-            double acc_p = 0.0, acc_q = 0.0;
+            /* the first segment continues the sub-block the previous call left open (its sum
+             * so far is passed in sums[:, 0]): one running sum per sub-block, so the sums do
+             * not depend on where the blocks were cut */
+            double acc_p = s == 0 ? sums[c * S] : 0.0;
+            double acc_q = s == 0 && pair ? sums[(c + 1) * S] : 0.0;
             Py_ssize_t stop = cuts[s];
             for (; i < stop; i++) {
                 double a = fabs(xp[i]);

@@ -57,7 +57,8 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     ``start + i``.
 ``kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks) -> peak``
     BS.1770 K-weighting (two biquads, scipy's sosfilt arithmetic) of ``x`` (C, n), squared and
-    summed per segment ending at ``cuts``; float32 sample peak (rounded up) per hop of ``hop``
+    summed per segment ending at ``cuts`` (the first segment's sum starts from the value
+    ``sums[:, 0]`` holds: a sub-block carried over from the previous block); float32 sample peak (rounded up) per hop of ``hop``
     frames, the first ending after ``hop_left`` samples. Returns the largest absolute sample.
 ``screened_tp(buf, h, lo, hi, thr, tp, peak) -> (tp, peak)``
     4x interpolation around the local maxima of ``|buf|`` at or above ``thr``.
