@@ -18,9 +18,10 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     ``out[j] = amp sin(phase)`` from anchor phases on a grid of ``len(cos_t)`` samples: sample
     ``j`` sits ``offset + j`` samples after the first anchor; ``sin(a + b) = sin a cos b +
     cos a sin b``.
-``pink_noise(key, start, out, state)``
+``pink_noise(key, start, out, state[, scale])``
     Uniform hash noise (sample ``i`` from ``mix64(key ^ i)``) through Paul Kellet's refined pink
-    filter; ``state`` holds 7 floats. About 3 ns a sample.
+    filter, times ``scale``; ``state`` holds 7 floats. ``key`` may be a pair of keys: then
+    ``out`` is (2, n) and ``state`` (2, >= 7), two channels in one pass. About 3 ns a sample.
 ``colored_noise(key, start, out, gaussian, poles, gains, direct, delayed, diff, state)``
     Hash noise (uniform, or the Irwin-Hall sum of the hash's four 16-bit quarters when
     ``gaussian``), unit variance, through up to 6 parallel one-poles: ``y[i] = sum_k b_k[i] +
