@@ -104,6 +104,26 @@ def test_sidecar_records_the_render(tmp_path):
     assert len(info["graph_hash"]) == 16
 
 
+def test_dependency_versions_are_the_installed_distributions(tmp_path, monkeypatch):
+    """The versions read from dist-info folder names are importlib.metadata's; a library
+    found nowhere is "not installed"."""
+    from importlib import metadata
+
+    import resonator.render as rr
+
+    monkeypatch.setattr(rr, "_VERSIONS", None)
+    got = rr.dependency_versions()
+    assert got == {"resonator": rr.dependency_versions()["resonator"],
+                   **{d: metadata.version(d) for d in rr.VERSIONED}}
+    site = tmp_path / "site"
+    (site / "numpy-0.0.1.dist-info").mkdir(parents=True)  # earlier on the path: it wins
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(rr, "_VERSIONS", None)
+    monkeypatch.setattr(rr, "VERSIONED", ("numpy", "no-such-dist"))
+    assert rr.dependency_versions() == {"resonator": got["resonator"], "numpy": "0.0.1",
+                                        "no-such-dist": "not installed"}
+
+
 def test_graph_hash_tracks_parameters(tmp_path):
     a = render_file(Sine(200.0), tmp_path / "a.wav", 0.1, sr=SR)
     b = render_file(Sine(200.0), tmp_path / "b.wav", 0.1, sr=SR)
