@@ -1065,6 +1065,48 @@ fail:
     return NULL;
 }
 
+/* The full scan of samples [i0, i1) of one channel: each local maximum of |b| at or above thr
+ * gets its 3 x P interpolated points around it. */
+static inline __attribute__((always_inline)) void screened_run(
+    const double *b, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n, const double *h, Py_ssize_t P,
+    Py_ssize_t T, Py_ssize_t d, double thr, double *tp_io, double *peak_io) {
+    double tp = *tp_io, peak = *peak_io;
+    for (Py_ssize_t i = i0; i < i1; i++) {
+        double a = fabs(b[i]);
+        if (a > peak) peak = a;
+        if (a < thr || a < fabs(b[i - 1]) || a < fabs(b[i + 1])) continue;
+        /* the 3 x P interpolated points around i: y[m, p] = sum_k h[p, k] b[m - k] for
+         * m = i + d - 1 .. i + d + 1, each summed in k order (so the same bits as one
+         * point at a time), all twelve at once: independent sums keep the FPU busy */
+        double y[3][4] = {{0}};
+        Py_ssize_t m0 = i + d - 1;
+        if (m0 - (T - 1) >= 0 && m0 + 2 <= n - 1) { /* no edge clamping needed */
+            for (Py_ssize_t k = 0; k < T; k++) {
+                double x0 = b[m0 - k], x1 = b[m0 + 1 - k], x2 = b[m0 + 2 - k];
+                for (Py_ssize_t p = 0; p < P; p++) {
+                    double hk = h[p * T + k];
+                    y[0][p] += hk * x0;
+                    y[1][p] += hk * x1;
+                    y[2][p] += hk * x2;
+                }
+            }
+        } else {
+            for (Py_ssize_t k = 0; k < T; k++)
+                for (int r = 0; r < 3; r++) {
+                    Py_ssize_t j = m0 + r - k;
+                    if (j < 0) j = 0;
+                    if (j > n - 1) j = n - 1;
+                    for (Py_ssize_t p = 0; p < P; p++) y[r][p] += h[p * T + k] * b[j];
+                }
+        }
+        for (int r = 0; r < 3; r++)
+            for (Py_ssize_t p = 0; p < P; p++)
+                if (fabs(y[r][p]) > tp) tp = fabs(y[r][p]);
+    }
+    *tp_io = tp;
+    *peak_io = peak;
+}
+
 HOT static PyObject *k_screened_tp(PyObject *self, PyObject *args) {
     PyObject *o_buf, *o_h;
     long long lo, hi;
@@ -1087,37 +1129,25 @@ HOT static PyObject *k_screened_tp(PyObject *self, PyObject *args) {
     Py_ssize_t d = (T - 1) / 2;
     for (Py_ssize_t c = 0; c < C; c++) {
         const double *b = buf + c * n;
-        for (Py_ssize_t i = lo; i < hi; i++) {
-            double a = fabs(b[i]);
-            if (a > peak) peak = a;
-            if (a < thr || a < fabs(b[i - 1]) || a < fabs(b[i + 1])) continue;
-            /* the 3 x P interpolated points around i: y[m, p] = sum_k h[p, k] b[m - k] for
-             * m = i + d - 1 .. i + d + 1, each summed in k order (so the same bits as one
-             * point at a time), all twelve at once: independent sums keep the FPU busy */
-            double y[3][4] = {{0}};
-            Py_ssize_t m0 = i + d - 1;
-            if (m0 - (T - 1) >= 0 && m0 + 2 <= n - 1) { /* no edge clamping needed */
-                for (Py_ssize_t k = 0; k < T; k++) {
-                    double x0 = b[m0 - k], x1 = b[m0 + 1 - k], x2 = b[m0 + 2 - k];
-                    for (Py_ssize_t p = 0; p < P; p++) {
-                        double hk = h[p * T + k];
-                        y[0][p] += hk * x0;
-                        y[1][p] += hk * x1;
-                        y[2][p] += hk * x2;
-                    }
-                }
-            } else {
-                for (Py_ssize_t k = 0; k < T; k++)
-                    for (int r = 0; r < 3; r++) {
-                        Py_ssize_t j = m0 + r - k;
-                        if (j < 0) j = 0;
-                        if (j > n - 1) j = n - 1;
-                        for (Py_ssize_t p = 0; p < P; p++) y[r][p] += h[p * T + k] * b[j];
-                    }
+        for (Py_ssize_t i0 = lo; i0 < hi; i0 += 32) {
+            Py_ssize_t i1 = i0 + 32 < hi ? i0 + 32 : hi;
+            /* a run of 32 samples all below thr holds no point to interpolate: only its
+             * peak counts (taken as the largest bit pattern of |x|, a loop the compiler
+             * vectorises; patterns past infinity are NaNs: those runs take the full scan) */
+            int64_t top = 0;
+            for (Py_ssize_t i = i0; i < i1; i++) {
+                double a = fabs(b[i]);
+                int64_t bits;
+                memcpy(&bits, &a, sizeof bits);
+                top = bits > top ? bits : top;
             }
-            for (int r = 0; r < 3; r++)
-                for (Py_ssize_t p = 0; p < P; p++)
-                    if (fabs(y[r][p]) > tp) tp = fabs(y[r][p]);
+            double run_peak;
+            memcpy(&run_peak, &top, sizeof run_peak);
+            if (top <= 0x7FF0000000000000LL && run_peak < thr) {
+                if (run_peak > peak) peak = run_peak;
+                continue;
+            }
+            screened_run(b, i0, i1, n, h, P, T, d, thr, &tp, &peak);
         }
     }
     Py_END_ALLOW_THREADS
