@@ -429,8 +429,6 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     SIGHUP (under the command line) or a kill leaves neither a partial file nor a temporary.
     A WAV's size is known up front: a disk without room for it is refused before rendering.
     """
-    import soundfile as sf
-
     path, side = check_render_outputs(path, fmt=fmt, sidecar=sidecar, force=force,
                                       inputs=inputs, make_parents=make_parents,
                                       option="output")
@@ -446,6 +444,9 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
         bits = "32f"  # (the encoder takes the float samples)
     if container in ("WAV", "RF64"):
         check_free_space(path.parent, total * node.channels * _BYTES[bits] + 4096, str(path))
+        sf = None  # resonator writes WAV itself (soundfile, with ctypes and friends, is not loaded)
+    else:
+        import soundfile as sf
     t0 = time.perf_counter()
 
     def window_blocks():
@@ -554,7 +555,7 @@ def _write_lanes(sf, target, lanes, container, subtype, sr, channels, bits, tota
                         progress(sum(x[2] for x in stats), total)
         try:
             on_threads([lambda i=i: run(i) for i in range(len(lanes))], stop)
-        except sf.LibsndfileError as exc:
+        except (sf.LibsndfileError if sf is not None else ()) as exc:
             raise _sf_fault(exc, path) from None
     return stats
 
