@@ -151,6 +151,25 @@ def test_a_render_reuses_freed_block_arrays(tmp_path):
     assert kept < defaults / 2
 
 
+def test_wav_pages_go_to_disk_while_rendering(tmp_path, monkeypatch):
+    """Every WRITEBACK_BYTES written, the WAV writer starts the disk writes (so the commit's
+    fsync waits only for the last pages); the file is the same."""
+    import resonator.wavfile as wavfile
+
+    node = Channels([Sine(205.0), Sine(195.0)]) * 0.3
+    ref = render_file(node, tmp_path / "a.wav", 4.0, sr=8000, bits="16", sidecar=False)
+    started = []
+    monkeypatch.setattr(wavfile, "WRITEBACK_BYTES", 20_000)
+    real = wavfile._writeback()
+    assert real is not None or not sys.platform.startswith("linux")
+    monkeypatch.setattr(wavfile, "_writeback", lambda: lambda fd: started.append(fd))
+    render_file(node, tmp_path / "b.wav", 4.0, sr=8000, bits="16", sidecar=False,
+                block_frames=1000)
+    assert len(started) == 4 * 8000 * 4 // 20_000  # 128,000 bytes of samples
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+    assert ref.frames == 32000
+
+
 def test_graph_hash_tracks_parameters(tmp_path):
     a = render_file(Sine(200.0), tmp_path / "a.wav", 0.1, sr=SR)
     b = render_file(Sine(200.0), tmp_path / "b.wav", 0.1, sr=SR)
