@@ -3,9 +3,10 @@
 ``src/resonator/_kernels.c`` holds the render engine's hot loops as a C extension: it loads in
 microseconds, where numba cost about 0.8 s of every command that rendered (and compiled for
 tens of seconds on a fresh install). ``-ffp-contract=off`` keeps the arithmetic, and so every
-rendered bit, the same whatever CPU the extension is built on. Needs a C compiler and the
-Python headers (Debian: gcc, python3-dev); without them the build stops with one line that
-says so.
+rendered bit, the same whatever CPU the extension is built on; the hot loops are also compiled
+for AVX2 and AVX-512 (GCC target_clones on x86-64 Linux, chosen at load time) with that same
+arithmetic. Needs a C compiler and the Python headers (Debian: gcc, python3-dev); without
+them the build stops with one line that says so.
 """
 import sysconfig
 

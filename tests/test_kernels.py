@@ -63,6 +63,86 @@ def test_pink_noise_is_the_kellet_filter_of_hash_noise_in_any_blocks():
         parts.append(out)
         pos += size
     assert np.array_equal(np.concatenate(parts), whole)
+    # two channels in one loop (a pair of keys), times a scale: the same bits as one by one
+    head, tail, state2 = np.empty((2, 1000)), np.empty((2, n - 1000)), np.zeros((2, 8))
+    K.pink_noise((key, key + 1), start, head, state2, 0.3)
+    K.pink_noise((key, key + 1), start + 1000, tail, state2, 0.3)
+    pair = np.concatenate([head, tail], axis=1)
+    assert np.array_equal(pair[0], whole * 0.3)
+    assert np.array_equal(pair[1], pink_ref(key + 1, start, n) * 0.3)
+
+
+def kweight_ref(x, co, zi, cuts, carry):
+    """BS.1770 K-weighting, two biquads in transposed direct form II (scipy's sosfilt
+    order), squared and summed per segment; the first segment starts from ``carry``."""
+    sums = np.zeros((x.shape[0], len(cuts)))
+    for c in range(x.shape[0]):
+        z = list(zi[c])
+        acc, i = carry[c], 0
+        for s, stop in enumerate(cuts):
+            for i in range(i, stop):
+                u = x[c, i]
+                y = co[0] * u + z[0]
+                z[0] = co[1] * u - co[3] * y + z[1]
+                z[1] = co[2] * u - co[4] * y
+                w = co[5] * y + z[2]
+                z[2] = co[6] * y - co[8] * w + z[3]
+                z[3] = co[7] * y - co[9] * w
+                acc += w * w
+            i = stop
+            sums[c, s], acc = acc, 0.0
+    return sums
+
+
+def test_kweight_sums_are_the_two_biquads_squared_and_summed():
+    from resonator.measure.loudness import k_weighting_sos
+
+    sos = k_weighting_sos(44100)
+    co = np.ascontiguousarray(sos[:, [0, 1, 2, 4, 5]].ravel())
+    x = np.random.default_rng(5).standard_normal((3, 2000)) * 0.2  # a pair and a single
+    cuts = np.array([300, 1210, 2000], dtype=np.int64)
+    carry = [0.25, 0.0, 1.5]
+    ref = kweight_ref(x, co, np.zeros((3, 4)), cuts, carry)
+    zi, sums = np.zeros((3, 4)), np.zeros((3, 3))
+    sums[:, 0] = carry  # the open sub-block's sum goes on
+    peak = K.kweight_sums(x, co, zi, cuts, sums, 0, 0, np.zeros(1, np.float32))
+    assert np.array_equal(sums, ref) and peak == np.abs(x).max()
+
+
+def screened_ref(b, h, lo, hi, thr, tp, peak):
+    """screened_tp's contract: every sample of [lo, hi) counts for the peak; each local maximum
+    of |b| at or above thr gets the 3 x P interpolated points around it (each a sum in tap
+    order, edges clamped)."""
+    P, T = h.shape
+    d = (T - 1) // 2
+    for row in b:
+        n = len(row)
+        for i in range(lo, hi):
+            a = abs(row[i])
+            peak = max(peak, a)
+            if a < thr or a < abs(row[i - 1]) or a < abs(row[i + 1]):
+                continue
+            for r in range(3):
+                m = i + d - 1 + r
+                for p in range(P):
+                    y = 0.0
+                    for k in range(T):
+                        y += h[p, k] * row[min(max(m - k, 0), n - 1)]
+                    tp = max(tp, abs(y))
+    return tp, peak
+
+
+def test_screened_true_peak_kernel_is_its_contract():
+    from resonator.measure.loudness import _TP_H
+
+    h = np.ascontiguousarray(_TP_H)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 3000)) * 0.1
+    x[1, 1500] = np.nan  # a NaN is no peak but still scanned
+    thr = 0.25  # about 1 % of the samples: most 32-sample runs are skipped, some are not
+    got = K.screened_tp(x, h, 30, 2970, thr, 0.0, 0.0)
+    ref = screened_ref(x, h, 30, 2970, thr, 0.0, 0.0)
+    assert got == ref
 
 
 def colored_ref(key, start, n, gaussian, poles, gains, direct, delayed, diff):

@@ -1,4 +1,6 @@
 """Loudness normalisation and true-peak control, measured on the written file."""
+import math
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -163,7 +165,7 @@ def test_parallel_measuring_pass_equals_the_serial_one(tmp_path):
             LowPass(Noise("pink", channels=2, amplitude=0.3, name="bed"), sweep)
 
     split = _split_frame(0, int(dur * sr), sr, 80, B)
-    assert split == 2 * 25600  # lcm(1024, 800, 80) = 25600 frames
+    assert split == 6 * sr  # on a 100 ms edge (800 frames), off the 1024-frame block grid
     total = int(dur * sr)
     serial = master(build(), dur, sr=sr, block_frames=B, target_lufs=-6.0)
     with RawCache(tmp_path / ".p.raw", 2, 0, total, B) as cache:
@@ -178,6 +180,23 @@ def test_parallel_measuring_pass_equals_the_serial_one(tmp_path):
     assert (par.limited_hops, par.max_reduction_db) == (serial.limited_hops,
                                                         serial.max_reduction_db)
     assert par.limited_hops > 0  # the plan was exercised on both sides of the split
+
+
+def test_measured_stage_does_not_depend_on_the_block_size():
+    """The lanes split on a 100 ms edge chosen from the window alone and every sub-block is
+    one running sum: the stage (gain, loudness, range, true peak) is the same bit for bit
+    for any block size, serial blocks or two lanes."""
+    from resonator.mastering import stage_to_dict
+
+    def build():
+        return 0.3 * Channels([Sine(205.0), Sine(195.0)]) + \
+            Noise("pink", channels=2, amplitude=0.2, name="bed")
+
+    dur = 9.3
+    stages = [stage_to_dict(master(build(), dur, sr=SR, block_frames=B, twin=build()))
+              for B in (1000, 4096, 32768)]
+    assert stages[0] == stages[1] == stages[2]
+    assert math.isfinite(stages[0]["measured_lufs"]) and stages[0]["gain_db"] != 0.0
 
 
 def test_a_failing_lane_stops_the_other_and_its_error_is_raised():

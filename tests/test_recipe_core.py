@@ -434,11 +434,17 @@ def test_measuring_lanes_split_where_the_work_is_halved(tmp_path):
     # work: 1.5 per s for 100 s, 2.5 per s for 150 s: 525 in all, half at 100 + 112.5 / 2.5
     # (the noise's 4 s glide in starts 2 s before the phase boundary)
     assert balanced_split(s) * 250 == pytest.approx(145.0, abs=1.0)
-    # the split frame is the nearest whole unit (lcm of block, 100 ms and hop) to that share
-    sr, B = 16000, 1024
-    unit = 1024 * 25  # lcm(1024, 1600, 160)
+    # the split frame is the nearest 100 ms edge (a whole number of hops) to that share,
+    # whatever the block size; each side keeps at least 2 s
+    sr = 16000
+    unit = 1600  # lcm(1600, 160)
     total = 250 * sr
-    assert _split_frame(0, total, sr, 160, B, 0.66) == round(0.66 * total / unit) * unit
-    assert _split_frame(0, total, sr, 160, B) == round(0.5 * total / unit) * unit
-    assert _split_frame(0, total, sr, 160, B, 1.0) == (total - 1) // unit * unit
+    for B in (1024, 32768, None):
+        assert _split_frame(0, total, sr, 160, B, 0.66) == round(0.66 * total / unit) * unit
+        assert _split_frame(0, total, sr, 160, B) == round(0.5 * total / unit) * unit
+        assert _split_frame(0, total, sr, 160, B, 1.0) == total - 2 * sr
+        assert _split_frame(0, total, sr, 160, B, 0.0) == 2 * sr
+    assert _split_frame(0, total, 44100, 441, None, 0.333) == round(0.333 * total / 4410) * 4410
     assert _split_frame(16000, total, sr, 160, B) is None  # a window not at the start
+    assert _split_frame(0, 4 * sr - 1, sr, 160) is None  # too short for 2 s a side
+    assert _split_frame(0, 4 * sr, sr, 160) == 2 * sr

@@ -1,5 +1,6 @@
 """Renderer: atomic files, no overwrite, dither statistics, formats, sidecar, determinism."""
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -102,6 +103,71 @@ def test_sidecar_records_the_render(tmp_path):
     assert info["peak_dbfs"] == pytest.approx(20 * np.log10(0.5), abs=0.01)
     assert set(info["versions"]) >= {"resonator", "numpy", "scipy", "soundfile"}
     assert len(info["graph_hash"]) == 16
+
+
+def test_dependency_versions_are_the_installed_distributions(tmp_path, monkeypatch):
+    """The versions read from dist-info folder names are importlib.metadata's; a library
+    found nowhere is "not installed"."""
+    from importlib import metadata
+
+    import resonator.render as rr
+
+    monkeypatch.setattr(rr, "_VERSIONS", None)
+    got = rr.dependency_versions()
+    assert got == {"resonator": rr.dependency_versions()["resonator"],
+                   **{d: metadata.version(d) for d in rr.VERSIONED}}
+    site = tmp_path / "site"
+    (site / "numpy-0.0.1.dist-info").mkdir(parents=True)  # earlier on the path: it wins
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(rr, "_VERSIONS", None)
+    monkeypatch.setattr(rr, "VERSIONED", ("numpy", "no-such-dist"))
+    assert rr.dependency_versions() == {"resonator": got["resonator"], "numpy": "0.0.1",
+                                        "no-such-dist": "not installed"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc tuning")
+def test_a_render_reuses_freed_block_arrays(tmp_path):
+    """The command line keeps freed block arrays for reuse (glibc mallopt): a cached 3-minute
+    render, whose two lanes allocate in worker threads, takes a fraction of the page faults
+    it takes with the allocator's defaults (measured: about 8,000 against 41,000)."""
+    import os
+    import resource
+    import subprocess
+
+    sbg = tmp_path / "bench.sbg"
+    sbg.write_text("-SE\nbench: pink/40 200+10/20\n00:00:00 bench\n00:03:00 bench\n")
+    env = dict(os.environ, RESONATOR_CACHE_DIR=str(tmp_path / "cache"))
+    run = ("import sys\nimport resonator.render as r\nfrom resonator.cli import main\n"
+           "if sys.argv[1] == 'defaults':\n    r.keep_freed_blocks = lambda: False\n"
+           f"sys.exit(main(['render', {str(sbg)!r}, '-o', {str(tmp_path / 'b.wav')!r}, "
+           "'--force', '-q']))")
+
+    def faults(mode):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt
+        subprocess.run([sys.executable, "-c", run, mode], env=env, check=True, cwd=tmp_path)
+        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_minflt - before
+    faults("defaults")  # measures and caches the stage: the runs below replay nothing
+    kept, defaults = faults("kept"), faults("defaults")
+    assert kept < defaults / 2
+
+
+def test_wav_pages_go_to_disk_while_rendering(tmp_path, monkeypatch):
+    """Every WRITEBACK_BYTES written, the WAV writer starts the disk writes (so the commit's
+    fsync waits only for the last pages); the file is the same."""
+    import resonator.wavfile as wavfile
+
+    node = Channels([Sine(205.0), Sine(195.0)]) * 0.3
+    ref = render_file(node, tmp_path / "a.wav", 4.0, sr=8000, bits="16", sidecar=False)
+    started = []
+    monkeypatch.setattr(wavfile, "WRITEBACK_BYTES", 20_000)
+    real = wavfile._writeback()
+    assert real is not None or not sys.platform.startswith("linux")
+    monkeypatch.setattr(wavfile, "_writeback", lambda: lambda fd: started.append(fd))
+    render_file(node, tmp_path / "b.wav", 4.0, sr=8000, bits="16", sidecar=False,
+                block_frames=1000)
+    assert len(started) == 4 * 8000 * 4 // 20_000  # 128,000 bytes of samples
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+    assert ref.frames == 32000
 
 
 def test_graph_hash_tracks_parameters(tmp_path):

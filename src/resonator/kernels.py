@@ -18,9 +18,10 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     ``out[j] = amp sin(phase)`` from anchor phases on a grid of ``len(cos_t)`` samples: sample
     ``j`` sits ``offset + j`` samples after the first anchor; ``sin(a + b) = sin a cos b +
     cos a sin b``.
-``pink_noise(key, start, out, state)``
+``pink_noise(key, start, out, state[, scale])``
     Uniform hash noise (sample ``i`` from ``mix64(key ^ i)``) through Paul Kellet's refined pink
-    filter; ``state`` holds 7 floats. About 3 ns a sample.
+    filter, times ``scale``; ``state`` holds 7 floats. ``key`` may be a pair of keys: then
+    ``out`` is (2, n) and ``state`` (2, >= 7), two channels in one pass. About 3 ns a sample.
 ``colored_noise(key, start, out, gaussian, poles, gains, direct, delayed, diff, state)``
     Hash noise (uniform, or the Irwin-Hall sum of the hash's four 16-bit quarters when
     ``gaussian``), unit variance, through up to 6 parallel one-poles: ``y[i] = sum_k b_k[i] +
@@ -57,7 +58,8 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     ``start + i``.
 ``kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks) -> peak``
     BS.1770 K-weighting (two biquads, scipy's sosfilt arithmetic) of ``x`` (C, n), squared and
-    summed per segment ending at ``cuts``; float32 sample peak (rounded up) per hop of ``hop``
+    summed per segment ending at ``cuts`` (the first segment's sum starts from the value
+    ``sums[:, 0]`` holds: a sub-block carried over from the previous block); float32 sample peak (rounded up) per hop of ``hop``
     frames, the first ending after ``hop_left`` samples. Returns the largest absolute sample.
 ``screened_tp(buf, h, lo, hi, thr, tp, peak) -> (tp, peak)``
     4x interpolation around the local maxima of ``|buf|`` at or above ``thr``.

@@ -47,6 +47,9 @@ SLOPE_DB_PER_HOP = 0.6  # cosine segments peak at pi/2 x average: 0.094 dB per m
 TP_MARGIN_DB = 0.2  # room under the ceiling for the gain moving within the interpolator's span
 _RUN_FRAMES = 1 << 16
 _ITEM = 4  # bytes per cached sample (float32)  # longest stretch of samples read at once for true peaks
+#: a measuring pass splits into two lanes when each side holds at least this many 100 ms
+#: sub-blocks (the second lane starts 4 of them early to settle its K-weighting filters)
+SPLIT_MIN_SUBBLOCKS = 20
 
 
 @dataclasses.dataclass
@@ -142,24 +145,27 @@ def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
     pipeline(counted(), consume, depth)
 
 
-def _split_frame(first: int, total: int, sr: int, hop: int, block_frames: int,
+def _split_frame(first: int, total: int, sr: int, hop: int, block_frames: int | None = None,
                  at: float | None = None) -> int | None:
     """Frame where a parallel measuring pass splits the window, or None when it cannot.
 
-    The split sits on the block grid, on a 100 ms loudness sub-block edge and on a hop edge,
-    so both halves' measurements join exactly, as near as that allows to ``at`` (a share of
-    the window, default 0.5); the window must start at frame 0 and hold at least two units.
+    The split sits on a 100 ms loudness sub-block edge that is also a hop edge (counted from
+    frame 0), so both halves' measurements join exactly, as near as that allows to ``at`` (a
+    share of the window, default 0.5). It depends only on the window, the rate and the hop:
+    not on the block size (``block_frames`` is not used) nor on the number of cores, so a
+    session measures the same wherever it is rendered. The window must start at frame 0 and
+    each side must hold at least :data:`SPLIT_MIN_SUBBLOCKS` sub-blocks.
     """
     if first != 0 or sr % 10:
         return None
-    unit = math.lcm(int(block_frames), sr // 10, int(hop))
+    unit = math.lcm(sr // 10, int(hop))
     share = 0.5 if at is None else min(max(float(at), 0.0), 1.0)
     k = int(round(total * share / unit))
-    k = min(max(k, 1), (total - 1) // unit)
-    split = k * unit
-    if k < 1 or split >= total or split < 4 * (sr // 10):
+    low = -(-SPLIT_MIN_SUBBLOCKS * (sr // 10) // unit)  # units in the shortest side
+    k = min(max(k, low), (total - SPLIT_MIN_SUBBLOCKS * (sr // 10)) // unit)
+    if k < low:
         return None
-    return split
+    return k * unit
 
 
 def plan_envelope(hop_peaks: np.ndarray, gain: float, ceiling: float, hop_s: float) -> tuple[Curve | None, int, float]:
@@ -219,10 +225,11 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         rendering the graph a second time.
     twin : Node, optional
         An independent copy of ``node`` (the same graph built a second time). When given and
-        the window is long enough (at least two split units: the least common multiple of the
-        block, 100 ms and the hop, 51.2 s at 48 kHz with 32768-frame blocks) and starts at
-        frame 0, the second half is rendered and measured on another thread at the same time
-        (see :func:`_split_frame`).
+        the window starts at frame 0 and is long enough (2 s on each side of the split), the
+        second half is rendered and measured on another thread at the same time (see
+        :func:`_split_frame`: the split depends only on the window, the rate and
+        ``split_share``, never on the block size or the machine, so the result is the same
+        everywhere).
     split_share : float in (0, 1), optional
         Where the two lanes split, as a share of the window (default half): a caller that
         knows where the graph is busier can balance the lanes' work. The samples are the same; the loudness differs
@@ -263,8 +270,9 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         def consume(pos, block):
             meter.update(block)  # loudness and the sample peak of every hop, in one pass
             screen.update(block)
-            if cache is not None and pos >= keep:
-                cache.store(pos, block)
+            if cache is not None and pos + block.shape[1] > keep:  # (from the split on)
+                lo = max(keep - pos, 0)
+                cache.store(pos + lo, block[:, lo:] if lo else block)
 
         def lane_progress(d, _total):
             if progress is not None:
@@ -503,29 +511,40 @@ class RawCache:
     def store(self, pos: int, block: np.ndarray) -> None:
         """Keep the part of ``block`` (frames [pos, pos + n)) inside the window.
 
-        Blocks lie on the render's block grid; they may arrive in any order (two threads
-        measuring two halves store at once), each exactly once.
+        A block lies within one block of the render's grid (a whole one, or a piece where a
+        window or a measuring lane starts or ends); blocks may arrive in any order (two
+        threads measuring two halves store at once), each frame exactly once.
         """
         lo = max(self.first - pos, 0)
         hi = min(self.first + self.total - pos, block.shape[1])
         if hi <= lo:
             return
         a, b = pos + lo, pos + hi
-        B = self.block_frames
-        if (a != self.first and a % B) or (b != self.first + self.total and b % B) or \
-                (b - a > B):
-            raise RuntimeError("RawCache: blocks must lie on the render's block grid")
-        # channel-major pieces: the pieces stored are exactly the window's blocks (the same
-        # grid), so they are read back with the same lengths and no transposition
+        bs, be = self._span(a)
+        if b > be:
+            raise RuntimeError("RawCache: a block must lie within one block of the render's grid")
+        # channel-major blocks, as the window's blocks on the same grid: they are read back
+        # with the same lengths and no transposition
         part = np.ascontiguousarray(block[:, lo:hi], dtype=np.float32)
         with self._lock:
             if a in self._stored:
                 raise RuntimeError(f"RawCache: frames from {a} stored twice")
             self._stored.add(a)
-        os.pwrite(self._f.fileno(), memoryview(part).cast("B"),
-                  (a - self.first) * self.channels * _ITEM)
+        fd, base = self._f.fileno(), (bs - self.first) * self.channels
+        if (a, b) == (bs, be):
+            os.pwrite(fd, memoryview(part).cast("B"), base * _ITEM)
+        else:  # a piece of a grid block: each channel's run where it falls in that block
+            for c in range(self.channels):
+                os.pwrite(fd, memoryview(part[c]).cast("B"),
+                          (base + c * (be - bs) + a - bs) * _ITEM)
         with self._lock:
             self._written += b - a
+
+    def _span(self, pos: int) -> tuple[int, int]:
+        """Frames ``[start, end)`` of the stored block (the grid block, cut to the window)
+        holding frame ``pos``."""
+        B = self.block_frames
+        return max(self.first, (pos // B) * B), min(self.first + self.total, (pos // B + 1) * B)
 
     @property
     def complete(self) -> bool:
@@ -539,13 +558,12 @@ class RawCache:
         if not self.first <= lo <= hi <= self.first + self.total:
             raise ValueError(f"frames {lo}..{hi} are outside the cached window")
         self._f.flush()
-        B, ch = self.block_frames, self.channels
+        ch = self.channels
         out = np.empty((ch, hi - lo))
         fd = self._f.fileno()
         pos = lo
         while pos < hi:
-            bs = max(self.first, (pos // B) * B)  # the stored block holding frame pos
-            be = min(self.first + self.total, (pos // B + 1) * B)
+            bs, be = self._span(pos)
             n, stop = be - bs, min(hi, be)
             for c in range(ch):  # blocks are stored channel-major
                 off = ((bs - self.first) * ch + c * n + pos - bs) * _ITEM
@@ -564,7 +582,7 @@ class RawCache:
         they are)."""
         if not self.complete:
             raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
-        B, ch = self.block_frames, self.channels
+        ch = self.channels
         pos = self.first if lo is None else int(lo)
         end = self.first + self.total if hi is None else int(hi)
         if not self.first <= pos <= end <= self.first + self.total:
@@ -572,8 +590,7 @@ class RawCache:
         self._f.flush()
         fd = self._f.fileno()
         while pos < end:
-            bs = max(self.first, (pos // B) * B)  # the stored block holding frame pos
-            be = min(self.first + self.total, (pos // B + 1) * B)
+            bs, be = self._span(pos)
             block = np.empty((ch, be - bs), dtype=np.float32)
             got = os.preadv(fd, [memoryview(block).cast("B")], (bs - self.first) * ch * _ITEM)
             if got != block.nbytes:

@@ -188,6 +188,33 @@ def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start
     return out
 
 
+def keep_freed_blocks() -> bool:
+    """Let the C allocator keep freed block arrays for the next blocks (a command-line render
+    calls this once, before it starts threads; returns False where it does not apply).
+
+    Every block allocates arrays of a few hundred kB. glibc's malloc serves such sizes with
+    fresh pages (mmap'd, or its heap grown and trimmed again; in worker threads' arenas
+    always), so each block page-faulted and zeroed its arrays anew: a cached 60-minute render
+    took 300,000-760,000 page faults and half its CPU time in the kernel. Reserving mmap for
+    allocations of 32 MB and more and trimming the heap only past 256 MB free keeps freed
+    arrays for reuse (8,000 faults; 4.7-5.9 -> 2.6-2.7 s CPU). Peak memory is unchanged:
+    what is kept is what the blocks used a moment before. glibc on Linux only.
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(mallopt(m_mmap_threshold, 32 << 20)) and \
+        bool(mallopt(m_trim_threshold, 256 << 20))
+
+
 # --------------------------------------------------------------------------- quantisation
 def quantize(block: np.ndarray, start: int, bits: str, seed: int, *, shift24: bool = False,
              with_peak: bool = False, gain: float | None = None):
@@ -277,19 +304,56 @@ def graph_fingerprint(node: Node, *, max_array_bytes: int | None = None) -> str:
     return h.hexdigest()[:16]
 
 
+#: the libraries whose versions shape a render's samples (sidecars, the mastering cache key)
+VERSIONED = ("numpy", "scipy", "soundfile", "pedalboard", "numba", "librosa")
+_VERSIONS: dict[str, str] | None = None
+
+
 def dependency_versions() -> dict[str, str]:
-    """Versions of resonator and the libraries that shape its output."""
-    from importlib import metadata
+    """Versions of resonator and the libraries that shape its output (looked up once)."""
+    global _VERSIONS
+    if _VERSIONS is None:
+        from . import __version__
 
-    from . import __version__
+        found = _dist_info_versions(VERSIONED)
+        missing = [d for d in VERSIONED if d not in found]
+        if missing:  # not installed as a wheel: ask importlib.metadata (slower to load)
+            from importlib import metadata
 
-    out = {"resonator": __version__}
-    for dist in ("numpy", "scipy", "soundfile", "pedalboard", "numba", "librosa"):
+            for dist in missing:
+                try:
+                    found[dist] = metadata.version(dist)
+                except metadata.PackageNotFoundError:
+                    found[dist] = "not installed"
+        _VERSIONS = {"resonator": __version__, **{d: found[d] for d in VERSIONED}}
+    return dict(_VERSIONS)
+
+
+def _dist_info_versions(names) -> dict[str, str]:
+    """Versions of installed distributions from their ``NAME-VERSION.dist-info`` folder names
+    on ``sys.path`` (the first one on the path wins, as for an import): a folder listing,
+    where importing importlib.metadata and reading each METADATA took 30-60 ms of every
+    render."""
+    import sys
+
+    want = {n.lower().replace("-", "_") for n in names}
+    out: dict[str, str] = {}
+    for entry in sys.path:
         try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
+            listing = os.scandir(entry or ".")
+        except OSError:
+            continue
+        with listing:
+            for e in listing:
+                if not e.name.endswith(".dist-info"):
+                    continue
+                name, _, version = e.name[:-10].partition("-")
+                key = name.lower().replace("-", "_").replace(".", "_")
+                if key in want and version and key not in out:
+                    out[key] = version
+        if len(out) == len(want):
+            break
+    return {n: out[k] for n in names if (k := n.lower().replace("-", "_")) in out}
 
 
 def _choose_format(path: Path, fmt: str | None, bits: str, frames: int, channels: int) -> tuple[str, str]:
@@ -408,8 +472,6 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
     SIGHUP (under the command line) or a kill leaves neither a partial file nor a temporary.
     A WAV's size is known up front: a disk without room for it is refused before rendering.
     """
-    import soundfile as sf
-
     path, side = check_render_outputs(path, fmt=fmt, sidecar=sidecar, force=force,
                                       inputs=inputs, make_parents=make_parents,
                                       option="output")
@@ -425,6 +487,9 @@ def render_file(node: Node, path, duration_s: float, *, sr: int, seed: int = 0,
         bits = "32f"  # (the encoder takes the float samples)
     if container in ("WAV", "RF64"):
         check_free_space(path.parent, total * node.channels * _BYTES[bits] + 4096, str(path))
+        sf = None  # resonator writes WAV itself (soundfile, with ctypes and friends, is not loaded)
+    else:
+        import soundfile as sf
     t0 = time.perf_counter()
 
     def window_blocks():
@@ -533,7 +598,7 @@ def _write_lanes(sf, target, lanes, container, subtype, sr, channels, bits, tota
                         progress(sum(x[2] for x in stats), total)
         try:
             on_threads([lambda i=i: run(i) for i in range(len(lanes))], stop)
-        except sf.LibsndfileError as exc:
+        except (sf.LibsndfileError if sf is not None else ()) as exc:
             raise _sf_fault(exc, path) from None
     return stats
 

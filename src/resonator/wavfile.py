@@ -22,6 +22,29 @@ _SUBFORMAT = {  # GUIDs for WAVE_FORMAT_EXTENSIBLE
     _WAVE_FORMAT_IEEE_FLOAT: b"\x03\x00\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71",
 }
 _MAX32 = 0xFFFFFFFF
+#: the file's pages are handed to the disk every this many bytes written (see _writeback)
+WRITEBACK_BYTES = 64 << 20
+
+
+def _writeback():
+    """``start(fd)``: begin writing a file's dirty pages to the disk now, without waiting
+    (Linux ``sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)``), or None elsewhere.
+
+    The atomic commit fsyncs the finished file; started early, the disk writes overlap the
+    render and that fsync waits only for the last pages (a 60-minute 16-bit render is 635 MB:
+    about a quarter of a second of waiting at the end otherwise)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    return lambda fd: fn(fd, 0, 0, 2)  # 2: SYNC_FILE_RANGE_WRITE (errors: the fsync reports)
 
 
 class WavWriter:
@@ -85,12 +108,15 @@ class WavWriter:
         self._data_at = len(header)
         self._block_align = width * channels
         self._lock = threading.Lock()
+        self._start_writeback = _writeback() if data_bytes > WRITEBACK_BYTES else None
+        self._since_writeback = 0
 
     def write(self, data: np.ndarray) -> None:
         """Append interleaved frames (see the class notes for dtypes)."""
         buf = self._bytes(data)
         self._f.write(buf)
         self._written += len(buf)
+        self._wrote(len(buf), flush=True)
 
     def write_at(self, frame: int, data: np.ndarray) -> None:
         """Write interleaved frames starting at ``frame`` (threads may write different parts
@@ -99,12 +125,26 @@ class WavWriter:
         os.pwrite(self._f.fileno(), buf, self._data_at + int(frame) * self._block_align)
         with self._lock:
             self._written += len(buf)
+        self._wrote(len(buf))
+
+    def _wrote(self, nbytes: int, flush: bool = False) -> None:
+        """Hand the written pages to the disk every :data:`WRITEBACK_BYTES`."""
+        if self._start_writeback is None:
+            return
+        with self._lock:
+            self._since_writeback += nbytes
+            if self._since_writeback < WRITEBACK_BYTES:
+                return
+            self._since_writeback = 0
+        if flush:
+            self._f.flush()
+        self._start_writeback(self._f.fileno())
 
     def _bytes(self, data: np.ndarray) -> bytes:
         if self.bits == "24":
             raw = np.ascontiguousarray(data, dtype="<i4").view(np.uint8).reshape(-1, 4)[:, :3]
             return raw.tobytes()
-        return np.ascontiguousarray(data).tobytes()
+        return memoryview(np.ascontiguousarray(data)).cast("B")  # (no copy)
 
     def close(self) -> None:
         """Finish the file; raises ValueError when fewer or more bytes were written than declared."""

@@ -135,18 +135,22 @@ class Noise(Node):
     # ------------------------------------------------------------------ samples
     def _process(self, ctx, start, frames):
         x = np.empty((self.channels, frames))
-        poles, gains, direct, delayed, diff = self._bank
-        for c in range(self.channels):
-            if self.color == "pink":
-                pink_noise(self._keys[c], start, x[c], self._state[c])
-            else:
+        amp = ctx.pull_param(self.amplitude, start, frames)
+        scale = self._scale * amp if isinstance(amp, float) else self._scale
+        if self.color == "pink":  # channels in pairs, the scale applied in the same pass
+            keys, state = self._keys, self._state
+            for c in range(0, self.channels, 2):
+                if c + 1 < self.channels:
+                    pink_noise((keys[c], keys[c + 1]), start, x[c:c + 2], state[c:c + 2], scale)
+                else:
+                    pink_noise(keys[c], start, x[c], state[c], scale)
+        else:
+            poles, gains, direct, delayed, diff = self._bank
+            for c in range(self.channels):
                 colored_noise(self._keys[c], start, x[c], self.color == "white", poles, gains,
                               direct, delayed, diff, self._state[c])
-        amp = ctx.pull_param(self.amplitude, start, frames)
-        if isinstance(amp, float):
-            x *= self._scale * amp
-        else:
-            x *= self._scale
+            x *= scale
+        if not isinstance(amp, float):
             x *= amp
         return x
 

@@ -359,6 +359,7 @@ class LoudnessMeter:
             edges = edges[edges <= end]
             cuts = np.concatenate((edges - start, [n])).astype(np.int64)
         seg = np.empty((self.channels, cuts.shape[0]))
+        seg[:, 0] = self._acc  # the open sub-block's sum goes on in the kernel
         hop = self.peak_hop
         if hop:
             f0 = self.first_frame + start
@@ -376,10 +377,9 @@ class LoudnessMeter:
                             cuts, seg, left, hop, view)
         self._peak = max(self._peak, peak)
         if cuts.shape[0] == 1:
-            self._acc += seg[:, 0]
+            self._acc = seg[:, 0].copy()
         else:
             sums = seg[:, :-1].T.copy()
-            sums[0] += self._acc
             prev = np.concatenate(([self._edge(self._k - 1)], edges))
             self._append(sums, np.diff(prev))
             self._acc = seg[:, -1].copy()

@@ -500,8 +500,8 @@ def _render_and_report(recipe, session, out, fmt, bits, start_s, dur_s, block, f
     finally:
         if prog:
             prog.close()
-    if normalize and report is not None:
-        # the output stage may meter what it wrote: refresh the report in the sidecar
+    if normalize and report is not None and _report(m) != report:
+        # the output stage metered what it wrote: refresh the report in the sidecar
         report = _report(m)
         if result.sidecar is not None and result.sidecar.exists():
             import json
