@@ -386,6 +386,13 @@ def test_a_prefetched_stretch_gives_the_same_samples(tmp_path):
         assert not ahead._pending
         assert np.array_equal(got, plain.read(start, frames))
         assert np.max(np.abs(got)) > 0.3
+    # before the session there is nothing: the music fades in over the half join after 0
+    src = plan.source()
+    assert not src._segment(-1).any() and src._segment(0).any()
+    h = src.fade // 2
+    gain_in = np.sin(0.5 * np.pi * (np.arange(src.fade) + 0.5) / src.fade)[h:]
+    np.testing.assert_allclose(src.read(0, h), src._segment(0)[:, h: 2 * h] * gain_in,
+                               rtol=0, atol=1e-7)
 
 
 def test_stretch_joins_are_click_free_and_keep_the_level(tmp_path):

@@ -126,11 +126,22 @@ def stretch_latency(sr: int) -> float:
     early (about 12 ms at 48 kHz and r = 0.8): its latency is compensated at ratio 1. ``K`` is
     measured on a click train stretched at 0.8 and 1.25 (the same input every time, so the
     value is deterministic) and every segment is moved back by ``K (1/r - 1)`` at its centre.
+    The value is kept in the user cache (:mod:`resonator.cache`, per pedalboard version and
+    rate): measuring costs about 0.1 s of a player's start.
     """
     sr = int(sr)
     if sr in _LATENCY:
         return _LATENCY[sr]
-    from pedalboard import time_stretch
+    import pedalboard
+
+    from ..cache import digest, read_entry, write_entry
+
+    key = digest(["stretch latency 1", pedalboard.__version__, sr])
+    hit = read_entry("music-stretch", key)
+    if hit is not None and isinstance(hit.get("k"), float) and math.isfinite(hit["k"]):
+        _LATENCY[sr] = hit["k"]
+        return _LATENCY[sr]
+    time_stretch = pedalboard.time_stretch
 
     per = sr // 4
     n = 16 * per
@@ -149,6 +160,10 @@ def stretch_latency(sr: int) -> float:
             offs.append(a + int(np.argmax(d[a: a + 2 * win])) - c)
         ks.append(-float(np.median(offs)) / (1.0 / r - 1.0))
     _LATENCY[sr] = float(np.mean(ks))
+    try:
+        write_entry("music-stretch", key, {"k": _LATENCY[sr]})
+    except OSError:
+        pass  # measured again next time
     return _LATENCY[sr]
 
 
@@ -177,7 +192,7 @@ class StretchedSource:
         self.prime = int(round(PRIME_S * self.sr))
         self._cache: dict[int, np.ndarray] = {}
         self._gains: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._worker = None  # a one-thread executor for prefetches
+        self._worker = None  # the executor of prefetches (two threads: both sides of a join)
         self._pending: dict = {}  # segment -> Future
         self._reading = threading.Lock()
 
@@ -196,7 +211,7 @@ class StretchedSource:
         return hit
 
     def prefetch(self, start: int, frames: int) -> None:
-        """Start stretching, on a worker thread, the segments a read of session frames
+        """Start stretching, on worker threads, the segments a read of session frames
         [start, start + frames) needs, for a caller with other work to do before that read
         (Rubber Band releases the GIL, so it overlaps; the samples are the same)."""
         half = self.fade // 2
@@ -210,19 +225,23 @@ class StretchedSource:
         if self._worker is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._worker = ThreadPoolExecutor(1, thread_name_prefix="resonator-stretch")
+            self._worker = ThreadPoolExecutor(2, thread_name_prefix="resonator-stretch")
         for q in [q for q in self._pending if q not in want]:  # an earlier start's
             self._pending.pop(q).cancel()
         for q in want:
             self._pending[q] = self._worker.submit(self._stretch, q)
 
     def _stretch(self, k: int) -> np.ndarray:
-        """Segment ``k`` computed (see :meth:`_segment`): a pure function of ``k``."""
+        """Segment ``k`` computed (see :meth:`_segment`): a pure function of ``k``. Segments
+        before the session's start are silence (the session starts with segment 0 fading
+        in over the half join after its first frame; nothing before it is heard)."""
         from pedalboard import time_stretch
 
         sr, half = self.sr, self.fade // 2
         n0 = k * self.seg - half            # first kept session frame
         n1 = (k + 1) * self.seg + half      # end of the kept frames
+        if k < 0:
+            return np.zeros((2, n1 - n0), dtype=np.float32)
         t_a = (n0 - self.prime) / sr
         t_b = (n1 + self.prime) / sr
         i_a = int(math.floor(float(self.map.music_s(t_a)) * sr))

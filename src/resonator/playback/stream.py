@@ -171,11 +171,12 @@ class SessionStream:
         self.epoch = 0
         self.finished = False
         self.measure_error: str | None = None
+        # the first block's slow parts (a music stretch) start on their threads now, beside
+        # the cache lookup and the estimate
+        self._src.renderer.prefetch(start)
         if mastering is None:
             mastering = mastering_mod.cached_stage(session)
             if mastering is None:
-                # the first blocks' slow parts (a music stretch) run while the estimate does
-                self._src.renderer.prefetch(start)
                 mastering = mastering_mod.estimate(session, renderer=self._src.renderer)
                 self._src.start(start)  # the estimate used this graph: back to the start
                 if not mastering.estimated:  # a short session was measured whole
