@@ -170,6 +170,14 @@ CLI = [
     (f"{R} --start nan", r"^--start: "),
     (f"{R} --start 10s --duration 31s", r"passes the end of the session"),
     (f"{R} --start 1:99", r"^--start: "),
+    (f"{R} --start 1e308", r'^--start: "1e308" is too long: a duration must be at most'),
+    (f"{R} --duration 1e308", r'^--duration: "1e308" is too long'),  # was exit 70
+    ("sweep r.toml --vary layer.bed.gain=1dB --duration 1e308", r'^--duration: "1e308" is too'),
+    # play: options are checked before any device is looked for
+    ("play r.toml --rate 5", r"^argument --rate: 5 Hz is outside the allowed sample rates"),
+    ("play r.toml --rate 1e9", r'^argument --rate: "1e9" is not a sample rate'),
+    ("play r.toml --seed=-1", r"^argument --seed: -1 is outside the allowed seeds"),
+    ("play r.toml --start 1e308", r'^--start: "1e308" is too long'),  # was exit 70
     # formats and bits
     (f"{R} --bits 8", r"^argument --bits: invalid choice: '8'"),
     (f"{R} --format mp4", r"^argument --format: invalid choice: 'mp4'"),

@@ -461,3 +461,43 @@ def test_cli_sweep_checks_input_before_rendering(tmp_path, monkeypatch, capsys):
     assert main(["sweep", "focuss", "--vary", "layer.bed.gain=-20dB,-14dB"]) == 2
     err = capsys.readouterr().err
     assert "focuss" in err and "focus" in err and "Traceback" not in err
+
+
+
+def _sigint_ignored(pid: int) -> bool:
+    """Whether SIGINT is ignored by a process (its /proc status SigIgn mask)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    raise AssertionError(pid)
+
+
+def test_ctrl_c_while_the_workers_start_is_not_lost(monkeypatch):
+    """Worker processes ignore Ctrl-C (only this process acts on it), but this process does
+    not: a Ctrl-C while the workers start up (seconds on a loaded machine) interrupts it.
+    (Ignoring SIGINT here for the whole cluster start lost it: `sweep` ran on to the end.)"""
+    import multiprocessing
+
+    import resonator.batch.executor as executor
+
+    before = {p.pid for p in multiprocessing.active_children()}
+    seen = {}
+    real_wait = executor._wait_for_workers
+
+    def ctrl_c_while_waiting(cluster, n, **kw):
+        workers = [p.pid for p in multiprocessing.active_children() if p.pid not in before]
+        seen.update(workers=len(workers), ignored=[_sigint_ignored(w) for w in workers],
+                    handler=signal.getsignal(signal.SIGINT))
+        os.kill(os.getpid(), signal.SIGINT)
+        real_wait(cluster, n, **kw)
+
+    monkeypatch.setattr(executor, "_wait_for_workers", ctrl_c_while_waiting)
+    with pytest.raises(KeyboardInterrupt):
+        with Executor(jobs=2):
+            pytest.fail("the executor started although Ctrl-C came while its workers started")
+    assert seen["workers"] == 2 and seen["ignored"] == [True, True]
+    assert seen["handler"] is not signal.SIG_IGN
+    deadline = time.monotonic() + 30
+    while {p.pid for p in multiprocessing.active_children()} - before:
+        assert time.monotonic() < deadline, "worker processes left running"
+        time.sleep(0.1)

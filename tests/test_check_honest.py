@@ -215,3 +215,17 @@ def test_json_reports_status_rule_and_session_times(window, tmp_path):
     mine = [r for r in d["results"] if r["source"] == "cli"][0]
     assert mine["status"] == "pass" and mine["rule"].startswith("every window within 6.000 Hz")
     assert mine["window"]["session_start_s"] == 21.0 and mine["window"]["session_end_s"] == 29.0
+
+
+def test_a_failed_row_shows_the_window_that_failed():
+    """'every window within' rows: the median when every window passed, the value furthest
+    out when one did not (a window render across a glide printed 15.969 Hz, inside
+    16 +- 0.1 Hz, beside FAIL; the failing 14.99 Hz was only in the JSON)."""
+    from resonator.check.kinds.base import within
+    from resonator.check.targets import make_target
+
+    t = make_target("am_rate", 0.0, 60.0, "16 Hz", "0.1 Hz")
+    failed = within(t, [14.99, 15.969, 16.0])
+    assert failed.passed is False and failed.measured == 14.99
+    passed = within(t, [15.95, 16.0, 16.02])
+    assert passed.passed is True and passed.measured == 16.0

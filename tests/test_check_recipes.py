@@ -20,6 +20,9 @@ RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 WINDOWS = [
     ("focus", "0s", "30s", {"fade_in", "am_rate", "am_depth", "lr_correlation"}),
     ("focus", "440s", "30s", {"am_rate", "am_depth"}),
+    # the end of the bed's glide into "focus" (3:00-4:30) and after: the written 16 Hz
+    # target is read after the glide (it started at 4:00 and failed such a window)
+    ("focus", "250s", "40s", {"am_rate"}),
     ("gamma-40", "100s", "20s", {"am_rate", "gamma_share"}),
     ("gamma-40", "3560s", "40s", {"fade_out"}),
     ("mettannealing", "400s", "60s", {"am_rate", "am_depth", "gamma_share", "breath_rate"}),

@@ -55,6 +55,9 @@ def test_plan_plot_draws_layers_only_where_they_sound():
     # the breath patterns are drawn, named, with their pace
     assert ax["breath: wimhof"].get_title().startswith('breath "wimhof": wim-hof')
     assert "resonance" in ax["breath: breath"].get_title()
+    # the close-ups say where they start as a clock ("9.83 minutes" before)
+    assert ax["breath: wimhof"].get_xlabel() == "seconds from 0:00"
+    assert ax["breath: breath"].get_xlabel() == "seconds from 9:50"
     # constant values get no axes (beat's carrier is 220 Hz throughout)
     assert "beat > carrier" not in ax and "beat > beat" in ax
     plt.close(fig)

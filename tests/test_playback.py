@@ -248,6 +248,13 @@ def test_no_audio_output_is_one_line_and_exit_2(recipe, monkeypatch, capsys):
     monkeypatch.setattr(backend, "output_devices", lambda: [])
     assert main(["play", str(recipe)]) == 2
     assert "no audio output device found" in capsys.readouterr().err
+    # the user's own mistake is named first, also without a device
+    assert main(["play", str(recipe.with_name("missing.toml"))]) == 2
+    assert "missing.toml: no such recipe file" in capsys.readouterr().err
+    # listing no devices says so (it printed nothing and exited 0)
+    assert main(["play", "--list-devices"]) == 2
+    assert capsys.readouterr().err.strip() == ("resonator play: error: no audio output device "
+                                               "found (PortAudio lists none)")
 
 
 TMUX_SCRIPT = """

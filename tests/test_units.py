@@ -55,10 +55,19 @@ def test_parse_duration_message_matches_house_example():
     )
 
 
-@pytest.mark.parametrize("bad", [-1, "-5s", "-1m", math.inf, math.nan, "inf", "-inf s"])
+@pytest.mark.parametrize("bad", [-1, "-5s", "-1m", math.inf, math.nan, "inf", "-inf s",
+                                 "1e308", 1e300, "300000h", 1.0000001e9])
 def test_parse_duration_negative_or_non_finite(bad):
     with pytest.raises(RecipeError):
         parse_duration(bad)
+
+
+def test_parse_duration_longest():
+    assert parse_duration(1e9) == 1e9  # about 31 years: still a duration
+    with pytest.raises(RecipeError) as e:
+        parse_duration("1e308")
+    assert e.value.message == ('"1e308" is too long: a duration must be at most 1e+09 s '
+                               "(about 31 years)")
 
 
 @given(st.integers(0, 99), st.integers(0, 59), st.integers(0, 59))

@@ -109,6 +109,11 @@ _DURATION_TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)\s*")
 _CLOCK = re.compile(r"^\s*(\d+):(\d+(?:\.\d*)?)(?::(\d+(?:\.\d*)?))?\s*$")
 
 
+#: the longest duration any time value may have (about 31 years): sample counts of every time
+#: stay exact integers at any allowed rate, and no message prints a clock hundreds of digits long
+MAX_DURATION_S = 1e9
+
+
 def parse_duration(value, *, where: str | None = None) -> float:
     """Read a duration and return it in seconds.
 
@@ -126,18 +131,23 @@ def parse_duration(value, *, where: str | None = None) -> float:
     Returns
     -------
     float
-        Seconds, finite and >= 0. Zero is allowed; callers that need a positive duration check.
+        Seconds, finite, from 0 to :data:`MAX_DURATION_S`. Zero is allowed; callers that
+        need a positive duration check.
 
     Raises
     ------
     RecipeError
-        When the value is not a duration, is negative, or is not finite.
+        When the value is not a duration, is negative, is not finite or is longer than
+        :data:`MAX_DURATION_S`.
     """
     seconds = _duration(value, where)
     if not math.isfinite(seconds):
         raise RecipeError(f"{quote(value)} is not a finite duration: {_DURATION_HELP}", where)
     if seconds < 0:
         raise RecipeError(f"{quote(value)} is negative: a duration must be 0 or more", where)
+    if seconds > MAX_DURATION_S:
+        raise RecipeError(f"{quote(value)} is too long: a duration must be at most "
+                          f"{MAX_DURATION_S:.0e} s (about 31 years)", where)
     return seconds
 
 

@@ -63,6 +63,31 @@ def _workers_ignore_ctrl_c():
         signal.signal(signal.SIGINT, old)
 
 
+def _spawn_workers(cluster, n: int, timeout_s: float = 60.0) -> None:
+    """Ask ``cluster`` for ``n`` worker processes and return once they exist (spawned, not
+    yet started: milliseconds), so the window in which Ctrl-C is ignored is short: a Ctrl-C
+    while they start up (seconds) interrupts the command instead of being lost."""
+    import multiprocessing
+    import time
+
+    before = {p.pid for p in multiprocessing.active_children()}
+    cluster.scale(n)
+    deadline = time.monotonic() + timeout_s
+    while (len({p.pid for p in multiprocessing.active_children()} - before) < n
+           and time.monotonic() < deadline):
+        time.sleep(0.005)
+
+
+def _wait_for_workers(cluster, n: int, timeout_s: float = 120.0) -> None:
+    """Wait until ``n`` workers have joined ``cluster``, in plain sleeps (a Ctrl-C lands
+    here, not inside one of Dask's own waits, which leaves a warning behind)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while len(cluster.scheduler_info.get("workers", {})) < n and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 class Executor:
     """Runs task functions over many work items; a context manager.
 
@@ -130,13 +155,15 @@ class Executor:
             if self.cluster is None:
                 from distributed import LocalCluster
 
-                with _workers_ignore_ctrl_c():
-                    self._local = LocalCluster(n_workers=self.jobs, threads_per_worker=1,
-                                               processes=True, host="127.0.0.1",
-                                               dashboard_address="127.0.0.1:0",
-                                               silence_logs=logging.CRITICAL,
-                                               memory_limit=self.memory_limit)
+                self._local = LocalCluster(n_workers=0, threads_per_worker=1,
+                                           processes=True, host="127.0.0.1",
+                                           dashboard_address="127.0.0.1:0",
+                                           silence_logs=logging.CRITICAL,
+                                           memory_limit=self.memory_limit)
                 self.client = Client(self._local)
+                with _workers_ignore_ctrl_c():
+                    _spawn_workers(self._local, self.jobs)
+                _wait_for_workers(self._local, self.jobs)
             else:
                 self.client = self._connect(Client)
         except BaseException:

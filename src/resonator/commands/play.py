@@ -6,6 +6,8 @@ import os
 import sys
 import time
 
+from ..units import arg_type, check_sample_rate, check_seed
+
 NAME = "play"
 HELP = "play a recipe or .sbg through the sound card from any moment, with live keys"
 EXAMPLE = "resonator play recipes/focus.toml --start 24m"
@@ -26,8 +28,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="output device: its index or part of its name (--list-devices)")
     parser.add_argument("--list-devices", action="store_true",
                         help="list the audio output devices and exit")
-    parser.add_argument("--rate", type=int, metavar="HZ", help="sample rate (default: the recipe's)")
-    parser.add_argument("--seed", type=int, metavar="N", help="seed (default: the recipe's)")
+    parser.add_argument("--rate", type=arg_type(check_sample_rate, "rate"), metavar="HZ",
+                        help="sample rate, 8000-384000 (default: the recipe's)")
+    parser.add_argument("--seed", type=arg_type(check_seed, "seed"), metavar="N",
+                        help="seed, 0 to 2**63-1 (default: the recipe's)")
     parser.add_argument("--stereo-noise", action="store_true",
                         help=".sbg only: independent noise per ear (SBaGen: the same in both)")
 
@@ -36,18 +40,18 @@ def run(args) -> int:
     from ..errors import ResonatorError
     from ..playback.backend import output_devices
 
+    from ..playback.backend import NoAudioOutput
+
     devices = output_devices()  # no PortAudio: one line, before anything is loaded
     if args.list_devices:
+        if not devices:
+            raise NoAudioOutput("no audio output device found (PortAudio lists none)")
         for i, name, default in devices:
             print(f"{i:3d}  {name}{'  (default)' if default else ''}")
         return 0
     if not args.recipe:
         raise ResonatorError("give a recipe (.toml) or an SBaGen sequence (.sbg) to play",
                              "RECIPE")
-    if not devices:
-        from ..playback.backend import NoAudioOutput
-
-        raise NoAudioOutput("no audio output device found (PortAudio lists none)")
     from ..units import parse_duration
 
     start_s = parse_duration(args.start, where="--start")
@@ -59,7 +63,10 @@ def run(args) -> int:
 
     from ..playback.backend import OutputOpener
 
+    # the user's own mistakes first (a missing file, a typo), then the machine's
     recipe = load(args.recipe, stereo_noise=args.stereo_noise)
+    if not devices:
+        raise NoAudioOutput("no audio output device found (PortAudio lists none)")
     # the device opens while the session is built and its gain found
     opener = OutputOpener(sr=int(args.rate or recipe.sample_rate), channels=2,
                           device=args.device)

@@ -45,7 +45,7 @@ def plan_figure(recipe, *, points: int = 2000):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..plotting import phase_labels, time_axis
+    from ..plotting import clock, phase_labels, time_axis
     from .model import Recipe
     from .plan import plan_series
 
@@ -123,7 +123,7 @@ def plan_figure(recipe, *, points: int = 2000):
         ax.set_ylim(-0.05, 1.1)
         ax.set_xlim(0, tt[-1] - start)
         ax.set_ylabel("lungs", fontsize=8)
-        ax.set_xlabel(f"seconds from {start / div:.3g} {unit}", fontsize=8)
+        ax.set_xlabel(f"seconds from {clock(start)}", fontsize=8)
         starts = [(a, n) for a, n in tl.cycles if tt[0] <= a < tt[-1]]
         rate = f", {60.0 / np.mean([n for _, n in starts]):.1f}/min here" if starts else ""
         ax.set_title(f"breath \"{spec.name}\": {tl.pattern}{rate}", fontsize=9)

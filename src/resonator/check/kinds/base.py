@@ -236,14 +236,17 @@ def is_within(value, expected, tol) -> bool:
 
 def within(t, values, detail: dict | None = None, *, measured: float | None = None) -> Reading:
     """The usual rule: every sub-window's value lies within the tolerance of the expected
-    value; ``measured`` is their median (or the value given)."""
+    value; ``measured`` is their median when all do, else the value furthest out (a failed
+    row never shows a value inside the tolerance), or the value given."""
     kind = TARGET_KINDS[t.kind]
     u, tu = kind.unit_info, kind.tolerance_info
     vals = [float(v) for v in values]
     ok = bool(vals) and all(is_within(v, t.expected, t.tolerance) for v in vals)
     what = "every window" if len(vals) > 1 else "measured"
     rule = f"{what} within {u.format(t.expected)} +- {tu.format(t.tolerance)}"
-    m = measured if measured is not None else (float(np.median(vals)) if vals else None)
+    m = measured
+    if m is None and vals:
+        m = float(np.median(vals)) if ok else max(vals, key=lambda v: abs(v - t.expected))
     return Reading(m, ok, rule, dict(detail or {}))
 
 
