@@ -131,6 +131,8 @@ CLI = [
     ("check r.toml", r"^r\.toml: cannot read as audio"),
     ("check sub", r"^sub: "),
     ("check x.wav missing.toml", r"missing\.toml: no such recipe file"),
+    ("check /dev/zero --target am_rate:0-1:6Hz", r"^/dev/zero: is a device, pipe or socket, "
+                                                 r"not an audio file"),
     ("check x.wav notes.txt", r"^notes\.txt:1: not valid TOML"),
     ("check x.wav sub", r"^sub: is a folder"),
     ("check x.wav", r"^nothing to check: give a recipe"),

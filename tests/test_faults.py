@@ -196,3 +196,16 @@ def test_a_write_limit_during_a_render_is_one_line_and_leaves_nothing(tmp_path, 
                                "written"), r.stderr
     assert r.stderr.endswith("; nothing was written\n") and r.stderr.count("\n") == 1
     assert os.listdir(out) == []
+
+
+def test_a_fifo_given_as_audio_is_refused_not_waited_on(tmp_path):
+    """A named pipe as the audio of check or analyze: one line, exit 2, at once (both
+    waited for ever for a writer)."""
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    for args in (("check", fifo, "--target", "am_rate:0-1:6Hz"), ("analyze", fifo)):
+        r = subprocess.run(_cmd(*args), capture_output=True, text=True, timeout=60,
+                           cwd=tmp_path)
+        assert r.returncode == 2, (args, r.stderr)
+        assert "pipe.wav: is a device, pipe or socket, not an audio file" in r.stderr
+        assert "Traceback" not in r.stderr

@@ -131,6 +131,8 @@ def open_audio(path) -> AudioInfo:
         raise AudioFileError("no such file", p)
     if os.path.isdir(p):
         raise AudioFileError("is a directory, not an audio file", p)
+    if not os.path.isfile(p):  # opening a FIFO with no writer would wait for ever
+        raise AudioFileError("is a device, pipe or socket, not an audio file", p)
     sf = _sf()
     try:
         info = sf.info(p)
