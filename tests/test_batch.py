@@ -433,6 +433,10 @@ def test_cli_render_several_recipes(tmp_path, monkeypatch, capsys):
     assert main(["render", "a.toml", "b.toml", "-o", "one.wav"]) == 2
     err = capsys.readouterr().err
     assert "exists already" in err and "give a folder" in err
+    # shipped recipes by name, as one render takes them (they failed: "no such recipe file")
+    assert main(["render", "a.toml", "focus", "--jobs", "1", "-o", "out", "--no-normalize",
+                 "--rate", "16000", "--duration", "2s", "-q"]) == 0
+    assert sf.info("out/focus_0s-2s.wav").frames == 2 * 16000
 
 
 def test_cli_sweep_checks_input_before_rendering(tmp_path, monkeypatch, capsys):

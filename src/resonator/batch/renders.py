@@ -114,21 +114,23 @@ def render_many(jobs_list: list[tuple[str, str]], *, options: dict | None = None
         A recipe that cannot be loaded (each is loaded here before any render starts).
     """
     from ..loading import load
+    from ..shipped import resolve
 
     options = dict(options or {})
     for r, _ in jobs_list:
         load(r, stereo_noise=options.get("stereo_noise", False))
+    # a shipped recipe's name is its file in the package (the workers get absolute paths)
+    paths = [str(resolve(r).resolve()) for r, _ in jobs_list]
     out = BatchRender()
     by_recipe: dict[int, dict] = {}
     bar = progress(len(jobs_list)) if progress is not None else None
     try:
-        roots = sorted({str(Path(o).resolve().parent) for _, o in jobs_list} |
-                       {str(Path(r).resolve()) for r, _ in jobs_list})
+        roots = sorted({str(Path(o).resolve().parent) for _, o in jobs_list} | set(paths))
         with open_executor(executor, jobs, cluster, needed=bool(jobs_list),
                            check_paths=roots) as ex:
             out.where = ex.describe
-            items = ((i, (str(Path(r).resolve()), str(Path(o).resolve()), options, check))
-                     for i, (r, o) in enumerate(jobs_list))
+            items = ((i, (paths[i], str(Path(o).resolve()), options, check))
+                     for i, (_, o) in enumerate(jobs_list))
             for i, rec in ex.map_unordered(render_task, items):
                 if isinstance(rec, TaskFailed):
                     rec = {"status": "failed", "error": f"{jobs_list[i][0]}: {rec}"}
