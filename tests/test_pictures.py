@@ -343,3 +343,29 @@ def test_readme_shows_the_three_pictures():
         assert f"](docs/images/{name}.png)" in readme
         png = root / "docs" / "images" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size < 200_000
+
+
+# ------------------------------------------------------------------------------ sweep
+def test_sweep_plot_shows_all_of_its_colour_bar_label(tmp_path, monkeypatch):
+    """Two variants: the colour bar's label (what the colour means) lies inside the picture
+    (it was cut off after 'failed' in a plot this short)."""
+    import resonator.outputs
+    from resonator.batch.tables import plot_summary
+
+    figs = []
+    monkeypatch.setattr(resonator.outputs, "save_figure",
+                        lambda fig, path, **kw: figs.append(fig) or path)
+    rows = [{"name": f"{i}-bed.gain={g}", "status": "ok",
+             "targets": [{"label": lab, "passed": True, "measured": 16.02, "expected": 16.0,
+                          "tolerance": 0.1} for lab in ("am_rate bed", "true_peak")]}
+            for i, g in enumerate(("-20dB", "-14dB"))]
+    plot_summary(tmp_path / "s.png", rows, "Sweep")
+    (fig,) = figs
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # plot_summary closed it
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    cbar = next(a for a in fig.axes if a.get_ylabel().startswith("error / tolerance"))
+    box = cbar.yaxis.label.get_window_extent(renderer)
+    assert box.y0 >= 0 and box.y1 <= fig.bbox.height and box.x1 <= fig.bbox.width

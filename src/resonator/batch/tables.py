@@ -92,7 +92,7 @@ def plot_summary(path, rows: list[dict], title: str) -> Path:
             grid[i, j] = target_error(t)
             if not t["passed"]:
                 failed.append((i, j))
-    h = 1.6 + 0.28 * max(1, len(rows))
+    h = max(3.2, 1.6 + 0.28 * max(1, len(rows)))  # room for the colour bar's label
     w = 3.5 + 0.45 * max(1, len(cols))
     fig, ax = plt.subplots(figsize=(min(w, 30), min(h, 60)))
     cmap = LinearSegmentedColormap.from_list("tol", [(0, "#1a9850"), (0.5, "#fee08b"),
@@ -111,7 +111,7 @@ def plot_summary(path, rows: list[dict], title: str) -> Path:
     ax.set_yticklabels([r["name"] for r in rows], fontsize=7)
     ax.set_title(title, fontsize=9)
     cb = fig.colorbar(im, ax=ax, fraction=0.03)
-    cb.set_label("error / tolerance (1 = limit; failed = 2)", fontsize=7)
+    cb.set_label("error / tolerance\n(1 = the limit; 2 = failed)", fontsize=7)
     fig.tight_layout()
     try:
         return save_figure(fig, path, label=str(path), dpi=100)
