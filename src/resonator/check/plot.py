@@ -52,6 +52,25 @@ def _lanes(results, offset_s: float = 0.0) -> list[tuple[str, list]]:
     return [(f"{k} x{len(v)}" if len(v) > 1 else k, v) for k, v in groups.items()]
 
 
+def _windows_read(result, share: float = 0.9) -> list[tuple[float, float]]:
+    """The windows (file seconds) a target was measured in, when they cover less than
+    ``share`` of its span (a long span is read in a few sample windows); else []."""
+    t = result.target
+    rows = (result.detail or {}).get("windows")
+    if not isinstance(rows, list):
+        return []
+    read = []
+    for w in rows:
+        try:
+            w0, w1 = max(float(w["start_s"]), t.start_s), min(float(w["end_s"]), t.end_s)
+        except (TypeError, KeyError, ValueError):
+            return []
+        if w1 > w0:
+            read.append((w0, w1))
+    return read if read and sum(w1 - w0 for w0, w1 in read) < share * (t.end_s - t.start_s) \
+        else []
+
+
 def _colour(passed) -> str:
     return OPEN_COLOUR if passed is None else PASS_COLOUR if passed else FAIL_COLOUR
 
@@ -71,6 +90,7 @@ def check_figure(report):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
 
     from ..plotting import clock, clock_ticks, label_axes, phase_labels
 
@@ -129,13 +149,23 @@ def check_figure(report):
     phase_labels(ax_s, [(n, a + off, b + off) for n, a, b in report.phases], y=0.93,
                  color="white")
     # target lanes
+    sampled_any = False
     for i, (label, rs) in enumerate(lanes):
         row = len(lanes) - 1 - i
         for r in rs:
             t = r.target
             a, b = (t.start_s + off) , (t.end_s + off) 
-            ax_t.broken_barh([(a, max(b - a, 1e-9))], (row + 0.15, 0.7),
-                             facecolors=_colour(r.passed), label=label)
+            read = _windows_read(r)
+            if read:  # only these windows were measured: the rest of the span is pale
+                sampled_any = True
+                colour = to_rgba(_colour(r.passed))
+                ax_t.broken_barh([(a, max(b - a, 1e-9))] +
+                                 [(w0 + off, w1 - w0) for w0, w1 in read], (row + 0.15, 0.7),
+                                 facecolors=[colour[:3] + (0.3,)] + [colour] * len(read),
+                                 label=label)
+            else:
+                ax_t.broken_barh([(a, max(b - a, 1e-9))], (row + 0.15, 0.7),
+                                 facecolors=_colour(r.passed), label=label)
             if r.passed is False:
                 d = r.as_dict(off)
                 unit_txt = f" {d['unit']}" if d["unit"] else ""
@@ -150,6 +180,9 @@ def check_figure(report):
                     x, ha, colour, text = a, "left", "white", f"  {text}"
                 ax_t.text(x, row + 0.5, text, va="center", ha=ha, fontsize=7, color=colour,
                           clip_on=True)
+    if sampled_any:
+        ax_t.set_title("pale: a target's span, solid: the windows measured in it", fontsize=7,
+                       loc="right")
     ax_t.set_yticks([len(lanes) - 1 - i + 0.5 for i in range(len(lanes))],
                     [label for label, _ in lanes], fontsize=7)
     ax_t.set_ylim(0, max(len(lanes), 1))
