@@ -411,6 +411,11 @@ def test_cli_library_run_writes_log_and_summary_and_resumes(library, tmp_path, m
     rows = list(csv.DictReader(open("lib.analysis.csv")))
     assert sorted(float(r["tempo_bpm"]) // 1 for r in rows) == pytest.approx(
         sorted(float(b) for b in BPMS), abs=1.01)
+    # the same columns as 'analyze --csv' (the library kept an older copy of them, with the
+    # breath swell's rate under 'breaths_per_min' even where there was no swell)
+    from resonator.analysis.report import CSV_FIELDS
+
+    assert list(rows[0]) == CSV_FIELDS
     assert main(["analyze", str(library), "--no-loudness", "--jobs", "1", "-q"]) == 1
     out = capsys.readouterr().out
     assert f"{len(BPMS)} already in lib.analysis.jsonl" in out and "BPM" not in out

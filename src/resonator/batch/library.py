@@ -41,38 +41,8 @@ from ..music.library import AUDIO_SUFFIXES, analysis_version, file_sha256
 from .executor import Executor, TaskFailed, open_executor
 from .results import ResultsLog
 
-__all__ = ["CSV_FIELDS", "LibraryRun", "analysis_key", "analyze_library",
-           "analyze_task", "csv_row", "find_audio_files"]
-
-
-#: columns of the summary CSV, one row per file
-CSV_FIELDS = [
-    "path", "duration_s", "tempo_bpm", "tempo_confidence", "tempo_significant", "tempo_pulse_z",
-    "tempo_changes",
-    "tempo_level_probability", "tempo_alternative_bpm", "beats",
-    "onset_rate_per_s", "pulse_clarity", "delta", "theta", "alpha", "beta", "gamma",
-    "modulation_peaks_hz", "breaths_per_min", "beats_per_breath", "binaural_beat_hz",
-    "integrated_lufs", "loudness_range_lu", "true_peak_dbtp",
-]
-
-
-def csv_row(r: dict) -> dict:
-    """One report (:func:`resonator.analysis.analyze_file`) as a row of :data:`CSV_FIELDS`."""
-    t, m, b, lo = r["tempo"], r["modulation"], r["breathing"] or {}, r["loudness"]
-    return {
-        "path": r["path"], "duration_s": r["duration_s"], "tempo_bpm": t["bpm"],
-        "tempo_confidence": t["confidence"], "tempo_significant": t["significant"],
-        "tempo_pulse_z": t["pulse_z"], "tempo_changes": t["curve"] is not None,
-        "tempo_level_probability": t.get("level_probability"),
-        "tempo_alternative_bpm": (t.get("alternatives") or [{}])[0].get("bpm"),
-        "beats": len(r["beats"]), "onset_rate_per_s": r["onset_rate_per_s"],
-        "pulse_clarity": r["pulse_clarity"], **m["bands"],
-        "modulation_peaks_hz": " ".join(f"{p:g}" for p in m["peaks_hz"]),
-        "breaths_per_min": b.get("breaths_per_min"), "beats_per_breath": b.get("beats_per_breath"),
-        "binaural_beat_hz": r["binaural"]["beat_hz"],
-        "integrated_lufs": lo.get("integrated_lufs"), "loudness_range_lu": lo.get("loudness_range_lu"),
-        "true_peak_dbtp": lo.get("true_peak_dbtp"),
-    }
+__all__ = ["LibraryRun", "analysis_key", "analyze_library", "analyze_task",
+           "find_audio_files"]
 
 
 def find_audio_files(paths: Iterable, *, recursive: bool = True) -> tuple[list[str], list[str]]:
@@ -255,7 +225,8 @@ def analyze_library(paths, jsonl, *, csv=None, json=None, plot_dir=None, jobs: i
         The results log (JSON Lines, one record per file; see the module docstring). Created
         when missing; an existing one is continued.
     csv : str or Path, optional
-        Summary written at the end: one row (:data:`CSV_FIELDS`) per file of ``paths`` that
+        Summary written at the end: one row (:data:`resonator.analysis.report.CSV_FIELDS`,
+        the columns of ``analyze --csv``) per file of ``paths`` that
         has a report in the log, sorted by path.
     json : str or Path, optional
         The same reports as one JSON list, written at the end.
@@ -387,6 +358,7 @@ def analyze_library(paths, jsonl, *, csv=None, json=None, plot_dir=None, jobs: i
 def _write_csv(path, reports) -> None:
     import csv as _csv
 
+    from ..analysis.report import CSV_FIELDS, csv_row  # the columns of analyze --csv
     from ..outputs import atomic_open
 
     with atomic_open(path, "w", newline="", label="--csv") as fh:
