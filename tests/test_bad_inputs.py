@@ -213,6 +213,8 @@ CLI = [
     ("plan r.toml --plot sub.png/", r"is not a file name"),
     # check
     ("check x.wav --target bogus", r"^--target bogus: write \[session:\]KIND:START-END"),
+    ("check x.wav --target binaural_beat:0:00-0:01:10Hz", r"times with units, 1m30s, not 1:30: "
+                                                          r"the colon separates the fields"),
     ("check x.wav --target nokind:0-1:6Hz", r"^--target nokind:0-1:6Hz: unknown target kind"),
     ("check x.wav --target binaural_beat:0-1:6Hz:-1", r"^--target .*tolerance"),
     ("check x.wav --target binaural_beat:0-1:6Hz:nan", r"^--target .*"),

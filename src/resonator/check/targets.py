@@ -403,7 +403,8 @@ def parse_target_arg(text: str) -> Target:
     parts = (rest if time_base else text).split(":")
     if len(parts) not in (3, 4):
         raise CheckInputError("write [session:]KIND:START-END:EXPECTED[:TOL], e.g. "
-                              "binaural_beat:0-60:6Hz:0.05", where)
+                              "binaural_beat:0-60:6Hz:0.05 (times with units, 1m30s, not "
+                              "1:30: the colon separates the fields)", where)
     kind, span, expected = parts[0].strip(), parts[1].strip(), parts[2].strip()
     tol = parts[3].strip() if len(parts) == 4 else None
     a_text, sep, b_text = span.partition("-")
