@@ -29,7 +29,6 @@ input rate or length; the audio itself is never held whole.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -497,9 +496,6 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
     from ..measure.io import read_frames
 
     p = str(path)
-    if os.path.exists(p) and not (os.path.isfile(p) or os.path.isdir(p)):
-        # opening a FIFO with no writer would wait for ever
-        raise AudioFileError("is a device, pipe or socket, not an audio file", p)
     try:
         f = sf.SoundFile(p)
     except Exception as exc:  # soundfile raises LibsndfileError / RuntimeError / OSError
