@@ -60,7 +60,8 @@ def find_audio_files(paths: Iterable, *, recursive: bool = True) -> tuple[list[s
     files : list of str
         Absolute paths, each once, folders' contents in sorted order.
     problems : list of str
-        One message per path that gives no file (missing, or a folder without audio).
+        One message per path that gives no file (missing, a device or pipe, or a folder
+        without audio).
     """
     out: list[str] = []
     seen: set[str] = set()
@@ -84,8 +85,10 @@ def find_audio_files(paths: Iterable, *, recursive: bool = True) -> tuple[list[s
                                 f"{', '.join(AUDIO_SUFFIXES)}{' in its sub-folders too' if recursive else ''})")
             for f in sorted(found):
                 add(f)
-        elif os.path.exists(p):
+        elif os.path.isfile(p):
             add(p)
+        elif os.path.exists(p):  # opening a FIFO with no writer would wait for ever
+            problems.append(f"{p}: is a device, pipe or socket, not an audio file")
         else:
             problems.append(f"{p}: no such file or folder")
     return out, problems
