@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,8 +69,8 @@ def track_fixture(minutes: int) -> Path:
     return out
 
 
-def run(args: list[str], pythonpath: str | None) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak RSS MB) of one whole process."""
+def run(args: list[str], pythonpath: str | None) -> tuple[float, float, float, float]:
+    """(wall s, CPU s, peak RSS MB, system CPU s) of one whole process."""
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
@@ -83,7 +84,7 @@ def run(args: list[str], pythonpath: str | None) -> tuple[float, float, float]:
     p.stderr.close()
     if p.returncode not in (0, 1):  # 1: a check target failed (still a full run)
         sys.exit(f"{' '.join(args)} failed ({p.returncode}): {err.strip()[-400:]}")
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, ru.ru_stime
 
 
 def uptime() -> str:
@@ -98,6 +99,15 @@ def export(ref: str, dest: Path) -> str:
     archive = subprocess.run(["git", "archive", ref, "src"], cwd=ROOT, check=True,
                              capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    # the compiled kernels are not in git: REF may use this tree's when their source is the same
+    same = subprocess.run(["git", "diff", "--quiet", ref, "--", "src/resonator/_kernels.c"],
+                          cwd=ROOT).returncode == 0
+    if same:
+        for so in (ROOT / "src" / "resonator").glob("_kernels*.so"):
+            shutil.copy2(so, dest / "src" / "resonator" / so.name)
+    else:
+        print(f"note: {ref} has other compiled kernels than this tree; it will fail to render",
+              file=sys.stderr)
     return str(dest / "src")
 
 
@@ -139,6 +149,7 @@ def main(argv=None) -> None:
                 r = rows[v]
                 line.append(f"{v}: {statistics.median(x[0] for x in r):6.2f} s wall "
                             f"{statistics.median(x[1] for x in r):6.2f} s CPU "
+                            f"({statistics.median(x[3] for x in r):5.2f} sys) "
                             f"{max(x[2] for x in r):5.0f} MB")
             if args.against:
                 a = statistics.median(x[0] for x in rows[args.against])
