@@ -72,3 +72,67 @@ def test_analyze_loads_no_numba(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     beats, numba = out.stdout.split()
     assert int(beats) >= 12 and numba == "False"
+
+
+def direct_true_peak(x):
+    """The meter's 4x interpolator written out: every output whose whole span lies inside the
+    signal (float64 convolutions), never below the sample peak."""
+    from resonator.measure.loudness import _TP_H
+
+    best = float(np.max(np.abs(x)))
+    taps = _TP_H.shape[1]
+    for ch in np.atleast_2d(x):
+        for phase in _TP_H:
+            y = np.convolve(ch, phase, mode="valid") if ch.size >= taps else np.zeros(0)
+            best = max(best, float(np.max(np.abs(y), initial=0.0)))
+    return best
+
+
+def _signals():
+    rng = np.random.default_rng(11)
+    sr = 44100
+    t = np.arange(3 * sr) / sr
+    music = np.tanh(3 * rng.standard_normal((2, t.size)) * (0.3 + 0.7 * (np.sin(2 * np.pi * 2 * t) > 0)))
+    music *= 0.9 / np.max(np.abs(music))
+    # a quarter of the rate, 45 degrees off: every sample 3 dB under the peaks between them
+    nyq = np.vstack([0.5 * np.sin(np.pi / 2 * np.arange(t.size) + np.pi / 4)] * 2)
+    late = 0.01 * rng.standard_normal((2, t.size))
+    late[1, t.size - 30] = 0.8  # the loudest point near the end: its span reaches the last frame
+    late[0, 5] = -0.7  # and one near the start
+    return {"music": music, "between samples": nyq, "late spike": late,
+            "short": rng.standard_normal((2, 150)) * 0.3, "tiny": rng.standard_normal((2, 7))}
+
+
+@pytest.mark.parametrize("name", ["music", "between samples", "late spike", "short", "tiny"])
+def test_meter_true_peak_is_the_exact_interpolated_maximum_for_any_blocks(name):
+    """The screened meter (only hops that could pass the running true peak are interpolated)
+    gives the exact maximum of every interpolated point, whatever the block size."""
+    from resonator.measure.loudness import LoudnessMeter
+
+    x = _signals()[name]
+    ref = direct_true_peak(x)
+    got = []
+    for block in (x.shape[1], 65536, 4096, 333, 17):
+        m = LoudnessMeter(44100, 2)
+        for i in range(0, x.shape[1], block):
+            m.update(x[:, i:i + block])
+        got.append(m.true_peak_dbtp())
+    assert len(set(got)) == 1  # bit-identical for every block size
+    assert got[0] == pytest.approx(20 * np.log10(ref), abs=1e-9)
+    if name == "between samples":  # the peaks between the samples: 3 dB over them
+        assert got[0] == pytest.approx(20 * np.log10(np.max(np.abs(x))) + 3.01, abs=0.01)
+
+
+def test_meter_true_peak_mid_stream_then_on():
+    """true_peak_dbtp() may be asked between blocks: the open hops are read then, and the
+    stream goes on unchanged."""
+    from resonator.measure.loudness import LoudnessMeter
+
+    x = _signals()["late spike"]
+    m = LoudnessMeter(44100, 2)
+    half = x.shape[1] - 20  # the spike's later neighbours are not in yet
+    m.update(x[:, :half])
+    assert m.true_peak_dbtp() == pytest.approx(20 * np.log10(direct_true_peak(x[:, :half])),
+                                               abs=1e-9)
+    m.update(x[:, half:])
+    assert m.true_peak_dbtp() == pytest.approx(20 * np.log10(direct_true_peak(x)), abs=1e-9)
