@@ -136,3 +136,36 @@ def test_meter_true_peak_mid_stream_then_on():
                                                abs=1e-9)
     m.update(x[:, half:])
     assert m.true_peak_dbtp() == pytest.approx(20 * np.log10(direct_true_peak(x)), abs=1e-9)
+
+
+def _analysis_peak_mb(minutes: float) -> tuple[float, float]:
+    import tracemalloc
+
+    from resonator.analysis import analyze_signal
+
+    sr = 22050
+    rng = np.random.default_rng(3)
+    n = int(minutes * 60 * sr)
+    x = (0.05 * rng.standard_normal(n)).astype(np.float32)
+    idx = (np.arange(0, minutes * 60, 0.5) * sr).astype(int)  # 120 BPM clicks
+    x[idx] += 0.9
+    x[idx[::4] + 40] += 0.5
+    tracemalloc.start()
+    try:
+        r = analyze_signal(x, sr)
+        return tracemalloc.get_traced_memory()[1] / 1e6, r["tempo"]["bpm"]
+    finally:
+        tracemalloc.stop()
+
+
+def test_analysis_memory_does_not_grow_with_audio():
+    """Peak of everything the analysis allocates (the signal itself aside), 1 against 4 minutes:
+    one audio-rate array (5.3 MB a minute at 22.05 kHz float32) would add 16 MB; the
+    frame-rate features and the beat tracker's arrays add about 0.1 MB (measured 10.9 ->
+    11.1 MB: the pass's fixed block buffers are the peak at these lengths)."""
+    one, bpm1 = _analysis_peak_mb(1.0)
+    four, bpm4 = _analysis_peak_mb(4.0)
+    assert bpm1 == pytest.approx(120.0, abs=0.1) and bpm4 == pytest.approx(120.0, abs=0.1)
+    assert four - one < 3.0
+    # the pass's block buffers; a float64 copy of the whole 1-minute signal alone is 10.6 MB
+    assert one < 20.0
