@@ -531,7 +531,7 @@ class LoudnessMeter:
         peak = max(self._tp, self._peak)
         end = self._pos
         pending = np.arange(self._tp_next, -(-end // _TP_HOP), dtype=np.int64)
-        if pending.size:  # the last hops, whose later points reach past the end: not used
+        if pending.size:  # the last hops (their points whose span passes the end left out)
             peak = max(peak, self._hop_tp(self._tp_buf, self._tp_first, pending, end))
         return float(20.0 * math.log10(peak)) if peak > 0 else float("-inf")
 
