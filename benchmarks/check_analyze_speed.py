@@ -10,7 +10,8 @@ One command. Fixtures are made once and kept in ``benchmarks/out/check_analyze/`
 Every timing is a fresh process as a user runs it (``resonator check RENDER RECIPE -q``,
 ``resonator analyze TRACK -q``): wall time and CPU time (median of ``--runs``) and peak RSS
 (``getrusage`` of the child, via ``os.wait4``). One warm-up run per command comes first, so
-numba's cache is filled ("after the first run").
+the modules' bytecode is cached ("after the first run"; ``PYTHONDONTWRITEBYTECODE`` is
+dropped for the children).
 
 ``--against REF`` runs the same commands with the code of a git revision (``git archive``
 of ``src/`` into a temporary folder, put first on ``PYTHONPATH``) in alternation with this
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,9 +70,12 @@ def track_fixture(minutes: int) -> Path:
     return out
 
 
-def run(args: list[str], pythonpath: str | None) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak RSS MB) of one whole process."""
+def run(args: list[str], pythonpath: str | None) -> tuple[float, float, float, float]:
+    """(wall s, CPU s, peak RSS MB, system CPU s) of one whole process."""
     env = dict(os.environ)
+    # as installed: modules load from their cached bytecode (the warm-up run writes it), not
+    # compiled from source in every process (about 90 modules: 0.2-0.5 s)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
     t0 = time.perf_counter()
@@ -83,7 +88,7 @@ def run(args: list[str], pythonpath: str | None) -> tuple[float, float, float]:
     p.stderr.close()
     if p.returncode not in (0, 1):  # 1: a check target failed (still a full run)
         sys.exit(f"{' '.join(args)} failed ({p.returncode}): {err.strip()[-400:]}")
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, ru.ru_stime
 
 
 def uptime() -> str:
@@ -98,6 +103,14 @@ def export(ref: str, dest: Path) -> str:
     archive = subprocess.run(["git", "archive", ref, "src"], cwd=ROOT, check=True,
                              capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    # the compiled kernels are not in git: REF runs with this tree's (a kernel REF calls that
+    # this tree lacks fails loudly; one whose code changed since REF is timed as this tree's)
+    for so in (ROOT / "src" / "resonator").glob("_kernels*.so"):
+        shutil.copy2(so, dest / "src" / "resonator" / so.name)
+    if subprocess.run(["git", "diff", "--quiet", ref, "--", "src/resonator/_kernels.c"],
+                      cwd=ROOT).returncode:
+        print(f"note: {ref} runs with this tree's compiled kernels (src/resonator/_kernels.c "
+              "differs)", file=sys.stderr)
     return str(dest / "src")
 
 
@@ -139,6 +152,7 @@ def main(argv=None) -> None:
                 r = rows[v]
                 line.append(f"{v}: {statistics.median(x[0] for x in r):6.2f} s wall "
                             f"{statistics.median(x[1] for x in r):6.2f} s CPU "
+                            f"({statistics.median(x[3] for x in r):5.2f} sys) "
                             f"{max(x[2] for x in r):5.0f} MB")
             if args.against:
                 a = statistics.median(x[0] for x in rows[args.against])

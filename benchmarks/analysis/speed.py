@@ -1,12 +1,10 @@
-"""Time ``analyze_file`` on a 5-minute 44.1 kHz stereo track, and numba's one-time compilation.
+"""Time ``analyze_file`` on a 5-minute 44.1 kHz stereo track.
 
 The track is the rendered corpus pieces of batches 1-3 (``build_dataset.py``; the fresh batches 4
 and 5 are left out) joined and resampled to 44.1 kHz stereo, 16-bit WAV, cached in
-``benchmarks/out/analysis/speed_5min.wav``. Each timing runs in a fresh process:
-
-1. numba compile: the DP kernel compiled with an empty numba cache directory;
-2. analysis: ``analyze_file`` (loudness included) with the kernel loaded from the cache,
-   median of 3 runs, and the process's peak RSS.
+``benchmarks/out/analysis/speed_5min.wav``. Each timing runs in a fresh process: the import
+of the analysis modules, then ``analyze_file`` (loudness included), median of 3 runs, and the
+process's peak RSS. (The beat tracker's kernel is compiled C since 2026-12: no numba cache.)
 
 ``--hour`` also writes a 60-minute file and reports its time and peak RSS (memory bound check),
 and the growth of the peak RSS per minute of audio between the two files.
@@ -19,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "out" / "analysis"
@@ -30,13 +26,11 @@ OUT = Path(__file__).resolve().parents[1] / "out" / "analysis"
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from resonator.analysis.beats import warm_up
-compile_s = warm_up()
-from resonator.analysis import analyze_file
+from resonator.analysis import analyze_file, report
 t1 = time.perf_counter()
 r = analyze_file(sys.argv[1])
 t2 = time.perf_counter()
-print(json.dumps({"kernel_s": compile_s, "analyze_s": t2 - t1, "import_s": t1 - t0,
+print(json.dumps({"analyze_s": t2 - t1, "import_s": t1 - t0,
                   "bpm": r["tempo"]["bpm"], "beats": len(r["beats"]),
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -77,16 +71,12 @@ def main(argv=None):
     ap.add_argument("--hour", action="store_true", help="also time a 60-minute file")
     args = ap.parse_args(argv)
     track = make_track(5.0, OUT / "speed_5min.wav")
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        cold = child(track, env)
-        print(f"numba compile of the DP kernel (empty cache): {cold['kernel_s']:.2f} s; "
-              f"import of the analysis modules: {cold['import_s']:.2f} s")
-        runs = [child(track, env) for _ in range(3)]
+    runs = [child(track) for _ in range(3)]
+    print(f"import of the analysis modules: {min(r['import_s'] for r in runs):.2f} s")
     times = sorted(r["analyze_s"] for r in runs)
     rss5 = max(r["peak_rss_mb"] for r in runs)
     print(f"5-minute 44.1 kHz stereo WAV: analyze_file median {times[1]:.2f} s "
-          f"(runs {', '.join(f'{t:.2f}' for t in times)}), kernel from cache {runs[0]['kernel_s']:.3f} s, "
+          f"(runs {', '.join(f'{t:.2f}' for t in times)}), "
           f"peak RSS {rss5:.0f} MB, {runs[0]['beats']} beats")
     if args.hour:
         hour = make_track(60.0, OUT / "speed_60min.wav")

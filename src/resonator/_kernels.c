@@ -1220,6 +1220,92 @@ fail:
     return NULL;
 }
 
+/* ------------------------------------------------------------------------ beat tracking */
+/* beat_dp(score, period, tightness, cum, back): the beat tracker's dynamic programme
+ * (resonator.analysis.beats): cum[t] = score[t] + max over u in [t - ceil(2p), t - floor(p/2)]
+ * of cum[u] - tightness * log((t - u) / p)^2 when that maximum is > 0 (back[t] = u), else
+ * score[t] (back[t] = -1); p = period[t] in frames. The first u with the largest value wins. */
+static PyObject *k_beat_dp(PyObject *self, PyObject *args) {
+    PyObject *o_s, *o_p, *o_cum, *o_back;
+    double tightness;
+    Bufs bs = {.n = 0};
+    if (!PyArg_ParseTuple(args, "OOdOO", &o_s, &o_p, &tightness, &o_cum, &o_back)) return NULL;
+    ARR(score, double, o_s, 'd', 1, 0, "score");
+    ARR(period, double, o_p, 'd', 1, 0, "period");
+    ARR(cum, double, o_cum, 'd', 1, 1, "cum");
+    ARR(back, int64_t, o_back, 'q', 1, 1, "back");
+    Py_ssize_t n = dim(&bs, 0, 0);
+    if (dim(&bs, 1, 0) != n || dim(&bs, 2, 0) != n || dim(&bs, 3, 0) != n) {
+        PyErr_SetString(PyExc_ValueError, "beat_dp: score, period, cum and back differ in length");
+        goto fail;
+    }
+    /* pen[d] = tightness * log(d / p)^2 for lags d in [dlo, dhi] of the period last_p (the
+     * expression of the loop it replaces: the same bits), made again when the period changes */
+    double *pen = NULL, last_p = NAN;
+    Py_ssize_t cap = 0, dlo = 0, dhi = -1;
+    int nomem = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < n; t++) {
+        double p = period[t];
+        int64_t lo = (int64_t)t - (int64_t)ceil(2.0 * p);
+        int64_t hi = (int64_t)t - (int64_t)floor(0.5 * p);
+        double best = -1e300;
+        int64_t arg = -1;
+        if (lo < 0) lo = 0;
+        if (hi > (int64_t)t - 1) hi = (int64_t)t - 1; /* u = t: log(0), never the best */
+        if (lo <= hi) {
+            Py_ssize_t d0 = (Py_ssize_t)(t - hi), d1 = (Py_ssize_t)(t - lo);
+            if (p != last_p || d0 < dlo) { /* a new period: start the table again */
+                last_p = p;
+                dlo = d0;
+                dhi = d0 - 1;
+            }
+            if (d1 > dhi) {
+                if (d1 >= cap) {
+                    Py_ssize_t want = d1 + 1 > 2 * cap ? d1 + 1 : 2 * cap;
+                    double *grown = (double *)realloc(pen, (size_t)want * sizeof(double));
+                    if (!grown) {
+                        nomem = 1;
+                        break;
+                    }
+                    pen = grown;
+                    cap = want;
+                }
+                for (Py_ssize_t d = dhi + 1; d <= d1; d++) {
+                    double r = log((double)d / p);
+                    pen[d] = tightness * r * r;
+                }
+                dhi = d1;
+            }
+            for (int64_t u = lo; u <= hi; u++) {
+                double v = cum[u] - pen[t - u];
+                if (v > best) {
+                    best = v;
+                    arg = u;
+                }
+            }
+        }
+        if (arg >= 0 && best > 0.0) {
+            cum[t] = score[t] + best;
+            back[t] = arg;
+        } else {
+            cum[t] = score[t];
+            back[t] = -1;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    free(pen);
+    if (nomem) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    release(&bs);
+    Py_RETURN_NONE;
+fail:
+    release(&bs);
+    return NULL;
+}
+
 /* ------------------------------------------------------------------------ quantisation */
 /* quantize(block (C, n) float32 or float64, start, seed, full_scale, dither,
  * out (n, C) int16 or int32[, gain]) -> (clipped, peak), in one pass over the frames.
@@ -1475,6 +1561,7 @@ static PyMethodDef methods[] = {
     {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out)"},
     {"resample", k_resample, METH_VARARGS,
      "resample(x, h, up, down, half, x_first, m0, out): polyphase FIR resampling"},
+    {"beat_dp", k_beat_dp, METH_VARARGS, "beat_dp(score, period, tightness, cum, back)"},
     {"quantize", k_quantize, METH_VARARGS,
      "quantize(block, start, seed, full_scale, dither, out[, gain]) -> (clipped, peak)"},
     {NULL, NULL, 0, NULL},

@@ -106,6 +106,9 @@ def _restore(old: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return its exit code (see the module docstring)."""
+    from ._process import tune
+
+    tune()  # one BLAS thread, a malloc top pad: before numpy loads
     parser = build_parser()
     name = ["resonator"]
 

@@ -65,6 +65,11 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     4x interpolation around the local maxima of ``|buf|`` at or above ``thr``.
 ``hop_tp(x, h, x_first, hops, hop, total, out)``
     Exact true peak of each given hop (float64 direct form).
+``beat_dp(score, period, tightness, cum, back)``
+    The beat tracker's dynamic programme (:func:`resonator.analysis.beats.track_beats`):
+    ``cum[t] = score[t] + max_u (cum[u] - tightness log((t - u) / p)^2)`` over
+    ``u`` in ``[t - ceil(2p), t - floor(p/2)]``, ``p = period[t]``, when that maximum is
+    positive (``back[t] = u``, the first best), else ``score[t]`` (``back[t] = -1``).
 ``resample(x, h, up, down, half, x_first, m0, out)``
     Rational resampling by ``up / down`` with the FIR ``h`` (at the ``up``-times rate, centred
     on tap ``half``): output frame ``m0 + j`` of each channel is ``sum_i x[i] h[(m0 + j) down -
@@ -83,6 +88,7 @@ try:
     from ._kernels import (
         bank,
         bank_grid,
+        beat_dp,
         biquad_design,
         biquad_run,
         colored_noise,
@@ -108,7 +114,7 @@ except ImportError as exc:  # a source checkout that was never built
         "with `pip install -e .` or `make install` (needs a C compiler and the Python headers, "
         "Debian: gcc python3-dev)") from exc
 
-__all__ = ["bank", "bank_grid", "biquad_design", "biquad_run", "colored_noise", "curve_block",
-           "curve_eval", "curve_integral", "grid_interp", "hop_tp", "kweight_sums", "mix64",
-           "mul_add", "pair_angles", "pink_noise", "quantize", "resample", "screened_tp",
+__all__ = ["bank", "bank_grid", "beat_dp", "biquad_design", "biquad_run", "colored_noise",
+           "curve_block", "curve_eval", "curve_integral", "grid_interp", "hop_tp", "kweight_sums",
+           "mix64", "mul_add", "pair_angles", "pink_noise", "quantize", "resample", "screened_tp",
            "sine_from_anchors", "table_lookup"]

@@ -1,6 +1,6 @@
 """Rhythmic analysis of existing music: tempo, beats, pulse, modulation, binaural beats, loudness.
 
-Import cost is small: numba is loaded only when beats are tracked, matplotlib only for plots.
+Import cost is small: matplotlib is loaded only for plots.
 Main entry point: :func:`analyze_file` (plain, JSON-serialisable dict per file).
 """
 from __future__ import annotations

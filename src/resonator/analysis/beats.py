@@ -8,7 +8,8 @@ Method
   them wins over the off-beat.
 - Dynamic programming (Ellis 2007) with a fractional period per frame (from the tempo or the
   tempo curve) and a log-interval penalty: score(t) = s(t) + max over previous beats u in
-  [t - 2P, t - P/2] of score(u) - tightness * log((t - u) / P)^2. Compiled with numba.
+  [t - 2P, t - P/2] of score(u) - tightness * log((t - u) / P)^2. Compiled C
+  (:func:`resonator.kernels.beat_dp`).
 - Phase check: the grid shifted by half a period, a third and two thirds is scored on the
   all-band onsets plus twice the kick band (< 120 Hz; the local score when no kick band is
   given); when a shifted grid sits on clearly stronger onsets, the beats move there. Kicks mark
@@ -48,51 +49,15 @@ RISE_MAX_BACK_S = 0.1
 RISE_MAX_BACK_SHARE = 0.2
 RISE_SELF_S = 0.012
 
-_dp_kernel = None
+def _dp(score: np.ndarray, period: np.ndarray, tightness: float):
+    """The dynamic programme: cumulative scores and back-pointers (compiled:
+    :func:`resonator.kernels.beat_dp`)."""
+    from ..kernels import beat_dp
 
-
-def _kernel():
-    global _dp_kernel
-    if _dp_kernel is None:
-        import numba
-
-        @numba.njit(cache=True, nogil=True)
-        def dp(score_local, period, tightness):
-            n = score_local.size
-            cum = np.empty(n)
-            back = np.full(n, -1, dtype=np.int64)
-            for t in range(n):
-                p = period[t]
-                lo = t - int(np.ceil(2.0 * p))
-                hi = t - int(np.floor(0.5 * p))
-                best = -1e300
-                arg = -1
-                if lo < 0:
-                    lo = 0
-                for u in range(lo, hi + 1):
-                    r = np.log((t - u) / p)
-                    v = cum[u] - tightness * r * r
-                    if v > best:
-                        best = v
-                        arg = u
-                if arg >= 0 and best > 0.0:
-                    cum[t] = score_local[t] + best
-                    back[t] = arg
-                else:
-                    cum[t] = score_local[t]
-            return cum, back
-
-        _dp_kernel = dp
-    return _dp_kernel
-
-
-def warm_up() -> float:
-    """Compile (or load from numba's cache) the DP kernel; return the seconds it took."""
-    import time
-
-    t0 = time.perf_counter()
-    _kernel()(np.zeros(64), np.full(64, 10.0), 100.0)
-    return time.perf_counter() - t0
+    cum = np.empty(score.size)
+    back = np.empty(score.size, dtype=np.int64)
+    beat_dp(np.ascontiguousarray(score, dtype=np.float64), period, float(tightness), cum, back)
+    return cum, back
 
 
 def _norm(x: np.ndarray) -> np.ndarray:
@@ -142,7 +107,7 @@ def track_beats(onset: np.ndarray, fps: float, bpm: float | np.ndarray, *,
     if onset_low is not None and low_weight > 0:
         s = s + low_weight * _norm(np.asarray(onset_low, dtype=np.float64)[:n])
     s = ndimage.gaussian_filter1d(s, 1.0)
-    cum, back = _kernel()(s, period, float(tightness))
+    cum, back = _dp(s, period, tightness)
     # last beat: best cumulative score within the last period of the active part
     active = np.flatnonzero(s > 0.05 * s.max())
     end = int(active[-1]) if active.size else n - 1

@@ -33,6 +33,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import fft as sfft
 from scipy import signal
 
 from ..errors import AudioFileError
@@ -314,7 +315,7 @@ class FeatureStream:
         n = 0 if buf.size < N_FFT else 1 + (buf.size - N_FFT) // HOP
         if n:
             fr = np.lib.stride_tricks.sliding_window_view(buf, N_FFT)[: n * HOP : HOP] * self._win
-            mag = np.abs(np.fft.rfft(fr, axis=1)).astype(np.float32) ** 2
+            mag = np.abs(sfft.rfft(fr, axis=1)).astype(np.float32) ** 2
             mel = mag @ self._fb.T  # (n, mels) power
             self._treble_flatness(mag)
             # all bands: log-compressed flux (level independent); bass bands: flux of the
@@ -363,7 +364,7 @@ class FeatureStream:
         n = 0 if buf.size < CHROMA_N else 1 + (buf.size - CHROMA_N) // CHROMA_HOP
         if n:
             fr = np.lib.stride_tricks.sliding_window_view(buf, CHROMA_N)[: n * CHROMA_HOP: CHROMA_HOP]
-            mag = np.abs(np.fft.rfft(fr * self._cwin, axis=1)[:, self._cbins]).astype(np.float32)
+            mag = np.abs(sfft.rfft(fr * self._cwin, axis=1)[:, self._cbins]).astype(np.float32)
             self._chroma.append(mag @ self._cfb)
         self._cbuf = buf[n * CHROMA_HOP:]
 
@@ -387,7 +388,7 @@ class FeatureStream:
         hop = SPEC_N // 2
         while self._sbuf.shape[1] >= SPEC_N:
             seg = self._sbuf[:, :SPEC_N] * self._swin
-            self._spec += np.abs(np.fft.rfft(seg, axis=1)[:, : self._nbins]) ** 2
+            self._spec += np.abs(sfft.rfft(seg, axis=1)[:, : self._nbins]) ** 2
             self._nspec += 1
             self._sbuf = self._sbuf[:, hop:]
         if final and self._nspec == 0 and self._sbuf.shape[1] > 0:

@@ -195,16 +195,10 @@ def analyze_file(path, *, loudness: bool = True, plot=None, prior_bpm: float | N
     AudioFileError
         The file cannot be read as audio.
     """
-    from ..pipeline import Background
-    from .beats import warm_up
-
-    # numba's import and the beat tracker's cached kernel load beside the pass over the file
-    kernel = Background(lambda cancelled: warm_up(), name="resonator-beats-warm-up")
     # the plot-only arrays (sample peaks, per-window autocorrelations) grow with the duration:
     # kept only for a plot
     feat = features_from_file(path, loudness=loudness, peaks=plot is not None,
                               progress=progress)
-    kernel.result()
     if progress is not None:
         progress("analysing", 0, 1)
     report, internals = _analyze(feat, prior_bpm=prior_bpm, keep_acf=plot is not None,

@@ -15,7 +15,10 @@ The array functions are thin wrappers that feed the meter in 65536-frame pieces.
   (flat within 0.001 dB up to 0.8 x Nyquist, -0.1 dB at 0.83 x Nyquist), state carried across
   blocks; the interpolated grid sits on quarter-sample positions. Only outputs whose whole
   filter span lies inside the audio are used (no ringing from an imagined silence before the
-  first sample), and the sample peak is always a lower bound.
+  first sample), and the sample peak is always a lower bound. The meter interpolates exactly
+  (float64, :func:`resonator.kernels.hop_tp`) only the 32-frame hops whose neighbourhood's sample
+  peak times :func:`true_peak_bound` could pass the running true peak (loud music: about 10 %),
+  so the result is the exact maximum of every interpolated point, for any block size.
 """
 from __future__ import annotations
 
@@ -217,25 +220,6 @@ def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int) -> n
     return out
 
 
-def _interpolate(xx: np.ndarray, spec_cache: dict) -> np.ndarray:
-    """The four polyphase outputs of the true-peak filter over ``xx`` [shape=(C, n)], 'valid'
-    part only: shape (C, 4, n - taps + 1). float32 FFTs (relative error about 1e-6)."""
-    h = _TP_H
-    ntaps = h.shape[1]
-    n = xx.shape[1]
-    from scipy import fft as sfft  # here: rendering (which meters without it) skips the import
-
-    nfft = sfft.next_fast_len(n + ntaps - 1, real=True)
-    hspec = spec_cache.get(nfft)
-    if hspec is None:
-        if len(spec_cache) > 8:
-            spec_cache.clear()
-        hspec = spec_cache[nfft] = sfft.rfft(h.astype(np.float32), nfft, axis=-1)
-    spec = sfft.rfft(xx.astype(np.float32), nfft, axis=-1, workers=-1)
-    y = sfft.irfft(spec[:, None, :] * hspec[None], nfft, axis=-1, workers=-1)
-    return y[:, :, ntaps - 1:n]
-
-
 def _lufs(power: np.ndarray | float):
     with np.errstate(divide="ignore"):
         return _OFFSET + 10.0 * np.log10(power)
@@ -243,6 +227,8 @@ def _lufs(power: np.ndarray | float):
 
 _TP_H = _true_peak_filter()
 TP_REACH = (_TP_H.shape[1] - 1) // 2 + 1  # frames either side of a hop its true peak reads
+_TP_HOP = 32  # the meter's screening hops (>= TP_REACH: a hop's reach ends in its neighbours)
+_TP_FIRST = 16  # the loudest candidates interpolated first, to raise the running maximum
 
 
 class LoudnessMeter:
@@ -308,8 +294,9 @@ class LoudnessMeter:
         self._nsub = 0
         self._track_tp = bool(true_peak)
         if self._track_tp:
-            self._tp_hist = np.zeros((self.channels, 0))
-            self._tp_spec: dict[int, np.ndarray] = {}
+            self._tp_buf = np.zeros((self.channels, 0))  # frames from _tp_first on
+            self._tp_first = 0
+            self._tp_next = 0  # first screening hop not yet done
         self._peak = 0.0
         self._tp = 0.0
         self.peak_hop = int(peak_hop)
@@ -433,20 +420,40 @@ class LoudnessMeter:
         self._nsub += m
 
     def _update_true_peak(self, x: np.ndarray) -> None:
-        ntaps = _TP_H.shape[1]
-        xx = np.concatenate((self._tp_hist, x), axis=1)
-        if xx.shape[1] < ntaps:  # not one full filter span yet
-            self._tp_hist = xx
-            return
-        self._tp_hist = xx[:, -(ntaps - 1):].copy()
-        # only segments whose sample peak could reach the running maximum need interpolating:
-        # |y| <= max|x over the filter span| * max_p sum|h_p|  (rigorous bound)
-        if float(np.max(np.abs(xx))) * true_peak_bound() <= self._tp:
-            return
-        y = _interpolate(xx, self._tp_spec)
-        m = float(np.max(np.abs(y)))
-        if m > self._tp:
-            self._tp = m
+        # Hops of _TP_HOP frames are done once every point they hold (the interpolator's
+        # outputs there) has its whole filter span in the stream seen so far. A point is at
+        # most true_peak_bound() times the largest sample within TP_REACH frames (its hop and
+        # the two next to it), so only hops where that could pass the running true peak are
+        # interpolated (exactly, float64: hop_tp); the loudest go first to raise it.
+        end = self._pos + x.shape[1]
+        buf = np.concatenate((self._tp_buf, x), axis=1)
+        first, hop, reach = self._tp_first, _TP_HOP, (_TP_H.shape[1] - 1) // 2
+        h0, h1 = self._tp_next, (end - reach) // hop
+        if h1 > h0:
+            lo, hi = (h0 - 1) * hop, (h1 + 1) * hop  # neighbours included
+            a, b = max(lo, first), min(hi, end)
+            mag = np.zeros(hi - lo)
+            mag[a - lo:b - lo] = np.max(np.abs(buf[:, a - first:b - first]), axis=0)
+            p = mag.reshape(-1, hop).max(axis=1)
+            near = np.maximum(np.maximum(p[:-2], p[1:-1]), p[2:])  # hops h0 .. h1 - 1
+            bound = true_peak_bound() * (1.0 + 1e-9)  # (a rounding's margin)
+            todo = np.flatnonzero(near * bound > self._tp)
+            if todo.size > _TP_FIRST:
+                top = todo[np.argsort(-near[todo], kind="stable")[:_TP_FIRST]]
+                self._tp = max(self._tp, self._hop_tp(buf, first, h0 + np.sort(top), end))
+                todo = todo[near[todo] * bound > self._tp]
+            if todo.size:
+                self._tp = max(self._tp, self._hop_tp(buf, first, h0 + todo, end))
+            self._tp_next = h1
+        keep = max(first, self._tp_next * hop - reach)  # the next hops' spans start here
+        self._tp_buf = np.ascontiguousarray(buf[:, keep - first:])
+        self._tp_first = keep
+
+    @staticmethod
+    def _hop_tp(buf, first, hops, total) -> float:
+        out = np.zeros(hops.size)
+        hop_tp(buf, _TP_H, first, hops.astype(np.int64), _TP_HOP, total, out)
+        return float(out.max())
 
     # ------------------------------------------------------------------ results
     @property
@@ -522,6 +529,10 @@ class LoudnessMeter:
         if not self._track_tp:
             raise MeasureError("this meter was made with true_peak=False", "LoudnessMeter")
         peak = max(self._tp, self._peak)
+        end = self._pos
+        pending = np.arange(self._tp_next, -(-end // _TP_HOP), dtype=np.int64)
+        if pending.size:  # the last hops (their points whose span passes the end left out)
+            peak = max(peak, self._hop_tp(self._tp_buf, self._tp_first, pending, end))
         return float(20.0 * math.log10(peak)) if peak > 0 else float("-inf")
 
     def sample_peak_dbfs(self) -> float:
