@@ -39,6 +39,15 @@ def test_fmt_time_round_trips_through_durations():
         assert parse_duration(fmt_time(t)) == pytest.approx(round(t, 3))
 
 
+def test_the_title_is_never_the_end_of_a_sentence():
+    """A short description line that ends a sentence begun on the line before is no title
+    (prog-chakras-1 was titled "repeated endlessly.")."""
+    text = ("## Four chords, each of which takes 3 minutes, and this is\n"
+            "## repeated endlessly.\n" + SIMPLE.split("\n", 2)[2])
+    assert conv(text, path="chords.sbg").data["title"] == "chords"
+    assert conv("## Chakra cycle\n" + text, path="chords.sbg").data["title"] == "Chakra cycle"
+
+
 def test_simple_sequence_structure():
     c = conv(SIMPLE)
     d = c.data

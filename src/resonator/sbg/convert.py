@@ -606,7 +606,10 @@ def _write(seq, tl, phases, layers, targets, unsupported, notes, max_sum, sr, st
            fade_out, dur) -> str:
     src = Path(seq.path).name
     desc = [d.strip() for d in tl.description if d.strip()]
-    short = [d for d in desc if len(d) <= 48 and not d.endswith((":", ",", ";"))]
+    # a short line that is not the end of a sentence begun on the line before (those start
+    # in lower case: "repeated endlessly." was the title of prog-chakras-1)
+    short = [d for d in desc if len(d) <= 48 and not d.endswith((":", ",", ";"))
+             and not d[0].islower()]
     title = short[0] if short else Path(seq.path).stem
     L: list[str] = []
     L.append(f"# Converted from the SBaGen sequence {src} by `resonator import`.")
