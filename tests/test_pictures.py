@@ -283,6 +283,13 @@ def test_check_plot_lanes_colours_and_failures(check_reports):
     ax = axes_by_label(fig)
     assert list(ax) == ["spectrum", "colorbar", "envelope", "loudness", "targets"]
     assert ax["colorbar"].get_ylabel().startswith("dB")
+    # all of the colour bar's label is in the picture (its end was cut off at the top)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    box = ax["colorbar"].yaxis.label.get_window_extent(canvas.get_renderer())
+    assert box.y0 >= 0 and box.y1 <= fig.bbox.height and box.x1 <= fig.bbox.width
     lanes = ax["targets"]
     labels = [t.get_text() for t in lanes.get_yticklabels()]
     assert len(labels) == len(report.results) == len(lanes.collections)
@@ -306,6 +313,16 @@ def test_check_plot_lanes_colours_and_failures(check_reports):
     assert sum(not r.passed for r in report.results) == 1
     (text,) = [t.get_text() for t in lanes.texts]
     assert "measured 6" in text and "vs expected 7 Hz" in text
+    # a failure with nothing measured (a tone not there) says so (it read "measured -")
+    import dataclasses
+
+    gone = dataclasses.replace(report, results=[
+        dataclasses.replace(r, measured=None) if r.passed is False else r
+        for r in report.results])
+    missing = check_figure(gone)
+    (text,) = [t.get_text() for t in axes_by_label(missing)["targets"].texts]
+    assert text.strip() == "not found (expected 7 Hz)"
+    plt.close(missing)
     # in the picture: the failing bar is red, a passing one green (pixels at their left end)
     img = png_pixels(fig)[..., :3]
     for lab, want in (("am_rate", FAIL_COLOUR), ("splatter (iso)", PASS_COLOUR)):

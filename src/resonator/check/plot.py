@@ -125,7 +125,7 @@ def check_figure(report):
         mesh = ax_s.pcolormesh(t, sc.spec_bands_hz, z.T, shading="nearest", cmap="magma",
                                vmin=top - SPECTRUM_RANGE_DB, vmax=top)
         cb = fig.colorbar(mesh, cax=cax)
-        cb.set_label("dB (mean square per band; a full-scale sine is -3)")
+        cb.set_label("dB, mean square per band\n(a full-scale sine: -3 dB)", fontsize=8)
         ax_s.plot(t, sc.centroid_hz, color="cyan", lw=0.8, label="spectral centroid")
         ax_s.set_yscale("log")
         ax_s.set_ylim(sc.spec_bands_hz[0], sc.spec_bands_hz[-1])
@@ -170,7 +170,8 @@ def check_figure(report):
                 d = r.as_dict(off)
                 unit_txt = f" {d['unit']}" if d["unit"] else ""
                 text = (f"measured {_number(r.measured)} vs expected "
-                        f"{_number(d['expected'])}{unit_txt}")
+                        f"{_number(d['expected'])}{unit_txt}" if r.measured is not None else
+                        f"not found (expected {_number(d['expected'])}{unit_txt})")
                 room = 0.3 * (end - off)  # after the bar, else before it, else on it
                 if end - b >= room:
                     x, ha, colour, text = b, "left", FAIL_COLOUR, f"  {text}"
