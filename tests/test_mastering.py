@@ -164,7 +164,7 @@ def test_parallel_measuring_pass_equals_the_serial_one(tmp_path):
         return 0.3 * Channels([Sine(200 + 0.5 * beat), Sine(200 - 0.5 * beat)]) + \
             LowPass(Noise("pink", channels=2, amplitude=0.3, name="bed"), sweep)
 
-    split = _split_frame(0, int(dur * sr), sr, 80, B)
+    split = _split_frame(0, int(dur * sr), sr, 80)
     assert split == 6 * sr  # on a 100 ms edge (800 frames), off the 1024-frame block grid
     total = int(dur * sr)
     serial = master(build(), dur, sr=sr, block_frames=B, target_lufs=-6.0)

@@ -145,15 +145,15 @@ def _pipeline(blocks, consume, progress, total: int, depth: int = 4) -> None:
     pipeline(counted(), consume, depth)
 
 
-def _split_frame(first: int, total: int, sr: int, hop: int, block_frames: int | None = None,
+def _split_frame(first: int, total: int, sr: int, hop: int,
                  at: float | None = None) -> int | None:
     """Frame where a parallel measuring pass splits the window, or None when it cannot.
 
     The split sits on a 100 ms loudness sub-block edge that is also a hop edge (counted from
     frame 0), so both halves' measurements join exactly, as near as that allows to ``at`` (a
     share of the window, default 0.5). It depends only on the window, the rate and the hop:
-    not on the block size (``block_frames`` is not used) nor on the number of cores, so a
-    session measures the same wherever it is rendered. The window must start at frame 0 and
+    not on the block size nor on the number of cores, so a session measures the same
+    wherever it is rendered. The window must start at frame 0 and
     each side must hold at least :data:`SPLIT_MIN_SUBBLOCKS` sub-blocks.
     """
     if first != 0 or sr % 10:
@@ -245,7 +245,7 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     hop = max(1, int(round(HOP_S * sr)))
     total = int(round(duration_s * sr))
     first = int(round(start_s * sr))
-    split = _split_frame(first, total, sr, hop, block_frames, split_share) \
+    split = _split_frame(first, total, sr, hop, split_share) \
         if twin is not None else None
     lanes = []  # (node, first frame rendered, frames, first frame kept)
     if split is None:
