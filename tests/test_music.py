@@ -395,6 +395,23 @@ def test_a_prefetched_stretch_gives_the_same_samples(tmp_path):
                                rtol=0, atol=1e-7)
 
 
+def test_the_stretch_latency_is_measured_once_and_kept_in_the_cache(tmp_path, monkeypatch):
+    import pedalboard
+
+    from resonator.music import stretch
+
+    monkeypatch.setattr(stretch, "_LATENCY", {})
+    k = stretch.stretch_latency(16000)
+    assert 400 < k < 900  # Rubber Band R2's offset at 16 kHz, in frames
+    assert len(list((tmp_path / "cache" / "music-stretch").glob("*.json"))) == 1
+
+    def no_stretch(*a, **kw):
+        raise AssertionError("measured again")
+    monkeypatch.setattr(stretch, "_LATENCY", {})
+    monkeypatch.setattr(pedalboard, "time_stretch", no_stretch)
+    assert stretch.stretch_latency(16000) == k
+
+
 def test_stretch_joins_are_click_free_and_keep_the_level(tmp_path):
     """Tones through a tempo of 0.85: no sample-level discontinuity at the segment joins
     (every SEGMENT_S) and the level there within 1 dB of the level around them."""

@@ -15,7 +15,10 @@ segments meet in a :data:`FADE_S` crossfade whose gains keep the power of the mi
 the correlation of the two renditions (equal-power when they are unrelated, amplitude-
 complementary when they are the same). Each output sample is a function of its segment
 index alone: the output does not depend on the block size, a window renders the samples a
-full render has, and memory holds a few segments whatever the session's length.
+full render has, and memory holds a few segments whatever the session's length. Segments
+before the session's start are silence. A player asks for the first segments ahead
+(:meth:`StretchedSource.prefetch`): they are stretched on worker threads while it does
+other work (its loudness estimate).
 
 :class:`UnstretchedSource` is its cheap stand-in for loudness estimates: the same music at the
 same place, at its own tempo (the stretch keeps the loudness; no Rubber Band call).
@@ -117,6 +120,7 @@ class TimeMap:
 
 
 _LATENCY: dict[int, float] = {}
+_LATENCY_LOCK = threading.Lock()  # two prefetch threads measure it once
 
 
 def stretch_latency(sr: int) -> float:
@@ -130,8 +134,13 @@ def stretch_latency(sr: int) -> float:
     rate): measuring costs about 0.1 s of a player's start.
     """
     sr = int(sr)
-    if sr in _LATENCY:
+    with _LATENCY_LOCK:
+        if sr not in _LATENCY:
+            _LATENCY[sr] = _cached_latency(sr)
         return _LATENCY[sr]
+
+
+def _cached_latency(sr: int) -> float:
     import pedalboard
 
     from ..cache import digest, read_entry, write_entry
@@ -139,8 +148,7 @@ def stretch_latency(sr: int) -> float:
     key = digest(["stretch latency 1", pedalboard.__version__, sr])
     hit = read_entry("music-stretch", key)
     if hit is not None and isinstance(hit.get("k"), float) and math.isfinite(hit["k"]):
-        _LATENCY[sr] = hit["k"]
-        return _LATENCY[sr]
+        return hit["k"]
     time_stretch = pedalboard.time_stretch
 
     per = sr // 4
@@ -159,12 +167,12 @@ def stretch_latency(sr: int) -> float:
             a = int(c) - win
             offs.append(a + int(np.argmax(d[a: a + 2 * win])) - c)
         ks.append(-float(np.median(offs)) / (1.0 / r - 1.0))
-    _LATENCY[sr] = float(np.mean(ks))
+    k = float(np.mean(ks))
     try:
-        write_entry("music-stretch", key, {"k": _LATENCY[sr]})
+        write_entry("music-stretch", key, {"k": k})
     except OSError:
         pass  # measured again next time
-    return _LATENCY[sr]
+    return k
 
 
 class StretchedSource:

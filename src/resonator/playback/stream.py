@@ -23,8 +23,9 @@ The mastering stage comes, in order, from ``mastering=`` when given, from the us
 (:func:`resonator.mastering.cached_stage`), else from an estimate on sparse windows of the
 session (:func:`resonator.mastering.estimate`, within 0.5 dB of the full measurement on
 every shipped recipe) while the exact stage is measured on a background thread at low
-priority (from the second read on, so that it does not delay the first sound); when it arrives the gain glides to it over :data:`GAIN_GLIDE_S` and is stored in
-the cache, so the next start is exact from its first sample.
+priority (once a second of sound is out, so that it does not delay the first); when it
+arrives the gain glides to it over :data:`GAIN_GLIDE_S` and is stored in the cache, so the
+next start is exact from its first sample.
 """
 from __future__ import annotations
 
@@ -166,7 +167,7 @@ class SessionStream:
         self._requested = 0.0
         self._paused = False
         self._job = None  # a BackgroundMeasurement, or a function that starts one
-        self._reads = 0
+        self._frames_out = 0  # frames read (the background measurement waits for a second)
         #: counts the changes that a rewind cannot undo (commands, jumps)
         self.epoch = 0
         self.finished = False
@@ -184,7 +185,7 @@ class SessionStream:
                         mastering_mod.store_stage(session, mastering)
                     except OSError:
                         pass
-                elif measure:  # starts after the first read (not to delay first audio)
+                elif measure:  # starts once a second is read (not to delay first audio)
                     self._job = lambda: mastering_mod.BackgroundMeasurement(session)
         self.mastering = mastering
 
@@ -295,7 +296,7 @@ class SessionStream:
         for cmd in commands:
             self._apply(cmd)
         self._poll_job()
-        self._reads += 1
+        self._frames_out += frames
         i = 0
         while i < frames:
             if self.silent:
@@ -420,8 +421,8 @@ class SessionStream:
     def _poll_job(self) -> None:
         if self._job is None:
             return
-        if callable(self._job):  # the first read went out: start measuring with the second
-            if self._reads:
+        if callable(self._job):  # a second of sound is out: start measuring
+            if self._frames_out >= self.sr:
                 self._start_job()
             return
         if not self._job.done():
