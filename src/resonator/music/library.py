@@ -396,5 +396,11 @@ def order_tracks(indices: list[int], order: str, reports: list[dict] | None, see
 
 
 if __name__ == "__main__":  # regenerate a folder's analysis file: python -m ... FOLDER
-    for folder in sys.argv[1:] or ["recipes/music"]:
-        print(write_folder_analysis(folder))
+    from ..errors import ResonatorError
+
+    try:
+        for folder in sys.argv[1:] or ["recipes/music"]:
+            print(write_folder_analysis(folder))
+    except ResonatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
