@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import soundfile as sf
@@ -11,7 +12,9 @@ import soundfile as sf
 from resonator.check import check_file, parse_target_arg
 from resonator.check.kinds import base
 from resonator.check.kinds.base import MAX_GAP_S, spread
-from resonator.recipe import render_recipe
+from resonator.check.targets import targets_from_session
+from resonator.layers._common import GLIDE_GAP_S
+from resonator.recipe import build_session, load_recipe, render_recipe
 
 RECIPE = textwrap.dedent("""\
     title = "coverage"
@@ -90,3 +93,16 @@ def test_modulation_missing_between_the_old_sample_windows_fails(tmp_path, monke
     old = _am_rate("bad.wav")
     assert old.passed and len(old.detail["windows"]) == 3
     assert all(w["end_s"] < 110 or w["start_s"] > 215 for w in old.detail["windows"])
+
+
+def test_a_long_glide_is_sampled_at_most_glide_gap_apart():
+    """sleep-descent's 40-minute descent glides the beat: it was read at five 4 s points
+    468 s apart; now every stretch between two samples is under GLIDE_GAP_S."""
+    s = build_session(load_recipe(Path(__file__).resolve().parents[1] / "recipes"
+                                  / "sleep-descent.toml"))
+    (a, b), = [(p0, p1) for name, p0, p1 in s.phases if name == "descent"]
+    w = sorted((t.start_s, t.end_s) for t in targets_from_session(s)
+               if t.kind == "binaural_beat" and t.phase == "descent")
+    assert len(w) == 19 and all(abs((y - x) - 4.0) < 1e-6 for x, y in w)
+    gaps = [w[0][0] - a] + [n[0] - p[1] for p, n in zip(w, w[1:])] + [b - w[-1][1]]
+    assert max(gaps) <= GLIDE_GAP_S
