@@ -19,7 +19,7 @@ RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 # (recipe, start, duration, target kinds that must be among the evaluated ones)
 WINDOWS = [
     ("focus", "0s", "30s", {"fade_in", "am_rate", "am_depth", "lr_correlation"}),
-    ("focus", "440s", "30s", {"am_rate", "am_depth"}),
+    ("focus", "380s", "30s", {"am_rate", "am_depth"}),  # a sample of the depth at 392-396 s
     # the end of the bed's glide into "focus" (3:00-4:30) and after: the written 16 Hz
     # target is read after the glide (it started at 4:00 and failed such a window)
     ("focus", "250s", "40s", {"am_rate"}),

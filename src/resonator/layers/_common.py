@@ -311,6 +311,12 @@ def inner_phases(ctx, margin_share: float = 0.1, max_margin_s: float = 30.0):
     return out
 
 
+#: a parameter that varies over a phase is sampled in windows at most this far apart (s) ...
+GLIDE_GAP_S = 120.0
+#: ... and in at most this many windows per phase
+GLIDE_SAMPLES = 32
+
+
 def param_targets(kind: str, node, ctx, *, tolerance: float, window_s: float,
                   scale: float = 1.0, extra: dict | None = None,
                   min_window_s: float | None = None) -> list[dict]:
@@ -319,7 +325,8 @@ def param_targets(kind: str, node, ctx, *, tolerance: float, window_s: float,
     In each phase of ``ctx.phases`` (less a margin, see :func:`inner_phases`) the parameter is
     sampled on a grid. When it varies by less
     than a tenth of ``tolerance`` the target covers the whole phase with that value. Otherwise
-    windows of ``window_s`` are placed at up to five points across the phase, each expecting
+    windows of ``window_s`` are placed at five points across the phase (more on a long phase,
+    so that at most :data:`GLIDE_GAP_S` lies between two; at most :data:`GLIDE_SAMPLES`), each expecting
     the value at the window's centre; the tolerance grows by half the change within the
     window. ``scale`` multiplies values (for example to convert units).
     """
@@ -338,7 +345,9 @@ def param_targets(kind: str, node, ctx, *, tolerance: float, window_s: float,
                                 expected=float(np.median(v)), tolerance=float(tolerance)))
             continue
         w = min(window_s, b - a)
-        n = int(min(5, max(1, (b - a) // w)))
+        # five points, more on a long glide: no more than GLIDE_GAP_S unread between two
+        cover = math.ceil((b - a) / (GLIDE_GAP_S + w) - 1e-9)
+        n = int(min(max(5, min(cover, GLIDE_SAMPLES)), max(1, (b - a) // w)))
         centres = a + (np.arange(n) + 0.5) * (b - a) / n
         for c in centres:
             lo, hi = max(a, c - w / 2), min(b, c + w / 2)

@@ -188,11 +188,22 @@ def curve_fn(node, sr):
     return lambda t: sample(node, np.atleast_1d(np.asarray(t, dtype=float)), sr)
 
 
+#: longest unmeasured stretch between two sample windows of a long target (s): a fault
+#: longer than this anywhere in the span is inside a window
+MAX_GAP_S = 120.0
+#: most sample windows of one target (bounds the cost of checking a long render; past
+#: ``MAX_WINDOWS * (length + MAX_GAP_S)`` seconds the gaps grow beyond MAX_GAP_S)
+MAX_WINDOWS = 32
+
+
 def spread(a: float, b: float, length: float, count: int) -> list[tuple[float, float]]:
-    """Up to ``count`` windows of ``length`` s spread evenly over [a, b]."""
+    """Windows of ``length`` s spread evenly over [a, b]: ``count`` of them, more on a long
+    span so that no stretch longer than :data:`MAX_GAP_S` lies between two (at most
+    :data:`MAX_WINDOWS`; never more than fit side by side). Deterministic."""
     if b - a <= length * 1.0001:
         return [(a, b)]
-    n = int(min(count, max(1, (b - a) // length)))
+    cover = math.ceil((b - a - length) / (MAX_GAP_S + length) - 1e-9)
+    n = int(min(max(count, min(cover, MAX_WINDOWS)), max(1, (b - a) // length)))
     centres = a + length / 2 + (np.arange(n) + 0.5) / n * (b - a - length)
     return [(float(c - length / 2), float(c + length / 2)) for c in centres]
 
