@@ -188,33 +188,6 @@ def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start
     return out
 
 
-def keep_freed_blocks() -> bool:
-    """Let the C allocator keep freed block arrays for the next blocks (a command-line render
-    calls this once, before it starts threads; returns False where it does not apply).
-
-    Every block allocates arrays of a few hundred kB. glibc's malloc serves such sizes with
-    fresh pages (mmap'd, or its heap grown and trimmed again; in worker threads' arenas
-    always), so each block page-faulted and zeroed its arrays anew: a cached 60-minute render
-    took 300,000-760,000 page faults and half its CPU time in the kernel. Reserving mmap for
-    allocations of 32 MB and more and trimming the heap only past 256 MB free keeps freed
-    arrays for reuse (8,000 faults; 4.7-5.9 -> 2.6-2.7 s CPU). Peak memory is unchanged:
-    what is kept is what the blocks used a moment before. glibc on Linux only.
-    """
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(mallopt(m_mmap_threshold, 32 << 20)) and \
-        bool(mallopt(m_trim_threshold, 256 << 20))
-
-
 # --------------------------------------------------------------------------- quantisation
 def quantize(block: np.ndarray, start: int, bits: str, seed: int, *, shift24: bool = False,
              with_peak: bool = False, gain: float | None = None):

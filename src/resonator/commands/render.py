@@ -67,10 +67,7 @@ def run(args) -> int:
     args.recipe = args.recipe[0]
     from ..loading import load
     from ..recipe.render import render_recipe
-    from ..render import keep_freed_blocks
     from ..units import format_duration
-
-    keep_freed_blocks()  # (before any thread starts: block arrays are reused, not re-faulted)
 
     recipe = load(args.recipe, stereo_noise=args.stereo_noise)
     if not args.quiet:
