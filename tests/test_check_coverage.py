@@ -53,6 +53,8 @@ def test_windows_cover_a_long_span_with_gaps_of_at_most_max_gap():
     # short spans are read as before; the count is capped on very long ones
     assert spread(0.0, 60.0, 15.0, 3) == [(7.5, 22.5), (22.5, 37.5), (37.5, 52.5)]
     assert len(spread(0.0, 8 * 3600.0, 4.0, 5)) == base.MAX_WINDOWS
+    # a steady property pooled over windows keeps its count
+    assert len(spread(0.0, 3600.0, 30.0, 4, cover_span=False)) == 4
 
 
 def _am_rate(path, recipe=None):
