@@ -53,6 +53,8 @@ def test_windows_cover_a_long_span_with_gaps_of_at_most_max_gap():
     # short spans are read as before; the count is capped on very long ones
     assert spread(0.0, 60.0, 15.0, 3) == [(7.5, 22.5), (22.5, 37.5), (37.5, 52.5)]
     assert len(spread(0.0, 8 * 3600.0, 4.0, 5)) == base.MAX_WINDOWS
+    # a steady property pooled over windows keeps its count
+    assert len(spread(0.0, 3600.0, 30.0, 4, cover_span=False)) == 4
 
 
 def _am_rate(path, recipe=None):
@@ -106,3 +108,22 @@ def test_a_long_glide_is_sampled_at_most_glide_gap_apart():
     assert len(w) == 19 and all(abs((y - x) - 4.0) < 1e-6 for x, y in w)
     gaps = [w[0][0] - a] + [n[0] - p[1] for p, n in zip(w, w[1:])] + [b - w[-1][1]]
     assert max(gaps) <= GLIDE_GAP_S
+
+
+def test_a_brown_bed_replaced_by_white_noise_fails_its_implied_colour(tmp_path):
+    """sleep-descent's bed is brown noise (-20 dB/decade): its implied noise_slope target
+    (read over 296-1250 Hz, where the bed alone plays, below half its low-pass) passes the
+    render and fails the same render with the bed white (0 dB/decade)."""
+    src = Path(__file__).resolve().parents[1] / "recipes" / "sleep-descent.toml"
+    white = tmp_path / "white.toml"
+    white.write_text(src.read_text().replace('color = "brown"', 'color = "white"'))
+    slopes = {}
+    for name, recipe in (("brown", src), ("white", white)):
+        out = tmp_path / f"{name}.wav"
+        render_recipe(recipe, out, start="100s", duration="25s", sr=16000, normalize=False)
+        rep = check_file(out, src)
+        (r,) = [r for r in rep.results if r.target.kind == "noise_slope"]
+        slopes[name] = r
+    assert slopes["brown"].passed and abs(slopes["brown"].measured + 20.0) < 3.0
+    assert slopes["white"].passed is False and abs(slopes["white"].measured) < 5.0
+    assert slopes["brown"].detail["band_hz"][1] <= 1250.0

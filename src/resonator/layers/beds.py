@@ -96,9 +96,16 @@ def _modulated(params) -> bool:
     return d is None or d > 0
 
 
+#: the power spectrum's slope of each noise colour, dB per decade of frequency
+COLOR_SLOPES = {"white": 0.0, "pink": -10.0, "brown": -20.0, "blue": 10.0, "violet": 20.0}
+
+
 def targets_noise(params, ctx):
     expected = 0.0 if params["stereo"] else 1.0
     out = param_targets("lr_correlation", Constant(expected), ctx, tolerance=0.1, window_s=4.0)
+    # its colour: the spectral slope (3 dB/decade tells pink from white or brown, 10 apart)
+    out += param_targets("noise_slope", Constant(COLOR_SLOPES[params["color"]]), ctx,
+                         tolerance=3.0, window_s=20.0)
     if _modulated(params):
         out += param_targets("am_rate", params["mod_rate"], ctx, tolerance=0.05, window_s=4.0)
         out += param_targets("am_depth", params["mod_depth"], ctx, tolerance=0.05, window_s=4.0)

@@ -196,13 +196,15 @@ MAX_GAP_S = 120.0
 MAX_WINDOWS = 32
 
 
-def spread(a: float, b: float, length: float, count: int) -> list[tuple[float, float]]:
+def spread(a: float, b: float, length: float, count: int,
+           cover_span: bool = True) -> list[tuple[float, float]]:
     """Windows of ``length`` s spread evenly over [a, b]: ``count`` of them, more on a long
     span so that no stretch longer than :data:`MAX_GAP_S` lies between two (at most
-    :data:`MAX_WINDOWS`; never more than fit side by side). Deterministic."""
+    :data:`MAX_WINDOWS`; never more than fit side by side; ``cover_span=False``: at most
+    ``count``, for a steady property read by pooling windows). Deterministic."""
     if b - a <= length * 1.0001:
         return [(a, b)]
-    cover = math.ceil((b - a - length) / (MAX_GAP_S + length) - 1e-9)
+    cover = math.ceil((b - a - length) / (MAX_GAP_S + length) - 1e-9) if cover_span else 0
     n = int(min(max(count, min(cover, MAX_WINDOWS)), max(1, (b - a) // length)))
     centres = a + length / 2 + (np.arange(n) + 0.5) / n * (b - a - length)
     return [(float(c - length / 2), float(c + length / 2)) for c in centres]

@@ -136,10 +136,35 @@ def band_energy(t, ctx):
 
 
 def noise_slope(t, ctx):
-    a, b = centred(t.start_s, t.end_s, 20.0)
-    x, sr = ctx.read(a, b)
-    v = noise_slope_db_per_decade(x, sr, 50.0, min(10000.0, 0.45 * sr))
-    return within(t, [v])
+    lo, hi = t.params.get("band") or (50.0, 10000.0)
+    vals, rows = [], []
+    for a, b in spread(t.start_s, t.end_s, 20.0, 1):  # over the span, gaps under 2 min
+        x, sr = ctx.read(a, b)
+        hi = min(hi, 10000.0, 0.45 * sr)
+        vals.append(noise_slope_db_per_decade(x, sr, lo, hi))
+        rows.append({"start_s": rounded(a, 3), "end_s": rounded(b, 3),
+                     "slope_db_per_decade": rounded(vals[-1], 3)})
+    return within(t, vals, {"band_hz": [rounded(lo, 1), rounded(hi, 1)], "windows": rows})
+
+
+def _slope_hints(session, info, d, components_at) -> dict:
+    """A layer's slope is read where it dominates (:func:`_dominant_band`), below half its
+    low-pass cutoff (the filter bends the spectrum near it); none left spanning half a
+    decade: unmeasurable."""
+    band = _dominant_band(session, info, d["start_s"], d["end_s"])
+    if band is not None and info.plan.cutoff is not None:
+        band = (band[0], min(band[1], 0.5 * _lowest_cutoff(session, info, d)))
+    if band is None or band[1] < 3.0 * band[0]:
+        return {"band": None, "unmeasurable": f"no band where {info.name} alone plays spans "
+                                              "half a decade; its colour cannot be read"}
+    return {"band": band}
+
+
+def _lowest_cutoff(session, info, d) -> float:
+    from ...layers._common import sample
+
+    return float(np.min(sample(info.plan.cutoff, np.linspace(d["start_s"], d["end_s"], 33),
+                               session.sr)))
 
 # ------------------------------------------------------------------------------ hints
 def _breath_hints(session, info, d, components_at) -> dict:
@@ -216,6 +241,8 @@ register(TargetKind("band_energy", unit="db", tolerance=1.0, min_window_s=0.5,
                     doc="""energy in a band (written band_energy@LO-HI in Hz) relative to full
 scale (resonator.measure.spectrum.band_energy_db), the centre 8 s at most."""))
 register(TargetKind("noise_slope", unit="db_per_decade", tolerance=1.0, min_window_s=2.0,
-                    evaluate=noise_slope, doc="""spectral slope of the noise from 50 Hz to
-10 kHz (resonator.measure.spectrum.noise_slope_db_per_decade), the centre 20 s at most: about
+                    evaluate=noise_slope, hints=_slope_hints, doc="""spectral slope of the noise from 50 Hz to
+10 kHz (a layer's: over the band where it alone plays, below half its low-pass cutoff)
+(resonator.measure.spectrum.noise_slope_db_per_decade), in windows of 20 s spread over the
+target (at most 2 min apart), every one within the tolerance: about
 -10 dB/decade for pink noise, 0 for white, -20 for brown."""))

@@ -55,7 +55,8 @@ def splatter(t, ctx):
     comps_at = p.get("components")
     p_in = p_out = var = 0.0
     rows = []
-    for a, b in spread(t.start_s, t.end_s, length, WINDOWS):
+    # the gate's spectrum is steady: four windows pooled, however long the target
+    for a, b in spread(t.start_s, t.end_s, length, WINDOWS, cover_span=False):
         x, sr = ctx.read(a, b)
         exclude = []
         if comps_at is not None:
