@@ -8,11 +8,14 @@ for AVX2 and AVX-512 (GCC target_clones on x86-64 Linux, chosen at load time) wi
 arithmetic. Needs a C compiler and the Python headers (Debian: gcc, python3-dev); without
 them the build stops with one line that says so.
 """
+import hashlib
 import sysconfig
+from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
+SOURCE = "src/resonator/_kernels.c"
 NEEDS = ("resonator's compiled kernels (src/resonator/_kernels.c) need a C compiler and the "
          "Python headers (Debian: apt-get install gcc python3-dev)")
 
@@ -32,7 +35,10 @@ class BuildKernels(build_ext):
 setup(
     cmdclass={"build_ext": BuildKernels},
     ext_modules=[Extension(
-        "resonator._kernels", ["src/resonator/_kernels.c"],
+        "resonator._kernels", [SOURCE],
         extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno"],
+        # the source's hash, so resonator.kernels can tell a stale build (editable installs)
+        define_macros=[("RESONATOR_KERNELS_SOURCE", '"%s"' % hashlib.sha256(
+            Path(__file__).resolve().parent.joinpath(SOURCE).read_bytes()).hexdigest())],
     )],
 )

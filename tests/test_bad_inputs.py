@@ -282,6 +282,8 @@ CLI = [
     ("schema -o missing/y.json", r"^-o missing/y\.json: the folder missing does not exist"),
     ("schema -o notes.txt/y.json", r"notes\.txt is a file, not a folder"),
     ("schema -o sub.json/", r"is not a file name"),
+    ("schema -o taken.json", r"^-o taken\.json: exists already; pass --force"),
+    ("schema -o sub --force", r"^-o sub: "),
     # recipes
     ("recipes copy focus r.toml", r"^copy r\.toml: exists already; pass --force"),
     ("recipes copy focus missing/y.toml", r"^copy missing/y\.toml: the folder missing does not"),

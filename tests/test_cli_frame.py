@@ -59,13 +59,16 @@ def _parser_with(mod, run):
     return build
 
 
-@pytest.mark.parametrize("args, code", [(["schema"], cli.EXIT_PIPE), (["render", "--help"], 0)])
-def test_output_into_a_closed_pipe_is_quiet(args, code):
+@pytest.mark.parametrize("args", [["schema"], ["render", "--help"], ["check", "--kinds"],
+                                  ["recipes"], ["recipes", "show", "focus"]])
+def test_output_into_a_closed_pipe_is_quiet(args):
+    """``resonator check --kinds | head -1``: the reader chose to stop; exit 0, nothing said
+    (it was 141, which a shell with ``pipefail`` reports as a failure)."""
     p = subprocess.Popen([sys.executable, "-m", "resonator.cli", *args],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     p.stdout.close()
     err = p.stderr.read().decode()
-    assert p.wait(timeout=60) == code  # (argparse itself ignores a failed help print)
+    assert p.wait(timeout=60) == 0  # (argparse itself ignores a failed help print)
     assert err == ""
 
 

@@ -120,6 +120,20 @@ def test_plan_text_and_plot(recipe, capsys):
     assert p["phases"][1]["temperature_end"] == 0.0 and p["layers"][0]["varying"]
 
 
+def test_schema_output_is_checked_and_replaced_only_with_force(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["schema", "-o", "s.json"]) == 0
+    written = Path("s.json").read_text()
+    assert json.loads(written)["properties"]["layer"]
+    Path("s.json").write_text("{}")
+    assert main(["schema", "-o", "s.json"]) == 2
+    assert "s.json: exists already; pass --force" in capsys.readouterr().err
+    assert Path("s.json").read_text() == "{}"
+    assert main(["schema", "-o", "s.json", "--force"]) == 0
+    assert Path("s.json").read_text() == written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]  # no temporary left
+
+
 def test_schema_lists_every_layer_kind(recipe, capsys):
     from resonator.recipe import layer_kinds
     assert main(["schema"]) == 0

@@ -253,3 +253,49 @@ def test_a_gain_folded_into_the_quantiser_is_the_mastering_product(bits, dtype):
     want = quantize(staged, 777, bits, 4, with_peak=True)
     got = quantize(block, 777, bits, 4, with_peak=True, gain=gain)
     assert np.array_equal(got[0], want[0]) and got[1:] == want[1:] and want[1] > 0
+
+
+# ------------------------------------------------------------------ a stale or missing build
+def test_the_build_records_the_hash_of_its_source(tmp_path):
+    """The build stamps the SHA-256 of _kernels.c; check_build compares it with the source
+    beside the module: equal passes, anything else (or a build without a stamp) is stale, and
+    an install without the source (a wheel) is not checked."""
+    import hashlib
+    from pathlib import Path
+
+    from resonator import _kernels
+
+    source = Path(K.__file__).with_name("_kernels.c")
+    assert _kernels.SOURCE_SHA256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    src = tmp_path / "_kernels.c"
+    src.write_bytes(b"int x;\n")
+    K.check_build(hashlib.sha256(b"int x;\n").hexdigest(), src)
+    for stamp in (hashlib.sha256(b"int y;\n").hexdigest(), None):
+        with pytest.raises(K.KernelsUnavailable, match=r"built from another version of .*"
+                           r"_kernels\.c \(a stale install\): reinstall with `pip install -e \.`"):
+            K.check_build(stamp, src)
+    K.check_build(None, tmp_path / "absent.c")
+
+
+@pytest.mark.parametrize("fake, message", [
+    ("None", r"compiled kernels \(resonator\._kernels\) are missing: reinstall with `pip "
+             r"install -e \.` \(or `make`\)"),
+    ("types.ModuleType('resonator._kernels')",
+     r"compiled kernels were built from another version of \S+_kernels\.c \(a stale install\):"
+     r" reinstall with"),
+])
+def test_a_missing_or_stale_build_is_one_line_and_exit_2(tmp_path, fake, message):
+    """It was 'internal error ... this is a bug', exit 70."""
+    import re
+    import subprocess
+    import sys
+
+    code = (f"import sys, types; sys.modules['resonator._kernels'] = {fake}\n"
+            "from resonator.cli import main\n"
+            "sys.exit(main(['render', 'focus', '--duration', '2s', '-o', 'k.wav']))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
+    assert re.match(r"resonator render: error: resonator's " + message, r.stderr), r.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1573,4 +1573,15 @@ static struct PyModuleDef module = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__kernels(void) {
+    PyObject *m = PyModule_Create(&module);
+#ifdef RESONATOR_KERNELS_SOURCE
+    /* the SHA-256 of the _kernels.c this was built from (setup.py): resonator.kernels
+       refuses a build older than the source beside it (a stale editable install) */
+    if (m && PyModule_AddStringConstant(m, "SOURCE_SHA256", RESONATOR_KERNELS_SOURCE) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+#endif
+    return m;
+}

@@ -8,8 +8,9 @@ prints, and frames every failure as one line:
 * a usage error (unknown option, bad value) -> one line naming the option, exit 2;
 * Ctrl-C (``SIGINT``), ``SIGTERM`` and ``SIGHUP`` -> every temporary removed,
   ``resonator CMD: interrupted (SIGTERM)``, exit 128 + the signal number;
-* standard output closed early (``resonator plan x.toml | head``) -> quiet exit 141 (as
-  other Unix tools that get ``SIGPIPE``);
+* standard output closed early (``resonator check --kinds | head -1``) -> quiet, exit 0 (the
+  reader chose to stop reading; :func:`resonator.outputs.echo` lets the command finish its
+  files);
 * anything else is a bug: one line asking for a report (``RESONATOR_DEBUG=1`` shows the
   traceback), exit 70.
 """
@@ -25,8 +26,6 @@ from .commands import COMMANDS
 
 #: exit code of a bug (EX_SOFTWARE)
 EXIT_BUG = 70
-#: exit code when standard output was closed by the reader (128 + SIGPIPE)
-EXIT_PIPE = 141
 
 
 def _load(name: str):
@@ -150,7 +149,7 @@ def framed(command, run) -> int:
         from .outputs import silence_stdout
 
         silence_stdout()
-        return EXIT_PIPE
+        return 0
     except Exception as exc:  # a bug: one line, the traceback on request
         if os.environ.get("RESONATOR_DEBUG"):
             raise

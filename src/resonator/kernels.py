@@ -84,6 +84,45 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
 """
 from __future__ import annotations
 
+import os as _os
+
+from .errors import ResonatorError
+
+
+class KernelsUnavailable(ResonatorError):
+    """The compiled kernels are missing, or older than ``_kernels.c`` beside them (an editable
+    install that was not rebuilt after an update): one line asking to rebuild, exit 2."""
+
+
+#: what to run (from the source checkout) to build the kernels again
+REBUILD = ("reinstall with `pip install -e .` (or `make`) in the source folder (needs a C "
+           "compiler and the Python headers, Debian: gcc python3-dev)")
+
+
+def check_build(built_sha256: str | None, source) -> None:
+    """Raise :class:`KernelsUnavailable` when the source file ``source`` (a path; absent in a
+    wheel install, then nothing is checked) is not the one the kernels were built from
+    (``built_sha256``, the build's ``SOURCE_SHA256``; None for builds that predate it)."""
+    import hashlib
+    from pathlib import Path
+
+    try:
+        text = Path(source).read_bytes()
+    except OSError:  # an installed wheel ships no C source: nothing to compare
+        return
+    if built_sha256 != hashlib.sha256(text).hexdigest():
+        raise KernelsUnavailable(
+            f"resonator's compiled kernels were built from another version of {source} (a "
+            f"stale install): {REBUILD}")
+
+
+try:
+    from . import _kernels
+except ImportError as exc:  # a source checkout that was never built
+    raise KernelsUnavailable(f"resonator's compiled kernels (resonator._kernels) are missing: "
+                             f"{REBUILD}") from exc
+check_build(getattr(_kernels, "SOURCE_SHA256", None), _os.path.join(_os.path.dirname(__file__),
+                                                                 "_kernels.c"))
 try:
     from ._kernels import (
         bank,
@@ -108,11 +147,9 @@ try:
         sine_from_anchors,
         table_lookup,
     )
-except ImportError as exc:  # a source checkout that was never built
-    raise ImportError(
-        "resonator's compiled kernels (resonator._kernels) are missing: install the package "
-        "with `pip install -e .` or `make install` (needs a C compiler and the Python headers, "
-        "Debian: gcc python3-dev)") from exc
+except ImportError as exc:  # a build without a kernel this version needs
+    raise KernelsUnavailable(f"resonator's compiled kernels do not match this version ({exc}): "
+                             f"{REBUILD}") from exc
 
 __all__ = ["bank", "bank_grid", "beat_dp", "biquad_design", "biquad_run", "colored_noise",
            "curve_block", "curve_eval", "curve_integral", "grid_interp", "hop_tp", "kweight_sums",

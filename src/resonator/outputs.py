@@ -647,10 +647,7 @@ class atomic_open:
 def write_text(path, text: str, *, label: str | None = None, newline: str | None = None) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically; ``"-"`` writes to standard output."""
     if str(path) == "-":
-        import sys
-
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        echo(text, end="")
         return Path("-")
     with atomic_open(path, "w", label=label, newline=newline) as f:
         f.write(text)

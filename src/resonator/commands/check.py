@@ -52,8 +52,9 @@ class _ListKinds(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         from ..check.kinds import kinds_table
+        from ..outputs import echo
 
-        print(kinds_table())
+        echo(kinds_table())
         parser.exit(0)
 
 
@@ -83,18 +84,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run_check(render, recipe=None, *, targets=(), json_path=None, plot_path=None,
-              tolerance_scale: float = 1.0, use_sidecar: bool = True, quiet: bool = False,
-              out=None) -> int:
+              tolerance_scale: float = 1.0, use_sidecar: bool = True, quiet: bool = False) -> int:
     """Check a file, print the table, write JSON/plot; return the exit code (0 or 1).
 
     Shared by ``resonator check`` and ``resonator render --check``.
     """
     from ..check import check_file, format_table, parse_target_arg, plot_report, write_json
+    from ..outputs import echo  # quiet once the reader of standard output has gone (| head)
     from ..progress import TerminalProgress
 
     check_report_outputs(render, recipe, json_path=json_path, plot_path=plot_path,
                          use_sidecar=use_sidecar)
-    out = out or sys.stdout
     extra = [parse_target_arg(t) for t in targets]
     with TerminalProgress(units={"scanning": "frame", "measuring": "target"}) as bar:
         report = check_file(render, recipe, targets=extra, tolerance_scale=tolerance_scale,
@@ -103,13 +103,13 @@ def run_check(render, recipe=None, *, targets=(), json_path=None, plot_path=None
         print(f"warning: {lint}", file=sys.stderr)
     table = format_table(report)
     if json_path != "-":
-        print(table if not quiet else table.splitlines()[-1], file=out)
+        echo(table if not quiet else table.splitlines()[-1])
     if json_path:
         write_json(report, json_path)
     if plot_path:
         path = plot_report(report, plot_path)
         if json_path != "-" and not quiet:
-            print(f"plot written to {path}", file=out)
+            echo(f"plot written to {path}")
     return 0 if report.passed else 1
 
 

@@ -28,7 +28,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..errors import RecipeError
-    from ..outputs import check_output, write_text
+    from ..outputs import check_output, echo, write_text
     from ..sbg.convert import convert_file, recipe_from_conversion
 
     src = Path(args.sbg)
@@ -43,7 +43,7 @@ def run(args) -> int:
     conv = convert_file(src, stereo_noise=args.stereo_noise)
     recipe = recipe_from_conversion(conv)   # validates the result before anything is written
     if out is None:
-        sys.stdout.write(conv.toml)
+        write_text("-", conv.toml)
     else:
         if conv.timeline.mix_file and out.parent.resolve() != src.parent.resolve() and \
                 not args.quiet:
@@ -57,7 +57,7 @@ def run(args) -> int:
             print(f"warning: {w}", file=sys.stderr)
         if out is not None:
             from ..units import format_duration
-            print(f"{out}: {len(recipe.phases)} phases, {len(recipe.layers)} layers, "
+            echo(f"{out}: {len(recipe.phases)} phases, {len(recipe.layers)} layers, "
                   f"{len(recipe.targets)} targets, {format_duration(recipe.duration_s)}"
                   + (f"; {len(conv.unsupported)} item(s) not mapped" if conv.unsupported
                      else ""))

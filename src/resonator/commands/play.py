@@ -40,6 +40,7 @@ def run(args) -> int:
     from ..errors import ResonatorError
     from ..playback.backend import output_devices
 
+    from ..outputs import echo
     from ..playback.backend import NoAudioOutput
 
     devices = output_devices()  # no PortAudio: one line, before anything is loaded
@@ -47,7 +48,7 @@ def run(args) -> int:
         if not devices:
             raise NoAudioOutput("no audio output device found (PortAudio lists none)")
         for i, name, default in devices:
-            print(f"{i:3d}  {name}{'  (default)' if default else ''}")
+            echo(f"{i:3d}  {name}{'  (default)' if default else ''}")
         return 0
     if not args.recipe:
         raise ResonatorError("give a recipe (.toml) or an SBaGen sequence (.sbg) to play",

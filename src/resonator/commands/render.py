@@ -66,6 +66,7 @@ def run(args) -> int:
         return run_many(args)
     args.recipe = args.recipe[0]
     from ..loading import load
+    from ..outputs import echo
     from ..recipe.render import render_recipe
     from ..units import format_duration
 
@@ -88,7 +89,7 @@ def run(args) -> int:
         decoded = "" if enc is None else (
             f", decoded {enc['loudness_lufs']:.1f} LUFS, true peak {enc['true_peak_dbtp']:.1f} dBTP, "
             f"{8 * enc['bytes'] / max(result.frames / result.sr, 1e-9) / 1000:.0f} kbit/s")
-        print(f"{result.path}: {format_duration(result.frames / result.sr)} at {result.sr} Hz, "
+        echo(f"{result.path}: {format_duration(result.frames / result.sr)} at {result.sr} Hz, "
               f"peak {result.peak_dbfs:.1f} dBFS{gain}{decoded}, "
               f"{_speed(result.realtime_factor)} real time (sidecar {result.sidecar})")
     if getattr(args, "check", False):

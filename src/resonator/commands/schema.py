@@ -11,7 +11,8 @@ EXAMPLE = "resonator schema -o recipe.schema.json"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE.json",
-                        help="write here, replacing the file (default: standard output)")
+                        help="write here (default: standard output)")
+    parser.add_argument("--force", action="store_true", help="replace an existing FILE.json")
 
 
 def run(args) -> int:
@@ -19,6 +20,6 @@ def run(args) -> int:
     from ..recipe.schema import recipe_schema
 
     if args.output and args.output != "-":
-        check_output(args.output, option="-o", suffixes=(".json",), force=True)
+        check_output(args.output, option="-o", suffixes=(".json",), force=args.force)
     write_text(args.output or "-", json.dumps(recipe_schema(), indent=2) + "\n")
     return 0
