@@ -174,6 +174,12 @@ CLI = [
     (f"{R} --start 1:99", r"^--start: "),
     (f"{R} --start 1e308", r'^--start: "1e308" is too long: a duration must be at most'),
     (f"{R} --duration 1e308", r'^--duration: "1e308" is too long'),  # was exit 70
+    (f"{R} --start A", r'^--start: "A" is neither a time \("10m", "1:30", seconds\) nor a phase '
+                       r"of r\.toml \(phases: a, b\)$"),  # phase names are exact
+    (f"{R} --start b --duration 21s", r"passes the end of the session"),
+    ("render r.toml r.toml --jobs 1 --start c", r'^--start: "c" is neither a time'),
+    ("play r.toml --start bb", r'^--start: "bb" is neither a time .* \(phases: a, b\)$'),
+    ("sweep r.toml --vary layer.bed.gain=1dB --start x", r'^--start: "x" is neither a time'),
     ("sweep r.toml --vary layer.bed.gain=1dB --duration 1e308", r'^--duration: "1e308" is too'),
     # play: options are checked before any device is looked for
     ("play r.toml --rate 5", r"^argument --rate: 5 Hz is outside the allowed sample rates"),

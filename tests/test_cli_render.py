@@ -70,6 +70,19 @@ def test_render_window_flac(recipe):
     assert info.format == "FLAC" and info.frames == int(1.5 * 48000)
 
 
+def test_render_starts_at_a_phase_by_its_name(recipe, capsys):
+    from resonator.loading import load
+
+    assert load(recipe).time_of("b") == 2.0 and load(recipe).time_of("1.5") == 1.5
+    assert main(["render", str(recipe), "--start", "b", "--duration", "1s", "--rate", "16000",
+                 "--no-normalize", "-q"]) == 0
+    meta = json.loads(Path("renders/cli_2s-3s.json").read_text())
+    assert meta["start_s"] == 2.0 and meta["duration_s"] == 1.0
+    full = render_recipe(recipe, "full.wav", sr=16000, normalize=False)
+    x, y = sf.read("renders/cli_2s-3s.wav")[0], sf.read("full.wav")[0][32000:48000]
+    assert full.frames == 64000 and np.array_equal(x, y)  # the samples of phase b's first second
+
+
 def test_user_error_exit_2(tmp_path, capsys):
     p = tmp_path / "bad.toml"
     p.write_text(RECIPE.replace('kind = "binaural"', 'kind = "binaural"\ncarier = 1'))

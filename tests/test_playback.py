@@ -257,6 +257,32 @@ def test_no_audio_output_is_one_line_and_exit_2(recipe, monkeypatch, capsys):
                                                "found (PortAudio lists none)")
 
 
+@pytest.mark.parametrize("start, start_s", [("two", 60.0), ("1:30", 90.0), ("one", 0.0)])
+def test_play_starts_at_a_phase_by_its_name(recipe, monkeypatch, capsys, start, start_s):
+    import resonator.playback.backend as backend
+    import resonator.playback.stream as stream_module
+    from resonator.cli import main
+    from resonator.errors import ResonatorError
+
+    class Opener:  # no device opened
+        def __init__(self, **kw):
+            pass
+
+        def close(self):
+            pass
+
+    class Stream:  # stops the command where the stream would start playing
+        def __init__(self, session, start_s):
+            raise ResonatorError(f"stream asked to start at {start_s!r}")
+
+    monkeypatch.setattr(backend, "output_devices", lambda: [(0, "fake", True)])
+    monkeypatch.setattr(backend, "OutputOpener", Opener)
+    monkeypatch.setattr(stream_module, "SessionStream", Stream)
+    assert main(["play", str(recipe), "--start", start, "--rate", "8000"]) == 2
+    assert capsys.readouterr().err == (f"resonator play: error: stream asked to start at "
+                                       f"{start_s!r}\n")
+
+
 TMUX_SCRIPT = """
 import json, sys
 sys.path.insert(0, {root!r})

@@ -151,9 +151,9 @@ def _key(recipe, options: dict) -> str:
 def _check_window(recipe, start, duration, sr) -> None:
     """``--start``/``--duration`` checked once against the base recipe, before any variant is
     written (not found wrong in every render)."""
-    from ..units import format_duration, parse_duration, parse_positive_duration
+    from ..units import format_duration, parse_positive_duration
 
-    start_s = parse_duration(start, where="--start") if start is not None else 0.0
+    start_s = recipe.time_of(start, "--start") if start is not None else 0.0
     if start_s < 0:
         raise RecipeError(f"{start!r} is negative: give a time from the session's start",
                           "--start")

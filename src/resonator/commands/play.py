@@ -22,8 +22,9 @@ MORE_EXAMPLES = (
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", metavar="RECIPE", nargs="?",
                         help="recipe file (.toml) or SBaGen sequence (.sbg)")
-    parser.add_argument("--start", metavar="T", default="0",
-                        help="start here (\"24m\", \"1:30\", a phase is not a time; default 0)")
+    parser.add_argument("--start", metavar="T|PHASE", default="0",
+                        help="start here (\"24m\", \"1:30\") or at the start of this phase (its "
+                             "exact name); default 0")
     parser.add_argument("--device", metavar="NAME",
                         help="output device: its index or part of its name (--list-devices)")
     parser.add_argument("--list-devices", action="store_true",
@@ -53,9 +54,6 @@ def run(args) -> int:
     if not args.recipe:
         raise ResonatorError("give a recipe (.toml) or an SBaGen sequence (.sbg) to play",
                              "RECIPE")
-    from ..units import parse_duration
-
-    start_s = parse_duration(args.start, where="--start")
     from ..loading import load
     from ..playback.keys import HELP_LINE, run_terminal
     from ..playback.player import Player
@@ -66,6 +64,7 @@ def run(args) -> int:
 
     # the user's own mistakes first (a missing file, a typo), then the machine's
     recipe = load(args.recipe, stereo_noise=args.stereo_noise)
+    start_s = recipe.time_of(args.start, "--start")
     if not devices:
         raise NoAudioOutput("no audio output device found (PortAudio lists none)")
     # the device opens while the session is built and its gain found

@@ -47,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="sample rate, 8000-384000 (default: the recipe's)")
     parser.add_argument("--seed", type=arg_type(check_seed, "seed"), metavar="N",
                         help="seed, 0 to 2**63-1 (default: the recipe's)")
-    parser.add_argument("--start", metavar="T", help="render from this time (\"10m\", \"1:30\")")
+    parser.add_argument("--start", metavar="T|PHASE", help="render from this time (\"10m\", "
+                        "\"1:30\") or from the start of this phase (its exact name)")
     parser.add_argument("--duration", metavar="T", help="render this long (default: to the end)")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     parser.add_argument("--no-normalize", action="store_true",
@@ -143,11 +144,11 @@ def _run_many(args) -> int:
         from ..units import parse_duration
 
         check_output_folder(folder, option="-o", create=True)
-        start_s = parse_duration(args.start, where="--start") if args.start else 0.0
         dur_s = parse_duration(args.duration, where="--duration") if args.duration else None
         outs = []
         for r in args.recipe:
             rec = load(r, stereo_noise=args.stereo_noise)
+            start_s = rec.time_of(args.start) if args.start else 0.0
             span = rec.duration_s - start_s if dur_s is None else dur_s
             outs.append(folder / default_name(rec.stem, fmt, start_s, span, rec.duration_s))
     for r, o in zip(args.recipe, outs):

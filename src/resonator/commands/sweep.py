@@ -46,8 +46,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="write the variant recipes (OUT/recipes/) and stop: nothing is "
                              "rendered (render them later with 'resonator render ... --jobs N')")
     add_executor_options(parser)
-    parser.add_argument("--start", metavar="T", help="render and check only from this time "
-                        "(\"10m\", \"1:30\")")
+    parser.add_argument("--start", metavar="T|PHASE", help="render and check only from this "
+                        "time (\"10m\", \"1:30\") or from the start of this phase")
     parser.add_argument("--duration", metavar="T", help="render and check only this long")
     parser.add_argument("--rate", type=arg_type(check_sample_rate, "rate"), metavar="HZ",
                         help="sample rate (default: the recipe's)")

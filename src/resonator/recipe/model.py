@@ -222,6 +222,41 @@ class Recipe:
         """Session temperature at times ``t`` (seconds; array in, array out)."""
         return self._temperature(t)
 
+    def time_of(self, value, where: str = "--start") -> float:
+        """A time in the session, as ``--start`` takes it.
+
+        Parameters
+        ----------
+        value : float or str
+            A phase's exact name (its start), seconds, or a duration string (``"10m"``,
+            ``"1:30"``; see :func:`resonator.units.parse_duration`).
+        where : str
+            The option or place, for the error.
+
+        Returns
+        -------
+        float
+            Seconds from the session's start (not checked against its end).
+
+        Raises
+        ------
+        RecipeError
+            One line listing the phases when ``value`` is neither a phase nor a time.
+        """
+        if isinstance(value, str):
+            for p in self.phases:
+                if p.name == value:
+                    return p.start_s
+        try:
+            return parse_duration(value, where=where)
+        except RecipeError as exc:
+            if "is not a time" not in exc.message:  # a time, but negative or too long
+                raise
+            names = ", ".join(p.name for p in self.phases)
+            raise RecipeError(f"{quote(value)} is neither a time (\"10m\", \"1:30\", seconds) "
+                              f"nor a phase of {self.path.name} (phases: {names})",
+                              where) from None
+
     def sha256(self) -> str:
         """Hash of the recipe text and every file it extends."""
         return self.raw.sha256()

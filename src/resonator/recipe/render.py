@@ -14,7 +14,6 @@ from ..units import (
     check_sample_rate,
     check_seed,
     format_duration,
-    parse_duration,
     parse_positive_duration,
 )
 from .model import Recipe, layer_kinds
@@ -122,12 +121,6 @@ def _report(m) -> dict:
     return out
 
 
-def _seconds(value, what) -> float | None:
-    if value is None:
-        return None
-    return parse_duration(value, where=what)
-
-
 def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None = None,
                   sr: int | None = None, seed: int | None = None, start=None, duration=None,
                   force: bool = False, normalize: bool = True, progress: Progress | bool = False,
@@ -158,7 +151,8 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
         Lossy formats: 0 smallest file .. 1 best (default per format,
         :data:`resonator.render.LOSSY`).
     start, duration : seconds or duration strings, optional
-        Render only the window [start, start + duration) of the session (the samples equal a
+        Render only the window [start, start + duration) of the session (``start`` may also
+        be a phase's name: its start) (the samples equal a
         full render's there; loudness gain is still measured on the whole session).
     force : bool
         Overwrite existing files.
@@ -224,7 +218,7 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
         notes.append(f"rendered at {alt} Hz: {name} encodes {rates} Hz, not the recipe's "
                      f"{recipe.sample_rate} Hz")
     rate = sr or recipe.sample_rate
-    start_s = _seconds(start, "--start") or 0.0
+    start_s = 0.0 if start is None else recipe.time_of(start, "--start")
     dur_s = None if duration is None else parse_positive_duration(duration, where="--duration",
                                                                     sr=rate)
     if start_s >= recipe.duration_s:
