@@ -75,6 +75,33 @@ def test_raw_cache_replays_the_blocks_of_a_render(tmp_path):
         assert m.report() == master(node, 3.0, sr=SR, block_frames=B).report()
 
 
+def test_raw_cache_releasing_read_frees_the_file_as_it_goes(tmp_path):
+    """A releasing read (the replay's) yields the same blocks, split in two stretches or
+    not, and gives the file's pages back as it reads them; the cache can be read no more."""
+    import os
+
+    from resonator.mastering import RawCache
+
+    B, total = 4096, 40 * 4096 + 100
+    x = np.random.default_rng(3).standard_normal((2, total))
+    for lanes in (1, 2):
+        with RawCache(tmp_path / ".z.raw", 2, 0, total, B) as cache:
+            for pos in range(0, total, B):
+                cache.store(pos, x[:, pos:pos + B])
+            fd = cache._f.fileno()
+            full = os.fstat(fd).st_blocks
+            assert full * 512 >= total * 2 * 4
+            its = cache.split(lanes, release=True) if lanes == 2 else \
+                [cache.blocks(release=True)]
+            got = [b for it in its for b in it]
+            assert os.fstat(fd).st_blocks < full // 20  # (only partial pages may stay)
+            with pytest.raises(RuntimeError, match="releasing read"):
+                cache.read(0, 10)
+        assert [p for p, _ in got] == list(range(0, total, B))
+        assert np.array_equal(np.concatenate([b for _, b in got], axis=1),
+                              x.astype(np.float32))
+
+
 def test_raw_cache_is_removed_on_error(tmp_path):
     from resonator.mastering import RawCache
 

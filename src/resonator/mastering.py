@@ -33,11 +33,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 import threading
 from typing import Callable
 
 import numpy as np
 
+from ._lazy import unique
 from .graph.core import Node
 from .graph.curves import Curve
 from .render import DEFAULT_BLOCK, Renderer, iter_blocks, on_threads, until_stopped
@@ -192,7 +194,7 @@ def plan_envelope(hop_peaks: np.ndarray, gain: float, ceiling: float, hop_s: flo
         bound[i] = min(bound[i], bound[i + 1] * step)
     # keep only the points around reductions
     keep = np.flatnonzero(bound < 1.0)
-    sel = np.unique(np.clip(np.concatenate([keep - 1, keep, keep + 1]), 0, n))
+    sel = unique(np.clip(np.concatenate([keep - 1, keep, keep + 1]), 0, n))
     pts = [(float(i * hop_s), float(bound[i]), "cos") for i in sel]
     if pts[0][0] > 0:
         pts.insert(0, (0.0, 1.0))
@@ -268,11 +270,19 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         screens.append(screen)
 
         def consume(pos, block):
-            meter.update(block)  # loudness and the sample peak of every hop, in one pass
-            screen.update(block)
-            if cache is not None and pos + block.shape[1] > keep:  # (from the split on)
+            # one pass over the block: loudness, the sample peak of every hop, the float32
+            # samples to cache and the largest sample of each run the true-peak screen scans
+            n = block.shape[1]
+            span = screen.run_span(n)
+            runs = None if span is None else \
+                (span[0], span[1], np.zeros(-(-(span[1] - span[0]) // 32), dtype=np.int64))
+            keeping = cache is not None and pos + n > keep  # (from the split on)
+            f32 = np.empty(block.shape, dtype=np.float32) if keeping else None
+            meter.update(block, runs=runs, f32=f32)
+            screen.update(block, None if runs is None else runs[2])
+            if keeping:
                 lo = max(keep - pos, 0)
-                cache.store(pos + lo, block[:, lo:] if lo else block)
+                cache.store(pos + lo, f32[:, lo:] if lo else f32)
 
         def lane_progress(d, _total):
             if progress is not None:
@@ -393,7 +403,7 @@ def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, leve
     for i in range(0, peaks.size, piece):  # a hop is a candidate when it or a neighbour is loud
         lo, hi = max(i - 1, 0), min(i + piece + 1, peaks.size)
         loud = np.flatnonzero(peaks[lo:hi] > limit) + lo
-        near = np.unique(np.concatenate([loud - 1, loud, loud + 1]))
+        near = unique(np.concatenate([loud - 1, loud, loud + 1]))
         found.append(near[(near >= i) & (near < min(i + piece, peaks.size))])
     todo = np.concatenate(found).astype(np.int64) + base if found else np.zeros(0, np.int64)
     values = np.zeros(todo.size)
@@ -464,6 +474,29 @@ class _ForwardReader:
         return x[:, a:a + hi - lo].astype(np.float64)  # the samples the output is made from
 
 
+def _punch_hole(fd: int, offset: int, length: int) -> None:
+    """Free ``length`` bytes of a file from ``offset`` (Linux ``fallocate`` with
+    ``FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE``: they read as zeros); nothing where the
+    system or the file system cannot."""
+    global _FALLOCATE
+    if _FALLOCATE is None:
+        _FALLOCATE = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                fn = ctypes.CDLL(None, use_errno=True).fallocate
+                fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+                _FALLOCATE = fn
+            except (OSError, AttributeError):
+                pass
+    if _FALLOCATE:
+        _FALLOCATE(fd, 3, offset, length)  # (a failure only leaves the pages in place)
+
+
+_FALLOCATE = None
+
+
 class RawCache:
     """Rendered blocks of a window kept on disk as float32 for a second pass.
 
@@ -498,6 +531,7 @@ class RawCache:
         self.total = int(total)
         self.block_frames = int(block_frames)
         self._written = 0
+        self._released = False
         self._stored: set[int] = set()
         self._lock = threading.Lock()
         if self.path.is_dir():
@@ -540,6 +574,12 @@ class RawCache:
         with self._lock:
             self._written += b - a
 
+    def _check_readable(self) -> None:
+        if not self.complete:
+            raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
+        if self._released:
+            raise RuntimeError("RawCache: read after a releasing read")
+
     def _span(self, pos: int) -> tuple[int, int]:
         """Frames ``[start, end)`` of the stored block (the grid block, cut to the window)
         holding frame ``pos``."""
@@ -553,8 +593,7 @@ class RawCache:
     def read(self, lo: int, hi: int) -> np.ndarray:
         """The stored frames ``[lo, hi)`` (absolute, inside the window) as float64 (channels, n)
         holding the float32 values."""
-        if not self.complete:
-            raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
+        self._check_readable()
         if not self.first <= lo <= hi <= self.first + self.total:
             raise ValueError(f"frames {lo}..{hi} are outside the cached window")
         self._f.flush()
@@ -574,14 +613,23 @@ class RawCache:
             pos = stop
         return out
 
-    def blocks(self, lo: int | None = None, hi: int | None = None):
+    def blocks(self, lo: int | None = None, hi: int | None = None, *, release: bool = False):
         """Yield ``(start_frame, block)`` for the window (or its frames ``[lo, hi)``) on the
         block grid of the render (a stretch that starts or ends off the grid gets a shorter
         first or last block, as :func:`resonator.render.iter_blocks` yields for a window
         starting there); blocks are float32 (the mastering stage's ``post`` takes them as
-        they are)."""
-        if not self.complete:
-            raise RuntimeError(f"RawCache holds {self._written} of {self.total} frames")
+        they are).
+
+        ``release``: each block's place in the file is freed once it is read (a last read:
+        the cache can be read no more). The pages go back to the system while the blocks
+        are written out, instead of all at once when the file closes, and none of them is
+        ever written to the disk.
+        """
+        self._check_readable()
+        self._released = self._released or release
+        yield from self._blocks(lo, hi, release)
+
+    def _blocks(self, lo, hi, release):
         ch = self.channels
         pos = self.first if lo is None else int(lo)
         end = self.first + self.total if hi is None else int(hi)
@@ -592,17 +640,22 @@ class RawCache:
         while pos < end:
             bs, be = self._span(pos)
             block = np.empty((ch, be - bs), dtype=np.float32)
-            got = os.preadv(fd, [memoryview(block).cast("B")], (bs - self.first) * ch * _ITEM)
+            at = (bs - self.first) * ch * _ITEM
+            got = os.preadv(fd, [memoryview(block).cast("B")], at)
             if got != block.nbytes:
                 raise RuntimeError("RawCache: the temporary file is shorter than expected")
+            if release:
+                _punch_hole(fd, at, block.nbytes)
             stop = min(end, be)
             yield pos, (block if (pos, stop) == (bs, be) else block[:, pos - bs:stop - bs])
             pos = stop
 
-    def split(self, lanes: int = 2, lo: int | None = None, hi: int | None = None) -> list:
+    def split(self, lanes: int = 2, lo: int | None = None, hi: int | None = None, *,
+              release: bool = False) -> list:
         """The window's blocks (or those of frames ``[lo, hi)``) as ``lanes`` iterators over
         consecutive stretches (cut on the block grid), for
-        :func:`resonator.render.render_file` to process at once."""
+        :func:`resonator.render.render_file` to process at once (``release``: as
+        :meth:`blocks`)."""
         B = self.block_frames
         a = self.first if lo is None else int(lo)
         b = self.first + self.total if hi is None else int(hi)
@@ -612,7 +665,9 @@ class RawCache:
             if cuts[-1] < c < b:
                 cuts.append(c)
         cuts.append(b)
-        return [self.blocks(x, y) for x, y in zip(cuts[:-1], cuts[1:])]
+        self._check_readable()
+        self._released = self._released or release
+        return [self._blocks(x, y, release) for x, y in zip(cuts[:-1], cuts[1:])]
 
     def close(self) -> None:
         """Close and delete the file (safe to call twice)."""

@@ -292,7 +292,16 @@ class Sum(Node):
                 if parts is None:
                     continue
                 x, g = parts
-                if out is None:
+                if isinstance(x, list):  # the rows of a Channels node, never stacked
+                    if out is None:
+                        out = np.empty(shape)
+                        for c, row in enumerate(x):
+                            np.multiply(row, g, out=out[c:c + 1])
+                    else:
+                        g = g if isinstance(g, float) else np.ascontiguousarray(g[0])
+                        for c, row in enumerate(x):
+                            mul_add(out[c:c + 1], np.ascontiguousarray(row), g)
+                elif out is None:
                     out = np.multiply(x, g)
                     if out.shape != shape:
                         out = full_block(out, shape)
@@ -352,15 +361,21 @@ class Product(Node):
                 and wide[0].channels == channels and len(self.factors) > 1)
 
     def _signal_and_gain(self, ctx, start, frames):
-        """(signal block, gain) with this product = signal * gain (gain a float or a
-        one-channel block), or None when a gate silences the block. Used by :class:`Sum`."""
+        """(signal, gain) with this product = signal * gain (gain a float or a one-channel
+        block; signal a block, or the list of its one-channel rows when it is a
+        :class:`~resonator.graph.stereo.Channels` of one-channel sources: the same products
+        without stacking the rows first), or None when a gate silences the block. Used by
+        :class:`Sum`."""
         for g in getattr(self, "_gates", ()):
             gb = ctx.pull(g, start, frames)
             if not (gb[0, 0] if gb.strides[-1] == 0 else gb.any()):
                 return None
         wide = [f for f in self.factors if f.channels > 1]
         narrow = _Narrow([f for f in self.factors if f.channels == 1])
-        return ctx.pull(wide[0], start, frames), narrow.block(ctx, start, frames)
+        rows = getattr(wide[0], "rows", None)
+        x = rows(ctx, start, frames) if rows is not None else None
+        return (x if x is not None else ctx.pull(wide[0], start, frames),
+                narrow.block(ctx, start, frames))
 
     def _process(self, ctx, start, frames):
         shape = (self.channels, frames)

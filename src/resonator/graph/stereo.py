@@ -37,6 +37,13 @@ class Channels(Node):
             [np.broadcast_to(ctx.pull(s, start, frames), (s.channels, frames)) for s in self.sources]
         )
 
+    def rows(self, ctx, start, frames):
+        """The output's channels as a list of (1, frames) blocks, not stacked (for a mix that
+        scales and adds them row by row), or None when a source has several channels."""
+        if any(s.channels != 1 for s in self.sources):
+            return None
+        return [np.broadcast_to(ctx.pull(s, start, frames), (1, frames)) for s in self.sources]
+
 
 class Select(Node):
     """Pick channels of a signal by index (``Select(x, [0])`` is the left channel)."""

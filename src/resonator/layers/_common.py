@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .._lazy import median
 from ..errors import GraphError, RecipeError
 from ..graph.core import Node, TimeFunction, as_node, constant_value, nyquist_problem, walk
 from ..graph.curves import Curve
@@ -342,7 +343,7 @@ def param_targets(kind: str, node, ctx, *, tolerance: float, window_s: float,
         if v.max() - v.min() <= 0.1 * tolerance:
             if min_window_s is None or b - a >= min_window_s:
                 out.append(dict(base, kind=kind, start_s=float(a), end_s=float(b),
-                                expected=float(np.median(v)), tolerance=float(tolerance)))
+                                expected=median(v), tolerance=float(tolerance)))
             continue
         w = min(window_s, b - a)
         # five points, more on a long glide: no more than GLIDE_GAP_S unread between two

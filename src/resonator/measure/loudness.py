@@ -147,8 +147,21 @@ class ScreenedTruePeak:
         self.tp = 0.0
         self._fresh = True
 
-    def update(self, x: np.ndarray) -> None:
-        """Add a (channels, n) block."""
+    def run_span(self, n: int) -> tuple[int, int] | None:
+        """Frames ``(lo, hi)`` of the next block of ``n`` frames that :meth:`update` scans in
+        32-frame runs from ``lo`` (whose largest ``|x|`` it may be given), or None."""
+        half = self.half
+        if self.tail.shape[1] == 2 * half and n >= 3 * half:
+            return half, n - half
+        return None
+
+    def update(self, x: np.ndarray, runs: np.ndarray | None = None) -> None:
+        """Add a (channels, n) block.
+
+        ``runs`` (optional): the largest ``|x|`` (as int64 bit patterns, over all channels)
+        of each 32-frame run of :meth:`run_span`, for example from
+        :meth:`LoudnessMeter.update`'s ``runs``; the result is the same, one pass fewer.
+        """
         x = np.ascontiguousarray(x, dtype=np.float64)
         n = x.shape[1]
         if n == 0:
@@ -164,7 +177,7 @@ class ScreenedTruePeak:
             self.tp, self.peak = screened_tp(head, self.h, half, T + half, thr,
                                              self.tp, self.peak)
             self.tp, self.peak = screened_tp(x, self.h, half, n - half, thr, self.tp,
-                                             self.peak)
+                                             self.peak, runs)
             self.tail = x[:, n - 2 * half:].copy()
             return
         buf = np.concatenate((self.tail, x), axis=1) if T else x
@@ -322,13 +335,21 @@ class LoudnessMeter:
         return np.rint(np.asarray(k) * self.sr / 10.0).astype(np.int64)
 
     # ------------------------------------------------------------------ feeding
-    def update(self, block) -> None:
+    def update(self, block, *, runs: tuple[int, int, np.ndarray] | None = None,
+               f32: np.ndarray | None = None) -> None:
         """Add the next block of audio.
 
         Parameters
         ----------
         block : np.ndarray [shape=(channels, n) or (n,) for one channel], n >= 0
             Samples, full scale = 1.0. Any block size; blocks follow each other in time.
+        runs : (lo, hi, out), optional
+            Also the largest ``|x|`` of the block's 32-frame runs from frame ``lo`` (the last
+            one cut at ``hi``), over all channels, as int64 bit patterns maxed into ``out``
+            (int64, at least ``ceil((hi - lo) / 32)`` long; zeros to start): what
+            :meth:`ScreenedTruePeak.update` takes, computed in the same pass.
+        f32 : np.ndarray [shape=(channels, n), dtype=float32], optional
+            Also the block rounded to float32 (as ``astype``), written here.
         """
         x = as_block(block, self.channels, "LoudnessMeter.update")
         n = x.shape[1]
@@ -360,8 +381,10 @@ class LoudnessMeter:
             left = (h0 + 1) * hop - f0
         else:
             view, left = self._hop_peaks, 0
+        extra = () if runs is None and f32 is None else \
+            ((runs[0], runs[1], runs[2]) if runs is not None else (0, 0, None)) + (f32,)
         peak = kweight_sums(np.ascontiguousarray(x, dtype=np.float64), self._co, self._zi,
-                            cuts, seg, left, hop, view)
+                            cuts, seg, left, hop, view, *extra)
         self._peak = max(self._peak, peak)
         if cuts.shape[0] == 1:
             self._acc = seg[:, 0].copy()

@@ -448,8 +448,8 @@ def _replay(cache, m, fmt, out, first: int, frames: int):
         return None
     fmt = fmt or out.suffix.lower().lstrip(".") or "wav"
     if fmt == "wav" and m is not None and getattr(m, "stateless", False):
-        return cache.split(2, first, first + frames)
-    return cache.blocks(first, first + frames)
+        return cache.split(2, first, first + frames, release=True)
+    return cache.blocks(first, first + frames, release=True)
 
 
 def _accepts(master, name: str) -> bool:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._lazy import unique
 from ..errors import RecipeError
 from ..recipe.values import RESERVED_NAMES
 from . import model as m
@@ -471,7 +472,7 @@ def _max_amp_sum(tl: m.SbgTimeline) -> float:
     spans = [sp for sp in tl.spans if _chain_key(sp.voice) is not None]
     if not spans:
         return 0.0
-    times = np.unique(np.concatenate([[p.t_s for p in sp.points] for sp in spans]))
+    times = unique(np.concatenate([[p.t_s for p in sp.points] for sp in spans]))
     total = np.zeros(times.shape)
     for sp in spans:
         t = np.array([p.t_s for p in sp.points])
