@@ -172,9 +172,11 @@ fail:
         XP = x_;                                                                         \
     } while (0)
 /* The uniform noise of PINK_RUN frames at a time first (a loop the compiler vectorises: the
- * hash has no carried state), then the filter's recurrence over it: 1.5x faster than hashing
- * inside the recurrence, the same bits. */
+ * hash has no carried state), then the filter's recurrence over it; two channels run in the
+ * two lanes of 2-double vectors (the same operations per lane). 1.8x faster than hashing inside
+ * a scalar recurrence, the same bits. */
 #define PINK_RUN 512
+typedef double v2d __attribute__((vector_size(16)));
 
 HOT static PyObject *k_pink_noise(PyObject *self, PyObject *args) {
     PyObject *o_keys, *o_out, *o_state;
@@ -206,38 +208,51 @@ HOT static PyObject *k_pink_noise(PyObject *self, PyObject *args) {
     }
     Py_BEGIN_ALLOW_THREADS
     const double scale_u = sqrt(12.0) * INV53, half = 0.5 * sqrt(12.0);
-    double p[6], q[6], xp = st[6], xq = 0.0;
+    double p[6], xp = st[6];
     memcpy(p, st, sizeof p);
-    double xa[PINK_RUN], xb[PINK_RUN];
     const uint64_t k0 = keys[0], k1 = keys[1];
-    if (C == 2) {
-        memcpy(q, st + row, sizeof q);
-        xq = st[row + 6];
-    }
-    for (Py_ssize_t j0 = 0; j0 < n; j0 += PINK_RUN) {
-        Py_ssize_t m = n - j0 < PINK_RUN ? n - j0 : PINK_RUN;
-        for (Py_ssize_t i = 0; i < m; i++) {
-            uint64_t t = (uint64_t)(start + j0 + i);
-            xa[i] = (double)(mix64(k0 ^ t) >> 11) * scale_u - half;
-        }
-        if (C == 2) {
+    if (C == 2) { /* the two channels side by side in the lanes of 2-double vectors */
+        double x2[2 * PINK_RUN];
+        v2d B0 = {p[0], st[row]}, B1 = {p[1], st[row + 1]}, B2 = {p[2], st[row + 2]},
+            B3 = {p[3], st[row + 3]}, B4 = {p[4], st[row + 4]}, B5 = {p[5], st[row + 5]},
+            XP = {xp, st[row + 6]};
+        for (Py_ssize_t j0 = 0; j0 < n; j0 += PINK_RUN) {
+            Py_ssize_t m = n - j0 < PINK_RUN ? n - j0 : PINK_RUN;
             for (Py_ssize_t i = 0; i < m; i++) {
                 uint64_t t = (uint64_t)(start + j0 + i);
-                xb[i] = (double)(mix64(k1 ^ t) >> 11) * scale_u - half;
+                x2[2 * i] = (double)(mix64(k0 ^ t) >> 11) * scale_u - half;
+                x2[2 * i + 1] = (double)(mix64(k1 ^ t) >> 11) * scale_u - half;
             }
             double *o0 = out + j0, *o1 = out + n + j0;
             for (Py_ssize_t i = 0; i < m; i++) {
-                PINK_STEP(p, xp, xa[i], o0[i]);
-                PINK_STEP(q, xq, xb[i], o1[i]);
+                v2d X;
+                memcpy(&X, x2 + 2 * i, sizeof X);
+                B0 = 0.99886 * B0 + 0.0555179 * X;
+                B1 = 0.99332 * B1 + 0.0750759 * X;
+                B2 = 0.96900 * B2 + 0.1538520 * X;
+                B3 = 0.86650 * B3 + 0.3104856 * X;
+                B4 = 0.55000 * B4 + 0.5329522 * X;
+                B5 = -0.7616 * B5 + -0.0168980 * X;
+                v2d Y = ((B0 + B1) + (B2 + B3) + (B4 + B5) + 0.5362 * X + 0.115926 * XP) * scale;
+                XP = X;
+                o0[i] = Y[0];
+                o1[i] = Y[1];
             }
-        } else {
+        }
+        double *q = st + row;
+        p[0] = B0[0]; p[1] = B1[0]; p[2] = B2[0]; p[3] = B3[0]; p[4] = B4[0]; p[5] = B5[0];
+        q[0] = B0[1]; q[1] = B1[1]; q[2] = B2[1]; q[3] = B3[1]; q[4] = B4[1]; q[5] = B5[1];
+        xp = XP[0];
+        q[6] = XP[1];
+    } else {
+        double xa[PINK_RUN];
+        for (Py_ssize_t j0 = 0; j0 < n; j0 += PINK_RUN) {
+            Py_ssize_t m = n - j0 < PINK_RUN ? n - j0 : PINK_RUN;
+            for (Py_ssize_t i = 0; i < m; i++)
+                xa[i] = (double)(mix64(k0 ^ (uint64_t)(start + j0 + i)) >> 11) * scale_u - half;
             double *o0 = out + j0;
             for (Py_ssize_t i = 0; i < m; i++) PINK_STEP(p, xp, xa[i], o0[i]);
         }
-    }
-    if (C == 2) {
-        memcpy(st + row, q, sizeof q);
-        st[row + 6] = xq;
     }
     memcpy(st, p, sizeof p);
     st[6] = xp;
