@@ -178,3 +178,23 @@ def test_fused_mix_equals_products_then_sum():
     mixed = render_array(Sum(layers), 3.0, sr=SR, block_frames=1000)
     parts = [render_array(t, 3.0, sr=SR, block_frames=1000) for t in layers]
     assert np.array_equal(mixed, (parts[0] + parts[1]) + parts[2])
+
+
+def test_a_fade_holding_at_one_passes_the_block_through_unchanged():
+    """signal x fade: where the fade holds exactly 1 the product is the signal's own block
+    (no multiply pass); elsewhere the product. Either way the bits of signal * fade."""
+    from resonator.graph.core import RenderContext, prepare
+
+    sig = Channels([Sine(440.0), Sine(330.0)])
+    fade = Curve([(0.0, 0.0), (0.25, 1.0), (0.75, 1.0), (1.0, 0.0)])
+    node = Product([sig, fade])
+    out = render_array(node, 1.0, sr=8000, block_frames=500)
+    ref = render_array(sig, 1.0, sr=8000) * render_array(fade, 1.0, sr=8000)
+    assert np.array_equal(out, ref)
+    ctx = RenderContext(8000, block_frames=500)
+    prepare(node, ctx)
+    held = ctx.pull(node, 4000, 500)   # 0.5 s: the fade holds 1
+    assert held is ctx.pull(sig, 4000, 500)
+    moving = ctx.pull(node, 500, 500)  # 0.0625 s: fading in
+    signal = ctx.pull(sig, 500, 500)
+    assert moving is not signal and moving[0, 100] != signal[0, 100]

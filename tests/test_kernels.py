@@ -336,3 +336,25 @@ def test_a_missing_or_stale_build_is_one_line_and_exit_2(tmp_path, fake, message
     assert r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
     assert re.match(r"resonator render: error: resonator's " + message, r.stderr), r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def _lowpass_sets(cutoffs_hz, sr=48000.0):
+    co = np.empty((len(cutoffs_hz), 1, 5))
+    K.biquad_design(0, 2, sr, np.asarray(cutoffs_hz, dtype=np.float64),
+                    np.full(len(cutoffs_hz), 0.7071), np.zeros(len(cutoffs_hz)), co)
+    return co
+
+
+def test_biquad_run_into_an_output_leaves_its_input_alone():
+    x = np.random.default_rng(3).standard_normal((2, 1000))
+    co = _lowpass_sets([500.0, 2000.0])
+    seg = np.array([0, 333], dtype=np.int64)
+    inplace, zi_a = x.copy(), np.zeros((2, 1, 2))
+    K.biquad_run(inplace, co, seg, zi_a, 5, 32)
+    x.flags.writeable = False  # only read
+    out, zi_b = np.empty_like(x), np.zeros((2, 1, 2))
+    K.biquad_run(x, co, seg, zi_b, 5, 32, out)
+    assert np.array_equal(out, inplace) and np.array_equal(zi_a, zi_b)
+    assert not np.array_equal(out, x)
+    with pytest.raises(ValueError):
+        K.biquad_run(x, co, seg, zi_b, 5, 32, np.empty((2, 999)))

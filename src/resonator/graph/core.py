@@ -403,8 +403,14 @@ class Product(Node):
         if isinstance(f, _Narrow):
             y = f.block(ctx, start, frames)
         else:
-            c = constant_value(f)
-            y = c if c is not None else ctx.pull(f, start, frames)
+            y = constant_value(f)
+            if y is None:
+                y = ctx.pull(f, start, frames)
+                if y.shape[0] == 1 and y.strides[-1] == 0:  # a hold: the same bits as a number
+                    y = float(y[0, 0])
+        if (isinstance(y, float) and y == 1.0 and len(others) == 1
+                and isinstance(x, np.ndarray) and x.shape == shape and x.dtype == np.float64):
+            return x  # times exactly 1 (a fade that holds): x itself (pulled blocks are read-only)
         out = np.multiply(x, y)  # one pass: never copy-then-multiply
         if out.shape != shape:
             out = full_block(out, shape)

@@ -242,16 +242,28 @@ class Filter(Node):
 
     # ------------------------------------------------------------------ samples
     def _process(self, ctx, start, frames):
-        x = full_block(ctx.pull(self.source, start, frames), (self.channels, frames))
+        shape = (self.channels, frames)
         if self.static:
             seg = np.zeros(1, dtype=np.int64)
-            if self.channels == 2 and self.param_channels == 1:
-                biquad_run(x, self._static_coefs[0], seg, self._zi, start, GRID)
-                return x
-            for c in range(self.channels):
-                co = self._static_coefs[c if self.param_channels > 1 else 0]
-                biquad_run(x[c:c + 1], co, seg, self._zi[c:c + 1], start, GRID)
-            return x
+            coefs = self._static_coefs
+        else:
+            seg, coefs = self._swept_coefs(ctx, start, frames)
+        x = ctx.pull(self.source, start, frames)
+        if x.shape == shape and x.dtype == np.float64 and x.flags.c_contiguous:
+            y = np.empty(shape)  # the kernel reads the pulled block and writes y: no copy
+        else:  # a broadcast (held) source: a full copy, filtered in place
+            x = y = full_block(x, shape)
+        if self.channels == 2 and self.param_channels == 1:
+            biquad_run(x, coefs[0], seg, self._zi, start, GRID, y)
+            return y
+        for c in range(self.channels):
+            biquad_run(x[c:c + 1], coefs[c if self.param_channels > 1 else 0], seg,
+                       self._zi[c:c + 1], start, GRID, y[c:c + 1])
+        return y
+
+    def _swept_coefs(self, ctx, start, frames):
+        """(segment starts, coefficients (param_channels, segments, sections, 5)) of a block:
+        one parameter set per grid sample in the block, and the carried one before the first."""
         pc = self.param_channels
         first = -(-start // GRID) * GRID  # first grid sample at or after start
         offs = np.arange(first - start, frames, GRID, dtype=np.int64)
@@ -278,12 +290,7 @@ class Filter(Node):
             biquad_design(self._kind_code, self.order, self._sr,
                           np.ascontiguousarray(vals[c, :, 0]), np.ascontiguousarray(vals[c, :, 1]),
                           np.ascontiguousarray(vals[c, :, 2]), coefs[c])
-        if self.channels == 2 and pc == 1:
-            biquad_run(x, coefs[0], offs, self._zi, start, GRID)
-            return x
-        for c in range(self.channels):
-            biquad_run(x[c:c + 1], coefs[c if pc > 1 else 0], offs, self._zi[c:c + 1], start, GRID)
-        return x
+        return offs, coefs
 
     def _check_values(self, vals):
         f, q = vals[:, :, 0], vals[:, :, 1]
