@@ -4,6 +4,7 @@
     python benchmarks/play_speed.py --first-audio     # command -> first audio, cold and cached
     python benchmarks/play_speed.py --first-audio --cold-only --only mettannealing-music
     python benchmarks/play_speed.py --windows         # 30 s window renders, cold and cached
+    python benchmarks/play_speed.py --cold-windows    # cold 30 s window vs cold full render
 
 Whole processes throughout (``resonator play`` against the ALSA null device: a temporary
 HOME with ``pcm.!default { type null }``; ``resonator render``), alternating cold and cached
@@ -166,12 +167,58 @@ def windows(paths, args):
     return 0
 
 
+def _timed(cmd, env) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system of the process and its children) of a
+    whole process."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, use = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        raise subprocess.CalledProcessError(p.returncode, cmd)
+    return wall, use.ru_utime + use.ru_stime
+
+
+def cold_windows(paths, args):
+    """Cold 30 s windows against the cold full render of each recipe: both with an empty
+    mastering cache (each measures the whole session), as whole processes, alternating
+    (full, window, full, window, ...); the windows start at a quarter, half and the last
+    30 s of the session in turn. Medians of ``--repeat`` runs of each."""
+    from resonator.loading import load
+
+    out = os.path.join(tempfile.mkdtemp(prefix="resonator-cw-"), "x.wav")
+    print("| recipe | minutes | full: wall s (CPU s) | window: wall s (CPU s) | window / full: "
+          "wall (CPU) |")
+    print("|---|---|---|---|---|")
+    worst = 0.0
+    for p in paths:
+        dur = load(p).duration_s
+        starts = [f"{s:.0f}" for s in (dur * 0.25, dur * 0.5, max(0.0, dur - 30))]
+        full, win = [], []
+        for i in range(args.repeat):
+            base = [RESONATOR, "render", str(p), "-o", out, "--force", "-q"]
+            full.append(_timed(base, user_env(RESONATOR_CACHE_DIR=tempfile.mkdtemp(prefix="rc-"))))
+            win.append(_timed(base + ["--start", starts[i % len(starts)], "--duration", "30s"],
+                              user_env(RESONATOR_CACHE_DIR=tempfile.mkdtemp(prefix="rc-"))))
+        f = [statistics.median(x) for x in zip(*full)]
+        w = [statistics.median(x) for x in zip(*win)]
+        worst = max(worst, w[0] / f[0])
+        print(f"| {p.stem} | {dur / 60:.0f} | {f[0]:.2f} ({f[1]:.2f}) | {w[0]:.2f} ({w[1]:.2f}) | "
+              f"{w[0] / f[0]:.2f} ({w[1] / f[1]:.2f}) |", flush=True)
+    print(f"\nworst window / full (wall): {worst:.2f} (medians of {args.repeat}; load at the "
+          f"end {os.getloadavg()[0]:.2f})")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--estimate", action="store_true")
     ap.add_argument("--first-audio", action="store_true")
     ap.add_argument("--windows", action="store_true", dest="window_renders")
+    ap.add_argument("--cold-windows", action="store_true",
+                    help="cold 30 s windows against cold full renders (alternating)")
     ap.add_argument("--only", nargs="*", help="recipe stems")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cold-only", action="store_true",
@@ -196,6 +243,8 @@ def main() -> int:
                 rc |= first_audio(paths, args)
             if args.window_renders:
                 rc |= windows(paths, args)
+            if args.cold_windows:
+                rc |= cold_windows(paths, args)
         finally:
             tempfile.tempdir = None
     return rc

@@ -429,8 +429,7 @@ def _sample_reader(node: Node, *, sr: int, seed: int, first: int, total: int,
                              block_frames=block_frames)
 
     def read(lo, hi):
-        if cache is not None and cache.complete and cache.first <= lo and \
-                hi <= cache.first + cache.total:
+        if cache is not None and cache.holds(lo, hi):
             return cache.read(lo, hi)
         return forward.read(lo, hi)
     return read
@@ -590,6 +589,10 @@ class RawCache:
     def complete(self) -> bool:
         return self._written == self.total
 
+    def holds(self, lo: int, hi: int) -> bool:
+        """True when :meth:`read` can give frames ``[lo, hi)``."""
+        return self.complete and self.first <= lo <= hi <= self.first + self.total
+
     def read(self, lo: int, hi: int) -> np.ndarray:
         """The stored frames ``[lo, hi)`` (absolute, inside the window) as float64 (channels, n)
         holding the float32 values."""
@@ -679,6 +682,193 @@ class RawCache:
                     self.path.unlink()
                 except FileNotFoundError:
                     pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class WindowCache:
+    """What the measuring pass of a window render keeps: the window's own blocks, and around
+    the session only the samples that true-peak candidates may need.
+
+    A full render keeps the whole session (:class:`RawCache`) to replay it; a window replays
+    only its own frames, and :func:`master` reads other frames only around hops loud enough
+    to be true-peak candidates (:func:`candidate_true_peaks`: a hop whose sample peak, or a
+    neighbour's, passes ``level / true_peak_bound()``). Those are known only once the gain
+    is, after the pass, so the pass keeps the frames around every hop whose sample peak
+    passes ``keep_level / true_peak_bound()``, a level chosen below the one the gain will
+    give (from an estimate of the loudness, less a margin: see
+    :func:`resonator.recipe.render.window_cache`): hops ``h - 1 .. h + 1`` widened by
+    :data:`~resonator.measure.loudness.TP_REACH` frames, as float32 in a second unnamed
+    file. A read that this cache does not hold (a candidate below ``keep_level``, or one at
+    the seam of two measuring lanes) is rendered again by the graph (:func:`_sample_reader`):
+    the stage is the same either way, only slower.
+
+    Parameters
+    ----------
+    folder : Path
+        Where the unnamed scratch files go (:func:`resonator.outputs.scratch_file`).
+    channels : int
+    first, total : int
+        The window, in frames.
+    block_frames : int
+        The engine's block grid.
+    hop : int > 0
+        The measuring pass's hop (frames; hops count from frame 0).
+    keep_level : float >= 0
+        Linear level (0: every sounding hop's frames are kept).
+    session_frames : int
+        Frames in the session (the true-peak reads stay inside it).
+    """
+
+    def __init__(self, folder, channels: int, first: int, total: int, block_frames: int, *,
+                 hop: int, keep_level: float, session_frames: int):
+        from .measure.loudness import TP_REACH, true_peak_bound
+        from .outputs import scratch_file
+
+        self.window = RawCache(folder, channels, first, total, block_frames)
+        self.first, self.total = self.window.first, self.window.total
+        self.block_frames = self.window.block_frames
+        self.channels = int(channels)
+        self.hop = int(hop)
+        self.limit = float(keep_level) / true_peak_bound()
+        self.reach = int(TP_REACH)
+        self.end = int(session_frames)
+        #: bytes written to the scratch files (the window and the kept stretches)
+        self.bytes_written = 0
+        self._f = scratch_file(folder)
+        self._size = 0  # bytes allocated in the stretches' file
+        self._runs: list[tuple[int, int, int]] = []  # (first frame, end frame, file offset)
+        self._index = None  # the runs sorted, once reading starts
+        self._lanes: dict[int, tuple[int, np.ndarray, int]] = {}  # end -> (tail start, tail, kept to)
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ storing
+    def store(self, pos: int, block: np.ndarray) -> None:
+        """Keep the window's part of ``block`` (frames ``[pos, pos + n)``) and the stretches
+        around its loud hops. Blocks of one measuring lane come in order; two lanes may
+        store at once."""
+        n = block.shape[1]
+        end = pos + n
+        before = self.window._written
+        self.window.store(pos, block)
+        self.bytes_written += (self.window._written - before) * self.channels * _ITEM
+        hop, R = self.hop, self.reach
+        with self._lock:
+            lane = self._lanes.pop(pos, None)
+        # the lane's last frames (from a hop edge), how far it kept, and how far the
+        # stretches of its loud hops reach into this block
+        t0, tail, kept, due = lane or ((pos // hop) * hop, None, pos, pos)
+        if tail is None:  # a lane's first block
+            tail = np.zeros((self.channels, pos - t0), dtype=np.float32)
+        if due > pos:
+            kept = min(due, end)
+            self._keep(pos, block[:, :kept - pos])
+        if max(float(block.max()), -float(block.min())) > self.limit:
+            buf = np.concatenate((tail, block.astype(np.float32)), axis=1)
+            mags = np.abs(buf).max(axis=0)
+            nh = -(-mags.size // hop)
+            mags = np.concatenate((mags, np.zeros(nh * hop - mags.size, np.float32)))
+            loud = np.flatnonzero(mags.reshape(nh, hop).max(axis=1) > self.limit) + t0 // hop
+            if loud.size:
+                # the frames the true peaks of hops h - 1 .. h + 1 read, merged into runs
+                lo = np.maximum((loud - 1) * hop - R, 0)
+                hi = np.minimum((loud + 2) * hop + R, self.end)
+                cut = np.flatnonzero(lo[1:] > hi[:-1]) + 1
+                for ra, rb in zip(lo[np.r_[0, cut]], hi[np.r_[cut - 1, -1]]):
+                    a, b = max(int(ra), kept, t0), min(int(rb), end)
+                    if b > a:
+                        self._keep(a, buf[:, a - t0:b - t0])
+                        kept = b
+                    due = max(due, int(rb))
+        # the next block's loud hops may read back to here (its first hop's neighbour)
+        start = max(t0, ((end - R) // hop - 2) * hop)
+        if start >= pos:
+            tail = block[:, start - pos:].astype(np.float32)
+        else:
+            tail = np.concatenate((tail[:, start - t0:], block.astype(np.float32)), axis=1)
+        with self._lock:
+            self._lanes[end] = (start, tail, kept, due)
+
+    def _keep(self, lo: int, x: np.ndarray) -> None:
+        if self.first <= lo and lo + x.shape[1] <= self.first + self.total:
+            return  # (the window holds them)
+        data = np.ascontiguousarray(x, dtype=np.float32)
+        with self._lock:
+            at = self._size
+            self._size += data.nbytes
+            self._runs.append((lo, lo + data.shape[1], at))
+            self._index = None
+            self.bytes_written += data.nbytes
+        os.pwrite(self._f.fileno(), memoryview(data).cast("B"), at)
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def complete(self) -> bool:
+        return self.window.complete
+
+    def _pieces(self, lo: int, hi: int):
+        """``(a, b, run)`` covering ``[lo, hi)`` (run None: the window), or None."""
+        if self._index is None:
+            runs = sorted(self._runs)
+            self._index = (np.array([r[0] for r in runs], dtype=np.int64), runs)
+        starts, runs = self._index
+        out, pos = [], lo
+        w0, w1 = self.first, self.first + self.total
+        while pos < hi:
+            if w0 <= pos < w1 and self.window.complete:
+                out.append((pos, min(hi, w1), None))
+                pos = min(hi, w1)
+                continue
+            i = int(np.searchsorted(starts, pos, side="right")) - 1
+            if i < 0 or runs[i][1] <= pos:
+                return None
+            stop = min(hi, runs[i][1], w0 if pos < w0 else hi)
+            out.append((pos, stop, runs[i]))
+            pos = stop
+        return out
+
+    def holds(self, lo: int, hi: int) -> bool:
+        """True when :meth:`read` can give frames ``[lo, hi)``."""
+        return self._pieces(lo, hi) is not None
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """Frames ``[lo, hi)`` as float64 (channels, n) holding the float32 values."""
+        pieces = self._pieces(lo, hi)
+        if pieces is None:
+            raise ValueError(f"frames {lo}..{hi} are not kept")
+        out = np.empty((self.channels, hi - lo))
+        for a, b, run in pieces:
+            if run is None:
+                out[:, a - lo:b - lo] = self.window.read(a, b)
+                continue
+            r0, r1, at = run
+            part = np.empty((self.channels, b - a), dtype=np.float32)
+            for c in range(self.channels):  # a run is stored channel-major
+                off = at + (c * (r1 - r0) + a - r0) * _ITEM
+                got = os.preadv(self._f.fileno(), [memoryview(part[c]).cast("B")], off)
+                if got != part[c].nbytes:
+                    raise RuntimeError("WindowCache: the temporary file is shorter than expected")
+            out[:, a - lo:b - lo] = part
+        return out
+
+    def blocks(self, lo: int | None = None, hi: int | None = None, **kw):
+        """The window's blocks (:meth:`RawCache.blocks`)."""
+        return self.window.blocks(lo, hi, **kw)
+
+    def split(self, lanes: int = 2, lo: int | None = None, hi: int | None = None, **kw):
+        """The window's blocks in stretches (:meth:`RawCache.split`)."""
+        return self.window.split(lanes, lo, hi, **kw)
+
+    def close(self) -> None:
+        """Close and delete both files (safe to call twice)."""
+        try:
+            self.window.close()
+        finally:
+            self._f.close()
 
     def __enter__(self):
         return self
