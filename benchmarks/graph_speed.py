@@ -84,9 +84,11 @@ def graph(recipe: str, pythonpath: str | None) -> tuple[float, float]:
 
 def export(ref: str, dest: Path) -> str:
     """``src/`` of revision ``ref`` with its own compiled kernels; its path for PYTHONPATH."""
-    archive = subprocess.run(["git", "archive", ref, "src", "setup.py", "recipes"], cwd=ROOT,
-                             check=True, capture_output=True).stdout  # (src/resonator/recipes
-    # links to the top-level recipes/)
+    git = subprocess.run(["git", "archive", ref, "src", "setup.py", "recipes"], cwd=ROOT,
+                         capture_output=True)  # (src/resonator/recipes links to recipes/)
+    if git.returncode:
+        sys.exit(f"graph_speed: cannot export {ref}: {git.stderr.decode(errors='replace').strip()}")
+    archive = git.stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     print(f"building {ref}'s kernels ...", flush=True)
     p = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--build-lib", "src",
