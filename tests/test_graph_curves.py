@@ -157,3 +157,19 @@ def test_long_curves_take_the_vectorised_path_with_the_same_numbers():
     bad[300] = (float(t[299]) - 1.0, 1.0)
     with pytest.raises(GraphError, match="curve point 300: time .* earlier"):
         Curve(bad)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_integral_of_a_block_is_the_integral_of_each_time(shape):
+    """The kernel integrates a block's ascending times segment run by segment run; each value
+    is the one the same time gets alone, in any order (bit for bit), NaN times stay NaN."""
+    c = Curve([(0.5, 2.0), (1.0, 7.0, shape), (1.0, 3.0), (2.5, 5.0, shape), (4.0, 1.0)])
+    t = np.arange(-24000, 5 * 48000) / 48000.0  # before, across and after the points
+    whole = c.integral(t)
+    alone = np.array([c.integral(np.array([x]))[0] for x in t[::997]])
+    assert np.array_equal(whole[::997], alone)
+    order = np.random.default_rng(1).permutation(t.size)
+    assert np.array_equal(c.integral(t[order]), whole[order])
+    t[5] = np.nan
+    got = c.integral(t)
+    assert np.isnan(got[5]) and np.array_equal(got[6:], whole[6:])

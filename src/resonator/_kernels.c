@@ -508,22 +508,38 @@ HOT static PyObject *k_curve_integral(PyObject *self, PyObject *args) {
         goto fail;
     }
     Py_BEGIN_ALLOW_THREADS
-    Py_ssize_t k = 0, n = c.n;
-    for (Py_ssize_t i = 0; i < m; i++) {
-        double ti = t[i];
-        k = segment_of(ti, k, c.tp, n);
-        if (k == 0) out[i] = c.vp[0] * ti;
-        else if (k >= n) out[i] = base0 + cum[n - 1] + c.vp[n - 1] * (ti - c.tp[n - 1]);
-        else {
-            double d = c.tp[k] - c.tp[k - 1];
-            if (d == 0.0) out[i] = base0 + cum[k - 1];
-            else {
-                double x = (ti - c.tp[k - 1]) / d;
-                out[i] = base0 + cum[k - 1] +
-                         seg_integral(c.kinds[k], c.vp[k - 1], c.vp[k], c.a0[k], c.r[k], c.e[k],
-                                      x) * d;
-            }
+    Py_ssize_t k = 0, n = c.n, i = 0;
+    while (i < m) {
+        /* the run of samples in segment k (a block's ascending times), each run in a loop of
+         * its own that the compiler vectorises: the same operations on every sample as one
+         * segment_of() per sample */
+        k = segment_of(t[i], k, c.tp, n);
+        double lo = k > 0 ? c.tp[k - 1] : -INFINITY, hi = k < n ? c.tp[k] : INFINITY;
+        Py_ssize_t j = i + 1;
+        while (j < m && lo <= t[j] && t[j] < hi) j++;
+        const double *tt = t + i;
+        double *o = out + i;
+        Py_ssize_t len = j - i;
+        if (k == 0) {
+            double v = c.vp[0];
+            for (Py_ssize_t q = 0; q < len; q++) o[q] = v * tt[q];
+        } else if (k >= n) {
+            double b = base0 + cum[n - 1], v = c.vp[n - 1], t0 = c.tp[n - 1];
+            for (Py_ssize_t q = 0; q < len; q++) o[q] = b + v * (tt[q] - t0);
+        } else {
+            double d = c.tp[k] - c.tp[k - 1], b = base0 + cum[k - 1], t0 = c.tp[k - 1];
+            double v0 = c.vp[k - 1], v1 = c.vp[k], a0 = c.a0[k], r = c.r[k], e = c.e[k];
+            int64_t kind = c.kinds[k];
+            if (d == 0.0)
+                for (Py_ssize_t q = 0; q < len; q++) o[q] = b;
+            else if (kind == 1) /* linear (the usual): the kind a constant in the loop */
+                for (Py_ssize_t q = 0; q < len; q++)
+                    o[q] = b + seg_integral(1, v0, v1, a0, r, e, (tt[q] - t0) / d) * d;
+            else
+                for (Py_ssize_t q = 0; q < len; q++)
+                    o[q] = b + seg_integral(kind, v0, v1, a0, r, e, (tt[q] - t0) / d) * d;
         }
+        i = j;
     }
     Py_END_ALLOW_THREADS
     release(&bs);
@@ -599,6 +615,11 @@ HOT static void curve_block(int64_t start, double sr, const CurveArgs *c, double
                     }
                     if (kind == 3 && (double)(start + i) / sr <= t0)
                         out[i] = v0; /* a db segment starts exactly on its first value */
+                } else if (kind == 1) { /* linear (the usual): a constant kind, a vector loop */
+                    for (Py_ssize_t ii = i; ii < i1; ii++) {
+                        double x = ((double)(start + ii) / sr - t0) / d;
+                        out[ii] = seg_value(1, v0, v1, a0, r, e, x);
+                    }
                 } else {
                     for (Py_ssize_t ii = i; ii < i1; ii++) {
                         double x = ((double)(start + ii) / sr - t0) / d;

@@ -370,12 +370,20 @@ class Product(Node):
             gb = ctx.pull(g, start, frames)
             if not (gb[0, 0] if gb.strides[-1] == 0 else gb.any()):
                 return None
-        wide = [f for f in self.factors if f.channels > 1]
-        narrow = _Narrow([f for f in self.factors if f.channels == 1])
+        wide, narrow = self._split()
         rows = getattr(wide[0], "rows", None)
         x = rows(ctx, start, frames) if rows is not None else None
         return (x if x is not None else ctx.pull(wide[0], start, frames),
                 narrow.block(ctx, start, frames))
+
+    def _split(self):
+        """(the multi-channel factors, the product of the one-channel ones), found once."""
+        split = self.__dict__.get("_split_factors")
+        if split is None:
+            split = self._split_factors = (
+                [f for f in self.factors if f.channels > 1],
+                _Narrow([f for f in self.factors if f.channels == 1]))
+        return split
 
     def _process(self, ctx, start, frames):
         shape = (self.channels, frames)
@@ -386,10 +394,9 @@ class Product(Node):
         if self.channels > 1 and len(self.factors) > 2:
             # one-channel factors (gains, envelopes) multiply each other first (cheap), then
             # the multi-channel signal once
-            wide = [f for f in self.factors if f.channels > 1]
-            narrow = [f for f in self.factors if f.channels == 1]
-            if wide and len(narrow) > 1:
-                return self._multiply(ctx, wide + [_Narrow(narrow)], start, frames, shape)
+            wide, narrow = self._split()
+            if wide and narrow.count > 1:
+                return self._multiply(ctx, wide + [narrow], start, frames, shape)
         return self._multiply(ctx, self.factors, start, frames, shape)
 
     @staticmethod
@@ -427,6 +434,7 @@ class _Narrow:
     """The product of a product's one-channel factors (not a node: computed inside Product)."""
 
     def __init__(self, factors):
+        self.count = len(factors)
         self.scalar = 1.0
         self.factors = []
         for f in factors:

@@ -143,17 +143,19 @@ def parse_ratios(values, ctx, param="ratios") -> list[float]:
     return out
 
 
-def _drift_lfo(k: int, drift: float, layer_name: str):
-    """Deterministic slow level LFO of partial ``k``: ``1 - drift/2 + drift/2 sin(...)``.
+def _drift_lfos(count: int, drift: float):
+    """Deterministic slow level LFOs of partials ``0 .. count-1``: ``t -> (count, len(t))``,
+    partial ``k``'s row ``1 - drift/2 + drift/2 sin(...)``.
 
     Periods spread over 20-90 s by the golden ratio; phases from the partial index.
     """
     golden = 0.6180339887498949
-    period = 20.0 + 70.0 * ((k * golden + 0.37) % 1.0)
-    phase = (k * 0.754877666 + 0.13) % 1.0
+    k = np.arange(count)
+    period = (20.0 + 70.0 * ((k * golden + 0.37) % 1.0))[:, None]
+    phase = ((k * 0.754877666 + 0.13) % 1.0)[:, None]
 
     def f(t):
-        return 1.0 - 0.5 * drift + 0.5 * drift * np.sin(TWO_PI * (t / period + phase))
+        return 1.0 - 0.5 * drift + 0.5 * drift * np.sin(TWO_PI * (t[None, :] / period + phase))
     return f
 
 
@@ -205,7 +207,7 @@ class LevelBank(Node):
     def _levels(self, t, b):
         lv = tilt_levels(self.ratios, b)
         if self.lfos is not None:
-            lv = lv * np.stack([f(t) for f in self.lfos])
+            lv = lv * self.lfos(t)
         return lv
 
     def grid_block(self, ctx, start, frames):
@@ -265,7 +267,7 @@ def build_drone(params, ctx) -> Node:
     drift = float(params["drift"])
     bright = params["brightness"]
     bc = const(bright)
-    lfos = [_drift_lfo(k, drift, ctx.layer_name) for k in range(len(r))] if drift > 0 else None
+    lfos = _drift_lfos(len(r), drift) if drift > 0 else None
     rc = const(root)
     if rc is not None:
         # constant root: all partials of both ears in one fused kernel
