@@ -270,19 +270,11 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         screens.append(screen)
 
         def consume(pos, block):
-            # one pass over the block: loudness, the sample peak of every hop, the float32
-            # samples to cache and the largest sample of each run the true-peak screen scans
-            n = block.shape[1]
-            span = screen.run_span(n)
-            runs = None if span is None else \
-                (span[0], span[1], np.zeros(-(-(span[1] - span[0]) // 32), dtype=np.int64))
-            keeping = cache is not None and pos + n > keep  # (from the split on)
-            f32 = np.empty(block.shape, dtype=np.float32) if keeping else None
-            meter.update(block, runs=runs, f32=f32)
-            screen.update(block, None if runs is None else runs[2])
-            if keeping:
+            meter.update(block)  # loudness and the sample peak of every hop, in one pass
+            screen.update(block, meter.block_peak)
+            if cache is not None and pos + block.shape[1] > keep:  # (from the split on)
                 lo = max(keep - pos, 0)
-                cache.store(pos + lo, f32[:, lo:] if lo else f32)
+                cache.store(pos + lo, block[:, lo:] if lo else block)
 
         def lane_progress(d, _total):
             if progress is not None:
