@@ -109,43 +109,6 @@ def test_kweight_sums_are_the_two_biquads_squared_and_summed():
     assert np.array_equal(sums, ref) and peak == np.abs(x).max()
 
 
-def test_kweight_sums_also_give_the_float32_block_and_the_screens_run_maxima():
-    """In the same pass (chunked on the screen's 32-frame grid from run_lo): the same sums,
-    states, peaks and hop peaks as without; the block as astype(float32); each run's largest
-    |x| over all channels as an int64 bit pattern (a NaN above infinity), the last run cut at
-    run_hi; and screened_tp given those maxima returns what its own scan returns."""
-    from resonator.measure.loudness import _TP_H, k_weighting_sos
-
-    sos = k_weighting_sos(44100)
-    co = np.ascontiguousarray(sos[:, [0, 1, 2, 4, 5]].ravel())
-    rng = np.random.default_rng(8)
-    for C, n, run_lo, run_hi in ((2, 5000, 37, 4963), (3, 3001, 0, 3001), (1, 2100, 1500, 1700),
-                                 (2, 40, 3, 30)):
-        x = rng.standard_normal((C, n)) * 0.3
-        x[C - 1, n // 2] = np.nan if C > 1 else x[0, n // 2]
-        cuts = np.array(sorted({n // 5, n // 5, n // 2, n}), dtype=np.int64)
-        hp = [np.zeros(n // 441 + 2, np.float32) for _ in range(2)]
-        zi, sums = [np.zeros((C, 4)) for _ in range(2)], [np.zeros((C, cuts.size)) for _ in range(2)]
-        for s in sums:
-            s[:, 0] = 0.5
-        runs = np.zeros(-(-(run_hi - run_lo) // 32), np.int64)
-        f32 = np.empty((C, n), np.float32)
-        p0 = K.kweight_sums(x, co, zi[0], cuts, sums[0], 100, 441, hp[0])
-        p1 = K.kweight_sums(x, co, zi[1], cuts, sums[1], 100, 441, hp[1], run_lo, run_hi,
-                            runs, f32)
-        same = lambda a, b: np.array_equal(a, b, equal_nan=True)  # noqa: E731
-        assert same(p0, p1) and same(zi[0], zi[1]) and same(sums[0], sums[1])
-        assert same(hp[0], hp[1]) and same(f32, x.astype(np.float32))
-        bits = np.abs(x).view(np.int64)
-        want = [bits[:, a:min(a + 32, run_hi)].max() for a in range(run_lo, run_hi, 32)]
-        assert runs.tolist() == want
-        if C == 2 and run_lo >= 1 and run_hi <= n - 1:
-            h = np.ascontiguousarray(_TP_H)
-            for thr in (0.0, 0.6, 1.0):
-                assert K.screened_tp(x, h, run_lo, run_hi, thr, 0.0, 0.0, runs) == \
-                    K.screened_tp(x, h, run_lo, run_hi, thr, 0.0, 0.0)
-
-
 def screened_ref(b, h, lo, hi, thr, tp, peak):
     """screened_tp's contract: every sample of [lo, hi) counts for the peak; each local maximum
     of |b| at or above thr gets the 3 x P interpolated points around it (each a sum in tap
@@ -180,6 +143,24 @@ def test_screened_true_peak_kernel_is_its_contract():
     got = K.screened_tp(x, h, 30, 2970, thr, 0.0, 0.0)
     ref = screened_ref(x, h, 30, 2970, thr, 0.0, 0.0)
     assert got == ref
+
+
+def test_screened_true_peak_bound_skips_only_candidates_that_cannot_count():
+    """Candidates whose central-tap bound stays under the true peak found so far are not
+    interpolated: with a high running tp given (most skipped), a low one (most interpolated)
+    and the largest sample given as ``reach`` or searched, the result is the contract's."""
+    from resonator.measure.loudness import _TP_H
+
+    h = np.ascontiguousarray(_TP_H)
+    rng = np.random.default_rng(12)
+    t = np.arange(4000)
+    x = np.stack([0.4 * np.sin(2 * np.pi * 0.031 * t), 0.3 * np.sin(2 * np.pi * 0.23 * t + 1)])
+    x += rng.standard_normal(x.shape) * 0.05
+    x[0, 2500] = 0.9  # a click: its points pass any tp given below 0.9
+    for tp0 in (0.0, 0.3, 0.6, 1.2):
+        ref = screened_ref(x, h, 30, 3970, 0.2, tp0, 0.0)
+        for reach in (0.0, float(np.abs(x).max()), 2.0):
+            assert K.screened_tp(x, h, 30, 3970, 0.2, tp0, 0.0, reach) == ref
 
 
 def colored_ref(key, start, n, gaussian, poles, gains, direct, delayed, diff):

@@ -1070,48 +1070,14 @@ static inline double kweight_step(double u, const double *co, double *z) {
     return w;
 }
 
-/* The float32 copy of channels [c, c + k) of frames [a, b) (round to nearest, as numpy's
- * astype), and the largest |x| bit pattern of each 32-frame run of the screen's grid (runs from
- * run_lo, clipped to run_hi) over those channels, maxed into runs (int64 bit patterns: NaNs sort
- * above infinity, as screened_tp's own scan takes them). Frames [a, b) must start on the run
- * grid or before run_lo. */
-static inline __attribute__((always_inline)) void kweight_side(
-    const double *x, Py_ssize_t n, Py_ssize_t c, int k, Py_ssize_t a, Py_ssize_t b, float *f32,
-    int64_t *runs, Py_ssize_t run_lo, Py_ssize_t run_hi) {
-    if (f32)
-        for (int j = 0; j < k; j++) {
-            const double *src = x + (c + j) * n;
-            float *dst = f32 + (c + j) * n;
-            for (Py_ssize_t i = a; i < b; i++) dst[i] = (float)src[i];
-        }
-    if (!runs) return;
-    Py_ssize_t lo = a > run_lo ? a : run_lo, hi = b < run_hi ? b : run_hi;
-    for (Py_ssize_t r0 = lo; r0 < hi; r0 += 32) {
-        Py_ssize_t r1 = r0 + 32 < hi ? r0 + 32 : hi;
-        int64_t top = runs[(r0 - run_lo) >> 5];
-        for (int j = 0; j < k; j++) {
-            const double *src = x + (c + j) * n;
-            for (Py_ssize_t i = r0; i < r1; i++) {
-                double v = fabs(src[i]);
-                int64_t bits;
-                memcpy(&bits, &v, sizeof bits);
-                top = bits > top ? bits : top;
-            }
-        }
-        runs[(r0 - run_lo) >> 5] = top;
-    }
-}
-
 typedef double v2d __attribute__((vector_size(16)));
 
-#define KW_CHUNK 1024 /* frames filtered before their float32 copy and run maxima (in L1) */
-
 HOT static PyObject *k_kweight_sums(PyObject *self, PyObject *args) {
-    PyObject *o_x, *o_co, *o_zi, *o_cuts, *o_sums, *o_hp, *o_runs = Py_None, *o_f32 = Py_None;
-    long long hop_left, hop, run_lo = 0, run_hi = 0;
+    PyObject *o_x, *o_co, *o_zi, *o_cuts, *o_sums, *o_hp;
+    long long hop_left, hop;
     Bufs bs = {.n = 0};
-    if (!PyArg_ParseTuple(args, "OOOOOLLO|LLOO", &o_x, &o_co, &o_zi, &o_cuts, &o_sums,
-                          &hop_left, &hop, &o_hp, &run_lo, &run_hi, &o_runs, &o_f32))
+    if (!PyArg_ParseTuple(args, "OOOOOLLO", &o_x, &o_co, &o_zi, &o_cuts, &o_sums, &hop_left,
+                          &hop, &o_hp))
         return NULL;
     ARR(x, double, o_x, 'd', 2, 0, "x");
     ARR(co, double, o_co, 'd', 1, 0, "co");
@@ -1120,22 +1086,8 @@ HOT static PyObject *k_kweight_sums(PyObject *self, PyObject *args) {
     ARR(sums, double, o_sums, 'd', 2, 1, "sums");
     ARR(hp, float, o_hp, 'f', 1, 1, "hop_peaks");
     Py_ssize_t C = dim(&bs, 0, 0), n = dim(&bs, 0, 1), S = dim(&bs, 3, 0), H = dim(&bs, 5, 0);
-    int64_t *runs = NULL;
-    float *f32 = NULL;
-    int ok = 1;
-    if (o_runs != Py_None) {
-        ARR(r, int64_t, o_runs, 'q', 1, 1, "runs");
-        runs = r;
-        ok = 0 <= run_lo && run_lo <= run_hi && run_hi <= n &&
-             dim(&bs, bs.n - 1, 0) >= (run_hi - run_lo + 31) / 32;
-    }
-    if (o_f32 != Py_None) {
-        ARR(f, float, o_f32, 'f', 2, 1, "f32");
-        f32 = f;
-        ok = ok && dim(&bs, bs.n - 1, 0) == C && dim(&bs, bs.n - 1, 1) == n;
-    }
-    ok = ok && dim(&bs, 1, 0) == 10 && dim(&bs, 2, 0) == C && dim(&bs, 2, 1) == 4 &&
-         dim(&bs, 4, 0) == C && dim(&bs, 4, 1) == S && S >= 1 && cuts[S - 1] == n;
+    int ok = dim(&bs, 1, 0) == 10 && dim(&bs, 2, 0) == C && dim(&bs, 2, 1) == 4 &&
+             dim(&bs, 4, 0) == C && dim(&bs, 4, 1) == S && S >= 1 && cuts[S - 1] == n;
     for (Py_ssize_t s = 0; ok && s < S; s++) ok = cuts[s] >= 0 && cuts[s] <= n &&
                                                   (s == 0 || cuts[s] >= cuts[s - 1]);
     if (ok && hop > 0 && n > 0) ok = hop_left >= 1 && (n - hop_left + hop - 1) / hop + 1 <= H;
@@ -1145,6 +1097,8 @@ HOT static PyObject *k_kweight_sums(PyObject *self, PyObject *args) {
     }
     double peak = 0.0;
     Py_BEGIN_ALLOW_THREADS
+    v2d K[10]; /* each coefficient twice: a pair of channels in one vector pair */
+    for (int j = 0; j < 10; j++) K[j] = (v2d){co[j], co[j]};
     Py_ssize_t c = 0;
     while (c < C) {
         int pair = c + 1 < C; /* two channels at once: two independent recursions */
@@ -1152,75 +1106,53 @@ HOT static PyObject *k_kweight_sums(PyObject *self, PyObject *args) {
         double p[4] = {zp[0], zp[1], zp[2], zp[3]}, q[4] = {0, 0, 0, 0};
         if (pair) memcpy(q, zp + 4, sizeof q);
         const double *xp = x + c * n, *xq = x + (c + 1) * n;
-        v2d K[10];
-        for (int j = 0; j < 10; j++) K[j] = (v2d){co[j], co[j]};
-        Py_ssize_t i = 0, h = 0, s = 0;
+        Py_ssize_t i = 0, h = 0;
         int64_t left = hop_left;
-        /* the first segment continues the sub-block the previous call left open (its sum so
-         * far is passed in sums[:, 0]): one running sum per sub-block, so the sums do not
-         * depend on where the blocks were cut */
-        double acc_p = sums[c * S], acc_q = pair ? sums[(c + 1) * S] : 0.0;
-        /* in chunks on the screen's run grid: each chunk's float32 copy and run maxima are
-         * taken while its samples are still in the first-level cache */
-        Py_ssize_t a = 0;
-        while (a < n) {
-            Py_ssize_t b = a < run_lo ? run_lo : a + KW_CHUNK;
-            if (b > n || !(runs || f32)) b = n;
-            while (i < b) {
-                Py_ssize_t stop = cuts[s] < b ? cuts[s] : b;
-                if (pair) { /* both recursions in one vector pair: the same operations */
-                    v2d P0 = {p[0], q[0]}, P1 = {p[1], q[1]}, P2 = {p[2], q[2]},
-                        P3 = {p[3], q[3]}, acc = {acc_p, acc_q};
-                    for (; i < stop; i++) {
-                        v2d u = {xp[i], xq[i]};
-                        double av = fabs(xp[i]), bv = fabs(xq[i]);
-                        v2d y = K[0] * u + P0;
-                        P0 = K[1] * u - K[3] * y + P1;
-                        P1 = K[2] * u - K[4] * y;
-                        v2d w = K[5] * y + P2;
-                        P2 = K[6] * y - K[8] * w + P3;
-                        P3 = K[7] * y - K[9] * w;
-                        acc += w * w;
-                        if (bv > av) av = bv;
-                        if (av > peak) peak = av;
-                        if (hop > 0) {
-                            if (av > hp[h]) hp[h] = (float)(av * UP32);
-                            if (--left == 0) { h++; left = hop; }
-                        }
-                    }
-                    p[0] = P0[0]; p[1] = P1[0]; p[2] = P2[0]; p[3] = P3[0];
-                    q[0] = P0[1]; q[1] = P1[1]; q[2] = P2[1]; q[3] = P3[1];
-                    acc_p = acc[0]; acc_q = acc[1];
-                }
+        for (Py_ssize_t s = 0; s < S; s++) {
+            /* the first segment continues the sub-block the previous call left open (its sum
+             * so far is passed in sums[:, 0]): one running sum per sub-block, so the sums do
+             * not depend on where the blocks were cut */
+            double acc_p = s == 0 ? sums[c * S] : 0.0;
+            double acc_q = s == 0 && pair ? sums[(c + 1) * S] : 0.0;
+            Py_ssize_t stop = cuts[s];
+            if (pair) { /* both recursions in one vector pair: the same operations, so the
+                         * same bits, in half the instructions */
+                v2d P0 = {p[0], q[0]}, P1 = {p[1], q[1]}, P2 = {p[2], q[2]}, P3 = {p[3], q[3]};
+                v2d acc = {acc_p, acc_q};
                 for (; i < stop; i++) {
-                    double av = fabs(xp[i]);
-                    double w = kweight_step(xp[i], co, p);
-                    acc_p += w * w;
-                    if (pair) {
-                        double bv = fabs(xq[i]), wv = kweight_step(xq[i], co, q);
-                        if (bv > av) av = bv;
-                        acc_q += wv * wv;
-                    }
-                    if (av > peak) peak = av;
+                    v2d u = {xp[i], xq[i]};
+                    double a = fabs(xp[i]), av = fabs(xq[i]);
+                    v2d y = K[0] * u + P0; /* = kweight_step, lane by lane */
+                    P0 = K[1] * u - K[3] * y + P1;
+                    P1 = K[2] * u - K[4] * y;
+                    v2d w = K[5] * y + P2;
+                    P2 = K[6] * y - K[8] * w + P3;
+                    P3 = K[7] * y - K[9] * w;
+                    acc += w * w;
+                    if (av > a) a = av;
+                    if (a > peak) peak = a;
                     if (hop > 0) {
-                        if (av > hp[h]) hp[h] = (float)(av * UP32);
+                        if (a > hp[h]) hp[h] = (float)(a * UP32);
                         if (--left == 0) { h++; left = hop; }
                     }
                 }
-                while (s < S && cuts[s] == i && (s < S - 1 || i == n)) {
-                    sums[c * S + s] = acc_p;
-                    if (pair) sums[(c + 1) * S + s] = acc_q;
-                    acc_p = acc_q = 0.0;
-                    s++;
+                p[0] = P0[0]; p[1] = P1[0]; p[2] = P2[0]; p[3] = P3[0];
+                q[0] = P0[1]; q[1] = P1[1]; q[2] = P2[1]; q[3] = P3[1];
+                acc_p = acc[0];
+                acc_q = acc[1];
+            }
+            for (; i < stop; i++) {
+                double a = fabs(xp[i]);
+                double w = kweight_step(xp[i], co, p);
+                acc_p += w * w;
+                if (a > peak) peak = a;
+                if (hop > 0) {
+                    if (a > hp[h]) hp[h] = (float)(a * UP32);
+                    if (--left == 0) { h++; left = hop; }
                 }
             }
-            kweight_side(x, n, c, pair ? 2 : 1, a, b, f32, runs, run_lo, run_hi);
-            a = b;
-        }
-        for (; s < S; s++) { /* (no frames: the open sum stays, empty segments are 0) */
             sums[c * S + s] = acc_p;
             if (pair) sums[(c + 1) * S + s] = acc_q;
-            acc_p = acc_q = 0.0;
         }
         memcpy(zp, p, sizeof p);
         if (pair) memcpy(zp + 4, q, sizeof q);
@@ -1236,10 +1168,35 @@ fail:
 
 /* The full scan of samples [i0, i1) of one channel: each local maximum of |b| at or above thr
  * gets its 3 x P interpolated points around it. */
+#define TP_CORE 6 /* taps each side of the centre that screened_run's bound sums */
+#define TP_MAXTAPS 64
+typedef double v4d __attribute__((vector_size(32)));
+typedef long long v4di __attribute__((vector_size(32)));
+
+/* The 3 x 4 interpolated points around candidate i, taps [k0, k1) only: Y[r][p] = sum_k
+ * h[p, k] b[m0 + r - k], each lane the same multiplications and additions in k order as the
+ * scalar sum (hT: the taps transposed, hT[k] = the four phases' tap k). */
+static inline __attribute__((always_inline)) void tp_points4(const double *b, Py_ssize_t m0,
+                                                             const v4d *hT, Py_ssize_t k0,
+                                                             Py_ssize_t k1, v4d Y[3]) {
+    v4d y0 = {0, 0, 0, 0}, y1 = y0, y2 = y0;
+    for (Py_ssize_t k = k0; k < k1; k++) {
+        v4d hk = hT[k];
+        double x0 = b[m0 - k], x1 = b[m0 + 1 - k], x2 = b[m0 + 2 - k];
+        y0 += hk * (v4d){x0, x0, x0, x0};
+        y1 += hk * (v4d){x1, x1, x1, x1};
+        y2 += hk * (v4d){x2, x2, x2, x2};
+    }
+    Y[0] = y0; Y[1] = y1; Y[2] = y2;
+}
+
 static inline __attribute__((always_inline)) void screened_run(
     const double *b, Py_ssize_t i0, Py_ssize_t i1, Py_ssize_t n, const double *h, Py_ssize_t P,
-    Py_ssize_t T, Py_ssize_t d, double thr, double *tp_io, double *peak_io) {
+    Py_ssize_t T, Py_ssize_t d, double thr, double *tp_io, double *peak_io,
+    const v4d *hT, const double *tail, double reach) {
     double tp = *tp_io, peak = *peak_io;
+    Py_ssize_t k0 = d - TP_CORE > 0 ? d - TP_CORE : 0, k1 = d + TP_CORE < T ? d + TP_CORE + 1 : T;
+    const v4d tail4 = {tail[0], tail[1], tail[2], tail[3]};
     for (Py_ssize_t i = i0; i < i1; i++) {
         double a = fabs(b[i]);
         if (a > peak) peak = a;
@@ -1247,8 +1204,66 @@ static inline __attribute__((always_inline)) void screened_run(
         /* the 3 x P interpolated points around i: y[m, p] = sum_k h[p, k] b[m - k] for
          * m = i + d - 1 .. i + d + 1, each summed in k order (so the same bits as one
          * point at a time), all twelve at once: independent sums keep the FPU busy */
-        double y[3][4] = {{0}};
         Py_ssize_t m0 = i + d - 1;
+        if (hT && m0 - (T - 1) >= 0 && m0 + 2 <= n - 1) { /* four phases, no edge clamping */
+            v4d Y[3];
+            /* first a bound from the central taps: |y| <= |their sum| + tail[p] * (the
+             * largest |b| the other taps reach), with room for rounding. When no point can
+             * pass the true peak found so far, they cannot change it: skipped */
+            double big = reach;
+            if (!(big > 0.0)) { /* (not given: the largest |b| within reach, four at once) */
+                double g[4] = {0, 0, 0, 0};
+                Py_ssize_t j = m0 - (T - 1);
+                for (; j + 3 <= m0 + 2; j += 4)
+                    for (int u = 0; u < 4; u++) {
+                        double v = fabs(b[j + u]);
+                        g[u] = v > g[u] ? v : g[u];
+                    }
+                for (; j <= m0 + 2; j++) {
+                    double v = fabs(b[j]);
+                    g[0] = v > g[0] ? v : g[0];
+                }
+                big = g[0] > g[1] ? g[0] : g[1];
+                big = big > g[2] ? big : g[2];
+                big = big > g[3] ? big : g[3];
+            }
+            /* (two partial sums per point: a shorter chain; the bound's rounding is far
+             * inside its 1e-9 room) */
+            v4d c0 = {0, 0, 0, 0}, c1 = c0, c2 = c0, d0 = c0, d1 = c0, d2 = c0;
+            Py_ssize_t k = k0;
+            for (; k + 1 < k1; k += 2) {
+                v4d ha = hT[k], hb = hT[k + 1];
+                double a0 = b[m0 - k], a1 = b[m0 + 1 - k], a2 = b[m0 + 2 - k];
+                double b0 = b[m0 - k - 1], b1 = b[m0 - k], b2 = b[m0 + 1 - k];
+                c0 += ha * (v4d){a0, a0, a0, a0};
+                c1 += ha * (v4d){a1, a1, a1, a1};
+                c2 += ha * (v4d){a2, a2, a2, a2};
+                d0 += hb * (v4d){b0, b0, b0, b0};
+                d1 += hb * (v4d){b1, b1, b1, b1};
+                d2 += hb * (v4d){b2, b2, b2, b2};
+            }
+            if (k < k1) {
+                double a0 = b[m0 - k], a1 = b[m0 + 1 - k], a2 = b[m0 + 2 - k];
+                c0 += hT[k] * (v4d){a0, a0, a0, a0};
+                c1 += hT[k] * (v4d){a1, a1, a1, a1};
+                c2 += hT[k] * (v4d){a2, a2, a2, a2};
+            }
+            const v4di nosign = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
+            v4d room = tail4 * (v4d){big, big, big, big};
+            v4d lim = {tp, tp, tp, tp};
+            v4d e0 = (v4d)((v4di)(c0 + d0) & nosign) + room;
+            v4d e1 = (v4d)((v4di)(c1 + d1) & nosign) + room;
+            v4d e2 = (v4d)((v4di)(c2 + d2) & nosign) + room;
+            const v4d up = {1.0 + 1e-9, 1.0 + 1e-9, 1.0 + 1e-9, 1.0 + 1e-9};
+            v4di hit = (e0 * up >= lim) | (e1 * up >= lim) | (e2 * up >= lim);
+            if (!(hit[0] | hit[1] | hit[2] | hit[3])) continue;
+            tp_points4(b, m0, hT, 0, T, Y);
+            for (int r = 0; r < 3; r++)
+                for (int p = 0; p < 4; p++)
+                    if (fabs(Y[r][p]) > tp) tp = fabs(Y[r][p]);
+            continue;
+        }
+        double y[3][4] = {{0}};
         if (m0 - (T - 1) >= 0 && m0 + 2 <= n - 1) { /* no edge clamping needed */
             for (Py_ssize_t k = 0; k < T; k++) {
                 double x0 = b[m0 - k], x1 = b[m0 + 1 - k], x2 = b[m0 + 2 - k];
@@ -1277,12 +1292,11 @@ static inline __attribute__((always_inline)) void screened_run(
 }
 
 HOT static PyObject *k_screened_tp(PyObject *self, PyObject *args) {
-    PyObject *o_buf, *o_h, *o_runs = Py_None;
+    PyObject *o_buf, *o_h;
     long long lo, hi;
-    double thr, tp, peak;
+    double thr, tp, peak, reach = 0.0;
     Bufs bs = {.n = 0};
-    if (!PyArg_ParseTuple(args, "OOLLddd|O", &o_buf, &o_h, &lo, &hi, &thr, &tp, &peak,
-                          &o_runs))
+    if (!PyArg_ParseTuple(args, "OOLLddd|d", &o_buf, &o_h, &lo, &hi, &thr, &tp, &peak, &reach))
         return NULL;
     ARR(buf, double, o_buf, 'd', 2, 0, "buf");
     ARR(h, double, o_h, 'd', 2, 0, "h");
@@ -1291,21 +1305,22 @@ HOT static PyObject *k_screened_tp(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "screened_tp: the scan must stay inside the buffer");
         goto fail;
     }
-    const int64_t *runs = NULL; /* each run's largest |x| bit pattern over all channels, given */
-    if (o_runs != Py_None) {
-        ARR(r, int64_t, o_runs, 'q', 1, 0, "runs");
-        runs = r;
-        if (hi > lo && dim(&bs, 2, 0) < (hi - lo + 31) / 32) {
-            PyErr_SetString(PyExc_ValueError, "screened_tp: runs is too short");
-            goto fail;
-        }
-    }
     if (P > 4) {
         PyErr_SetString(PyExc_ValueError, "screened_tp: at most 4 phases");
         goto fail;
     }
     Py_BEGIN_ALLOW_THREADS
     Py_ssize_t d = (T - 1) / 2;
+    /* four phases (the meter's interpolator): the taps transposed for the vector sums, and
+     * per phase the sum of |h| over the taps outside the central 2 TP_CORE + 1 */
+    v4d hT[TP_MAXTAPS];
+    double tail[4] = {0, 0, 0, 0};
+    int vec = P == 4 && T <= TP_MAXTAPS;
+    for (Py_ssize_t k = 0; vec && k < T; k++) {
+        hT[k] = (v4d){h[k], h[T + k], h[2 * T + k], h[3 * T + k]};
+        for (int p = 0; p < 4; p++)
+            if (k < d - TP_CORE || k > d + TP_CORE) tail[p] += fabs(h[p * T + k]);
+    }
     for (Py_ssize_t c = 0; c < C; c++) {
         const double *b = buf + c * n;
         for (Py_ssize_t i0 = lo; i0 < hi; i0 += 32) {
@@ -1314,22 +1329,20 @@ HOT static PyObject *k_screened_tp(PyObject *self, PyObject *args) {
              * peak counts (taken as the largest bit pattern of |x|, a loop the compiler
              * vectorises; patterns past infinity are NaNs: those runs take the full scan) */
             int64_t top = 0;
-            if (runs) /* (over all channels: a run skipped in every channel, or scanned) */
-                top = runs[(i0 - lo) >> 5];
-            else
-                for (Py_ssize_t i = i0; i < i1; i++) {
-                    double a = fabs(b[i]);
-                    int64_t bits;
-                    memcpy(&bits, &a, sizeof bits);
-                    top = bits > top ? bits : top;
-                }
+            for (Py_ssize_t i = i0; i < i1; i++) {
+                double a = fabs(b[i]);
+                int64_t bits;
+                memcpy(&bits, &a, sizeof bits);
+                top = bits > top ? bits : top;
+            }
             double run_peak;
             memcpy(&run_peak, &top, sizeof run_peak);
             if (top <= 0x7FF0000000000000LL && run_peak < thr) {
                 if (run_peak > peak) peak = run_peak;
                 continue;
             }
-            screened_run(b, i0, i1, n, h, P, T, d, thr, &tp, &peak);
+            screened_run(b, i0, i1, n, h, P, T, d, thr, &tp, &peak, vec ? hT : NULL, tail,
+                         reach);
         }
     }
     Py_END_ALLOW_THREADS
@@ -1737,10 +1750,9 @@ static PyMethodDef methods[] = {
     {"pair_angles", k_pair_angles, METH_VARARGS, "pair_angles(a, b, out)"},
     {"grid_interp", k_grid_interp, METH_VARARGS, "grid_interp(lv, first, start, g, out)"},
     {"kweight_sums", k_kweight_sums, METH_VARARGS,
-     "kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks[, run_lo, run_hi, runs, "
-     "f32]) -> peak"},
+     "kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks) -> peak"},
     {"screened_tp", k_screened_tp, METH_VARARGS,
-     "screened_tp(buf, h, lo, hi, thr, tp, peak[, runs]) -> (tp, peak)"},
+     "screened_tp(buf, h, lo, hi, thr, tp, peak[, reach]) -> (tp, peak)"},
     {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out)"},
     {"resample", k_resample, METH_VARARGS,
      "resample(x, h, up, down, half, x_first, m0, out): polyphase FIR resampling"},

@@ -64,8 +64,14 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     summed per segment ending at ``cuts`` (the first segment's sum starts from the value
     ``sums[:, 0]`` holds: a sub-block carried over from the previous block); float32 sample peak (rounded up) per hop of ``hop``
     frames, the first ending after ``hop_left`` samples. Returns the largest absolute sample.
-``screened_tp(buf, h, lo, hi, thr, tp, peak) -> (tp, peak)``
-    4x interpolation around the local maxima of ``|buf|`` at or above ``thr``.
+``screened_tp(buf, h, lo, hi, thr, tp, peak[, reach]) -> (tp, peak)``
+    4x interpolation around the local maxima of ``|buf|`` at or above ``thr``: ``tp`` the
+    largest ``|point|``, ``peak`` the largest ``|sample|`` of ``[lo, hi)`` (both also at least
+    their values given). With the meter's four phases, a candidate's points are first bounded
+    by their central 13 taps plus the other taps' ``sum |h|`` times the largest sample within
+    reach (``reach`` when given, which must be at least the largest ``|buf|``; else searched):
+    a candidate whose points cannot pass the ``tp`` found so far is not interpolated (the
+    result is the same).
 ``hop_tp(x, h, x_first, hops, hop, total, out)``
     Exact true peak of each given hop (float64 direct form).
 ``beat_dp(score, period, tightness, cum, back)``

@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import sys
 import threading
 from typing import Callable
 
@@ -42,6 +41,7 @@ import numpy as np
 from ._lazy import unique
 from .graph.core import Node
 from .graph.curves import Curve
+from .outputs import punch_hole
 from .render import DEFAULT_BLOCK, Renderer, iter_blocks, on_threads, until_stopped
 
 HOP_S = 0.01
@@ -270,19 +270,11 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
         screens.append(screen)
 
         def consume(pos, block):
-            # one pass over the block: loudness, the sample peak of every hop, the float32
-            # samples to cache and the largest sample of each run the true-peak screen scans
-            n = block.shape[1]
-            span = screen.run_span(n)
-            runs = None if span is None else \
-                (span[0], span[1], np.zeros(-(-(span[1] - span[0]) // 32), dtype=np.int64))
-            keeping = cache is not None and pos + n > keep  # (from the split on)
-            f32 = np.empty(block.shape, dtype=np.float32) if keeping else None
-            meter.update(block, runs=runs, f32=f32)
-            screen.update(block, None if runs is None else runs[2])
-            if keeping:
+            meter.update(block)  # loudness and the sample peak of every hop, in one pass
+            screen.update(block, meter.block_peak)
+            if cache is not None and pos + block.shape[1] > keep:  # (from the split on)
                 lo = max(keep - pos, 0)
-                cache.store(pos + lo, f32[:, lo:] if lo else f32)
+                cache.store(pos + lo, block[:, lo:] if lo else block)
 
         def lane_progress(d, _total):
             if progress is not None:
@@ -473,29 +465,6 @@ class _ForwardReader:
         return x[:, a:a + hi - lo].astype(np.float64)  # the samples the output is made from
 
 
-def _punch_hole(fd: int, offset: int, length: int) -> None:
-    """Free ``length`` bytes of a file from ``offset`` (Linux ``fallocate`` with
-    ``FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE``: they read as zeros); nothing where the
-    system or the file system cannot."""
-    global _FALLOCATE
-    if _FALLOCATE is None:
-        _FALLOCATE = False
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes
-
-                fn = ctypes.CDLL(None, use_errno=True).fallocate
-                fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-                _FALLOCATE = fn
-            except (OSError, AttributeError):
-                pass
-    if _FALLOCATE:
-        _FALLOCATE(fd, 3, offset, length)  # (a failure only leaves the pages in place)
-
-
-_FALLOCATE = None
-
-
 class RawCache:
     """Rendered blocks of a window kept on disk as float32 for a second pass.
 
@@ -648,7 +617,7 @@ class RawCache:
             if got != block.nbytes:
                 raise RuntimeError("RawCache: the temporary file is shorter than expected")
             if release:
-                _punch_hole(fd, at, block.nbytes)
+                punch_hole(fd, at, block.nbytes)
             stop = min(end, be)
             yield pos, (block if (pos, stop) == (bs, be) else block[:, pos - bs:stop - bs])
             pos = stop

@@ -459,6 +459,33 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def punch_hole(fd: int, offset: int, length: int) -> bool:
+    """Free a file's bytes ``[offset, offset + length)`` (Linux ``fallocate(2)`` with
+    ``FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE``: they read as zeros, the size stays; their
+    page-cache pages go without ever being written to the disk). Returns False, having done
+    nothing, where the system or file system cannot."""
+    global _FALLOCATE
+    if _FALLOCATE is None:
+        _FALLOCATE = False
+        import sys
+
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                fn = ctypes.CDLL(None, use_errno=True).fallocate
+                fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+                _FALLOCATE = fn
+            except (OSError, AttributeError):
+                pass
+    if not _FALLOCATE or length <= 0:
+        return False
+    return _FALLOCATE(fd, 3, offset, length) == 0
+
+
+_FALLOCATE = None
+
+
 def scratch_file(folder) -> IO[bytes]:
     """An unnamed read-write binary file in ``folder`` that the system frees when it is
     closed or the process ends, however it ends (``tempfile.TemporaryFile``: ``O_TMPFILE``,

@@ -42,7 +42,7 @@ class Channels(Node):
         scales and adds them row by row), or None when a source has several channels."""
         if any(s.channels != 1 for s in self.sources):
             return None
-        return [np.broadcast_to(ctx.pull(s, start, frames), (1, frames)) for s in self.sources]
+        return [ctx.pull(s, start, frames) for s in self.sources]  # (each (1, frames))
 
 
 class Select(Node):

@@ -147,20 +147,15 @@ class ScreenedTruePeak:
         self.tp = 0.0
         self._fresh = True
 
-    def run_span(self, n: int) -> tuple[int, int] | None:
-        """Frames ``(lo, hi)`` of the next block of ``n`` frames that :meth:`update` scans in
-        32-frame runs from ``lo`` (whose largest ``|x|`` it may be given), or None."""
-        half = self.half
-        if self.tail.shape[1] == 2 * half and n >= 3 * half:
-            return half, n - half
-        return None
-
-    def update(self, x: np.ndarray, runs: np.ndarray | None = None) -> None:
+    def update(self, x: np.ndarray, block_peak: float = 0.0) -> None:
         """Add a (channels, n) block.
 
-        ``runs`` (optional): the largest ``|x|`` (as int64 bit patterns, over all channels)
-        of each 32-frame run of :meth:`run_span`, for example from
-        :meth:`LoudnessMeter.update`'s ``runs``; the result is the same, one pass fewer.
+        ``block_peak`` (optional): the block's largest ``|x|`` when known (the meter's, from
+        the same pass; never less): the margin then counts from it too, so a rising level (a
+        fade-in) does not send most of its local maxima to the interpolator (none of those
+        can hold the true peak of content below half the Nyquist frequency), and the
+        interpolator's cheap bound (:func:`resonator.kernels.screened_tp`'s ``reach``)
+        needs no search for the largest sample around each candidate.
         """
         x = np.ascontiguousarray(x, dtype=np.float64)
         n = x.shape[1]
@@ -170,14 +165,14 @@ class ScreenedTruePeak:
         if self._fresh:  # the first samples are never at the centre of a scan
             self.peak = max(self.peak, float(np.max(np.abs(x[:, :half]))))
             self._fresh = False
-        thr = max(self.tp, self.peak) * self.margin
+        thr = max(self.tp, self.peak, block_peak) * self.margin
         if T == 2 * half and n >= 3 * half:
             # the stream is tail + x: scan the seam in a small joined buffer, the rest in x
             head = np.concatenate((self.tail, x[:, :3 * half]), axis=1)
             self.tp, self.peak = screened_tp(head, self.h, half, T + half, thr,
                                              self.tp, self.peak)
             self.tp, self.peak = screened_tp(x, self.h, half, n - half, thr, self.tp,
-                                             self.peak, runs)
+                                             self.peak, block_peak)
             self.tail = x[:, n - 2 * half:].copy()
             return
         buf = np.concatenate((self.tail, x), axis=1) if T else x
@@ -312,6 +307,8 @@ class LoudnessMeter:
             self._tp_next = 0  # first screening hop not yet done
         self._peak = 0.0
         self._tp = 0.0
+        #: the largest absolute sample of the last block given to :meth:`update`
+        self.block_peak = 0.0
         self.peak_hop = int(peak_hop)
         self.first_frame = int(first_frame)
         if self.peak_hop < 0 or self.first_frame < 0:
@@ -335,24 +332,17 @@ class LoudnessMeter:
         return np.rint(np.asarray(k) * self.sr / 10.0).astype(np.int64)
 
     # ------------------------------------------------------------------ feeding
-    def update(self, block, *, runs: tuple[int, int, np.ndarray] | None = None,
-               f32: np.ndarray | None = None) -> None:
+    def update(self, block) -> None:
         """Add the next block of audio.
 
         Parameters
         ----------
         block : np.ndarray [shape=(channels, n) or (n,) for one channel], n >= 0
             Samples, full scale = 1.0. Any block size; blocks follow each other in time.
-        runs : (lo, hi, out), optional
-            Also the largest ``|x|`` of the block's 32-frame runs from frame ``lo`` (the last
-            one cut at ``hi``), over all channels, as int64 bit patterns maxed into ``out``
-            (int64, at least ``ceil((hi - lo) / 32)`` long; zeros to start): what
-            :meth:`ScreenedTruePeak.update` takes, computed in the same pass.
-        f32 : np.ndarray [shape=(channels, n), dtype=float32], optional
-            Also the block rounded to float32 (as ``astype``), written here.
         """
         x = as_block(block, self.channels, "LoudnessMeter.update")
         n = x.shape[1]
+        self.block_peak = 0.0
         if n == 0:
             return
         if self._track_tp:
@@ -381,11 +371,10 @@ class LoudnessMeter:
             left = (h0 + 1) * hop - f0
         else:
             view, left = self._hop_peaks, 0
-        extra = () if runs is None and f32 is None else \
-            ((runs[0], runs[1], runs[2]) if runs is not None else (0, 0, None)) + (f32,)
         peak = kweight_sums(np.ascontiguousarray(x, dtype=np.float64), self._co, self._zi,
-                            cuts, seg, left, hop, view, *extra)
+                            cuts, seg, left, hop, view)
         self._peak = max(self._peak, peak)
+        self.block_peak = peak
         if cuts.shape[0] == 1:
             self._acc = seg[:, 0].copy()
         else:
