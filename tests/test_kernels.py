@@ -339,3 +339,21 @@ def test_biquad_run_into_an_output_leaves_its_input_alone():
     assert not np.array_equal(out, x)
     with pytest.raises(ValueError):
         K.biquad_run(x, co, seg, zi_b, 5, 32, np.empty((2, 999)))
+
+
+def test_pair_phase_angles_refuses_what_it_cannot_read():
+    out = np.empty((2, 10), np.float32)
+    K.pair_phase_angles(0, 48000.0, 220.0, 6, out)
+    assert np.isclose(out[0, 1], 2 * np.pi * (223.0 / 48000.0), rtol=1e-6)
+    tp, vp = np.array([0.0, 1.0]), np.array([2.0, 4.0])
+    kinds, z, one = np.array([1, 1]), np.zeros(2), np.ones(2)
+    with pytest.raises(TypeError):
+        K.pair_phase_angles(0, 48000.0, "220", 6.0, out)
+    with pytest.raises(TypeError):
+        K.pair_phase_angles(0, 48000.0, 220.0, (tp, vp), out)
+    with pytest.raises(ValueError):  # cum of another length than the points
+        K.pair_phase_angles(0, 48000.0, 220.0, (tp, vp, kinds, z, z, one, np.zeros(3), 0.0), out)
+    with pytest.raises(ValueError):
+        K.pair_phase_angles(0, 48000.0, 220.0, 6.0, np.empty((3, 10), np.float32))
+    with pytest.raises(TypeError):
+        K.pair_phase_angles(0, 48000.0, 220.0, 6.0, np.empty((2, 10)))

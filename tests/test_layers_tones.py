@@ -286,7 +286,7 @@ def test_phase_sine_pair_equals_two_phase_sines():
     from resonator.render import render_array
 
     beat = Curve([(0, 4.0), (3, 10.0, "exp")])
-    pair = PhaseSinePair(lambda t: 200.0 * t, lambda t: 0.5 * beat.integral(t), (190, 210))
+    pair = PhaseSinePair(200.0, beat, (190, 210))
     left = PhaseSine(lambda t: 200.0 * t + 0.5 * beat.integral(t), (190, 210))
     right = PhaseSine(lambda t: 200.0 * t - 0.5 * beat.integral(t), (190, 210))
     y = render_array(pair, 3.0, sr=8000, block_frames=1000)
@@ -310,13 +310,19 @@ def test_phase_sine_pair_equals_two_phase_sines_bit_for_bit():
     from resonator.graph.core import RenderContext
     from resonator.layers._common import PhaseSine, PhaseSinePair
 
-    a = lambda t: 220.0 * t  # noqa: E731
-    b = lambda t: 0.5 * (6.0 * t + 0.1 * t * t)  # noqa: E731
+    carrier = Curve([(0, 210.0), (1300, 230.0, "cos")])  # a carrier glide, a swept beat
+    beat = Curve([(0, 6.0), (1240, 2.0, "exp"), (1280, 3.0), (1300, 4.0, "smooth")])
+    a, b = carrier.integral, lambda t: 0.5 * beat.integral(t)  # noqa: E731
     ctx = RenderContext(48000)
-    start, n = 48000 * 1234 + 17, 40000
-    out = PhaseSinePair(a, b, (100, 300))._process(ctx, start, n)
+    start, n = 48000 * 1234 + 17, 48000 * 72  # across the curves' points and past their ends
+    out = PhaseSinePair(carrier, beat, (100, 300))._process(ctx, start, n)
     t = ctx.times(start, n)
     assert np.array_equal(out[0], PhaseSine(lambda t: a(t) + b(t), (100, 300)).evaluate(t))
     assert np.array_equal(out[1], PhaseSine(lambda t: a(t) - b(t), (100, 300)).evaluate(t))
     # and it is the sine of the phase to float32 precision
     assert np.max(np.abs(out[0] - np.sin(2 * np.pi * (a(t) + b(t))))) < 2e-6
+    # constants: c t
+    out = PhaseSinePair(220.0, 6.0, (100, 300))._process(ctx, start, 1000)
+    t = ctx.times(start, 1000)
+    assert np.array_equal(out[1], PhaseSine(lambda t: 220.0 * t - 0.5 * (6.0 * t),
+                                            (100, 300)).evaluate(t))

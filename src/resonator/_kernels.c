@@ -490,6 +490,45 @@ fail:
     return NULL;
 }
 
+/* out[i] = the exact integral of a curve from 0 to t[i]: each run of times inside one segment
+ * (a block's ascending times) in a loop of its own that the compiler vectorises, the same
+ * operations on every time as one segment_of() per time; base0 = vp[0] tp[0], cum the
+ * integrals at the points. */
+static inline __attribute__((always_inline)) void integral_runs(
+    const CurveArgs *c, const double *cum, double base0, const double *t, double *out,
+    Py_ssize_t m) {
+    Py_ssize_t k = 0, n = c->n, i = 0;
+    while (i < m) {
+        k = segment_of(t[i], k, c->tp, n);
+        double lo = k > 0 ? c->tp[k - 1] : -INFINITY, hi = k < n ? c->tp[k] : INFINITY;
+        Py_ssize_t j = i + 1;
+        while (j < m && lo <= t[j] && t[j] < hi) j++;
+        const double *tt = t + i;
+        double *o = out + i;
+        Py_ssize_t len = j - i;
+        if (k == 0) {
+            double v = c->vp[0];
+            for (Py_ssize_t q = 0; q < len; q++) o[q] = v * tt[q];
+        } else if (k >= n) {
+            double b = base0 + cum[n - 1], v = c->vp[n - 1], t0 = c->tp[n - 1];
+            for (Py_ssize_t q = 0; q < len; q++) o[q] = b + v * (tt[q] - t0);
+        } else {
+            double d = c->tp[k] - c->tp[k - 1], b = base0 + cum[k - 1], t0 = c->tp[k - 1];
+            double v0 = c->vp[k - 1], v1 = c->vp[k], a0 = c->a0[k], r = c->r[k], e = c->e[k];
+            int64_t kind = c->kinds[k];
+            if (d == 0.0)
+                for (Py_ssize_t q = 0; q < len; q++) o[q] = b;
+            else if (kind == 1) /* linear (the usual): the kind a constant in the loop */
+                for (Py_ssize_t q = 0; q < len; q++)
+                    o[q] = b + seg_integral(1, v0, v1, a0, r, e, (tt[q] - t0) / d) * d;
+            else
+                for (Py_ssize_t q = 0; q < len; q++)
+                    o[q] = b + seg_integral(kind, v0, v1, a0, r, e, (tt[q] - t0) / d) * d;
+        }
+        i = j;
+    }
+}
+
 HOT static PyObject *k_curve_integral(PyObject *self, PyObject *args) {
     PyObject *o_t, *o_tp, *o_vp, *o_k, *o_a0, *o_r, *o_e, *o_cum, *o_out;
     double base0;
@@ -508,39 +547,7 @@ HOT static PyObject *k_curve_integral(PyObject *self, PyObject *args) {
         goto fail;
     }
     Py_BEGIN_ALLOW_THREADS
-    Py_ssize_t k = 0, n = c.n, i = 0;
-    while (i < m) {
-        /* the run of samples in segment k (a block's ascending times), each run in a loop of
-         * its own that the compiler vectorises: the same operations on every sample as one
-         * segment_of() per sample */
-        k = segment_of(t[i], k, c.tp, n);
-        double lo = k > 0 ? c.tp[k - 1] : -INFINITY, hi = k < n ? c.tp[k] : INFINITY;
-        Py_ssize_t j = i + 1;
-        while (j < m && lo <= t[j] && t[j] < hi) j++;
-        const double *tt = t + i;
-        double *o = out + i;
-        Py_ssize_t len = j - i;
-        if (k == 0) {
-            double v = c.vp[0];
-            for (Py_ssize_t q = 0; q < len; q++) o[q] = v * tt[q];
-        } else if (k >= n) {
-            double b = base0 + cum[n - 1], v = c.vp[n - 1], t0 = c.tp[n - 1];
-            for (Py_ssize_t q = 0; q < len; q++) o[q] = b + v * (tt[q] - t0);
-        } else {
-            double d = c.tp[k] - c.tp[k - 1], b = base0 + cum[k - 1], t0 = c.tp[k - 1];
-            double v0 = c.vp[k - 1], v1 = c.vp[k], a0 = c.a0[k], r = c.r[k], e = c.e[k];
-            int64_t kind = c.kinds[k];
-            if (d == 0.0)
-                for (Py_ssize_t q = 0; q < len; q++) o[q] = b;
-            else if (kind == 1) /* linear (the usual): the kind a constant in the loop */
-                for (Py_ssize_t q = 0; q < len; q++)
-                    o[q] = b + seg_integral(1, v0, v1, a0, r, e, (tt[q] - t0) / d) * d;
-            else
-                for (Py_ssize_t q = 0; q < len; q++)
-                    o[q] = b + seg_integral(kind, v0, v1, a0, r, e, (tt[q] - t0) / d) * d;
-        }
-        i = j;
-    }
+    integral_runs(&c, cum, base0, t, out, m);
     Py_END_ALLOW_THREADS
     release(&bs);
     Py_RETURN_NONE;
@@ -989,24 +996,70 @@ static PyObject *k_bank(PyObject *self, PyObject *args) { return bank_common(arg
 static PyObject *k_bank_grid(PyObject *self, PyObject *args) { return bank_common(args, 1); }
 
 /* ------------------------------------------------------------------------ layer helpers */
-HOT static PyObject *k_pair_angles(PyObject *self, PyObject *args) {
-    PyObject *o_a, *o_b, *o_out;
+/* One phase of pair_phase_angles: a number c (the integral of a constant: c t) or a curve
+ * (tp, vp, kinds, a0, r, e, cum, base0). */
+typedef struct {
+    int curve;
+    double c, base0;
+    const double *cum;
+    CurveArgs cv;
+} PhaseSpec;
+
+static int phase_spec(Bufs *bs, PyObject *o, PhaseSpec *p) {
+    p->curve = 0;
+    if (PyFloat_Check(o) || PyLong_Check(o)) {
+        p->c = PyFloat_AsDouble(o);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (!PyTuple_Check(o) || PyTuple_GET_SIZE(o) != 8) {
+        PyErr_SetString(PyExc_TypeError, "pair_phase_angles: a phase is a number or a curve "
+                                         "(tp, vp, kinds, a0, r, e, cum, base0)");
+        return -1;
+    }
+#define IT(i) PyTuple_GET_ITEM(o, i)
+    if (curve_args(bs, &p->cv, IT(0), IT(1), IT(2), IT(3), IT(4), IT(5)) < 0) return -1;
+    if (!(p->cum = arr(bs, IT(6), 'd', 1, 0, "cum"))) return -1;
+    if (dim(bs, bs->n - 1, 0) != p->cv.n) {
+        PyErr_SetString(PyExc_ValueError, "pair_phase_angles: cum must match the points");
+        return -1;
+    }
+    p->base0 = PyFloat_AsDouble(IT(7));
+#undef IT
+    p->curve = 1;
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+#define PAIR_RUN 512
+HOT static PyObject *k_pair_phase_angles(PyObject *self, PyObject *args) {
+    PyObject *o_common, *o_diff, *o_out;
+    long long start;
+    double sr;
     Bufs bs = {.n = 0};
-    if (!PyArg_ParseTuple(args, "OOO", &o_a, &o_b, &o_out)) return NULL;
-    ARR(a, double, o_a, 'd', 1, 0, "a");
-    ARR(b, double, o_b, 'd', 1, 0, "b");
+    PhaseSpec pc, pd;
+    if (!PyArg_ParseTuple(args, "LdOOO", &start, &sr, &o_common, &o_diff, &o_out)) return NULL;
+    if (phase_spec(&bs, o_common, &pc) < 0 || phase_spec(&bs, o_diff, &pd) < 0) goto fail;
     ARR(out, float, o_out, 'f', 2, 1, "out");
-    Py_ssize_t n = dim(&bs, 0, 0);
-    if (dim(&bs, 1, 0) != n || dim(&bs, 2, 0) != 2 || dim(&bs, 2, 1) != n) {
-        PyErr_SetString(PyExc_ValueError, "pair_angles: out is (2, n)");
+    Py_ssize_t n = dim(&bs, bs.n - 1, 1);
+    if (dim(&bs, bs.n - 1, 0) != 2 || !(sr > 0.0)) {
+        PyErr_SetString(PyExc_ValueError, "pair_phase_angles: out is (2, n), sr > 0");
         goto fail;
     }
     Py_BEGIN_ALLOW_THREADS
     const float two_pi = (float)(2.0 * M_PI);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double p = a[i] + b[i], q = a[i] - b[i];
-        out[i] = (float)(p - floor(p)) * two_pi;
-        out[n + i] = (float)(q - floor(q)) * two_pi;
+    double t[PAIR_RUN], a[PAIR_RUN], b[PAIR_RUN];
+    for (Py_ssize_t j0 = 0; j0 < n; j0 += PAIR_RUN) {
+        Py_ssize_t m = n - j0 < PAIR_RUN ? n - j0 : PAIR_RUN;
+        for (Py_ssize_t i = 0; i < m; i++) t[i] = (double)(start + j0 + i) / sr;
+        if (pc.curve) integral_runs(&pc.cv, pc.cum, pc.base0, t, a, m);
+        else for (Py_ssize_t i = 0; i < m; i++) a[i] = pc.c * t[i];
+        if (pd.curve) integral_runs(&pd.cv, pd.cum, pd.base0, t, b, m);
+        else for (Py_ssize_t i = 0; i < m; i++) b[i] = pd.c * t[i];
+        float *o0 = out + j0, *o1 = out + n + j0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            double h = 0.5 * b[i], p = a[i] + h, q = a[i] - h;
+            o0[i] = (float)(p - floor(p)) * two_pi;
+            o1[i] = (float)(q - floor(q)) * two_pi;
+        }
     }
     Py_END_ALLOW_THREADS
     release(&bs);
@@ -1747,7 +1800,8 @@ static PyMethodDef methods[] = {
     {"bank_grid", k_bank_grid, METH_VARARGS,
      "bank_grid(out, sin_a, cos_a, cos_t, sin_t, offset, lv, first, g, start, rows, scale, "
      "shift)"},
-    {"pair_angles", k_pair_angles, METH_VARARGS, "pair_angles(a, b, out)"},
+    {"pair_phase_angles", k_pair_phase_angles, METH_VARARGS,
+     "pair_phase_angles(start, sr, common, diff, out)"},
     {"grid_interp", k_grid_interp, METH_VARARGS, "grid_interp(lv, first, start, g, out)"},
     {"kweight_sums", k_kweight_sums, METH_VARARGS,
      "kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks) -> peak"},

@@ -53,9 +53,12 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     A :class:`~resonator.graph.bank.SineBank`: anchored sine partials summed per channel, each
     scaled by ``src[rows[k]] * scale[k] + shift[k]`` (the constant ``shift[k]`` when ``rows[k]``
     is -1), or by values on a grid of ``g`` frames interpolated linearly.
-``pair_angles(a, b, out)``
-    ``out[0] = 2 pi frac(a + b)``, ``out[1] = 2 pi frac(a - b)`` (fraction in float64, float32
-    ``out``).
+``pair_phase_angles(start, sr, common, diff, out)``
+    The two ears' angles of a binaural pair at samples ``start + i``: ``t = (start + i) / sr``,
+    ``a`` = the integral of ``common`` from 0 to ``t``, ``b`` = half that of ``diff`` (each a
+    number ``c``: ``c t``, or a curve ``(tp, vp, kinds, a0, r, e, cum, base0)``, what
+    ``curve_integral`` computes), ``out[0] = 2 pi frac(a + b)``, ``out[1] = 2 pi frac(a - b)``
+    (fraction in float64, float32 ``out`` (2, n)).
 ``grid_interp(lv, first, start, g, out)``
     ``np.interp`` of every row of ``lv`` (values at frames ``first + j g``) at frames
     ``start + i``.
@@ -148,7 +151,7 @@ try:
         kweight_sums,
         mix64,
         mul_add,
-        pair_angles,
+        pair_phase_angles,
         pink_noise,
         quantize,
         resample,
@@ -162,5 +165,5 @@ except ImportError as exc:  # a build without a kernel this version needs
 
 __all__ = ["bank", "bank_grid", "beat_dp", "biquad_design", "biquad_run", "colored_noise",
            "curve_block", "curve_eval", "curve_integral", "grid_interp", "hop_tp", "kweight_sums",
-           "mix64", "mul_add", "pair_angles", "pink_noise", "quantize", "resample", "screened_tp",
-           "sine_from_anchors", "table_lookup"]
+           "mix64", "mul_add", "pair_phase_angles", "pink_noise", "quantize", "resample",
+           "screened_tp", "sine_from_anchors", "table_lookup"]

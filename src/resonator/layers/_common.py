@@ -22,7 +22,7 @@ from .._lazy import median
 from ..errors import GraphError, RecipeError
 from ..graph.core import Node, TimeFunction, as_node, constant_value, nyquist_problem, walk
 from ..graph.curves import Curve
-from ..kernels import pair_angles
+from ..kernels import pair_phase_angles
 
 TWO_PI = 2.0 * math.pi
 
@@ -197,17 +197,25 @@ class PhaseSine(TimeFunction):
 
 
 class PhaseSinePair(Node):
-    """Two sines (left, right) with phases ``common(t) + diff(t)`` and ``common(t) - diff(t)``.
+    """Two sines (left, right) with phases ``common(t) + diff(t)`` and ``common(t) - diff(t)``,
+    where ``common`` is the exact integral of ``carrier`` and ``diff`` half that of ``beat``.
 
-    The stereo form of :class:`PhaseSine` for a binaural pair (carrier +- beat/2): both
-    closed-form phase functions are evaluated once per block for the two ears. Each channel
-    equals ``PhaseSine(lambda t: common(t) +- diff(t))`` bit for bit.
+    The stereo form of :class:`PhaseSine` for a binaural pair (carrier +- beat/2): the times,
+    both closed-form phases and the two float32 angles come from one compiled loop
+    (:func:`resonator.kernels.pair_phase_angles`). Each channel equals
+    ``PhaseSine(lambda t: integral(carrier)(t) +- 0.5 * integral(beat)(t))`` bit for bit.
+
+    Parameters
+    ----------
+    carrier, beat : number, Constant or Curve [one channel]
+        Frequencies in Hz whose integrals have a closed form (:func:`integral_fn`).
+    freq_bounds : (float, float)
+        The lowest and highest frequency of either ear (checked against Nyquist).
     """
 
-    def __init__(self, common_fn, diff_fn, freq_bounds: tuple[float, float], *, name=None):
+    def __init__(self, carrier, beat, freq_bounds: tuple[float, float], *, name=None):
         super().__init__(name=name)
-        self.common_fn = common_fn
-        self.diff_fn = diff_fn
+        self._common, self._diff = _phase_spec(carrier), _phase_spec(beat)
         self.freq_bounds = freq_bounds
         self.channels = 2
 
@@ -218,14 +226,23 @@ class PhaseSinePair(Node):
         PhaseSine._prepare(self, ctx)
 
     def _process(self, ctx, start, frames):
-        t = ctx.times(start, frames)
-        a = self.common_fn(t)
-        b = self.diff_fn(t)
         angle = np.empty((2, frames), dtype=np.float32)
-        pair_angles(np.ascontiguousarray(a, dtype=np.float64),
-                    np.ascontiguousarray(b, dtype=np.float64), angle)
+        pair_phase_angles(start, float(ctx.sr), self._common, self._diff, angle)
         np.sin(angle, out=angle)  # numpy's vectorised float32 sine, as PhaseSine uses
         return angle.astype(np.float64)
+
+
+def _phase_spec(node):
+    """A frequency's integral for the kernel: its constant value (``c t``), or its curve's
+    arrays (what :meth:`Curve.integral` passes to ``curve_integral``)."""
+    c = const(node)
+    if c is not None:
+        return c
+    if not isinstance(node, Curve):
+        raise GraphError(f"a binaural pair needs a constant or curve frequency, got "
+                         f"{node.describe()}")
+    return (node.t, node.v, node._codes, node._a0, node._r, node._e, node.cum,
+            float(node.v[0] * node.t[0]))
 
 
 def am_modulator(rate_hz, depth) -> Node:

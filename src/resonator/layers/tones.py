@@ -157,7 +157,7 @@ def build_binaural(params, ctx) -> Node:
         # both ears from one evaluation of the two closed-form phases
         clo, chi = bounds_of(carrier, ctx.sr, ctx.duration_s)
         half = 0.5 * max(abs(blo), abs(bhi))
-        return PhaseSinePair(ci, lambda t: 0.5 * bi(t), (clo - half, chi + half))
+        return PhaseSinePair(carrier, beat, (clo - half, chi + half))
     left, right = _tone_pair(carrier, beat, ctx)
     return Channels([left, right])
 
