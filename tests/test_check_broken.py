@@ -57,7 +57,7 @@ def renders(tmp_path_factory):
     good = _render(d, "good")
     x, sr = sf.read(good, always_2d=True)
     for name, y in (("mono", np.repeat(x.mean(axis=1, keepdims=True), 2, axis=1)),
-                    ("zero", np.zeros_like(x))):
+                    ("zero", np.zeros_like(x)), ("swapped", x[:, ::-1])):
         sf.write(d / f"{name}.wav", y, sr, subtype="PCM_16")
         shutil.copy(d / "good.json", d / f"{name}.json")
     return d
@@ -117,6 +117,20 @@ def test_a_mono_downmix_has_no_binaural_beat(renders):
     assert "both ears hear both tones" in r.detail["error"]
     assert all(abs(c) < 1.0 for w in r.detail["missing_windows"] for c in w["crosstalk_db"])
     assert res["lr_correlation", "bed"].measured == pytest.approx(1.0, abs=1e-6)
+
+
+def test_swapped_ears_are_named_as_swapped(renders):
+    """L/R exchanged: each ear's tone stands in the other ear. It was reported as the
+    left-ear tone 'not there'."""
+    rep, res = _results(renders / "swapped.wav", renders / "good.toml")
+    assert rep.passed is False
+    for kind in ("binaural_beat", "binaural_carrier"):
+        r = res[kind, "beat"]
+        assert r.status == "fail", r.detail
+        assert r.detail["error"] == ("the ears are swapped: layer beat's left-ear tone "
+                                     "(303.00 Hz) is in the right ear and its right-ear tone "
+                                     "(297.00 Hz) in the left (the beat's sign is reversed)")
+    assert res["am_rate", "iso"].status == "pass"
 
 
 def test_digital_silence_fails_every_layer_target(renders):

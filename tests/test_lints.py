@@ -127,6 +127,44 @@ def test_loudness_jump_at_a_boundary(tmp_path):
     assert lint_recipe(recipe(tmp_path, BEAT, jump), render=False) == []
 
 
+TARGETS = """
+[[target]]
+name = "rate"
+kind = "am_rate"
+layer = "bed"
+window = "cool"
+expected = "{rate}"
+[[target]]
+kind = "binaural_beat"
+layer = "beat"
+start = "10s"
+end = "50s"
+expected = "{beat}"
+"""
+
+
+@pytest.mark.parametrize("rate, beat, found", [
+    ("16 Hz", "6 Hz", []),                                       # as planned
+    ("16.04 Hz", "0.006 kHz", []),                              # within tolerance, any unit
+    ("16 kHz", "6 Hz", [("rate", 'expects 16000.000 Hz +- 0.050 Hz but layer "bed" plans '
+                                 '16.000 Hz in phase "cool" (1000x: kHz for Hz, or s for ms?)')]),
+    ("16 Hz", "8 Hz", [("#2", 'expects 8.000 Hz +- 0.050 Hz but layer "beat" plans 6.000 Hz '
+                              "in 10s-50s:")]),
+])
+def test_a_written_target_off_the_plan(tmp_path, rate, beat, found):
+    """``expected = "16 kHz"`` on a 16 Hz rate passed silently; check would fail it on a
+    render that follows the recipe."""
+    bed = ("bed", "noise", 'gain = "-20 dB"\nmod_rate = "16 Hz"\nmod_depth = 0.5')
+    p = recipe(tmp_path, BEAT, bed)
+    p.write_text(p.read_text() + TARGETS.format(rate=rate, beat=beat))
+    lints = lint_recipe(p)
+    assert [(x.code, x.path[1]) for x in lints] == [("target-off-plan", k) for k, _ in found]
+    for lint, (key, text) in zip(lints, found):
+        assert lint.path == ("target", key, "expected") and text in lint.message
+        assert lint.line == line_of(p, f'expected = "{rate if key == "rate" else beat}"')
+    assert lint_recipe(p, render=False) == []  # the plan is built only with render=True
+
+
 def test_lint_as_dict_is_json_and_names_every_field(tmp_path):
     p = recipe(tmp_path, BEAT, cool='{to = 0.0, schedule = "lundy-mees"}')
     (lint,) = lint_recipe(str(p))

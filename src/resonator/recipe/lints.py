@@ -23,6 +23,10 @@ bell-outside            a bell strike time lies outside the session or where its
 loudness-jump           the planned mix changes by more than 6 dB within 10 s at a phase boundary
                         (10 s loudness of the session rendered at a low rate around it; a
                         boundary within 30 s of silence is a fade in or out, not a jump)
+target-off-plan         a written target's expected value is further than its tolerance from
+                        every value its layer plans for that kind in the target's window (the
+                        layer kind's implied targets): ``expected = "16 kHz"`` on a 16 Hz rate;
+                        ``resonator check`` would fail it on a perfect render
 ======================= ============================================================================
 """
 from __future__ import annotations
@@ -46,6 +50,7 @@ LINT_CODES = {
     "silent-layer": "a layer is silent or inaudible in every phase it plays",
     "bell-outside": "a bell strike lies outside the session or where its layer is silent",
     "loudness-jump": "the planned loudness jumps at a phase boundary",
+    "target-off-plan": "a written target expects a value its layer does not plan there",
 }
 
 COLLAPSE_SHARE = 0.5        # of the phase's temperature change ...
@@ -115,9 +120,10 @@ def lint_recipe(recipe, *, render: bool = True) -> list[Lint]:
     recipe : Recipe, str or Path
         A recipe, or a session file (:func:`resonator.loading.load`: TOML or ``.sbg``).
     render : bool
-        Run the lints that render the session (``loudness-jump``: a few seconds around each
-        phase boundary at a low sample rate). False keeps it to the recipe's values (fast, for
-        an editor on every keystroke).
+        Run the lints that build the session (``target-off-plan``, from the layers' planned
+        targets) and render it (``loudness-jump``: a few seconds around each phase boundary at
+        a low sample rate). False keeps it to the recipe's values (fast, for an editor on
+        every keystroke).
 
     Returns
     -------
@@ -142,7 +148,10 @@ def lint_recipe(recipe, *, render: bool = True) -> list[Lint]:
     _silent(recipe, tl, add)
     _bells(recipe, add)
     if render:
-        _jumps(recipe, add)
+        session = _low_rate_session(recipe)
+        if session is not None:
+            _targets(recipe, session, add)
+            _jumps(recipe, session, add)
     return out
 
 
@@ -278,27 +287,79 @@ def _bells(recipe, add):
                     f"\"{phase.name}\", where the layer does not play: it never sounds", path)
 
 
-def _jumps(recipe, add):
+def _low_rate_session(recipe):
+    """The session built at the lowest rate its layers allow (for planned values and quick
+    renders), or None when it does not build."""
+    from .session import build_session
+
+    for sr in (8000, 12000, 16000, 24000, recipe.sample_rate):
+        try:
+            return build_session(recipe, sr=sr)
+        except ResonatorError:  # a layer may need a higher rate (Nyquist): try the next
+            continue
+    return None
+
+
+#: a written value this many times the plan's (or its inverse) is a unit slip
+_UNIT_SLIPS = {1000.0: "kHz for Hz, or s for ms", 60.0: "per minute for per second"}
+
+
+def _targets(recipe, session, add):
+    """Written targets against the values the layer kinds plan (their implied targets of the
+    same kind and layer overlapping the written window)."""
+    from ..check.targets import make_target
+
+    implied = [d for d in session.targets if d.get("source") == "layer" and
+               "times_s" not in d and not isinstance(d.get("expected"), str)]
+    for i, spec in enumerate(recipe.targets):
+        if spec.layer is None:
+            continue
+        try:
+            t = make_target(spec.kind, spec.start_s, spec.end_s, spec.expected, spec.tolerance,
+                            layer=spec.layer)
+        except ResonatorError:  # reported where targets are read
+            continue
+        if isinstance(t.expected, str):
+            continue
+        plan = [float(d["expected"]) for d in implied
+                if d["kind"] == t.kind and d.get("layer") == t.layer and
+                min(d["end_s"], t.end_s) > max(d["start_s"], t.start_s)]
+        if not plan:
+            continue
+        lo, hi, want = min(plan), max(plan), float(t.expected)
+        if lo - t.tolerance <= want <= hi + t.tolerance:
+            continue
+        from ..check.kinds import TARGET_KINDS
+
+        fmt = TARGET_KINDS[t.kind].unit_info.format
+        planned = fmt(lo) if hi - lo <= t.tolerance else f"{fmt(lo)} to {fmt(hi)}"
+        near = hi if want > hi else lo
+        slip = ""
+        if near and want:
+            ratio = want / near if abs(want) > abs(near) else near / want
+            for factor, what in _UNIT_SLIPS.items():
+                if abs(ratio - factor) <= 0.02 * factor:
+                    slip = f" ({factor:g}x: {what}?)"
+        key = spec.name if spec.name else f"#{i + 1}"
+        where = (f"in phase \"{spec.window}\"" if spec.window else
+                 f"in {format_duration(t.start_s)}-{format_duration(t.end_s)}")
+        tol = TARGET_KINDS[t.kind].tolerance_info.format(t.tolerance)
+        add("target-off-plan", f"expects {fmt(want)} +- {tol} but layer \"{t.layer}\" plans {planned} {where}{slip}: check would fail it on "
+            "a render that follows the recipe; correct the target or the layer",
+            ("target", key, "expected"))
+
+
+def _jumps(recipe, session, add):
     """Planned loudness around each phase boundary: 10 s power means of the session rendered
     at a low rate, compared 10 s apart (session fades left out)."""
     from ..measure.loudness import LoudnessMeter
     from ..render import iter_blocks
-    from .session import build_session
 
     bounds = [p.start_s for p in recipe.phases[1:]]
     lo_ok = recipe.fade_in_s + JUMP_WITHIN_S
     hi_ok = recipe.duration_s - recipe.fade_out_s - JUMP_WITHIN_S
     bounds = [b for b in bounds if lo_ok <= b <= hi_ok]
     if not bounds:
-        return
-    session = None
-    for sr in (8000, 12000, 16000, 24000, recipe.sample_rate):
-        try:
-            session = build_session(recipe, sr=sr)
-            break
-        except ResonatorError:  # a layer may need a higher rate (Nyquist): try the next
-            continue
-    if session is None:
         return
     span = 2.0 * JUMP_WITHIN_S + 10.0
     for b in bounds:

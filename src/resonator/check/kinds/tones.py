@@ -264,7 +264,9 @@ def _missing_tone(ctx, a, b, own, layer) -> str | None:
     """Why a tone too weak to read is missing (a failure) rather than weak (inconclusive):
     in the plan's render of the same window (:meth:`CheckContext.plan_read`) an ear's tone
     stands at least :data:`PLANNED_CLEAR` over the noise around it, in the file less than
-    :data:`PROMINENCE`. None when the plan's tone is weak too (or there is no plan)."""
+    :data:`PROMINENCE`. When the tone stands in the other ear instead, the reason says so
+    (and that the ears are swapped when the other ear's tone has moved over too). None when
+    the plan's tone is weak too (or there is no plan)."""
     from ...measure.tones import planned_chirp, tone_prominence
 
     got = ctx.plan_read(a, b)
@@ -273,22 +275,32 @@ def _missing_tone(ctx, a, b, own, layer) -> str | None:
     y, psr = got
     x, sr = ctx.read(a, b)
     t0 = a + ctx.offset_s
+
+    def prominence(z, zsr, channel, o):
+        half = max(5.0, 0.1 * o.hz)
+        n = z.shape[1]
+        chirp, f = planned_chirp(o.track, t0, n, zsr) if o.glides(n / zsr) else (None, o.hz)
+        return tone_prominence(z[channel], zsr, f, f - half, f + half, chirp=chirp)
+
     for ear in (0, 1):
         o = own[ear]
-        half = max(5.0, 0.1 * o.hz)
-        if o.hi_hz + half >= 0.45 * psr:
+        if o.hi_hz + max(5.0, 0.1 * o.hz) >= 0.45 * psr:
             continue  # the plan's rate cannot hold the tone
-        proms = []
-        for z, zsr in ((y, psr), (x, sr)):
-            n = z.shape[1]
-            chirp, f = planned_chirp(o.track, t0, n, zsr) if o.glides(n / zsr) else \
-                (None, o.hz)
-            proms.append(tone_prominence(z[ear], zsr, f, f - half, f + half, chirp=chirp))
-        if proms[0] >= PLANNED_CLEAR and proms[1] < PROMINENCE:
-            side = "left" if ear == 0 else "right"
+        planned, heard = prominence(y, psr, ear, o), prominence(x, sr, ear, o)
+        if planned >= PLANNED_CLEAR and heard < PROMINENCE:
+            side, other = ("left", "right") if ear == 0 else ("right", "left")
+            if prominence(x, sr, 1 - ear, o) >= PROMINENCE:  # it is in the other ear
+                mate = own[1 - ear]
+                if prominence(x, sr, ear, mate) >= PROMINENCE and \
+                        prominence(x, sr, 1 - ear, mate) < PROMINENCE:
+                    return (f"the ears are swapped: layer {layer}'s left-ear tone "
+                            f"({own[0].hz:.2f} Hz) is in the right ear and its right-ear tone "
+                            f"({own[1].hz:.2f} Hz) in the left (the beat's sign is reversed)")
+                return (f"layer {layer}'s {side}-ear tone ({o.hz:.2f} Hz) is in the {other} "
+                        f"ear, not the {side}")
             return (f"layer {layer}'s {side}-ear tone ({o.hz:.2f} Hz) is not there: it stands "
-                    f"{proms[1]:.1f}x over the noise around it, where the plan's render of "
-                    f"this window stands {proms[0]:.0f}x")
+                    f"{heard:.1f}x over the noise around it, where the plan's render of "
+                    f"this window stands {planned:.0f}x")
     return None
 
 
