@@ -249,3 +249,28 @@ def test_play_takes_the_stage_a_render_stored(recipe, tmp_path):
         assert stream.mastering.gain_db == mastering.cached_stage(session).gain_db
     finally:
         stream.close()
+
+
+def test_the_code_stamp_follows_every_module_and_the_kernels(tmp_path):
+    """The stage key's code part changes with any module's or the compiled kernels' size or
+    modification time, not with __pycache__ or other files."""
+    import os
+
+    from resonator.mastering import tree_stamp
+
+    (tmp_path / "sub" / "__pycache__").mkdir(parents=True)
+    for name in ("a.py", "sub/b.py", "_kernels.so", "notes.txt", "sub/__pycache__/b.pyc"):
+        (tmp_path / name).write_text("x")
+    first = tree_stamp(tmp_path)
+    for name in ("notes.txt", "sub/__pycache__/b.pyc"):
+        (tmp_path / name).write_text("changed")
+    assert tree_stamp(tmp_path) == first
+    for name in ("sub/b.py", "_kernels.so"):
+        st = os.stat(tmp_path / name)
+        os.utime(tmp_path / name, ns=(st.st_atime_ns, st.st_mtime_ns + 1000))
+        now = tree_stamp(tmp_path)
+        assert now != first
+        first = now
+    (tmp_path / "a.py").write_text("y2")  # size
+    assert tree_stamp(tmp_path) != first
+

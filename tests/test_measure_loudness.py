@@ -297,3 +297,18 @@ def test_screen_given_the_block_peak_counts_its_margin_from_it():
             fed.update(b, meter.block_peak)
         assert fed.dbtp() == own.dbtp()
 
+
+def test_numpy_stand_ins_give_numpys_numbers():
+    """resonator._lazy.unique / median / percentile (the render path's, without numpy 2.4's
+    numpy.ma import) return np.unique's, np.median's and np.percentile's values bit for bit."""
+    from resonator._lazy import median, percentile, unique
+
+    rng = np.random.default_rng(21)
+    for t in range(400):
+        x = rng.standard_normal(int(rng.integers(1, 300))) * 20 - 30
+        if t % 3 == 0:
+            x = np.round(x)  # ties
+        q = [10.0, 95.0] if t % 2 else [0.0, 37.5, 50.0, 99.9, 100.0]
+        assert np.array_equal(percentile(x, q), np.percentile(x, q))
+        assert np.array_equal(unique(x), np.unique(x)) and median(x) == np.median(x)
+

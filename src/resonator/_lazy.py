@@ -61,3 +61,25 @@ def median(values) -> float:
     if n == 0:
         return float("nan")
     return float(a[n // 2]) if n % 2 else float((a[n // 2 - 1] + a[n // 2]) / 2)
+
+
+def percentile(values, q):
+    """``np.percentile(values, q)`` (the default linear method; finite values, q a sequence in
+    [0, 100]), the same numbers, without the ``numpy.ma`` import numpy 2.4's quantiles make
+    on their first call (through ``np.unique``)."""
+    import numpy as np
+
+    a = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    n = a.size
+    v = (n - 1) * np.true_divide(np.asarray(q, dtype=np.float64), 100)
+    prev = np.floor(v)
+    nxt = prev + 1
+    prev[v >= n - 1] = nxt[v >= n - 1] = -1
+    prev[v < 0] = nxt[v < 0] = 0
+    prev, nxt = prev.astype(np.intp), nxt.astype(np.intp)
+    gamma = v - prev
+    lo, hi = a[prev], a[nxt]
+    diff = hi - lo
+    out = lo + diff * gamma
+    np.subtract(hi, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return out

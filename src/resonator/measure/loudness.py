@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from .._lazy import percentile
 from ..kernels import hop_tp, kweight_sums, screened_tp
 from ._common import MeasureError, as_2d, as_block, check_sr
 
@@ -532,7 +533,7 @@ class LoudnessMeter:
         st = st[st > rel]
         if st.size < 2:
             return 0.0
-        lo, hi = np.percentile(st, [10.0, 95.0])
+        lo, hi = percentile(st, [10.0, 95.0])
         return float(hi - lo)
 
     def true_peak_dbtp(self) -> float:
