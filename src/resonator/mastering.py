@@ -714,7 +714,8 @@ class WindowCache:
         self._size = 0  # bytes allocated in the stretches' file
         self._runs: list[tuple[int, int, int]] = []  # (first frame, end frame, file offset)
         self._index = None  # the runs sorted, once reading starts
-        self._lanes: dict[int, tuple[int, np.ndarray, int]] = {}  # end -> (tail start, tail, kept to)
+        # a lane's end frame -> (its last frames, kept up to, its loud hops' reads end)
+        self._lanes: dict[int, tuple[np.ndarray, int, int]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ storing
