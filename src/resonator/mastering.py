@@ -273,8 +273,9 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
             meter.update(block)  # loudness and the sample peak of every hop, in one pass
             screen.update(block, meter.block_peak)
             if cache is not None and pos + block.shape[1] > keep:  # (from the split on)
-                lo = max(keep - pos, 0)
-                cache.store(pos + lo, block[:, lo:] if lo else block)
+                a = pos + max(keep - pos, 0)
+                cache.store(a, block[:, a - pos:] if a > pos else block,
+                            meter.hop_peaks[a // hop - meter.hop_base:])
 
         def lane_progress(d, _total):
             if progress is not None:
@@ -510,12 +511,13 @@ class RawCache:
         else:
             self._f = open(self.path, "w+b")
 
-    def store(self, pos: int, block: np.ndarray) -> None:
+    def store(self, pos: int, block: np.ndarray, hop_peaks=None) -> None:
         """Keep the part of ``block`` (frames [pos, pos + n)) inside the window.
 
         A block lies within one block of the render's grid (a whole one, or a piece where a
         window or a measuring lane starts or ends); blocks may arrive in any order (two
         threads measuring two halves store at once), each frame exactly once.
+        (``hop_peaks``: see :meth:`WindowCache.store`; not needed here.)
         """
         lo = max(self.first - pos, 0)
         hi = min(self.first + self.total - pos, block.shape[1])
@@ -712,14 +714,17 @@ class WindowCache:
         self._size = 0  # bytes allocated in the stretches' file
         self._runs: list[tuple[int, int, int]] = []  # (first frame, end frame, file offset)
         self._index = None  # the runs sorted, once reading starts
-        self._lanes: dict[int, tuple[int, np.ndarray, int]] = {}  # end -> (tail start, tail, kept to)
+        # a lane's end frame -> (its last frames, kept up to, its loud hops' reads end)
+        self._lanes: dict[int, tuple[np.ndarray, int, int]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ storing
-    def store(self, pos: int, block: np.ndarray) -> None:
+    def store(self, pos: int, block: np.ndarray, hop_peaks=None) -> None:
         """Keep the window's part of ``block`` (frames ``[pos, pos + n)``) and the stretches
         around its loud hops. Blocks of one measuring lane come in order; two lanes may
-        store at once."""
+        store at once. ``hop_peaks``: the sample peaks of hops ``pos // hop`` to
+        ``(pos + n - 1) // hop`` (whole hops, as :attr:`~resonator.measure.loudness.
+        LoudnessMeter.hop_peaks` keeps them; measured here when not given)."""
         n = block.shape[1]
         end = pos + n
         before = self.window._written
@@ -728,39 +733,45 @@ class WindowCache:
         hop, R = self.hop, self.reach
         with self._lock:
             lane = self._lanes.pop(pos, None)
-        # the lane's last frames (from a hop edge), how far it kept, and how far the
-        # stretches of its loud hops reach into this block
-        t0, tail, kept, due = lane or ((pos // hop) * hop, None, pos, pos)
-        if tail is None:  # a lane's first block
-            tail = np.zeros((self.channels, pos - t0), dtype=np.float32)
+        # the lane's last frames, how far it kept, and how far its loud hops' stretches reach
+        tail, kept, due = lane or (block[:, :0], pos, pos)
         if due > pos:
             kept = min(due, end)
             self._keep(pos, block[:, :kept - pos])
-        if max(float(block.max()), -float(block.min())) > self.limit:
-            buf = np.concatenate((tail, block.astype(np.float32)), axis=1)
-            mags = np.abs(buf).max(axis=0)
-            nh = -(-mags.size // hop)
-            mags = np.concatenate((mags, np.zeros(nh * hop - mags.size, np.float32)))
-            loud = np.flatnonzero(mags.reshape(nh, hop).max(axis=1) > self.limit) + t0 // hop
-            if loud.size:
-                # the frames the true peaks of hops h - 1 .. h + 1 read, merged into runs
-                lo = np.maximum((loud - 1) * hop - R, 0)
-                hi = np.minimum((loud + 2) * hop + R, self.end)
-                cut = np.flatnonzero(lo[1:] > hi[:-1]) + 1
-                for ra, rb in zip(lo[np.r_[0, cut]], hi[np.r_[cut - 1, -1]]):
-                    a, b = max(int(ra), kept, t0), min(int(rb), end)
-                    if b > a:
-                        self._keep(a, buf[:, a - t0:b - t0])
-                        kept = b
-                    due = max(due, int(rb))
-        # the next block's loud hops may read back to here (its first hop's neighbour)
-        start = max(t0, ((end - R) // hop - 2) * hop)
-        if start >= pos:
-            tail = block[:, start - pos:].astype(np.float32)
-        else:
-            tail = np.concatenate((tail[:, start - t0:], block.astype(np.float32)), axis=1)
+        if hop_peaks is None:
+            hop_peaks = self._hop_peaks(pos, block)
+        loud = np.flatnonzero(np.asarray(hop_peaks)[:(end - 1) // hop - pos // hop + 1] >
+                              self.limit)
+        if loud.size:
+            loud += pos // hop
+            # the frames the true peaks of hops h - 1 .. h + 1 read, merged into runs (across
+            # gaps of up to a hop: fewer, longer writes)
+            lo = np.maximum((loud - 1) * hop - R, pos - tail.shape[1])
+            hi = np.minimum((loud + 2) * hop + R, self.end)
+            cut = np.flatnonzero(lo[1:] > hi[:-1] + hop) + 1
+            for ra, rb in zip(lo[np.r_[0, cut]].tolist(), hi[np.r_[cut - 1, -1]].tolist()):
+                a, b = max(ra, kept), min(rb, end)
+                if b > a:
+                    x = block[:, max(a - pos, 0):b - pos]
+                    if a < pos:  # (from the lane's last frames)
+                        x = np.concatenate((tail[:, a - pos:], x), axis=1)
+                    self._keep(a, x)
+                    kept = b
+                due = max(due, rb)
+        # the next block's first loud hop reads back to here
+        back = 2 * hop + R
+        tail = block[:, -back:] if n >= back else \
+            np.concatenate((tail, block), axis=1)[:, -back:]
         with self._lock:
-            self._lanes[end] = (start, tail, kept, due)
+            self._lanes[end] = (np.array(tail, dtype=np.float32), kept, due)
+
+    def _hop_peaks(self, pos: int, block: np.ndarray) -> np.ndarray:
+        """The sample peaks of the block's part of hops ``pos // hop`` on."""
+        hop = self.hop
+        off = pos - (pos // hop) * hop
+        mags = np.zeros(-(-(off + block.shape[1]) // hop) * hop, dtype=np.float32)
+        mags[off:off + block.shape[1]] = np.abs(block).max(axis=0)
+        return mags.reshape(-1, hop).max(axis=1)
 
     def _keep(self, lo: int, x: np.ndarray) -> None:
         if self.first <= lo and lo + x.shape[1] <= self.first + self.total:
