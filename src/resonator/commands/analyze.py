@@ -138,7 +138,12 @@ def _summary(r: dict) -> str:
         if alt:
             level += f", {alt[0]['bpm']:.2f} BPM {100 * alt[0]['probability']:.0f} %"
     if t["bpm"] is not None and not t["significant"]:
-        level = f"; no significant pulse: z {t['pulse_z']:.1f}, a guess"
+        from ..analysis.tempo import PULSE_CONTRAST
+
+        why = f"z {t['pulse_z']:.1f}"
+        if t["pulse_contrast"] < PULSE_CONTRAST:
+            why += f", {t['pulse_contrast']:.1f} sd over the tempogram"
+        level = f"; no significant pulse: {why}, a guess"
     lines = [
         f"{r['path']}: {r['duration_s']:.1f} s, {r['channels']} ch, {r['sample_rate_hz']} Hz",
         f"  tempo {bpm} (confidence {t['confidence']:.2f}"
