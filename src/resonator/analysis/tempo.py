@@ -249,14 +249,14 @@ def pulse_contrast(raw: np.ndarray, salience: float) -> float:
     Returns
     -------
     float
-        ``(salience - median(raw)) / (1.4826 MAD(raw))`` (inf when the tempogram is flat
-        under a higher salience); a beat needs ``PULSE_CONTRAST``.
+        ``(salience - median(raw)) / (1.4826 MAD(raw))`` (1e6 when the tempogram is flat
+        under a higher salience: finite for JSON); a beat needs ``PULSE_CONTRAST``.
     """
     med = float(np.median(raw))
     spread = 1.4826 * float(np.median(np.abs(raw - med)))
     if spread > 0:
         return float((salience - med) / spread)
-    return float(np.inf) if salience > med else 0.0
+    return 1e6 if salience > med else 0.0
 
 
 def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BPM,
