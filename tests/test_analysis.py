@@ -150,6 +150,25 @@ def test_pulse_z_separates_a_beat_from_noise(seed):
     assert r["significant"] is True and r["pulse_z"] > 10
 
 
+def test_a_slowly_gliding_binaural_pair_has_no_significant_tempo():
+    """A sleep-descent-like drone (a binaural pair whose beat glides 3 -> 1.5 Hz over two
+    minutes) passes the z test (z about 5.8) but its salience is high at every tempo alike:
+    no beat. A click track at the same length keeps its tempo."""
+    from resonator.analysis.tempo import PULSE_CONTRAST
+
+    n = 120 * SR
+    t = np.arange(n) / SR
+    half_beat_phase = 0.5 * (3.0 * t - 1.5 * t ** 2 / 240.0)  # beat 3 -> 1.5 Hz
+    x = 0.1 * np.stack([np.sin(2 * np.pi * (200.0 * t + half_beat_phase)),
+                        np.sin(2 * np.pi * (200.0 * t - half_beat_phase))])
+    r = analyze_signal(x, SR, loudness=False)["tempo"]
+    assert r["pulse_z"] >= PULSE_Z and r["pulse_contrast"] < PULSE_CONTRAST
+    assert r["significant"] is False and r["confidence"] == 0.0
+    clicks, _ = pulse_track(100.0, 120.0, offbeat=False)
+    r = analyze_signal(clicks, SR, loudness=False)["tempo"]
+    assert r["significant"] is True and r["pulse_contrast"] > 2 * PULSE_CONTRAST
+
+
 def test_modulation_peak_and_band_of_am_noise():
     rng = np.random.default_rng(2)
     n = 20 * SR
@@ -161,6 +180,49 @@ def test_modulation_peak_and_band_of_am_noise():
         assert max(m["bands"], key=m["bands"].get) == band
         assert m["bands"][band] > 0.5
         assert sum(m["bands"].values()) <= 1.0 + 1e-6
+
+
+@pytest.mark.parametrize("kind", ["white", "pink"])
+def test_noise_reports_no_modulation_peak(kind):
+    """Noise has no dominant modulation rate: every local maximum of its envelope spectrum
+    stays under the floor test (it reported three 'peaks' at 38-52 Hz for white noise)."""
+    rng = np.random.default_rng(11)
+    n = 30 * SR
+    x = rng.standard_normal((2, n))
+    if kind == "pink":
+        spec = np.fft.rfft(x, axis=1)
+        f = np.arange(spec.shape[1], dtype=np.float64)
+        f[0] = 1.0
+        x = np.fft.irfft(spec / np.sqrt(f), n, axis=1)
+    m = analyze_signal(0.1 * x / x.std(), SR, loudness=False)["modulation"]
+    assert m["peaks_hz"] == [] and m["peak_floor_ratios"] == []
+    assert m["peak_threshold"] >= 5.0
+
+
+def test_a_40_hz_am_tone_at_modest_depth_reports_40_hz():
+    rng = np.random.default_rng(12)
+    n = 30 * SR
+    t = np.arange(n) / SR
+    tone = (1 + 0.2 * np.sin(2 * np.pi * 40.0 * t)) * np.sin(2 * np.pi * 400.0 * t)
+    x = 0.1 * tone + 0.03 * rng.standard_normal(n)
+    m = analyze_signal(x, SR, loudness=False)["modulation"]
+    assert m["peaks_hz"][0] == pytest.approx(40.0, abs=0.05)
+    assert m["peak_floor_ratios"][0] > 100 * m["peak_threshold"]
+
+
+def test_the_peak_threshold_follows_the_welch_segments():
+    """One segment (about 12 s) needs a far larger ratio than 72 (5 minutes); never under
+    PEAK_MIN_RATIO; the floor of a log-linear spectrum is read at its centre."""
+    from resonator.analysis.modulation_report import (PEAK_MIN_RATIO, floor_ratio,
+                                                      peak_threshold, welch_segments)
+
+    assert welch_segments(15035, 250.568) == 13 and welch_segments(100, 250.568) == 1
+    one, many = peak_threshold(1, 519, 28), peak_threshold(72, 519, 28)
+    assert one > 20 and many == PEAK_MIN_RATIO
+    p = np.exp(-0.1 * np.arange(60.0))  # a straight line in log power
+    assert floor_ratio(p, 30, 16) == pytest.approx(1.0, rel=2e-3)
+    p[30] *= 8.0
+    assert floor_ratio(p, 30, 16) == pytest.approx(8.0, rel=2e-3)
 
 
 def test_binaural_beat_detected_and_measured():

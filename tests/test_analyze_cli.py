@@ -103,3 +103,29 @@ def test_summary_into_head_does_not_stop_the_json(tmp_path):
     import json
 
     assert len(json.loads((tmp_path / "r.json").read_text())) == 2
+
+
+def test_a_run_that_analyzes_nothing_writes_no_report(tmp_path, capsys, monkeypatch):
+    """It wrote an empty '[]' JSON (and a header-only CSV) before saying it failed."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["analyze", "missing.wav", "--json", "a.json", "--csv", "a.csv"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["resonator analyze: skipped: missing.wav: no such file or folder",
+                   "resonator analyze: error: missing.wav: no file could be analyzed (see the "
+                   "messages above)"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stale_build_ends_a_run_once_not_once_per_file(tmp_path, capsys, monkeypatch):
+    import resonator.analysis as analysis
+    from resonator.errors import KernelsUnavailable
+
+    for name in ("a.wav", "b.wav"):
+        sf.write(tmp_path / name, np.zeros((4800, 2)), 48000)
+
+    def stale(*a, **k):
+        raise KernelsUnavailable("resonator's compiled kernels were built from another version")
+    monkeypatch.setattr(analysis, "analyze_file", stale)
+    assert main(["analyze", str(tmp_path / "a.wav"), str(tmp_path / "b.wav")]) == 2
+    assert capsys.readouterr().err == ("resonator analyze: error: resonator's compiled kernels "
+                                       "were built from another version\n")

@@ -221,7 +221,10 @@ CLI = [
     ("check x.wav --target bogus", r"^--target bogus: write \[session:\]KIND:START-END"),
     ("check x.wav --target binaural_beat:0:00-0:01:10Hz", r"times with units, 1m30s, not 1:30: "
                                                           r"the colon separates the fields"),
-    ("check x.wav --target nokind:0-1:6Hz", r"^--target nokind:0-1:6Hz: unknown target kind"),
+    ("check x.wav --target nokind:0-1:6Hz", r"^--target nokind:0-1:6Hz: unknown target kind "
+     r"'nokind'; known kinds: binaural_beat, "),
+    ("check x.wav --target binaurl_beat:0-1:6Hz", r"unknown target kind 'binaurl_beat'; did you "
+     r"mean 'binaural_beat'\? known kinds: binaural_beat, "),
     ("check x.wav --target binaural_beat:0-1:6Hz:-1", r"^--target .*tolerance"),
     ("check x.wav --target binaural_beat:0-1:6Hz:nan", r"^--target .*"),
     ("check x.wav --target binaural_beat:0-1:zzz", r"^--target .*"),

@@ -22,9 +22,20 @@ def test_unknown_option_and_command(capsys):
     assert main(["render", "x.toml", "--frobnicate"]) == 2
     assert main(["rendr"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "resonator: error: unrecognized arguments: --frobnicate (see 'resonator --help')"
+    assert err[0] == ("resonator render: error: unrecognized arguments: --frobnicate (see "
+                      "'resonator render --help')")
     assert err[1].startswith("resonator: error: argument COMMAND: invalid choice: 'rendr'")
     assert len(err) == 2
+
+
+def test_a_mistyped_option_names_the_command_and_the_closest_option(capsys):
+    assert main(["render", "x.toml", "--strat", "1m"]) == 2
+    assert main(["check", "x.wav", "--jsn", "a.json"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["resonator render: error: unrecognized arguments: --strat 1m; did you mean "
+                   "'--start'? (see 'resonator render --help')",
+                   "resonator check: error: unrecognized arguments: --jsn a.json; did you mean "
+                   "'--json'? (see 'resonator check --help')"]
 
 
 def test_help_and_version_return_0(capsys):

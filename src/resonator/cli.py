@@ -63,7 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
         )
         mod.configure(p)
         p.set_defaults(_run=mod.run)
+    parser.set_defaults(_commands=sub.choices)
     return parser
+
+
+def _unknown_options(args, extra: list[str]) -> None:
+    """Refuse what the command did not take, named by the command, with the closest option
+    (``resonator render: error: unrecognized arguments: --strat 1m; did you mean '--start'?``)."""
+    from .units import did_you_mean
+
+    cmd = args._commands.get(getattr(args, "command", None))
+    hint = ""
+    first = next((x for x in extra if x.startswith("--")), None)
+    if cmd is not None and first:
+        options = [o[2:] for a in cmd._actions for o in a.option_strings if o.startswith("--")]
+        hint = did_you_mean(first.split("=")[0][2:], options).replace("'", "'--", 1)
+    (cmd or args._parser).error(f"unrecognized arguments: {' '.join(extra)}{hint}")
 
 
 _SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
@@ -113,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def run() -> int:
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
+            if extra:
+                args._parser = parser
+                _unknown_options(args, extra)
         except SystemExit as exc:  # --help, --version, a usage error (already printed)
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         if not getattr(args, "_run", None):

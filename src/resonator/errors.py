@@ -39,5 +39,11 @@ class AudioFileError(ResonatorError):
     """An audio file that cannot be read or written."""
 
 
+class KernelsUnavailable(ResonatorError):
+    """The compiled kernels are missing, or older than ``_kernels.c`` beside them (an editable
+    install that was not rebuilt after an update): one line asking to rebuild, exit 2. Raised
+    by :mod:`resonator.kernels` on import; it ends a whole run (not one file of many)."""
+
+
 class OutputExistsError(ResonatorError):
     """The output file exists and overwriting was not allowed."""

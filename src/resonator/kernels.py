@@ -98,12 +98,7 @@ from __future__ import annotations
 
 import os as _os
 
-from .errors import ResonatorError
-
-
-class KernelsUnavailable(ResonatorError):
-    """The compiled kernels are missing, or older than ``_kernels.c`` beside them (an editable
-    install that was not rebuilt after an update): one line asking to rebuild, exit 2."""
+from .errors import KernelsUnavailable
 
 
 #: what to run (from the source checkout) to build the kernels again

@@ -3,11 +3,12 @@
 Keys of the report (see also the README):
 
 ``path``, ``duration_s``, ``sample_rate_hz``, ``channels``,
-``tempo`` {``bpm``, ``confidence``, ``pulse_z``, ``significant``, ``curve``, ``level_probability``,
-``alternatives``, ``level_model``}, ``beats`` (seconds), ``onset_rate_per_s``,
+``tempo`` {``bpm``, ``confidence``, ``pulse_z``, ``pulse_contrast``,
+``significant``, ``curve``, ``level_probability``, ``alternatives``, ``level_model``}, ``beats`` (seconds), ``onset_rate_per_s``,
 ``drum_kit`` {``detected``, ``treble_flatness``} (noise-like treble: a drum kit, whose music gets
 the drum model's metrical level, :mod:`resonator.analysis.drums`),
-``pulse_clarity``, ``modulation`` {``bands``, ``peaks_hz``, ``peak_shares``, ``depth``},
+``pulse_clarity``, ``modulation`` {``bands``, ``peaks_hz``, ``peak_shares``,
+``peak_floor_ratios``, ``peak_threshold``, ``depth``} (peaks only where they pass the floor test),
 ``breathing`` {``breaths_per_min``, ``cycle_s``, ``depth``, ``rise_share``, ``periodicity``,
 ``significant``} or None (the breath-like swell measured in the envelope),
 ``paced_breathing`` {``breaths_per_min``, ``beats_per_breath``, ``cycle_s``, ``inhale_beats``,
@@ -114,6 +115,7 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
             "bpm": None if bpm is None else round(float(bpm), 2),
             "confidence": round(t["confidence"], 3),
             "pulse_z": round(float(t["pulse_z"]), 2),
+            "pulse_contrast": round(float(t["pulse_contrast"]), 2),
             "significant": bool(t["significant"]),
             "curve": t["curve"],
             "level_probability": level_p,

@@ -27,7 +27,10 @@ Method
    envelope's own short-lag correlation, a Hann taper and the windows' overlap;
    :func:`pulse_significance`). Below ``PULSE_Z`` (``PULSE_Z_SHORT`` for inputs shorter than two
    windows) the pulse is not told apart from noise: the tempo is still the best guess, but
-   ``significant`` is False and the confidence 0.
+   ``significant`` is False and the confidence 0. The tempo's comb salience must also stand
+   out of the whole tempogram (:func:`pulse_contrast` >= ``PULSE_CONTRAST``): a slowly
+   changing mix of drones and noise lifts the salience at every tempo alike, and its largest
+   value then passes the z test (a sleep-descent render had z 4.1 at "120 BPM").
 
 The final BPM of a steady piece is refined again from the tracked beats
 (:func:`resonator.analysis.beats.track_beats`).
@@ -49,6 +52,11 @@ AGREE = 0.04
 PULSE_Z = 4.0
 PULSE_Z_SHORT = 5.0
 SHORT_LAG_S = 0.15
+#: the tempo's raw comb salience over the tempogram's median, in robust standard deviations
+#: (1.4826 x the median absolute deviation), that a beat needs: pulse-free sounds measured
+#: 2.7-3.0 (white and brown noise, a gliding binaural pair, a sleep-descent render), the
+#: significant development pieces of both corpora 4.2 and more (benchmarks/analysis/README.md)
+PULSE_CONTRAST = 3.5
 HANN_VARIANCE = 35.0 / 18.0
 
 
@@ -228,6 +236,29 @@ def pulse_significance(salience: float, short_rho2: float, n_frames: int, fps: f
     return float(salience / np.sqrt(var)) if var > 0 else 0.0
 
 
+def pulse_contrast(raw: np.ndarray, salience: float) -> float:
+    """How far a tempo's comb salience stands out of the whole tempogram.
+
+    Parameters
+    ----------
+    raw : np.ndarray [shape=(k,)]
+        Comb salience (no prior) over the tempo grid (:func:`bpm_grid`).
+    salience : number
+        Comb salience at the tempo.
+
+    Returns
+    -------
+    float
+        ``(salience - median(raw)) / (1.4826 MAD(raw))`` (1e6 when the tempogram is flat
+        under a higher salience: finite for JSON); a beat needs ``PULSE_CONTRAST``.
+    """
+    med = float(np.median(raw))
+    spread = 1.4826 * float(np.median(np.abs(raw - med)))
+    if spread > 0:
+        return float((salience - med) / spread)
+    return 1e6 if salience > med else 0.0
+
+
 def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BPM,
                    prior_octaves: float = PRIOR_OCTAVES, onset_low: np.ndarray | None = None,
                    onset_kick: np.ndarray | None = None,
@@ -269,8 +300,10 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
     dict
         ``bpm`` (float; None when the signal has no pulse), ``confidence`` (0-1: share of 12 s
         windows whose local tempo is within 4 % of ``bpm``; 0 when the pulse is not
-        significant), ``pulse_z`` (:func:`pulse_significance` at ``bpm``), ``significant``
-        (``pulse_z`` >= ``PULSE_Z``, or ``PULSE_Z_SHORT`` below two windows),
+        significant), ``pulse_z`` (:func:`pulse_significance` at ``bpm``),
+        ``pulse_contrast`` (:func:`pulse_contrast` at ``bpm``), ``significant``
+        (``pulse_z`` >= ``PULSE_Z``, or ``PULSE_Z_SHORT`` below two windows, and
+        ``pulse_contrast`` >= ``PULSE_CONTRAST``),
         ``pulse_clarity`` (0-1: mean normalised autocorrelation of the onset envelope at the
         beat period), ``curve`` (None when steady, else ``{"times_s": [...], "bpm": [...]}``
         one point per second), and the private arrays ``_times_s``, ``_local_bpm``, ``_acf``
@@ -294,7 +327,7 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
     sal = raw * tempo_prior(bpms, prior_bpm, prior_octaves)
     if not np.any(sal > 0):
         return {"bpm": None, "confidence": 0.0, "pulse_clarity": 0.0, "curve": None,
-                "pulse_z": 0.0, "significant": False,
+                "pulse_z": 0.0, "pulse_contrast": 0.0, "significant": False,
                 "_times_s": times, "_local_bpm": np.full(times.size, np.nan), "_acf": acf,
                 "_levels": None}
     i = int(np.argmax(sal))
@@ -342,13 +375,16 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
     agree = np.abs(local / bpm - 1.0) <= AGREE
     curve = tempo_curve(times, local, bpm)
     n = int(np.asarray(onset).size)
-    z = pulse_significance(float(comb_salience(mean_acf, fps, np.array([bpm]))[0]), rho2 / count,
-                           n, fps)
-    significant = z >= (PULSE_Z if n >= 2 * WIN_S * fps else PULSE_Z_SHORT)
+    at_bpm = float(comb_salience(mean_acf, fps, np.array([bpm]))[0])
+    z = pulse_significance(at_bpm, rho2 / count, n, fps)
+    contrast = pulse_contrast(raw, at_bpm)
+    significant = z >= (PULSE_Z if n >= 2 * WIN_S * fps else PULSE_Z_SHORT) and \
+        contrast >= PULSE_CONTRAST
     return {
         "bpm": bpm,
         "confidence": float(np.mean(agree)) if significant else 0.0,
         "pulse_z": z,
+        "pulse_contrast": contrast,
         "significant": bool(significant),
         "pulse_clarity": float(np.clip(np.mean(clar), 0.0, 1.0)),
         "curve": curve,

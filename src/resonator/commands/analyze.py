@@ -138,7 +138,12 @@ def _summary(r: dict) -> str:
         if alt:
             level += f", {alt[0]['bpm']:.2f} BPM {100 * alt[0]['probability']:.0f} %"
     if t["bpm"] is not None and not t["significant"]:
-        level = f"; no significant pulse: z {t['pulse_z']:.1f}, a guess"
+        from ..analysis.tempo import PULSE_CONTRAST
+
+        why = f"z {t['pulse_z']:.1f}"
+        if t["pulse_contrast"] < PULSE_CONTRAST:
+            why += f", {t['pulse_contrast']:.1f} sd over the tempogram"
+        level = f"; no significant pulse: {why}, a guess"
     lines = [
         f"{r['path']}: {r['duration_s']:.1f} s, {r['channels']} ch, {r['sample_rate_hz']} Hz",
         f"  tempo {bpm} (confidence {t['confidence']:.2f}"
@@ -175,7 +180,7 @@ def _write(path: str, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import AudioFileError, ResonatorError
+    from ..errors import AudioFileError, KernelsUnavailable, ResonatorError
 
     prior = args.tempo_prior_bpm
     if prior is not None and not 40.0 <= prior <= 240.0:
@@ -209,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
             with bar:
                 r = analyze_file(f, loudness=not args.no_loudness, plot=png, prior_bpm=prior,
                                  progress=bar)
+        except KernelsUnavailable:
+            raise  # every file would fail alike: one line, not one per file
         except ResonatorError as exc:
             failed += 1
             print(f"resonator analyze: skipped: {exc}", file=sys.stderr)
@@ -223,6 +230,8 @@ def run(args: argparse.Namespace) -> int:
             plotted.append(png)
         if not quiet_stdout:
             echo(_summary(r) + (f"\n  plot {png}" if png else ""))
+    if not reports:  # nothing to write: no empty report left behind
+        raise AudioFileError("no file could be analyzed (see the messages above)", ", ".join(args.paths))
     if args.json:
         import json
 
@@ -243,8 +252,6 @@ def run(args: argparse.Namespace) -> int:
         where = args.plot if len(plotted) > 1 else plotted[0]
         print(f"resonator analyze: {len(plotted)} plot{'s' if len(plotted) > 1 else ''} written "
               f"to {where}", file=sys.stderr)
-    if not reports:
-        raise AudioFileError("no file could be analyzed (see the messages above)", ", ".join(args.paths))
     return 1 if failed else 0
 
 

@@ -174,8 +174,9 @@ def get_kind(name: str, where: str | None = None) -> TargetKind:
 
     base = str(name).split("@")[0]
     if base not in TARGET_KINDS:
-        raise CheckInputError(f"unknown target kind {name!r}{did_you_mean(base, TARGET_KINDS)}"
-                              f" known kinds: {', '.join(TARGET_KINDS)}", where)
+        hint = did_you_mean(base, TARGET_KINDS)
+        raise CheckInputError(f"unknown target kind {name!r}{hint}{' ' if hint else '; '}known "
+                              f"kinds: {', '.join(TARGET_KINDS)}", where)
     return TARGET_KINDS[base]
 
 
