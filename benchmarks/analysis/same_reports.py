@@ -10,6 +10,7 @@ read. Where reports differ the script prints the keys that differ and, for the b
 beat F-measure of one against the other (+-70 ms).
 
     .venv/bin/python benchmarks/analysis/same_reports.py --against main
+    .venv/bin/python benchmarks/analysis/same_reports.py --against main --revision HEAD
     .venv/bin/python benchmarks/analysis/same_reports.py --against main --corpus drums --limit 20
     .venv/bin/python benchmarks/analysis/same_reports.py --corpus-dir /elsewhere/benchmarks/out/analysis
 """
@@ -91,6 +92,8 @@ def diff_keys(a, b, prefix="") -> list[str]:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--against", default="main", metavar="REF", help="git revision (default main)")
+    ap.add_argument("--revision", metavar="REV",
+                    help="compare git revision REV (default: this tree's files as they are)")
     ap.add_argument("--corpus", choices=("score", "drums", "both"), default="both")
     ap.add_argument("--corpus-dir", type=Path, default=ROOT / "benchmarks" / "out" / "analysis",
                     help="the corpora's folder (default benchmarks/out/analysis)")
@@ -108,8 +111,13 @@ def main(argv=None) -> None:
                  "(render them with build_dataset.py / drums_dataset.py, or give --corpus-dir)")
     print(f"{len(files)} development pieces under {args.corpus_dir}", flush=True)
     with tempfile.TemporaryDirectory(prefix="same-reports-") as tmp:
-        ref = run(files, export(args.against, Path(tmp)), Path(tmp) / "ref.jsonl")
-        new = run(files, str(ROOT / "src"), Path(tmp) / "new.jsonl")
+        (Path(tmp) / "ref").mkdir()
+        ref = run(files, export(args.against, Path(tmp) / "ref"), Path(tmp) / "ref.jsonl")
+        src = str(ROOT / "src")
+        if args.revision:  # a fixed revision: the tree may change while this runs
+            (Path(tmp) / "new").mkdir()
+            src = export(args.revision, Path(tmp) / "new")
+        new = run(files, src, Path(tmp) / "new.jsonl")
     same = 0
     for p in map(str, files):
         a, b = ref[p], new[p]
@@ -120,7 +128,8 @@ def main(argv=None) -> None:
         print(f"DIFFERS {Path(p).name}: {', '.join(keys)}; tempo {a['tempo']['bpm']} -> "
               f"{b['tempo']['bpm']}, beats F {beat_f(a['beats'], b['beats']):.3f} "
               f"({len(a['beats'])} -> {len(b['beats'])} beats)")
-    print(f"identical reports: {same} of {len(files)} (against {args.against})")
+    print(f"identical reports: {same} of {len(files)} ({args.revision or 'this tree'} against "
+          f"{args.against})")
 
 
 if __name__ == "__main__":
