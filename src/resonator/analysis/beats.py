@@ -35,7 +35,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .framewise import BLOCK, FrameSignal, smoothed
+from . import framewise
+from .framewise import FrameSignal, smoothed
 
 TIGHTNESS = 300.0
 LOW_WEIGHT = 1.0
@@ -96,7 +97,7 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
 
     Block by block (:mod:`resonator.analysis.framewise`): besides its inputs the tracker holds
     one int32 back-pointer per frame (0.7 kB per second of audio) and blocks of
-    ``BLOCK`` frames; the beats are those of the whole-array computation, bit for bit.
+    ``framewise.BLOCK`` frames; the beats are those of the whole-array computation, bit for bit.
 
     Parameters
     ----------
@@ -134,8 +135,8 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
         return np.zeros(0)
     period_at = _periods(bpm, n, fps)
     longest = 0.0
-    for a in range(0, n, BLOCK):
-        p = period_at(np.arange(a, min(a + BLOCK, n)))
+    for a in range(0, n, framewise.BLOCK):
+        p = period_at(np.arange(a, min(a + framewise.BLOCK, n)))
         if not np.all(np.isfinite(p)):
             return np.zeros(0)
         longest = max(longest, float(p.max()))

@@ -59,14 +59,14 @@ class FrameSignal:
     compute : callable(a, b) -> np.ndarray [shape=(b - a,)]
         Values of frames ``a`` to ``b - 1`` (float64), exact for any ``0 <= a < b <= n``
         (compute from the sources with a margin and cut it off; see :func:`smoothed`).
-    block : int >= 128
-        Frames per block.
+    block : int >= 128, optional
+        Frames per block (default :data:`BLOCK`).
     """
 
-    def __init__(self, n: int, compute, *, block: int = BLOCK):
+    def __init__(self, n: int, compute, *, block: int | None = None):
         self.n = int(n)
         self.compute = compute
-        self.block = int(block)
+        self.block = BLOCK if block is None else int(block)
 
     def blocks(self):
         """Yield ``(a, values)`` for consecutive blocks starting at frame ``a``."""
@@ -154,7 +154,7 @@ class FrameSignal:
 
 
 def smoothed(n: int, combine, sigma: float = 1.0, margin: int = 0,
-             post=None, *, block: int = BLOCK) -> FrameSignal:
+             post=None, *, block: int | None = None) -> FrameSignal:
     """``post(gaussian_filter1d(combine(0, n), sigma))`` as a :class:`FrameSignal`.
 
     Parameters
@@ -169,6 +169,8 @@ def smoothed(n: int, combine, sigma: float = 1.0, margin: int = 0,
         Extra frames ``post`` reads on either side (a running maximum of width 3: 1).
     post : callable(np.ndarray) -> np.ndarray, optional
         A position-independent filter applied after the smoothing.
+    block : int >= 128, optional
+        Frames per block (default :data:`BLOCK`).
     """
     from scipy import ndimage
 
