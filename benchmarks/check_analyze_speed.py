@@ -114,6 +114,8 @@ def export(ref: str, dest: Path) -> str:
     # this tree lacks fails loudly; one whose code changed since REF is timed as this tree's)
     for so in (ROOT / "src" / "resonator").glob("_kernels*.so"):
         shutil.copy2(so, dest / "src" / "resonator" / so.name)
+    # with their source, so the build check (resonator.kernels.check_build) sees a match
+    shutil.copy2(ROOT / "src" / "resonator" / "_kernels.c", dest / "src" / "resonator" / "_kernels.c")
     if subprocess.run(["git", "diff", "--quiet", ref, "--", "src/resonator/_kernels.c"],
                       cwd=ROOT).returncode:
         print(f"note: {ref} runs with this tree's compiled kernels (src/resonator/_kernels.c "
