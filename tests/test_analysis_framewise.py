@@ -242,3 +242,24 @@ def test_tracker_memory_does_not_grow_with_the_duration(monkeypatch):
 
     two, eight = peak_mb(120.0), peak_mb(480.0)
     assert eight - two < 1.0, (two, eight)
+
+
+@pytest.mark.parametrize("hint", [None, 1000, 10 ** 7])
+def test_features_the_same_whatever_the_length_hint(hint):
+    """The kept features (FrameStore) do not depend on the expected length given: exact, short
+    (the arrays grow) or none."""
+    from resonator.analysis.features import READ_FRAMES, FeatureStream, features_from_signal
+
+    rng = np.random.default_rng(9)
+    sr = 32000
+    x = (0.1 * rng.standard_normal((2, 40 * sr))).astype(np.float32)
+    x[:, :: sr // 2] += 0.8
+    ref = features_from_signal(x, sr, loudness=False)  # the exact length as the hint
+    fs = FeatureStream(sr, 2, loudness=False, frames=hint)
+    fs.feed(x[:, i:i + READ_FRAMES].T for i in range(0, x.shape[1], READ_FRAMES))
+    got = fs.finish()
+    for name in ("onset", "onset_low", "onset_kick", "chroma", "env", "peak"):
+        a, b = getattr(ref, name), getattr(got, name)
+        assert a.dtype == b.dtype == np.float32 and a.size > 0
+        np.testing.assert_array_equal(a, b)
+    assert ref.onset.size == int(40 * FPS) + 1
