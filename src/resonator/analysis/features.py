@@ -24,7 +24,11 @@ to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
 
 What is kept is float32 and grows by about 6.2 kB per second of audio (onsets 2.1 kB, envelope and
 peaks 2.0 kB, chroma 2.1 kB; an hour: about 22 MB, 18 MB without the plot-only peaks), whatever the
-input rate or length; the audio itself is never held whole.
+input rate or length, in arrays made once at the input's expected size (:class:`FrameStore`);
+the audio itself is never held whole. These are what the analysis after the pass needs whole
+(the beat tracker's dynamic programme runs over every frame; the chroma is normalised by its
+maximum, the envelope's depth read from its percentiles); everything else it computes is read
+from them block by block (:mod:`resonator.analysis.framewise`).
 """
 from __future__ import annotations
 
