@@ -263,3 +263,13 @@ def test_features_the_same_whatever_the_length_hint(hint):
         assert a.dtype == b.dtype == np.float32 and a.size > 0
         np.testing.assert_array_equal(a, b)
     assert ref.onset.size == int(40 * FPS) + 1
+
+
+def test_onset_rate_finds_a_flat_top_across_a_block_edge(monkeypatch):
+    """A flat top longer than the blocks' margin, across a block's edge: found once, in its
+    middle, as by the whole-array computation."""
+    monkeypatch.setattr(framewise, "BLOCK", 1000)
+    monkeypatch.setattr(report, "PEAK_MARGIN", 16)
+    o = np.random.default_rng(6).random(5000).astype(np.float32) * 0.1
+    o[900:1300] = 5.0  # a 400-frame plateau over the edge at 1000
+    assert report.onset_rate(o, FPS) == direct_onset_rate(o, FPS)

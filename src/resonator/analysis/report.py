@@ -19,12 +19,12 @@ the drum model's metrical level, :mod:`resonator.analysis.drums`),
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import signal
 
 from .features import Features, features_from_file, features_from_signal
 
 
-PEAK_MARGIN = 256  # frames read beyond each block's ends when finding the onset peaks
+PEAK_MARGIN = 256  # frames read beyond each block's ends when finding the onset peaks (at least)
 
 
 def onset_rate(onset: np.ndarray, fps: float) -> float:
@@ -47,9 +47,9 @@ def onset_rate(onset: np.ndarray, fps: float) -> float:
     -----
     Computed block by block (:mod:`resonator.analysis.framewise`): no array of the envelope's
     length beyond the envelope itself and the peaks. It equals the whole-array computation
-    (``scipy.signal.find_peaks`` with ``distance``, ``scipy.ndimage.uniform_filter1d`` in
-    ``"nearest"`` mode, whose running sum is carried from block to block) unless a flat top of
-    bit-identical smoothed values longer than ``PEAK_MARGIN`` frames crosses a block's edge.
+    (``scipy.signal.find_peaks`` with ``distance``; ``scipy.ndimage.uniform_filter1d`` in
+    ``"nearest"`` mode, whose running sum is carried from block to block), bit for bit, for a
+    non-negative envelope (every onset strength is).
     """
     from scipy.signal._peak_finding import _select_by_peak_distance
 
@@ -67,8 +67,16 @@ def onset_rate(onset: np.ndarray, fps: float) -> float:
     peaks = []
     for a in range(0, n, BLOCK):
         b = min(a + BLOCK, n)
-        a0, b0 = max(0, a - PEAK_MARGIN), min(n, b + PEAK_MARGIN)
-        idx = signal.find_peaks(o.compute(a0, b0))[0] + a0
+        margin = PEAK_MARGIN
+        while True:
+            a0, b0 = max(0, a - margin), min(n, b + margin)
+            v = o.compute(a0, b0)
+            # a flat top reaching past the margin: read more (its middle may be in the block);
+            # a flat stretch of zeros (silence) is no peak of a non-negative envelope
+            if not ((a0 > 0 and v[0] == v[1] != 0) or (b0 < n and v[-1] == v[-2] != 0)):
+                break
+            margin *= 2
+        idx = signal.find_peaks(v)[0] + a0
         peaks.append(idx[(idx >= a) & (idx < b)])
     idx = np.concatenate(peaks)
     distance = max(1, int(0.03 * fps))
@@ -101,10 +109,7 @@ def onset_rate(onset: np.ndarray, fps: float) -> float:
         t0 = max(a, 1)
         d = ext(t0 + h2, b + h2) - ext(t0 - h1 - 1, b - h1 - 1)
         run = np.cumsum(np.concatenate(([total], d)))
-        if a == 0:
-            run_ab = run
-        else:
-            run_ab = run[1:]
+        run_ab = run if a == 0 else run[1:]
         total = float(run[-1])
         sel = idx[(idx >= a) & (idx < b)]
         if sel.size:
