@@ -273,3 +273,15 @@ def test_onset_rate_finds_a_flat_top_across_a_block_edge(monkeypatch):
     o = np.random.default_rng(6).random(5000).astype(np.float32) * 0.1
     o[900:1300] = 5.0  # a 400-frame plateau over the edge at 1000
     assert report.onset_rate(o, FPS) == direct_onset_rate(o, FPS)
+
+
+@pytest.mark.parametrize("env_sr", [250.6, 11.0])
+def test_slow_envelope_in_blocks_equals_whole_array(env_sr):
+    from resonator.analysis.breathing import slow_envelope
+
+    e = (np.random.default_rng(8).random(400_003) ** 3).astype(np.float32)
+    q = max(1, int(round(env_sr / 5.0)))
+    m = e.size // q
+    x, sr = slow_envelope(e, env_sr, 5.0)
+    np.testing.assert_array_equal(x, e[: m * q].astype(np.float64).reshape(m, q).mean(axis=1))
+    assert sr == env_sr / q
