@@ -153,15 +153,16 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
         return v if low is None else v + low_weight * _scaled(low, sd_low, a, b)
 
     s = smoothed(n, local)
-    # last beat: best cumulative score within the last period of the active part
-    thr = 0.05 * s.max()
-    start = end = None
-    for a, v in s.blocks():
-        act = np.flatnonzero(v > thr)
-        if act.size:
-            start = a + int(act[0]) if start is None else start
-            end = a + int(act[-1])
-    start, end = (0, n - 1) if start is None else (start, end)
+    # last beat: best cumulative score within the last period of the active part (the frames
+    # above 5 % of the maximum; only the first and last blocks holding some are read again)
+    tops = [(a, float(v.max())) for a, v in s.blocks()]
+    thr = 0.05 * max(t for _, t in tops)
+    live = [a for a, t in tops if t > thr]
+    start, end = 0, n - 1
+    if live:
+        b0, b1 = live[0], live[-1]
+        start = b0 + int(np.flatnonzero(s.compute(b0, min(b0 + s.block, n)) > thr)[0])
+        end = b1 + int(np.flatnonzero(s.compute(b1, min(b1 + s.block, n)) > thr)[-1])
     lo = max(0, int(end - period_at(end)))
     # the programme block by block: each call gets the last `hist` cumulative scores before it
     hist = int(np.ceil(2.0 * longest)) + 1
@@ -211,12 +212,14 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
                       + PHASE_KICK_WEIGHT * _scaled(kick, sd_kick, a, b), margin=1, post=max3)
     else:
         sp = smoothed(n, local, margin=1, post=max3)
-    on = sp.take(fi).mean()
-    best, best_v = None, SHIFT_MARGIN * on
+    shifted = [fi]
     for share in PHASE_SHIFTS:
         moved = fi + np.round(share * period_at(fi)).astype(int)
-        moved = moved[moved < n]
-        v = sp.take(moved).mean() if moved.size else -np.inf
+        shifted.append(moved[moved < n])
+    at = np.split(sp.take(np.concatenate(shifted)), np.cumsum([m.size for m in shifted])[:-1])
+    best, best_v = None, SHIFT_MARGIN * at[0].mean()
+    for moved, vals in zip(shifted[1:], at[1:]):
+        v = vals.mean() if moved.size else -np.inf
         if v > best_v:
             best, best_v = moved, v
     if best is not None:

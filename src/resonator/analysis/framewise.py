@@ -150,7 +150,16 @@ class FrameSignal:
         n = self.n
         if n % 2:
             return self.kth(n // 2)
-        return float(np.mean(np.array([self.kth(n // 2 - 1), self.kth(n // 2)])))
+        lo = self.kth(n // 2 - 1)
+        # the next order statistic: lo again, or the smallest value above it (one more pass)
+        at_most, above = 0, np.inf
+        for _, x in self.blocks():
+            at_most += int(np.count_nonzero(x <= lo))
+            bigger = x[x > lo]
+            if bigger.size:
+                above = min(above, float(bigger.min()))
+        hi = lo if at_most > n // 2 else above
+        return float(np.mean(np.array([lo, hi])))
 
 
 def smoothed(n: int, combine, sigma: float = 1.0, margin: int = 0,
