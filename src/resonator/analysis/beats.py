@@ -52,6 +52,7 @@ RISE_MAX_BACK_S = 0.1
 RISE_MAX_BACK_SHARE = 0.2
 RISE_SELF_S = 0.012
 
+
 def _stdev(x: np.ndarray) -> float:
     """``np.std`` of ``x`` as float64, block by block (bit for bit; no float64 copy)."""
     return FrameSignal(x.size, lambda a, b: x[a:b].astype(np.float64)).std()
@@ -65,9 +66,9 @@ def _scaled(x: np.ndarray, sd: float, a: int, b: int) -> np.ndarray:
 
 
 def _periods(bpm, n: int, fps: float):
-    """The beat period in frames of frames ``a`` to ``b - 1`` (a callable of (a, b) or of an
-    index array), for one tempo, one tempo per frame, or a tempo curve
-    ``{"times_s": [...], "bpm": [...]}`` read at each frame's time."""
+    """A function giving the beat period in frames at frame indices (an int or an array), for
+    one tempo, one tempo per frame, or a tempo curve ``{"times_s": [...], "bpm": [...]}``
+    read at each frame's time."""
     k = 60.0 * fps
     if isinstance(bpm, dict):
         ts, bs = np.asarray(bpm["times_s"], dtype=np.float64), np.asarray(bpm["bpm"], dtype=np.float64)
@@ -165,6 +166,7 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
         end = b1 + int(np.flatnonzero(s.compute(b1, min(b1 + s.block, n)) > thr)[-1])
     lo = max(0, int(end - period_at(end)))
     # the programme block by block: each call gets the last `hist` cumulative scores before it
+    # (the kernel reads no score or period of those history frames)
     hist = int(np.ceil(2.0 * longest)) + 1
     back = np.empty(n, dtype=np.int32)
     cum_end = np.empty(end + 1 - lo)
