@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -102,6 +103,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.child:
         return child(args.child[0], args.child[1:])
+    # a kill ends the run like Ctrl-C: the child is killed, the scratch folder removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from check_analyze_speed import export
 
