@@ -4,7 +4,7 @@ One command. Fixtures are made once and kept in ``benchmarks/out/check_analyze/`
 
 - ``sleep-descent`` rendered for 10, 30 and 60 minutes (window renders from the start:
   normalised, 16-bit, 48 kHz stereo, with their JSON sidecars);
-- music tracks of 1, 5 and 20 minutes: the bundled groove ``recipes/music/01-drive-132.ogg``
+- music tracks of 1, 5, 20 and 60 minutes: the bundled groove ``recipes/music/01-drive-132.ogg``
   (132 BPM) looped, 44.1 kHz stereo 16-bit WAV.
 
 Every timing is a fresh process as a user runs it (``resonator check RENDER RECIPE -q``,
@@ -39,7 +39,7 @@ OUT = ROOT / "benchmarks" / "out" / "check_analyze"
 RECIPE = ROOT / "recipes" / "sleep-descent.toml"
 GROOVE = ROOT / "recipes" / "music" / "01-drive-132.ogg"
 CHECK_MINUTES = (10, 30, 60)
-ANALYZE_MINUTES = (1, 5, 20)
+ANALYZE_MINUTES = (1, 5, 20, 60)
 CLI = "import sys; from resonator.cli import main; sys.exit(main())"
 
 
@@ -91,6 +91,13 @@ def run(args: list[str], pythonpath: str | None) -> tuple[float, float, float, f
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, ru.ru_stime
 
 
+def slope(xs, ys) -> float:
+    """Least-squares slope of ys against xs."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return (sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+            / sum((x - mx) ** 2 for x in xs))
+
+
 def uptime() -> str:
     try:
         return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
@@ -107,6 +114,8 @@ def export(ref: str, dest: Path) -> str:
     # this tree lacks fails loudly; one whose code changed since REF is timed as this tree's)
     for so in (ROOT / "src" / "resonator").glob("_kernels*.so"):
         shutil.copy2(so, dest / "src" / "resonator" / so.name)
+    # with their source, so the build check (resonator.kernels.check_build) sees a match
+    shutil.copy2(ROOT / "src" / "resonator" / "_kernels.c", dest / "src" / "resonator" / "_kernels.c")
     if subprocess.run(["git", "diff", "--quiet", ref, "--", "src/resonator/_kernels.c"],
                       cwd=ROOT).returncode:
         print(f"note: {ref} runs with this tree's compiled kernels (src/resonator/_kernels.c "
@@ -120,7 +129,7 @@ def main(argv=None) -> None:
     ap.add_argument("--against", metavar="REF", help="also run git revision REF, alternating")
     ap.add_argument("--only", choices=("check", "analyze"), help="one command only")
     ap.add_argument("--durations", type=int, nargs="+", metavar="MIN",
-                    help="minutes to run (default check 10 30 60, analyze 1 5 20)")
+                    help="minutes to run (default check 10 30 60, analyze 1 5 20 60)")
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     cases = []
@@ -172,6 +181,11 @@ def main(argv=None) -> None:
                 print(f"{cmd} ({v}): {(t1 - t0) / (m1 - m0):.3f} s and "
                       f"{(rss1 - rss0) / (m1 - m0):+.2f} MB peak RSS per extra minute "
                       f"({m0} -> {m1} min)")
+                # the least-squares slope of peak RSS over every duration run
+                ms = [m for m, _ in pts]
+                rss = [max(x[2] for x in r[v]) for _, r in pts]
+                print(f"{cmd} ({v}): peak RSS slope {slope(ms, rss):+.3f} MB/min over "
+                      f"{' / '.join(map(str, ms))} min ({' / '.join(f'{x:.1f}' for x in rss)} MB)")
 
 
 if __name__ == "__main__":

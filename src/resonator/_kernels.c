@@ -1472,12 +1472,16 @@ fail:
 /* beat_dp(score, period, tightness, cum, back): the beat tracker's dynamic programme
  * (resonator.analysis.beats): cum[t] = score[t] + max over u in [t - ceil(2p), t - floor(p/2)]
  * of cum[u] - tightness * log((t - u) / p)^2 when that maximum is > 0 (back[t] = u), else
- * score[t] (back[t] = -1); p = period[t] in frames. The first u with the largest value wins. */
+ * score[t] (back[t] = -1); p = period[t] in frames. The first u with the largest value wins.
+ * Frames before `first` (default 0) are history: their cum is read, not written (a block of a
+ * longer programme whose earlier frames were computed by an earlier call). */
 static PyObject *k_beat_dp(PyObject *self, PyObject *args) {
     PyObject *o_s, *o_p, *o_cum, *o_back;
     double tightness;
+    Py_ssize_t first = 0;
     Bufs bs = {.n = 0};
-    if (!PyArg_ParseTuple(args, "OOdOO", &o_s, &o_p, &tightness, &o_cum, &o_back)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOdOO|n", &o_s, &o_p, &tightness, &o_cum, &o_back, &first))
+        return NULL;
     ARR(score, double, o_s, 'd', 1, 0, "score");
     ARR(period, double, o_p, 'd', 1, 0, "period");
     ARR(cum, double, o_cum, 'd', 1, 1, "cum");
@@ -1487,13 +1491,17 @@ static PyObject *k_beat_dp(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "beat_dp: score, period, cum and back differ in length");
         goto fail;
     }
+    if (first < 0 || first > n) {
+        PyErr_SetString(PyExc_ValueError, "beat_dp: first is outside the arrays");
+        goto fail;
+    }
     /* pen[d] = tightness * log(d / p)^2 for lags d in [dlo, dhi] of the period last_p (the
      * expression of the loop it replaces: the same bits), made again when the period changes */
     double *pen = NULL, last_p = NAN;
     Py_ssize_t cap = 0, dlo = 0, dhi = -1;
     int nomem = 0;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t t = 0; t < n; t++) {
+    for (Py_ssize_t t = first; t < n; t++) {
         double p = period[t];
         int64_t lo = (int64_t)t - (int64_t)ceil(2.0 * p);
         int64_t hi = (int64_t)t - (int64_t)floor(0.5 * p);
@@ -1810,7 +1818,7 @@ static PyMethodDef methods[] = {
     {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out)"},
     {"resample", k_resample, METH_VARARGS,
      "resample(x, h, up, down, half, x_first, m0, out): polyphase FIR resampling"},
-    {"beat_dp", k_beat_dp, METH_VARARGS, "beat_dp(score, period, tightness, cum, back)"},
+    {"beat_dp", k_beat_dp, METH_VARARGS, "beat_dp(score, period, tightness, cum, back[, first])"},
     {"quantize", k_quantize, METH_VARARGS,
      "quantize(block, start, seed, full_scale, dither, out[, gain]) -> (clipped, peak)"},
     {NULL, NULL, 0, NULL},

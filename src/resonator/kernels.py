@@ -77,11 +77,13 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     result is the same).
 ``hop_tp(x, h, x_first, hops, hop, total, out)``
     Exact true peak of each given hop (float64 direct form).
-``beat_dp(score, period, tightness, cum, back)``
+``beat_dp(score, period, tightness, cum, back[, first])``
     The beat tracker's dynamic programme (:func:`resonator.analysis.beats.track_beats`):
     ``cum[t] = score[t] + max_u (cum[u] - tightness log((t - u) / p)^2)`` over
     ``u`` in ``[t - ceil(2p), t - floor(p/2)]``, ``p = period[t]``, when that maximum is
     positive (``back[t] = u``, the first best), else ``score[t]`` (``back[t] = -1``).
+    Frames before ``first`` (default 0) are history, read and not written: a long programme
+    runs block by block, each call given the last ``ceil(2p)`` frames of the one before.
 ``resample(x, h, up, down, half, x_first, m0, out)``
     Rational resampling by ``up / down`` with the FIR ``h`` (at the ``up``-times rate, centred
     on tap ``half``): output frame ``m0 + j`` of each channel is ``sum_i x[i] h[(m0 + j) down -

@@ -35,6 +35,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from . import framewise
+from .framewise import FrameSignal, smoothed
+
 TIGHTNESS = 300.0
 LOW_WEIGHT = 1.0
 SNAP_S = 0.035
@@ -49,36 +52,64 @@ RISE_MAX_BACK_S = 0.1
 RISE_MAX_BACK_SHARE = 0.2
 RISE_SELF_S = 0.012
 
-def _dp(score: np.ndarray, period: np.ndarray, tightness: float):
-    """The dynamic programme: cumulative scores and back-pointers (compiled:
-    :func:`resonator.kernels.beat_dp`)."""
-    from ..kernels import beat_dp
 
-    cum = np.empty(score.size)
-    back = np.empty(score.size, dtype=np.int64)
-    beat_dp(np.ascontiguousarray(score, dtype=np.float64), period, float(tightness), cum, back)
-    return cum, back
+def _stdev(x: np.ndarray) -> float:
+    """``np.std`` of ``x`` as float64, block by block (bit for bit; no float64 copy)."""
+    return FrameSignal(x.size, lambda a, b: x[a:b].astype(np.float64)).std()
 
 
-def _norm(x: np.ndarray) -> np.ndarray:
-    s = float(np.std(x))
-    return x / s if s > 0 else np.zeros_like(x)
+def _scaled(x: np.ndarray, sd: float, a: int, b: int) -> np.ndarray:
+    """Frames ``a`` to ``b - 1`` of ``x`` (float64) divided by ``sd``, its standard deviation
+    (zeros when ``sd`` is 0)."""
+    v = x[a:b].astype(np.float64)
+    return v / sd if sd > 0 else np.zeros_like(v)
 
 
-def track_beats(onset: np.ndarray, fps: float, bpm: float | np.ndarray, *,
+def _periods(bpm, n: int, fps: float):
+    """A function giving the beat period in frames at frame indices (an int or an array), for
+    one tempo, one tempo per frame, or a tempo curve ``{"times_s": [...], "bpm": [...]}``
+    read at each frame's time."""
+    k = 60.0 * fps
+    if isinstance(bpm, dict):
+        ts, bs = np.asarray(bpm["times_s"], dtype=np.float64), np.asarray(bpm["bpm"], dtype=np.float64)
+
+        def at(idx):
+            return k / np.interp(np.asarray(idx) / fps, ts, bs)
+    elif np.ndim(bpm):
+        per_frame = np.asarray(bpm, dtype=np.float64)
+        if per_frame.size != n:
+            raise ValueError(f"bpm has {per_frame.size} values for {n} frames")
+
+        def at(idx):
+            return k / per_frame[idx]
+    else:
+        one = k / np.float64(bpm)
+
+        def at(idx):
+            return np.full(np.shape(idx), one)
+    return at
+
+
+def track_beats(onset: np.ndarray, fps: float, bpm, *,
                 onset_low: np.ndarray | None = None, onset_kick: np.ndarray | None = None,
                 tightness: float = TIGHTNESS,
                 low_weight: float = LOW_WEIGHT, snap_s: float = SNAP_S) -> np.ndarray:
     """Beat times in seconds.
 
+    Block by block (:mod:`resonator.analysis.framewise`): besides its inputs the tracker holds
+    one int32 back-pointer per frame (0.7 kB per second of audio) and blocks of
+    ``framewise.BLOCK`` frames; the beats are those of the whole-array computation, bit for bit.
+
     Parameters
     ----------
     onset : np.ndarray [shape=(n,)]
-        All-band onset strength at ``fps`` frames per second.
+        All-band onset strength at ``fps`` frames per second (float32 or float64).
     fps : number > 0
         Frame rate in Hz.
-    bpm : number in (0, 600] or np.ndarray [shape=(n,)]
-        Tempo in BPM: one value, or one per frame (a tempo curve).
+    bpm : number in (0, 600], np.ndarray [shape=(n,)] or dict
+        Tempo in BPM: one value, one per frame, or a tempo curve ``{"times_s": [...],
+        "bpm": [...]}`` (:func:`resonator.analysis.tempo.estimate_tempo`'s ``curve``), read
+        at each frame's time by linear interpolation.
     onset_low : np.ndarray [shape=(n,)], optional
         Bass onset strength; weighted by ``low_weight`` in the local score.
     onset_kick : np.ndarray [shape=(n,)], optional
@@ -95,49 +126,102 @@ def track_beats(onset: np.ndarray, fps: float, bpm: float | np.ndarray, *,
     beats_s : np.ndarray [shape=(k,)]
         Increasing beat times in seconds (empty when there is no pulse or no tempo).
     """
-    o = np.asarray(onset, dtype=np.float64)
+    from ..kernels import beat_dp
+
+    o = np.asarray(onset)
+    if not np.issubdtype(o.dtype, np.floating):
+        o = o.astype(np.float64)
     n = o.size
     if n < 4 or bpm is None:
         return np.zeros(0)
-    period = 60.0 * fps / np.broadcast_to(np.asarray(bpm, dtype=np.float64), (n,))
-    period = np.ascontiguousarray(period)
-    if not np.all(np.isfinite(period)) or np.std(o) == 0:
+    period_at = _periods(bpm, n, fps)
+    longest = 0.0
+    for a in range(0, n, framewise.BLOCK):
+        p = period_at(np.arange(a, min(a + framewise.BLOCK, n)))
+        if not np.all(np.isfinite(p)):
+            return np.zeros(0)
+        longest = max(longest, float(p.max()))
+    sd = _stdev(o)
+    if sd == 0:
         return np.zeros(0)
-    s = _norm(o)
+    low = None
     if onset_low is not None and low_weight > 0:
-        s = s + low_weight * _norm(np.asarray(onset_low, dtype=np.float64)[:n])
-    s = ndimage.gaussian_filter1d(s, 1.0)
-    cum, back = _dp(s, period, tightness)
-    # last beat: best cumulative score within the last period of the active part
-    active = np.flatnonzero(s > 0.05 * s.max())
-    end = int(active[-1]) if active.size else n - 1
-    p_end = period[end]
-    lo = max(0, int(end - p_end))
-    t = lo + int(np.argmax(cum[lo:end + 1]))
+        low = np.asarray(onset_low)[:n]
+        sd_low = _stdev(low)
+
+    def local(a, b):
+        v = _scaled(o, sd, a, b)
+        return v if low is None else v + low_weight * _scaled(low, sd_low, a, b)
+
+    s = smoothed(n, local)
+    # last beat: best cumulative score within the last period of the active part (the frames
+    # above 5 % of the maximum; only the first and last blocks holding some are read again)
+    tops = [(a, float(v.max())) for a, v in s.blocks()]
+    thr = 0.05 * max(t for _, t in tops)
+    live = [a for a, t in tops if t > thr]
+    start, end = 0, n - 1
+    if live:
+        b0, b1 = live[0], live[-1]
+        start = b0 + int(np.flatnonzero(s.compute(b0, min(b0 + s.block, n)) > thr)[0])
+        end = b1 + int(np.flatnonzero(s.compute(b1, min(b1 + s.block, n)) > thr)[-1])
+    lo = max(0, int(end - period_at(end)))
+    # the programme block by block: each call gets the last `hist` cumulative scores before it
+    # (the kernel reads no score or period of those history frames)
+    hist = int(np.ceil(2.0 * longest)) + 1
+    back = np.empty(n, dtype=np.int32)
+    cum_end = np.empty(end + 1 - lo)
+    prev = np.zeros(0)
+    for a, v in s.blocks():
+        b = a + v.size
+        h = prev.size
+        score = np.empty(h + v.size)
+        score[h:] = v
+        period = np.empty(h + v.size)
+        period[h:] = period_at(np.arange(a, b))
+        cum = np.empty(h + v.size)
+        cum[:h] = prev
+        bk = np.empty(h + v.size, dtype=np.int64)
+        beat_dp(score, period, float(tightness), cum, bk, h)
+        bk = bk[h:]
+        back[a:b] = np.where(bk >= 0, bk + (a - h), -1)
+        i0, i1 = max(lo, a), min(end + 1, b)
+        if i1 > i0:
+            cum_end[i0 - lo:i1 - lo] = cum[h + i0 - a:h + i1 - a]
+        prev = cum[max(0, cum.size - hist):].copy()
+    del prev, score, period, cum, bk
+    t = lo + int(np.argmax(cum_end))
     path = []
     while t >= 0:
         path.append(t)
         t = int(back[t])
+    del back
     frames = np.array(path[::-1], dtype=np.float64)
     # drop leading beats before the music starts
-    start = int(active[0]) if active.size else 0
-    frames = frames[frames >= start - 0.25 * period[start]]
+    frames = frames[frames >= start - 0.25 * period_at(start)]
     if frames.size == 0:
         return frames
     # phase check: the grid against its shifts by half a period (and by thirds), scored on the
     # all-band onsets plus the kick band: kicks mark beats, snares and off-beat chops do not
     fi = frames.astype(int)
-    sp = s
+
+    def max3(y):
+        return ndimage.maximum_filter1d(y, 3)
+
     if onset_kick is not None and PHASE_KICK_WEIGHT > 0:
-        sp = ndimage.gaussian_filter1d(_norm(o) + PHASE_KICK_WEIGHT * _norm(
-            np.asarray(onset_kick, dtype=np.float64)[:n]), 1.0)
-    sp = ndimage.maximum_filter1d(sp, 3)
-    on = sp[fi].mean()
-    best, best_v = None, SHIFT_MARGIN * on
+        kick = np.asarray(onset_kick)[:n]
+        sd_kick = _stdev(kick)
+        sp = smoothed(n, lambda a, b: _scaled(o, sd, a, b)
+                      + PHASE_KICK_WEIGHT * _scaled(kick, sd_kick, a, b), margin=1, post=max3)
+    else:
+        sp = smoothed(n, local, margin=1, post=max3)
+    shifted = [fi]
     for share in PHASE_SHIFTS:
-        moved = fi + np.round(share * period[fi]).astype(int)
-        moved = moved[moved < n]
-        v = sp[moved].mean() if moved.size else -np.inf
+        moved = fi + np.round(share * period_at(fi)).astype(int)
+        shifted.append(moved[moved < n])
+    at = np.split(sp.take(np.concatenate(shifted)), np.cumsum([m.size for m in shifted])[:-1])
+    best, best_v = None, SHIFT_MARGIN * at[0].mean()
+    for moved, vals in zip(shifted[1:], at[1:]):
+        v = vals.mean() if moved.size else -np.inf
         if v > best_v:
             best, best_v = moved, v
     if best is not None:
@@ -145,12 +229,9 @@ def track_beats(onset: np.ndarray, fps: float, bpm: float | np.ndarray, *,
     # snap to the strongest all-band onset within snap_s
     if snap_s > 0:
         w = int(round(snap_s * fps))
-        so = ndimage.gaussian_filter1d(_norm(o), 1.0)
-        snapped = []
-        for f in frames.astype(int):
-            a, b = max(0, f - w), min(n, f + w + 1)
-            snapped.append(a + int(np.argmax(so[a:b])))
-        frames = np.array(snapped, dtype=np.float64)
+        so = smoothed(n, lambda a, b: _scaled(o, sd, a, b))
+        f = frames.astype(int)
+        frames = (f - w + np.argmax(so.windows(f, w, w), axis=1)).astype(np.float64)
     beats = frames / fps - ONSET_DELAY_S
     beats = np.unique(np.round(beats[beats >= 0], 4))
     return beats
@@ -181,13 +262,25 @@ def bass_lag(onset: np.ndarray, onset_low: np.ndarray, fps: float, *,
     int
         Lag in frames, 0 <= lag < ``max_lag_s * fps``.
     """
-    a = np.asarray(onset, dtype=np.float64)
-    b = np.asarray(onset_low, dtype=np.float64)[: a.size]
+    o, low = np.asarray(onset), np.asarray(onset_low)
+    low = low[: o.size]
     m = int(round(max_lag_s * fps))
-    if b.size < 4 * m or np.std(a) == 0 or np.std(b) == 0:
+    if low.size < 4 * m:
         return 0
-    a = (a[: b.size] - a.mean()) / np.std(a)
-    b = (b - b.mean()) / np.std(b)
+    # (x - mean) / std of each as float64, the statistics taken block by block (bit for bit):
+    # two float64 arrays, not their temporaries too
+    stats = []
+    for x in (o, low):
+        sig = FrameSignal(x.size, lambda i, j, x=x: x[i:j].astype(np.float64))
+        stats.append((np.float64(sig.sum()) / x.size, sig.std()))
+    if stats[0][1] == 0 or stats[1][1] == 0:
+        return 0
+    a = o[: low.size].astype(np.float64)
+    a -= stats[0][0]
+    a /= stats[0][1]
+    b = low.astype(np.float64)
+    b -= stats[1][0]
+    b /= stats[1][1]
     n = b.size
     cc = np.array([np.dot(a[: n - k], b[k:]) if k >= 0 else np.dot(a[-k:], b[: n + k])
                    for k in range(-m, m + 1)])
@@ -281,20 +374,27 @@ def rise_starts(onset: np.ndarray, fps: float, beats_s: np.ndarray, *,
         Beat times in seconds, each at or before its input time.
     """
     b = np.asarray(beats_s, dtype=np.float64)
-    o = np.asarray(onset, dtype=np.float64)
-    if b.size == 0 or o.size == 0 or np.std(o) == 0:
+    o = np.asarray(onset)
+    if b.size == 0 or o.size == 0:
         return b
-    so = ndimage.gaussian_filter1d(_norm(o), 1.0)
-    floor = float(np.median(so))
+    sd = _stdev(o)
+    if sd == 0:
+        return b
+    # the smoothed standardised onsets, block by block: their median, and each beat's frame
+    # with the `reach` frames before it
+    so = smoothed(o.size, lambda i, j: _scaled(o, sd, i, j))
+    floor = float(so.median())
     period = float(np.median(np.diff(b))) if b.size > 1 else max_back_s / max(max_back_share, 1e-9)
     reach = int(min(max_back_s, max_back_share * period) * fps)
+    frames = [min(int(round(t * fps)), o.size - 1) for t in b]
+    near = so.windows(frames, reach, 0)  # near[i, reach - (f - k)] = so[k]
     out = np.empty(b.size)
-    for i, t in enumerate(b):
-        f = min(int(round(t * fps)), so.size - 1)
-        height = so[f] - floor
+    for i, (t, f) in enumerate(zip(b, frames)):
+        w = near[i]
+        height = w[reach] - floor
         thr = floor + floor_share * height
         k = f
-        while k > 0 and f - k < reach and thr <= so[k - 1] <= so[k] + 0.05 * height:
+        while k > 0 and f - k < reach and thr <= w[reach - f + k - 1] <= w[reach - f + k] + 0.05 * height:
             k -= 1
         # an instant attack already rises over about RISE_SELF_S (analysis window, smoothing):
         # only the slower part of a rise moves the beat

@@ -46,7 +46,11 @@ def slow_envelope(env: np.ndarray, env_sr: float, rate_hz: float = SLOW_SR) -> t
     e = np.asarray(env)
     q = max(1, int(round(env_sr / rate_hz)))
     m = e.size // q
-    x = e[: m * q].astype(np.float64).reshape(m, q).mean(axis=1) if m else np.zeros(0)
+    x = np.zeros(m)
+    rows = max(1, (1 << 16) // q)  # a block of rows at a time: no float64 copy of the envelope
+    for i in range(0, m, rows):
+        j = min(i + rows, m)
+        x[i:j] = e[i * q:j * q].astype(np.float64).reshape(j - i, q).mean(axis=1)
     return x, env_sr / q
 
 

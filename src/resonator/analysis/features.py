@@ -24,7 +24,11 @@ to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
 
 What is kept is float32 and grows by about 6.2 kB per second of audio (onsets 2.1 kB, envelope and
 peaks 2.0 kB, chroma 2.1 kB; an hour: about 22 MB, 18 MB without the plot-only peaks), whatever the
-input rate or length; the audio itself is never held whole.
+input rate or length, in arrays made once at the input's expected size (:class:`FrameStore`);
+the audio itself is never held whole. These are what the analysis after the pass needs whole
+(the beat tracker's dynamic programme runs over every frame; the chroma is normalised by its
+maximum, the envelope's depth read from its percentiles); everything else it computes is read
+from them block by block (:mod:`resonator.analysis.framewise`).
 """
 from __future__ import annotations
 
@@ -179,6 +183,45 @@ class Features:
     treble_flatness: float | None = None
 
 
+class FrameStore:
+    """Rows appended block by block into one float32 array, grown by half when full.
+
+    The features of a long file are kept this way rather than as lists of per-block pieces
+    joined at the end: thousands of small pieces scattered among the pass's large temporaries
+    keep the heap from shrinking (peak RSS grew about 1 MB per minute of audio, four times the
+    features themselves), and the joining copy doubled the largest feature for a moment. Given
+    the expected row count the array is made once and filled (its pages come in as they are
+    written).
+
+    Parameters
+    ----------
+    rows : int >= 0
+        Expected rows (a guess: the array grows when it is short).
+    width : int, optional
+        Columns of each row (None: one value per row).
+    """
+
+    def __init__(self, rows: int, width: int | None = None):
+        self._tail = () if width is None else (int(width),)
+        self._a = np.empty((max(int(rows), 256),) + self._tail, np.float32)
+        self.n = 0
+
+    def append(self, rows: np.ndarray) -> None:
+        """Append rows (float32)."""
+        m = rows.shape[0]
+        if self.n + m > self._a.shape[0]:
+            grown = np.empty((max(self.n + m, self._a.shape[0] * 3 // 2),) + self._tail,
+                             np.float32)
+            grown[: self.n] = self._a[: self.n]
+            self._a = grown
+        self._a[self.n:self.n + m] = rows
+        self.n += m
+
+    def array(self, n: int | None = None) -> np.ndarray:
+        """The first ``n`` rows (all by default; fewer when fewer were appended)."""
+        return self._a[: self.n if n is None else min(self.n, int(n))]
+
+
 class FeatureStream:
     """Streaming feature extractor: feed blocks of audio in time order, then :meth:`finish`.
 
@@ -192,10 +235,15 @@ class FeatureStream:
         Measure loudness (integrated, range, true peak) at the input rate.
     peaks : bool
         Keep the per-hop sample peaks (``Features.peak``, used by plots only).
+    frames : int >= 0, optional
+        The input's expected length in frames, if known: the features' arrays are made at
+        their size once (:class:`FrameStore`).
     """
 
-    def __init__(self, sr: float, channels: int, *, loudness: bool = True, peaks: bool = True):
+    def __init__(self, sr: float, channels: int, *, loudness: bool = True, peaks: bool = True,
+                 frames: int | None = None):
         self.sr_in = float(sr)
+        seconds = max(0, int(frames or 0)) / self.sr_in
         self._peaks = bool(peaks)
         self.channels = int(channels)
         self.n_in = 0
@@ -216,7 +264,8 @@ class FeatureStream:
         self._kick = np.flatnonzero(centers[self._low] < KICK_HZ)  # within the bass bands
         self._buf = np.zeros(N_FFT // 2, dtype=np.float32)  # centred frames
         self._prev = None  # last FLUX_LAG log-mel frames
-        self._onset, self._onset_low, self._onset_kick = [], [], []
+        rows = int(seconds * FPS) + 16
+        self._onset, self._onset_low, self._onset_kick = (FrameStore(rows) for _ in range(3))
         bins = np.fft.rfftfreq(N_FFT, 1.0 / SR)
         self._treble = slice(int(np.searchsorted(bins, TREBLE_HZ[0])),
                              int(np.searchsorted(bins, TREBLE_HZ[1], side="right")))
@@ -227,12 +276,13 @@ class FeatureStream:
         self._cbins = np.flatnonzero(self._cfb.any(axis=0))
         self._cfb = np.ascontiguousarray(self._cfb[:, self._cbins].T)
         self._cbuf = np.zeros(CHROMA_N // 2, dtype=np.float32)
-        self._chroma = []
+        self._chroma = FrameStore(int(seconds * CHROMA_FPS) + 16, 12)
         # envelope
         self._sos = signal.butter(8, 100.0, fs=SR, output="sos")
         self._zi = np.zeros((self._sos.shape[0], self.channels, 2))
         self._env_phase = 0
-        self._env, self._peak = [], []
+        self._env = FrameStore(int(seconds * ENV_SR) + 16)
+        self._peak = FrameStore(int(seconds * ENV_SR) + 16 if self._peaks else 0)
         # long-term spectra
         self._sbuf = np.zeros((self.channels, 0), dtype=np.float32)
         self._swin = signal.windows.hann(SPEC_N, sym=False).astype(np.float32)
@@ -407,24 +457,16 @@ class FeatureStream:
         self._chroma_frames(np.zeros(0, np.float32), final=True)
         self._spectrum(np.zeros((self.channels, 0), np.float32), final=True)
 
-        def cat(name, n=None, empty=np.zeros(0, np.float32)):
-            # one list at a time, the list freed at once: the joining never holds two copies of all
-            parts = getattr(self, name)
-            setattr(self, name, [])
-            out = np.concatenate(parts) if parts else empty
-            del parts
-            return out if n is None else out[:n]
-
         duration = self.n_in / self.sr_in
         nfr = int(math.floor(duration * FPS)) + 1
-        onset = cat("_onset", nfr)
-        onset_low = cat("_onset_low", nfr)
-        onset_kick = cat("_onset_kick", nfr)
-        env = cat("_env")
-        peak = cat("_peak", env.size)
+        onset = self._onset.array(nfr)
+        onset_low = self._onset_low.array(nfr)
+        onset_kick = self._onset_kick.array(nfr)
+        env = self._env.array()
+        peak = self._peak.array(env.size)
         spec = self._spec / max(self._nspec, 1)
         ncf = int(math.floor(duration * CHROMA_FPS)) + 1
-        chroma = cat("_chroma", ncf, np.zeros((0, 12), np.float32))
+        chroma = self._chroma.array(ncf)
         freqs = np.arange(self._nbins) * SR / SPEC_N
         loud = {"integrated_lufs": None, "loudness_range_lu": None, "true_peak_dbtp": None}
         if self._meter is not None:
@@ -465,7 +507,7 @@ def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == 1:
         x = x[None, :]
-    fs = FeatureStream(sr, x.shape[0], loudness=loudness, peaks=peaks)
+    fs = FeatureStream(sr, x.shape[0], loudness=loudness, peaks=peaks, frames=x.shape[1])
     fs.feed(x[:, i:i + READ_FRAMES].T for i in range(0, x.shape[1], READ_FRAMES))
     return fs.finish()
 
@@ -511,7 +553,8 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
     with f:
         if f.frames == 0 and f.seekable():
             raise AudioFileError("the file holds no audio frames", p)
-        fs = FeatureStream(f.samplerate, f.channels, loudness=loudness, peaks=peaks)
+        fs = FeatureStream(f.samplerate, f.channels, loudness=loudness, peaks=peaks,
+                           frames=f.frames if f.seekable() and 0 < f.frames < 1 << 40 else None)
 
         def blocks():
             while True:

@@ -56,9 +56,9 @@ the second reading is named rather than hidden.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from ..measure._common import vertex_offset
+from .framewise import FrameSignal, smoothed
 
 RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0, 1.5, 2.0 / 3.0)
 FEATURES = ("comb", "prior", "harm_on", "hemiola", "even", "subdiv")
@@ -136,17 +136,27 @@ def harmonic_change(chroma: np.ndarray, cfps: float, half_s: float = HC_HALF_S) 
         d[t0:t1] = db
         m[t0:t1] = np.minimum(na, nb)
     # energy-weighted: a change into or out of near-silence counts less than one between chords
-    out[w:n - w + 1] = d[w:n - w + 1] * np.sqrt(m[w:n - w + 1] / max(np.max(m), 1e-12))
-    return out
+    # (in place: no more arrays of the chroma's length than d and m)
+    top_m = max(np.max(m), 1e-12)
+    del out
+    mm = m[w:n - w + 1]
+    np.divide(mm, top_m, out=mm)
+    np.sqrt(mm, out=mm)
+    d[:w] = 0.0
+    d[n - w + 1:] = 0.0
+    d[w:n - w + 1] *= mm
+    return d
 
 
-def _sample(x: np.ndarray, rate: float, times_s: np.ndarray, radius: int = 1) -> np.ndarray:
-    """Largest value of ``x`` within ``radius`` frames of each time."""
-    if x.size == 0 or times_s.size == 0:
+def _sample(x, rate: float, times_s: np.ndarray, radius: int = 1) -> np.ndarray:
+    """Largest value of ``x`` (an array or a :class:`~resonator.analysis.framewise.FrameSignal`)
+    within ``radius`` frames of each time (frames beyond the ends count as the end frame)."""
+    n = x.n if isinstance(x, FrameSignal) else x.size
+    if n == 0 or times_s.size == 0:
         return np.zeros(times_s.size)
-    xm = ndimage.maximum_filter1d(x, 2 * radius + 1, mode="nearest")
-    idx = np.clip(np.round(times_s * rate).astype(int), 0, x.size - 1)
-    return xm[idx]
+    idx = np.clip(np.round(times_s * rate).astype(int), 0, n - 1)
+    near = np.clip(idx[:, None] + np.arange(-radius, radius + 1)[None, :], 0, n - 1)
+    return (x.take(near) if isinstance(x, FrameSignal) else x[near]).max(axis=1)
 
 
 def refine_peak(sal: np.ndarray, bpms: np.ndarray, bpm: float, width: float = 0.03) -> tuple[float, float]:
@@ -209,8 +219,8 @@ def accent_features(strength: np.ndarray, fps: float, beats: np.ndarray) -> tupl
 
     Parameters
     ----------
-    strength : np.ndarray [shape=(n,)]
-        Non-negative accent strength (onset envelope) at ``fps``.
+    strength : np.ndarray [shape=(n,)] or FrameSignal
+        Non-negative accent strength (onset envelope) at ``fps`` (:func:`accent_strength`).
     beats : np.ndarray [shape=(k,)]
         The candidate's beat times in seconds.
 
@@ -244,16 +254,23 @@ def accent_features(strength: np.ndarray, fps: float, beats: np.ndarray) -> tupl
     return even, subdiv
 
 
-def accent_strength(onset: np.ndarray, onset_low: np.ndarray | None) -> np.ndarray:
+def accent_strength(onset: np.ndarray, onset_low: np.ndarray | None) -> FrameSignal:
     """All-band plus bass onset strength, each divided by its standard deviation, lightly
-    smoothed, median removed and clipped at 0 (the tracker's local score without its floor)."""
-    from .beats import _norm
+    smoothed, median removed and clipped at 0 (the tracker's local score without its floor),
+    computed block by block when read (:class:`~resonator.analysis.framewise.FrameSignal`)."""
+    from .beats import _scaled, _stdev
 
-    s = _norm(np.asarray(onset, dtype=np.float64))
-    if onset_low is not None:
-        s = s + _norm(np.asarray(onset_low, dtype=np.float64)[: s.size])
-    s = ndimage.gaussian_filter1d(s, 1.0)
-    return np.maximum(s - np.median(s), 0.0)
+    o = np.asarray(onset)
+    low = None if onset_low is None else np.asarray(onset_low)[: o.size]
+    sd, sd_low = _stdev(o), (None if low is None else _stdev(low))
+
+    def local(a, b):
+        v = _scaled(o, sd, a, b)
+        return v if low is None else v + _scaled(low, sd_low, a, b)
+
+    s = smoothed(o.size, local)
+    med = s.median()
+    return FrameSignal(o.size, lambda a, b: np.maximum(s.compute(a, b) - med, 0.0))
 
 
 def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndarray, fps: float,
@@ -293,7 +310,7 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
 
     smax = float(np.max(sal)) if sal.size else 0.0
     cands, rows = [], []
-    o = np.asarray(onset, dtype=np.float64)
+    o = np.asarray(onset)
     strength = accent_strength(o, onset_low)
     for r in ratios:
         c0 = bpm * r

@@ -20,9 +20,12 @@ the drum model's metrical level, :mod:`resonator.analysis.drums`),
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import signal
 
 from .features import Features, features_from_file, features_from_signal
+
+
+PEAK_MARGIN = 256  # frames read beyond each block's ends when finding the onset peaks (at least)
 
 
 def onset_rate(onset: np.ndarray, fps: float) -> float:
@@ -40,14 +43,80 @@ def onset_rate(onset: np.ndarray, fps: float) -> float:
     float
         Peaks that rise above the local (1 s) mean by half the envelope's standard deviation, at
         least 30 ms apart, divided by the duration in seconds.
+
+    Notes
+    -----
+    Computed block by block (:mod:`resonator.analysis.framewise`): no array of the envelope's
+    length beyond the envelope itself and the peaks. It equals the whole-array computation
+    (``scipy.signal.find_peaks`` with ``distance``; ``scipy.ndimage.uniform_filter1d`` in
+    ``"nearest"`` mode, whose running sum is carried from block to block), bit for bit, for a
+    non-negative envelope (every onset strength is).
     """
-    o = ndimage.gaussian_filter1d(np.asarray(onset, dtype=np.float64), 1.0)
-    if o.size < 3 or np.std(o) == 0:
+    from scipy.signal._peak_finding import _select_by_peak_distance
+
+    from .framewise import BLOCK, smoothed
+
+    x = np.asarray(onset)
+    n = x.size
+    if n < 3:
         return 0.0
-    thr = ndimage.uniform_filter1d(o, int(fps), mode="nearest") + 0.5 * np.std(o)
-    idx, _ = signal.find_peaks(o, distance=max(1, int(0.03 * fps)))
-    idx = idx[o[idx] > thr[idx]]
-    return float(idx.size / (o.size / fps))
+    o = smoothed(n, lambda a, b: x[a:b].astype(np.float64))
+    sd = o.std()
+    if sd == 0:
+        return 0.0
+    # scipy's local maxima (flat tops at their middle), block by block with a margin
+    peaks = []
+    for a in range(0, n, BLOCK):
+        b = min(a + BLOCK, n)
+        margin = PEAK_MARGIN
+        while True:
+            a0, b0 = max(0, a - margin), min(n, b + margin)
+            v = o.compute(a0, b0)
+            # a flat top reaching past the margin: read more (its middle may be in the block);
+            # a flat stretch of zeros (silence) is no peak of a non-negative envelope
+            if not ((a0 > 0 and v[0] == v[1] != 0) or (b0 < n and v[-1] == v[-2] != 0)):
+                break
+            margin *= 2
+        idx = signal.find_peaks(v)[0] + a0
+        peaks.append(idx[(idx >= a) & (idx < b)])
+    idx = np.concatenate(peaks)
+    distance = max(1, int(0.03 * fps))
+    if idx.size > 1 and distance > 1:
+        idx = idx[_select_by_peak_distance(idx, o.take(idx), distance)]
+    # the 1 s running mean at the peaks: uniform_filter1d(o, w, mode="nearest") is a running
+    # sum over the edge-extended signal, divided by w (its additions, in its order)
+    w = int(fps)
+    h1 = w // 2
+    h2 = w - h1 - 1
+    first = o.compute(0, 1)[0]
+    last = o.compute(n - 1, n)[0]
+
+    def ext(i, j):  # frames i .. j - 1 of the signal extended by its end values
+        v = np.empty(j - i)
+        k0, k1 = max(i, 0), min(j, n)
+        v[: max(0, min(j, 0) - i)] = first
+        if k1 > k0:
+            v[k0 - i:k1 - i] = o.compute(k0, k1)
+        v[max(0, n - i):] = last
+        return v
+
+    total = 0.0
+    for k in range(w):
+        total += float(ext(k - h1, k - h1 + 1)[0])
+    above = 0
+    for a in range(0, n, BLOCK):
+        b = min(a + BLOCK, n)
+        # running[t] for t in [a, b): total after adding x[t + h2] - x[t - h1 - 1] for t >= 1
+        t0 = max(a, 1)
+        d = ext(t0 + h2, b + h2) - ext(t0 - h1 - 1, b - h1 - 1)
+        run = np.cumsum(np.concatenate(([total], d)))
+        run_ab = run if a == 0 else run[1:]
+        total = float(run[-1])
+        sel = idx[(idx >= a) & (idx < b)]
+        if sel.size:
+            thr = run_ab[sel - a] / w + 0.5 * sd
+            above += int(np.count_nonzero(o.take(sel) > thr))
+    return float(above / (n / fps))
 
 
 def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool = False,
@@ -82,14 +151,11 @@ def _analyze(feat: Features, *, prior_bpm: float | None = None, keep_acf: bool =
     bpm = t["bpm"]
     beats = np.zeros(0)
     if bpm is not None:
-        onset = np.asarray(feat.onset, dtype=np.float64)  # once, not in every tracker call
+        onset = feat.onset  # float32: the tracker reads it block by block
         low = feat.onset_low  # a swelling bass (bowed, blown, organ) would pull every beat late
         if low is not None and low.size:
             low = align_bass(onset, low, feat.fps)
-        tempo = bpm
-        if t["curve"] is not None:
-            tempo = np.interp(np.arange(onset.size) / feat.fps, t["curve"]["times_s"],
-                              t["curve"]["bpm"])
+        tempo = bpm if t["curve"] is None else t["curve"]
         beats = track_beats(onset, feat.fps, tempo, onset_low=low, onset_kick=feat.onset_kick)
         # the bass fixes the phase; the timing comes from the all-band onsets and their rise
         beats = adopt_timing(beats, track_beats(onset, feat.fps, tempo))
