@@ -100,5 +100,5 @@ def test_lfo_window_needs_time_function_params():
     node = Effect(src2(), "Chorus", params={"rate_hz": 1.0 + 0.5 * Sine(0.1)})
     assert node.needs_prefix
     render_array(node, 0.1, sr=SR)                     # from the start: fine
-    with pytest.raises(GraphError, match="render from the start"):
-        render_array(node, 0.1, sr=SR, start_s=2.0)
+    with pytest.raises(GraphError, match="render from the start"):  # (past the first block
+        render_array(node, 0.1, sr=SR, start_s=10.0)                # and the 1 s warm-up)

@@ -36,7 +36,7 @@ from .kernels import quantize as _quantize
 from .outputs import AtomicFile, OutputError, check_free_space, check_output, write_text
 from .wavfile import WavWriter
 
-DEFAULT_BLOCK = 32768  # frames per block: fewer Python calls per second of audio (see benchmarks)
+DEFAULT_BLOCK = 65536  # frames per block: fewer Python calls per second of audio (see benchmarks)
 #: how often a lossy file is encoded again when the encoder pushed its true peak past the
 #: ceiling (each time lower by the excess and a margin)
 LOSSY_ATTEMPTS = 3
