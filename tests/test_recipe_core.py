@@ -143,6 +143,20 @@ def test_misspelled_key_names_file_line_and_suggests(tmp_path):
     assert "did you mean 'carrier'" in msg and "allowed:" in msg
 
 
+@pytest.mark.parametrize("change, expect", [
+    (('title = "t"', 'title = "t"\nzzzzzz = 1'), "unknown key 'zzzzzz' in the recipe; allowed: title,"),
+    (('kind = "binaural"', 'kind = "qqqqqq"'), "unknown layer kind \"qqqqqq\"; available: "),
+    (('carrier = "200 Hz"', 'carrier = "200 Hz"\nqqqqqq = 1'),
+     "unknown key 'qqqqqq' in layer \"beat\" (kind binaural); allowed: "),
+])
+def test_an_unknown_word_without_a_close_one_still_reads_as_a_sentence(tmp_path, change, expect):
+    """With no "did you mean" hint, the allowed words follow a semicolon (not glued on)."""
+    p = write(tmp_path, "x.toml", BASE.replace(*change))
+    with pytest.raises(RecipeError) as e:
+        load_recipe(p)
+    assert expect in str(e.value)
+
+
 def test_error_inside_inline_table_points_at_its_line(tmp_path):
     text = BASE.replace('cool = "4 Hz"}', 'cool = "4 Hz", coll = "3 Hz"}')
     p = write(tmp_path, "x.toml", text)

@@ -286,7 +286,7 @@ def parse_select(raw, where: str | None = None) -> dict:
     for k, v in raw.items():
         if k not in CRITERIA:
             did = did_you_mean(str(k), CRITERIA)
-            raise RecipeError(f"unknown selection criterion '{k}'{did} allowed: "
+            raise RecipeError(f"unknown selection criterion '{k}'{did or ';'} allowed: "
                               f"{', '.join(CRITERIA)}", where)
         w = f"{where} > {k}" if where else k
         if k == "pulse":

@@ -138,7 +138,7 @@ def _phase_table(value, names: list[str], key: str, where, is_table) -> list:
     bad = [k for k in value if k not in names and k != "default"]
     if bad:
         did = did_you_mean(str(bad[0]), names + ["default"])
-        raise RecipeError(f"unknown phase '{bad[0]}' in the per-phase {key}{did} phases are: "
+        raise RecipeError(f"unknown phase '{bad[0]}' in the per-phase {key}{did or ';'} phases are: "
                           f"{', '.join(names)}", where)
     out: list = []
     first = next((value[n] for n in names if n in value), value.get("default"))
@@ -226,7 +226,7 @@ def plan_music(params: dict, ctx, *, tempo=None, cache: AnalysisCache | None = N
         order = per["order"][i] if per["order"][i] is not None else "given"
         if order not in ORDERS:
             did = did_you_mean(str(order), ORDERS)
-            raise RecipeError(f"order {quote(order)} is not known{did} allowed: "
+            raise RecipeError(f"order {quote(order)} is not known{did or ';'} allowed: "
                               f"{', '.join(ORDERS)}", w("order"))
         sel = per["select"][i]
         keys.append((src, order, None if sel is None else

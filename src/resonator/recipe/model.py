@@ -284,7 +284,7 @@ def load_recipe(path) -> Recipe:
 
 def _unknown(key, allowed, what, where):
     did = did_you_mean(str(key), allowed)
-    raise RecipeError(f"unknown key '{key}' in {what}{did} allowed: {', '.join(allowed)}", where)
+    raise RecipeError(f"unknown key '{key}' in {what}{did or ';'} allowed: {', '.join(allowed)}", where)
 
 
 def parse_recipe(raw: RawRecipe) -> Recipe:
@@ -408,7 +408,7 @@ def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide
                           f"available: {', '.join(sorted(kinds))}", lw(("kind",)))
     if kind_name not in kinds:
         did = did_you_mean(str(kind_name), kinds)
-        raise RecipeError(f"unknown layer kind {quote(kind_name)}{did} available: "
+        raise RecipeError(f"unknown layer kind {quote(kind_name)}{did or ';'} available: "
                           f"{', '.join(sorted(kinds)) or '(none registered)'}", lw(("kind",)))
     kind = kinds[kind_name]
     allowed = list(LAYER_COMMON) + list(kind.params)
@@ -416,7 +416,7 @@ def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide
         if key not in allowed:
             did = did_you_mean(str(key), allowed)
             raise RecipeError(
-                f"unknown key '{key}' in layer \"{name}\" (kind {kind_name}){did} allowed: "
+                f"unknown key '{key}' in layer \"{name}\" (kind {kind_name}){did or ';'} allowed: "
                 f"{', '.join(allowed)}", lw((key,)))
     glide = parse_duration(entry["glide"], where=lw(("glide",))) if "glide" in entry \
         else session_glide
@@ -430,7 +430,7 @@ def _parse_layer(entry, raw: RawRecipe, kinds, timeline: Timeline, session_glide
     for p in phases:
         if p not in names:
             did = did_you_mean(str(p), names)
-            raise RecipeError(f"unknown phase {quote(p)}{did} phases are: {', '.join(names)}",
+            raise RecipeError(f"unknown phase {quote(p)}{did or ';'} phases are: {', '.join(names)}",
                               lw(("phases",)))
     phases = [n for n in names if n in phases]  # session order
 
@@ -511,7 +511,7 @@ def _parse_param(pname, info, rawv, timeline, glide, sr, where, layer, default=F
         choices = info.choices or ()
         if rawv not in choices:
             did = did_you_mean(str(rawv), choices)
-            raise RecipeError(f"{quote(rawv)} is not a choice for {pname}{did} allowed: "
+            raise RecipeError(f"{quote(rawv)} is not a choice for {pname}{did or ';'} allowed: "
                               f"{', '.join(choices)}", where(()))
         return rawv
     if unit in ("text", "path"):
@@ -557,7 +557,7 @@ def _parse_target(i, entry, raw: RawRecipe, timeline: Timeline, layer_names) -> 
                               tw(("window",)))
         if window not in timeline.phase_names():
             did = did_you_mean(str(window), timeline.phase_names())
-            raise RecipeError(f"unknown phase {quote(window)}{did} phases are: "
+            raise RecipeError(f"unknown phase {quote(window)}{did or ';'} phases are: "
                               f"{', '.join(timeline.phase_names())}", tw(("window",)))
         _, s, e = next(p for p in timeline.phases if p[0] == window)
     else:
@@ -570,7 +570,7 @@ def _parse_target(i, entry, raw: RawRecipe, timeline: Timeline, layer_names) -> 
     layer = entry.get("layer")
     if layer is not None and layer not in layer_names:
         did = did_you_mean(str(layer), layer_names)
-        raise RecipeError(f"unknown layer {quote(layer)}{did} layers are: "
+        raise RecipeError(f"unknown layer {quote(layer)}{did or ';'} layers are: "
                           f"{', '.join(layer_names)}", tw(("layer",)))
     carrier = None
     if "carrier" in entry:

@@ -291,7 +291,7 @@ def build_session(recipe, *, sr: int | None = None, seed: int | None = None,
             names = [spec.name for spec in recipe.layers]
             from ..units import did_you_mean, quote
             did = did_you_mean(str(name), names)
-            raise RecipeError(f"there is no layer {quote(name)}{did} layers are: "
+            raise RecipeError(f"there is no layer {quote(name)}{did or ';'} layers are: "
                               f"{', '.join(names)}")
         return resolved[name]
 

@@ -64,7 +64,7 @@ def _schedule(value, where) -> str:
     s = aliases.get(s, s)
     if s not in SCHEDULES:
         did = did_you_mean(str(value), SCHEDULES)
-        raise RecipeError(f"unknown schedule {quote(value)}{did} allowed: "
+        raise RecipeError(f"unknown schedule {quote(value)}{did or ';'} allowed: "
                           f"{', '.join(SCHEDULES)}", where)
     return s
 
@@ -79,7 +79,7 @@ def parse_session_temperature(raw, where: Callable[[tuple], str]) -> tuple[float
     for k in raw:
         if k not in SESSION_KEYS:
             did = did_you_mean(k, SESSION_KEYS)
-            raise RecipeError(f"unknown key '{k}' in [temperature]{did} allowed: "
+            raise RecipeError(f"unknown key '{k}' in [temperature]{did or ';'} allowed: "
                               f"{', '.join(SESSION_KEYS)} (phases change the temperature "
                               "with their own temperature = {to = ..., schedule = ...})",
                               where((k,)))
@@ -104,7 +104,7 @@ def parse_phase_temperature(raw, default_schedule: str, where: Callable[[tuple],
     for k in raw:
         if k not in allowed:
             did = did_you_mean(k, allowed)
-            raise RecipeError(f"unknown key '{k}' in a phase temperature{did} allowed: "
+            raise RecipeError(f"unknown key '{k}' in a phase temperature{did or ';'} allowed: "
                               f"{', '.join(allowed)}", where((k,)))
     sched_raw = raw.get("schedule", default_schedule)
     if isinstance(sched_raw, str) and sched_raw.strip().lower() == "hold":

@@ -254,7 +254,7 @@ def parse_value(raw, unit: str, *, key: str, timeline: Timeline, default_glide: 
         mapping = raw.get("mapping", default)
         if mapping not in BIND_MAPPINGS:
             did = did_you_mean(str(mapping), BIND_MAPPINGS)
-            raise RecipeError(f"unknown mapping {quote(mapping)}{did} allowed: "
+            raise RecipeError(f"unknown mapping {quote(mapping)}{did or ';'} allowed: "
                               f"{', '.join(BIND_MAPPINGS)}", where(("mapping",)))
         if mapping == "exponential" and (lo == 0 or hi == 0 or (lo < 0) != (hi < 0)):
             raise RecipeError(f"an exponential mapping needs two non-zero values of the same "
@@ -297,7 +297,7 @@ def parse_value(raw, unit: str, *, key: str, timeline: Timeline, default_glide: 
             options = names + list(PER_PHASE_KEYS) + ["points", "temperature"]
             did = did_you_mean(str(k), options)
             raise RecipeError(
-                f"unknown key '{k}' in the value of {key}{did} allowed: the phase names "
+                f"unknown key '{k}' in the value of {key}{did or ';'} allowed: the phase names "
                 f"({', '.join(names)}), glide, shape, default; or points = [...] for a curve, "
                 f"or temperature = \"lo..hi\"", where((k,)))
     given = {n: parser(raw[n], where=where((n,))) for n in names if n in raw}
@@ -333,7 +333,7 @@ def _check_keys(raw: dict, allowed: tuple, what: str, where):
     for k in raw:
         if k not in allowed:
             did = did_you_mean(str(k), allowed)
-            raise RecipeError(f"unknown key '{k}' in {what}{did} allowed: {', '.join(allowed)}",
+            raise RecipeError(f"unknown key '{k}' in {what}{did or ';'} allowed: {', '.join(allowed)}",
                               where((k,)))
 
 
@@ -343,6 +343,6 @@ def _shape(value, where) -> str:
     except GraphError as exc:
         if "curvature" in exc.message:  # a curve:C whose C is out of range
             raise RecipeError(exc.message, where) from None
-        raise RecipeError(f"unknown shape {quote(value)}{did_you_mean(value, SHAPES)} allowed: "
+        raise RecipeError(f"unknown shape {quote(value)}{did_you_mean(value, SHAPES) or ';'} allowed: "
                           f"{', '.join(SHAPES)}", where) from None
     return f"curve:{c!r}" if kind == "curve" else kind
