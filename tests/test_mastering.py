@@ -176,6 +176,44 @@ def test_limiter_plans_from_exact_hop_true_peaks_not_a_global_margin(tmp_path):
     assert hops.tolist() == [3, 4, 5] and seen == [(300 - 21, 600 + 21)]
 
 
+def test_candidates_above_a_known_peak_only_give_the_same_plan_and_maximum():
+    """known_peak: the candidates' values change only where they pass neither the level nor
+    the known true peak, so what plans the stage (the hops over the level, the largest value)
+    is the same bits; a known peak above every candidate leaves their sample peaks."""
+    from resonator.mastering import candidate_true_peaks, plan_envelope
+    from resonator.measure.loudness import true_peak_bound
+
+    sr, hop = 48000, 480
+    t = np.arange(2 * sr) / sr
+    rng = np.random.default_rng(3)
+    x = (0.05 * rng.standard_normal((2, 2 * sr)))
+    x[:, 30000:60000] += 0.3 * np.sin(2 * np.pi * 11000 * t[:30000] + 0.3)
+    x = x.astype(np.float32).astype(np.float64)
+    peaks = np.abs(x).reshape(2, -1, hop).max(axis=(0, 2))
+
+    def read(lo, hi):
+        return x[:, lo:hi]
+    level = 0.2
+    hops, full = candidate_true_peaks(peaks, hop, 0, 2 * sr, level, read)
+    assert hops.size > 60 and full.max() > level
+    for known in (0.1, 0.2, 0.25, full.max(), 0.5):
+        h, got = candidate_true_peaks(peaks, hop, 0, 2 * sr, level, read, known_peak=known)
+        assert h.tolist() == hops.tolist()
+        assert max(known, got.max()) == max(known, full.max())
+        for gain, ceiling in ((1.0, level), (1.5, 1.5 * level)):
+            dense, dense_full = np.zeros(hops[-1] + 2), np.zeros(hops[-1] + 2)
+            dense[h], dense_full[hops] = got, full
+            a, b = plan_envelope(dense, gain, ceiling, 0.01), \
+                plan_envelope(dense_full, gain, ceiling, 0.01)
+            assert a[1:] == b[1:] and a[1] > 0
+            assert np.array_equal(a[0].v, b[0].v) and np.array_equal(a[0].t, b[0].t)
+    # a known peak above the level: the level bounds what is interpolated
+    _, low = candidate_true_peaks(peaks, hop, 0, 2 * sr, level, read, known_peak=1.0)
+    over = full > level
+    assert low[over].tolist() == full[over].tolist() and np.all(low[~over] <= level)
+    assert np.sum(low < full) > 10  # (the bed's hops were not interpolated)
+
+
 def test_parallel_measuring_pass_equals_the_serial_one(tmp_path):
     """With a twin graph the two halves are measured on two threads: the same loudness (to
     float rounding), the same cached samples, the same plan."""

@@ -241,6 +241,34 @@ def test_hop_true_peaks_place_each_peak_in_its_hop():
     assert hop_true_peaks(x[:, lo:hi], lo, [45, 46], hop, sr).tolist() == tp[45:47].tolist()
 
 
+def test_hop_true_peaks_above_a_level_are_exact_and_the_rest_stay_under_it():
+    """exact_above: a hop whose true peak passes the level gets the same bits as without it;
+    the others at most the level and at least their sample peak. A 12 kHz sine sampled at
+    45 degrees (samples 0.71 of its 0.3 amplitude) passes 0.25 although no sample does."""
+    from resonator.measure.loudness import hop_true_peaks
+
+    sr, hop = 48000, 480
+    t = np.arange(sr) / sr
+    rng = np.random.default_rng(7)
+    x = np.zeros((2, sr))
+    x[0, 20000:30000] = 0.3 * np.sin(2 * np.pi * 12000 * t[:10000] + 0.25 * np.pi)
+    x[1] = 0.05 * rng.standard_normal(sr)  # a bed around 0.1-0.2 at its peaks
+    x[1, 40000:40200] += 0.2 * np.sign(np.sin(2 * np.pi * 300 * t[:200]))  # an edge near Nyquist
+    x = x.astype(np.float32).astype(np.float64)
+    hops = np.arange(sr // hop)
+    exact = hop_true_peaks(x, 0, hops, hop, sr)
+    sample = np.abs(x).reshape(2, -1, hop).max(axis=(0, 2))
+    assert np.abs(x[0]).max() < 0.25 and exact[42:62].min() == pytest.approx(0.3, abs=2e-3)
+    for level in (0.05, 0.15, 0.2, 0.25, 0.29, 0.35):
+        got = hop_true_peaks(x, 0, hops, hop, sr, exact_above=level)
+        over = exact > level
+        assert got[over].tolist() == exact[over].tolist()
+        assert np.all(got[~over] <= level) and np.all(got >= sample) and np.all(got <= exact)
+    assert 20 <= np.sum(exact > 0.25) and np.sum(exact > 0.35) == 0
+    # a level above every point: nothing is interpolated, each hop reads its sample peak
+    assert hop_true_peaks(x, 0, hops, hop, sr, exact_above=1.0).tolist() == sample.tolist()
+
+
 def test_meter_keeps_the_sample_peak_of_every_hop():
     """peak_hop: per-hop sample peaks from the K-weighting pass, for any cut and offset."""
     from resonator.measure.loudness import LoudnessMeter

@@ -1409,8 +1409,10 @@ fail:
 HOT static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
     PyObject *o_x, *o_h, *o_hops, *o_out;
     long long x_first, hop, total;
+    double thr = -1.0;
     Bufs bs = {.n = 0};
-    if (!PyArg_ParseTuple(args, "OOLOLLO", &o_x, &o_h, &x_first, &o_hops, &hop, &total, &o_out))
+    if (!PyArg_ParseTuple(args, "OOLOLLO|d", &o_x, &o_h, &x_first, &o_hops, &hop, &total, &o_out,
+                          &thr))
         return NULL;
     ARR(x, double, o_x, 'd', 2, 0, "x");
     ARR(h, double, o_h, 'd', 2, 0, "h");
@@ -1431,6 +1433,25 @@ HOT static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
         goto fail;
     }
     Py_BEGIN_ALLOW_THREADS
+    /* thr > 0: a point is interpolated only when a bound from its central 2 TP_CORE + 1 taps
+     * (their sum, plus the other taps' sum |h| times the largest sample the point reads, with
+     * room for rounding) can pass thr; the others cannot reach it, so a hop's result is its
+     * exact true peak whenever that is above thr, and at most thr otherwise */
+    int screen = thr > 0.0 && T <= TP_MAXTAPS;
+    v4d hT[TP_MAXTAPS], tail4 = {0, 0, 0, 0};
+    double gain = 0.0; /* the interpolator's largest sum |h| */
+    Py_ssize_t k0 = D - TP_CORE > 0 ? D - TP_CORE : 0, k1 = D + TP_CORE < T ? D + TP_CORE + 1 : T;
+    for (Py_ssize_t k = 0; screen && k < T; k++) {
+        hT[k] = (v4d){h[k], h[T + k], h[2 * T + k], h[3 * T + k]};
+        for (int p = 0; p < 4; p++)
+            if (k < k0 || k >= k1) tail4[p] += fabs(h[p * T + k]);
+    }
+    for (int p = 0; screen && p < 4; p++) {
+        double g = 0.0;
+        for (Py_ssize_t k = 0; k < T; k++) g += fabs(h[p * T + k]);
+        gain = g > gain ? g : gain;
+    }
+    const double up = 1.0 + 1e-9;
     for (Py_ssize_t i = 0; i < H; i++) {
         int64_t a = hops[i] * hop, b = a + hop < total ? a + hop : total;
         double best = 0.0;
@@ -1441,8 +1462,29 @@ HOT static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
                 if (v > best) best = v;
             }
             int64_t m0 = a + D > T - 1 ? a + D : T - 1, m1 = b + D < total ? b + D : total;
+            double big = 0.0;
+            if (screen && m1 > m0) { /* the largest sample the hop's points read */
+                for (int64_t f = m0 - (T - 1); f < m1; f++) {
+                    double v = fabs(xc[f - x_first]);
+                    big = v > big ? v : big;
+                }
+                if (!(gain * big * up > thr)) continue; /* (NaN: interpolated) */
+            }
+            v4d room = tail4 * (v4d){big, big, big, big};
             for (int64_t m = m0; m < m1; m++) {
                 const double *base = xc + (m - x_first);
+                if (screen) {
+                    v4d s = {0, 0, 0, 0};
+                    for (Py_ssize_t k = k0; k < k1; k++) {
+                        double v = base[-k];
+                        s += hT[k] * (v4d){v, v, v, v};
+                    }
+                    const v4di nosign = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
+                    v4d e = ((v4d)((v4di)s & nosign) + room) * (v4d){up, up, up, up};
+                    if (!(e[0] > thr || e[1] > thr || e[2] > thr || e[3] > thr) &&
+                        e[0] == e[0] && e[1] == e[1] && e[2] == e[2] && e[3] == e[3])
+                        continue;
+                }
                 double y0 = 0.0, y1 = 0.0, y2 = 0.0, y3 = 0.0;
                 for (Py_ssize_t k = 0; k < T; k++) {
                     double v = base[-k];
@@ -1815,7 +1857,7 @@ static PyMethodDef methods[] = {
      "kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks) -> peak"},
     {"screened_tp", k_screened_tp, METH_VARARGS,
      "screened_tp(buf, h, lo, hi, thr, tp, peak[, reach]) -> (tp, peak)"},
-    {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out)"},
+    {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out[, thr])"},
     {"resample", k_resample, METH_VARARGS,
      "resample(x, h, up, down, half, x_first, m0, out): polyphase FIR resampling"},
     {"beat_dp", k_beat_dp, METH_VARARGS, "beat_dp(score, period, tightness, cum, back[, first])"},

@@ -313,14 +313,17 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     ceiling = 10 ** ((ceiling_dbtp - TP_MARGIN_DB) / 20)
     read = _sample_reader(node, sr=sr, seed=seed, first=first, total=total,
                           block_frames=block_frames, cache=cache)
+    # only the hops over the level and the largest true peak shape the stage: a candidate
+    # that can pass neither the level nor the screens' true peak needs no exact value
+    known = max(sc.value() for sc in screens)
     hops, hop_tp = candidate_true_peaks(peaks, hop, first, first + total, ceiling / gain, read,
-                                        base)
+                                        base, known_peak=known)
     env, limited, deepest = None, 0, 0.0
     if np.any(hop_tp * gain > ceiling):  # a gain plan is needed: only then a dense hop array
         dense = np.zeros((first + total) // hop + 2)  # to the end: the release must fit
         dense[hops] = hop_tp
         env, limited, deepest = plan_envelope(dense, gain, ceiling, hop / sr)
-    tp = max([sc.dbtp() for sc in screens] +
+    tp = max([20 * math.log10(known) if known > 0 else -math.inf] +
              [20 * math.log10(hop_tp.max()) if hop_tp.size and hop_tp.max() > 0 else -math.inf])
     return _stage(gain_db, measured, tp, meter.loudness_range(), target_lufs, ceiling_dbtp,
                   limited, deepest, env, sr, node.channels)
@@ -358,13 +361,20 @@ def _stage(gain_db, measured, tp, lra, target_lufs, ceiling_dbtp, limited, deepe
 
 
 def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, level: float,
-                         read, base: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                         read, base: int = 0,
+                         known_peak: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The hops that could pass ``level`` and their exact true peaks.
 
     A hop's interpolated values are at most :func:`~resonator.measure.loudness.true_peak_bound`
     times the largest sample within reach of it, so only hops whose own or neighbouring sample
     peak times that bound exceeds ``level`` can pass it; those are interpolated exactly. The
     peaks are scanned in pieces, so the memory used does not grow with the session.
+
+    With ``known_peak`` (a true peak the caller already has, linear), a candidate's value is
+    exact only where it is above ``min(level, known_peak)``, else at most that
+    (:func:`~resonator.measure.loudness.hop_true_peaks`' ``exact_above``): what passes
+    ``level`` and ``max(known_peak, largest value)`` are the same as without it, and only the
+    points a bound from their central taps cannot rule out are interpolated.
 
     Parameters
     ----------
@@ -380,13 +390,16 @@ def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, leve
         Samples of frames ``[lo, hi)``.
     base : int
         Hop index of ``peaks[0]``.
+    known_peak : float >= 0, optional
+        See above.
 
     Returns
     -------
     hops : np.ndarray [shape=(m,), dtype=int]
         Absolute hop indices of the candidates, ascending.
     true_peaks : np.ndarray [shape=(m,)]
-        Their true peaks (linear, never below their sample peaks).
+        Their true peaks (linear, never below their sample peaks; with ``known_peak``, exact
+        where above ``min(level, known_peak)``).
     """
     from .measure.loudness import TP_REACH, hop_true_peaks, true_peak_bound
 
@@ -400,6 +413,7 @@ def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, leve
         found.append(near[(near >= i) & (near < min(i + piece, peaks.size))])
     todo = np.concatenate(found).astype(np.int64) + base if found else np.zeros(0, np.int64)
     values = np.zeros(todo.size)
+    exact_above = None if known_peak is None or not known_peak > 0 else min(level, known_peak)
     # runs of hops whose sample spans touch, read in pieces of bounded length
     per = max(1, _RUN_FRAMES // hop)
     start = 0
@@ -408,7 +422,8 @@ def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, leve
             part = run[i:i + per]
             lo = max(first, int(part[0]) * hop - TP_REACH)
             hi = min(end, (int(part[-1]) + 1) * hop + TP_REACH)
-            values[start:start + part.size] = hop_true_peaks(read(lo, hi), lo, part, hop, end)
+            values[start:start + part.size] = hop_true_peaks(read(lo, hi), lo, part, hop, end,
+                                                             exact_above)
             start += part.size
     return todo, values
 

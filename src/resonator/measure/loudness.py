@@ -185,9 +185,13 @@ class ScreenedTruePeak:
         else:
             self.tail = np.array(buf)
 
+    def value(self) -> float:
+        """Highest true peak, linear (never below the sample peak); 0 for silence."""
+        return max(self.tp, self.peak, float(np.max(np.abs(self.tail), initial=0.0)))
+
     def dbtp(self) -> float:
         """Highest true peak in dBTP (never below the sample peak); -inf for silence."""
-        p = max(self.tp, self.peak, float(np.max(np.abs(self.tail), initial=0.0)))
+        p = self.value()
         return 20 * math.log10(p) if p > 0 else -math.inf
 
 
@@ -198,13 +202,20 @@ def true_peak_bound() -> float:
     return float(np.max(np.sum(np.abs(_TP_H), axis=1)))
 
 
-def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int) -> np.ndarray:
+def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int,
+                   exact_above: float | None = None) -> np.ndarray:
     """Exact true peak (linear, float64 direct form) of each given hop of a signal.
 
     The interpolated points of hop ``h`` are those of :class:`LoudnessMeter`'s interpolator at
     times ``[h * hop, (h + 1) * hop)`` whose whole filter span lies inside ``[0, total)``; the
     result is also never below the hop's sample peak. It depends only on the samples, not on
     how they were cut.
+
+    With ``exact_above`` (a level > 0), a point is interpolated only where a bound from its
+    central taps says it could pass that level: a hop's result is then its exact true peak
+    (the same bits) when that is above ``exact_above``, and at most ``exact_above`` (at least
+    its sample peak) otherwise. For a caller that needs only the hops over a level and the
+    largest one above a peak it already knows, this skips most of the work.
 
     Parameters
     ----------
@@ -218,6 +229,8 @@ def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int) -> n
         Hop length in frames.
     total : int
         Length of the whole signal in frames.
+    exact_above : float > 0, optional
+        See above (default: every hop exact).
 
     Returns
     -------
@@ -225,7 +238,8 @@ def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int) -> n
     """
     out = np.zeros(len(hops))
     hop_tp(np.ascontiguousarray(x, dtype=np.float64), _TP_H, int(x_first),
-           np.ascontiguousarray(hops, dtype=np.int64), int(hop), int(total), out)
+           np.ascontiguousarray(hops, dtype=np.int64), int(hop), int(total), out,
+           -1.0 if exact_above is None else float(exact_above))
     return out
 
 
