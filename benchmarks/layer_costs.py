@@ -26,7 +26,6 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -42,6 +41,8 @@ import numpy as np  # noqa: E402
 from resonator.recipe.model import layer_kinds  # noqa: E402
 from resonator.recipe.session import build_session  # noqa: E402
 from resonator.render import DEFAULT_BLOCK, Renderer  # noqa: E402
+
+from graph_speed import uptime  # noqa: E402  (beside this script)
 
 ROOT = Path(__file__).resolve().parents[1]
 SR = 48000
@@ -210,13 +211,6 @@ def lanes(recipe: str, runs: int, share: float | None) -> None:
                           for a, w, c in sorted(record))
         print(f"split at {at:.4f} ({at * s.duration_s / 60:.2f} min), measuring pass "
               f"{wall:5.2f} s: {parts}", flush=True)
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return "load %.2f %.2f %.2f" % os.getloadavg()
 
 
 def main(argv=None) -> int:
