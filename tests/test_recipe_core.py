@@ -435,19 +435,42 @@ def test_render_falls_back_to_two_passes_when_the_disk_is_small(tmp_path, monkey
     assert not any("rendered twice" in w for w in a.warnings)
 
 
-def test_measuring_lanes_split_where_the_work_is_halved(tmp_path):
-    """The lanes split where the sounding layers' work is halved: one layer for 100 s, then
-    two for 150 s (plus half a layer's worth for the mix throughout)."""
+def test_measuring_lanes_split_where_the_declared_cost_is_halved(tmp_path, monkeypatch):
+    """The lanes split where the summed cost of the sounding layers (each kind's declared
+    cost per second, plus 1 for the measuring pass itself) is halved: a layer of cost 2 for
+    250 s, then one of cost 5 from 98 s (the noise's 4 s glide in starts 2 s before the
+    phase boundary) to the end."""
+    import dataclasses
+
+    from resonator.layers import LAYER_KINDS
     from resonator.mastering import _split_frame
     from resonator.recipe import build_session
-    from resonator.recipe.render import balanced_split
+    from resonator.recipe.render import balanced_split, layer_cost
 
     text = BASE + '\n[[layer]]\nname = "air"\nkind = "noise"\ngain = "-20 dB"\n' \
         'phases = ["metta", "cool"]\n'
-    s = build_session(write(tmp_path, "s.toml", text))
-    # work: 1.5 per s for 100 s, 2.5 per s for 150 s: 525 in all, half at 100 + 112.5 / 2.5
-    # (the noise's 4 s glide in starts 2 s before the phase boundary)
-    assert balanced_split(s) * 250 == pytest.approx(145.0, abs=1.0)
+    path = write(tmp_path, "s.toml", text)
+    monkeypatch.setitem(LAYER_KINDS, "binaural",
+                        dataclasses.replace(LAYER_KINDS["binaural"], cost=2.0))
+    monkeypatch.setitem(LAYER_KINDS, "noise",
+                        dataclasses.replace(LAYER_KINDS["noise"], cost=lambda params: 5.0))
+    s = build_session(path)
+    assert [layer_cost(i) for i in s.layers] == [2.0, 5.0]  # (both gains constant)
+    # work: 3 per s for 98 s, then 8 per s for 152 s: 1510 in all; half (755) at
+    # 98 + (755 - 294) / 8 = 155.625 s
+    assert balanced_split(s) * 250 == pytest.approx(155.625, abs=1e-6)
+    # a gain that changes costs VARYING_GAIN_COST more: with a noise of cost 0.5 whose gain
+    # glides between phases, 3 per s for 98 s, then 3.63 for 152 s: 845.76 in all, half at
+    # 98 + (422.88 - 294) / 3.63 = 133.504 s
+    from resonator.recipe.render import VARYING_GAIN_COST
+
+    monkeypatch.setitem(LAYER_KINDS, "noise",
+                        dataclasses.replace(LAYER_KINDS["noise"], cost=0.5))
+    s = build_session(write(tmp_path, "t.toml", text.replace(
+        'gain = "-20 dB"', 'gain = {metta = "-20 dB", cool = "-30 dB"}')))
+    assert VARYING_GAIN_COST == 0.13
+    assert layer_cost(s.layers[1]) == pytest.approx(0.63, abs=1e-12)
+    assert balanced_split(s) * 250 == pytest.approx(133.504, abs=1e-3)
     # the split frame is the nearest 100 ms edge (a whole number of hops) to that share,
     # whatever the block size; each side keeps at least 2 s
     sr = 16000
@@ -461,3 +484,49 @@ def test_measuring_lanes_split_where_the_work_is_halved(tmp_path):
     assert _split_frame(16000, total, sr, 160) is None  # a window not at the start
     assert _split_frame(0, 4 * sr - 1, sr, 160) is None  # too short for 2 s a side
     assert _split_frame(0, 4 * sr, sr, 160) == 2 * sr
+
+
+def test_mettannealing_splits_where_its_calibrated_costs_say():
+    """mettannealing plays the Wim Hof breath (with cues), the 40 Hz AM tone and the noise
+    for 10 minutes, then the drone, the binaural beat, the slow breath and the noise for 30:
+    its declared costs put the split where 600 s of the first set and the rest of the second
+    weigh the same (within the glides between them), inside metta; the breath's cues make
+    a second of energize cost more than one of metta, so the split comes before the 21.1
+    minutes a count of sounding layers gave."""
+    from resonator.recipe import build_session
+    from resonator.recipe.render import balanced_split, layer_cost
+
+    s = build_session(RECIPES / "mettannealing.toml")
+    cost = {i.name: layer_cost(i) for i in s.layers}
+    assert cost["wimhof"] == pytest.approx(0.5 + 1.45)  # drone + Wim Hof cues (constant gain)
+    assert cost["gamma"] == pytest.approx(0.3 + 0.13)  # AM of a tone + its varying gain
+    assert cost["warm"] == pytest.approx(0.09 + 0.06 * 5 + 0.4 + 0.13)
+    assert cost["beat"] == pytest.approx(0.2 + 0.4 + 0.13)
+    assert cost["breath"] == pytest.approx(0.5 + 0.13)
+    assert cost["air"] == pytest.approx(0.6 + 0.7 + 0.13)  # pink, swept low-pass, gain
+    energize = 1 + cost["wimhof"] + cost["gamma"] + cost["air"]
+    metta = 1 + cost["warm"] + cost["beat"] + cost["breath"] + cost["air"]
+    assert energize > metta
+    half = (600 * energize + 1800 * metta) / 2
+    split_s = balanced_split(s) * s.duration_s
+    assert split_s == pytest.approx(600 + (half - 600 * energize) / metta, abs=10.0)
+    assert 600 < split_s < 1266 - 60
+
+
+def test_layer_kinds_declare_a_cost():
+    """A kind's cost is a number >= 0 or a callable of its parameters; anything else is
+    refused at registration. ``varies`` tells a changing parameter from a constant."""
+    from resonator.graph import Constant, Curve
+    from resonator.layers import LayerKind, LayerPlan, register
+    from resonator.layers.base import varies
+
+    plan = lambda params, ctx: LayerPlan()  # noqa: E731
+    for bad in (-1.0, float("nan"), float("inf"), "cheap"):
+        with pytest.raises(TypeError, match="cost must be a number >= 0"):
+            register(LayerKind("costly", "x", {}, lambda p, c: None, plan=plan, cost=bad))
+    kind = LayerKind("costly", "x", {}, lambda p, c: None, plan=plan,
+                     cost=lambda p: 2.0 if varies(p["rate"]) else 0.5)
+    assert kind.cost_per_s({"rate": Curve([(0, 1.0), (10, 2.0)])}) == 2.0
+    assert kind.cost_per_s({"rate": Constant(3.0)}) == 0.5
+    assert kind.cost_per_s({"rate": 3.0}) == 0.5
+    assert LayerKind("plain", "x", {}, lambda p, c: None, plan=plan).cost_per_s({}) == 1.0

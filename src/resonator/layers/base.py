@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Callable
 
-from ..graph.core import Node, TimeFunction
+from ..graph.core import Node, TimeFunction, constant_value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +67,13 @@ def is_set(value) -> bool:
     if callable(values):  # a ValueSpec
         return any(v != 0 for v in values())
     return bool(value)
+
+
+def varies(value) -> bool:
+    """True when a built parameter (as ``build`` and ``cost`` receive it) changes over the
+    session: a curve, a per-phase value with glides, a function of the temperature; False
+    for a plain value or a constant node."""
+    return isinstance(value, Node) and constant_value(value) is None
 
 
 def when(key: str, *allowed) -> Callable[[dict], bool]:
@@ -232,6 +239,14 @@ class LayerKind:
     ``plan(params, ctx) -> LayerPlan`` (required) says what the built node sounds like: its
     partials, tonal ranges, bands and the curves its modulation follows. ``resonator check``
     reads every layer through it, so a new kind is verified without check knowing it.
+
+    ``cost`` : number >= 0, or callable(params) -> number >= 0, is what one second of the
+    layer costs to render while it sounds, relative to the measuring pass's own work on a
+    second of the session (its meter, true-peak screen and scratch cache: 1). A callable
+    gets the parameters as ``build`` does (:func:`varies` tells a parameter bound to a curve
+    or the temperature from a constant). The measuring pass splits its two lanes where the
+    summed cost halves (:func:`resonator.recipe.render.balanced_split`); the figures come
+    from ``benchmarks/layer_costs.py`` (a kind that declares none counts 1).
     """
 
     name: str
@@ -240,6 +255,12 @@ class LayerKind:
     build: Callable[[dict[str, Any], LayerContext], Node]
     targets: Callable[[dict[str, Any], LayerContext], list[dict]] = lambda params, ctx: []
     plan: Callable[[dict[str, Any], LayerContext], LayerPlan] | None = None
+    cost: float | Callable[[dict[str, Any]], float] = 1.0
+
+    def cost_per_s(self, params: dict[str, Any]) -> float:
+        """:attr:`cost` of a layer built from ``params`` (the callable's answer or the
+        number)."""
+        return float(self.cost(params) if callable(self.cost) else self.cost)
 
 
 #: registry of layer kinds by name, filled by the modules of this package
@@ -248,9 +269,13 @@ LAYER_KINDS: dict[str, LayerKind] = {}
 
 def register(kind: LayerKind) -> LayerKind:
     """Add a layer kind to :data:`LAYER_KINDS` (module import time); every kind declares its
-    plan."""
+    plan (and a ``cost``, a number >= 0 or a callable, when it has one)."""
     if kind.plan is None:
         raise TypeError(f"layer kind {kind.name}: give plan= (what it sounds like, a "
                         "LayerPlan) so resonator check can verify it")
+    if not callable(kind.cost) and not (isinstance(kind.cost, (int, float)) and
+                                        0 <= kind.cost < float("inf")):
+        raise TypeError(f"layer kind {kind.name}: cost must be a number >= 0 or a callable, "
+                        f"got {kind.cost!r}")
     LAYER_KINDS[kind.name] = kind
     return kind

@@ -32,7 +32,7 @@ from ._common import (
     raised_cosine,
     sample,
 )
-from .base import LayerKind, LayerPlan, ParamInfo, is_set, register, when_set
+from .base import LayerKind, LayerPlan, ParamInfo, is_set, register, varies, when_set
 
 try:  # swept biquads (graph/filters.py)
     from ..graph.filters import HighPass, LowPass
@@ -121,8 +121,22 @@ def plan_noise(params, ctx) -> LayerPlan:
                      colour_params=("lowpass",))
 
 
+def cost_noise(params) -> float:
+    """Cost per second (:attr:`LayerKind.cost`; ``benchmarks/layer_costs.py``, 2026-12-05):
+    pink 0.5-0.6 (brown 0.8), each filter 0.45 more (0.7 when its cutoff changes), an
+    amplitude modulation whose rate or depth changes 2.1 more (a constant one next to
+    nothing)."""
+    cost = 0.6 if params["color"] == "pink" else 0.9
+    for key in ("highpass", "lowpass"):
+        if _filter_on(params[key]):
+            cost += 0.7 if varies(params[key]) else 0.45
+    if _modulated(params) and (varies(params["mod_rate"]) or varies(params["mod_depth"])):
+        cost += 2.1
+    return cost
+
+
 register(LayerKind("noise", "coloured noise bed, independent per ear or mono", NOISE_PARAMS,
-                   build_noise, targets_noise, plan_noise))
+                   build_noise, targets_noise, plan_noise, cost=cost_noise))
 
 
 # ----------------------------------------------------------------------------- drone
@@ -300,8 +314,17 @@ def plan_drone(params, ctx) -> LayerPlan:
     return LayerPlan(tonal_ranges=ranges, modelled=False, colour_params=("brightness",))
 
 
+def cost_drone(params) -> float:
+    """Cost per second (``benchmarks/layer_costs.py``, 2026-12-05): 0.09 and 0.06 a partial
+    (3 partials 0.29, 10 0.72), 0.4 more when the brightness changes or the partials drift
+    (their levels computed per frame)."""
+    n = len(params.get("partials") or params["ratios"])
+    return 0.09 + 0.06 * n + (0.4 if varies(params["brightness"]) or params["drift"] > 0
+                              else 0.0)
+
+
 register(LayerKind("drone", "harmonic pad of just-intonation partials with stereo detune",
-                   DRONE_PARAMS, build_drone, plan=plan_drone))
+                   DRONE_PARAMS, build_drone, plan=plan_drone, cost=cost_drone))
 
 
 # ----------------------------------------------------------------------------- bell
@@ -422,5 +445,7 @@ def plan_bell(params, ctx) -> LayerPlan:
     return LayerPlan(broadband=True)
 
 
+# cost per second (benchmarks/layer_costs.py, 2026-12-05): 0.6 in a 5-minute session with
+# the defaults (a bell at each phase start)
 register(LayerKind("bell", "struck bell cues at phase starts or given times", BELL_PARAMS,
-                   build_bell, targets_bell, plan_bell))
+                   build_bell, targets_bell, plan_bell, cost=0.6))

@@ -274,6 +274,15 @@ def plan_breath(params, ctx) -> LayerPlan:
                                      for k, sw in zip(PARTIAL_RATIOS, PARTIAL_SWELL)])
 
 
+def cost_breath(params) -> float:
+    """Cost per second (:attr:`LayerKind.cost`; ``benchmarks/layer_costs.py``, 2026-12-05):
+    0.5 for the drone; its cues add 0.9 at a resonance pace and 1.45 at Wim Hof's (a cue
+    in nearly every block while breathing fast)."""
+    if not params["cues"]:
+        return 0.5
+    return 0.5 + (1.45 if params["pattern"] == "wim-hof" else 0.9)
+
+
 register(LayerKind("breath", "a breath-paced drone: consonant partials swell on each inhale, "
                    "settle on each exhale", BREATH_PARAMS, build_breath, targets_breath,
-                   plan_breath))
+                   plan_breath, cost=cost_breath))

@@ -330,6 +330,8 @@ def plan_layer_music(params, ctx) -> LayerPlan:
                      transients=True)
 
 
+# cost per second (benchmarks/layer_costs.py, 2026-12-05): 130 in mettannealing-music
+# (decoding, Rubber Band's time stretch)
 register(LayerKind("music", "your own music, streamed from disk: playlists, selection by "
                    "analysis, tempo that cools, binaural shift, beat-locked modulation",
-                   MUSIC_PARAMS, build_music, targets_music, plan_layer_music))
+                   MUSIC_PARAMS, build_music, targets_music, plan_layer_music, cost=130.0))

@@ -257,9 +257,10 @@ def plan_wave(params, ctx) -> LayerPlan:
                      tonal_ranges=[(max(1.0, lo), hi)], carrier=carrier)
 
 
+# cost per second (benchmarks/layer_costs.py, 2026-12-05): 0.24
 register(LayerKind("wave", "binaural pair with a band-limited waveform (square, triangle, "
                    "sawtooth or an SBaGen user waveform)", WAVE_PARAMS, build_wave,
-                   targets_wave, plan_wave))
+                   targets_wave, plan_wave, cost=0.25))
 
 TONE_PARAMS = {
     "frequency": ParamInfo("hz", 200.0, "frequency of the tone (both ears)",
@@ -293,8 +294,9 @@ def plan_tone(params, ctx) -> LayerPlan:
                      tonal_ranges=[(max(1.0, lo), hi)], carrier=freq)
 
 
+# cost per second (benchmarks/layer_costs.py, 2026-12-05): 0.16
 register(LayerKind("tone", "a plain tone in both ears (sine or a band-limited waveform)",
-                   TONE_PARAMS, build_tone, targets_tone, plan_tone))
+                   TONE_PARAMS, build_tone, targets_tone, plan_tone, cost=0.16))
 
 
 # ----------------------------------------------------------------------------- spin
@@ -379,8 +381,9 @@ def plan_spin(params, ctx) -> LayerPlan:
     return LayerPlan(noise_carrier=True, broadband=True)
 
 
+# cost per second (benchmarks/layer_costs.py, 2026-12-05): 4.4
 register(LayerKind("spin", "noise with an inter-ear delay swinging at a rate (SBaGen spin)",
-                   SPIN_PARAMS, build_spin, plan=plan_spin))
+                   SPIN_PARAMS, build_spin, plan=plan_spin, cost=4.4))
 
 
 # ----------------------------------------------------------------------------- chime
@@ -456,7 +459,8 @@ def targets_chime(params, ctx):
     return strike_targets(times[inside], pitches[inside], float(params["decay_db_per_s"]), ctx)
 
 
+# cost per second (benchmarks/layer_costs.py, 2026-12-05): 0.27
 register(LayerKind("chime", "SBaGen's bell: pure struck sines decaying 15 dB a second",
-                   CHIME_PARAMS, build_chime, targets_chime, plan_chime))
+                   CHIME_PARAMS, build_chime, targets_chime, plan_chime, cost=0.3))
 
 __all__ = ["HarmonicWave", "SpinNoise", "user_wave_harmonics"]

@@ -47,7 +47,7 @@ from ._common import (
     sample,
     spread_of,
 )
-from .base import LayerKind, LayerPlan, ParamInfo, Partial, register, when, when_set
+from .base import LayerKind, LayerPlan, ParamInfo, Partial, register, varies, when, when_set
 from .gates import GATES, MIN_EDGE_S, GateShape, gate_for, hann_burst, thump_burst
 
 
@@ -178,8 +178,16 @@ def plan_binaural(params, ctx) -> LayerPlan:
                      carrier=carrier)
 
 
+def cost_binaural(params) -> float:
+    """Cost per second (:attr:`LayerKind.cost`; ``benchmarks/layer_costs.py``, 2026-12-05):
+    0.21 with a constant carrier and beat, 0.60 with a beat bound to the temperature (its
+    phase integral per frame)."""
+    return 0.2 + (0.4 if varies(params["carrier"]) or varies(params["beat"]) else 0.0)
+
+
 register(LayerKind("binaural", "binaural beat: a tone per ear, differing by the beat frequency",
-                   BINAURAL_PARAMS, build_binaural, targets_binaural, plan_binaural))
+                   BINAURAL_PARAMS, build_binaural, targets_binaural, plan_binaural,
+                   cost=cost_binaural))
 
 
 # ----------------------------------------------------------------------------- monaural
@@ -215,9 +223,15 @@ def plan_monaural(params, ctx) -> LayerPlan:
                      band=(max(10.0, lo), hi), carrier=carrier, rate=beat)
 
 
+def cost_monaural(params) -> float:
+    """Cost per second (``benchmarks/layer_costs.py``, 2026-12-05): 0.30 constant, 1.42 with
+    a beat bound to the temperature."""
+    return 0.3 + (1.1 if varies(params["carrier"]) or varies(params["beat"]) else 0.0)
+
+
 register(LayerKind("monaural", "monaural beat: two tones in both ears, beating at the beat "
                    "frequency", MONAURAL_PARAMS, build_monaural, targets_monaural,
-                   plan_monaural))
+                   plan_monaural, cost=cost_monaural))
 
 
 # ----------------------------------------------------------------------------- isochronic
@@ -337,9 +351,15 @@ def plan_isochronic(params, ctx) -> LayerPlan:
                      band=(max(10.0, lo), hi), carrier=carrier, rate=rate, gate=gate)
 
 
+def cost_isochronic(params) -> float:
+    """Cost per second (``benchmarks/layer_costs.py``, 2026-12-05): the soft gate 8.0, the
+    sharp one 4.7."""
+    return 4.7 if params["gate"] == "sharp" else 8.0
+
+
 register(LayerKind("isochronic", "isochronic tone: a carrier gated on and off at a rate with "
                    "soft edges", ISOCHRONIC_PARAMS, build_isochronic, targets_isochronic,
-                   plan_isochronic))
+                   plan_isochronic, cost=cost_isochronic))
 
 
 # ----------------------------------------------------------------------------- pulse
@@ -431,8 +451,14 @@ def plan_pulse(params, ctx) -> LayerPlan:
                      rate=params["rate"])
 
 
+def cost_pulse(params) -> float:
+    """Cost per second (``benchmarks/layer_costs.py``, 2026-12-05): thumps 5.3-5.9, clicks
+    3.9."""
+    return 3.9 if params["style"] == "click" else 5.6
+
+
 register(LayerKind("pulse", "low-frequency pulse: soft thumps or clicks at a rate",
-                   PULSE_PARAMS, build_pulse, targets_pulse, plan_pulse))
+                   PULSE_PARAMS, build_pulse, targets_pulse, plan_pulse, cost=cost_pulse))
 
 
 # ----------------------------------------------------------------------------- gamma
@@ -537,5 +563,13 @@ def plan_gamma(params, ctx) -> LayerPlan:
                      rate=rate)
 
 
+def cost_gamma(params) -> float:
+    """Cost per second (``benchmarks/layer_costs.py``, 2026-12-05): GENUS pips 3.9, AM of a
+    tone 0.32, AM of noise 0.69."""
+    if params["mode"] == "genus":
+        return 3.9
+    return 0.3 if params["source"] == "tone" else 0.7
+
+
 register(LayerKind("gamma", "40 Hz stimulation as real amplitude modulation (GENUS pips or AM)",
-                   GAMMA_PARAMS, build_gamma, targets_gamma, plan_gamma))
+                   GAMMA_PARAMS, build_gamma, targets_gamma, plan_gamma, cost=cost_gamma))

@@ -447,19 +447,46 @@ def recipe_inputs(recipe: Recipe) -> list[Path]:
     return files
 
 
-def balanced_split(session: Session, points: int = 2000) -> float:
-    """The share of the session where the work of its sounding layers is halved.
+#: what a layer's gain (or level) costs a second while it changes over the session (bound
+#: to the temperature, a curve): the dB-to-amplitude of every frame, in the unit of
+#: :attr:`resonator.layers.base.LayerKind.cost` (``benchmarks/layer_costs.py``: a tone 0.16
+#: with a constant gain, 0.29 with a temperature-bound one; 2026-12-05)
+VARYING_GAIN_COST = 0.13
 
-    Each layer counts while its envelope is above zero (a gated layer costs next to nothing);
-    for example mettannealing plays three layers while energizing and four after, so its two
-    measuring lanes split a little after the middle.
+
+def layer_cost(info) -> float:
+    """What one second of a sounding layer (a :class:`~resonator.recipe.session.LayerInfo`)
+    costs the measuring pass: its kind's declared :attr:`~resonator.layers.base.LayerKind.cost`
+    for its parameters, plus :data:`VARYING_GAIN_COST` when its gain or level changes, in
+    units of the pass's own work per second (meter, true-peak screen, scratch cache)."""
+    from ..layers.base import varies
+
+    kind = layer_kinds().get(info.kind)
+    cost = kind.cost_per_s(info.params) if kind is not None else 1.0
+    if varies(info.gain) or varies(info.level):
+        cost += VARYING_GAIN_COST
+    return cost
+
+
+def balanced_split(session: Session, points: int = 2000) -> float:
+    """The share of the session where the measuring pass's work is halved, so that its two
+    lanes (:func:`resonator.mastering.master`) end together.
+
+    The work per second is 1 (the pass's own meter, true-peak screen and cache) plus the
+    :func:`layer_cost` of every layer sounding then (envelope above zero; a gated layer
+    costs next to nothing). For example mettannealing's Wim Hof breath with its cues costs
+    about as much while energizing as its metta drone, beat and breath together, so its
+    lanes split a little before the middle. The result depends only on the session (never
+    on the block size or the machine).
     """
     t = (np.arange(points) + 0.5) * session.duration_s / points
-    work = np.ones(points) * 0.5  # the mix, fades and the output itself
+    work = np.ones(points)
     for info in session.layers:
-        work += np.asarray(info.envelope.evaluate(t)) > 0
+        work += layer_cost(info) * (np.asarray(info.envelope.evaluate(t)) > 0)
     cum = np.cumsum(work)
-    return float((np.searchsorted(cum, cum[-1] / 2) + 0.5) / points)
+    i = int(np.searchsorted(cum, cum[-1] / 2))  # the step where half the work is reached
+    before = cum[i - 1] if i else 0.0
+    return float((i + (cum[-1] / 2 - before) / work[i]) / points)
 
 
 def _disk_too_small(folder: Path, cache_bytes: int, warnings: list) -> bool:
