@@ -1410,9 +1410,10 @@ HOT static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
     PyObject *o_x, *o_h, *o_hops, *o_out;
     long long x_first, hop, total;
     double thr = -1.0;
+    int r32 = 0;
     Bufs bs = {.n = 0};
-    if (!PyArg_ParseTuple(args, "OOLOLLO|d", &o_x, &o_h, &x_first, &o_hops, &hop, &total, &o_out,
-                          &thr))
+    if (!PyArg_ParseTuple(args, "OOLOLLO|dp", &o_x, &o_h, &x_first, &o_hops, &hop, &total, &o_out,
+                          &thr, &r32))
         return NULL;
     ARR(x, double, o_x, 'd', 2, 0, "x");
     ARR(h, double, o_h, 'd', 2, 0, "h");
@@ -1436,7 +1437,9 @@ HOT static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
     /* thr > 0: a point is interpolated only when a bound from its central 2 TP_CORE + 1 taps
      * (their sum, plus the other taps' sum |h| times the largest sample the point reads, with
      * room for rounding) can pass thr; the others cannot reach it, so a hop's result is its
-     * exact true peak whenever that is above thr, and at most thr otherwise */
+     * exact true peak whenever that is above thr, and at most thr otherwise. r32: of the
+     * samples rounded to float32 (the bound, from the samples as given, gets room for the
+     * rounding: 2^-24 of each sample, far inside 1e-5 of a bound at least tail * big) */
     int screen = thr > 0.0 && T <= TP_MAXTAPS;
     v4d hT[TP_MAXTAPS], tail4 = {0, 0, 0, 0};
     double gain = 0.0; /* the interpolator's largest sum |h| */
@@ -1451,14 +1454,14 @@ HOT static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
         for (Py_ssize_t k = 0; k < T; k++) g += fabs(h[p * T + k]);
         gain = g > gain ? g : gain;
     }
-    const double up = 1.0 + 1e-9;
+    const double up = r32 ? 1.0 + 1e-5 : 1.0 + 1e-9;
     for (Py_ssize_t i = 0; i < H; i++) {
         int64_t a = hops[i] * hop, b = a + hop < total ? a + hop : total;
         double best = 0.0;
         for (Py_ssize_t c = 0; c < C; c++) {
             const double *xc = x + c * n;
             for (int64_t f = a; f < b; f++) {
-                double v = fabs(xc[f - x_first]);
+                double v = r32 ? fabs((double)(float)xc[f - x_first]) : fabs(xc[f - x_first]);
                 if (v > best) best = v;
             }
             int64_t m0 = a + D > T - 1 ? a + D : T - 1, m1 = b + D < total ? b + D : total;
@@ -1487,7 +1490,7 @@ HOT static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
                 }
                 double y0 = 0.0, y1 = 0.0, y2 = 0.0, y3 = 0.0;
                 for (Py_ssize_t k = 0; k < T; k++) {
-                    double v = base[-k];
+                    double v = r32 ? (double)(float)base[-k] : base[-k];
                     y0 += h[k] * v;
                     y1 += h[T + k] * v;
                     y2 += h[2 * T + k] * v;
@@ -1857,7 +1860,7 @@ static PyMethodDef methods[] = {
      "kweight_sums(x, co, zi, cuts, sums, hop_left, hop, hop_peaks) -> peak"},
     {"screened_tp", k_screened_tp, METH_VARARGS,
      "screened_tp(buf, h, lo, hi, thr, tp, peak[, reach]) -> (tp, peak)"},
-    {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out[, thr])"},
+    {"hop_tp", k_hop_tp, METH_VARARGS, "hop_tp(x, h, x_first, hops, hop, total, out[, thr[, round32]])"},
     {"resample", k_resample, METH_VARARGS,
      "resample(x, h, up, down, half, x_first, m0, out): polyphase FIR resampling"},
     {"beat_dp", k_beat_dp, METH_VARARGS, "beat_dp(score, period, tightness, cum, back[, first])"},

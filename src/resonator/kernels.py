@@ -75,11 +75,12 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     reach (``reach`` when given, which must be at least the largest ``|buf|``; else searched):
     a candidate whose points cannot pass the ``tp`` found so far is not interpolated (the
     result is the same).
-``hop_tp(x, h, x_first, hops, hop, total, out[, thr])``
+``hop_tp(x, h, x_first, hops, hop, total, out[, thr[, round32]])``
     Exact true peak of each given hop (float64 direct form). With ``thr > 0`` (four phases),
     only the points whose bound from their central 13 taps (plus the other taps' ``sum |h|``
     times the largest sample the hop's points read) can pass ``thr`` are interpolated: a
-    hop's value is exact when above ``thr``, at most ``thr`` otherwise.
+    hop's value is exact when above ``thr``, at most ``thr`` otherwise. ``round32``: of the
+    samples rounded to float32 (as ``x.astype(float32)`` gives them), without a copy.
 ``beat_dp(score, period, tightness, cum, back[, first])``
     The beat tracker's dynamic programme (:func:`resonator.analysis.beats.track_beats`):
     ``cum[t] = score[t] + max_u (cum[u] - tightness log((t - u) / p)^2)`` over

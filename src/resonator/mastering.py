@@ -12,7 +12,9 @@ Two passes over the graph, never holding the session in memory:
    after the gain is known only the hops that could pass the ceiling are interpolated, exactly
    (float64 arithmetic, direct form: :func:`candidate_true_peaks`) on the float32 samples the
    output is made from, from the cached blocks or from short window renders of the graph
-   (equal to the full render's samples).
+   (equal to the full render's samples); a window render measures them during the pass
+   (:class:`WindowCache`). A candidate that can pass neither the ceiling nor the true peak
+   the pass already found needs no exact value, and gets none.
 3. **Plan the gain.** A static gain moves the integrated loudness onto the target. Where a hop's
    true peak times that gain would pass the ceiling (less a 0.2 dB margin for the gain's own
    movement), a gain reduction is planned for that hop. Because the whole future is known, the
@@ -275,7 +277,7 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
             if cache is not None and pos + block.shape[1] > keep:  # (from the split on)
                 a = pos + max(keep - pos, 0)
                 cache.store(a, block[:, a - pos:] if a > pos else block,
-                            meter.hop_peaks[a // hop - meter.hop_base:])
+                            meter.hop_peaks[a // hop - meter.hop_base:], screen.value())
 
         def lane_progress(d, _total):
             if progress is not None:
@@ -317,7 +319,8 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     # that can pass neither the level nor the screens' true peak needs no exact value
     known = max(sc.value() for sc in screens)
     hops, hop_tp = candidate_true_peaks(peaks, hop, first, first + total, ceiling / gain, read,
-                                        base, known_peak=known)
+                                        base, known_peak=known,
+                                        measured=getattr(cache, "true_peaks", None))
     env, limited, deepest = None, 0, 0.0
     if np.any(hop_tp * gain > ceiling):  # a gain plan is needed: only then a dense hop array
         dense = np.zeros((first + total) // hop + 2)  # to the end: the release must fit
@@ -362,7 +365,8 @@ def _stage(gain_db, measured, tp, lra, target_lufs, ceiling_dbtp, limited, deepe
 
 def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, level: float,
                          read, base: int = 0,
-                         known_peak: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                         known_peak: float | None = None,
+                         measured=None) -> tuple[np.ndarray, np.ndarray]:
     """The hops that could pass ``level`` and their exact true peaks.
 
     A hop's interpolated values are at most :func:`~resonator.measure.loudness.true_peak_bound`
@@ -392,6 +396,9 @@ def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, leve
         Hop index of ``peaks[0]``.
     known_peak : float >= 0, optional
         See above.
+    measured : callable(hops, exact_above) -> (values, ok), optional
+        Values measured already (:meth:`WindowCache.true_peaks`); the hops without one
+        (``ok`` False) are measured from ``read``.
 
     Returns
     -------
@@ -414,17 +421,22 @@ def candidate_true_peaks(peaks: np.ndarray, hop: int, first: int, end: int, leve
     todo = np.concatenate(found).astype(np.int64) + base if found else np.zeros(0, np.int64)
     values = np.zeros(todo.size)
     exact_above = None if known_peak is None or not known_peak > 0 else min(level, known_peak)
+    if measured is not None and todo.size:
+        values, ok = measured(todo, exact_above)
+        values = np.array(values, dtype=np.float64)
+        where = np.flatnonzero(~ok)
+    else:
+        where = np.arange(todo.size)
     # runs of hops whose sample spans touch, read in pieces of bounded length
     per = max(1, _RUN_FRAMES // hop)
-    start = 0
-    for run in np.split(todo, np.flatnonzero(np.diff(todo) > 1) + 1):
-        for i in range(0, run.size, per):
-            part = run[i:i + per]
+    rest = todo[where]
+    for idx in np.split(where, np.flatnonzero(np.diff(rest) > 1) + 1):
+        for i in range(0, idx.size, per):
+            at = idx[i:i + per]
+            part = todo[at]
             lo = max(first, int(part[0]) * hop - TP_REACH)
             hi = min(end, (int(part[-1]) + 1) * hop + TP_REACH)
-            values[start:start + part.size] = hop_true_peaks(read(lo, hi), lo, part, hop, end,
-                                                             exact_above)
-            start += part.size
+            values[at] = hop_true_peaks(read(lo, hi), lo, part, hop, end, exact_above)
     return todo, values
 
 
@@ -526,13 +538,13 @@ class RawCache:
         else:
             self._f = open(self.path, "w+b")
 
-    def store(self, pos: int, block: np.ndarray, hop_peaks=None) -> None:
+    def store(self, pos: int, block: np.ndarray, hop_peaks=None, known_peak=None) -> None:
         """Keep the part of ``block`` (frames [pos, pos + n)) inside the window.
 
         A block lies within one block of the render's grid (a whole one, or a piece where a
         window or a measuring lane starts or ends); blocks may arrive in any order (two
         threads measuring two halves store at once), each frame exactly once.
-        (``hop_peaks``: see :meth:`WindowCache.store`; not needed here.)
+        (``hop_peaks``, ``known_peak``: see :meth:`WindowCache.store`; not needed here.)
         """
         lo = max(self.first - pos, 0)
         hi = min(self.first + self.total - pos, block.shape[1])
@@ -677,26 +689,28 @@ class RawCache:
 
 
 class WindowCache:
-    """What the measuring pass of a window render keeps: the window's own blocks, and around
-    the session only the samples that true-peak candidates may need.
+    """What the measuring pass of a window render keeps: the window's own blocks, and the
+    true peaks of the hops around loud ones, measured as the pass goes.
 
-    A full render keeps the whole session (:class:`RawCache`) to replay it; a window replays
-    only its own frames, and :func:`master` reads other frames only around hops loud enough
-    to be true-peak candidates (:func:`candidate_true_peaks`: a hop whose sample peak, or a
-    neighbour's, passes ``level / true_peak_bound()``). Those are known only once the gain
-    is, after the pass, so the pass keeps the frames around every hop whose sample peak
-    passes ``keep_level / true_peak_bound()``, a level chosen below the one the gain will
-    give (from an estimate of the loudness, less a margin: see
-    :func:`resonator.recipe.render.window_cache`): hops ``h - 1 .. h + 1`` widened by
-    :data:`~resonator.measure.loudness.TP_REACH` frames, as float32 in a second unnamed
-    file. A read that this cache does not hold (a candidate below ``keep_level``, or one at
-    the seam of two measuring lanes) is rendered again by the graph (:func:`_sample_reader`):
-    the stage is the same either way, only slower.
+    A full render keeps the whole session (:class:`RawCache`) to replay it and reads the
+    true-peak candidates' samples back from it; a window replays only its own frames, and
+    the candidates (:func:`candidate_true_peaks`: a hop whose sample peak, or a neighbour's,
+    passes ``level / true_peak_bound()``) are known only once the gain is, after the pass.
+    So the pass measures, block by block, the true peaks (of the samples rounded to float32,
+    as the output is made from them) of every hop next to one whose sample peak passes
+    ``keep_level / true_peak_bound()``, a level chosen below the one the gain will give (from
+    an estimate of the loudness, less a margin: see :func:`resonator.recipe.render.
+    window_cache`), each exact where it passes ``min(keep_level, the true peak the lane's
+    screen has found so far)`` (:func:`~resonator.measure.loudness.hop_true_peaks`'
+    ``exact_above``), which is all :func:`master` needs of them. Nothing but the window goes
+    to disk. A candidate this cache has no valid value for (one below ``keep_level``, or at
+    the seam of two measuring lanes) is measured from samples rendered again by the graph
+    (:func:`_sample_reader`): the stage is the same either way, only slower.
 
     Parameters
     ----------
     folder : Path
-        Where the unnamed scratch files go (:func:`resonator.outputs.scratch_file`).
+        Where the window's unnamed scratch file goes (:func:`resonator.outputs.scratch_file`).
     channels : int
     first, total : int
         The window, in frames.
@@ -705,41 +719,48 @@ class WindowCache:
     hop : int > 0
         The measuring pass's hop (frames; hops count from frame 0).
     keep_level : float >= 0
-        Linear level (0: every sounding hop's frames are kept).
+        Linear level (0: every sounding hop's neighbourhood is measured, exactly).
     session_frames : int
-        Frames in the session (the true-peak reads stay inside it).
+        Frames in the session (the true peaks read inside it).
     """
 
     def __init__(self, folder, channels: int, first: int, total: int, block_frames: int, *,
                  hop: int, keep_level: float, session_frames: int):
         from .measure.loudness import TP_REACH, true_peak_bound
-        from .outputs import scratch_file
 
         self.window = RawCache(folder, channels, first, total, block_frames)
         self.first, self.total = self.window.first, self.window.total
         self.block_frames = self.window.block_frames
         self.channels = int(channels)
         self.hop = int(hop)
-        self.limit = float(keep_level) / true_peak_bound()
+        self.keep_level = float(keep_level)
+        self.limit = self.keep_level / true_peak_bound()
         self.reach = int(TP_REACH)
         self.end = int(session_frames)
-        #: bytes written to the scratch files (the window and the kept stretches)
+        #: bytes written to the scratch file (the window)
         self.bytes_written = 0
-        self._f = scratch_file(folder)
-        self._size = 0  # bytes allocated in the stretches' file
-        self._runs: list[tuple[int, int, int]] = []  # (first frame, end frame, file offset)
-        self._index = None  # the runs sorted, once reading starts
-        # a lane's end frame -> (its last frames, kept up to, its loud hops' reads end)
-        self._lanes: dict[int, tuple[np.ndarray, int, int]] = {}
+        #: hops whose true peaks were measured during the pass
+        self.measured_hops = 0
+        # per measuring lane, under the end frame of its last block: (its last frames, the
+        # hops waiting for frames past that block, the hops measured from its last frames)
+        self._lanes: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._found: list[tuple[np.ndarray, np.ndarray, float]] = []  # (hops, values, thr)
+        self._table = None  # the measured hops sorted, once asked
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ storing
-    def store(self, pos: int, block: np.ndarray, hop_peaks=None) -> None:
-        """Keep the window's part of ``block`` (frames ``[pos, pos + n)``) and the stretches
-        around its loud hops. Blocks of one measuring lane come in order; two lanes may
-        store at once. ``hop_peaks``: the sample peaks of hops ``pos // hop`` to
-        ``(pos + n - 1) // hop`` (whole hops, as :attr:`~resonator.measure.loudness.
-        LoudnessMeter.hop_peaks` keeps them; measured here when not given)."""
+    def store(self, pos: int, block: np.ndarray, hop_peaks=None,
+              known_peak: float | None = None) -> None:
+        """Keep the window's part of ``block`` (frames ``[pos, pos + n)``) and measure the
+        true peaks of the hops around its loud ones. Blocks of one measuring lane come in
+        order; two lanes may store at once. ``hop_peaks``: the sample peaks of hops
+        ``pos // hop`` to ``(pos + n - 1) // hop`` (whole hops, as :attr:`~resonator.measure.
+        loudness.LoudnessMeter.hop_peaks` keeps them; measured here when not given).
+        ``known_peak``: a true peak of the session found so far by this lane (linear: its
+        :class:`~resonator.measure.loudness.ScreenedTruePeak` value); without it every
+        value is exact."""
+        from .measure.loudness import hop_true_peaks
+
         n = block.shape[1]
         end = pos + n
         before = self.window._written
@@ -748,37 +769,49 @@ class WindowCache:
         hop, R = self.hop, self.reach
         with self._lock:
             lane = self._lanes.pop(pos, None)
-        # the lane's last frames, how far it kept, and how far its loud hops' stretches reach
-        tail, kept, due = lane or (block[:, :0], pos, pos)
-        if due > pos:
-            kept = min(due, end)
-            self._keep(pos, block[:, :kept - pos])
+        tail, waiting, recent = lane or (block[:, :0], np.zeros(0, np.int64),
+                                         np.zeros(0, np.int64))
         if hop_peaks is None:
             hop_peaks = self._hop_peaks(pos, block)
         loud = np.flatnonzero(np.asarray(hop_peaks)[:(end - 1) // hop - pos // hop + 1] >
-                              self.limit)
-        if loud.size:
-            loud += pos // hop
-            # the frames the true peaks of hops h - 1 .. h + 1 read, merged into runs (across
-            # gaps of up to a hop: fewer, longer writes)
-            lo = np.maximum((loud - 1) * hop - R, pos - tail.shape[1])
-            hi = np.minimum((loud + 2) * hop + R, self.end)
-            cut = np.flatnonzero(lo[1:] > hi[:-1] + hop) + 1
-            for ra, rb in zip(lo[np.r_[0, cut]].tolist(), hi[np.r_[cut - 1, -1]].tolist()):
-                a, b = max(ra, kept), min(rb, end)
-                if b > a:
-                    x = block[:, max(a - pos, 0):b - pos]
-                    if a < pos:  # (from the lane's last frames)
-                        x = np.concatenate((tail[:, a - pos:], x), axis=1)
-                    self._keep(a, x)
-                    kept = b
-                due = max(due, rb)
-        # the next block's first loud hop reads back to here
-        back = 2 * hop + R
+                              self.limit) + pos // hop
+        todo = waiting
+        if loud.size:  # hops h - 1 .. h + 1 of each loud hop h (the candidates they may make)
+            near = np.concatenate((loud - 1, loud, loud + 1))
+            todo = unique(np.concatenate((todo, near[(near >= 0) & (near * hop < self.end)])))
+        todo = todo[~np.isin(todo, recent)]
+        # a hop is measured once the frames its interpolator reads are all at hand; one whose
+        # first frames this lane never had (at its start) is left to be measured afterwards
+        start = pos - tail.shape[1]
+        lo_need = np.maximum(todo * hop - R, 0)
+        ready = np.minimum((todo + 1) * hop + R, self.end) <= end
+        done = todo[ready & (lo_need >= start)]
+        if done.size:
+            thr = 0.0  # (exact)
+            if known_peak is not None and known_peak > 0 and self.keep_level > 0:
+                thr = min(self.keep_level, float(known_peak))
+            values = np.empty(done.size)
+            inside = lo_need[ready & (lo_need >= start)] >= pos
+            if inside.any():
+                values[inside] = hop_true_peaks(block, pos, done[inside], hop, self.end,
+                                                thr or None, round32=True)
+            if not inside.all():  # (hops that read the lane's last frames: a short piece)
+                early = done[~inside]
+                hi = min(int((early.max() + 1) * hop + R), self.end)
+                x = np.concatenate((tail, block[:, :hi - pos]), axis=1)
+                values[~inside] = hop_true_peaks(x, start, early, hop, self.end, thr or None,
+                                                 round32=True)
+            with self._lock:
+                self._found.append((done, values, thr))
+                self.measured_hops += done.size
+                self._table = None
+        # the next block's hops read back to here; its candidates reach back one hop
+        back = 2 * hop + 2 * R
         tail = block[:, -back:] if n >= back else \
             np.concatenate((tail, block), axis=1)[:, -back:]
+        seen = np.concatenate((recent, done))
         with self._lock:
-            self._lanes[end] = (np.array(tail, dtype=np.float32), kept, due)
+            self._lanes[end] = (np.array(tail), todo[~ready], seen[seen >= end // hop - 1])
 
     def _hop_peaks(self, pos: int, block: np.ndarray) -> np.ndarray:
         """The sample peaks of the block's part of hops ``pos // hop`` on."""
@@ -788,67 +821,40 @@ class WindowCache:
         mags[off:off + block.shape[1]] = np.abs(block).max(axis=0)
         return mags.reshape(-1, hop).max(axis=1)
 
-    def _keep(self, lo: int, x: np.ndarray) -> None:
-        if self.first <= lo and lo + x.shape[1] <= self.first + self.total:
-            return  # (the window holds them)
-        data = np.ascontiguousarray(x, dtype=np.float32)
-        with self._lock:
-            at = self._size
-            self._size += data.nbytes
-            self._runs.append((lo, lo + data.shape[1], at))
-            self._index = None
-            self.bytes_written += data.nbytes
-        os.pwrite(self._f.fileno(), memoryview(data).cast("B"), at)
-
     # ------------------------------------------------------------------ reading
     @property
     def complete(self) -> bool:
         return self.window.complete
 
-    def _pieces(self, lo: int, hi: int):
-        """``(a, b, run)`` covering ``[lo, hi)`` (run None: the window), or None."""
-        if self._index is None:
-            runs = sorted(self._runs)
-            self._index = (np.array([r[0] for r in runs], dtype=np.int64), runs)
-        starts, runs = self._index
-        out, pos = [], lo
-        w0, w1 = self.first, self.first + self.total
-        while pos < hi:
-            if w0 <= pos < w1 and self.window.complete:
-                out.append((pos, min(hi, w1), None))
-                pos = min(hi, w1)
-                continue
-            i = int(np.searchsorted(starts, pos, side="right")) - 1
-            if i < 0 or runs[i][1] <= pos:
-                return None
-            stop = min(hi, runs[i][1], w0 if pos < w0 else hi)
-            out.append((pos, stop, runs[i]))
-            pos = stop
-        return out
+    def true_peaks(self, hops, exact_above: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """The values measured during the pass for ``hops`` (ascending) that are good for a
+        caller needing them exact above ``exact_above`` (None: exact everywhere): ``(values,
+        ok)``, ``ok`` False where there is none (to be measured from samples)."""
+        hops = np.asarray(hops, dtype=np.int64)
+        if self._table is None:
+            if self._found:
+                h = np.concatenate([f[0] for f in self._found])
+                v = np.concatenate([f[1] for f in self._found])
+                t = np.concatenate([np.full(f[0].size, f[2]) for f in self._found])
+                order = np.argsort(h, kind="stable")
+                self._table = (h[order], v[order], t[order])
+            else:
+                self._table = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        h, v, t = self._table
+        i = np.minimum(np.searchsorted(h, hops), max(h.size - 1, 0))
+        found = (h[i] == hops) if h.size else np.zeros(hops.size, bool)
+        # a value exact above t is good for a caller needing exact above e when t <= e
+        good = found & (t[i] <= (0.0 if exact_above is None else exact_above)) if h.size \
+            else found
+        return np.where(good, v[i] if h.size else 0.0, 0.0), good
 
     def holds(self, lo: int, hi: int) -> bool:
-        """True when :meth:`read` can give frames ``[lo, hi)``."""
-        return self._pieces(lo, hi) is not None
+        """True when :meth:`read` can give frames ``[lo, hi)`` (inside the window)."""
+        return self.window.holds(lo, hi)
 
     def read(self, lo: int, hi: int) -> np.ndarray:
-        """Frames ``[lo, hi)`` as float64 (channels, n) holding the float32 values."""
-        pieces = self._pieces(lo, hi)
-        if pieces is None:
-            raise ValueError(f"frames {lo}..{hi} are not kept")
-        out = np.empty((self.channels, hi - lo))
-        for a, b, run in pieces:
-            if run is None:
-                out[:, a - lo:b - lo] = self.window.read(a, b)
-                continue
-            r0, r1, at = run
-            part = np.empty((self.channels, b - a), dtype=np.float32)
-            for c in range(self.channels):  # a run is stored channel-major
-                off = at + (c * (r1 - r0) + a - r0) * _ITEM
-                got = os.preadv(self._f.fileno(), [memoryview(part[c]).cast("B")], off)
-                if got != part[c].nbytes:
-                    raise RuntimeError("WindowCache: the temporary file is shorter than expected")
-            out[:, a - lo:b - lo] = part
-        return out
+        """The window's frames ``[lo, hi)`` (:meth:`RawCache.read`)."""
+        return self.window.read(lo, hi)
 
     def blocks(self, lo: int | None = None, hi: int | None = None, **kw):
         """The window's blocks (:meth:`RawCache.blocks`)."""
@@ -859,11 +865,8 @@ class WindowCache:
         return self.window.split(lanes, lo, hi, **kw)
 
     def close(self) -> None:
-        """Close and delete both files (safe to call twice)."""
-        try:
-            self.window.close()
-        finally:
-            self._f.close()
+        """Close and delete the scratch file (safe to call twice)."""
+        self.window.close()
 
     def __enter__(self):
         return self

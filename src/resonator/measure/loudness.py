@@ -203,7 +203,7 @@ def true_peak_bound() -> float:
 
 
 def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int,
-                   exact_above: float | None = None) -> np.ndarray:
+                   exact_above: float | None = None, round32: bool = False) -> np.ndarray:
     """Exact true peak (linear, float64 direct form) of each given hop of a signal.
 
     The interpolated points of hop ``h`` are those of :class:`LoudnessMeter`'s interpolator at
@@ -231,6 +231,9 @@ def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int,
         Length of the whole signal in frames.
     exact_above : float > 0, optional
         See above (default: every hop exact).
+    round32 : bool
+        Of ``x`` rounded to float32 (the samples a render's output is made from), without
+        copying it: the same bits as ``x.astype(np.float32)`` given.
 
     Returns
     -------
@@ -239,7 +242,7 @@ def hop_true_peaks(x: np.ndarray, x_first: int, hops, hop: int, total: int,
     out = np.zeros(len(hops))
     hop_tp(np.ascontiguousarray(x, dtype=np.float64), _TP_H, int(x_first),
            np.ascontiguousarray(hops, dtype=np.int64), int(hop), int(total), out,
-           -1.0 if exact_above is None else float(exact_above))
+           -1.0 if exact_above is None else float(exact_above), bool(round32))
     return out
 
 

@@ -27,11 +27,12 @@ from .session import Session, build_session
 MEASURE_WHOLE_MAX_S = 12 * 3600.0
 
 
-#: a window of a session at least this long keeps only its own frames (and those its true
-#: peaks may need) from the measuring pass (:func:`window_cache`), not the whole session
+#: a window of a session at least this long keeps only its own frames from the measuring
+#: pass (and the true peaks it may need, measured as it goes: :func:`window_cache`), not the
+#: whole session
 WINDOW_CACHE_MIN_S = 60.0
-#: how far below the estimated loudness a window's measuring pass still keeps the frames
-#: around loud hops (:func:`window_cache`). The 16-window estimate lay within 0.3 dB of the
+#: how far below the estimated loudness a window's measuring pass still measures the true
+#: peaks around loud hops (:func:`window_cache`). The 16-window estimate lay within 0.3 dB of the
 #: measurement on the recipes checked (``benchmarks/play_speed.py --estimate --windows-count
 #: 16``); a larger error only costs rendering the missed frames again
 WINDOW_KEEP_MARGIN_DB = 1.0
@@ -182,7 +183,8 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
         temporary file beside the output, from which the exact true peaks are read and the
         window is replayed through the mastering stage (the file is always deleted, also on
         errors and Ctrl-C). A window of a session of a minute or more keeps only its own
-        frames and those around loud hops (:func:`window_cache`). The output is
+        frames, and measures the true peaks around loud hops as the pass goes
+        (:func:`window_cache`). The output is
         bit-identical to rendering the graph again (``single_pass=False``).
     mastering_cache : bool
         Take the measured mastering stage from the user cache when it holds this session's
@@ -292,14 +294,14 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
                 total_frames = int(round(session.duration_s * session.sr))
                 cb = prog.stage("measuring", total_frames) if prog else None
                 kw = {}
-                # the measuring pass keeps the whole session (a window: its own frames and
-                # those around loud hops): the exact true peaks it needs afterwards and the
-                # window to write are then read back, not rendered again
+                # the measuring pass keeps the whole session (a window: its own frames, and
+                # the true peaks around loud hops): the exact true peaks it needs afterwards
+                # and the window to write are then read back, not rendered again
                 cache_bytes = total_frames * session.node.channels * 4
                 folder = out.parent if str(out.parent) else Path(".")
                 if single_pass and _accepts(master, "cache") and window and \
                         session.duration_s >= WINDOW_CACHE_MIN_S and _is_real(master):
-                    # a window keeps only its own blocks and what the true peaks may read
+                    # a window keeps only its own blocks, and the true peaks it may need
                     cache = window_cache(session, folder, start_s, dur_s, block)
                     kw["cache"] = cache
                 elif single_pass and _accepts(master, "cache") and \
@@ -345,12 +347,12 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
 def window_cache(session: Session, folder: Path, start_s: float, dur_s: float, block: int):
     """The cache the measuring pass of a window render fills
     (:class:`resonator.mastering.WindowCache`): the window's own blocks, to replay, and the
-    frames around hops loud enough to become true-peak candidates, chosen from a quick
-    loudness estimate (:func:`resonator.mastering.estimate`, 16 windows) less
-    :data:`WINDOW_KEEP_MARGIN_DB`. Where the estimate is off by more, :func:`resonator.
-    mastering.master` renders the missing frames again: the stage is exact either way.
-    A window then writes about its own size to disk, not the whole session (a 45-minute
-    session at 44.1 kHz: 0.95 GB)."""
+    true peaks of the hops around those loud enough to become true-peak candidates, chosen
+    from a quick loudness estimate (:func:`resonator.mastering.estimate`, 16 windows) less
+    :data:`WINDOW_KEEP_MARGIN_DB`, measured as the pass goes. Where the estimate is off by
+    more, :func:`resonator.mastering.master` renders the missing frames again: the stage is
+    exact either way. A window then writes its own size to disk, not the whole session (a
+    45-minute session at 44.1 kHz: 0.95 GB)."""
     import math
 
     from ..mastering import HOP_S, TP_MARGIN_DB, WindowCache, estimate
