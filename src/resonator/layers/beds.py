@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..errors import RecipeError
-from ..graph.core import Constant, FunctionOfTime, Node, Sum, TimeFunction
+from ..graph.core import Constant, Node, Sum, TimeFunction
 from ..graph.noise import COLORS, Noise
 from ..graph.bank import SineBank
 from ..graph.oscillators import Sine
@@ -25,9 +25,8 @@ from ._common import (
     TWO_PI,
     bounds_of,
     const,
-    event_sum,
+    EventSum,
     fail,
-    max_overlap,
     param_targets,
     raised_cosine,
     sample,
@@ -427,9 +426,7 @@ def build_bell(params, ctx) -> Node:
     if np.any(pitch >= 0.45 * ctx.sr):
         fail(ctx, "pitch", f"too high for a {ctx.sr} Hz render")
     sound, length = bell_sound(pitch, decay, ctx.sr)
-    overlap = max_overlap(times, length)
-    mono = FunctionOfTime(lambda t: event_sum(t, times, length, sound, overlap),
-                          bounds=(-1.0, 1.0))
+    mono = EventSum(times, length, sound)
     return Channels([mono, mono])
 
 
