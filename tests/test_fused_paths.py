@@ -61,3 +61,54 @@ def test_an_event_node_renders_its_evaluate_for_any_block_size():
     ctx = RenderContext(sr, 0, 512)
     got = node._process(ctx, 2001, 300)[0]
     assert got.tobytes() == want[2001:2301].tobytes()
+
+
+def _curve_state(c):
+    return [c.t.tobytes(), c.v.tobytes(), c.kinds, c.curvature.tobytes(), c.cum.tobytes(),
+            c._codes.tobytes(), c._a0.tobytes(), c._r.tobytes(), c._e.tobytes()]
+
+
+@pytest.mark.parametrize("shape", ["db", "exp", "cos", "linear"])
+def test_a_long_curve_integrates_each_segment_as_one_by_one(shape):
+    # many exp, db and cos segments are integrated in one vector pass: the same cumulative
+    # integral, bit for bit, as segment by segment (the closed form at x = 1)
+    from resonator.graph.curves import Curve
+
+    rng = np.random.default_rng(11)
+    for trial in range(30):
+        n = int(rng.integers(10, 300))
+        t = np.sort(np.cumsum(rng.uniform(0.0, 3.0, n)))
+        t[5] = t[4]  # an instant step
+        lo = 0.0 if shape == "db" else 0.1
+        v = rng.uniform(lo, 2.0, n) * (1e-9 if trial % 5 == 0 else 1.0)
+        if shape == "db":
+            v[3] = 0.0
+        if trial % 7 == 0:
+            v[:] = v[0]  # flat exp segments (r = 0)
+        c = Curve([(t[0], v[0])] + [(a, b, shape) for a, b in zip(t[1:], v[1:])])
+        seg = [0.0] + [c._segment_integral(k, np.array([1.0]))[0] if t[k] > t[k - 1] else 0.0
+                       for k in range(1, n)]
+        assert c.cum.tobytes() == np.concatenate([[0.0], np.cumsum(seg[1:])]).tobytes()
+        # and a curve built from arrays is the curve built from points
+        same = Curve._of_arrays(t, v, shape) if shape != "cos" else c
+        assert _curve_state(same) == _curve_state(c)
+    # the closed form: a db segment from 1 to 10 over 2 s integrates to 18 / ln 10
+    c = Curve([(0.0, 1.0)] + [(2.0 * (k + 1), 10.0 ** ((k + 1) % 2), "db") for k in range(12)])
+    assert c.cum[1] == pytest.approx(18.0 / np.log(10.0), rel=1e-14)
+    assert c.cum[-1] == pytest.approx(12 * 18.0 / np.log(10.0), rel=1e-13)
+
+
+def test_a_sampled_curve_takes_the_extra_times_once():
+    from resonator.graph.curves import _merged, sample_curve
+
+    t = np.linspace(0.0, 10.0, 41)
+    e = np.array([0.0, 0.1, 0.25, 0.25, 3.3, 10.0])
+    assert _merged(t, e).tobytes() == np.unique(np.concatenate([t, e])).tobytes()
+    assert _merged(t[::-1], e).tobytes() == np.unique(np.concatenate([t, e])).tobytes()
+    c = sample_curve(lambda x: np.where(x < 3.3, 1.0, 2.0), 0.0, 10.0, step_s=0.25,
+                     extra=[3.3, 20.0])
+    # a step at 3.3 s (an extra time) is kept exactly; the holds around it are (mostly)
+    # dropped, and the curve holds the function's values at every sample time
+    assert 3.3 in c.t.tolist() and 20.0 not in c.t.tolist() and len(c.t) <= 6
+    grid = np.unique(np.concatenate([np.linspace(0.0, 10.0, 41), [3.3]]))
+    assert c.evaluate(grid).tolist() == np.where(grid < 3.3, 1.0, 2.0).tolist()
