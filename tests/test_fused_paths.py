@@ -141,3 +141,51 @@ def test_a_filter_sweeping_only_its_cutoff_equals_the_general_path():
                 window = got
         assert window.tobytes() == got.tobytes()
     assert np.max(np.abs(fast)) > 0.05
+
+
+def _bank_reference(sa, ca, ct, st, offset, amps, scale, shift, rows):
+    """The sine bank's sum the plain way: zeros, then each partial added over the block."""
+    K, C, G = ct.shape
+    n = amps.shape[1]
+    out = np.zeros((C, n))
+    pos = offset + np.arange(n)
+    s, i = pos // G, pos % G
+    for c in range(C):
+        for k in range(K):
+            x = amps[rows[k]] if rows[k] >= 0 else 0.0
+            out[c] += (x * scale[k] + shift[k]) * (sa[k, c, s] * ct[k, c, i] + ca[k, c, s] * st[k, c, i])
+    return out
+
+
+def test_the_sine_bank_sums_its_partials_in_runs_as_one_by_one():
+    # the kernel sums the partials of a run of frames in a buffer (the first added to 0.0):
+    # the same bits as adding each partial's block to zeros, an all-silent bank +0.0
+    from resonator.kernels import bank, bank_grid
+
+    rng = np.random.default_rng(2)
+    K, C, G, n, offset = 3, 2, 512, 2000, 300
+    NA = (offset + n) // G + 1
+    sa, ca = rng.uniform(-1, 1, (K, C, NA)), rng.uniform(-1, 1, (K, C, NA))
+    ct, st = rng.uniform(-1, 1, (K, C, G)), rng.uniform(-1, 1, (K, C, G))
+    src = rng.uniform(0, 1, (2, n))
+    rows, scale, shift = np.array([1, -1, 0]), np.array([0.7, 0.0, -1.3]), np.array([0.1, 0.4, 0.2])
+    out = np.empty((C, n))
+    bank(out, sa, ca, ct, st, offset, src, rows, scale, shift)
+    assert out.tobytes() == _bank_reference(sa, ca, ct, st, offset, src, scale, shift,
+                                            rows).tobytes()
+    # levels on a grid of g frames, interpolated linearly (the drone's level bank)
+    g, first, start = 16, 992, 1000
+    lv = rng.uniform(0, 1, (2, (start + n - first) // g + 2))
+    grid_bank = np.empty((C, n))
+    bank_grid(grid_bank, sa, ca, ct, st, offset, lv, first, g, start, rows, scale, shift)
+    frames = start + np.arange(n)
+    x0 = first + (frames - first) // g * g
+    j = (x0 - first) // g
+    slope = (lv[:, j + 1] - lv[:, j]) / ((x0 + g).astype(float) - x0.astype(float))
+    amps = slope * (frames - x0).astype(float) + lv[:, j]
+    assert grid_bank.tobytes() == _bank_reference(sa, ca, ct, st, offset, amps, scale, shift,
+                                                  rows).tobytes()
+    # silent partials with negative sines give +0.0, as zeros plus -0.0 do
+    bank(out, sa, -np.abs(ca), ct, np.abs(st), offset, src, np.array([-1, -1, -1]),
+         scale, np.zeros(K))
+    assert not np.signbit(out).any() and not out.any()
