@@ -938,21 +938,19 @@ HOT static PyObject *bank_common(PyObject *args, int grid_mode) {
     }
     Py_BEGIN_ALLOW_THREADS
     if (K == 0) memset(out, 0, (size_t)(C * n) * sizeof(double));
-    for (Py_ssize_t c = 0; c < C && K > 0; c++) {
-        double *o = out + c * n;
+    for (Py_ssize_t c0 = 0; c0 < C && K > 0; c0 += 2) { /* two channels at a time */
+        Py_ssize_t cn = C - c0 < 2 ? C - c0 : 2;
         Py_ssize_t j = 0;
         int64_t s = offset / G;
         Py_ssize_t k0 = (Py_ssize_t)(offset - s * G);
         while (j < n) {
             /* a run of frames inside one anchor segment, summed over the partials in a
-             * buffer that stays in L1 (the first partial added to 0.0, as to zeros) */
+             * buffer that stays in L1 (the first partial added to 0.0, as to zeros); a
+             * partial's amplitudes are formed once for both channels */
             Py_ssize_t m = n - j < G - k0 ? n - j : G - k0;
             if (m > BANKRUN) m = BANKRUN;
-            double acc[BANKRUN], amp[BANKRUN];
+            double acc[2][BANKRUN], amp[BANKRUN];
             for (Py_ssize_t k = 0; k < K; k++) {
-                Py_ssize_t base = k * C + c;
-                double sa = sin_a[base * NA + s], ca = cos_a[base * NA + s];
-                const double *ct = cos_t + base * G + k0, *st = sin_t + base * G + k0;
                 double a = scale[k], b = shift[k];
                 int64_t r = rows[k];
                 const double *x = NULL; /* the amplitude source's row over the run */
@@ -972,18 +970,25 @@ HOT static PyObject *bank_common(PyObject *args, int grid_mode) {
                 } else if (r >= 0) {
                     x = src + r * SW + j;
                 }
-                if (x && k == 0)
-                    for (Py_ssize_t i = 0; i < m; i++)
-                        acc[i] = 0.0 + (x[i] * a + b) * (sa * ct[i] + ca * st[i]);
-                else if (x)
-                    for (Py_ssize_t i = 0; i < m; i++)
-                        acc[i] += (x[i] * a + b) * (sa * ct[i] + ca * st[i]);
-                else if (k == 0)
-                    for (Py_ssize_t i = 0; i < m; i++) acc[i] = 0.0 + b * (sa * ct[i] + ca * st[i]);
-                else
-                    for (Py_ssize_t i = 0; i < m; i++) acc[i] += b * (sa * ct[i] + ca * st[i]);
+                for (Py_ssize_t cc = 0; cc < cn; cc++) {
+                    Py_ssize_t base = k * C + c0 + cc;
+                    double sa = sin_a[base * NA + s], ca = cos_a[base * NA + s];
+                    const double *ct = cos_t + base * G + k0, *st = sin_t + base * G + k0;
+                    double *ac = acc[cc];
+                    if (x && k == 0)
+                        for (Py_ssize_t i = 0; i < m; i++)
+                            ac[i] = 0.0 + (x[i] * a + b) * (sa * ct[i] + ca * st[i]);
+                    else if (x)
+                        for (Py_ssize_t i = 0; i < m; i++)
+                            ac[i] += (x[i] * a + b) * (sa * ct[i] + ca * st[i]);
+                    else if (k == 0)
+                        for (Py_ssize_t i = 0; i < m; i++) ac[i] = 0.0 + b * (sa * ct[i] + ca * st[i]);
+                    else
+                        for (Py_ssize_t i = 0; i < m; i++) ac[i] += b * (sa * ct[i] + ca * st[i]);
+                }
             }
-            memcpy(o + j, acc, (size_t)m * sizeof(double));
+            for (Py_ssize_t cc = 0; cc < cn; cc++)
+                memcpy(out + (c0 + cc) * n + j, acc[cc], (size_t)m * sizeof(double));
             j += m;
             k0 += m;
             if (k0 == G) {
