@@ -157,13 +157,14 @@ def _bank_reference(sa, ca, ct, st, offset, amps, scale, shift, rows):
     return out
 
 
-def test_the_sine_bank_sums_its_partials_in_runs_as_one_by_one():
+@pytest.mark.parametrize("C", [1, 2, 3])
+def test_the_sine_bank_sums_its_partials_in_runs_as_one_by_one(C):
     # the kernel sums the partials of a run of frames in a buffer (the first added to 0.0):
     # the same bits as adding each partial's block to zeros, an all-silent bank +0.0
     from resonator.kernels import bank, bank_grid
 
     rng = np.random.default_rng(2)
-    K, C, G, n, offset = 3, 2, 512, 2000, 300
+    K, G, n, offset = 3, 512, 2000, 300
     NA = (offset + n) // G + 1
     sa, ca = rng.uniform(-1, 1, (K, C, NA)), rng.uniform(-1, 1, (K, C, NA))
     ct, st = rng.uniform(-1, 1, (K, C, G)), rng.uniform(-1, 1, (K, C, G))
