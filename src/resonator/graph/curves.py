@@ -502,8 +502,9 @@ def sample_curve(func, start_s: float, end_s: float, *, shape: str = "linear",
         idx = np.flatnonzero(keep)
         if len(idx) < 3:
             break
-        mid = idx[1:-1]
-        lo, hi = idx[:-2], idx[2:]
+        # every other inner point (never two neighbours in one pass), with its neighbours
+        mid = idx[1 + parity:-1:2]
+        lo, hi = idx[parity:-2:2], idx[2 + parity::2]
         x = (t[mid] - t[lo]) / (t[hi] - t[lo])
         if shape == "db":  # geometric between amplitudes; tolerance 0.0005 dB
             a, b = np.maximum(v[lo], _DB_FLOOR), np.maximum(v[hi], _DB_FLOOR)
@@ -512,7 +513,6 @@ def sample_curve(func, start_s: float, end_s: float, *, shape: str = "linear",
         else:
             pred = v[lo] + (v[hi] - v[lo]) * x
             drop = np.abs(pred - v[mid]) <= tol
-        drop &= (np.arange(len(mid)) % 2) == parity  # never two neighbours in one pass
         if not drop.any() and parity == 1:
             break
         keep[mid[drop]] = False
