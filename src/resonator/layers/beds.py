@@ -122,13 +122,13 @@ def plan_noise(params, ctx) -> LayerPlan:
 
 def cost_noise(params) -> float:
     """Cost per second (:attr:`LayerKind.cost`; ``benchmarks/layer_costs.py``, 2026-12-05):
-    pink 0.5-0.6 (brown 0.8), each filter 0.45 more (0.7 when its cutoff changes), an
+    pink 0.5-0.6 (brown 0.8), each filter 0.45 more (0.6 when its cutoff changes), an
     amplitude modulation whose rate or depth changes 2.1 more (a constant one next to
     nothing)."""
     cost = 0.6 if params["color"] == "pink" else 0.9
     for key in ("highpass", "lowpass"):
         if _filter_on(params[key]):
-            cost += 0.7 if varies(params[key]) else 0.45
+            cost += 0.6 if varies(params[key]) else 0.45
     if _modulated(params) and (varies(params["mod_rate"]) or varies(params["mod_depth"])):
         cost += 2.1
     return cost

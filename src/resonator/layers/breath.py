@@ -273,12 +273,12 @@ def plan_breath(params, ctx) -> LayerPlan:
 
 
 def cost_breath(params) -> float:
-    """Cost per second (:attr:`LayerKind.cost`; ``benchmarks/layer_costs.py``, 2026-12-05):
-    0.5 for the drone; its cues add 0.9 at a resonance pace and 1.45 at Wim Hof's (a cue
-    in nearly every block while breathing fast)."""
+    """Cost per second (:attr:`LayerKind.cost`; ``benchmarks/layer_costs.py``, 2026-12-05,
+    cues summed over their own frames): 0.5 for the drone; its cues add 0.45 at a resonance
+    pace and 0.55 at Wim Hof's (a cue in nearly every block while breathing fast)."""
     if not params["cues"]:
         return 0.5
-    return 0.5 + (1.45 if params["pattern"] == "wim-hof" else 0.9)
+    return 0.5 + (0.55 if params["pattern"] == "wim-hof" else 0.45)
 
 
 register(LayerKind("breath", "a breath-paced drone: consonant partials swell on each inhale, "
