@@ -16,6 +16,13 @@ its own C code), then puts that ``src`` first on ``PYTHONPATH``. Median of
 
     .venv/bin/python benchmarks/graph_speed.py --against main            # mettannealing
     .venv/bin/python benchmarks/graph_speed.py --recipe focus --runs 5 --against HEAD~3
+
+``--same-blocks`` times nothing: it renders the graph of every shipped recipe (or
+``--recipe``) here and at ``--against REF`` and compares the sha256 of every raw float64
+block (``Renderer.blocks``, whole sessions; a recipe with a music layer over its first
+``--music-s`` seconds), at the default block size and at ``--block`` frames:
+
+    .venv/bin/python benchmarks/graph_speed.py --same-blocks --against main
 """
 from __future__ import annotations
 
@@ -43,6 +50,21 @@ c = time.process_time()
 for _ in r.blocks(0, int(round(s.duration_s * s.sr))):
     pass
 print(time.process_time() - c, s.duration_s)
+"""
+HASHES = """
+import hashlib, sys
+from resonator import _process
+_process.tune()
+from resonator.recipe.session import build_session
+from resonator.render import Renderer
+s = build_session(sys.argv[1])
+kw = {"block_frames": int(sys.argv[3])} if int(sys.argv[3]) else {}
+r = Renderer(s.node, sr=s.sr, seed=s.seed, **kw)
+end = int(round(s.duration_s * s.sr))
+if any(info.kind == "music" for info in s.layers):
+    end = min(end, int(round(float(sys.argv[2]) * s.sr)))
+for pos, block in r.blocks(0, end):
+    print(pos, hashlib.sha256(block.tobytes()).hexdigest())
 """
 
 
@@ -82,6 +104,35 @@ def graph(recipe: str, pythonpath: str | None) -> tuple[float, float]:
     return float(cpu), float(seconds)
 
 
+def block_hashes(recipe: str, pythonpath: str | None, music_s: float, block: int) -> list[str]:
+    """``start sha256`` of every raw block of ``recipe``'s graph."""
+    p = subprocess.run([sys.executable, "-c", HASHES, recipe, str(music_s), str(block)],
+                       cwd=ROOT, capture_output=True, text=True, env=env_for(pythonpath))
+    if p.returncode:
+        sys.exit(f"blocks of {recipe} failed: {p.stderr.strip()[-400:]}")
+    return p.stdout.split("\n")
+
+
+def same_blocks(recipes: list[str], ref_path: str, ref: str, music_s: float, block: int) -> int:
+    """Compare every block's sha256 here and at ``ref``; 0 when all are the same."""
+    bad = 0
+    for recipe in recipes:
+        for frames in (0, block):
+            here = block_hashes(recipe, None, music_s, frames)
+            there = block_hashes(recipe, ref_path, music_s, frames)
+            size = frames or "default"
+            if here == there:
+                print(f"  {recipe} (blocks {size}): {len(here) - 1} blocks identical", flush=True)
+                continue
+            bad += 1
+            first = next(i for i, (a, b) in enumerate(zip(here, there)) if a != b) \
+                if any(a != b for a, b in zip(here, there)) else min(len(here), len(there))
+            print(f"  {recipe} (blocks {size}): DIFFERENT from block {first} "
+                  f"({len(here) - 1} / {len(there) - 1} blocks)", flush=True)
+    print("all identical" if not bad else f"{bad} recipe renders differ")
+    return 1 if bad else 0
+
+
 def export(ref: str, dest: Path) -> str:
     """``src/`` of revision ``ref`` with its own compiled kernels; its path for PYTHONPATH."""
     git = subprocess.run(["git", "archive", ref, "src", "setup.py", "recipes"], cwd=ROOT,
@@ -112,7 +163,24 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="timed runs per version (median; 3)")
     ap.add_argument("--against", metavar="REF", help="also run git revision REF, alternating")
     ap.add_argument("--no-graph", action="store_true", help="whole processes only")
+    ap.add_argument("--same-blocks", action="store_true",
+                    help="no timing: compare every raw block's sha256 with --against REF "
+                         "(every shipped recipe unless --recipe is given)")
+    ap.add_argument("--music-s", type=float, default=300.0,
+                    help="with --same-blocks, seconds of a music recipe compared (300)")
+    ap.add_argument("--block", type=int, default=10000,
+                    help="with --same-blocks, a second block size compared (10000 frames)")
     args = ap.parse_args(argv)
+    if args.same_blocks:
+        if not args.against:
+            ap.error("--same-blocks needs --against REF")
+        from resonator import shipped
+
+        given = any(a == "--recipe" or a.startswith("--recipe=") for a in (argv or sys.argv[1:]))
+        recipes = [args.recipe] if given else shipped.names()
+        with tempfile.TemporaryDirectory(prefix="graph-speed-") as tmp:
+            ref_path = export(args.against, Path(tmp))
+            return same_blocks(recipes, ref_path, args.against, args.music_s, args.block)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
     recipe = args.recipe

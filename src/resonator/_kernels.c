@@ -898,6 +898,7 @@ fail:
  *      rows (K,), scale (K,), shift (K,))
  * bank_grid(..., lv (R, points), first, g, start, rows, scale, shift): amplitudes interpolated
  * from grid values (slope * (n - x0) + lv[r, j]), the level bank's own arithmetic. */
+#define BANKRUN 256
 HOT static PyObject *bank_common(PyObject *args, int grid_mode) {
     PyObject *o_out, *o_sa, *o_ca, *o_ct, *o_st, *o_src, *o_rows, *o_scale, *o_shift;
     long long offset, first = 0, g = 1, start = 0;
@@ -936,46 +937,58 @@ HOT static PyObject *bank_common(PyObject *args, int grid_mode) {
         goto fail;
     }
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t c = 0; c < C; c++) {
-        double *o = out + c * n;
+    if (K == 0) memset(out, 0, (size_t)(C * n) * sizeof(double));
+    for (Py_ssize_t c0 = 0; c0 < C && K > 0; c0 += 2) { /* two channels at a time */
+        Py_ssize_t cn = C - c0 < 2 ? C - c0 : 2;
         Py_ssize_t j = 0;
         int64_t s = offset / G;
         Py_ssize_t k0 = (Py_ssize_t)(offset - s * G);
         while (j < n) {
-            Py_ssize_t m, jj = 0, d0 = 0;
-            int64_t x0 = 0;
-            if (grid_mode) { /* one grid piece at a time (inside one anchor segment) */
-                int64_t frame = start + j;
-                jj = (Py_ssize_t)((frame - first) / g);
-                x0 = first + (int64_t)jj * g;
-                m = n - j < x0 + g - frame ? n - j : (Py_ssize_t)(x0 + g - frame);
-                d0 = (Py_ssize_t)(frame - x0);
-            } else {
-                m = n - j < G - k0 ? n - j : G - k0;
-            }
-            double *oo = o + j;
-            memset(oo, 0, (size_t)m * sizeof(double));
+            /* a run of frames inside one anchor segment, summed over the partials in a
+             * buffer that stays in L1 (the first partial added to 0.0, as to zeros); a
+             * partial's amplitudes are formed once for both channels */
+            Py_ssize_t m = n - j < G - k0 ? n - j : G - k0;
+            if (m > BANKRUN) m = BANKRUN;
+            double acc[2][BANKRUN], amp[BANKRUN];
             for (Py_ssize_t k = 0; k < K; k++) {
-                Py_ssize_t base = k * C + c;
-                double sa = sin_a[base * NA + s], ca = cos_a[base * NA + s];
-                const double *ct = cos_t + base * G + k0, *st = sin_t + base * G + k0;
                 double a = scale[k], b = shift[k];
                 int64_t r = rows[k];
-                if (r >= 0 && grid_mode) {
-                    double y0 = src[r * SW + jj];
-                    double slope = (src[r * SW + jj + 1] - y0) / ((double)(x0 + g) - (double)x0);
-                    for (Py_ssize_t i = 0; i < m; i++) {
-                        double amp = slope * (double)(d0 + i) + y0;
-                        oo[i] += (amp * a + b) * (sa * ct[i] + ca * st[i]);
+                const double *x = NULL; /* the amplitude source's row over the run */
+                if (r >= 0 && grid_mode) { /* interpolated linearly, one grid piece at a time */
+                    for (Py_ssize_t i = 0; i < m;) {
+                        int64_t frame = start + j + i;
+                        Py_ssize_t jj = (Py_ssize_t)((frame - first) / g);
+                        int64_t x0 = first + (int64_t)jj * g;
+                        Py_ssize_t d0 = (Py_ssize_t)(frame - x0);
+                        Py_ssize_t len = m - i < x0 + g - frame ? m - i : (Py_ssize_t)(x0 + g - frame);
+                        double y0 = src[r * SW + jj];
+                        double slope = (src[r * SW + jj + 1] - y0) / ((double)(x0 + g) - (double)x0);
+                        for (Py_ssize_t q = 0; q < len; q++) amp[i + q] = slope * (double)(d0 + q) + y0;
+                        i += len;
                     }
+                    x = amp;
                 } else if (r >= 0) {
-                    const double *xx = src + r * SW + j;
-                    for (Py_ssize_t i = 0; i < m; i++)
-                        oo[i] += (xx[i] * a + b) * (sa * ct[i] + ca * st[i]);
-                } else {
-                    for (Py_ssize_t i = 0; i < m; i++) oo[i] += b * (sa * ct[i] + ca * st[i]);
+                    x = src + r * SW + j;
+                }
+                for (Py_ssize_t cc = 0; cc < cn; cc++) {
+                    Py_ssize_t base = k * C + c0 + cc;
+                    double sa = sin_a[base * NA + s], ca = cos_a[base * NA + s];
+                    const double *ct = cos_t + base * G + k0, *st = sin_t + base * G + k0;
+                    double *ac = acc[cc];
+                    if (x && k == 0)
+                        for (Py_ssize_t i = 0; i < m; i++)
+                            ac[i] = 0.0 + (x[i] * a + b) * (sa * ct[i] + ca * st[i]);
+                    else if (x)
+                        for (Py_ssize_t i = 0; i < m; i++)
+                            ac[i] += (x[i] * a + b) * (sa * ct[i] + ca * st[i]);
+                    else if (k == 0)
+                        for (Py_ssize_t i = 0; i < m; i++) ac[i] = 0.0 + b * (sa * ct[i] + ca * st[i]);
+                    else
+                        for (Py_ssize_t i = 0; i < m; i++) ac[i] += b * (sa * ct[i] + ca * st[i]);
                 }
             }
+            for (Py_ssize_t cc = 0; cc < cn; cc++)
+                memcpy(out + (c0 + cc) * n + j, acc[cc], (size_t)m * sizeof(double));
             j += m;
             k0 += m;
             if (k0 == G) {

@@ -17,6 +17,7 @@ from .core import (
     Sum,
     TimeFunction,
     as_node,
+    copy_graph,
     walk,
 )
 from .curves import Curve, glide
@@ -31,5 +32,5 @@ __all__ = [
     "BrownNoise", "Channels", "Constant", "Curve", "DbToAmp", "FunctionOfTime", "Gain", "Map",
     "Mix", "Node", "Noise", "Oscillator", "Pan", "PinkNoise", "Product", "Pulse",
     "RenderContext", "Saw", "Select", "Sine", "Square", "Sum", "TimeFunction", "Triangle",
-    "WhiteNoise", "as_node", "glide", "walk",
+    "WhiteNoise", "as_node", "copy_graph", "glide", "walk",
 ]

@@ -585,6 +585,26 @@ def walk(root: Node) -> list[Node]:
     return order
 
 
+def copy_graph(root: Node) -> Node | None:
+    """An independent copy of the graph under ``root``, or None when it cannot be copied.
+
+    The copy renders the same samples (the same stable names, seeds and parameters) with
+    state of its own, so it can render another stretch of the session at the same time on
+    another thread (a second measuring lane) without building the graph again: copying
+    takes milliseconds where building a recipe's session takes tenths of a second. Nodes
+    and everything they hold are copied (:func:`copy.deepcopy`, before any render prepares
+    them); functions are shared, as they must be pure functions of their arguments (every
+    :class:`FunctionOfTime`'s is). A node that holds a file, a thread or a lock (a music
+    layer's reader) cannot be copied: None, build the graph again instead.
+    """
+    import copy
+
+    try:
+        return copy.deepcopy(root)
+    except (TypeError, copy.Error, RecursionError, ValueError):
+        return None
+
+
 def assign_paths(root: Node) -> dict[int, str]:
     """Stable path names ("Sum/2/Noise") for every node, by roles from the root.
 

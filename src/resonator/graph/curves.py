@@ -185,7 +185,22 @@ class Curve(TimeFunction):
         if not pts:
             raise GraphError("a curve needs at least one breakpoint")
         parsed = _fast_points(pts, default_shape) or _checked_points(pts, default_shape)
-        times, values, kinds, params = parsed
+        self._setup(*parsed)
+
+    @classmethod
+    def _of_arrays(cls, t: np.ndarray, v: np.ndarray, shape: str, *, name=None) -> "Curve":
+        """``Curve([(t[0], v[0]), (t[1], v[1], shape), ...])`` for points valid by
+        construction (finite, ``t`` ascending, ``shape`` a plain kind and ``v`` allowed by
+        it): the same curve without checking and converting the points one by one."""
+        curve = cls.__new__(cls)
+        TimeFunction.__init__(curve, name=name)
+        n = len(t)
+        curve._setup(np.array(t, dtype=np.float64), np.array(v, dtype=np.float64).tolist(),
+                     ["linear"] + [shape] * (n - 1), [0.0] * n)
+        return curve
+
+    def _setup(self, times, values, kinds, params):
+        """Set the curve up from its checked breakpoints."""
         self.t = np.asarray(times, dtype=np.float64)
         self.v = np.asarray(values, dtype=np.float64)
         self.kinds = kinds
@@ -203,7 +218,18 @@ class Curve(TimeFunction):
             lin = codes[1:] == 1
             seg[1:][step] = (v0 * d)[step]
             seg[1:][lin] = ((v0 + (v1 - v0) * 0.5) * d)[lin]
-            for k in np.flatnonzero(~(step | lin)) + 1:
+            done = step | lin
+            expo = (codes[1:] == 2) | (codes[1:] == 3)
+            if np.count_nonzero(expo) > 8:  # many exp/db segments (a sampled dB curve)
+                seg[1:][expo] = self._exp_integrals(codes, values, d)[expo]
+                done |= expo
+            cos = codes[1:] == 4
+            if np.count_nonzero(cos) > 8:  # many cos segments (a breath curve)
+                x = np.array([1.0])
+                c = (x - np.sin(np.pi * x) / np.pi)[0]
+                seg[1:][cos] = ((v0 * 1.0 + (v1 - v0) * 0.5 * c) * d)[cos]
+                done |= cos
+            for k in np.flatnonzero(~done) + 1:
                 seg[k] = self._segment_integral(int(k), np.array([1.0]))[0]
             seg[1:][d == 0.0] = 0.0
         self.cum = np.concatenate([[0.0], np.cumsum(seg[1:])])
@@ -226,6 +252,24 @@ class Curve(TimeFunction):
             elif kinds[k] == "curve":
                 self._r[k] = params[k]
                 self._e[k] = math.expm1(params[k])
+
+    @staticmethod
+    def _exp_integrals(codes, values, d):
+        """The whole-segment integrals of exp and db segments (others: garbage), vectorised:
+        what :meth:`_segment_integral` computes at x = 1, ``a0 expm1(r) / r d`` (``a0 d``
+        when ``|r| < 1e-12``), ``r`` from ``math.log`` as there."""
+        m = len(codes) - 1
+        a0 = np.ones(m)
+        r = np.zeros(m)
+        for k in np.flatnonzero((codes[1:] == 2) | (codes[1:] == 3)):
+            v0, v1 = values[k], values[k + 1]
+            if codes[k + 1] == 3:
+                v0, v1 = max(v0, _DB_FLOOR), max(v1, _DB_FLOOR)
+            a0[k] = v0
+            r[k] = math.log(v1 / v0)
+        flat = np.abs(r) < 1e-12
+        f = a0 * np.expm1(np.where(flat, 1.0, r)) / np.where(flat, 1.0, r)
+        return np.where(flat, a0, f) * d
 
     # ------------------------------------------------------------------ info
     def describe(self):
@@ -446,8 +490,8 @@ def sample_curve(func, start_s: float, end_s: float, *, shape: str = "linear",
     n = max(2, int(math.ceil((end_s - start_s) / step_s)) + 1)
     t = np.linspace(start_s, end_s, n)
     if extra is not None:
-        e = np.asarray(extra, dtype=np.float64)
-        t = np.unique(np.concatenate([t, e[(e >= start_s) & (e <= end_s)]]))
+        e = np.asarray(extra, dtype=np.float64).reshape(-1)
+        t = _merged(t, np.sort(e[(e >= start_s) & (e <= end_s)]))
     v = np.asarray(func(t), dtype=np.float64)
     if not np.all(np.isfinite(v)):
         raise GraphError("a sampled control curve produced a non-finite value")
@@ -458,8 +502,9 @@ def sample_curve(func, start_s: float, end_s: float, *, shape: str = "linear",
         idx = np.flatnonzero(keep)
         if len(idx) < 3:
             break
-        mid = idx[1:-1]
-        lo, hi = idx[:-2], idx[2:]
+        # every other inner point (never two neighbours in one pass), with its neighbours
+        mid = idx[1 + parity:-1:2]
+        lo, hi = idx[parity:-2:2], idx[2 + parity::2]
         x = (t[mid] - t[lo]) / (t[hi] - t[lo])
         if shape == "db":  # geometric between amplitudes; tolerance 0.0005 dB
             a, b = np.maximum(v[lo], _DB_FLOOR), np.maximum(v[hi], _DB_FLOOR)
@@ -468,14 +513,30 @@ def sample_curve(func, start_s: float, end_s: float, *, shape: str = "linear",
         else:
             pred = v[lo] + (v[hi] - v[lo]) * x
             drop = np.abs(pred - v[mid]) <= tol
-        drop &= (np.arange(len(mid)) % 2) == parity  # never two neighbours in one pass
         if not drop.any() and parity == 1:
             break
         keep[mid[drop]] = False
     idx = np.flatnonzero(keep)
-    pts = [(float(t[idx[0]]), float(v[idx[0]]))]
-    pts += [(float(t[k]), float(v[k]), shape) for k in idx[1:]]
-    return Curve(pts, name=name)
+    if shape == "db" and np.any(v[idx] < 0.0):  # (the checked path names the bad point)
+        pts = [(float(t[idx[0]]), float(v[idx[0]]))]
+        pts += [(float(t[k]), float(v[k]), shape) for k in idx[1:]]
+        return Curve(pts, name=name)
+    return Curve._of_arrays(t[idx], v[idx], shape, name=name)
+
+
+def _merged(t: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """``np.unique(np.concatenate([t, e]))`` for ascending ``t`` (distinct values) and sorted
+    ``e``: ``e``'s new values inserted where they belong (a few searches instead of sorting
+    some 50,000 samples: 0.2 instead of 7 ms)."""
+    if t.size < 2 or not t[-1] > t[0] or not np.all(t[1:] > t[:-1]):
+        return np.unique(np.concatenate([t, e]))
+    if e.size == 0:
+        return t
+    pos = np.searchsorted(t, e)
+    new = e[(pos >= t.size) | (t[np.minimum(pos, t.size - 1)] != e)]
+    if new.size > 1:
+        new = new[np.concatenate([[True], new[1:] != new[:-1]])]
+    return np.insert(t, np.searchsorted(t, new), new)
 
 
 def glide(start_value: float, end_value: float, duration_s: float, *, start_s: float = 0.0,

@@ -187,6 +187,12 @@ class Filter(Node):
             raise GraphError(f"{self.describe()} gain_db must be finite")
         self._kind_code = _KIND_CODE[self.kind]
         self._sr = float(ctx.sr)
+        self._sweeps_cutoff_only = (
+            self.param_channels == 1 and isinstance(self.cutoff, TimeFunction)
+            and isinstance(self.q, Constant) and isinstance(self.gain, Constant))
+        if self._sweeps_cutoff_only:
+            self._q0, self._g0 = float(self.q.values[0]), float(self.gain.values[0])
+            self._qg = None
         self._set_warmup(ctx, b, bq, bg)
         if self.static:
             f = np.broadcast_to(self.cutoff.values, (self.param_channels,))
@@ -264,6 +270,8 @@ class Filter(Node):
     def _swept_coefs(self, ctx, start, frames):
         """(segment starts, coefficients (param_channels, segments, sections, 5)) of a block:
         one parameter set per grid sample in the block, and the carried one before the first."""
+        if self._sweeps_cutoff_only:
+            return self._swept_cutoff(ctx, start, frames)
         pc = self.param_channels
         first = -(-start // GRID) * GRID  # first grid sample at or after start
         offs = np.arange(first - start, frames, GRID, dtype=np.int64)
@@ -291,6 +299,27 @@ class Filter(Node):
                           np.ascontiguousarray(vals[c, :, 0]), np.ascontiguousarray(vals[c, :, 1]),
                           np.ascontiguousarray(vals[c, :, 2]), coefs[c])
         return offs, coefs
+
+    def _swept_cutoff(self, ctx, start, frames):
+        """:meth:`_swept_coefs` when only a one-channel cutoff that is a function of time moves
+        (a noise bed's low-pass): the cutoff at every grid sample from the one at or before
+        ``start`` (which the general path carries over from the previous block) in one
+        evaluation; the same times, values and coefficients."""
+        g0 = (start // GRID) * GRID
+        grid = np.arange(g0, start + frames, GRID, dtype=np.int64)
+        f = self.cutoff.evaluate(grid.astype(np.float64) / ctx.sr)
+        if not (f.min() > 0.0 and f.max() < self._sr / 2.0):
+            self._check_values(np.stack([f, np.full(f.shape, self._q0), np.zeros(f.shape)],
+                                        axis=-1)[None])
+        m = f.size
+        if self._qg is None or self._qg[0].size < m:
+            self._qg = (np.full(m, self._q0), np.full(m, self._g0))
+        coefs = np.empty((1, m, self.n_sections, 5))
+        biquad_design(self._kind_code, self.order, self._sr, f, self._qg[0][:m],
+                      self._qg[1][:m], coefs[0])
+        grid -= start
+        grid[0] = 0  # (a block starting inside a grid segment begins with the set before it)
+        return grid, coefs
 
     def _check_values(self, vals):
         f, q = vals[:, :, 0], vals[:, :, 1]

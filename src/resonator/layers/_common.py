@@ -271,20 +271,28 @@ def am_modulator(rate_hz, depth) -> Node:
 
 
 # ------------------------------------------------------------------------------ events
-def event_sum(t: np.ndarray, times: np.ndarray, length_s: float, sound, max_overlap: int):
+def event_sum(t: np.ndarray, times: np.ndarray, length_s: float, sound, max_overlap: int,
+              *, ascending: bool = False):
     """Sum of event sounds at times ``t``: ``sum_k sound(t - times[k], k)`` for active events.
 
     ``sound(tau, k)`` gets the times since event ``k`` (``0 <= tau < length_s``) and the
-    event indices; ``max_overlap`` is the most events that can sound at once.
+    event indices; ``max_overlap`` is the most events that can sound at once. At each time
+    the sounds of the ``max_overlap`` latest events at or before it are added, the latest
+    first. ``ascending`` promises that ``t`` is a 1-D array in ascending order (a block's
+    times): each event's samples are then found by a few searches of ``t`` instead of a
+    search per sample (the same sums, bit for bit).
     """
     t = np.asarray(t, dtype=np.float64)
     out = np.zeros(t.shape)
     if times.size == 0 or t.size == 0:
         return out
+    t_lo, t_hi = (t[0], t[-1]) if ascending else (t.min(), t.max())
     # event k sounds at t when times[k] in (t - length_s, t]: none in the span, nothing to do
-    lo = np.searchsorted(times, t.min() - length_s, side="right")
-    if lo >= times.size or times[lo] > t.max():
+    lo = np.searchsorted(times, t_lo - length_s, side="right")
+    if lo >= times.size or times[lo] > t_hi:
         return out
+    if ascending:
+        return _event_sum_ascending(t, times, length_s, sound, max_overlap, lo, out)
     last = np.searchsorted(times, t, side="right") - 1
     for j in range(max_overlap):
         k = last - j
@@ -298,6 +306,68 @@ def event_sum(t: np.ndarray, times: np.ndarray, length_s: float, sound, max_over
             continue
         out[act] += sound(tau[act], kk[act])
     return out
+
+
+def _event_sum_ascending(t, times, length_s, sound, max_overlap, lo, out):
+    """:func:`event_sum` for ascending ``t``, event by event, latest first.
+
+    Event ``k`` is one of the ``max_overlap`` latest at or before ``t[i]`` exactly when
+    ``times[k] <= t[i] < times[k + max_overlap]``: a run of ``t``; inside it ``t[i] -
+    times[k]`` grows with ``i``, so ``tau < length_s`` holds on a prefix of that run. Each
+    sample gets the same additions in the same order as the general path.
+    """
+    n = t.size
+    first = max(0, int(lo) - max_overlap)  # (events further back cannot reach t[0])
+    end = int(np.searchsorted(times, t[-1], side="right"))
+    starts = np.searchsorted(t, times[first:end], side="left")
+    stops = np.searchsorted(t, times[first + max_overlap:end + max_overlap], side="left")
+    stops = np.concatenate([stops, np.full(end - first - stops.size, n, dtype=stops.dtype)])
+    for k in range(end - 1, first - 1, -1):
+        a, b = int(starts[k - first]), int(stops[k - first])
+        if a >= b:
+            continue
+        tau = t[a:b] - times[k]
+        m = int(np.searchsorted(tau, length_s, side="left"))
+        if m:
+            out[a:a + m] += sound(tau[:m], np.full(m, k))
+    return out
+
+
+class EventSum(TimeFunction):
+    """Event sounds as a one-channel signal: :func:`event_sum` of the times (a pure function of
+    time; a block is summed event by event, see ``ascending``).
+
+    Parameters
+    ----------
+    times : np.ndarray [shape=(events,)], ascending
+        Event start times in seconds.
+    length_s : float > 0
+        How long each sound lasts.
+    sound : callable
+        ``sound(tau, k) -> values``: the sounds of events ``k`` (an index array) at times
+        ``tau`` since each one started; element-wise.
+    bounds : (float, float)
+        Known minimum and maximum of the sum.
+    """
+
+    def __init__(self, times: np.ndarray, length_s: float, sound, *, bounds=(-1.0, 1.0),
+                 name=None):
+        super().__init__(name=name)
+        self.times = np.asarray(times, dtype=np.float64)
+        self.length_s = float(length_s)
+        self.sound = sound
+        self.overlap = max_overlap(self.times, self.length_s)
+        self._bounds = bounds
+
+    def evaluate(self, t):
+        return event_sum(t, self.times, self.length_s, self.sound, self.overlap)
+
+    def bounds(self):
+        return self._bounds
+
+    def _process(self, ctx, start, frames):
+        return event_sum(ctx.times(start, frames), self.times, self.length_s, self.sound,
+                         self.overlap, ascending=True)[None, :]
 
 
 def max_overlap(times: np.ndarray, length_s: float) -> int:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..errors import RecipeError
-from ..graph.core import Constant, FunctionOfTime, Node, Sum, TimeFunction
+from ..graph.core import Constant, Node, Sum, TimeFunction
 from ..graph.noise import COLORS, Noise
 from ..graph.bank import SineBank
 from ..graph.oscillators import Sine
@@ -25,9 +25,8 @@ from ._common import (
     TWO_PI,
     bounds_of,
     const,
-    event_sum,
+    EventSum,
     fail,
-    max_overlap,
     param_targets,
     raised_cosine,
     sample,
@@ -123,13 +122,13 @@ def plan_noise(params, ctx) -> LayerPlan:
 
 def cost_noise(params) -> float:
     """Cost per second (:attr:`LayerKind.cost`; ``benchmarks/layer_costs.py``, 2026-12-05):
-    pink 0.5-0.6 (brown 0.8), each filter 0.45 more (0.7 when its cutoff changes), an
+    pink 0.5-0.6 (brown 0.8), each filter 0.45 more (0.6 when its cutoff changes), an
     amplitude modulation whose rate or depth changes 2.1 more (a constant one next to
     nothing)."""
     cost = 0.6 if params["color"] == "pink" else 0.9
     for key in ("highpass", "lowpass"):
         if _filter_on(params[key]):
-            cost += 0.7 if varies(params[key]) else 0.45
+            cost += 0.6 if varies(params[key]) else 0.45
     if _modulated(params) and (varies(params["mod_rate"]) or varies(params["mod_depth"])):
         cost += 2.1
     return cost
@@ -427,9 +426,7 @@ def build_bell(params, ctx) -> Node:
     if np.any(pitch >= 0.45 * ctx.sr):
         fail(ctx, "pitch", f"too high for a {ctx.sr} Hz render")
     sound, length = bell_sound(pitch, decay, ctx.sr)
-    overlap = max_overlap(times, length)
-    mono = FunctionOfTime(lambda t: event_sum(t, times, length, sound, overlap),
-                          bounds=(-1.0, 1.0))
+    mono = EventSum(times, length, sound)
     return Channels([mono, mono])
 
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import RecipeError
-from ..graph.core import Constant, FunctionOfTime, Node, Sum
+from ..graph.core import Constant, Node, Sum
 from ..graph.curves import Curve
 from ..graph.bank import SineBank
 from ..graph.oscillators import Sine
 from ..graph.stereo import Channels
 from ..session.breath import BREATH_PATTERNS, breath_pattern, timeline, timeline_varying
-from ._common import (TWO_PI, bounds_of, const, event_sum, fail, freq_fn, inner_phases,
-                      max_overlap, sample)
+from ._common import (TWO_PI, EventSum, bounds_of, const, fail, freq_fn, inner_phases,
+                      sample)
 from .base import LayerKind, LayerPlan, ParamInfo, Partial, is_set, register, when, when_set
 
 #: which of the layer's parameters each pattern takes
@@ -198,9 +198,7 @@ def build_breath(params, ctx) -> Node:
         times = np.array([t for t, _ in tl.events])
         pitches = np.array([CUE_PITCH_HZ[k] for _, k in tl.events])
         sound = cue_sound(pitches, cue_level)
-        overlap = max_overlap(times, CUE_S)
-        cue = FunctionOfTime(lambda t: event_sum(t, times, CUE_S, sound, overlap),
-                             bounds=(-1.0, 1.0))
+        cue = EventSum(times, CUE_S, sound)
     if rc is not None:
         # constant root: every partial in one fused kernel, amplitudes 0.. affine in b(t)
         amps = []
@@ -275,12 +273,12 @@ def plan_breath(params, ctx) -> LayerPlan:
 
 
 def cost_breath(params) -> float:
-    """Cost per second (:attr:`LayerKind.cost`; ``benchmarks/layer_costs.py``, 2026-12-05):
-    0.5 for the drone; its cues add 0.9 at a resonance pace and 1.45 at Wim Hof's (a cue
-    in nearly every block while breathing fast)."""
+    """Cost per second (:attr:`LayerKind.cost`; ``benchmarks/layer_costs.py``, 2026-12-05,
+    cues summed over their own frames): 0.5 for the drone; its cues add 0.45 at a resonance
+    pace and 0.55 at Wim Hof's (a cue in nearly every block while breathing fast)."""
     if not params["cues"]:
         return 0.5
-    return 0.5 + (1.45 if params["pattern"] == "wim-hof" else 0.9)
+    return 0.5 + (0.55 if params["pattern"] == "wim-hof" else 0.45)
 
 
 register(LayerKind("breath", "a breath-paced drone: consonant partials swell on each inhale, "

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..graph.core import Constant, FunctionOfTime, Node, TimeFunction, as_node, nyquist_problem
+from ..graph.core import Constant, Node, TimeFunction, as_node, nyquist_problem
 from ..graph.noise import Noise
 from ..graph.oscillators import Saw, Sine, Square, Triangle
 from ..graph.stereo import Channels
@@ -31,10 +31,9 @@ from ._common import (
     PhaseShaper,
     bounds_of,
     const,
-    event_sum,
+    EventSum,
     fail,
     integral_fn,
-    max_overlap,
     around,
     pair_partials,
     param_targets,
@@ -428,9 +427,7 @@ def build_chime(params, ctx) -> Node:
         env = raised_cosine(tau / CHIME_ATTACK_S) * np.exp(-k * tau)
         return amps[idx] * env * np.sin(TWO_PI * pitches[idx] * tau)
 
-    overlap = max_overlap(times, length)
-    mono = FunctionOfTime(lambda t: event_sum(t, times, length, sound, overlap),
-                          bounds=(-1.0, 1.0))
+    mono = EventSum(times, length, sound)
     return Channels([mono, mono])
 
 
