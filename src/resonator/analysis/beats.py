@@ -36,7 +36,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import framewise
-from .framewise import FrameSignal, smoothed
+from .framewise import FrameSignal, FrameStore, as_frames, head, smoothed
 
 TIGHTNESS = 300.0
 LOW_WEIGHT = 1.0
@@ -55,7 +55,7 @@ RISE_SELF_S = 0.012
 
 def _stdev(x: np.ndarray) -> float:
     """``np.std`` of ``x`` as float64, block by block (bit for bit; no float64 copy)."""
-    return FrameSignal(x.size, lambda a, b: x[a:b].astype(np.float64)).std()
+    return FrameSignal(len(x), lambda a, b: x[a:b].astype(np.float64)).std()
 
 
 def _scaled(x: np.ndarray, sd: float, a: int, b: int) -> np.ndarray:
@@ -96,9 +96,11 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
                 low_weight: float = LOW_WEIGHT, snap_s: float = SNAP_S) -> np.ndarray:
     """Beat times in seconds.
 
-    Block by block (:mod:`resonator.analysis.framewise`): besides its inputs the tracker holds
-    one int32 back-pointer per frame (0.7 kB per second of audio) and blocks of
-    ``framewise.BLOCK`` frames; the beats are those of the whole-array computation, bit for bit.
+    Block by block (:mod:`resonator.analysis.framewise`): besides its inputs (arrays or
+    spilled arrays) the tracker holds blocks of ``framewise.BLOCK`` frames and one int32
+    back-pointer per frame (0.7 kB per second of audio), in a
+    :class:`~resonator.analysis.framewise.FrameStore` that spills beyond 256 kB; the beats are
+    those of the whole-array computation, bit for bit.
 
     Parameters
     ----------
@@ -128,10 +130,10 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
     """
     from ..kernels import beat_dp
 
-    o = np.asarray(onset)
+    o = as_frames(onset)
     if not np.issubdtype(o.dtype, np.floating):
-        o = o.astype(np.float64)
-    n = o.size
+        o = np.asarray(o, dtype=np.float64)
+    n = len(o)
     if n < 4 or bpm is None:
         return np.zeros(0)
     period_at = _periods(bpm, n, fps)
@@ -146,7 +148,7 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
         return np.zeros(0)
     low = None
     if onset_low is not None and low_weight > 0:
-        low = np.asarray(onset_low)[:n]
+        low = head(as_frames(onset_low), n)
         sd_low = _stdev(low)
 
     def local(a, b):
@@ -168,7 +170,7 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
     # the programme block by block: each call gets the last `hist` cumulative scores before it
     # (the kernel reads no score or period of those history frames)
     hist = int(np.ceil(2.0 * longest)) + 1
-    back = np.empty(n, dtype=np.int32)
+    back = FrameStore(n, dtype=np.int32, spill=True)
     cum_end = np.empty(end + 1 - lo)
     prev = np.zeros(0)
     for a, v in s.blocks():
@@ -183,18 +185,23 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
         bk = np.empty(h + v.size, dtype=np.int64)
         beat_dp(score, period, float(tightness), cum, bk, h)
         bk = bk[h:]
-        back[a:b] = np.where(bk >= 0, bk + (a - h), -1)
+        back.append(np.where(bk >= 0, bk + (a - h), -1).astype(np.int32))
         i0, i1 = max(lo, a), min(end + 1, b)
         if i1 > i0:
             cum_end[i0 - lo:i1 - lo] = cum[h + i0 - a:h + i1 - a]
         prev = cum[max(0, cum.size - hist):].copy()
     del prev, score, period, cum, bk
     t = lo + int(np.argmax(cum_end))
+    back = back.array()
     path = []
+    b0, near = t + 1, None  # back-pointers of frames b0 .. t read a block at a time
     while t >= 0:
         path.append(t)
-        t = int(back[t])
-    del back
+        if t < b0:
+            b0 = max(0, t + 1 - framewise.BLOCK)
+            near = back[b0:t + 1]
+        t = int(near[t - b0])
+    del back, near
     frames = np.array(path[::-1], dtype=np.float64)
     # drop leading beats before the music starts
     frames = frames[frames >= start - 0.25 * period_at(start)]
@@ -208,7 +215,7 @@ def track_beats(onset: np.ndarray, fps: float, bpm, *,
         return ndimage.maximum_filter1d(y, 3)
 
     if onset_kick is not None and PHASE_KICK_WEIGHT > 0:
-        kick = np.asarray(onset_kick)[:n]
+        kick = head(as_frames(onset_kick), n)
         sd_kick = _stdev(kick)
         sp = smoothed(n, lambda a, b: _scaled(o, sd, a, b)
                       + PHASE_KICK_WEIGHT * _scaled(kick, sd_kick, a, b), margin=1, post=max3)
@@ -262,28 +269,37 @@ def bass_lag(onset: np.ndarray, onset_low: np.ndarray, fps: float, *,
     int
         Lag in frames, 0 <= lag < ``max_lag_s * fps``.
     """
-    o, low = np.asarray(onset), np.asarray(onset_low)
-    low = low[: o.size]
+    o = as_frames(onset)
+    low = head(as_frames(onset_low), len(o))
     m = int(round(max_lag_s * fps))
-    if low.size < 4 * m:
+    n = len(low)
+    if n < 4 * m:
         return 0
-    # (x - mean) / std of each as float64, the statistics taken block by block (bit for bit):
-    # two float64 arrays, not their temporaries too
+    # (x - mean) / std of each as float64, the statistics taken block by block (bit for bit)
     stats = []
     for x in (o, low):
-        sig = FrameSignal(x.size, lambda i, j, x=x: x[i:j].astype(np.float64))
-        stats.append((np.float64(sig.sum()) / x.size, sig.std()))
+        sig = FrameSignal(len(x), lambda i, j, x=x: x[i:j].astype(np.float64))
+        stats.append((np.float64(sig.sum()) / len(x), sig.std()))
     if stats[0][1] == 0 or stats[1][1] == 0:
         return 0
-    a = o[: low.size].astype(np.float64)
-    a -= stats[0][0]
-    a /= stats[0][1]
-    b = low.astype(np.float64)
-    b -= stats[1][0]
-    b /= stats[1][1]
-    n = b.size
-    cc = np.array([np.dot(a[: n - k], b[k:]) if k >= 0 else np.dot(a[-k:], b[: n + k])
-                   for k in range(-m, m + 1)])
+
+    def standard(x, st, i, j):
+        v = x[i:j].astype(np.float64)
+        v -= st[0]
+        v /= st[1]
+        return v
+
+    # cc[k + m] = sum over i of a[i] b[i + k] (a, b standardised), block by block of a
+    cc = np.zeros(2 * m + 1)
+    for i0 in range(0, n, framewise.BLOCK):
+        i1 = min(i0 + framewise.BLOCK, n)
+        j0 = max(0, i0 - m)
+        a = standard(o, stats[0], i0, i1)
+        b = standard(low, stats[1], j0, min(n, i1 + m))
+        for k in range(-m, m + 1):
+            lo, hi = max(i0, -k), min(i1, n - k)
+            if hi > lo:
+                cc[k + m] += np.dot(a[lo - i0:hi - i0], b[lo + k - j0:hi + k - j0])
     k = int(np.argmax(cc)) - m
     return k if 0 < k < m else 0
 
@@ -296,14 +312,20 @@ def align_bass(onset: np.ndarray, onset_low: np.ndarray, fps: float) -> np.ndarr
 
     Returns
     -------
-    np.ndarray [shape=(n,)]
-        ``onset_low`` itself when there is no lag.
+    np.ndarray or SpilledArray [shape=(n,)]
+        ``onset_low`` itself when there is no lag; a
+        :class:`~resonator.analysis.framewise.SpilledArray` when ``onset_low`` is one.
     """
     lag = bass_lag(onset, onset_low, fps)
     if not lag:
         return onset_low
-    low = np.asarray(onset_low)
-    return np.concatenate((low[lag:], np.zeros(lag, dtype=low.dtype)))
+    low = as_frames(onset_low)
+    n = len(low)
+    out = FrameStore(n, dtype=low.dtype, spill=isinstance(low, framewise.SpilledArray))
+    for a in range(lag, n, framewise.BLOCK):
+        out.append(low[a:min(a + framewise.BLOCK, n)])
+    out.append(np.zeros(min(lag, n), dtype=low.dtype))
+    return out.array()
 
 
 def adopt_timing(beats_s: np.ndarray, timing_s: np.ndarray, *, within: float = ADOPT_WITHIN) -> np.ndarray:
@@ -374,8 +396,8 @@ def rise_starts(onset: np.ndarray, fps: float, beats_s: np.ndarray, *,
         Beat times in seconds, each at or before its input time.
     """
     b = np.asarray(beats_s, dtype=np.float64)
-    o = np.asarray(onset)
-    if b.size == 0 or o.size == 0:
+    o = as_frames(onset)
+    if b.size == 0 or len(o) == 0:
         return b
     sd = _stdev(o)
     if sd == 0:

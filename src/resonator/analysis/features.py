@@ -22,13 +22,14 @@ to 22.05 kHz (``soxr`` streaming resampler), and reduced on the fly to
   ``TREBLE_MIN_SHARE`` (-27 dB) of all the energy. It is three running sums, the drum-kit
   evidence of :func:`resonator.analysis.drums.drum_kit`.
 
-What is kept is float32 and grows by about 6.2 kB per second of audio (onsets 2.1 kB, envelope and
-peaks 2.0 kB, chroma 2.1 kB; an hour: about 22 MB, 18 MB without the plot-only peaks), whatever the
-input rate or length, in arrays made once at the input's expected size (:class:`FrameStore`);
-the audio itself is never held whole. These are what the analysis after the pass needs whole
-(the beat tracker's dynamic programme runs over every frame; the chroma is normalised by its
-maximum, the envelope's depth read from its percentiles); everything else it computes is read
-from them block by block (:mod:`resonator.analysis.framewise`).
+What is kept is float32, about 6.2 kB per second of audio (onsets 2.1 kB, envelope and peaks
+2.0 kB, chroma 2.1 kB; an hour: about 22 MB, 18 MB without the plot-only peaks), whatever the
+input rate or length, in :class:`~resonator.analysis.framewise.FrameStore` s: in arrays made
+once at the input's expected size, or (``spill=True``, what :func:`features_from_file` does)
+beyond 256 kB each in an anonymous temporary file, read back in slices
+(:class:`~resonator.analysis.framewise.SpilledArray`): then the memory held does not grow with
+the duration. The audio itself is never held whole. The analysis after the pass reads the
+features block by block (:mod:`resonator.analysis.framewise`).
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ from scipy import fft as sfft
 from scipy import signal
 
 from ..errors import AudioFileError
+from .framewise import FrameStore, SpilledArray  # noqa: F401  (FrameStore: this module's API before)
 
 SR = 22050
 HOP = 128
@@ -129,6 +131,12 @@ def mel_filterbank(sr: float, n_fft: int, n_mels: int, fmin_hz: float = 30.0,
 class Features:
     """What one pass over the audio leaves behind (all arrays small: a few per second).
 
+    The per-frame arrays (``onset``, ``onset_low``, ``onset_kick``, ``chroma``, ``env``,
+    ``peak``) are numpy arrays, or, from a spilling :class:`FeatureStream` (what
+    :func:`features_from_file` makes), :class:`~resonator.analysis.framewise.SpilledArray` s
+    when longer than a few hundred kB: the same values, read by slices (``x[a:b]``) or whole
+    with ``np.asarray(x)``.
+
     Attributes
     ----------
     path : str or None
@@ -183,45 +191,6 @@ class Features:
     treble_flatness: float | None = None
 
 
-class FrameStore:
-    """Rows appended block by block into one float32 array, grown by half when full.
-
-    The features of a long file are kept this way rather than as lists of per-block pieces
-    joined at the end: thousands of small pieces scattered among the pass's large temporaries
-    keep the heap from shrinking (peak RSS grew about 1 MB per minute of audio, four times the
-    features themselves), and the joining copy doubled the largest feature for a moment. Given
-    the expected row count the array is made once and filled (its pages come in as they are
-    written).
-
-    Parameters
-    ----------
-    rows : int >= 0
-        Expected rows (a guess: the array grows when it is short).
-    width : int, optional
-        Columns of each row (None: one value per row).
-    """
-
-    def __init__(self, rows: int, width: int | None = None):
-        self._tail = () if width is None else (int(width),)
-        self._a = np.empty((max(int(rows), 256),) + self._tail, np.float32)
-        self.n = 0
-
-    def append(self, rows: np.ndarray) -> None:
-        """Append rows (float32)."""
-        m = rows.shape[0]
-        if self.n + m > self._a.shape[0]:
-            grown = np.empty((max(self.n + m, self._a.shape[0] * 3 // 2),) + self._tail,
-                             np.float32)
-            grown[: self.n] = self._a[: self.n]
-            self._a = grown
-        self._a[self.n:self.n + m] = rows
-        self.n += m
-
-    def array(self, n: int | None = None) -> np.ndarray:
-        """The first ``n`` rows (all by default; fewer when fewer were appended)."""
-        return self._a[: self.n if n is None else min(self.n, int(n))]
-
-
 class FeatureStream:
     """Streaming feature extractor: feed blocks of audio in time order, then :meth:`finish`.
 
@@ -238,10 +207,16 @@ class FeatureStream:
     frames : int >= 0, optional
         The input's expected length in frames, if known: the features' arrays are made at
         their size once (:class:`FrameStore`).
+    spill : bool
+        Keep at most a few hundred kB of each feature in memory, the rest in an anonymous
+        temporary file (:class:`~resonator.analysis.framewise.FrameStore`): memory that does
+        not grow with the duration. The features are then
+        :class:`~resonator.analysis.framewise.SpilledArray` s beyond that size; the values
+        and every result from them are the same.
     """
 
     def __init__(self, sr: float, channels: int, *, loudness: bool = True, peaks: bool = True,
-                 frames: int | None = None):
+                 frames: int | None = None, spill: bool = False):
         self.sr_in = float(sr)
         seconds = max(0, int(frames or 0)) / self.sr_in
         self._peaks = bool(peaks)
@@ -251,7 +226,7 @@ class FeatureStream:
         if loudness:
             from ..measure.loudness import LoudnessMeter
 
-            self._meter = LoudnessMeter(self.sr_in, self.channels)
+            self._meter = LoudnessMeter(self.sr_in, self.channels, frames=frames)
         self._rs = None
         if abs(self.sr_in - SR) > 1e-9:
             import soxr
@@ -265,7 +240,8 @@ class FeatureStream:
         self._buf = np.zeros(N_FFT // 2, dtype=np.float32)  # centred frames
         self._prev = None  # last FLUX_LAG log-mel frames
         rows = int(seconds * FPS) + 16
-        self._onset, self._onset_low, self._onset_kick = (FrameStore(rows) for _ in range(3))
+        self._onset, self._onset_low, self._onset_kick = (FrameStore(rows, spill=spill)
+                                                           for _ in range(3))
         bins = np.fft.rfftfreq(N_FFT, 1.0 / SR)
         self._treble = slice(int(np.searchsorted(bins, TREBLE_HZ[0])),
                              int(np.searchsorted(bins, TREBLE_HZ[1], side="right")))
@@ -276,13 +252,13 @@ class FeatureStream:
         self._cbins = np.flatnonzero(self._cfb.any(axis=0))
         self._cfb = np.ascontiguousarray(self._cfb[:, self._cbins].T)
         self._cbuf = np.zeros(CHROMA_N // 2, dtype=np.float32)
-        self._chroma = FrameStore(int(seconds * CHROMA_FPS) + 16, 12)
+        self._chroma = FrameStore(int(seconds * CHROMA_FPS) + 16, 12, spill=spill)
         # envelope
         self._sos = signal.butter(8, 100.0, fs=SR, output="sos")
         self._zi = np.zeros((self._sos.shape[0], self.channels, 2))
         self._env_phase = 0
-        self._env = FrameStore(int(seconds * ENV_SR) + 16)
-        self._peak = FrameStore(int(seconds * ENV_SR) + 16 if self._peaks else 0)
+        self._env = FrameStore(int(seconds * ENV_SR) + 16, spill=spill)
+        self._peak = FrameStore(int(seconds * ENV_SR) + 16 if self._peaks else 0, spill=spill)
         # long-term spectra
         self._sbuf = np.zeros((self.channels, 0), dtype=np.float32)
         self._swin = signal.windows.hann(SPEC_N, sym=False).astype(np.float32)
@@ -486,7 +462,7 @@ class FeatureStream:
 
 
 def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
-                         peaks: bool = True) -> Features:
+                         peaks: bool = True, spill: bool = False) -> Features:
     """Run :class:`FeatureStream` over an in-memory signal.
 
     Parameters
@@ -499,6 +475,8 @@ def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
         Measure loudness.
     peaks : bool
         Keep the per-hop sample peaks (plots only).
+    spill : bool
+        Keep the longer features in a temporary file (:class:`FeatureStream`).
 
     Returns
     -------
@@ -507,13 +485,14 @@ def features_from_signal(x: np.ndarray, sr: float, *, loudness: bool = True,
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == 1:
         x = x[None, :]
-    fs = FeatureStream(sr, x.shape[0], loudness=loudness, peaks=peaks, frames=x.shape[1])
+    fs = FeatureStream(sr, x.shape[0], loudness=loudness, peaks=peaks, frames=x.shape[1],
+                       spill=spill)
     fs.feed(x[:, i:i + READ_FRAMES].T for i in range(0, x.shape[1], READ_FRAMES))
     return fs.finish()
 
 
 def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_FRAMES,
-                       peaks: bool = True, progress=None) -> Features:
+                       peaks: bool = True, progress=None, spill: bool = True) -> Features:
     """Read an audio file block by block and extract its :class:`Features`.
 
     Parameters
@@ -529,6 +508,9 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
     progress : callable(stage, done, total), optional
         Called after each block with ``("reading", frames read, frames in the file)``
         (:class:`resonator.progress.TerminalProgress` draws it).
+    spill : bool
+        Keep each feature beyond a few hundred kB in an anonymous temporary file (the
+        default: memory flat in the duration; :class:`FeatureStream`).
 
     Raises
     ------
@@ -554,7 +536,8 @@ def features_from_file(path, *, loudness: bool = True, block_frames: int = READ_
         if f.frames == 0 and f.seekable():
             raise AudioFileError("the file holds no audio frames", p)
         fs = FeatureStream(f.samplerate, f.channels, loudness=loudness, peaks=peaks,
-                           frames=f.frames if f.seekable() and 0 < f.frames < 1 << 40 else None)
+                           frames=f.frames if f.seekable() and 0 < f.frames < 1 << 40 else None,
+                           spill=spill)
 
         def blocks():
             while True:

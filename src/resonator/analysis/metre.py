@@ -58,7 +58,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..measure._common import vertex_offset
-from .framewise import FrameSignal, smoothed
+from .framewise import FrameSignal, FrameStore, SpilledArray, amax, as_frames, head, smoothed
 
 RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0, 1.5, 2.0 / 3.0)
 FEATURES = ("comb", "prior", "harm_on", "hemiola", "even", "subdiv")
@@ -80,10 +80,10 @@ def tonality(chroma: np.ndarray) -> float:
     """Energy-weighted mean of 1 - spectral flatness of the chroma frames: about 0.03 for noise
     and drums, 0.28-0.6 for the pitched music of the benchmark set. Below :data:`TONAL_MIN` the
     harmonic-change evidence is not used. (Read in blocks of ``BLOCK_FRAMES`` frames.)"""
-    c = np.asarray(chroma)
+    c = as_frames(chroma)
     if c.size == 0:
         return 0.0
-    eps = 1e-9 * max(float(c.max()), 1e-12)
+    eps = 1e-9 * max(amax(c), 1e-12)
     num = den = 0.0
     for i in range(0, c.shape[0], BLOCK_FRAMES):
         cb = c[i:i + BLOCK_FRAMES].astype(np.float64) + eps
@@ -109,19 +109,31 @@ def harmonic_change(chroma: np.ndarray, cfps: float, half_s: float = HC_HALF_S) 
     -------
     np.ndarray [shape=(n,)]
         0 (no change) to 1 (orthogonal pitch content); 0 near the ends and in silence.
+        (:func:`harmonic_change_signal` gives the same values block by block.)
     """
-    c = np.asarray(chroma)
+    sig = harmonic_change_signal(chroma, cfps, half_s)
+    return sig.compute(0, sig.n)
+
+
+def harmonic_change_signal(chroma, cfps: float, half_s: float = HC_HALF_S) -> FrameSignal:
+    """:func:`harmonic_change` as a :class:`~resonator.analysis.framewise.FrameSignal`: its
+    values read on demand, bit for bit, holding no array of the chroma's length (a spilled
+    chroma gives spilled intermediate values, :class:`~resonator.analysis.framewise.FrameStore`).
+
+    The chroma is read ``BLOCK_FRAMES`` frames at a time (with ``w`` more on either side);
+    each block's change and energy are kept, and scaled by the largest energy when read.
+    """
+    c = as_frames(chroma)
     n = c.shape[0]
     w = max(1, int(round(half_s * cfps)))
-    out = np.zeros(n)
-    if n < 2 * w + 1:
-        return out
-    top = float(c.max())
-    if top <= 0:
-        return out
+    top = amax(c) if n else 0.0
+    if n < 2 * w + 1 or top <= 0:
+        return FrameSignal(n, lambda a, b: np.zeros(b - a))
+    spill = isinstance(c, SpilledArray)
+    dist = FrameStore(n - 2 * w + 1, dtype=np.float64, spill=spill)
+    near = FrameStore(n - 2 * w + 1, dtype=np.float64, spill=spill)  # min(|a|, |b|)
+    top_m = 0.0
     # frames t = w .. n - w in blocks; each block reads its frames and w more on either side
-    d = np.zeros(n)
-    m = np.zeros(n)  # min(|a|, |b|), for the energy weighting
     for t0 in range(w, n - w + 1, BLOCK_FRAMES):
         t1 = min(t0 + BLOCK_FRAMES, n - w + 1)
         lc = np.log1p(10.0 * c[t0 - w:t1 + w].astype(np.float64) / top)
@@ -133,19 +145,25 @@ def harmonic_change(chroma: np.ndarray, cfps: float, half_s: float = HC_HALF_S) 
         ok = (na > 1e-9) & (nb > 1e-9)
         db = np.zeros(t.size)
         db[ok] = 1.0 - np.einsum("ij,ij->i", a[ok], b[ok]) / (na[ok] * nb[ok])
-        d[t0:t1] = db
-        m[t0:t1] = np.minimum(na, nb)
-    # energy-weighted: a change into or out of near-silence counts less than one between chords
-    # (in place: no more arrays of the chroma's length than d and m)
-    top_m = max(np.max(m), 1e-12)
-    del out
-    mm = m[w:n - w + 1]
-    np.divide(mm, top_m, out=mm)
-    np.sqrt(mm, out=mm)
-    d[:w] = 0.0
-    d[n - w + 1:] = 0.0
-    d[w:n - w + 1] *= mm
-    return d
+        mb = np.minimum(na, nb)
+        dist.append(db)
+        near.append(mb)
+        top_m = max(top_m, float(mb.max()))
+    top_m = max(top_m, 1e-12)
+    dist, near = dist.array(), near.array()
+
+    def compute(a, b):
+        # energy-weighted: a change into or out of near-silence counts less than one between
+        # chords
+        out = np.zeros(b - a)
+        i0, i1 = max(a, w), min(b, n - w + 1)
+        if i1 > i0:
+            mm = near[i0 - w:i1 - w] / top_m
+            np.sqrt(mm, out=mm)
+            out[i0 - a:i1 - a] = dist[i0 - w:i1 - w] * mm
+        return out
+
+    return FrameSignal(n, compute)
 
 
 def _sample(x, rate: float, times_s: np.ndarray, radius: int = 1) -> np.ndarray:
@@ -155,8 +173,10 @@ def _sample(x, rate: float, times_s: np.ndarray, radius: int = 1) -> np.ndarray:
     if n == 0 or times_s.size == 0:
         return np.zeros(times_s.size)
     idx = np.clip(np.round(times_s * rate).astype(int), 0, n - 1)
+    if isinstance(x, FrameSignal):  # (frames beyond the ends: the end frame is in the window)
+        return x.windows(idx, radius, radius).max(axis=1)
     near = np.clip(idx[:, None] + np.arange(-radius, radius + 1)[None, :], 0, n - 1)
-    return (x.take(near) if isinstance(x, FrameSignal) else x[near]).max(axis=1)
+    return x[near].max(axis=1)
 
 
 def refine_peak(sal: np.ndarray, bpms: np.ndarray, bpm: float, width: float = 0.03) -> tuple[float, float]:
@@ -260,17 +280,17 @@ def accent_strength(onset: np.ndarray, onset_low: np.ndarray | None) -> FrameSig
     computed block by block when read (:class:`~resonator.analysis.framewise.FrameSignal`)."""
     from .beats import _scaled, _stdev
 
-    o = np.asarray(onset)
-    low = None if onset_low is None else np.asarray(onset_low)[: o.size]
+    o = as_frames(onset)
+    low = None if onset_low is None else head(as_frames(onset_low), len(o))
     sd, sd_low = _stdev(o), (None if low is None else _stdev(low))
 
     def local(a, b):
         v = _scaled(o, sd, a, b)
         return v if low is None else v + _scaled(low, sd_low, a, b)
 
-    s = smoothed(o.size, local)
+    s = smoothed(len(o), local)
     med = s.median()
-    return FrameSignal(o.size, lambda a, b: np.maximum(s.compute(a, b) - med, 0.0))
+    return FrameSignal(len(o), lambda a, b: np.maximum(s.compute(a, b) - med, 0.0))
 
 
 def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndarray, fps: float,
@@ -289,8 +309,9 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
         Comb salience (no prior) over the tempo grid ``bpms``.
     onset, onset_low : np.ndarray [shape=(n,)]
         All-band and bass onset strength at ``fps``.
-    hc : np.ndarray [shape=(m,)] or None
-        Harmonic change function at ``cfps`` (None: ``harm_on`` is NaN).
+    hc : np.ndarray [shape=(m,)], FrameSignal or None
+        Harmonic change function at ``cfps`` (:func:`harmonic_change_signal`; None:
+        ``harm_on`` is NaN).
     acf : np.ndarray [shape=(lags,)], optional
         Mean autocorrelation of ``onset`` (:func:`resonator.analysis.tempo.local_autocorrelation`
         averaged over windows) for ``hemiola``; None: ``hemiola`` is 0.
@@ -310,7 +331,7 @@ def level_features(bpm: float, sal: np.ndarray, bpms: np.ndarray, onset: np.ndar
 
     smax = float(np.max(sal)) if sal.size else 0.0
     cands, rows = [], []
-    o = np.asarray(onset)
+    o = as_frames(onset)
     strength = accent_strength(o, onset_low)
     for r in ratios:
         c0 = bpm * r

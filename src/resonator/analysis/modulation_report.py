@@ -129,7 +129,9 @@ def envelope_spectrum(env: np.ndarray, env_sr: float, *, fmin_hz: float = FMIN_H
     power : np.ndarray [shape=(k,)]
         Sums to 1, or all zeros for a flat envelope.
     """
-    env = np.asarray(env)
+    from .framewise import as_frames
+
+    env = as_frames(env)
     if env.size < 8:  # under 32 ms of audio: no spectrum to speak of
         return np.zeros(0), np.zeros(0)
     nper = int(2 ** math.ceil(math.log2(env_sr / resolution_hz)))
@@ -146,7 +148,7 @@ def envelope_spectrum(env: np.ndarray, env_sr: float, *, fmin_hz: float = FMIN_H
     return f, (p / tot if tot > 0 else np.zeros_like(p))
 
 
-def blocked_welch(x: np.ndarray, fs: float, nperseg: int, *, block: int = BLOCK_SEGMENTS):
+def blocked_welch(x: np.ndarray, fs: float, nperseg: int, *, block: int | None = None):
     """``scipy.signal.welch(x, fs, "hann", nperseg, nperseg // 2, detrend="constant",
     scaling="spectrum")`` computed ``block`` segments at a time (each block in float64).
 
@@ -161,8 +163,8 @@ def blocked_welch(x: np.ndarray, fs: float, nperseg: int, *, block: int = BLOCK_
         Sample rate in Hz.
     nperseg : int >= 2
         Segment length; the overlap is half of it.
-    block : int >= 1
-        Segments per block.
+    block : int >= 1, optional
+        Segments per block (default :data:`BLOCK_SEGMENTS`).
 
     Returns
     -------
@@ -170,6 +172,7 @@ def blocked_welch(x: np.ndarray, fs: float, nperseg: int, *, block: int = BLOCK_
     """
     if x.size < nperseg:
         raise ValueError(f"the signal ({x.size}) is shorter than a segment ({nperseg})")
+    block = BLOCK_SEGMENTS if block is None else int(block)
     step = nperseg - nperseg // 2
     nseg = (x.size - nperseg // 2) // step
     f, total = None, 0.0
@@ -207,8 +210,9 @@ def modulation_report(env: np.ndarray, env_sr: float, *, n_peaks: int = 3) -> di
         1 - P2/P98 of the envelope, 0-1), and private ``_freqs_hz`` / ``_power`` for plots.
     """
     from ..measure.modulation import band_shares
+    from .framewise import as_frames, percentiles
 
-    env = np.asarray(env)
+    env = as_frames(env)
     # the floor beside the band's edges needs the bins beyond them: one spectrum, cut after
     fa, pa = envelope_spectrum(env, env_sr, fmin_hz=0.0, fmax_hz=env_sr / 2)
     sel = (fa >= FMIN_HZ) & (fa <= FMAX_HZ)
@@ -236,7 +240,7 @@ def modulation_report(env: np.ndarray, env_sr: float, *, n_peaks: int = 3) -> di
             ratios.append(round(float(r), 1))
     depth = 0.0
     if env.size:
-        lo, hi = np.percentile(env, [2, 98])
+        lo, hi = percentiles(env, [2, 98])
         depth = float(1 - lo / hi) if hi > 0 else 0.0
     return {"bands": bands, "peaks_hz": peaks, "peak_shares": shares,
             "peak_floor_ratios": ratios,

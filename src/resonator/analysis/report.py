@@ -54,10 +54,10 @@ def onset_rate(onset: np.ndarray, fps: float) -> float:
     """
     from scipy.signal._peak_finding import _select_by_peak_distance
 
-    from .framewise import BLOCK, smoothed
+    from .framewise import BLOCK, as_frames, smoothed
 
-    x = np.asarray(onset)
-    n = x.size
+    x = as_frames(onset)
+    n = len(x)
     if n < 3:
         return 0.0
     o = smoothed(n, lambda a, b: x[a:b].astype(np.float64))

@@ -71,7 +71,7 @@ ACF_BLOCK = 32
 
 def local_autocorrelation_blocks(onset: np.ndarray, fps: float, *, win_s: float = WIN_S,
                                  hop_s: float = HOP_S, max_lag_s: float = MAX_LAG_S,
-                                 block: int = ACF_BLOCK):
+                                 block: int | None = None):
     """:func:`local_autocorrelation` a few windows at a time: memory that does not grow with
     the input's length (an hour holds 3600 windows of 1035 lags: 30 MB as one float64 matrix).
 
@@ -79,8 +79,8 @@ def local_autocorrelation_blocks(onset: np.ndarray, fps: float, *, win_s: float 
     ----------
     onset, fps, win_s, hop_s, max_lag_s
         As for :func:`local_autocorrelation`.
-    block : int >= 1
-        Windows per yielded block.
+    block : int >= 1, optional
+        Windows per yielded block (default :data:`ACF_BLOCK`).
 
     Yields
     ------
@@ -90,22 +90,27 @@ def local_autocorrelation_blocks(onset: np.ndarray, fps: float, *, win_s: float 
         Their normalised autocorrelations (float64), in window order; concatenated over the
         blocks they equal :func:`local_autocorrelation`'s matrix.
     """
-    o = np.asarray(onset)
+    from .framewise import as_frames
+
+    o = as_frames(onset)
     if not np.issubdtype(o.dtype, np.floating):
-        o = o.astype(np.float64)
+        o = np.asarray(o, dtype=np.float64)
     win = int(round(win_s * fps))
     hop = max(1, int(round(hop_s * fps)))
-    if o.size < win:
-        win = max(o.size, 2)
-        o = np.pad(o.astype(np.float64), (0, win - o.size))
+    if len(o) < win:
+        win = max(len(o), 2)
+        o = np.pad(np.asarray(o, dtype=np.float64), (0, win - len(o)))
     max_lag = min(int(round(max_lag_s * fps)), win - 1)
-    starts = np.arange(0, o.size - win + 1, hop)
+    starts = np.arange(0, len(o) - win + 1, hop)
     # lags up to max_lag only: win + max_lag points avoid circular wrap-around
     nfft = 1 << int(np.ceil(np.log2(win + max_lag + 1)))
     taper = np.hanning(win)
-    view = np.lib.stride_tricks.sliding_window_view(o, win)
-    for i in range(0, starts.size, max(1, int(block))):
-        seg = view[starts[i:i + block]].astype(np.float64)  # the envelope may be float32
+    block = max(1, int(ACF_BLOCK if block is None else block))
+    for i in range(0, starts.size, block):
+        # the frames the block's windows cover, read once (the envelope may be spilled)
+        first, last = int(starts[i]), int(starts[min(i + block, starts.size) - 1])
+        view = np.lib.stride_tricks.sliding_window_view(o[first:last + win], win)
+        seg = view[starts[i:i + block] - first].astype(np.float64)  # (it may be float32)
         seg -= seg.mean(axis=1, keepdims=True)
         seg *= taper
         spec = np.fft.rfft(seg, n=nfft, axis=1)
@@ -343,7 +348,7 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
 
         hc = None
         if chroma is not None and chroma_fps and metre.tonality(chroma) >= metre.TONAL_MIN:
-            hc = metre.harmonic_change(chroma, chroma_fps)
+            hc = metre.harmonic_change_signal(chroma, chroma_fps)
         kit = bool(drum_kit) and onset_kick is not None
         cands, feats = metre.level_features(bpm, raw, bpms, onset, fps, onset_low, hc,
                                             chroma_fps or 1.0, prior_bpm, prior_octaves,
@@ -374,7 +379,9 @@ def estimate_tempo(onset: np.ndarray, fps: float, *, prior_bpm: float = PRIOR_BP
     local, clar = np.concatenate(local), np.concatenate(clar)
     agree = np.abs(local / bpm - 1.0) <= AGREE
     curve = tempo_curve(times, local, bpm)
-    n = int(np.asarray(onset).size)
+    from .framewise import as_frames
+
+    n = len(as_frames(onset))
     at_bpm = float(comb_salience(mean_acf, fps, np.array([bpm]))[0])
     z = pulse_significance(at_bpm, rho2 / count, n, fps)
     contrast = pulse_contrast(raw, at_bpm)

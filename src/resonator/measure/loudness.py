@@ -276,6 +276,10 @@ class LoudnessMeter:
         (:attr:`hop_peaks`), in the same pass as the K-weighting.
     first_frame : int >= 0
         Frame index (in the stream the hops count in) of the first sample given.
+    frames : int >= 0, optional
+        The expected length in frames, if known: the per-sub-block sums are kept in arrays
+        made once at that size (zero pages: memory comes in as they are written), not grown
+        by doubling (whose copies and spare half raised a long input's peak memory).
 
     Notes
     -----
@@ -290,7 +294,7 @@ class LoudnessMeter:
     """
 
     def __init__(self, sr, channels: int, *, weights=None, true_peak: bool = True,
-                 peak_hop: int = 0, first_frame: int = 0):
+                 peak_hop: int = 0, first_frame: int = 0, frames: int | None = None):
         self.sr = check_sr(sr, "LoudnessMeter sr")
         if self.sr < 4000:
             raise MeasureError(f"sample rate {sr!r} Hz is too low for K-weighting (need >= 4000)",
@@ -315,8 +319,10 @@ class LoudnessMeter:
         self._k = 1  # index of the next sub-block edge to reach
         self._next_edge = self._edge(1)
         self._acc = np.zeros(self.channels)
-        self._sub = np.zeros((1024, self.channels))  # sum of squares per 100 ms sub-block
-        self._sub_len = np.zeros(1024, dtype=np.int64)
+        # sum of squares per 100 ms sub-block (a 1 s margin on the expected count)
+        cap = max(1024, int(max(0, int(frames)) * 10 // self.sr) + 12) if frames else 1024
+        self._sub = np.zeros((cap, self.channels))
+        self._sub_len = np.zeros(cap, dtype=np.int64)
         self._nsub = 0
         self._track_tp = bool(true_peak)
         if self._track_tp:
