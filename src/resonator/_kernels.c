@@ -1235,6 +1235,7 @@ fail:
 /* The full scan of samples [i0, i1) of one channel: each local maximum of |b| at or above thr
  * gets its 3 x P interpolated points around it. */
 #define TP_CORE 6 /* taps each side of the centre that screened_run's bound sums */
+#define TP_NEAR 3 /* taps each side of the centre in hop_tp's first, cheaper bound */
 #define TP_MAXTAPS 64
 typedef double v4d __attribute__((vector_size(32)));
 typedef long long v4di __attribute__((vector_size(32)));
@@ -1454,13 +1455,17 @@ HOT static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
      * samples rounded to float32 (the bound, from the samples as given, gets room for the
      * rounding: 2^-24 of each sample, far inside 1e-5 of a bound at least tail * big) */
     int screen = thr > 0.0 && T <= TP_MAXTAPS;
-    v4d hT[TP_MAXTAPS], tail4 = {0, 0, 0, 0};
+    v4d hT[TP_MAXTAPS], tail4 = {0, 0, 0, 0}, near4 = {0, 0, 0, 0};
     double gain = 0.0; /* the interpolator's largest sum |h| */
     Py_ssize_t k0 = D - TP_CORE > 0 ? D - TP_CORE : 0, k1 = D + TP_CORE < T ? D + TP_CORE + 1 : T;
+    /* a first, cheaper bound from the central 2 TP_NEAR + 1 taps rules out most points */
+    Py_ssize_t j0 = D - TP_NEAR > 0 ? D - TP_NEAR : 0, j1 = D + TP_NEAR < T ? D + TP_NEAR + 1 : T;
     for (Py_ssize_t k = 0; screen && k < T; k++) {
         hT[k] = (v4d){h[k], h[T + k], h[2 * T + k], h[3 * T + k]};
-        for (int p = 0; p < 4; p++)
+        for (int p = 0; p < 4; p++) {
             if (k < k0 || k >= k1) tail4[p] += fabs(h[p * T + k]);
+            if (k < j0 || k >= j1) near4[p] += fabs(h[p * T + k]);
+        }
     }
     for (int p = 0; screen && p < 4; p++) {
         double g = 0.0;
@@ -1486,17 +1491,27 @@ HOT static PyObject *k_hop_tp(PyObject *self, PyObject *args) {
                 }
                 if (!(gain * big * up > thr)) continue; /* (NaN: interpolated) */
             }
-            v4d room = tail4 * (v4d){big, big, big, big};
+            const v4d bigs = {big, big, big, big}, ups = {up, up, up, up};
+            const v4d room = tail4 * bigs, near_room = near4 * bigs;
+            const v4di nosign = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
             for (int64_t m = m0; m < m1; m++) {
                 const double *base = xc + (m - x_first);
                 if (screen) {
                     v4d s = {0, 0, 0, 0};
+                    for (Py_ssize_t k = j0; k < j1; k++) {
+                        double v = base[-k];
+                        s += hT[k] * (v4d){v, v, v, v};
+                    }
+                    v4d e = ((v4d)((v4di)s & nosign) + near_room) * ups;
+                    if (!(e[0] > thr || e[1] > thr || e[2] > thr || e[3] > thr) &&
+                        e[0] == e[0] && e[1] == e[1] && e[2] == e[2] && e[3] == e[3])
+                        continue;
+                    s = (v4d){0, 0, 0, 0};
                     for (Py_ssize_t k = k0; k < k1; k++) {
                         double v = base[-k];
                         s += hT[k] * (v4d){v, v, v, v};
                     }
-                    const v4di nosign = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
-                    v4d e = ((v4d)((v4di)s & nosign) + room) * (v4d){up, up, up, up};
+                    e = ((v4d)((v4di)s & nosign) + room) * ups;
                     if (!(e[0] > thr || e[1] > thr || e[2] > thr || e[3] > thr) &&
                         e[0] == e[0] && e[1] == e[1] && e[2] == e[2] && e[3] == e[3])
                         continue;

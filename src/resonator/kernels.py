@@ -77,8 +77,9 @@ Kernels (``out`` arrays are written; ``state``/``zi`` arrays are carried across 
     result is the same).
 ``hop_tp(x, h, x_first, hops, hop, total, out[, thr[, round32]])``
     Exact true peak of each given hop (float64 direct form). With ``thr > 0`` (four phases),
-    only the points whose bound from their central 13 taps (plus the other taps' ``sum |h|``
-    times the largest sample the hop's points read) can pass ``thr`` are interpolated: a
+    only the points whose bounds from their central 7, then 13 taps (plus the other taps'
+    ``sum |h|`` times the largest sample the hop's points read) can pass ``thr`` are
+    interpolated: a
     hop's value is exact when above ``thr``, at most ``thr`` otherwise. ``round32``: of the
     samples rounded to float32 (as ``x.astype(float32)`` gives them), without a copy.
 ``beat_dp(score, period, tightness, cum, back[, first])``

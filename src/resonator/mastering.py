@@ -773,13 +773,24 @@ class WindowCache:
                                          np.zeros(0, np.int64))
         if hop_peaks is None:
             hop_peaks = self._hop_peaks(pos, block)
-        loud = np.flatnonzero(np.asarray(hop_peaks)[:(end - 1) // hop - pos // hop + 1] >
-                              self.limit) + pos // hop
-        todo = waiting
-        if loud.size:  # hops h - 1 .. h + 1 of each loud hop h (the candidates they may make)
-            near = np.concatenate((loud - 1, loud, loud + 1))
-            todo = unique(np.concatenate((todo, near[(near >= 0) & (near * hop < self.end)])))
-        todo = todo[~np.isin(todo, recent)]
+        # hops h - 1 .. h + 1 of each loud hop h (the candidates they may make), those still
+        # waiting for frames, less those measured already: a mask from hop h0 on
+        h0, nh = pos // hop - 2, (end - 1) // hop - pos // hop + 1
+        loud = np.asarray(hop_peaks)[:nh] > self.limit
+        back = 2 * hop + 2 * R  # (the next block's hops read back to here)
+        if not waiting.size and not loud.any():  # a quiet block: only its last frames count
+            with self._lock:
+                self._lanes[end] = (np.array(block[:, -back:]) if n >= back else np.concatenate(
+                    (tail, block), axis=1)[:, -back:], waiting, recent[recent >= end // hop - 1])
+            return
+        mask = np.zeros(nh + 4, dtype=bool)
+        for k in (1, 2, 3):
+            mask[k:k + nh] |= loud
+        mask[waiting - h0] = True
+        mask[recent[recent >= h0] - h0] = False
+        todo = np.flatnonzero(mask) + h0
+        if todo.size and (todo[0] < 0 or (todo[-1] + 1) * hop > self.end):
+            todo = todo[(todo >= 0) & (todo * hop < self.end)]
         # a hop is measured once the frames its interpolator reads are all at hand; one whose
         # first frames this lane never had (at its start) is left to be measured afterwards
         start = pos - tail.shape[1]
@@ -805,8 +816,7 @@ class WindowCache:
                 self._found.append((done, values, thr))
                 self.measured_hops += done.size
                 self._table = None
-        # the next block's hops read back to here; its candidates reach back one hop
-        back = 2 * hop + 2 * R
+        # the next block's candidates reach back one hop
         tail = block[:, -back:] if n >= back else \
             np.concatenate((tail, block), axis=1)[:, -back:]
         seen = np.concatenate((recent, done))
