@@ -225,13 +225,20 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.runs < 1 or args.seconds < 5:
         ap.error("--runs must be >= 1 and --seconds >= 5")
+    if args.share is not None and not 0 < args.share < 1:
+        ap.error("--share must lie between 0 and 1 (a share of the session)")
     print(f"{platform.node()}: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M %Z')}")
     print(f"before: {uptime()}", flush=True)
     if args.lanes:
+        from resonator.errors import ResonatorError
         from resonator.loading import load
 
-        lanes(str(load(args.lanes).path), args.runs, args.share)
+        try:
+            path = str(load(args.lanes).path)
+        except ResonatorError as exc:
+            ap.error(f"--lanes: {exc}")
+        lanes(path, args.runs, args.share)
         print(f"after: {uptime()}")
         return 0
     kinds = sorted(layer_kinds())
@@ -268,4 +275,10 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # (output piped into head)
+        sys.stderr.close()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)

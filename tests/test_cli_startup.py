@@ -41,8 +41,15 @@ def test_rendering_imports_neither_numba_nor_scipy(tmp_path):
     import numpy.ma on first use (np.unique, np.median, np.percentile: 8 ms)."""
     sbg = tmp_path / "bench.sbg"
     sbg.write_text("-SE\nbench: pink/40 200+10/20\n00:00:00 bench\n00:00:03 bench\n")
+    # and a recipe whose values follow the temperature (sampled control curves)
+    toml = tmp_path / "warm.toml"
+    toml.write_text('title = "w"\nfade_in = "0.5s"\nfade_out = "0.5s"\n[temperature]\nstart = 0.0\n[[phase]]\nname = "a"\n'
+                    'duration = "3s"\ntemperature = { to = 1.0, schedule = "sigmoid" }\n'
+                    '[[layer]]\nname = "b"\nkind = "binaural"\n'
+                    'beat = { temperature = "4..8 Hz" }\n')
     code = ("import sys\nfrom resonator import cli\n"
             f"assert cli.main(['render', {str(sbg)!r}, '-o', {str(tmp_path / 'b.wav')!r}, '-q']) == 0\n"
+            f"assert cli.main(['render', {str(toml)!r}, '-o', {str(tmp_path / 'w.wav')!r}, '-q']) == 0\n"
             "print(' '.join(sys.modules))")
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 check=True, cwd=tmp_path).stdout.split())

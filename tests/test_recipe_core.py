@@ -435,6 +435,50 @@ def test_render_falls_back_to_two_passes_when_the_disk_is_small(tmp_path, monkey
     assert not any("rendered twice" in w for w in a.warnings)
 
 
+def test_the_second_lane_renders_a_copy_of_the_graph_or_a_rebuilt_one_alike(tmp_path,
+                                                                         monkeypatch):
+    """The measuring pass's second lane renders a deep copy of the unrendered graph (no
+    node shared with the first lane's); a graph that cannot be copied is built again from
+    the recipe. Both give the same file, byte for byte."""
+    import copy
+
+    from resonator.graph.core import walk
+    from resonator.recipe import build_session, render_recipe
+    from resonator.recipe.render import twin_graph
+
+    text = BASE.replace('duration = "100s"', 'duration = "4s"').replace(
+        'duration = "50s"', 'duration = "3s"').replace('glide = "4s"', 'glide = "1s"').replace(
+        'time = "60s"', 'time = "3s"') + textwrap.dedent("""
+        [[layer]]
+        name = "air"
+        kind = "noise"
+        lowpass = { temperature = "400..4000 Hz" }
+        gain = "-20 dB"
+        [[layer]]
+        name = "breath"
+        kind = "breath"
+        pattern = "wim-hof"
+        cues = true
+        gain = { temperature = "-30..-20 dB" }
+        phases = ["energize"]
+        """)
+    p = write(tmp_path, "s.toml", text)
+    s = build_session(p, sr=16000)
+    twin = twin_graph(s)
+    assert not {id(n) for n in walk(s.node)} & {id(n) for n in walk(twin)}
+    assert len(list(walk(twin))) == len(list(walk(s.node)))
+    a = render_recipe(p, tmp_path / "a.wav", sr=16000, mastering_cache=False)
+
+    def refuse(*args, **kw):
+        raise TypeError("cannot pickle '_thread.lock' object")
+    monkeypatch.setattr(copy, "deepcopy", refuse)
+    rebuilt = twin_graph(s)
+    assert len(list(walk(rebuilt))) == len(list(walk(s.node)))
+    b = render_recipe(p, tmp_path / "b.wav", sr=16000, mastering_cache=False)
+    assert a.mastering == b.mastering and a.mastering["gain_db"] != 0.0
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+
+
 def test_measuring_lanes_split_where_the_declared_cost_is_halved(tmp_path, monkeypatch):
     """The lanes split where the summed cost of the sounding layers (each kind's declared
     cost per second, plus 1 for the measuring pass itself) is halved: a layer of cost 2 for

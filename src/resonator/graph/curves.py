@@ -357,7 +357,7 @@ class Curve(TimeFunction):
                     yield k, slice(edges[i], edges[i + 1])
             return
         k = np.searchsorted(self.t, t, side="right")
-        for seg in np.unique(k):
+        for seg in unique(k):
             yield int(seg), k == seg
 
     def evaluate(self, t) -> np.ndarray:

@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .._lazy import median
 from ..graph.core import Constant, Node
 from ..graph.oscillators import Sine
 from ..graph.noise import Noise
@@ -113,8 +114,8 @@ def splatter_targets(ctx, carrier, rate, lines, others=None, *, burst_s=None,
                   for v in [c, r, *vals.values()]]
         if any(moving) or not (np.all(np.isfinite(c)) and np.all(np.isfinite(r))):
             continue
-        c0, r0 = float(np.median(c)), float(np.median(r))
-        v0 = {k: float(np.median(v)) for k, v in vals.items()}
+        c0, r0 = median(c), median(r)
+        v0 = {k: median(v) for k, v in vals.items()}
         band = splatter_band(c0, r0, burst_s)
         planned = line_splatter_db(*lines(c0, r0, v0), band, ctx.sr)
         out.append({"kind": "splatter", "start_s": float(a), "end_s": float(b),

@@ -50,6 +50,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from .._lazy import unique
 from ..errors import RecipeError
 from ..units import did_you_mean, format_duration, quote
 
@@ -366,7 +367,7 @@ def segments_to_function(segments: Sequence[Mapping], *, where: str | None = Non
         ta = np.asarray(t, dtype=np.float64)
         idx = np.clip(np.searchsorted(starts, ta, side="right") - 1, 0, len(prepared) - 1)
         out = np.empty(ta.shape, dtype=np.float64)
-        for k in np.unique(idx):
+        for k in unique(idx):
             start, end, kind, t0, t1, params = prepared[int(k)]
             mask = idx == k
             x = progress_of(ta[mask], start, end)
