@@ -42,7 +42,7 @@ from scipy import fft as sfft
 from scipy import signal
 
 from ..errors import AudioFileError
-from .framewise import FrameStore, SpilledArray  # noqa: F401  (FrameStore: this module's API before)
+from .framewise import FrameStore
 
 SR = 22050
 HOP = 128
