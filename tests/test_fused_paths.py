@@ -3,9 +3,9 @@ gives the same samples, bit for bit, as the plain computation it replaced."""
 import numpy as np
 import pytest
 
+from resonator.graph import Curve
 from resonator.graph.core import RenderContext
 from resonator.layers._common import EventSum, event_sum, max_overlap
-from resonator.graph import Curve
 from resonator.render import Renderer, render_array
 
 TWO_PI = 2.0 * np.pi
@@ -73,8 +73,6 @@ def _curve_state(c):
 def test_a_long_curve_integrates_each_segment_as_one_by_one(shape):
     # many exp, db and cos segments are integrated in one vector pass: the same cumulative
     # integral, bit for bit, as segment by segment (the closed form at x = 1)
-    from resonator.graph.curves import Curve
-
     rng = np.random.default_rng(11)
     for trial in range(30):
         n = int(rng.integers(10, 300))
