@@ -25,7 +25,6 @@ from ..graph.core import Constant, Node, TimeFunction, as_node, nyquist_problem
 from ..graph.noise import Noise
 from ..graph.oscillators import Saw, Sine, Square, Triangle
 from ..graph.stereo import Channels
-from ..sbg.model import BELL_DECAY_DB_PER_S
 from ._common import (
     TWO_PI,
     PhaseShaper,
@@ -386,6 +385,9 @@ register(LayerKind("spin", "noise with an inter-ear delay swinging at a rate (SB
 
 
 # ----------------------------------------------------------------------------- chime
+#: SBaGen's bell decay: amplitude times 11/12 every 50 ms (20 log10(11/12) dB per 50 ms: -15.1 dB/s)
+BELL_DECAY_DB_PER_S = 20 * 20 * math.log10(11 / 12)
+
 CHIME_PARAMS = {
     "times": ParamInfo("list", [], "strike times in seconds (or durations \"1:30\")",
                        automatable=False),

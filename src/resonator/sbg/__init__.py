@@ -11,7 +11,7 @@ Usage
 :class:`Span` objects (one continuously sounding voice each, with linear breakpoints), bell
 strikes, periods and transitions. See :mod:`resonator.sbg.resolve` for the exact semantics.
 """
-from .model import (BELL_DECAY_DB_PER_S, BellStrike, BellVoice, BinauralVoice, Block,
+from .model import (BellStrike, BellVoice, BinauralVoice, Block,
                     IsochronicVoice, MixEffectVoice, MixVoice, NoiseVoice, OffVoice, Period, Point,
                     Program, SbgOptions, SbgSequence, SbgTimeline, Span, SpinVoice, TimeExpr,
                     TimeLine, ToneSet, ToneVoice, Transition, Voice, WaveDef, WaveVoice)
@@ -19,7 +19,7 @@ from .parser import parse_sbg, read_sbg
 from .resolve import DEFAULT_LAST_PERIOD_S, resolve
 
 __all__ = [
-    "BELL_DECAY_DB_PER_S", "BellStrike", "BellVoice", "BinauralVoice", "Block",
+    "BellStrike", "BellVoice", "BinauralVoice", "Block",
     "DEFAULT_LAST_PERIOD_S", "IsochronicVoice", "MixEffectVoice", "MixVoice", "NoiseVoice",
     "OffVoice", "Period", "Point", "Program", "SbgOptions", "SbgSequence", "SbgTimeline", "Span",
     "SpinVoice", "TimeExpr", "TimeLine", "ToneSet", "ToneVoice", "Transition", "Voice", "WaveDef",

@@ -8,7 +8,6 @@ the option line's number instead).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
@@ -108,7 +107,8 @@ class BellVoice:
     """``bell+FREQ/AMP`` / ``bellFREQ/AMP``: a struck sine at the start of the period.
 
     SBaGen's bell starts at ``amp`` and loses 1/12 of its amplitude every 50 ms (about
-    -15.1 dB/s, an exponential decay with time constant 0.575 s); see :data:`BELL_DECAY_DB_PER_S`.
+    -15.1 dB/s, an exponential decay with time constant 0.575 s); see
+    :data:`resonator.layers.sbg_voices.BELL_DECAY_DB_PER_S`.
     """
 
     freq_hz: float
@@ -191,10 +191,6 @@ class MixEffectVoice:
 
 Voice = Union[OffVoice, BinauralVoice, ToneVoice, NoiseVoice, MixVoice, BellVoice, SpinVoice,
               IsochronicVoice, WaveVoice, MixEffectVoice]
-
-#: SBaGen's bell decay: amplitude times 11/12 every 50 ms.
-BELL_DECAY_DB_PER_S = 20 * 20 * math.log10(11 / 12)  # 20*log10(11/12) dB per 50 ms: -15.1 dB/s
-
 
 # --------------------------------------------------------------------------------------------
 # Parsed file
