@@ -208,9 +208,9 @@ def cold_windows(paths, args):
         pair = [max(b[k] / a[k] for a, b in zip(full, win)) for k in (0, 1)]
         worst = max(worst, pair[0])
         print(f"| {p.stem} | {dur / 60:.0f} | {f[0]:.2f} ({f[1]:.2f}) | {w[0]:.2f} ({w[1]:.2f}) | "
-              f"{w[0] / f[0]:.2f} ({w[1] / f[1]:.2f}) | {pair[0]:.2f} ({pair[1]:.2f}) |",
+              f"{w[0] / f[0]:.3f} ({w[1] / f[1]:.3f}) | {pair[0]:.3f} ({pair[1]:.3f}) |",
               flush=True)
-    print(f"\nworst window / full in any pair (wall): {worst:.2f} ({args.repeat} pairs a recipe; "
+    print(f"\nworst window / full in any pair (wall): {worst:.3f} ({args.repeat} pairs a recipe; "
           f"load at the end {os.getloadavg()[0]:.2f})")
     return 0
 
