@@ -340,3 +340,28 @@ def test_numpy_stand_ins_give_numpys_numbers():
         assert np.array_equal(percentile(x, q), np.percentile(x, q))
         assert np.array_equal(unique(x), np.unique(x)) and median(x) == np.median(x)
 
+
+
+@pytest.mark.parametrize("first_frame, hint", [(0, 150 * 8000), (12_345, 150 * 8000),
+                                               (0, 20 * 8000)])
+def test_hop_peaks_sized_once_from_the_expected_frames(first_frame, hint):
+    """``LoudnessMeter(peak_hop=, frames=)``: the hop peaks are kept in one array made at the
+    expected number of hops (a measuring lane knows its length), never grown by doubling,
+    and equal the grown ones bit for bit; a short hint grows as before."""
+    from resonator.measure.loudness import LoudnessMeter
+
+    sr, n, hop = 8000, 150 * 8000, 80
+    rng = np.random.default_rng(7)
+    x = 0.1 * rng.standard_normal((2, n)) * np.linspace(0.2, 1.0, n)
+    ref = LoudnessMeter(sr, 2, true_peak=False, peak_hop=hop, first_frame=first_frame)
+    got = LoudnessMeter(sr, 2, true_peak=False, peak_hop=hop, first_frame=first_frame,
+                        frames=hint)
+    made = got._hop_peaks
+    for a in range(0, n, 40_000):
+        ref.update(x[:, a:a + 40_000])
+        got.update(x[:, a:a + 40_000])
+    assert (got._hop_peaks is made) == (hint == n)  # sized once: never replaced
+    if hint == n:  # the hops frames [first, first + n) touch, counted from hop_base
+        assert made.size == -(-(first_frame + n) // hop) - first_frame // hop
+    np.testing.assert_array_equal(got.hop_peaks, ref.hop_peaks)
+    assert got.hop_peaks.size == -(-(first_frame + n) // hop) - first_frame // hop

@@ -266,7 +266,7 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     def run(i):
         lane_node, lane_first, frames, keep = lanes[i]
         meter = LoudnessMeter(sr, node.channels, true_peak=False, peak_hop=hop,
-                              first_frame=lane_first)
+                              first_frame=lane_first, frames=frames)
         screen = ScreenedTruePeak(node.channels)
         meters.append((i, meter))
         screens.append(screen)

@@ -277,9 +277,10 @@ class LoudnessMeter:
     first_frame : int >= 0
         Frame index (in the stream the hops count in) of the first sample given.
     frames : int >= 0, optional
-        The expected length in frames, if known: the per-sub-block sums are kept in arrays
-        made once at that size (zero pages: memory comes in as they are written), not grown
-        by doubling (whose copies and spare half raised a long input's peak memory).
+        The expected length in frames, if known: the per-sub-block sums (and the hop peaks)
+        are kept in arrays made once at that size (zero pages: memory comes in as they are
+        written), not grown by doubling (whose copies and spare half raised a long input's
+        peak memory).
 
     Notes
     -----
@@ -339,7 +340,11 @@ class LoudnessMeter:
             raise MeasureError(f"peak_hop and first_frame must be >= 0, got {peak_hop!r} and "
                                f"{first_frame!r}", "LoudnessMeter")
         self.hop_base = self.first_frame // self.peak_hop if self.peak_hop else 0
-        self._hop_peaks = np.zeros(1024 if self.peak_hop else 0, dtype=np.float32)
+        hops = 0
+        if self.peak_hop:  # every hop the expected frames touch, else room to grow
+            hops = -(-(self.first_frame + int(frames)) // self.peak_hop) - self.hop_base \
+                if frames else 1024
+        self._hop_peaks = np.zeros(max(hops, 1024 if self.peak_hop else 0), dtype=np.float32)
 
     @property
     def hop_peaks(self) -> np.ndarray:
