@@ -112,3 +112,33 @@ def test_render_speed_is_never_printed_as_0x():
     from resonator.commands.render import _speed
 
     assert [_speed(x) for x in (123.4, 10.0, 3.46, 0.0213)] == ["123x", "10x", "3.5x", "0.021x"]
+
+
+@pytest.mark.parametrize("code, says", [(28, "no space left on the device"),
+                                        (122, "the disk quota is exhausted"),
+                                        (30, "the file system is read-only")])
+def test_a_refused_write_is_a_user_error_not_a_bug(capsys, code, says):
+    """A full disk, a quota or a read-only file system while writing: one line saying so and
+    what to do, exit 2 (not "internal error ... this is a bug", exit 70); any other OSError
+    stays a bug report."""
+    import errno
+    import os
+
+    assert (errno.ENOSPC, errno.EDQUOT, errno.EROFS) == (28, 122, 30)  # (Linux numbers)
+
+    def full():
+        raise OSError(code, os.strerror(code))
+    assert cli.framed("resonator render", full) == 2
+    assert capsys.readouterr().err == (f"resonator render: error: {says} while writing; free "
+                                       "some space or write elsewhere (-o) and run again; no "
+                                       "partial file was left\n")
+
+    def named():
+        raise OSError(code, os.strerror(code), "out/x.wav")
+    assert cli.framed("resonator render", named) == 2
+    assert capsys.readouterr().err.startswith(f"resonator render: error: out/x.wav: {says} ")
+
+    def other():
+        raise OSError(errno.EIO, "Input/output error")
+    assert cli.framed("resonator render", other) == cli.EXIT_BUG
+    assert "internal error (OSError" in capsys.readouterr().err

@@ -8,6 +8,9 @@ prints, and frames every failure as one line:
 * a usage error (unknown option, bad value) -> one line naming the option, exit 2;
 * Ctrl-C (``SIGINT``), ``SIGTERM`` and ``SIGHUP`` -> every temporary removed,
   ``resonator CMD: interrupted (SIGTERM)``, exit 128 + the signal number;
+* a full disk or quota, a read-only file system (``ENOSPC``, ``EDQUOT``, ``EROFS``) while
+  writing -> one line naming the file when known and what to do, exit 2 (not a bug: the
+  output's temporaries are removed as for any failure);
 * standard output closed early (``resonator check --kinds | head -1``) -> quiet, exit 0 (the
   reader chose to stop reading; :func:`resonator.outputs.echo` lets the command finish its
   files);
@@ -168,15 +171,41 @@ def framed(command, run) -> int:
 
         silence_stdout()
         return 0
+    except OSError as exc:
+        line = _storage_error(exc)
+        if line is None:
+            return _bug(label, exc)
+        _print_err(f"{label()}: error: {line}")
+        return 2
     except Exception as exc:  # a bug: one line, the traceback on request
-        if os.environ.get("RESONATOR_DEBUG"):
-            raise
-        _print_err(f"{label()}: internal error ({type(exc).__name__}: {exc}); this is a bug "
-                   "in resonator, please report it with the command line (RESONATOR_DEBUG=1 "
-                   "shows the traceback)")
-        return EXIT_BUG
+        return _bug(label, exc)
     finally:
         _restore(old)
+
+
+def _bug(label, exc: BaseException) -> int:
+    """One line asking for a report (the traceback with ``RESONATOR_DEBUG=1``): exit 70."""
+    if os.environ.get("RESONATOR_DEBUG"):
+        raise exc
+    _print_err(f"{label()}: internal error ({type(exc).__name__}: {exc}); this is a bug "
+               "in resonator, please report it with the command line (RESONATOR_DEBUG=1 "
+               "shows the traceback)")
+    return EXIT_BUG
+
+
+def _storage_error(exc: OSError) -> str | None:
+    """The one-line message for a write the storage refused (full, over quota, read-only),
+    or None for any other OSError (a bug, unless a command reported it itself)."""
+    import errno
+
+    what = {errno.ENOSPC: "no space left on the device",
+            errno.EDQUOT: "the disk quota is exhausted",
+            errno.EROFS: "the file system is read-only"}.get(exc.errno)
+    if what is None:
+        return None
+    where = f"{exc.filename}: " if exc.filename else ""
+    return (f"{where}{what} while writing; free some space or write elsewhere (-o) and run "
+            "again; no partial file was left")
 
 
 def _print_err(line: str) -> None:
