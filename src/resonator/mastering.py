@@ -21,7 +21,17 @@ Two passes over the graph, never holding the session in memory:
    reduction starts *before* the peak: the per-hop gains are slope-limited to 0.6 dB per 10 ms
    hop both forwards and backwards and joined by raised-cosine segments, whose steepest point
    is pi/2 times their mean slope: under 0.1 dB per millisecond. The result is a pure
-   function of time, so the rendered output does not depend on block size.
+   function of time, so the rendered output does not depend on block size. A reduction reaches
+   at most :data:`ENVELOPE_REACH_HOPS` hops (a second) from its hop: deeper ones than the slope
+   undoes within that ramp more steeply, so the gain at any moment depends only on the true
+   peaks within a second of it.
+
+A graph with **stand-ins** (:func:`has_stand_ins`: a music layer whose music is stretched or
+shifted, where Rubber Band's stretch is most of the work) takes its gain from a first pass over
+its stand-ins (the music un-stretched, unshifted, at a fifth of the cost; the stretch keeps the
+loudness), and its reductions from the exact samples' true peaks as above. Both being known
+without a pass over the exact session, a window of it renders its exact samples over its own
+neighbourhood only (:func:`stage_span`) and equals a full render there.
 
 The render then applies ``post`` to every block: the graph's samples rounded to float32 (the
 form :class:`RawCache` keeps on disk; 24-bit mantissa, at most half a 24-bit step at full scale)
@@ -49,6 +59,8 @@ from .render import DEFAULT_BLOCK, Renderer, iter_blocks, on_threads, until_stop
 HOP_S = 0.01
 SLOPE_DB_PER_HOP = 0.6  # cosine segments peak at pi/2 x average: 0.094 dB per millisecond
 TP_MARGIN_DB = 0.2  # room under the ceiling for the gain moving within the interpolator's span
+#: hops before and after a hop that its gain reduction reaches, at most (:func:`plan_envelope`)
+ENVELOPE_REACH_HOPS = 100
 _RUN_FRAMES = 1 << 16
 _ITEM = 4  # bytes per cached sample (float32)  # longest stretch of samples read at once for true peaks
 #: a measuring pass splits into two lanes when each side holds at least this many 100 ms
@@ -90,6 +102,15 @@ class Mastering:
     apply: Callable[[np.ndarray, int], np.ndarray] | None = None
     #: True for a stage estimated from sparse windows (:func:`estimate`), not measured
     estimated: bool = False
+    #: True when the gain comes from the session rendered with its stand-ins
+    #: (:class:`StandInLoudness`: ``measured_lufs`` and ``measured_range_lu`` are theirs)
+    stand_in: bool = False
+    #: integrated loudness of the graph's own samples when the pass measured them all
+    #: (NaN otherwise; equal to ``measured_lufs`` without stand-ins)
+    exact_lufs: float = math.nan
+    #: frames ``(lo, hi)`` the stage was planned for when it is not the whole session (a
+    #: window's stand-in stage: :func:`master` with ``window``); None: everywhere
+    span: tuple[int, int] | None = None
 
     @property
     def stateless(self) -> bool:
@@ -99,8 +120,10 @@ class Mastering:
 
     @property
     def predicted_lufs(self) -> float:
-        """Output loudness when no hop is limited (exact), else an upper estimate."""
-        return self.measured_lufs + self.gain_db
+        """Output loudness when no hop is limited (exact, from the graph's own samples where
+        they were measured), else an upper estimate."""
+        own = self.exact_lufs if math.isfinite(self.exact_lufs) else self.measured_lufs
+        return own + self.gain_db
 
     def report(self) -> dict:
         """Plain data for sidecars and printing: what was measured, planned and produced."""
@@ -114,6 +137,8 @@ class Mastering:
             "limited_hops": self.limited_hops,
             "max_reduction_db": _r(self.max_reduction_db),
         }
+        if self.stand_in:
+            out["gain_measured_on"] = "stand-ins"
         if self._meter is not None and self._meter.duration_s > 0:
             out["output_lufs"] = _r(self._meter.integrated())
             out["output_true_peak_dbtp"] = _r(self._meter.true_peak_dbtp())
@@ -177,23 +202,31 @@ def plan_envelope(hop_peaks: np.ndarray, gain: float, ceiling: float, hop_s: flo
 
     Returns (curve or None when nothing needs reducing, number of limited hops, deepest
     reduction in dB). The curve is slope-limited to :data:`SLOPE_DB_PER_HOP` per hop in both
-    directions and uses raised-cosine segments between hop boundaries.
+    directions and uses raised-cosine segments between hop boundaries. A reduction deeper than
+    the slope can undo within :data:`ENVELOPE_REACH_HOPS` hops (60.6 dB) ramps over that many,
+    more steeply: the curve at any moment depends only on the peaks of the hops within that
+    reach of it (:func:`stage_span`), each point computed from its own hop's need alone, so a
+    plan over part of the session gives the same values there as a plan over all of it.
     """
     with np.errstate(divide="ignore"):
         need = np.minimum(1.0, ceiling / np.maximum(hop_peaks * gain, 1e-30))
-    limited = int(np.sum(need < 1.0))
+    hops = np.flatnonzero(need < 1.0)
+    limited = int(hops.size)
     if limited == 0:
         return None, 0, 0.0
-    # value at boundary b sits between hops b-1 and b: it must not exceed either hop's need
+    # value at boundary b sits between hops b-1 and b: it must not exceed either hop's need,
+    # and it rises from a hop's need by at most `step` per hop on either side
     n = len(need)
+    value = need[hops]
+    reach = ENVELOPE_REACH_HOPS
+    step = np.maximum(10 ** (SLOPE_DB_PER_HOP / 20), value ** (-1.0 / (reach + 1)))
     bound = np.ones(n + 1)
-    bound[:-1] = need
-    bound[1:] = np.minimum(bound[1:], need)
-    step = 10 ** (SLOPE_DB_PER_HOP / 20)
-    for i in range(1, n + 1):  # release: rise at most `step` per hop
-        bound[i] = min(bound[i], bound[i - 1] * step)
-    for i in range(n - 1, -1, -1):  # attack in advance: fall at most `step` per hop
-        bound[i] = min(bound[i], bound[i + 1] * step)
+    for d in range(reach + 1):  # (hops are distinct, so each assignment's indices are too)
+        v = value * step ** d if d else value
+        for at in (hops - d, hops + 1 + d):
+            ok = (at >= 0) & (at <= n)
+            idx = at[ok]
+            bound[idx] = np.minimum(bound[idx], v[ok])
     # keep only the points around reductions
     keep = np.flatnonzero(bound < 1.0)
     sel = unique(np.clip(np.concatenate([keep - 1, keep, keep + 1]), 0, n))
@@ -203,52 +236,69 @@ def plan_envelope(hop_peaks: np.ndarray, gain: float, ceiling: float, hop_s: flo
     return Curve(pts), limited, float(-20 * np.log10(bound.min()))
 
 
-def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,
-           target_lufs: float = -20.0, ceiling_dbtp: float = -1.0,
-           block_frames: int = DEFAULT_BLOCK,
-           progress: Callable[[int, int], None] | None = None,
-           cache: "RawCache | None" = None, twin: Node | None = None,
-           split_share: float | None = None) -> Mastering:
-    """Measure a graph (pass 1) and plan the output gain and peak control.
+def has_stand_ins(node: Node) -> bool:
+    """True when a node of the graph plays a cheaper stand-in in loudness passes (a music
+    layer's stretched or shifted music: :attr:`resonator.graph.core.Node.stands_in`)."""
+    from .graph.core import walk
 
-    Parameters
+    return any(n.stands_in for n in walk(node))
+
+
+def stage_span(first: int, total: int, session_frames: int, sr: int) -> tuple[int, int]:
+    """The frames ``[lo, hi)`` whose samples decide a stand-in stage's gain reduction over the
+    window ``[first, first + total)`` (:func:`master` with ``window``): the window and, on each
+    side, the reach of a reduction (:data:`ENVELOPE_REACH_HOPS`) and of the true-peak
+    interpolator, with a few hops to spare, inside the session."""
+    from .measure.loudness import TP_REACH
+
+    hop = max(1, int(round(HOP_S * sr)))
+    pad = ENVELOPE_REACH_HOPS + 6
+    lo = (first // hop - pad) * hop - TP_REACH
+    hi = ((first + total - 1) // hop + 1 + pad) * hop + TP_REACH
+    return max(0, lo), min(int(session_frames), hi)
+
+
+@dataclasses.dataclass(frozen=True)
+class StandInLoudness:
+    """The loudness of a session rendered with its stand-ins (:func:`has_stand_ins`): what a
+    stand-in stage's gain comes from (:func:`master`).
+
+    Attributes
     ----------
-    node : Node
-        Output node.
-    duration_s, sr, seed, start_s, block_frames
-        The render's window and settings (the same as the render that will use ``post``).
-    target_lufs : float
-        Integrated loudness target (BS.1770), e.g. -20.
-    ceiling_dbtp : float
-        True-peak ceiling, e.g. -1.
-    progress : callable(done_frames, total_frames), optional
-        Called after every measured block.
-    cache : RawCache, optional
-        Also store the measured blocks (as float32, the precision ``post`` works at) of the
-        cache's window, so the render pass can replay them (:meth:`RawCache.blocks`) instead of
-        rendering the graph a second time.
-    twin : Node, optional
-        An independent copy of ``node`` (the same graph built a second time). When given and
-        the window starts at frame 0 and is long enough (2 s on each side of the split), the
-        second half is rendered and measured on another thread at the same time (see
-        :func:`_split_frame`: the split depends only on the window, the rate and
-        ``split_share``, never on the block size or the machine, so the result is the same
-        everywhere).
-    split_share : float in (0, 1), optional
-        Where the two lanes split, as a share of the window (default half): a caller that
-        knows where the graph is busier can balance the lanes' work. The samples are the same; the loudness differs
-        from a serial pass by float rounding only (the K-weighting filters of the second half
-        start from 0.4 s of warm-up instead of the first half's state).
-
-    Returns
-    -------
-    Mastering
+    lufs : float
+        Integrated loudness (BS.1770), -inf for silence.
+    range_lu : float
+        Loudness range (EBU Tech 3342).
     """
+
+    lufs: float
+    range_lu: float
+
+    def to_dict(self) -> dict:
+        return {"lufs": float(self.lufs), "range_lu": float(self.range_lu)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "StandInLoudness":
+        """Raises KeyError, TypeError or ValueError for anything malformed."""
+        vals = [d["lufs"], d["range_lu"]]
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in vals):
+            raise TypeError("not a number")
+        if math.isnan(vals[0]) or vals[0] == math.inf:
+            raise ValueError("lufs is not a loudness")
+        return cls(float(vals[0]), float(vals[1]))
+
+
+def _measure(node: Node, twin: Node | None, first: int, total: int, *, sr: int, seed: int,
+             block_frames: int, split_share: float | None, cache, estimate: bool,
+             progress: Callable[[int, int], None] | None):
+    """One measuring pass over frames ``[first, first + total)``: the K-weighted loudness and
+    every hop's sample peak (one :class:`~resonator.measure.loudness.LoudnessMeter`), the
+    screened true peaks of each lane, and the blocks stored in ``cache``. With ``twin`` and a
+    window long enough the two halves are rendered and measured on two threads
+    (:func:`_split_frame`). ``estimate``: the nodes play their stand-ins."""
     from .measure.loudness import LoudnessMeter, ScreenedTruePeak
 
     hop = max(1, int(round(HOP_S * sr)))
-    total = int(round(duration_s * sr))
-    first = int(round(start_s * sr))
     split = _split_frame(first, total, sr, hop, split_share) \
         if twin is not None else None
     lanes = []  # (node, first frame rendered, frames, first frame kept)
@@ -286,8 +336,8 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
                     progress(min(sum(done), total), total)
 
         blocks = until_stopped(iter_blocks(lane_node, frames / sr, sr=sr, seed=seed,
-                                           start_s=lane_first / sr, block_frames=block_frames),
-                               stop)
+                                           start_s=lane_first / sr, block_frames=block_frames,
+                                           estimate=estimate), stop)
         if len(lanes) == 1:
             _pipeline(blocks, consume, lane_progress, frames)  # meter beside the graph
             return
@@ -305,31 +355,131 @@ def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: fl
     meter = meters[0][1]
     if len(meters) > 1:
         meter.absorb(meters[1][1], skip_subblocks=4)
-    peaks, base = meter.hop_peaks, meter.hop_base
-    measured = meter.integrated()
+    return meter, screens
+
+
+def master(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,
+           target_lufs: float = -20.0, ceiling_dbtp: float = -1.0,
+           block_frames: int = DEFAULT_BLOCK,
+           progress: Callable[[int, int], None] | None = None,
+           cache: "RawCache | None" = None, twin: Node | None = None,
+           split_share: float | None = None,
+           window: tuple[float, float] | None = None,
+           loudness: StandInLoudness | None = None) -> Mastering:
+    """Measure a graph (pass 1) and plan the output gain and peak control.
+
+    A graph with stand-ins (:func:`has_stand_ins`: a music layer whose music is stretched or
+    shifted, three quarters of whose cost is Rubber Band's stretch) takes its gain from the
+    loudness of the session rendered with the stand-ins (the music where the plan places
+    it, un-stretched and unshifted: within a few hundredths of a dB of the music's own
+    loudness), a pass at a fraction of the cost, and its gain reduction from the exact
+    samples' true peaks as every graph does. As the reduction at any moment depends only on
+    the true peaks within :data:`ENVELOPE_REACH_HOPS` of it, a ``window`` then needs the
+    exact samples of its own neighbourhood only (:func:`stage_span`), and its stage gives
+    the samples a whole-session stage gives there. Any other graph's gain comes from its
+    exact samples, over the whole measured stretch.
+
+    Parameters
+    ----------
+    node : Node
+        Output node.
+    duration_s, sr, seed, start_s, block_frames
+        The render's window and settings (the same as the render that will use ``post``).
+    target_lufs : float
+        Integrated loudness target (BS.1770), e.g. -20.
+    ceiling_dbtp : float
+        True-peak ceiling, e.g. -1.
+    progress : callable(done_frames, total_frames), optional
+        Called after every measured block (``total_frames``: the measured window's; a
+        stand-in graph's two passes share it).
+    cache : RawCache, optional
+        Also store the measured blocks (as float32, the precision ``post`` works at) of the
+        cache's window, so the render pass can replay them (:meth:`RawCache.blocks`) instead of
+        rendering the graph a second time. With ``window`` and stand-ins it must cover
+        :func:`stage_span`'s frames.
+    twin : Node, optional
+        An independent copy of ``node`` (the same graph built a second time). When given and
+        the window starts at frame 0 and is long enough (2 s on each side of the split), the
+        second half is rendered and measured on another thread at the same time (see
+        :func:`_split_frame`: the split depends only on the window, the rate and
+        ``split_share``, never on the block size or the machine, so the result is the same
+        everywhere).
+    split_share : float in (0, 1), optional
+        Where the two lanes split, as a share of the window (default half): a caller that
+        knows where the graph is busier can balance the lanes' work. The samples are the same; the loudness differs
+        from a serial pass by float rounding only (the K-weighting filters of the second half
+        start from 0.4 s of warm-up instead of the first half's state).
+    window : (start_s, duration_s), optional
+        The only stretch the stage will be applied to. A graph with stand-ins then renders
+        its exact samples over :func:`stage_span` of it only, and the stage's ``span`` says
+        so (it is not to be used elsewhere, nor cached); ignored for other graphs.
+    loudness : StandInLoudness, optional
+        A graph with stand-ins: their loudness measured before (the same session, the same
+        rate and seed; e.g. from :func:`cached_loudness`), so the stand-in pass is skipped.
+
+    Returns
+    -------
+    Mastering
+    """
+    hop = max(1, int(round(HOP_S * sr)))
+    total = int(round(duration_s * sr))
+    first = int(round(start_s * sr))
+    stand_in = has_stand_ins(node)
+    if not stand_in:
+        loudness = None
+    lo, hi = first, first + total  # the frames measured exactly
+    if stand_in and window is not None:
+        w0, w1 = int(round(window[0] * sr)), int(round(window[1] * sr))
+        lo, hi = stage_span(w0, w1, first + total, sr)
+        lo = max(lo, first)
+    work = (total if stand_in and loudness is None else 0) + (hi - lo)
+    base = [0]
+
+    def share(d, _total):  # both passes' frames, as one bar over the measured window
+        if progress is not None:
+            progress(min(total, (base[0] + d) * total // max(work, 1)), total)
+
+    kw = dict(sr=sr, seed=seed, block_frames=block_frames, split_share=split_share,
+              progress=share)
+    if stand_in and loudness is None:
+        quick, _ = _measure(node, twin, first, total, cache=None, estimate=True, **kw)
+        loudness = StandInLoudness(quick.integrated(), quick.loudness_range())
+        base[0] = total
+    meter, screens = _measure(node, twin, lo, hi - lo, cache=cache, estimate=False, **kw)
+    whole = (lo, hi) == (first, first + total)
+    exact = meter.integrated() if whole else math.nan
+    if loudness is not None:
+        measured, lra = loudness.lufs, loudness.range_lu
+    else:
+        measured, lra = exact, meter.loudness_range()
+    peaks, hbase = meter.hop_peaks, meter.hop_base
     if not math.isfinite(measured):  # silence: nothing to normalise
         gain_db = 0.0
     else:
         gain_db = target_lufs - measured
     gain = 10 ** (gain_db / 20)
     ceiling = 10 ** ((ceiling_dbtp - TP_MARGIN_DB) / 20)
-    read = _sample_reader(node, sr=sr, seed=seed, first=first, total=total,
+    read = _sample_reader(node, sr=sr, seed=seed, first=lo, total=hi - lo,
                           block_frames=block_frames, cache=cache)
     # only the hops over the level and the largest true peak shape the stage: a candidate
     # that can pass neither the level nor the screens' true peak needs no exact value
     known = max(sc.value() for sc in screens)
-    hops, hop_tp = candidate_true_peaks(peaks, hop, first, first + total, ceiling / gain, read,
-                                        base, known_peak=known,
+    hops, hop_tp = candidate_true_peaks(peaks, hop, lo, hi, ceiling / gain, read,
+                                        hbase, known_peak=known,
                                         measured=getattr(cache, "true_peaks", None))
     env, limited, deepest = None, 0, 0.0
     if np.any(hop_tp * gain > ceiling):  # a gain plan is needed: only then a dense hop array
-        dense = np.zeros((first + total) // hop + 2)  # to the end: the release must fit
+        dense = np.zeros(hi // hop + 2)  # to the end: the release must fit
         dense[hops] = hop_tp
         env, limited, deepest = plan_envelope(dense, gain, ceiling, hop / sr)
     tp = max([20 * math.log10(known) if known > 0 else -math.inf] +
              [20 * math.log10(hop_tp.max()) if hop_tp.size and hop_tp.max() > 0 else -math.inf])
-    return _stage(gain_db, measured, tp, meter.loudness_range(), target_lufs, ceiling_dbtp,
-                  limited, deepest, env, sr, node.channels)
+    m = _stage(gain_db, measured, tp, lra, target_lufs, ceiling_dbtp, limited, deepest, env, sr,
+               node.channels)
+    m.stand_in = stand_in
+    m.exact_lufs = exact
+    m.span = None if whole else (lo, hi)
+    return m
 
 
 def _stage(gain_db, measured, tp, lra, target_lufs, ceiling_dbtp, limited, deepest, env, sr,
@@ -997,7 +1147,7 @@ def stage_to_dict(m: Mastering) -> dict:
             "measured_range_lu": float(m.measured_range_lu),
             "target_lufs": float(m.target_lufs), "ceiling_dbtp": float(m.ceiling_dbtp),
             "limited_hops": int(m.limited_hops), "max_reduction_db": float(m.max_reduction_db),
-            "envelope": env}
+            "envelope": env, "stand_in": bool(m.stand_in), "exact_lufs": float(m.exact_lufs)}
 
 
 def stage_from_dict(d: dict, sr: int, channels: int) -> Mastering:
@@ -1022,9 +1172,13 @@ def stage_from_dict(d: dict, sr: int, channels: int) -> Mastering:
     limited = d["limited_hops"]
     if isinstance(limited, bool) or not isinstance(limited, int) or limited < 0:
         raise TypeError("limited_hops is not a count")
-    return _stage(gain_db, num("measured_lufs"), num("measured_true_peak_dbtp"),
-                  num("measured_range_lu"), num("target_lufs"), num("ceiling_dbtp"), limited,
-                  num("max_reduction_db"), curve, sr, channels)
+    if not isinstance(d["stand_in"], bool):
+        raise TypeError("stand_in is not true or false")
+    m = _stage(gain_db, num("measured_lufs"), num("measured_true_peak_dbtp"),
+               num("measured_range_lu"), num("target_lufs"), num("ceiling_dbtp"), limited,
+               num("max_reduction_db"), curve, sr, channels)
+    m.stand_in, m.exact_lufs = d["stand_in"], num("exact_lufs")
+    return m
 
 
 def cached_stage(session, key: str | None = None) -> Mastering | None:
@@ -1050,7 +1204,36 @@ def store_stage(session, m: Mastering, key: str | None = None):
 
     if m.estimated:
         raise ValueError("only a measured stage is cached")
+    if m.span is not None:
+        raise ValueError("a stage planned for a window only is not cached")
     return write_entry("mastering", key or stage_key(session), stage_to_dict(m))
+
+
+def cached_loudness(session, key: str | None = None) -> StandInLoudness | None:
+    """The loudness of the session's stand-ins from the user cache (stored by
+    :func:`store_loudness` after a stand-in pass), or None."""
+    from .cache import read_entry
+
+    payload = read_entry("loudness", key or stage_key(session))
+    if payload is None:
+        return None
+    try:
+        return StandInLoudness.from_dict(payload)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def store_loudness(session, m: Mastering, key: str | None = None):
+    """Keep the stand-in loudness a measured stage's gain came from (a window's stage too:
+    the next window or render of the session then skips the stand-in pass). Returns the
+    entry's path (None when caching is off or the stage has no stand-ins). Raises OSError
+    when the cache folder cannot be written."""
+    from .cache import write_entry
+
+    if not m.stand_in or m.estimated:
+        return None
+    return write_entry("loudness", key or stage_key(session),
+                       StandInLoudness(m.measured_lufs, m.measured_range_lu).to_dict())
 
 
 # --------------------------------------------------------------------------- first play
@@ -1106,7 +1289,7 @@ def estimate(session, *, renderer: Renderer | None = None, windows: int = 48,
         a = min(max(a, 0), total - length)
         meter = LoudnessMeter(sr, ch, true_peak=False)
         for pos, block in renderer.blocks(max(0, a - settle), a + length, warmup_frames=0,
-                                          estimate=True):
+                                          estimate=True, sparse=True):
             if pos + block.shape[1] <= a:
                 continue
             part = block[:, max(0, a - pos):]

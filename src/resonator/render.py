@@ -107,7 +107,7 @@ class Renderer:
                 n.prefetch(grid, frames)
 
     def blocks(self, first: int, end: int, *, warmup_frames: int | None = None,
-               estimate: bool = False):
+               estimate: bool = False, sparse: bool = False):
         """Yield ``(start_frame, block)`` tiling frames ``[first, end)`` (absolute frames).
 
         Starting a window resets every node, so the previous window's generator must not be
@@ -115,10 +115,13 @@ class Renderer:
         ``warmup_frames`` shortens the warm-up (the samples then only approximate a full
         render's until the stateful nodes settle: for estimates, never for output).
         ``estimate`` renders the window for a loudness estimate: nodes may play cheaper
-        stand-ins of the same loudness (:attr:`RenderContext.estimate`), never for output.
+        stand-ins of the same loudness (:attr:`RenderContext.estimate`), never for output;
+        ``sparse``: as one of many short windows scattered over the session
+        (:attr:`RenderContext.sparse`).
         """
         ctx, node = self.ctx, self.node
         ctx.estimate = bool(estimate)
+        ctx.sparse = bool(estimate and sparse)
         B = ctx.block_frames
         grid = self._grid(first, warmup_frames)
         for n in self.nodes:
@@ -136,12 +139,13 @@ class Renderer:
 
 
 def iter_blocks(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,
-                block_frames: int = DEFAULT_BLOCK):
+                block_frames: int = DEFAULT_BLOCK, estimate: bool = False):
     """Yield ``(start_frame, block)`` for the window [start_s, start_s + duration_s).
 
     The graph is validated before anything is rendered. ``block`` is float64
     ``(channels, n)``; consecutive blocks tile the window exactly. ``start_frame`` counts from
-    the session's sample 0.
+    the session's sample 0. ``estimate``: a loudness pass, where nodes may play their
+    stand-ins (:meth:`Renderer.blocks`), never for output.
     """
     if not isinstance(node, Node):
         raise GraphError(f"render needs a signal node, got {type(node).__name__}")
@@ -149,8 +153,8 @@ def iter_blocks(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_
     if total == 0:
         raise GraphError("duration must be longer than zero")
     first = _frames(start_s, sr, "start time")
-    return Renderer(node, sr=sr, seed=seed, block_frames=block_frames).blocks(first,
-                                                                             first + total)
+    return Renderer(node, sr=sr, seed=seed, block_frames=block_frames).blocks(
+        first, first + total, estimate=estimate)
 
 
 def render_array(node: Node, duration_s: float, *, sr: int, seed: int = 0, start_s: float = 0.0,

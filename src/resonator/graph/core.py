@@ -67,6 +67,9 @@ class Node:
     warmup_frames: int = 0
     #: True when the output at sample n depends on the whole prefix [0, n) (running phase)
     needs_prefix: bool = False
+    #: True when loudness passes (:attr:`RenderContext.estimate`) hear a cheaper stand-in of
+    #: this node, not its own samples (a stretched or shifted music layer)
+    stands_in: bool = False
 
     def __init__(self, *, name: str | None = None):
         self._uid = next(_ids)
@@ -523,6 +526,10 @@ class RenderContext:
         (:meth:`resonator.render.Renderer.blocks`): a node may then play a cheaper stand-in
         with the same loudness (the music layer: its music un-stretched). False for every
         render that is heard or written.
+    sparse : bool
+        With ``estimate``: the window is one of many short ones scattered over the session
+        (:func:`resonator.mastering.estimate`), so a stand-in reads exactly its frames rather
+        than filling caches for reads to come.
     """
 
     def __init__(self, sr: int, seed: int = 0, block_frames: int = 32768):
@@ -535,6 +542,7 @@ class RenderContext:
         self.block_frames = int(block_frames)
         self.nyquist = self.sr / 2.0
         self.estimate = False
+        self.sparse = False
         self._memo: dict[int, tuple[int, int, np.ndarray]] = {}
         self.names: dict[int, str] = {}
 

@@ -87,16 +87,27 @@ class MusicNode(Node):
     input_files : list of Path
         The files it reads (a session's cache keys include the paths its nodes hold).
     estimate_source : object with ``read``, optional
-        What loudness estimates read instead (:attr:`RenderContext.estimate
+        What loudness passes read instead (:attr:`RenderContext.estimate
         <resonator.graph.core.RenderContext>`): the music un-stretched and unshifted, with the
         loudness of ``source`` at a fraction of its cost. Default: ``source``.
+    sparse_source : object with ``read``, optional
+        The same stand-in for sparse estimates (:attr:`RenderContext.sparse
+        <resonator.graph.core.RenderContext>`: short windows scattered over the session),
+        reading exactly the frames asked for. Default: ``estimate_source``.
+    stands_in : bool
+        True when ``estimate_source`` plays other samples than ``source`` (the music
+        stretched or shifted): a measured stage then takes its gain from the stand-in
+        (:func:`resonator.mastering.master`).
     """
 
     def __init__(self, source, sr: int, label: str = "Music", *, input_files=(),
-                 estimate_source=None, name=None):
+                 estimate_source=None, sparse_source=None, stands_in: bool = False,
+                 name=None):
         super().__init__(name=name)
         self.source = source
         self.estimate_source = source if estimate_source is None else estimate_source
+        self.sparse_source = self.estimate_source if sparse_source is None else sparse_source
+        self.stands_in = bool(stands_in) and estimate_source is not None
         self.sr = int(sr)
         self.label = label
         self.input_files = [Path(f) for f in input_files]
@@ -117,7 +128,8 @@ class MusicNode(Node):
             self.source.prefetch(start, frames)
 
     def _process(self, ctx, start, frames):
-        src = self.estimate_source if ctx.estimate else self.source
+        src = self.source if not ctx.estimate else \
+            self.sparse_source if ctx.sparse else self.estimate_source
         return src.read(start, frames).astype(np.float64)
 
 
@@ -179,12 +191,15 @@ def build_music(params, ctx) -> Node:
         src = ShiftedSource(stretched, shift, ctx.sr, ctx.duration_s)
     # loudness estimates read the music un-stretched and unshifted (neither changes its
     # loudness)
-    quick = plan.estimate_source()
+    quick = plan.estimate_source(paged=True)
     names = sorted({t.path.name for t in plan.tracks})
     label = f"Music({len(plan.tracks)} file{'s' if len(plan.tracks) != 1 else ''}: " \
             f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+    # (the stand-in differs from the music itself only where it is stretched or shifted)
+    changed = src is not stretched or not plan.timemap.identity
     node: Node = MusicNode(src, ctx.sr, label, input_files=[t.path for t in plan.tracks],
-                           estimate_source=quick)
+                           estimate_source=quick, stands_in=changed,
+                           sparse_source=plan.estimate_source())
     depth = params["mod_depth"]
     d = const(depth)
     if d is not None and d == 0:

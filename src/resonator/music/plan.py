@@ -86,13 +86,14 @@ class MusicPlan:
             return src
         return StretchedSource(src, self.timemap, self.sr, high_quality=high_quality)
 
-    def estimate_source(self):
-        """The stand-in loudness estimates read (:class:`~resonator.music.stretch.
+    def estimate_source(self, *, paged: bool = False):
+        """The stand-in loudness passes and estimates read (:class:`~resonator.music.stretch.
         UnstretchedSource`: the music where the plan places it, at its own tempo; the tempo
-        changes nothing of its loudness), reading exactly the frames asked for with its own
-        file readers: an estimate's short scattered windows cost a fraction of a page each,
-        and leave playback's readers alone."""
-        src = PlaylistSource(self.tracks, self.slots, self.sr, paged=False)
+        changes nothing of its loudness), with its own file readers. ``paged`` False reads
+        exactly the frames asked for (an estimate's short scattered windows cost a fraction
+        of a page each); True reads in the shared pages (:data:`~resonator.music.tracks.
+        PAGES`: a pass over the session, whose pages the render then reuses)."""
+        src = PlaylistSource(self.tracks, self.slots, self.sr, paged=paged)
         if self.timemap.identity:
             return src
         return UnstretchedSource(src, self.timemap, self.sr)

@@ -10,11 +10,17 @@ the same filter. Reading is sequential where it can be (the file stays open and
 reads forward) and seeks otherwise (soundfile seeks are sample-exact for WAV, FLAC, OGG/Vorbis
 and MP3 with the bundled libsndfile).
 
-Only a few pages are kept, so memory does not grow with the file's length.
+Pages are kept in one least-recently-used store shared by every reader of the process
+(:data:`SHARED_PAGE_BYTES` in all), keyed by the file (path, size, modification time), its
+rate and the session's: a playlist that loops its tracks, the second lane of a measuring pass,
+a stand-in loudness pass and the render after it decode and resample each page once, and
+memory does not grow with the file's length or the session's.
 """
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,8 +33,9 @@ from ..errors import AudioFileError
 #: output frames per page (any size works: each page reads the input frames its filter needs,
 #: from a multiple of the ratio's denominator)
 PAGE_FRAMES = 1 << 16
-#: pages kept per reader (two tracks crossfading each hold one or two)
-KEEP_PAGES = 3
+#: bytes of pages kept for all readers together (64 MB: 170 s of stereo at 48 kHz; the four
+#: bundled grooves of mettannealing-music take 46 MB)
+SHARED_PAGE_BYTES = 64 << 20
 #: Kaiser window beta of the anti-alias filter (about -80 dB stop band) and its half length in
 #: input samples of the slower side
 KAISER_BETA = 8.0
@@ -89,6 +96,50 @@ def track_info(path) -> TrackInfo:
     return TrackInfo(p, int(info.samplerate), int(info.frames), int(info.channels))
 
 
+class _SharedPages:
+    """Pages of any file, least recently used out first once they pass ``budget`` bytes;
+    thread-safe (a page computed twice by two threads at once is kept once: the same values)."""
+
+    def __init__(self, budget: int):
+        self.budget = int(budget)
+        self._pages: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> np.ndarray | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple, page: np.ndarray) -> np.ndarray:
+        page.setflags(write=False)
+        with self._lock:
+            old = self._pages.get(key)
+            if old is not None:
+                return old
+            self._pages[key] = page
+            self._bytes += page.nbytes
+            while self._bytes > self.budget and len(self._pages) > 1:
+                _, out = self._pages.popitem(last=False)
+                self._bytes -= out.nbytes
+        return page
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._bytes = 0
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+
+#: the pages of every :class:`TrackReader` of the process
+PAGES = _SharedPages(SHARED_PAGE_BYTES)
+
+
 class TrackReader:
     """Frames of one file at ``sr`` (stereo float32), a pure function of position.
 
@@ -98,9 +149,12 @@ class TrackReader:
     sr : int > 0
         The session's sample rate.
     paged : bool
-        Keep the last :data:`KEEP_PAGES` pages of :data:`PAGE_FRAMES` (playback reads on from
-        where it was); False computes exactly the frames asked for (short reads scattered over
-        a file, as a loudness estimate's). The frames are the same either way.
+        Read in pages of :data:`PAGE_FRAMES`, kept in the process's shared store
+        (:data:`PAGES`: playback and passes read on from where they were, and loops come
+        back); False computes exactly the frames asked for unless the store holds every page
+        they span (short reads scattered over a file, as a loudness estimate's, which would
+        not read the rest of a page), and stores nothing. The frames are the same either
+        way.
 
     Notes
     -----
@@ -119,7 +173,12 @@ class TrackReader:
         self.frames = info.frames_at(self.sr)
         q = Fraction(self.sr, info.sr)
         self.up, self.down = q.numerator, q.denominator
-        self._pages: OrderedDict[int, np.ndarray] = OrderedDict()
+        try:  # the file as it is now names its pages in the shared store
+            st = os.stat(info.path)
+            self._key: tuple | None = (str(Path(info.path).resolve()), st.st_size,
+                                       st.st_mtime_ns, info.sr, self.sr)
+        except OSError:
+            self._key = None  # (reading will say what is wrong)
         self._file = None  # a measure.io.FrameReader while reading
         self._tail = (0, np.zeros((2, 0), dtype=np.float32))  # the last input read
         if self.up == self.down == 1:
@@ -177,16 +236,15 @@ class TrackReader:
         out[:, :n] = data[:, 0] if data.shape[1] == 1 else data[:, :2].T
         return out
 
-    def _page(self, k: int) -> np.ndarray:
-        hit = self._pages.get(k)
-        if hit is not None:
-            self._pages.move_to_end(k)
+    def _page(self, k: int, compute: bool = True) -> np.ndarray | None:
+        """Page ``k`` from the shared store, else computed and stored (None with ``compute``
+        False)."""
+        key = None if self._key is None else self._key + (k,)
+        hit = None if key is None else PAGES.get(key)
+        if hit is not None or not compute:
             return hit
         page = self._frames(k * PAGE_FRAMES, PAGE_FRAMES)
-        self._pages[k] = page
-        while len(self._pages) > KEEP_PAGES:
-            self._pages.popitem(last=False)
-        return page
+        return page if key is None else PAGES.put(key, page)
 
     def _frames(self, m0: int, count: int) -> np.ndarray:
         """Output frames [m0, m0 + count), computed."""
@@ -214,14 +272,18 @@ class TrackReader:
         before 0 and past the end."""
         out = np.zeros((2, frames), dtype=np.float32)
         a, b = max(start, 0), min(start + frames, self.frames)
-        if not self.paged:
-            if b > a:
-                out[:, a - start: b - start] = self._frames(a, b - a)
+        if b <= a:
             return out
+        if not self.paged:
+            pages = [self._page(k, compute=False)
+                     for k in range(a // PAGE_FRAMES, (b - 1) // PAGE_FRAMES + 1)]
+            if any(p is None for p in pages):
+                out[:, a - start: b - start] = self._frames(a, b - a)
+                return out
         pos = a
         while pos < b:
             k = pos // PAGE_FRAMES
-            page = self._page(k)
+            page = pages[k - a // PAGE_FRAMES] if not self.paged else self._page(k)
             lo = pos - k * PAGE_FRAMES
             n = min(b - pos, PAGE_FRAMES - lo)
             out[:, pos - start: pos - start + n] = page[:, lo: lo + n]

@@ -184,8 +184,10 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
         window is replayed through the mastering stage (the file is always deleted, also on
         errors and Ctrl-C). A window of a session of a minute or more keeps only its own
         frames, and measures the true peaks around loud hops as the pass goes
-        (:func:`window_cache`). The output is
-        bit-identical to rendering the graph again (``single_pass=False``).
+        (:func:`window_cache`); a window of a session whose music is stretched or shifted
+        measures its stand-ins' loudness (cached, see ``mastering_cache``) and keeps only its
+        own neighbourhood's exact samples (:func:`resonator.mastering.master`, ``window``).
+        The output is bit-identical to rendering the graph again (``single_pass=False``).
     mastering_cache : bool
         Take the measured mastering stage from the user cache when it holds this session's
         (the same recipe, rate, seed, code and inputs; see :func:`resonator.mastering.
@@ -299,7 +301,27 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
                 # and the window to write are then read back, not rendered again
                 cache_bytes = total_frames * session.node.channels * 4
                 folder = out.parent if str(out.parent) else Path(".")
-                if single_pass and _accepts(master, "cache") and window and \
+                # a graph with stand-ins (stretched music) takes its gain from them: a window
+                # then renders only its neighbourhood exactly (resonator.mastering.master)
+                stand_in = _is_real(master) and _stand_ins(session)
+                if stand_in:
+                    from ..mastering import cached_loudness
+
+                    loud = cached_loudness(session, key) if key is not None else None
+                    if loud is not None:
+                        kw["loudness"] = loud
+                    if window:
+                        kw["window"] = (start_s, dur_s)
+                if stand_in and window:
+                    if single_pass:
+                        from ..mastering import RawCache, stage_span
+
+                        lo, hi = stage_span(int(round(start_s * session.sr)),
+                                            int(round(dur_s * session.sr)), total_frames,
+                                            session.sr)
+                        cache = RawCache(folder, session.node.channels, lo, hi - lo, block)
+                        kw["cache"] = cache
+                elif single_pass and _accepts(master, "cache") and window and \
                         session.duration_s >= WINDOW_CACHE_MIN_S and _is_real(master):
                     # a window keeps only its own blocks, and the true peaks it may need
                     cache = window_cache(session, folder, start_s, dur_s, block)
@@ -321,10 +343,13 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
                            block_frames=block, progress=cb, **kw)
                 if key is not None:
                     stage_state = "measured"
-                    from ..mastering import store_stage
+                    from ..mastering import store_loudness, store_stage
 
                     try:
-                        store_stage(session, m, key)
+                        if getattr(m, "span", None) is None:  # (a window's plan is partial)
+                            store_stage(session, m, key)
+                        if stand_in:
+                            store_loudness(session, m, key)
                     except OSError as exc:
                         warnings.append(f"the mastering stage was not cached: {exc}")
             if m is not None:
@@ -390,6 +415,12 @@ def default_name(stem: str, fmt: str, start_s: float, dur_s: float, session_s: f
     if start_s <= 0 and start_s + dur_s >= session_s - 1e-9:
         return f"{stem}.{fmt}"
     return f"{stem}_{_clock(start_s)}-{_clock(start_s + dur_s)}.{fmt}"
+
+
+def _stand_ins(session: Session) -> bool:
+    from ..mastering import has_stand_ins
+
+    return has_stand_ins(session.node)
 
 
 def _is_real(master) -> bool:
