@@ -82,7 +82,7 @@ def test_a_kind_says_what_it_reads_of_a_layer_plan():
                      "gated_depth": "envelope", "gamma_share": "envelope",
                      "splatter": "envelope"}
     assert {k.name for k in TARGET_KINDS.values() if k.hints} == \
-        {"breath_rate", "lr_correlation", "gated_depth", "noise_slope"}
+        {"breath_rate", "lr_correlation", "gated_depth", "noise_slope", "splatter"}
     assert [k.name for k in TARGET_KINDS.values() if not k.scales_tolerance] == \
         ["centroid_trend"]
     with pytest.raises(ValueError, match="reads must be"):

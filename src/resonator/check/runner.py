@@ -319,6 +319,12 @@ class CheckContext:
 class Plan:
     """The session graph rendered at a low sample rate, measured on demand.
 
+    At the file's rate when a layer has transients of its own (music): decoded and time-
+    stretched at the session's rate, music is not the band-limited copy of itself at a lower
+    rate (Rubber Band's frames are samples). The mettannealing-music grooves at 12 kHz moved
+    their 3 s loudness by up to 1.0 dB and their envelope peaks by up to 12 ms against 48
+    kHz (0.12 dB in the mix's cooling, where the plan at 48 kHz matches to 1e-8 dB).
+
     Parameters
     ----------
     recipe : Recipe
@@ -353,6 +359,9 @@ class Plan:
                     last = exc
             if self._session is None:
                 raise last
+            full = self.sr_hint or self.recipe.sample_rate
+            if self._session.sr < full and any(i.plan.transients for i in self._session.layers):
+                self._session = build_session(self.recipe, sr=full, seed=self.seed)
         return self._session
 
     def _measure(self, a_file: float, b_file: float):

@@ -14,6 +14,8 @@ function                    method
                             (``u`` the beat phase 0..1, ``k`` cycles per beat): the
                             modulation peaks ``atan2(C, B) / (2 pi k)`` of a beat after it.
 ``music_tempo``             :func:`resonator.analysis.analyze_signal` tempo (BPM) and beats.
+``tempo_levels``            the same tempo with the metrical levels the analysis could not
+                            rule out (its runner-up levels, with their probabilities).
 ``join_click_ratio``        the click score (:func:`~.dynamics.click_score`) inside a join
                             over the larger one of the music 2 s before and after (its own
                             transients): about 1 for a clean join, above 3 with a 0.3 spike.
@@ -27,7 +29,8 @@ import numpy as np
 
 from ._common import MeasureError, as_2d, check_sr
 
-__all__ = ["shift_hz", "modulation_peak_offsets", "music_tempo", "join_click_ratio"]
+__all__ = ["shift_hz", "modulation_peak_offsets", "music_tempo", "tempo_levels",
+           "join_click_ratio"]
 
 
 def _analytic_band(x: np.ndarray, sr: float, band) -> np.ndarray:
@@ -152,6 +155,31 @@ def music_tempo(x, sr) -> tuple[float | None, np.ndarray]:
 
     rep = analyze_signal(x, check_sr(sr, "music_tempo"), loudness=False)
     return rep["tempo"]["bpm"], np.asarray(rep["beats"], dtype=np.float64)
+
+
+def tempo_levels(x, sr) -> list[dict]:
+    """The tempo by :func:`resonator.analysis.analyze_signal` and its runner-up metrical levels.
+
+    Parameters
+    ----------
+    x : array_like [shape=(channels, n) or (n,)]
+    sr : number > 0 [scalar]
+
+    Returns
+    -------
+    list of dict
+        ``{"bpm", "ratio", "probability"}``, the level the analysis chose first (``ratio``
+        1; ``probability`` None when it gives none), then its ``alternatives`` (ratio to the
+        chosen tempo, probability), most likely first; empty when no tempo is found.
+    """
+    from ..analysis import analyze_signal
+
+    t = analyze_signal(x, check_sr(sr, "tempo_levels"), loudness=False)["tempo"]
+    if t["bpm"] is None:
+        return []
+    return [{"bpm": float(t["bpm"]), "ratio": 1.0, "probability": t.get("level_probability")},
+            *({"bpm": float(a["bpm"]), "ratio": float(a["ratio"]),
+               "probability": float(a["probability"])} for a in t.get("alternatives") or [])]
 
 
 def join_click_ratio(x, sr, join_start_s: float, join_end_s: float, *,
