@@ -241,3 +241,18 @@ def test_a_plan_over_part_of_the_peaks_equals_the_whole_plan_inside_it():
     short[a - 5:b + 5] = peaks[a - 5:b + 5]
     other, _, _ = plan_envelope(short, 1.0, 1.0, 0.01)
     assert not np.array_equal(whole.evaluate(t), other.evaluate(t))
+
+
+def test_the_background_measurement_of_play_measures_the_stand_in_stage_and_caches_both(
+        tmp_path):
+    p = _recipe(tmp_path)
+    full = render_recipe(p, tmp_path / "full.wav", bits="32f", mastering_cache=False)
+    s = build_session(p)
+    job = mastering.BackgroundMeasurement(s)
+    m = job.wait(120)
+    assert job.error is None and m is not None and m.stand_in and m.span is None
+    assert round(m.gain_db, 3) == full.mastering["gain_db"]
+    assert m.limited_hops == full.mastering["limited_hops"]
+    cached = mastering.cached_stage(s)
+    assert cached is not None and cached.stand_in and cached.gain_db == m.gain_db
+    assert mastering.cached_loudness(s).lufs == m.measured_lufs

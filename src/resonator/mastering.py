@@ -1345,6 +1345,7 @@ class BackgroundMeasurement:
                        split_share=balanced_split(s))
             try:
                 store_stage(s, m, self.key)
+                store_loudness(s, m, self.key)
             except OSError as exc:
                 self.error = f"mastering cache not written: {exc}"
             self._result = m
