@@ -229,3 +229,26 @@ def test_a_failed_row_shows_the_window_that_failed():
     assert failed.passed is False and failed.measured == 14.99
     passed = within(t, [15.95, 16.0, 16.02])
     assert passed.passed is True and passed.measured == 16.0
+
+
+def test_a_session_fade_is_not_read_against_a_layer_still_fading_on_its_own(tmp_path):
+    """A drone from the session start with its own 40 s fade-in (mettannealing-preload's warm
+    drone, which read the 10 s session fade as 13.5 s): the fade-in target is skipped, naming
+    the layer; with a short layer fade, or at the end where nothing ramps, it is measured."""
+    from resonator.check.targets import targets_from_session
+    from resonator.recipe.session import build_session
+
+    def fades(layer_fade):
+        (tmp_path / "r.toml").write_text(
+            'sample_rate = 16000\nfade_in = "10s"\nfade_out = "10s"\n'
+            '[[phase]]\nname = "a"\nduration = "2m"\n'
+            '[[layer]]\nname = "warm"\nkind = "drone"\nroot = "98 Hz"\n'
+            f'fade_in = "{layer_fade}"\n')
+        s = build_session(tmp_path / "r.toml")
+        return {t.kind: t.params.get("unmeasurable") for t in targets_from_session(s)
+                if t.kind.startswith("fade")}
+    got = fades("40s")
+    assert got["fade_in"] == ("layer warm fades in on its own across the session's fade-in "
+                              "(0-15 s): the level next to the fade is not steady")
+    assert got["fade_out"] is None
+    assert fades("0.2s") == {"fade_in": None, "fade_out": None}

@@ -211,6 +211,23 @@ def _hints(session, info, kind: str, d: dict, components_at, sr: float) -> dict:
     return params
 
 
+def _ramping(session, a: float, b: float, edge: str) -> dict:
+    """``{"unmeasurable": why}`` when a layer sounding at a session fade ramps on its own
+    across the fade's window [a, b] (its own longer fade, as the warm drone's 40 s from the
+    start of mettannealing-preload, which read the 10 s session fade as 13.5 s): the fade is
+    read against the level next to it, which is then not steady. Else ``{}``."""
+    # a layer's envelope (without the session's fade); its shortest ramp at the silent edge
+    # (MIN_RAMP_S) left out; moving by more than 10 % of its level (0.9 dB)
+    tt = np.linspace(a + 0.5, b, 65) if edge == "in" else np.linspace(a, b - 0.5, 65)
+    for info in session.layers:
+        env = np.asarray(info.envelope.evaluate(tt), dtype=np.float64)
+        if env.max() > 1e-4 and env.min() < 0.9 * env.max():
+            return {"unmeasurable": f"layer {info.name} fades {edge} on its own across the "
+                                    f"session's fade-{edge} ({a:.0f}-{b:.0f} s): the level "
+                                    "next to the fade is not steady"}
+    return {}
+
+
 def _covers(w: Target, t: Target) -> bool:
     """The written target ``w`` measures what ``t`` does: same kind and layer, at least half
     of ``t``'s window inside ``w``'s, the same expected value within ``w``'s tolerance."""
@@ -288,15 +305,17 @@ def targets_from_session(session, sr: float | None = None) -> list[Target]:
     out.append(make_target("true_peak", 0.0, dur, recipe.true_peak_dbtp, 0.1,
                            source="session", params={"needs_normalized": True}))
     if recipe.fade_in_s >= 0.5:
-        out.append(make_target("fade_in", 0.0, min(dur, recipe.fade_in_s + 5.0),
-                               recipe.fade_in_s, max(0.25, 0.25 * recipe.fade_in_s),
-                               source="session",
-                               params={"edge": "start", "fade_s": recipe.fade_in_s}))
+        a, b = 0.0, min(dur, recipe.fade_in_s + 5.0)
+        out.append(make_target("fade_in", a, b, recipe.fade_in_s,
+                               max(0.25, 0.25 * recipe.fade_in_s), source="session",
+                               params={"edge": "start", "fade_s": recipe.fade_in_s,
+                                       **_ramping(session, a, b, "in")}))
     if recipe.fade_out_s >= 0.5:
-        out.append(make_target("fade_out", max(0.0, dur - recipe.fade_out_s - 5.0), dur,
-                               recipe.fade_out_s, max(0.25, 0.25 * recipe.fade_out_s),
-                               source="session",
-                               params={"edge": "end", "fade_s": recipe.fade_out_s}))
+        a, b = max(0.0, dur - recipe.fade_out_s - 5.0), dur
+        out.append(make_target("fade_out", a, b, recipe.fade_out_s,
+                               max(0.25, 0.25 * recipe.fade_out_s), source="session",
+                               params={"edge": "end", "fade_s": recipe.fade_out_s,
+                                       **_ramping(session, a, b, "out")}))
     if not any(i.plan.transients for i in session.layers):
         # a layer with transients of its own (music's drums) checks its joins itself
         out.append(make_target("clicks", 0.0, dur, 0, 0, source="session"))
