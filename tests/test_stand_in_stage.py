@@ -244,7 +244,7 @@ def test_a_plan_over_part_of_the_peaks_equals_the_whole_plan_inside_it():
 
 
 def test_the_background_measurement_of_play_measures_the_stand_in_stage_and_caches_both(
-        tmp_path):
+        tmp_path, monkeypatch):
     p = _recipe(tmp_path)
     full = render_recipe(p, tmp_path / "full.wav", bits="32f", mastering_cache=False)
     s = build_session(p)
@@ -256,3 +256,12 @@ def test_the_background_measurement_of_play_measures_the_stand_in_stage_and_cach
     cached = mastering.cached_stage(s)
     assert cached is not None and cached.stand_in and cached.gain_db == m.gain_db
     assert mastering.cached_loudness(s).lufs == m.measured_lufs
+    # with the stand-ins' loudness cached (as a window render leaves it), the next background
+    # measurement makes no stand-in pass
+    import shutil
+
+    shutil.rmtree(tmp_path / "cache" / "mastering")
+    passes = _Passes(monkeypatch)
+    again = mastering.BackgroundMeasurement(build_session(p)).wait(120)
+    assert passes.stand_in == 0 and passes.exact >= 40 * SR
+    assert again.gain_db == m.gain_db and again.limited_hops == m.limited_hops

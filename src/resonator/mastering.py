@@ -1340,9 +1340,10 @@ class BackgroundMeasurement:
             from .recipe.render import balanced_split
 
             twin = build_session(r, sr=s.sr, seed=s.seed).node
+            # (a window render may have measured the stand-ins' loudness already)
             m = master(node, s.duration_s, sr=s.sr, seed=s.seed, target_lufs=r.loudness_lufs,
                        ceiling_dbtp=r.true_peak_dbtp, progress=progress, twin=twin,
-                       split_share=balanced_split(s))
+                       split_share=balanced_split(s), loudness=cached_loudness(s, self.key))
             try:
                 store_stage(s, m, self.key)
                 store_loudness(s, m, self.key)
