@@ -112,10 +112,11 @@ def first_audio(paths, args):
     for p in paths:
         dur = load(p).duration_s
         starts = ["0", f"{dur / 2:.0f}", f"{max(dur - 30, 0):.0f}"]
-        # fill the cache once (a render measures and stores the stage)
+        # fill the cache once (a full render measures and stores the stage; a window of a
+        # session with stand-ins, stretched music, stores only their loudness)
         if not args.cold_only:
             subprocess.run([RESONATOR, "render", str(p), "-o", os.path.join(warm, "x.wav"),
-                            "--force", "-q", "--duration", "1"],
+                            "--force", "-q"],
                            env=user_env(RESONATOR_CACHE_DIR=warm), check=True)
         for start in starts:
             cold, cached = [], []
