@@ -155,3 +155,41 @@ def test_the_plan_of_a_music_session_is_rendered_at_the_files_rate(tmp_path):
         'fade_in = "1s"\nfade_out = "1s"\n[[phase]]\nname = "main"\nduration = "30s"\n'
         '[[layer]]\nname = "air"\nkind = "noise"\ngain = "-30 dB"\n')
     assert Plan(load(tmp_path / "n.toml"), 0.0, sr_hint=16000).session().sr == 8000
+
+
+def test_a_long_plan_span_rendered_in_two_lanes_is_one_lanes_bit_for_bit(tmp_path, monkeypatch):
+    """The plan renders a long span in two lanes (a second graph renders the second half
+    into a temporary file): a music session (time-stretched, so Rubber Band's state) with a
+    low-pass filter gives the same blocks, loudness and centroids as one lane, bit for bit."""
+    import resonator.recipe.render as recipe_render
+    from resonator.check.runner import Plan
+    from resonator.loading import load
+    from resonator.music.synth import groove
+
+    sf.write(str(tmp_path / "g.flac"), groove(120.0, 8, 22050, pattern="stride").T, 22050)
+    (tmp_path / "r.toml").write_text(
+        'sample_rate = 16000\n[[phase]]\nname = "main"\nduration = "60s"\n'
+        '[[layer]]\nname = "m"\nkind = "music"\nfile = "g.flac"\ncrossfade_s = 0\n'
+        'tempo = 0.9\nmod_depth = 0.5\nmod_sync = "beat"\n'
+        '[[layer]]\nname = "air"\nkind = "noise"\ngain = "-30 dB"\n'
+        'lowpass = "1200 Hz"\n')
+    twins = []
+    real_twin = recipe_render.twin_graph
+    monkeypatch.setattr(recipe_render, "twin_graph", lambda s: twins.append(1) or real_twin(s))
+
+    def measured(lanes_min_s):
+        plan = Plan(load(tmp_path / "r.toml"), 0.0, sr_hint=16000)
+        plan.LANES_MIN_S = lanes_min_s
+        blocks = [np.array(b) for b in plan._blocks(3.0, 50.3)]
+        return blocks, plan._measure(3.0, 53.0)
+
+    one, m_one = measured(1e9)
+    assert twins == []
+    two, m_two = measured(10.0)
+    assert len(twins) == 2  # (the blocks, then the measure)
+    assert [b.shape for b in two] == [b.shape for b in one]
+    assert sum(b.shape[1] for b in one) == round(50.3 * 16000)
+    assert all(np.array_equal(a, b) for a, b in zip(one, two))
+    assert np.ptp(np.concatenate(one, axis=1)) > 0.1  # (music plays: not silence on both)
+    for a, b in zip(m_one, m_two):
+        assert a.size > 40 and np.array_equal(a, b, equal_nan=True)

@@ -334,6 +334,9 @@ class Plan:
     """
 
     RATES = (8000, 12000, 16000, 24000)
+    BLOCK = 1 << 15  # frames per block of the plan's renders
+    #: the shortest span (s) rendered in two lanes (:meth:`_blocks`)
+    LANES_MIN_S = 120.0
 
     def __init__(self, recipe, offset_s: float, seed=None, sr_hint=None):
         self.recipe = recipe
@@ -368,7 +371,6 @@ class Plan:
         """Render the plan over file seconds [a, b] (whole seconds around them) once and
         keep its short-term loudness and per-second centroid (streamed, bounded memory)."""
         from ..measure.loudness import LoudnessMeter
-        from ..render import iter_blocks
         from .scan import SpectrumStream
 
         s = self.session()
@@ -379,14 +381,78 @@ class Plan:
             return self._cache[key]
         meter = LoudnessMeter(s.sr, 2, true_peak=False)
         spec = SpectrumStream(s.sr, 2)
-        for _, block in iter_blocks(s.node, b - a, sr=s.sr, seed=s.seed, start_s=a,
-                                    block_frames=1 << 15):
+        for block in self._blocks(a, b - a):
             meter.update(block)
             spec.update(np.asarray(block, dtype=np.float32))
         tt, lufs = meter.short_term(3.0, 1.0)
         out = (tt + a - self.offset_s, lufs, spec.times_s + a - self.offset_s, spec.centroid_hz)
         self._cache = {key: out}
         return out
+
+    def _blocks(self, start_s: float, duration_s: float):
+        """The plan's blocks of the session's [start_s, start_s + duration_s), in order, as
+        :func:`resonator.render.iter_blocks` gives them (without their frames).
+
+        A span of :attr:`LANES_MIN_S` or more is rendered in two lanes at once (on a machine
+        with two cores or more): this thread renders the first half with the session's graph
+        while a second copy (:func:`resonator.recipe.render.twin_graph`) renders the second
+        half from a block-grid frame into a temporary file, read back in order afterwards.
+        A window render repeats a full render's samples (:class:`resonator.render.Renderer`
+        starts it early by the graph's warm-up, and the blocks keep their grid), so the
+        blocks are those of one lane, bit for bit. Not done where a filter's warm-up is cut
+        short (:attr:`resonator.graph.filters.Filter.warmup_residual` above its 1e-17): the
+        second half could then differ in the last bits."""
+        import tempfile
+        import threading
+
+        from ..recipe.render import twin_graph
+        from ..render import Renderer, iter_blocks, until_stopped
+
+        s, B = self.session(), self.BLOCK
+        if duration_s < self.LANES_MIN_S or (os.cpu_count() or 1) < 2:
+            for _, block in iter_blocks(s.node, duration_s, sr=s.sr, seed=s.seed,
+                                        start_s=start_s, block_frames=B):
+                yield block
+            return
+        first = int(round(start_s * s.sr))
+        end = first + int(round(duration_s * s.sr))
+        one = Renderer(s.node, sr=s.sr, seed=s.seed, block_frames=B)
+        if not all(getattr(n, "warmup_residual", 0.0) <= 1e-17 for n in one.nodes):
+            for _, block in one.blocks(first, end):
+                yield block
+            return
+        mid = (first + end) // 2 // B * B
+        two = Renderer(twin_graph(s), sr=s.sr, seed=s.seed, block_frames=B)
+        stop, failed, shapes = threading.Event(), [], []
+        with tempfile.TemporaryFile(prefix="resonator-plan-") as spill:
+            def second():
+                try:
+                    for _, block in until_stopped(two.blocks(mid, end), stop):
+                        spill.write(np.ascontiguousarray(block).tobytes())
+                        shapes.append(block.shape)
+                except BaseException as exc:  # noqa: BLE001 - raised on this thread below
+                    failed.append(exc)
+
+            lane = threading.Thread(target=second, name="resonator-plan-lane", daemon=True)
+            lane.start()
+            try:
+                for _, block in one.blocks(first, mid):
+                    yield block
+                lane.join()
+            finally:
+                stop.set()
+                lane.join()
+            if failed and isinstance(failed[0], OSError):  # no room for it: render it here
+                for _, block in one.blocks(mid, end):
+                    yield block
+                return
+            if failed:
+                raise failed[0]
+            spill.seek(0)
+            for shape in shapes:
+                block = np.empty(shape)
+                spill.readinto(memoryview(block).cast("B"))
+                yield block
 
     def read(self, a_file: float, b_file: float):
         """The plan's audio over file seconds [a, b): float64 (channels, n) and its rate."""
