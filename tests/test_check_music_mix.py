@@ -193,3 +193,11 @@ def test_a_long_plan_span_rendered_in_two_lanes_is_one_lanes_bit_for_bit(tmp_pat
     assert np.ptp(np.concatenate(one, axis=1)) > 0.1  # (music plays: not silence on both)
     for a, b in zip(m_one, m_two):
         assert a.size > 40 and np.array_equal(a, b, equal_nan=True)
+
+    def no_temp(*a, **k):
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr("tempfile.TemporaryFile", no_temp)  # nowhere to spill: one lane
+    three, m_three = measured(10.0)
+    assert len(twins) == 2 and all(np.array_equal(a, b) for a, b in zip(one, three))
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(m_one, m_three))

@@ -401,7 +401,7 @@ class Plan:
         starts it early by the graph's warm-up, and the blocks keep their grid), so the
         blocks are those of one lane, bit for bit. Not done where a filter's warm-up is cut
         short (:attr:`resonator.graph.filters.Filter.warmup_residual` above its 1e-17): the
-        second half could then differ in the last bits."""
+        second half could then differ in the last bits; nor without a temporary file."""
         import tempfile
         import threading
 
@@ -417,14 +417,20 @@ class Plan:
         first = int(round(start_s * s.sr))
         end = first + int(round(duration_s * s.sr))
         one = Renderer(s.node, sr=s.sr, seed=s.seed, block_frames=B)
-        if not all(getattr(n, "warmup_residual", 0.0) <= 1e-17 for n in one.nodes):
+        spill = None
+        if all(getattr(n, "warmup_residual", 0.0) <= 1e-17 for n in one.nodes):
+            try:
+                spill = tempfile.TemporaryFile(prefix="resonator-plan-")
+            except OSError:  # no folder for temporary files: one lane
+                pass
+        if spill is None:
             for _, block in one.blocks(first, end):
                 yield block
             return
         mid = (first + end) // 2 // B * B
         two = Renderer(twin_graph(s), sr=s.sr, seed=s.seed, block_frames=B)
         stop, failed, shapes = threading.Event(), [], []
-        with tempfile.TemporaryFile(prefix="resonator-plan-") as spill:
+        with spill:
             def second():
                 try:
                     for _, block in until_stopped(two.blocks(mid, end), stop):
