@@ -266,3 +266,21 @@ def test_the_background_measurement_of_play_measures_the_stand_in_stage_and_cach
     again = mastering.BackgroundMeasurement(build_session(p)).wait(120)
     assert passes.stand_in == 0 and passes.exact >= 40 * SR
     assert again.gain_db == m.gain_db and again.limited_hops == m.limited_hops
+
+
+def test_a_disk_without_room_for_the_wav_is_refused_before_any_measuring(
+        tmp_path, monkeypatch):
+    import os
+
+    from resonator.outputs import OutputError
+
+    p = _recipe(tmp_path)
+    passes = _Passes(monkeypatch)
+
+    class St:
+        f_bavail, f_frsize = 100, 4096  # 410 kB free; the 3 s 32-bit window needs 384 kB + reserve
+    monkeypatch.setattr(os, "statvfs", lambda path: St())
+    with pytest.raises(OutputError, match="needs 388.1 kB but only 409.6 kB is free"):
+        render_recipe(p, tmp_path / "w.wav", bits="32f", start="19s", duration="3s")
+    assert (passes.stand_in, passes.exact) == (0, 0)
+    assert not (tmp_path / "w.wav").exists()

@@ -255,6 +255,14 @@ def render_recipe(recipe, out=None, *, fmt: str | None = None, bits: str | None 
         if fmt is None and out.suffix.lower().lstrip(".") in FORMATS:
             fmt = out.suffix.lower().lstrip(".")
         session = build_session(recipe, sr=sr, seed=seed)
+        if (fmt or out.suffix.lower().lstrip(".") or "wav") == "wav":
+            # a WAV's size is known: a disk without room for it is refused before the
+            # measuring pass (render_file checks again before writing)
+            from ..outputs import check_free_space
+            from ..render import _BYTES
+
+            check_free_space(out.parent, int(round(dur_s * session.sr)) *
+                             session.node.channels * _BYTES.get(bits, 4) + 4096, str(out))
         block = int(block_frames or DEFAULT_BLOCK)
         prog = progress if isinstance(progress, Progress) else \
             (Progress(session, start_s) if progress else None)
